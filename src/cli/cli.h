@@ -1,0 +1,47 @@
+/*
+ * cli.h — what the subcommands share: exit codes, the error printer, the
+ * store URL rule (--db, then $HAMF_DB, then ./hamf.db) and an aligned-table
+ * printer. The CLI parses flags and calls libhamf; it holds no logic of its
+ * own beyond presentation.
+ */
+#ifndef HAMF_CLI_H
+#define HAMF_CLI_H
+
+#include "hamf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#define CMD(name, summary) int cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef CMD
+
+/* Print "hamf: <last library error>" to stderr and return CLI_FAIL. */
+int cli_fail_status(hamf_status s);
+/* Print "hamf: <formatted>" to stderr and return CLI_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "hamf <verb>: <formatted>\nTry 'hamf <verb> --help'." and return CLI_USAGE. */
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The store URL: `flag` if non-NULL, else $HAMF_DB, else "./hamf.db". */
+const char *cli_db_url(const char *flag);
+
+/* Strict number parsing of flag values; false on junk, NaN or overflow. */
+bool cli_parse_double(const char *s, double *out);
+bool cli_parse_i64(const char *s, long long *out);
+
+/* Aligned text table: add a header row, then rows, then print. Cells are
+ * copied. Numbers should be right-aligned: mark columns with table_numeric. */
+struct cli_table;
+struct cli_table *table_new(int ncols, const char *const *headers);
+void table_numeric(struct cli_table *t, int col);
+void table_add(struct cli_table *t, const char *const *cells);
+void table_print(struct cli_table *t, FILE *out);
+void table_free(struct cli_table *t);
+
+/* True when stdout/stderr is a terminal (for progress bars). */
+bool cli_isatty(int fd);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * json.c — writing JSON text into a hamf__buf: string literals with full
+ * escaping and numbers in shortest round-trip form. Parsing JSON lives in
+ * json_parse.c.
+ */
+#include "util.h"
+
+#include <math.h>
+#include <string.h>
+
+hamf_status hamf__json_str(struct hamf__buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (n == (size_t)-1) n = strlen(s);
+    hamf_status st = hamf__buf_reserve(b, n + 2);
+    if (st) return st;
+    b->data[b->len++] = '"';
+    size_t run = 0; /* start of the pending run of bytes needing no escape */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[7];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            if (c < 0x20) {
+                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+                u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
+                esc = u;
+            }
+        }
+        if (esc) {
+            if ((st = hamf__buf_append(b, s + run, i - run))) return st;
+            if ((st = hamf__buf_puts(b, esc))) return st;
+            run = i + 1;
+        }
+    }
+    if ((st = hamf__buf_append(b, s + run, n - run))) return st;
+    return hamf__buf_putc(b, '"');
+}
+
+hamf_status hamf__json_num(struct hamf__buf *b, double v)
+{
+    if (!isfinite(v)) return hamf__buf_puts(b, "null");
+    char tmp[32];
+    int n = hamf__fmt_double(tmp, v);
+    return hamf__buf_append(b, tmp, (size_t)n);
+}
