@@ -19,11 +19,15 @@ not in Debian, so it cannot load the files itself in a test):
   * contact points and the notification policy tree resolve, and no secret
     (Slack webhook URL, passwords) is written literally.
 
-Usage: check_grafana.py [--deploy DIR] [--metrics FILE]
-  --deploy   the deploy/ directory (default: ../../deploy from this script)
-  --metrics  a Prometheus text exposition (e.g. a scrape of the exporter):
-             exported metric names are taken from it instead of the built-in
-             list from the Monitoring issue.
+Usage: check_grafana.py [--deploy DIR] [--metrics FILE] [--prometheus URL]
+  --deploy      the deploy/ directory (default: ../../deploy from this script)
+  --metrics     a Prometheus text exposition (e.g. a scrape of the exporter):
+                exported metric names are taken from it instead of the
+                built-in list from the Monitoring issue.
+  --prometheus  also run every query against this live Prometheus (template
+                variables replaced by ".*", $__interval-style ones by 1m): each
+                must be accepted (catches PromQL syntax errors Grafana would
+                only show at run time).
 Exit 0 and "check_grafana: OK ..." when clean; exit 1 listing every problem.
 Python standard library plus python3-yaml (Debian) only.
 """
@@ -32,6 +36,9 @@ import json
 import os
 import re
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 
 try:
     import yaml
@@ -83,6 +90,7 @@ class Checker:
         self.counts = {"datasources": 0, "dashboards": 0, "panels": 0, "queries": 0,
                        "alert_rules": 0, "contact_points": 0}
         self.prom_thresholds = {}  # metric -> threshold from the Prometheus rules
+        self.queries = []          # (where, expr) of every PromQL query seen
 
     def err(self, where, msg):
         self.errors.append(f"{os.path.relpath(where, self.deploy)}: {msg}"
@@ -151,6 +159,7 @@ class Checker:
         if not isinstance(expr, str) or not expr.strip():
             self.err(where, "empty query")
             return set()
+        self.queries.append((where, expr))
         names, variables = self.promql_names(expr)
         unknown = sorted(n for n in names if n not in self.exported)
         if unknown:
@@ -495,6 +504,30 @@ class Checker:
         self.check_alerting()
         return not self.errors
 
+    def run_live(self, base):
+        """Send every query to a live Prometheus; return {where: series count}."""
+        results = {}
+        for where, expr in self.queries:
+            q = re.sub(r"\$\{?__\w+\}?", "1m", expr)
+            q = re.sub(r"\$\{?\w+(:\w+)?\}?", ".*", q)
+            url = base.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    ans = json.load(r)
+            except urllib.error.HTTPError as e:
+                try:
+                    ans = json.load(e)
+                except ValueError:
+                    ans = {"status": "error", "error": f"HTTP {e.code}"}
+            except (OSError, ValueError) as e:
+                self.err(where, f"Prometheus at {base} unreachable: {e}")
+                return results
+            if ans.get("status") != "success":
+                self.err(where, f"Prometheus rejects {q!r}: {ans.get('error')}")
+                continue
+            results[where] = len(ans["data"]["result"]) if ans["data"].get("resultType") == "vector" else 1
+        return results
+
 
 def metrics_from_exposition(path):
     names = set()
@@ -511,10 +544,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--deploy", default=os.path.join(here, "..", "..", "deploy"))
     ap.add_argument("--metrics", help="Prometheus text exposition to take exported metric names from")
+    ap.add_argument("--prometheus", help="base URL of a live Prometheus to run every query on")
     a = ap.parse_args()
     exported = metrics_from_exposition(a.metrics) if a.metrics else set(EXPORTED)
     c = Checker(a.deploy, exported)
     ok = c.run()
+    live = None
+    if ok and a.prometheus:
+        live = c.run_live(a.prometheus)
+        ok = not c.errors
     for e in c.errors:
         print(f"check_grafana: {e}", file=sys.stderr)
     if not ok:
@@ -524,6 +562,10 @@ def main():
     print(f"check_grafana: OK ({n['datasources']} data source(s), {n['dashboards']} dashboard(s), "
           f"{n['panels']} panels, {n['queries']} queries, {n['alert_rules']} alert rules, "
           f"{n['contact_points']} contact points)")
+    if live is not None:
+        empty = sum(1 for v in live.values() if v == 0)
+        print(f"check_grafana: live: {len(live)} queries accepted by {a.prometheus}, "
+              f"{len(live) - empty} returned data, {empty} empty")
     return 0
 
 
