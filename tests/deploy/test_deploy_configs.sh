@@ -240,6 +240,34 @@ grafana_break "YAML malformed" "not well-formed YAML" \
 grafana_break "dashboard provider path wrong" "is not a directory" \
   grafana/provisioning/dashboards/hamf.yml "s.replace('/grafana/dashboards', '/grafana/dashbords')"
 
+# --metrics: exported names taken from a scrape instead of the built-in list.
+cat >"$T/scrape-full.txt" <<'EOF'
+# TYPE mlflow_model_accuracy gauge
+mlflow_model_accuracy{experiment="e",run_id="r",model="m",model_version="1"} 99.1
+# TYPE mlflow_model_f1_score gauge
+mlflow_model_f1_score{experiment="e",run_id="r",model="m",model_version="1"} 0.99
+# TYPE mlflow_model_precision gauge
+mlflow_model_precision{experiment="e",run_id="r",model="m",model_version="1"} 0.99
+# TYPE mlflow_model_recall gauge
+mlflow_model_recall{experiment="e",run_id="r",model="m",model_version="1"} 0.99
+# TYPE mlflow_model_last_run_timestamp_seconds gauge
+mlflow_model_last_run_timestamp_seconds{experiment="e",run_id="r",model="m",model_version="1"} 1.7e9
+# TYPE hamf_exporter_up gauge
+hamf_exporter_up 1
+# TYPE hamf_exporter_last_success_timestamp_seconds gauge
+hamf_exporter_last_success_timestamp_seconds 1.7e9
+# TYPE hamf_exporter_errors_total counter
+hamf_exporter_errors_total 0
+# TYPE hamf_feature_drift_psi gauge
+hamf_feature_drift_psi{model="m",feature="urllength"} 0.01
+# TYPE hamf_model_live_accuracy gauge
+hamf_model_live_accuracy{model="m"} 99
+EOF
+expect_ok "check_grafana --metrics with every exported metric" "$PY" "$CHECKER" --deploy "$D" --metrics "$T/scrape-full.txt"
+grep -v mlflow_model_recall "$T/scrape-full.txt" >"$T/scrape-norecall.txt"
+expect_fail "check_grafana --metrics: exporter without recall" "Recall.*does not export: mlflow_model_recall" \
+  "$PY" "$CHECKER" --deploy "$D" --metrics "$T/scrape-norecall.txt"
+
 echo
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all deploy config checks passed"

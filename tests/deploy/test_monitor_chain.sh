@@ -103,6 +103,7 @@ for rcv in ml-email ml-slack hamf-retrain; do
   mon_wait_alert ModelAccuracyLow firing 30 --receiver "$rcv" --label run_id=r1 >/dev/null \
     || fail "ModelAccuracyLow did not reach $rcv"
 done
+(( SECONDS - t0 <= 30 )) || fail "ModelAccuracyLow took $((SECONDS - t0)) s (> 30 s) to reach all receivers"
 pass "ModelAccuracyLow (97.1) reached email, Slack and retrain receivers after $((SECONDS - t0)) s"
 "$PY" - "$MON_SINK_LOG" <<'EOF' || fail "ModelAccuracyLow notification content"
 import json, sys
@@ -148,8 +149,8 @@ pass "check_grafana --prometheus rejects a PromQL syntax error"
 # 3. Accuracy goes to 99: the alert resolves.
 t0=$SECONDS; since=$(date +%s.%N)
 set_run r1 1 99 0.99
-mon_wait_alert ModelAccuracyLow resolved 30 --receiver ml-email --label run_id=r1 >/dev/null || fail "no resolve"
-mon_wait_alert ModelAccuracyLow resolved 10 --receiver hamf-retrain --label run_id=r1 >/dev/null || fail "retrain webhook got no resolve"
+mon_wait_alert ModelAccuracyLow resolved 30 --receiver ml-email --label run_id=r1 --since "$since" >/dev/null || fail "no resolve"
+mon_wait_alert ModelAccuracyLow resolved 10 --receiver hamf-retrain --label run_id=r1 --since "$since" >/dev/null || fail "retrain webhook got no resolve"
 pass "ModelAccuracyLow resolved $((SECONDS - t0)) s after accuracy went to 99"
 
 # 4. A new bad run replaces it, then a healthy run replaces that one.
