@@ -213,7 +213,7 @@ dash_break "query datasource uid does not resolve" "panel 8 .*query A: datasourc
 dash_break "query uses an undefined variable" 'panel 2 .*undefined variable \$experimnt' \
   "t = d['panels'][1]['targets'][0]; t['expr'] = t['expr'].replace('\$experiment', '\$experimnt')"
 dash_break "variable query names an unexported metric" 'templating\[0\] .*does not export: mlflow_accuracy' \
-  "d['templating']['list'][0]['query']['query'] = 'label_values(mlflow_accuracy, experiment)'"
+  "d['templating']['list'][0]['query'] = 'label_values(mlflow_accuracy, experiment)'"
 dash_break "duplicate panel id" "duplicate panel id 3" "d['panels'][3]['id'] = 3"
 dash_break "F1 time series hides its threshold" "panel 6 .*hides its threshold" \
   "d['panels'][5]['fieldConfig']['defaults']['custom']['thresholdsStyle']['mode'] = 'off'"

@@ -19,7 +19,7 @@ set -euo pipefail
 ROOT=${HAMF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=${T:-$(mktemp -d)}
 PY=/usr/bin/python3
-# shellcheck source=../lib/monitor.sh
+# shellcheck source=tests/lib/monitor.sh
 source "$ROOT/tests/lib/monitor.sh"
 t_start=$SECONDS
 fail() { echo "FAIL: $*"; exit 1; }
@@ -87,8 +87,7 @@ set_run r1 1 97.1 0.99
 mon_register_pid $!
 for _ in $(seq 50); do [ -s "$T/target.port" ] && break; sleep 0.1; done
 TARGET="127.0.0.1:$(cat "$T/target.port")"
-curl -fsS "http://$TARGET/metrics" >"$T/scrape.txt"
-promtool check metrics <"$T/scrape.txt" || fail "stand-in exporter output is not valid exposition format"
+mon_check_metrics "http://$TARGET/metrics" || fail "stand-in exporter output is not valid exposition format"
 pass "stand-in exporter at $TARGET passes promtool check metrics"
 
 # ---- the chain --------------------------------------------------------------

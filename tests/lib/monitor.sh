@@ -16,6 +16,7 @@
 #   mon_alert_count ModelF1Low firing
 #   mon_rule_state ModelF1Low          # inactive | pending | firing
 #   mon_query 'mlflow_model_accuracy'  # Prometheus /api/v1/query JSON
+#   mon_check_metrics http://127.0.0.1:$PORT/metrics   # promtool check metrics
 #
 # After mon_start: MON_DIR (configs, data, logs), MON_PROM_URL, MON_AM_URL,
 # MON_SINK_URL, MON_SINK_LOG. On failure, functions print the reason and the
@@ -70,6 +71,7 @@ _mon_on_exit() {
   if [ -n "$_mon_prev_exit_trap" ]; then eval "$_mon_prev_exit_trap"; fi
   return $rc
 }
+# shellcheck disable=SC2120  # `set --` parses `trap -p` output, not arguments
 _mon_install_trap() {
   [ "$_mon_trap_set" = 1 ] && return 0
   local prev
@@ -157,6 +159,14 @@ mon_start() {
   echo "monitor: Prometheus/Alertmanager did not become ready" >&2
   _mon_log_tail prometheus; _mon_log_tail alertmanager
   return 1
+}
+
+# mon_check_metrics URL: scrape URL and run `promtool check metrics` on it
+# (exposition-format lint: names, HELP/TYPE, counters ending in _total).
+mon_check_metrics() {
+  local body
+  body=$(curl -fsS --max-time 5 "$1") || { echo "monitor: cannot scrape $1" >&2; return 1; }
+  promtool check metrics <<<"$body"
 }
 
 # mon_query PROMQL: Prometheus instant query, prints the JSON answer.
