@@ -240,6 +240,23 @@ grafana_break "YAML malformed" "not well-formed YAML" \
 grafana_break "dashboard provider path wrong" "is not a directory" \
   grafana/provisioning/dashboards/hamf.yml "s.replace('/grafana/dashboards', '/grafana/dashbords')"
 
+echo "== configs rendered for tests (tests/lib/monitor_render.py)"
+R="$T/rendered"
+expect_ok "render" "$PY" "$ROOT/tests/lib/monitor_render.py" --deploy "$D" --out "$R" \
+  --prom-port 19090 --am-port 19093 --sink http://127.0.0.1:19999 --exporter 127.0.0.1:18000 \
+  --retrain-url http://127.0.0.1:15000/api/hamf/v1/alerts
+expect_ok "rendered prometheus.yml passes promtool check config" promtool check config "$R/prometheus.yml"
+expect_ok "rendered alertmanager.yml passes amtool check-config" amtool check-config "$R/alertmanager.yml"
+expect_ok "rendered routes keep the committed tree" \
+  routes "$R/alertmanager.yml" hamf-retrain,ml-slack,ml-email alertname=FeatureDriftHigh model=M
+if grep -Eq 'smtp_|email_configs|slack_configs|api_url|example\.org' "$R/alertmanager.yml"; then
+  bad "rendered alertmanager.yml still sends email/Slack"
+else
+  ok "rendered alertmanager.yml only talks to the sink and the retrain URL"
+fi
+grep -q 'http://127.0.0.1:15000/api/hamf/v1/alerts' "$R/alertmanager.yml" && ok "retrain URL rendered" \
+  || bad "retrain URL missing from rendered config"
+
 # --metrics: exported names taken from a scrape instead of the built-in list.
 cat >"$T/scrape-full.txt" <<'EOF'
 # TYPE mlflow_model_accuracy gauge
