@@ -10,7 +10,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libpq-dev libmicrohttpd-dev libcurl4-openssl-dev
   # tests: real servers and peers
   postgresql postgresql-client curl procps psmisc
-  prometheus prometheus-alertmanager
+  prometheus prometheus-alertmanager python3-yaml
   python3 python3-pandas python3-requests
   chromium
   # benchmarks: the tools users would pick instead
