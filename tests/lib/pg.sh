@@ -60,14 +60,15 @@ pg_newdb() { # name -> prints URL of a fresh database
   echo "postgresql://hamf@$PG_HOST:$PG_PORT/$1"
 }
 
-pg_stop() {
+pg_stop() { # safe under set -e, from an EXIT trap, and when called twice
   if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
-    kill -INT "$PG_PID" 2>/dev/null
+    kill -INT "$PG_PID" 2>/dev/null || true
     local i
     for i in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$PG_PID" 2>/dev/null && kill -KILL "$PG_PID" 2>/dev/null
+    if kill -0 "$PG_PID" 2>/dev/null; then kill -KILL "$PG_PID" 2>/dev/null || true; fi
   fi
   PG_PID=
-  [ -n "$PG_DIR" ] && rm -rf "$PG_DIR"
+  if [ -n "$PG_DIR" ]; then rm -rf "$PG_DIR" || true; fi
   PG_DIR=
+  return 0
 }
