@@ -33,9 +33,10 @@ fails() {
   [ "$want" = - ] || [ "$rc" -eq "$want" ] || die "exit $rc, want $want: $*"
   [ ! -s "$T/out" ] || die "stdout not empty: $(cat "$T/out")"
   [ "$(wc -l <"$T/err")" -eq 1 ] || die "error is not one line: $(cat "$T/err")"
-  local w IFS='|'
-  for w in $words; do grep -qF -- "$w" "$T/err" || die "error lacks '$w': $(cat "$T/err")"; done
-  [ "$before" == "$after" ] || { diff <(echo "$before") <(echo "$after") | head -20; die "store changed by: $*"; }
+  local w ws
+  IFS='|' read -ra ws <<<"$words"
+  for w in "${ws[@]}"; do grep -qF -- "$w" "$T/err" || die "error lacks '$w': $(cat "$T/err")"; done
+  [ "$before" == "$after" ] || { diff <(echo "$before") <(echo "$after") | head -20 || true; die "store changed by: $*"; }
 }
 
 # The seed's Step 1 (hamf-workflow.md), verbatim through the CLI.
