@@ -26,7 +26,7 @@ server_start() {
 server_stop() {
   local sig=${1:-TERM}
   [ -n "$SRV_PID" ] || return 0
-  kill -"$sig" "$SRV_PID" 2>/dev/null
+  kill -"$sig" "$SRV_PID" 2>/dev/null || true
   SRV_RC=0
   wait "$SRV_PID" || SRV_RC=$?
   SRV_PID=
