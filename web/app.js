@@ -988,12 +988,11 @@
     const pKeys = keysOf(paramMaps);
 
     // One row: label + one cell per run; differing values are marked.
-    const row = (section, key, values, display, numeric) => {
+    const row = (section, key, values, display) => {
       const differs = new Set(values.map((v) => (v === undefined ? '\u0000missing' : String(v)))).size > 1;
       return h('tr', { class: differs ? 'diff' : 'same', 'data-diff': differs ? 'true' : 'false', 'data-key': section + '.' + key },
         h('th', { scope: 'row' }, key, differs ? h('span', { class: 'diff-mark' }, ' differs') : null),
-        values.map((v, i) => h('td', { class: numeric ? 'num' : null, title: v === undefined ? null : String(v) },
-          display(v, i))));
+        values.map((v, i) => h('td', { title: v === undefined ? null : String(v) }, display(v, i))));
     };
     const sectionHead = (label) => h('tr', { class: 'section' }, h('th', { scope: 'rowgroup', colspan: String(runs.length + 1) }, label));
     const onlyDiff = h('input', {
@@ -1015,7 +1014,7 @@
       pKeys.length ? h('tbody', { 'data-section': 'params' }, sectionHead('Parameters'),
         pKeys.map((k) => row('params', k, paramMaps.map((m) => (m.has(k) ? m.get(k).value : undefined)), (v) => (v === undefined ? '—' : v)))) : null,
       mKeys.length ? h('tbody', { 'data-section': 'metrics' }, sectionHead('Metrics (latest)'),
-        mKeys.map((k) => row('metrics', k, metricMaps.map((m) => (m.has(k) ? m.get(k).value : undefined)), (v) => fmtNum(v), true))) : null);
+        mKeys.map((k) => row('metrics', k, metricMaps.map((m) => (m.has(k) ? m.get(k).value : undefined)), (v) => fmtNum(v)))) : null);
 
     const charts = h('div', { class: 'charts', 'data-testid': 'compare-charts' });
     render(ctx, 'Compare runs', [
