@@ -6,6 +6,7 @@
  */
 #include "server/ui.h"
 
+#include "server/api.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -67,4 +68,23 @@ hamf_status hamf__ui_asset(const char *path, const unsigned char **data, size_t 
         }
     return hamf__err(HAMF_ERR_NOTFOUND, "ui: no such file: %.*s", (int)(plen > 200 ? 200 : plen),
                      path);
+}
+
+void hamf__ui_route(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    (void)ctx;
+    const unsigned char *data;
+    size_t len;
+    const char *type;
+    if (hamf__ui_asset(req->path, &data, &len, &type) != HAMF_OK) {
+        hamf__api_error(resp, 404, "ENDPOINT_NOT_FOUND", "No UI file at '%s'", req->path);
+        return;
+    }
+    hamf__buf_reset(&resp->body);
+    if (hamf__buf_append(&resp->body, data, len) != HAMF_OK) {
+        hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = type;
 }

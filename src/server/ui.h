@@ -35,4 +35,12 @@ extern const size_t hamf__ui_nfiles;
 hamf_status hamf__ui_asset(const char *path, const unsigned char **data, size_t *len,
                            const char **content_type);
 
+/* The HTTP route serving the UI (mounted by mlflow_api.c for GET /,
+ * /index.html and /static/...): the file's bytes with its content type, or
+ * 404 ENDPOINT_NOT_FOUND. The security headers (Content-Security-Policy,
+ * X-Content-Type-Options) are added to every response by http.c. */
+struct hamf__http_req;
+struct hamf__http_resp;
+void hamf__ui_route(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp);
+
 #endif /* HAMF_SERVER_UI_H */

@@ -4,6 +4,7 @@
  * read from the source files in web/ (HAMF_ROOT, or the working directory
  * when run from the repo root). */
 #include "t.h"
+#include "server/http.h"
 #include "server/ui.h"
 #include "util/util.h"
 
@@ -142,6 +143,34 @@ static void test_index_is_csp_clean(void)
     T_TRUE(has_js);
 }
 
+/* The route handler the server mounts: bytes and type on a hit, MLflow's
+ * error JSON with 404 on a miss. */
+static void test_route(void)
+{
+    struct hamf__http_req req = { .method = "GET", .path = "/static/app.css", .body = "" };
+    struct hamf__http_resp resp = { .status = 200, .content_type = "application/json", .fd = -1 };
+    hamf__buf_init(&resp.body, 0);
+    const unsigned char *data;
+    size_t len;
+    const char *ct;
+    T_OK(hamf__ui_asset("/static/app.css", &data, &len, &ct));
+    hamf__ui_route(NULL, &req, &resp);
+    int same = resp.body.len == len && memcmp(resp.body.data, data, len) == 0;
+    T_EQ_INT(resp.status, 200);
+    T_EQ_STR(resp.content_type, "text/css; charset=utf-8");
+    T_TRUE(same);
+
+    req.path = "/static/missing.js";
+    hamf__ui_route(NULL, &req, &resp);
+    T_EQ_INT(resp.status, 404);
+    T_EQ_STR(resp.content_type, "application/json");
+    int is_err = resp.body.data && strstr(resp.body.data, "\"error_code\":\"ENDPOINT_NOT_FOUND\"") != NULL;
+    if (!is_err)
+        fprintf(stderr, "  body: %s\n", resp.body.data ? resp.body.data : "(empty)");
+    hamf__buf_free(&resp.body);
+    T_TRUE(is_err);
+}
+
 int main(void)
 {
     T_RUN(test_index);
@@ -150,5 +179,6 @@ int main(void)
     T_RUN(test_not_found);
     T_RUN(test_misuse);
     T_RUN(test_index_is_csp_clean);
+    T_RUN(test_route);
     return T_DONE();
 }
