@@ -287,12 +287,21 @@
     };
   }
 
+  /* Replaces the view. A control that had the focus (a sort header, the
+   * filter box, a pager button) gets it back in the new view, so keyboard
+   * users keep their place when sorting or paging. */
   function render(ctx, title, nodes) {
     if (!ctx.alive()) return;
+    const a = document.activeElement;
+    const sel = a && a !== document.body && view().contains(a)
+      ? (a.id ? '#' + CSS.escape(a.id) : a.dataset.sortKey ? 'a[data-sort-key="' + CSS.escape(a.dataset.sortKey) + '"]' : null)
+      : null;
     const v = clear(view());
     v.dataset.route = ctx.route;
     append(v, nodes);
     document.title = title + ' · hamf tracking';
+    const again = sel && v.querySelector(sel);
+    if (again && !again.disabled) again.focus({ preventScroll: true });
   }
 
   /* data-nav counts finished navigations and data-state says whether the

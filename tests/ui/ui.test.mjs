@@ -126,6 +126,16 @@ test('hamf web UI in headless Chromium', async (t) => {
       want = expectedByAccuracy('ASC');
       assert.deepEqual(await rowIds(page), want.map((r) => r.run_id));
       assert.deepEqual(await accuracyCells(page), want.map((r) => r.accuracy));
+
+      // Keyboard: Enter on a focused header sorts, and the focus stays there.
+      const f1 = 'th[data-col="metrics.f1_score"]';
+      await page.focus(`${f1} a.sort`);
+      await navigate(page, () => page.keyboard.press('Enter'), 'runs');
+      assert.equal(await page.getAttribute(f1, 'aria-sort'), 'descending');
+      assert.equal(await page.getAttribute(th, 'aria-sort'), 'none');
+      const byF1 = [...DATA.runs].sort((a, b) => (b.f1_score ?? -Infinity) - (a.f1_score ?? -Infinity) || b.start_time - a.start_time);
+      assert.deepEqual(await rowIds(page), byF1.map((r) => r.run_id));
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.sortKey), 'metrics.f1_score');
     });
 
     await t.test('sorted pages: order holds across page tokens', async () => {
