@@ -227,6 +227,12 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, struct hamf__http_r
     if (!mr) return MHD_NO;
     if (hr->content_type) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, hr->content_type);
     if (hr->disposition) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, hr->disposition);
+    /* Every answer: no MIME sniffing, and the web UI (and anything else a
+     * browser renders from here) may load only from this origin. */
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            "default-src 'self'; object-src 'none'; base-uri 'none'; "
+                            "frame-ancestors 'none'; form-action 'self'");
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)hr->status, mr);
     MHD_destroy_response(mr);
     return ret;

@@ -14,6 +14,7 @@
  * thread ends.
  */
 #include "server/api.h"
+#include "server/ui.h"
 
 #include "store/search.h"
 #include "store/tracking.h"
@@ -930,6 +931,10 @@ static const struct hamf__http_route routes[] = {
     {"PUT", ART "/*", 0, NULL, &hamf__artifacts_upload},
     {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
     {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
+    /* the web UI (src/server/ui.c, files embedded from web/) */
+    {"GET", "/", 0, hamf__ui_route, NULL},
+    {"GET", "/index.html", 0, hamf__ui_route, NULL},
+    {"GET", "/static/*", 0, hamf__ui_route, NULL},
 };
 
 struct hamf__server {
