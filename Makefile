@@ -6,7 +6,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := sqlite3 libpq
+PKGS    := sqlite3 libpq libmicrohttpd
 SAN     ?=
 OPT     ?= -O2
 

@@ -97,4 +97,65 @@ int64_t hamf__now_ms(void);
 /* Seconds on a monotonic clock, for measuring durations. */
 double hamf__mono_seconds(void);
 
+
+/* ==== JSON parsing (json_parse.c) — owned by the server/tracking work ====
+ *
+ * A small DOM parser: hamf__json_parse() reads one JSON text (RFC 8259,
+ * strict: UTF-8 validated, no trailing commas, no comments, no NaN, no
+ * leading zeros, lone surrogates refused) into a tree owned by one
+ * struct hamf__jdoc [owned: free with hamf__jdoc_free]. Every value
+ * pointer is borrowed from the doc. Errors name the line, column and byte
+ * offset: "json: line 1 col 7 (byte 6): expected ':' after object key".
+ * Nesting deeper than max_depth fails (bounded recursion). Strings are
+ * NUL-terminated and also carry their length (a "\u0000" escape is kept).
+ * Numbers keep a double and, when the text is an integer that fits, the
+ * exact int64. Duplicate object keys are kept; lookups return the last. */
+enum hamf__jtype {
+    HAMF__JNULL = 0,
+    HAMF__JBOOL,
+    HAMF__JNUM,
+    HAMF__JSTR,
+    HAMF__JARR,
+    HAMF__JOBJ
+};
+
+struct hamf__jmember;
+
+struct hamf__jval {
+    enum hamf__jtype type;
+    bool b;                 /* JBOOL */
+    bool is_int;            /* JNUM: integer text that fits in int64 */
+    int64_t i;              /* JNUM when is_int */
+    double num;             /* JNUM */
+    const char *str;        /* JSTR: NUL-terminated */
+    size_t len;             /* JSTR: bytes; JARR/JOBJ: element count */
+    struct hamf__jval *items;     /* JARR */
+    struct hamf__jmember *members; /* JOBJ */
+};
+
+struct hamf__jmember {
+    const char *key;
+    size_t key_len;
+    struct hamf__jval val;
+};
+
+struct hamf__jdoc;
+
+#define HAMF__JSON_MAX_DEPTH 64
+
+hamf_status hamf__json_parse(const char *text, size_t len, int max_depth,
+                             struct hamf__jdoc **out);
+void hamf__jdoc_free(struct hamf__jdoc *d);
+const struct hamf__jval *hamf__jdoc_root(const struct hamf__jdoc *d);
+/* Member `key` of an object (the last one if repeated); NULL if absent or
+ * if `obj` is not an object. */
+const struct hamf__jval *hamf__jobj_get(const struct hamf__jval *obj, const char *key);
+/* An int64 from a JSON integer or a string holding one (MLflow accepts
+ * both); false otherwise. */
+bool hamf__jval_to_i64(const struct hamf__jval *v, int64_t *out);
+/* A double from a number or a numeric string, including "NaN",
+ * "Infinity" and "-Infinity" (protobuf JSON spellings). */
+bool hamf__jval_to_f64(const struct hamf__jval *v, double *out);
+/* ==== end JSON parsing ==== */
+
 #endif /* HAMF_UTIL_H */

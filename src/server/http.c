@@ -1,0 +1,396 @@
+/*
+ * http.c — the HTTP layer of `hamf server` on libmicrohttpd (see http.h).
+ *
+ * One struct request per HTTP request, created by MHD's URI callback (which
+ * sees the raw, undecoded URI, so the path and the query string are decoded
+ * here, each by its own rule) and freed by the completion callback. The
+ * access handler is called by MHD first with the headers, then once per
+ * body chunk, then once more at the end: the route is chosen and the
+ * declared Content-Length checked on the first call, the body is buffered
+ * (bounded) or streamed on the next ones, and the handler runs on the last.
+ * A counter of requests in flight lets hamf__http_stop finish them before
+ * closing.
+ */
+#include "http.h"
+
+#include <microhttpd.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct hamf__http_server {
+    struct MHD_Daemon *d;
+    struct hamf__http_config cfg;
+    _Atomic long inflight;
+    int port;
+};
+
+struct request {
+    struct hamf__http_server *srv;
+    char *raw_uri;
+    bool started;
+    bool refused;  /* body too big or stream failed: discard the rest */
+    bool bad_uri;
+    const struct hamf__http_route *route;
+    int route_status; /* 0, 404 or 405 */
+    struct hamf__http_req req;
+    char *path;
+    struct hamf__http_qarg *query;
+    size_t nquery;
+    struct hamf__buf body;
+    void *stream_state;
+    struct hamf__http_resp resp;
+};
+
+static void resp_init(struct hamf__http_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+    r->content_type = "application/json";
+    r->fd = -1;
+    hamf__buf_init(&r->body, 0);
+}
+
+static void resp_free(struct hamf__http_resp *r)
+{
+    hamf__buf_free(&r->body);
+    if (r->fd >= 0) close(r->fd);
+    r->fd = -1;
+    hamf__free(r->disposition);
+    r->disposition = NULL;
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *hamf__http_unescape(const char *s, size_t n, bool plus_space)
+{
+    char *o = hamf__malloc(n + 1);
+    if (!o) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int h, l;
+            if (i + 2 >= n) goto bad;
+            h = hexv(s[i + 1]);
+            l = hexv(s[i + 2]);
+            if (h < 0 || l < 0) goto bad;
+            c = (char)(h * 16 + l);
+            if (!c) goto bad;
+            i += 2;
+        } else if (c == '+' && plus_space) {
+            c = ' ';
+        }
+        o[k++] = c;
+    }
+    o[k] = '\0';
+    return o;
+bad:
+    hamf__free(o);
+    return NULL;
+}
+
+/* Split the raw URI into the decoded path and query arguments. */
+static bool parse_uri(struct request *r)
+{
+    const char *u = r->raw_uri;
+    const char *q = strchr(u, '?');
+    size_t plen = q ? (size_t)(q - u) : strlen(u);
+    r->path = hamf__http_unescape(u, plen, false);
+    if (!r->path) return false;
+    if (!q) return true;
+    q++;
+    size_t cap = 0;
+    while (*q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        if (len) {
+            const char *eq = memchr(q, '=', len);
+            size_t kl = eq ? (size_t)(eq - q) : len;
+            if (r->nquery == cap) {
+                size_t nc = cap ? cap * 2 : 8;
+                if (nc > 1024) return false; /* bounded argument count */
+                struct hamf__http_qarg *na = hamf__realloc(r->query, nc * sizeof *na);
+                if (!na) return false;
+                r->query = na;
+                cap = nc;
+            }
+            struct hamf__http_qarg *a = &r->query[r->nquery];
+            a->key = hamf__http_unescape(q, kl, true);
+            a->value = eq ? hamf__http_unescape(eq + 1, len - kl - 1, true) : hamf__strdup("");
+            if (!a->key || !a->value) {
+                hamf__free(a->key);
+                hamf__free(a->value);
+                return false;
+            }
+            r->nquery++;
+        }
+        if (!amp) break;
+        q = amp + 1;
+    }
+    return true;
+}
+
+const char *hamf__http_query(const struct hamf__http_req *req, const char *key)
+{
+    for (size_t i = 0; i < req->nquery; i++)
+        if (!strcmp(req->query[i].key, key)) return req->query[i].value;
+    return NULL;
+}
+
+static void route_match(struct request *r)
+{
+    const struct hamf__http_config *c = &r->srv->cfg;
+    bool path_seen = false;
+    for (size_t i = 0; i < c->nroutes; i++) {
+        const struct hamf__http_route *rt = &c->routes[i];
+        size_t pl = strlen(rt->path);
+        const char *rest = NULL;
+        if (pl && rt->path[pl - 1] == '*') {
+            if (!strncmp(r->path, rt->path, pl - 1)) rest = r->path + pl - 1;
+        } else if (!strcmp(r->path, rt->path)) {
+            rest = "";
+        }
+        if (!rest) continue;
+        path_seen = true;
+        if (strcmp(rt->method, r->req.method)) continue;
+        r->route = rt;
+        r->req.route_rest = rest;
+        return;
+    }
+    r->route_status = path_seen ? 405 : 404;
+}
+
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct hamf__http_server *s = cls;
+    atomic_fetch_add(&s->inflight, 1);
+    struct request *r = hamf__calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->srv = s;
+    r->raw_uri = hamf__strdup(uri);
+    hamf__buf_init(&r->body, 0);
+    resp_init(&r->resp);
+    return r;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct hamf__http_server *s = cls;
+    struct request *r = *con_cls;
+    if (r) {
+        if (r->stream_state && r->route && r->route->stream) r->route->stream->abort(r->stream_state);
+        for (size_t i = 0; i < r->nquery; i++) {
+            hamf__free(r->query[i].key);
+            hamf__free(r->query[i].value);
+        }
+        hamf__free(r->query);
+        hamf__free(r->path);
+        hamf__free(r->raw_uri);
+        hamf__buf_free(&r->body);
+        resp_free(&r->resp);
+        hamf__free(r);
+        *con_cls = NULL;
+    }
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *con, struct hamf__http_resp *hr)
+{
+    struct MHD_Response *mr;
+    if (hr->fd >= 0) {
+        mr = MHD_create_response_from_fd64(hr->fd_size, hr->fd);
+        if (mr) hr->fd = -1; /* owned by MHD now */
+    } else {
+        size_t len = hr->body.len;
+        char *data = hamf__buf_detach(&hr->body, &len);
+        if (!data) {
+            mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        } else {
+            mr = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+            if (!mr) hamf__free(data);
+        }
+    }
+    if (!mr) return MHD_NO;
+    if (hr->content_type) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, hr->content_type);
+    if (hr->disposition) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, hr->disposition);
+    enum MHD_Result ret = MHD_queue_response(con, (unsigned)hr->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static void router_error(struct request *r, int status, const char *msg)
+{
+    hamf__buf_reset(&r->resp.body);
+    r->resp.status = status;
+    r->resp.content_type = "application/json";
+    if (r->srv->cfg.error) {
+        r->srv->cfg.error(status, msg, &r->resp);
+    } else {
+        (void)hamf__buf_puts(&r->resp.body, msg);
+        r->resp.content_type = "text/plain";
+    }
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+                                 const char *version, const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct hamf__http_server *s = cls;
+    struct request *r = *con_cls;
+    if (!r || !r->raw_uri) return MHD_NO; /* out of memory at the start: drop */
+    const struct hamf__http_config *c = &s->cfg;
+
+    if (!r->started) {
+        r->started = true;
+        r->req.method = method;
+        r->req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!parse_uri(r)) {
+            router_error(r, 400, "malformed request URI (bad percent-escape or too many arguments)");
+            return send_resp(con, &r->resp);
+        }
+        r->req.path = r->path;
+        r->req.query = r->query;
+        r->req.nquery = r->nquery;
+        route_match(r);
+        if (!r->route) {
+            char msg[200];
+            if (r->route_status == 404)
+                snprintf(msg, sizeof msg, "No endpoint at %.150s", r->path);
+            else
+                snprintf(msg, sizeof msg, "Method %.10s is not allowed on %.150s", method, r->path);
+            router_error(r, r->route_status, msg);
+            return send_resp(con, &r->resp);
+        }
+        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (!r->route->stream && cl) {
+            int64_t n;
+            if (hamf__parse_i64(cl, strlen(cl), &n) && n >= 0 && (uint64_t)n > r->route->max_body) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "request body of %lld bytes is over the limit of %zu bytes",
+                         (long long)n, r->route->max_body);
+                router_error(r, 400, msg);
+                return send_resp(con, &r->resp);
+            }
+        }
+        if (r->route->stream) {
+            r->stream_state = r->route->stream->begin(c->ctx, &r->req, &r->resp);
+            if (!r->stream_state) return send_resp(con, &r->resp);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->refused) return MHD_YES;
+        if (r->route->stream) {
+            if (!r->route->stream->chunk(r->stream_state, upload_data, n, &r->resp)) {
+                r->route->stream->abort(r->stream_state);
+                r->stream_state = NULL;
+                r->refused = true;
+            }
+            return MHD_YES;
+        }
+        if (r->body.len + n > r->route->max_body) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "request body is over the limit of %zu bytes", r->route->max_body);
+            router_error(r, 400, msg);
+            r->refused = true;
+            return MHD_YES;
+        }
+        if (hamf__buf_append(&r->body, upload_data, n)) {
+            router_error(r, 503, "out of memory");
+            r->refused = true;
+        }
+        return MHD_YES;
+    }
+
+    /* the whole request is in */
+    if (r->refused) return send_resp(con, &r->resp);
+    r->req.body = r->body.data ? r->body.data : "";
+    r->req.body_len = r->body.len;
+    if (r->route->stream) {
+        void *st = r->stream_state;
+        r->stream_state = NULL;
+        r->route->stream->finish(st, &r->req, &r->resp);
+    } else {
+        r->route->fn(c->ctx, &r->req, &r->resp);
+    }
+    return send_resp(con, &r->resp);
+}
+
+hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__http_server **out)
+{
+    struct hamf__http_server *s = hamf__calloc(1, sizeof *s);
+    if (!s) return hamf__err(HAMF_ERR_NOMEM, "http: out of memory");
+    s->cfg = *cfg;
+    const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
+    char port[16];
+    snprintf(port, sizeof port, "%d", cfg->port);
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc || !ai) {
+        hamf__free(s);
+        return hamf__err(HAMF_ERR_CONNECT, "http: cannot resolve host '%s': %s", host, gai_strerror(rc));
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    int threads = cfg->threads > 0 ? cfg->threads : 4;
+    size_t mem = cfg->max_header ? cfg->max_header : 32 * 1024;
+    s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_cb, s,
+                            MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+                            MHD_OPTION_END);
+    int err = errno;
+    freeaddrinfo(ai);
+    if (!s->d) {
+        hamf__free(s);
+        return hamf__err(HAMF_ERR_IO, "http: cannot listen on %s:%d: %s", host, cfg->port,
+                         err ? strerror(err) : "libmicrohttpd refused to start");
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : cfg->port;
+    *out = s;
+    return HAMF_OK;
+}
+
+int hamf__http_port(const struct hamf__http_server *s)
+{
+    return s ? s->port : 0;
+}
+
+void hamf__http_stop(struct hamf__http_server *s, double grace_seconds)
+{
+    if (!s) return;
+    MHD_socket ls = MHD_quiesce_daemon(s->d);
+    if (ls != MHD_INVALID_SOCKET) close(ls);
+    double until = hamf__mono_seconds() + grace_seconds;
+    while (atomic_load(&s->inflight) > 0 && hamf__mono_seconds() < until) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    hamf__free(s);
+}

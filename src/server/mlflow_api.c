@@ -1,0 +1,986 @@
+/*
+ * mlflow_api.c — the MLflow REST API 2.0 subset of `hamf server` (paths,
+ * fields, JSON shapes and error codes as in
+ * shared/specs/mlflow-rest-subset.md), plus the GET form of runs/search
+ * the HAMF seed script uses, and the server's start/stop.
+ *
+ * Each handler reads its fields from the JSON body (POST) or the query
+ * string (GET) through one accessor, so the GET and POST forms of a search
+ * share their code; it validates types (ids are strings, int64 fields
+ * numbers or numeric strings, enums names or numbers), calls the tracking
+ * store and answers its JSON. Client mistakes are 4xx with MLflow's error
+ * JSON, never 5xx. Every worker thread of the HTTP pool keeps its own
+ * tracking-store connection, opened on first use and closed when the
+ * thread ends.
+ */
+#include "server/api.h"
+
+#include "store/search.h"
+#include "store/tracking.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define JSON_BODY_MAX (1024 * 1024)
+#define BATCH_BODY_MAX 1000000 /* MLflow's log-batch request limit */
+#define INPUTS_BODY_MAX (4 * 1024 * 1024)
+
+/* ---- errors ---- */
+
+void hamf__api_error(struct hamf__http_resp *resp, int http_status, const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hamf__buf_reset(&resp->body);
+    if (resp->fd >= 0) {
+        /* a file was about to be sent; the error replaces it */
+        close(resp->fd);
+        resp->fd = -1;
+    }
+    resp->status = http_status;
+    resp->content_type = "application/json";
+    hamf_status s = hamf__buf_puts(&resp->body, "{\"error_code\":");
+    if (!s) s = hamf__json_str(&resp->body, code, (size_t)-1);
+    if (!s) s = hamf__buf_puts(&resp->body, ",\"message\":");
+    if (!s) s = hamf__json_str(&resp->body, msg, (size_t)-1);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    if (s) {
+        hamf__buf_reset(&resp->body);
+        resp->status = 503;
+    }
+}
+
+void hamf__api_status_error(struct hamf__http_resp *resp, hamf_status st)
+{
+    const char *m = hamf_last_error();
+    switch (st) {
+    case HAMF_ERR_NOTFOUND: hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST", "%s", m); break;
+    case HAMF_ERR_EXISTS: hamf__api_error(resp, 400, "RESOURCE_ALREADY_EXISTS", "%s", m); break;
+    case HAMF_ERR_PARSE:
+    case HAMF_ERR_CONSTRAINT:
+    case HAMF_ERR_MISUSE:
+    case HAMF_ERR_SCHEMA: hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "%s", m); break;
+    case HAMF_ERR_BUSY:
+    case HAMF_ERR_TIMEOUT:
+    case HAMF_ERR_NOMEM: hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "%s", m); break;
+    default: hamf__api_error(resp, 500, "INTERNAL_ERROR", "%s", m); break;
+    }
+}
+
+static void router_error(int status, const char *message, struct hamf__http_resp *resp)
+{
+    if (status == 404)
+        hamf__api_error(resp, 404, "ENDPOINT_NOT_FOUND", "%s", message);
+    else if (status == 405)
+        hamf__api_error(resp, 405, "BAD_REQUEST", "%s", message);
+    else
+        hamf__api_error(resp, status, status == 503 ? "TEMPORARILY_UNAVAILABLE" : "INVALID_PARAMETER_VALUE", "%s",
+                        message);
+}
+
+/* ---- per-thread store connection ---- */
+
+static pthread_key_t trk_key;
+static pthread_once_t trk_once = PTHREAD_ONCE_INIT;
+
+static void trk_destroy(void *p)
+{
+    hamf__trk_close(p);
+}
+
+static void trk_key_init(void)
+{
+    (void)pthread_key_create(&trk_key, trk_destroy);
+}
+
+static struct hamf__trk *get_trk(void *ctx, struct hamf__http_resp *resp)
+{
+    pthread_once(&trk_once, trk_key_init);
+    struct hamf__trk *t = pthread_getspecific(trk_key);
+    if (t) return t;
+    hamf_status s = hamf__trk_open(((struct hamf__server_ctx *)ctx)->db_url, &t);
+    if (s) {
+        hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "%s", hamf_last_error());
+        return NULL;
+    }
+    pthread_setspecific(trk_key, t);
+    return t;
+}
+
+/* ---- request fields ---- */
+
+struct args {
+    const struct hamf__http_req *req;
+    struct hamf__jdoc *doc;
+    const struct hamf__jval *obj; /* NULL for query-string requests */
+    struct hamf__http_resp *resp;
+    /* lists handed out by arg_list, freed with the args */
+    const char **lists[4];
+    int nlists;
+};
+
+static void args_free(struct args *a)
+{
+    hamf__jdoc_free(a->doc);
+    for (int i = 0; i < a->nlists; i++) hamf__free(a->lists[i]);
+}
+
+/* Set up field access; false (with resp filled) on a bad body. */
+static bool args_init(struct args *a, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    memset(a, 0, sizeof *a);
+    a->req = req;
+    a->resp = resp;
+    if (strcmp(req->method, "POST")) return true;
+    const char *ct = req->content_type;
+    if (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Content-Type must be one of ['application/json']");
+        return false;
+    }
+    size_t i = 0;
+    while (i < req->body_len && (req->body[i] == ' ' || req->body[i] == '\n' || req->body[i] == '\r' || req->body[i] == '\t'))
+        i++;
+    if (i == req->body_len) return true; /* empty body: no fields */
+    if (hamf__json_parse(req->body, req->body_len, HAMF__JSON_MAX_DEPTH, &a->doc)) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Malformed JSON request body: %s", hamf_last_error());
+        return false;
+    }
+    a->obj = hamf__jdoc_root(a->doc);
+    if (a->obj->type != HAMF__JOBJ) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "The request body must be a JSON object");
+        return false;
+    }
+    return true;
+}
+
+static const struct hamf__jval *jfield(struct args *a, const char *name)
+{
+    const struct hamf__jval *v = hamf__jobj_get(a->obj, name);
+    return v && v->type != HAMF__JNULL ? v : NULL;
+}
+
+/* 1 present, 0 absent, -1 bad (resp filled). */
+static int arg_str(struct args *a, const char *name, const char **out)
+{
+    if (!a->obj) {
+        const char *v = a->req ? hamf__http_query(a->req, name) : NULL;
+        if (!v) return 0;
+        *out = v;
+        return 1;
+    }
+    const struct hamf__jval *v = jfield(a, name);
+    if (!v) return 0;
+    if (v->type != HAMF__JSTR) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                        "Invalid value for parameter '%s' supplied: expected a string", name);
+        return -1;
+    }
+    if (strlen(v->str) != v->len) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Parameter '%s' must not contain NUL characters", name);
+        return -1;
+    }
+    *out = v->str;
+    return 1;
+}
+
+static int arg_required(struct args *a, const char *name, const char **out)
+{
+    int r = arg_str(a, name, out);
+    if (r == 0) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter '%s'.", name);
+        return -1;
+    }
+    return r;
+}
+
+/* run_id, or its alias run_uuid. */
+static int arg_run_id(struct args *a, const char **out)
+{
+    int r = arg_str(a, "run_id", out);
+    if (r == 0) r = arg_str(a, "run_uuid", out);
+    if (r == 0 || (r == 1 && !**out)) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.");
+        return -1;
+    }
+    return r;
+}
+
+static int arg_i64(struct args *a, const char *name, int64_t *out)
+{
+    if (!a->obj) {
+        const char *v = a->req ? hamf__http_query(a->req, name) : NULL;
+        if (!v) return 0;
+        if (!hamf__parse_i64(v, strlen(v), out)) {
+            hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value '%s' for parameter '%s': expected an integer",
+                            v, name);
+            return -1;
+        }
+        return 1;
+    }
+    const struct hamf__jval *v = jfield(a, name);
+    if (!v) return 0;
+    if (!hamf__jval_to_i64(v, out)) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter '%s': expected an integer",
+                        name);
+        return -1;
+    }
+    return 1;
+}
+
+/* A list of strings: a JSON array (numbers allowed for ids), or repeated
+ * query parameters. The array is owned by the args. */
+static int arg_list(struct args *a, const char *name, const char ***out, size_t *n)
+{
+    const char **v = NULL;
+    size_t k = 0;
+    if (!a->obj) {
+        size_t cnt = 0;
+        for (size_t i = 0; a->req && i < a->req->nquery; i++)
+            if (!strcmp(a->req->query[i].key, name)) cnt++;
+        if (!cnt) return 0;
+        v = hamf__calloc(cnt, sizeof *v);
+        if (!v) goto nomem;
+        for (size_t i = 0; i < a->req->nquery; i++)
+            if (!strcmp(a->req->query[i].key, name)) v[k++] = a->req->query[i].value;
+    } else {
+        const struct hamf__jval *j = jfield(a, name);
+        if (!j) return 0;
+        if (j->type != HAMF__JARR) {
+            hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter '%s': expected a list",
+                            name);
+            return -1;
+        }
+        if (!j->len) return 0;
+        v = hamf__calloc(j->len, sizeof *v);
+        if (!v) goto nomem;
+        for (size_t i = 0; i < j->len; i++) {
+            const struct hamf__jval *e = &j->items[i];
+            if (e->type != HAMF__JSTR || strlen(e->str) != e->len) {
+                hamf__free(v);
+                hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                                "Invalid value for parameter '%s': expected a list of strings", name);
+                return -1;
+            }
+            v[k++] = e->str;
+        }
+    }
+    if (a->nlists == (int)HAMF_ARRAY_LEN(a->lists)) {
+        hamf__free(v);
+        goto nomem;
+    }
+    a->lists[a->nlists++] = v;
+    *out = v;
+    *n = k;
+    return 1;
+nomem:
+    hamf__api_error(a->resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+    return -1;
+}
+
+/* view type: a name or MLflow's number */
+static int arg_view(struct args *a, const char *name, int *out)
+{
+    const char *s = NULL;
+    int64_t n;
+    int r;
+    if (a->obj) {
+        const struct hamf__jval *v = jfield(a, name);
+        if (!v) return 0;
+        if (v->type == HAMF__JNUM) {
+            if (!hamf__jval_to_i64(v, &n) || n < 1 || n > 3) goto bad;
+            *out = (int)n;
+            return 1;
+        }
+    }
+    if ((r = arg_str(a, name, &s)) <= 0) return r;
+    if (!strcmp(s, "ACTIVE_ONLY") || !strcmp(s, "1")) *out = HAMF__VIEW_ACTIVE_ONLY;
+    else if (!strcmp(s, "DELETED_ONLY") || !strcmp(s, "2")) *out = HAMF__VIEW_DELETED_ONLY;
+    else if (!strcmp(s, "ALL") || !strcmp(s, "3")) *out = HAMF__VIEW_ALL;
+    else goto bad;
+    return 1;
+bad:
+    hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                    "Invalid value for parameter '%s': expected ACTIVE_ONLY, DELETED_ONLY or ALL", name);
+    return -1;
+}
+
+/* Key/value pairs from a JSON array of {key, value} objects. */
+static int arg_kvs(struct args *a, const struct hamf__jval *arr, const char *name, struct hamf__trk_kv **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!arr || arr->type == HAMF__JNULL) return 0;
+    if (arr->type != HAMF__JARR) goto bad;
+    if (!arr->len) return 0;
+    struct hamf__trk_kv *kv = hamf__calloc(arr->len, sizeof *kv);
+    if (!kv) {
+        hamf__api_error(a->resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < arr->len; i++) {
+        const struct hamf__jval *k = hamf__jobj_get(&arr->items[i], "key");
+        const struct hamf__jval *v = hamf__jobj_get(&arr->items[i], "value");
+        if (!k || k->type != HAMF__JSTR || strlen(k->str) != k->len ||
+            (v && v->type != HAMF__JSTR && v->type != HAMF__JNULL) || (v && v->type == HAMF__JSTR && strlen(v->str) != v->len)) {
+            hamf__free(kv);
+            goto bad;
+        }
+        kv[i].key = k->str;
+        kv[i].value = v && v->type == HAMF__JSTR ? v->str : NULL;
+    }
+    *out = kv;
+    *n = arr->len;
+    return 1;
+bad:
+    hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                    "Invalid value for parameter '%s': expected a list of {\"key\": string, \"value\": string}", name);
+    return -1;
+}
+
+static void reply_ok_empty(struct hamf__http_resp *resp)
+{
+    hamf__buf_reset(&resp->body);
+    (void)hamf__buf_puts(&resp->body, "{}");
+}
+
+/* Wrap: "{" prefix + store output + "}" and map failures. */
+static void finish(struct hamf__http_resp *resp, hamf_status s)
+{
+    if (s) hamf__api_status_error(resp, s);
+}
+
+#define BEGIN(a)                                           \
+    struct args a;                                         \
+    if (!args_init(&a, req, resp)) {                       \
+        args_free(&a);                                     \
+        return;                                            \
+    }                                                      \
+    struct hamf__trk *t = get_trk(ctx, resp);              \
+    if (!t) {                                              \
+        args_free(&a);                                     \
+        return;                                            \
+    }
+
+/* ---- experiments ---- */
+
+static void h_exp_create(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *name = NULL, *loc = NULL;
+    struct hamf__trk_kv *tags = NULL;
+    size_t ntags = 0;
+    char *id = NULL;
+    if (arg_required(&a, "name", &name) < 0 || arg_str(&a, "artifact_location", &loc) < 0 ||
+        arg_kvs(&a, jfield(&a, "tags"), "tags", &tags, &ntags) < 0)
+        goto done;
+    hamf_status s = hamf__trk_exp_create(t, name, loc, tags, ntags, &id);
+    if (!s) s = hamf__buf_printf(&resp->body, "{\"experiment_id\":\"%s\"}", id);
+    finish(resp, s);
+done:
+    hamf__free(id);
+    hamf__free(tags);
+    args_free(&a);
+}
+
+static void h_exp_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id;
+    if (arg_required(&a, "experiment_id", &id) < 0) goto done;
+    hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
+    if (!s) s = hamf__trk_exp_get(t, id, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_exp_get_by_name(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *name;
+    if (arg_required(&a, "experiment_name", &name) < 0) goto done;
+    hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
+    if (!s) s = hamf__trk_exp_get_by_name(t, name, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void search_common(struct args *a, struct hamf__trk_search *q, bool runs)
+{
+    size_t n;
+    const char **list;
+    int r;
+    if ((r = arg_str(a, "filter", &q->filter)) < 0) goto bad;
+    if ((r = arg_list(a, "order_by", &list, &n)) < 0) goto bad;
+    if (r) {
+        q->order_by = list;
+        q->n_order = n;
+    }
+    if (arg_view(a, runs ? "run_view_type" : "view_type", &q->view) < 0) goto bad;
+    if (arg_i64(a, "max_results", &q->max_results) < 0) goto bad;
+    if (arg_str(a, "page_token", &q->page_token) < 0) goto bad;
+    if (runs) {
+        if ((r = arg_list(a, "experiment_ids", &list, &n)) < 0) goto bad;
+        if (r) {
+            q->exp_ids = list;
+            q->nexp = n;
+        }
+    }
+    return;
+bad:
+    q->view = -1;
+}
+
+static void h_exp_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    struct hamf__trk_search q = {0};
+    search_common(&a, &q, false);
+    if (q.view < 0) goto done;
+    hamf_status s = hamf__buf_putc(&resp->body, '{');
+    if (!s) s = hamf__trk_exp_search(t, &q, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_exp_update(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *name = NULL;
+    if (arg_required(&a, "experiment_id", &id) < 0 || arg_str(&a, "new_name", &name) < 0) goto done;
+    hamf_status s = name ? hamf__trk_exp_rename(t, id, name) : HAMF_OK;
+    if (!name) {
+        /* nothing to change, but the experiment must exist */
+        struct hamf__buf tmp;
+        hamf__buf_init(&tmp, 0);
+        s = hamf__trk_exp_get(t, id, &tmp);
+        hamf__buf_free(&tmp);
+    }
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void exp_stage(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, bool deleted)
+{
+    BEGIN(a);
+    const char *id;
+    if (arg_required(&a, "experiment_id", &id) < 0) goto done;
+    hamf_status s = hamf__trk_exp_set_deleted(t, id, deleted);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_exp_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    exp_stage(ctx, req, resp, true);
+}
+
+static void h_exp_restore(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    exp_stage(ctx, req, resp, false);
+}
+
+static void h_exp_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *key, *value;
+    if (arg_required(&a, "experiment_id", &id) < 0 || arg_required(&a, "key", &key) < 0 ||
+        arg_required(&a, "value", &value) < 0)
+        goto done;
+    hamf_status s = hamf__trk_exp_set_tag(t, id, key, value);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+/* ---- runs ---- */
+
+static void h_run_create(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    struct hamf__trk_run_new r = {0};
+    struct hamf__trk_kv *tags = NULL;
+    if (arg_str(&a, "experiment_id", &r.exp_id) < 0 || arg_str(&a, "user_id", &r.user_id) < 0 ||
+        arg_str(&a, "run_name", &r.run_name) < 0 || arg_i64(&a, "start_time", &r.start_time) < 0 ||
+        arg_kvs(&a, jfield(&a, "tags"), "tags", &tags, &r.ntags) < 0)
+        goto done;
+    r.tags = tags;
+    hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
+    if (!s) s = hamf__trk_run_create(t, &r, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    hamf__free(tags);
+    args_free(&a);
+}
+
+static void h_run_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id;
+    if (arg_run_id(&a, &id) < 0) goto done;
+    hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
+    if (!s) s = hamf__trk_run_get(t, id, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static int arg_status(struct args *a, const char **out)
+{
+    static const char *const names[] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
+    const struct hamf__jval *v = jfield(a, "status");
+    if (!v) return 0;
+    int64_t n;
+    if (v->type == HAMF__JNUM && hamf__jval_to_i64(v, &n) && n >= 1 && n <= 5) {
+        *out = names[n - 1];
+        return 1;
+    }
+    if (v->type == HAMF__JSTR) {
+        for (int i = 0; i < 5; i++) {
+            if (!strcmp(v->str, names[i])) {
+                *out = names[i];
+                return 1;
+            }
+        }
+    }
+    hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                    "Invalid value for parameter 'status': expected RUNNING, SCHEDULED, FINISHED, FAILED or KILLED");
+    return -1;
+}
+
+static void h_run_update(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *status = NULL, *name = NULL;
+    int64_t end = 0;
+    int has_end;
+    if (arg_run_id(&a, &id) < 0 || arg_status(&a, &status) < 0 || (has_end = arg_i64(&a, "end_time", &end)) < 0 ||
+        arg_str(&a, "run_name", &name) < 0)
+        goto done;
+    hamf_status s = hamf__buf_puts(&resp->body, "{\"run_info\":");
+    if (!s) s = hamf__trk_run_update(t, id, status, has_end == 1, end, name, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void run_stage(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, bool deleted)
+{
+    BEGIN(a);
+    const char *id;
+    if (arg_run_id(&a, &id) < 0) goto done;
+    hamf_status s = hamf__trk_run_set_deleted(t, id, deleted);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_run_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    run_stage(ctx, req, resp, true);
+}
+
+static void h_run_restore(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    run_stage(ctx, req, resp, false);
+}
+
+static void h_run_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    struct hamf__trk_search q = {0};
+    search_common(&a, &q, true);
+    if (q.view < 0) goto done;
+    hamf_status s = hamf__buf_putc(&resp->body, '{');
+    if (!s) s = hamf__trk_run_search(t, &q, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+/* One metric object {key, value, timestamp, step}; for log-metric the
+ * object is the request itself. */
+static int parse_metric(struct args *a, const struct hamf__jval *o, struct hamf__trk_metric *m)
+{
+    const struct hamf__jval *k = hamf__jobj_get(o, "key");
+    const struct hamf__jval *v = hamf__jobj_get(o, "value");
+    const struct hamf__jval *ts = hamf__jobj_get(o, "timestamp");
+    const struct hamf__jval *st = hamf__jobj_get(o, "step");
+    if (!k || k->type == HAMF__JNULL) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'key'.");
+        return -1;
+    }
+    if (k->type != HAMF__JSTR || strlen(k->str) != k->len) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'key': expected a string");
+        return -1;
+    }
+    if (!v || v->type == HAMF__JNULL) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'value'.");
+        return -1;
+    }
+    if (!hamf__jval_to_f64(v, &m->value)) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'value': expected a number");
+        return -1;
+    }
+    if (!ts || ts->type == HAMF__JNULL) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'timestamp'.");
+        return -1;
+    }
+    if (!hamf__jval_to_i64(ts, &m->timestamp)) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                        "Invalid value for parameter 'timestamp': expected an integer");
+        return -1;
+    }
+    m->step = 0;
+    if (st && st->type != HAMF__JNULL && !hamf__jval_to_i64(st, &m->step)) {
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'step': expected an integer");
+        return -1;
+    }
+    m->key = k->str;
+    return 1;
+}
+
+static void h_log_metric(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id;
+    struct hamf__trk_metric m;
+    if (arg_run_id(&a, &id) < 0) goto done;
+    if (!a.obj) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'key'.");
+        goto done;
+    }
+    if (parse_metric(&a, a.obj, &m) < 0) goto done;
+    hamf_status s = hamf__trk_log_batch(t, id, &m, 1, NULL, 0, NULL, 0);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_log_param(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    struct hamf__trk_kv kv;
+    const char *id;
+    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "key", &kv.key) < 0 || arg_required(&a, "value", &kv.value) < 0)
+        goto done;
+    hamf_status s = hamf__trk_log_batch(t, id, NULL, 0, &kv, 1, NULL, 0);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    struct hamf__trk_kv kv;
+    const char *id;
+    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "key", &kv.key) < 0 || arg_required(&a, "value", &kv.value) < 0)
+        goto done;
+    hamf_status s = hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_delete_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *key;
+    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "key", &key) < 0) goto done;
+    hamf_status s = hamf__trk_delete_tag(t, id, key);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id;
+    struct hamf__trk_metric *m = NULL;
+    struct hamf__trk_kv *p = NULL, *tg = NULL;
+    size_t nm = 0, np = 0, nt = 0;
+    if (arg_run_id(&a, &id) < 0) goto done;
+    const struct hamf__jval *ms = jfield(&a, "metrics");
+    if (ms) {
+        if (ms->type != HAMF__JARR) {
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'metrics': expected a list");
+            goto done;
+        }
+        if (ms->len > HAMF__TRK_MAX_BATCH_METRICS) {
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
+                            "A batch logging request can contain at most %d metrics. Got %zu metrics.",
+                            HAMF__TRK_MAX_BATCH_METRICS, ms->len);
+            goto done;
+        }
+        if (ms->len && !(m = hamf__calloc(ms->len, sizeof *m))) {
+            hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < ms->len; i++)
+            if (parse_metric(&a, &ms->items[i], &m[i]) < 0) goto done;
+        nm = ms->len;
+    }
+    if (arg_kvs(&a, jfield(&a, "params"), "params", &p, &np) < 0 || arg_kvs(&a, jfield(&a, "tags"), "tags", &tg, &nt) < 0)
+        goto done;
+    /* within one batch the last value of a tag key wins */
+    for (size_t i = 0; i < nt; i++)
+        for (size_t j = i + 1; j < nt; j++)
+            if (tg[i].key && tg[j].key && !strcmp(tg[i].key, tg[j].key)) {
+                tg[i] = tg[j];
+                tg[j].key = NULL;
+            }
+    size_t w = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (tg[i].key) tg[w++] = tg[i];
+    hamf_status s = hamf__trk_log_batch(t, id, m, nm, p, np, tg, w);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    hamf__free(m);
+    hamf__free(p);
+    hamf__free(tg);
+    args_free(&a);
+}
+
+static const char *jstr(const struct hamf__jval *o, const char *k)
+{
+    const struct hamf__jval *v = hamf__jobj_get(o, k);
+    return v && v->type == HAMF__JSTR ? v->str : NULL;
+}
+
+static void h_log_inputs(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id;
+    struct hamf__trk_input *in = NULL;
+    struct hamf__trk_kv **tagsv = NULL;
+    size_t n = 0;
+    if (arg_run_id(&a, &id) < 0) goto done;
+    const struct hamf__jval *ds = jfield(&a, "datasets");
+    if (ds && ds->type != HAMF__JARR) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'datasets': expected a list");
+        goto done;
+    }
+    n = ds ? ds->len : 0;
+    if (n && (!(in = hamf__calloc(n, sizeof *in)) || !(tagsv = hamf__calloc(n, sizeof *tagsv)))) {
+        hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct hamf__jval *di = &ds->items[i];
+        const struct hamf__jval *d = hamf__jobj_get(di, "dataset");
+        if (!d || d->type != HAMF__JOBJ) {
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Each dataset input needs a 'dataset' object");
+            goto done;
+        }
+        in[i].name = jstr(d, "name");
+        in[i].digest = jstr(d, "digest");
+        in[i].source_type = jstr(d, "source_type");
+        in[i].source = jstr(d, "source");
+        in[i].schema = jstr(d, "schema");
+        in[i].profile = jstr(d, "profile");
+        if (arg_kvs(&a, hamf__jobj_get(di, "tags"), "tags", &tagsv[i], &in[i].ntags) < 0) goto done;
+        in[i].tags = tagsv[i];
+    }
+    hamf_status s = hamf__trk_log_inputs(t, id, in, n);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    for (size_t i = 0; tagsv && i < n; i++) hamf__free(tagsv[i]);
+    hamf__free(tagsv);
+    hamf__free(in);
+    args_free(&a);
+}
+
+static void h_get_history(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *key, *token = NULL;
+    int64_t max = 0;
+    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "metric_key", &key) < 0 || arg_i64(&a, "max_results", &max) < 0 ||
+        arg_str(&a, "page_token", &token) < 0)
+        goto done;
+    if (max < 0 || max > 25000 * 4) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value %lld for parameter 'max_results'",
+                        (long long)max);
+        goto done;
+    }
+    hamf_status s = hamf__buf_putc(&resp->body, '{');
+    if (!s) s = hamf__trk_metric_history(t, id, key, max, token, &resp->body);
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+done:
+    args_free(&a);
+}
+
+static void h_artifacts_list(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *path = NULL;
+    char *uri = NULL, *rel = NULL, *prefix = NULL;
+    if (arg_run_id(&a, &id) < 0 || arg_str(&a, "path", &path) < 0) goto done;
+    hamf_status s = hamf__trk_run_artifact_uri(t, id, &uri);
+    if (s) {
+        finish(resp, s);
+        goto done;
+    }
+    if ((s = hamf__buf_puts(&resp->body, "{\"root_uri\":")) || (s = hamf__json_str(&resp->body, uri, (size_t)-1))) {
+        finish(resp, s);
+        goto done;
+    }
+    static const char scheme[] = "mlflow-artifacts:";
+    if (!strncmp(uri, scheme, sizeof scheme - 1)) {
+        const char *r = uri + sizeof scheme - 1;
+        while (*r == '/') r++;
+        const char *p = path ? path : "";
+        while (*p == '/' && path) {
+            /* an absolute path inside the run is refused like any other */
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid path '%s': absolute paths are not allowed", path);
+            goto done;
+        }
+        rel = hamf__asprintf("%s/%s", r, p);
+        size_t pl = strlen(p);
+        while (pl && p[pl - 1] == '/') pl--;
+        prefix = pl ? hamf__asprintf("%.*s/", (int)pl, p) : hamf__strdup("");
+        if (!rel || !prefix) {
+            hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+            goto done;
+        }
+        size_t mark = resp->body.len;
+        if ((s = hamf__buf_putc(&resp->body, ','))) goto fail;
+        size_t before = resp->body.len;
+        if ((s = hamf__artifacts_list(((struct hamf__server_ctx *)ctx)->artifacts, rel, prefix, &resp->body))) goto fail;
+        if (resp->body.len == before) { /* nothing listed: drop the comma */
+            resp->body.len = mark;
+            resp->body.data[mark] = '\0';
+        }
+    }
+    if ((s = hamf__buf_putc(&resp->body, '}'))) goto fail;
+    goto done;
+fail:
+    finish(resp, s);
+done:
+    hamf__free(rel);
+    hamf__free(prefix);
+    hamf__free(uri);
+    args_free(&a);
+}
+
+/* ---- routes and server ---- */
+
+#define API "/api/2.0/mlflow/"
+#define ART "/api/2.0/mlflow-artifacts/artifacts"
+
+static const struct hamf__http_route routes[] = {
+    {"POST", API "experiments/create", JSON_BODY_MAX, h_exp_create, NULL},
+    {"GET", API "experiments/get", 0, h_exp_get, NULL},
+    {"GET", API "experiments/get-by-name", 0, h_exp_get_by_name, NULL},
+    {"POST", API "experiments/search", JSON_BODY_MAX, h_exp_search, NULL},
+    {"GET", API "experiments/search", 0, h_exp_search, NULL},
+    {"POST", API "experiments/update", JSON_BODY_MAX, h_exp_update, NULL},
+    {"POST", API "experiments/delete", JSON_BODY_MAX, h_exp_delete, NULL},
+    {"POST", API "experiments/restore", JSON_BODY_MAX, h_exp_restore, NULL},
+    {"POST", API "experiments/set-experiment-tag", JSON_BODY_MAX, h_exp_set_tag, NULL},
+    {"POST", API "runs/create", JSON_BODY_MAX, h_run_create, NULL},
+    {"GET", API "runs/get", 0, h_run_get, NULL},
+    {"POST", API "runs/update", JSON_BODY_MAX, h_run_update, NULL},
+    {"POST", API "runs/delete", JSON_BODY_MAX, h_run_delete, NULL},
+    {"POST", API "runs/restore", JSON_BODY_MAX, h_run_restore, NULL},
+    {"POST", API "runs/search", JSON_BODY_MAX, h_run_search, NULL},
+    {"GET", API "runs/search", 0, h_run_search, NULL},
+    {"POST", API "runs/log-metric", JSON_BODY_MAX, h_log_metric, NULL},
+    {"POST", API "runs/log-parameter", JSON_BODY_MAX, h_log_param, NULL},
+    {"POST", API "runs/log-batch", BATCH_BODY_MAX, h_log_batch, NULL},
+    {"POST", API "runs/set-tag", JSON_BODY_MAX, h_set_tag, NULL},
+    {"POST", API "runs/delete-tag", JSON_BODY_MAX, h_delete_tag, NULL},
+    {"POST", API "runs/log-inputs", INPUTS_BODY_MAX, h_log_inputs, NULL},
+    {"GET", API "metrics/get-history", 0, h_get_history, NULL},
+    {"GET", API "artifacts/list", 0, h_artifacts_list, NULL},
+    {"GET", ART, 0, hamf__artifacts_list_route, NULL},
+    {"PUT", ART "/*", 0, NULL, &hamf__artifacts_upload},
+    {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
+    {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
+};
+
+struct hamf__server {
+    struct hamf__server_ctx ctx;
+    struct hamf__http_server *http;
+    char *db_url;
+};
+
+hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct hamf__server **out)
+{
+    struct hamf__server *s = hamf__calloc(1, sizeof *s);
+    if (!s) return hamf__err(HAMF_ERR_NOMEM, "server: out of memory");
+    hamf_status st;
+    struct hamf__trk *t = NULL;
+    s->db_url = hamf__strdup(cfg->db_url);
+    if (!s->db_url) {
+        st = hamf__err(HAMF_ERR_NOMEM, "server: out of memory");
+        goto fail;
+    }
+    s->ctx.db_url = s->db_url;
+    /* open once here: creates the tables and reports a bad store before listening */
+    if ((st = hamf__trk_open(cfg->db_url, &t))) goto fail;
+    hamf__trk_close(t);
+    if ((st = hamf__artifacts_open(cfg->artifacts_dir, &s->ctx.artifacts))) goto fail;
+    struct hamf__http_config hc = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .threads = cfg->threads,
+        .routes = routes,
+        .nroutes = HAMF_ARRAY_LEN(routes),
+        .error = router_error,
+        .ctx = &s->ctx,
+    };
+    if ((st = hamf__http_start(&hc, &s->http))) goto fail;
+    *out = s;
+    return HAMF_OK;
+fail:
+    hamf__artifacts_close(s->ctx.artifacts);
+    hamf__free(s->db_url);
+    hamf__free(s);
+    return st;
+}
+
+int hamf__server_port(const struct hamf__server *s)
+{
+    return hamf__http_port(s->http);
+}
+
+void hamf__server_stop(struct hamf__server *s, double grace_seconds)
+{
+    if (!s) return;
+    hamf__http_stop(s->http, grace_seconds);
+    hamf__artifacts_close(s->ctx.artifacts);
+    hamf__free(s->db_url);
+    hamf__free(s);
+}

@@ -1,0 +1,132 @@
+/*
+ * tracking.h — the experiment-tracking store: experiments, runs, params,
+ * metrics (full history plus the latest value per key), tags, dataset
+ * inputs, lifecycle stages. Written once on db.h, so it runs on SQLite and
+ * PostgreSQL. Entities come out as MLflow REST JSON (the shapes of
+ * docs in shared/specs/mlflow-rest-subset.md), appended to a caller's
+ * hamf__buf: the server sends them as they are and the CLI reads them back
+ * with the JSON parser, so there is one serializer.
+ *
+ * A struct hamf__trk is one database connection with its prepared
+ * statements [owned: free with hamf__trk_close]; it is not shared between
+ * threads (the server opens one per worker thread). Writes in one process
+ * are serialized by a process-wide lock, so SQLite connections never wait
+ * on each other's write locks.
+ *
+ * Status mapping used by the server: HAMF_ERR_NOTFOUND -> 404
+ * RESOURCE_DOES_NOT_EXIST, HAMF_ERR_EXISTS -> 400 RESOURCE_ALREADY_EXISTS,
+ * HAMF_ERR_CONSTRAINT / HAMF_ERR_PARSE -> 400 INVALID_PARAMETER_VALUE.
+ */
+#ifndef HAMF_STORE_TRACKING_H
+#define HAMF_STORE_TRACKING_H
+
+#include "util/util.h"
+
+struct hamf__trk;
+
+/* Limits, as MLflow 2.12. */
+#define HAMF__TRK_MAX_KEY 250
+#define HAMF__TRK_MAX_PARAM_VALUE 6000
+#define HAMF__TRK_MAX_TAG_VALUE 5000
+#define HAMF__TRK_MAX_BATCH_METRICS 1000
+#define HAMF__TRK_MAX_BATCH_PARAMS 100
+#define HAMF__TRK_MAX_BATCH_TAGS 100
+#define HAMF__TRK_MAX_BATCH_TOTAL 1000
+#define HAMF__TRK_MAX_RESULTS 50000
+#define HAMF__TRK_DEFAULT_RESULTS 1000
+
+/* Open the store at `url` (path, sqlite:///..., postgresql://...), create
+ * or migrate the tracking tables and the Default experiment "0". */
+hamf_status hamf__trk_open(const char *url, struct hamf__trk **out);
+void hamf__trk_close(struct hamf__trk *t);
+
+struct hamf__trk_kv {
+    const char *key;
+    const char *value;
+};
+
+struct hamf__trk_metric {
+    const char *key;
+    double value;
+    int64_t timestamp;
+    int64_t step;
+};
+
+struct hamf__trk_input {
+    const char *name, *digest, *source_type, *source, *schema, *profile; /* NULL = absent */
+    const struct hamf__trk_kv *tags;
+    size_t ntags;
+};
+
+/* ---- experiments ---- */
+
+/* artifact_location NULL or "" = "mlflow-artifacts:/<id>". *out_id gets
+ * the new id [owned: free with hamf__free]. */
+hamf_status hamf__trk_exp_create(struct hamf__trk *t, const char *name, const char *artifact_location,
+                                 const struct hamf__trk_kv *tags, size_t ntags, char **out_id);
+/* Append the Experiment object to `out`. */
+hamf_status hamf__trk_exp_get(struct hamf__trk *t, const char *exp_id, struct hamf__buf *out);
+/* The active experiment of that name if any, else a deleted one. */
+hamf_status hamf__trk_exp_get_by_name(struct hamf__trk *t, const char *name, struct hamf__buf *out);
+/* Id of the experiment named `name` [owned: hamf__free]. */
+hamf_status hamf__trk_exp_id_by_name(struct hamf__trk *t, const char *name, char **out_id);
+hamf_status hamf__trk_exp_rename(struct hamf__trk *t, const char *exp_id, const char *new_name);
+hamf_status hamf__trk_exp_set_deleted(struct hamf__trk *t, const char *exp_id, bool deleted);
+hamf_status hamf__trk_exp_set_tag(struct hamf__trk *t, const char *exp_id, const char *key, const char *value);
+
+struct hamf__trk_search {
+    const char *filter;          /* NULL = none */
+    const char *const *order_by; /* n_order items */
+    size_t n_order;
+    int view;                    /* HAMF__VIEW_* of search.h */
+    int64_t max_results;
+    const char *page_token;      /* NULL or "" = first page */
+    const char *const *exp_ids;  /* runs only */
+    size_t nexp;
+};
+
+/* Append the members `"experiments":[...]` / `"runs":[...]` and
+ * `"next_page_token":"..."` (each only when non-empty, comma-separated,
+ * without the enclosing braces) to `out`. */
+hamf_status hamf__trk_exp_search(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out);
+
+/* ---- runs ---- */
+
+struct hamf__trk_run_new {
+    const char *exp_id;   /* NULL = "0" */
+    const char *user_id;  /* NULL = "" */
+    const char *run_name; /* NULL = from tag mlflow.runName, else generated */
+    int64_t start_time;   /* 0 when absent */
+    const struct hamf__trk_kv *tags;
+    size_t ntags;
+};
+
+/* Create a run (RUNNING) and append the Run object to `out`. */
+hamf_status hamf__trk_run_create(struct hamf__trk *t, const struct hamf__trk_run_new *r, struct hamf__buf *out);
+hamf_status hamf__trk_run_get(struct hamf__trk *t, const char *run_id, struct hamf__buf *out);
+/* status / run_name NULL = unchanged, has_end_time false = unchanged.
+ * Appends the RunInfo object. */
+hamf_status hamf__trk_run_update(struct hamf__trk *t, const char *run_id, const char *status, bool has_end_time,
+                                 int64_t end_time, const char *run_name, struct hamf__buf *out);
+hamf_status hamf__trk_run_set_deleted(struct hamf__trk *t, const char *run_id, bool deleted);
+/* All-or-nothing: metrics appended, params write-once, tags overwrite (the
+ * last value of a key in one batch wins). */
+hamf_status hamf__trk_log_batch(struct hamf__trk *t, const char *run_id, const struct hamf__trk_metric *m,
+                                size_t nm, const struct hamf__trk_kv *p, size_t np, const struct hamf__trk_kv *tags,
+                                size_t ntags);
+hamf_status hamf__trk_delete_tag(struct hamf__trk *t, const char *run_id, const char *key);
+hamf_status hamf__trk_log_inputs(struct hamf__trk *t, const char *run_id, const struct hamf__trk_input *in,
+                                 size_t n);
+hamf_status hamf__trk_run_search(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out);
+/* Append `"metrics":[...]` and `"next_page_token"` members (or nothing).
+ * max_results <= 0 = all. An unknown run gives nothing, as MLflow. */
+hamf_status hamf__trk_metric_history(struct hamf__trk *t, const char *run_id, const char *key, int64_t max_results,
+                                     const char *page_token, struct hamf__buf *out);
+/* The run's artifact_uri and experiment id [owned: hamf__free]. */
+hamf_status hamf__trk_run_artifact_uri(struct hamf__trk *t, const char *run_id, char **uri);
+
+/* Page tokens: base64 of {"offset": N}, as MLflow. */
+hamf_status hamf__trk_token_decode(const char *token, int64_t *offset);
+hamf_status hamf__trk_token_encode(int64_t offset, struct hamf__buf *out);
+
+#endif
