@@ -361,3 +361,11 @@ hamf_status hamf__exporter_render(struct hamf__exporter *e, char **text, size_t 
     *text = copy;
     return HAMF_OK;
 }
+
+hamf_status hamf__exporter_render_into(struct hamf__exporter *e, struct hamf__buf *out)
+{
+    pthread_mutex_lock(&e->lock);
+    hamf_status st = hamf__buf_append(out, e->text, e->text_len);
+    pthread_mutex_unlock(&e->lock);
+    return st;
+}

@@ -14,6 +14,7 @@
  * thread ends.
  */
 #include "server/api.h"
+#include "server/metrics_mount.h"
 
 #include "store/search.h"
 #include "store/tracking.h"
@@ -928,6 +929,7 @@ static const struct hamf__http_route routes[] = {
     {"PUT", ART "/*", 0, NULL, &hamf__artifacts_upload},
     {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
     {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
+    {"GET", "/metrics", 0, hamf__metrics_server_route, NULL}, /* metrics_mount.c */
 };
 
 struct hamf__server {
@@ -980,6 +982,7 @@ void hamf__server_stop(struct hamf__server *s, double grace_seconds)
 {
     if (!s) return;
     hamf__http_stop(s->http, grace_seconds);
+    hamf__metrics_server_unmount(&s->ctx);
     hamf__artifacts_close(s->ctx.artifacts);
     hamf__free(s->db_url);
     hamf__free(s);
