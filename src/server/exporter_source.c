@@ -137,6 +137,13 @@ hamf_status hamf__exporter_source_open(const char *uri, const char *const *exper
         src->nnames++;
     }
     if (src->remote && (st = hamf__mlflow_open(uri, NULL, &src->client))) goto fail;
+    if (!src->remote) {
+        /* A malformed store URL fails now; a store that cannot be reached
+         * yet (PostgreSQL down) is retried at every refresh. */
+        st = hamf__trk_open(uri, &src->trk);
+        if (st == HAMF_ERR_PARSE) goto fail;
+        st = HAMF_OK;
+    }
     *out = src;
     return HAMF_OK;
 fail:
