@@ -166,3 +166,11 @@ core_scenario() {
   pass "promtool check metrics accepts the live output"
   CORE_R2=$r2
 }
+
+# pid_running PID: alive and not a zombie (detached processes are reaped by
+# whatever PID 1 is, possibly late).
+pid_running() {
+  local st
+  st=$(awk '{sub(/.*\) /, ""); print $1}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
