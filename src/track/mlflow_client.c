@@ -121,8 +121,10 @@ static hamf_status http_status(long code, const char *what, const struct hamf__b
         if (mm && mm->type == HAMF__JSTR) msg = mm->str;
     }
     hamf_status st;
-    if (strcmp(ecode, "RESOURCE_DOES_NOT_EXIST") == 0 || (code == 404 && !*ecode))
+    if (strcmp(ecode, "RESOURCE_DOES_NOT_EXIST") == 0)
         st = HAMF_ERR_NOTFOUND;
+    else if (code == 404 || code == 405 || code == 501)
+        st = HAMF_ERR_UNSUPPORTED; /* the endpoint itself is missing: not "no such experiment" */
     else if (strcmp(ecode, "RESOURCE_ALREADY_EXISTS") == 0)
         st = HAMF_ERR_EXISTS;
     else if (code >= 400 && code < 500)

@@ -18,7 +18,8 @@
  *
  * Errors: HAMF_ERR_CONNECT server unreachable, HAMF_ERR_TIMEOUT no answer
  * in time, HAMF_ERR_NOTFOUND RESOURCE_DOES_NOT_EXIST (404), HAMF_ERR_EXISTS
- * RESOURCE_ALREADY_EXISTS, HAMF_ERR_CONSTRAINT other 4xx, HAMF_ERR_IO 5xx
+ * RESOURCE_ALREADY_EXISTS, HAMF_ERR_UNSUPPORTED any other 404/405/501 (the
+ * server lacks the endpoint — never mistaken for "no such experiment"), HAMF_ERR_CONSTRAINT other 4xx, HAMF_ERR_IO 5xx
  * or a transfer error, HAMF_ERR_PARSE a body that is not the expected
  * JSON. Messages carry the endpoint, HTTP status and MLflow's message.
  */
