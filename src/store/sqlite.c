@@ -52,8 +52,9 @@ static hamf_status fail(struct sq_db *d, int rc)
     hamf_status s = map_rc(rc);
     const char *msg = d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc);
     if (s == HAMF_ERR_BUSY)
-        return hamf__err(s, "store: %s: database is locked (waited %d ms for the lock): %s",
-                         d->base.name, d->busy_ms, msg);
+        return hamf__err(s, "store: %s: database is locked (another writer held it past %d ms; "
+                            "HAMF_BUSY_TIMEOUT_MS sets the wait)",
+                         d->base.name, d->busy_ms);
     if (s == HAMF_ERR_CORRUPT)
         return hamf__err(s, "store: %s: not a hamf database or damaged: %s", d->base.name, msg);
     return hamf__err(s, "store: %s: %s", d->base.name, msg);
