@@ -430,7 +430,11 @@ static void log_tail(const char *log, char *out, size_t n)
     while (fgets(line, sizeof line, f)) {
         size_t l = strlen(line);
         while (l && (line[l - 1] == '\n' || line[l - 1] == '\r')) line[--l] = '\0';
-        if (l) snprintf(out, n, "%s", line);
+        if (l) { /* keep the last non-empty line, cut to fit */
+            size_t k = l < n - 1 ? l : n - 1;
+            memcpy(out, line, k);
+            out[k] = '\0';
+        }
     }
     fclose(f);
 }
