@@ -14,6 +14,7 @@
 static void help(void)
 {
     printf("Usage: hamf server [--host 127.0.0.1] [--port 5000] [--db URL] [--artifacts-dir DIR]\n"
+           "                   [--threads N] [--sync normal|full]\n"
            "\n"
            "Serve the MLflow tracking REST API (/api/2.0/mlflow/...) and proxied\n"
            "artifacts (/api/2.0/mlflow-artifacts/artifacts/...) from the hamf store, so\n"
@@ -27,6 +28,11 @@ static void help(void)
            "                        (default $HAMF_DB, else ./hamf.db)\n"
            "  --artifacts-dir DIR   root of uploaded artifacts (default ./mlartifacts)\n"
            "  --threads N           HTTP worker threads (default 4)\n"
+           "  --sync MODE           SQLite commits: 'normal' (default; WAL, an answered\n"
+           "                        write survives kill -9 of the server, the newest ones\n"
+           "                        may be lost on power loss) or 'full' (fsync every\n"
+           "                        commit, shared by concurrent writers; also survives\n"
+           "                        power loss)\n"
            "  -h, --help            show this help\n"
            "\n"
            "Prints 'listening on http://HOST:PORT' once ready. SIGTERM or SIGINT stops\n"
@@ -39,10 +45,12 @@ int cmd_server(int argc, char **argv)
         {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
         {"db", required_argument, NULL, 'd'},   {"artifacts-dir", required_argument, NULL, 'a'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"sync", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
     long long port = 5000, threads = 4;
+    bool sync_full = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -57,6 +65,11 @@ int cmd_server(int argc, char **argv)
         case 't':
             if (!cli_parse_i64(optarg, &threads) || threads < 1 || threads > 256)
                 return cli_usage("server", "--threads must be 1..256, got '%s'", optarg);
+            break;
+        case 's':
+            if (!strcmp(optarg, "full")) sync_full = true;
+            else if (!strcmp(optarg, "normal")) sync_full = false;
+            else return cli_usage("server", "--sync must be 'normal' or 'full', got '%s'", optarg);
             break;
         case 'h': help(); return CLI_OK;
         default: return cli_usage("server", "unknown option");
@@ -75,6 +88,7 @@ int cmd_server(int argc, char **argv)
 
     struct hamf__server_config cfg = {
         .host = host, .port = (int)port, .threads = (int)threads, .db_url = cli_db_url(db), .artifacts_dir = art,
+        .sync_full = sync_full,
     };
     struct hamf__server *s = NULL;
     hamf_status st = hamf__server_start(&cfg, &s);

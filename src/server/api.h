@@ -45,6 +45,7 @@ void hamf__artifacts_list_route(void *ctx, const struct hamf__http_req *req, str
 
 struct hamf__server_ctx {
     const char *db_url;
+    bool sync_full;
     struct hamf__artifacts *artifacts;
 };
 
@@ -56,6 +57,7 @@ struct hamf__server_config {
     int threads;
     const char *db_url;
     const char *artifacts_dir;
+    bool sync_full; /* SQLite: fsync every commit (default: WAL synchronous=NORMAL, see tracking.h) */
 };
 
 /* Open the store (creating tables), the artifact root, and start serving. */

@@ -106,7 +106,9 @@ static struct hamf__trk *get_trk(void *ctx, struct hamf__http_resp *resp)
     pthread_once(&trk_once, trk_key_init);
     struct hamf__trk *t = pthread_getspecific(trk_key);
     if (t) return t;
-    hamf_status s = hamf__trk_open(((struct hamf__server_ctx *)ctx)->db_url, &t);
+    const struct hamf__server_ctx *c = ctx;
+    struct hamf__trk_options o = {.sync_normal = !c->sync_full};
+    hamf_status s = hamf__trk_open_opts(c->db_url, &o, &t);
     if (s) {
         hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "%s", hamf_last_error());
         return NULL;
@@ -936,6 +938,7 @@ struct hamf__server {
     struct hamf__server_ctx ctx;
     struct hamf__http_server *http;
     char *db_url;
+    struct hamf__trk *keep; /* holds the store's write group open while serving */
 };
 
 hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct hamf__server **out)
@@ -950,9 +953,10 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         goto fail;
     }
     s->ctx.db_url = s->db_url;
+    s->ctx.sync_full = cfg->sync_full;
     /* open once here: creates the tables and reports a bad store before listening */
-    if ((st = hamf__trk_open(cfg->db_url, &t))) goto fail;
-    hamf__trk_close(t);
+    struct hamf__trk_options o = {.sync_normal = !cfg->sync_full};
+    if ((st = hamf__trk_open_opts(cfg->db_url, &o, &t))) goto fail;
     if ((st = hamf__artifacts_open(cfg->artifacts_dir, &s->ctx.artifacts))) goto fail;
     struct hamf__http_config hc = {
         .host = cfg->host,
@@ -964,9 +968,11 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .ctx = &s->ctx,
     };
     if ((st = hamf__http_start(&hc, &s->http))) goto fail;
+    s->keep = t;
     *out = s;
     return HAMF_OK;
 fail:
+    hamf__trk_close(t);
     hamf__artifacts_close(s->ctx.artifacts);
     hamf__free(s->db_url);
     hamf__free(s);
@@ -983,6 +989,7 @@ void hamf__server_stop(struct hamf__server *s, double grace_seconds)
     if (!s) return;
     hamf__http_stop(s->http, grace_seconds);
     hamf__metrics_server_unmount(&s->ctx);
+    hamf__trk_close(s->keep);
     hamf__artifacts_close(s->ctx.artifacts);
     hamf__free(s->db_url);
     hamf__free(s);

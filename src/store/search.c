@@ -563,10 +563,10 @@ static hamf_status clause_sql(struct hamf__sqlq *q, enum hamf__search_kind kind,
 /* ORDER BY for the given items: the joins (o0, o1, ...) come first, then
  * the key list; missing keys sort last whatever the direction. */
 static hamf_status order_joins(struct hamf__sqlq *q, enum hamf__search_kind kind,
-                               const struct hamf__search_order *o, size_t n)
+                               const struct hamf__search_order *o, size_t from, size_t n)
 {
     hamf_status st;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < n; i++) {
         const char *t = NULL;
         if (o[i].entity == HAMF__SE_METRIC) t = "trk_latest_metrics";
         else if (o[i].entity == HAMF__SE_PARAM) t = "trk_params";
@@ -582,11 +582,11 @@ static hamf_status order_joins(struct hamf__sqlq *q, enum hamf__search_kind kind
 }
 
 static hamf_status order_keys(struct hamf__sqlq *q, enum hamf__search_kind kind,
-                              const struct hamf__search_order *o, size_t n)
+                              const struct hamf__search_order *o, size_t from, size_t n)
 {
     hamf_status st;
     struct hamf__buf *b = &q->sql;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < n; i++) {
         const char *dir = o[i].asc ? "ASC" : "DESC";
         if (o[i].entity == HAMF__SE_ATTR) {
             const char *col = kind == HAMF__SEARCH_RUNS ? run_attr_col(o[i].key) : exp_attr_col(o[i].key);
@@ -612,6 +612,18 @@ static hamf_status stage_sql(struct hamf__sqlq *q, const char *col, int view)
     return bind_text(q, view == HAMF__VIEW_DELETED_ONLY ? "deleted" : "active");
 }
 
+/* True when a filter clause compares the metric the first order key sorts
+ * by: then every run in the result has that metric (not NaN), and the
+ * query can walk the (key, value) index of the latest metrics in order and
+ * stop after one page, instead of sorting every run of the experiments. */
+static bool drive_by_metric(const struct hamf__search_filter *f, const struct hamf__search_order *o, size_t n)
+{
+    if (!n || o[0].entity != HAMF__SE_METRIC || !f) return false;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->c[i].entity == HAMF__SE_METRIC && !strcmp(f->c[i].key, o[0].key)) return true;
+    return false;
+}
+
 hamf_status hamf__search_runs_sql(const char *const *exp_ids, size_t nexp, int view,
                                   const struct hamf__search_filter *f,
                                   const struct hamf__search_order *orders, size_t norders,
@@ -619,9 +631,19 @@ hamf_status hamf__search_runs_sql(const char *const *exp_ids, size_t nexp, int v
 {
     hamf_status st;
     struct hamf__buf *b = &q->sql;
-    if ((st = hamf__buf_puts(b, "SELECT r.run_uuid FROM trk_runs r"))) return st;
-    if ((st = order_joins(q, HAMF__SEARCH_RUNS, orders, norders))) return st;
-    if ((st = hamf__buf_puts(b, " WHERE r.experiment_id IN ("))) return st;
+    bool drive = drive_by_metric(f, orders, norders);
+    if (drive) {
+        /* CROSS JOIN fixes the join order in SQLite: the metric index first */
+        if ((st = hamf__buf_puts(b, "SELECT r.run_uuid FROM trk_latest_metrics o0 CROSS JOIN trk_runs r"))) return st;
+        if ((st = order_joins(q, HAMF__SEARCH_RUNS, orders, 1, norders))) return st;
+        if ((st = hamf__buf_puts(b, " WHERE r.run_uuid = o0.run_uuid AND o0.is_nan = 0 AND o0.key = ")) ||
+            (st = bind_text(q, orders[0].key)) || (st = hamf__buf_puts(b, " AND r.experiment_id IN (")))
+            return st;
+    } else {
+        if ((st = hamf__buf_puts(b, "SELECT r.run_uuid FROM trk_runs r"))) return st;
+        if ((st = order_joins(q, HAMF__SEARCH_RUNS, orders, 0, norders))) return st;
+        if ((st = hamf__buf_puts(b, " WHERE r.experiment_id IN ("))) return st;
+    }
     for (size_t i = 0; i < nexp; i++) {
         int64_t id;
         if (!hamf__parse_i64(exp_ids[i], strlen(exp_ids[i]), &id)) id = -1; /* matches nothing */
@@ -631,10 +653,18 @@ hamf_status hamf__search_runs_sql(const char *const *exp_ids, size_t nexp, int v
     if (!nexp && (st = hamf__buf_puts(b, "NULL"))) return st;
     if ((st = hamf__buf_putc(b, ')'))) return st;
     if ((st = stage_sql(q, "r.lifecycle_stage", view))) return st;
-    for (size_t i = 0; f && i < f->n; i++)
-        if ((st = clause_sql(q, HAMF__SEARCH_RUNS, &f->c[i]))) return st;
+    for (size_t i = 0; f && i < f->n; i++) {
+        const struct hamf__search_clause *c = &f->c[i];
+        if (drive && c->entity == HAMF__SE_METRIC && !strcmp(c->key, orders[0].key)) {
+            /* on the driving row itself: a range of the index */
+            if ((st = hamf__buf_puts(b, " AND ")) || (st = cmp_sql(q, "o0.value", c))) return st;
+            continue;
+        }
+        if ((st = clause_sql(q, HAMF__SEARCH_RUNS, c))) return st;
+    }
     if ((st = hamf__buf_puts(b, " ORDER BY "))) return st;
-    if ((st = order_keys(q, HAMF__SEARCH_RUNS, orders, norders))) return st;
+    if (drive && (st = hamf__buf_printf(b, "o0.value %s, ", orders[0].asc ? "ASC" : "DESC"))) return st;
+    if ((st = order_keys(q, HAMF__SEARCH_RUNS, orders, drive ? 1 : 0, norders))) return st;
     if ((st = hamf__buf_puts(b, "r.start_time DESC, r.run_uuid LIMIT "))) return st;
     if ((st = bind_i64(q, limit)) || (st = hamf__buf_puts(b, " OFFSET ")) || (st = bind_i64(q, offset))) return st;
     return HAMF_OK;
@@ -647,13 +677,13 @@ hamf_status hamf__search_experiments_sql(int view, const struct hamf__search_fil
     hamf_status st;
     struct hamf__buf *b = &q->sql;
     if ((st = hamf__buf_puts(b, "SELECT e.experiment_id FROM trk_experiments e"))) return st;
-    if ((st = order_joins(q, HAMF__SEARCH_EXPERIMENTS, orders, norders))) return st;
+    if ((st = order_joins(q, HAMF__SEARCH_EXPERIMENTS, orders, 0, norders))) return st;
     if ((st = hamf__buf_puts(b, " WHERE 1 = 1"))) return st;
     if ((st = stage_sql(q, "e.lifecycle_stage", view))) return st;
     for (size_t i = 0; f && i < f->n; i++)
         if ((st = clause_sql(q, HAMF__SEARCH_EXPERIMENTS, &f->c[i]))) return st;
     if ((st = hamf__buf_puts(b, " ORDER BY "))) return st;
-    if ((st = order_keys(q, HAMF__SEARCH_EXPERIMENTS, orders, norders))) return st;
+    if ((st = order_keys(q, HAMF__SEARCH_EXPERIMENTS, orders, 0, norders))) return st;
     if ((st = hamf__buf_puts(b, "e.creation_time DESC, e.experiment_id LIMIT "))) return st;
     if ((st = bind_i64(q, limit)) || (st = hamf__buf_puts(b, " OFFSET ")) || (st = bind_i64(q, offset))) return st;
     return HAMF_OK;

@@ -23,6 +23,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -234,14 +235,95 @@ struct cached {
     struct hamf__stmt *st;
 };
 
+struct group;
+
 struct hamf__trk {
     struct hamf__db *db;
     struct hamf__stmt *st[Q_COUNT];
     struct cached cache[CACHE_N];
     unsigned cache_next;
+    struct group *g; /* the write group of this store (NULL for the writer itself) */
 };
 
-static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Group commit. Every connection to one store URL in this process shares
+ * one writer connection and one open transaction: a write joins the open
+ * transaction under the group mutex inside its own SAVEPOINT (so a failed
+ * request undoes only itself), and the commit, with its fsync, is done by
+ * the last request of the batch: a request that finishes while others are
+ * queued to join leaves the commit to them and waits for it. So N
+ * concurrent writers share one fsync, and each still answers only after
+ * its data is committed. A batch is cut at BATCH_MAX requests so waiting
+ * stays bounded under any load. */
+#define BATCH_MAX 64
+
+struct group {
+    struct group *next;
+    char *url;
+    int refs;
+    struct hamf__trk *w;   /* the writer connection, opened on first write */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    _Atomic int queued;    /* threads waiting for mu to join a batch */
+    bool sync_normal;      /* see hamf__trk_open_opts */
+    bool tx_open;
+    int members;           /* requests in the open batch */
+    uint64_t batch;        /* id of the open (or last) batch */
+    uint64_t done;         /* id of the last finished batch */
+    hamf_status done_status;
+    char done_msg[512];
+};
+
+static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct group *groups;
+static _Thread_local struct hamf__trk *tl_writer; /* set inside a write section */
+static _Thread_local uint64_t tl_batch;
+
+static struct group *group_ref(const char *url, bool sync_normal)
+{
+    pthread_mutex_lock(&groups_mu);
+    struct group *g;
+    for (g = groups; g; g = g->next)
+        if (!strcmp(g->url, url)) break;
+    if (!g) {
+        g = hamf__calloc(1, sizeof *g);
+        if (g && !(g->url = hamf__strdup(url))) {
+            hamf__free(g);
+            g = NULL;
+        }
+        if (g) {
+            pthread_mutex_init(&g->mu, NULL);
+            pthread_cond_init(&g->cv, NULL);
+            g->sync_normal = sync_normal;
+            g->next = groups;
+            groups = g;
+        }
+    }
+    if (g) g->refs++;
+    pthread_mutex_unlock(&groups_mu);
+    return g;
+}
+
+static void group_unref(struct group *g)
+{
+    if (!g) return;
+    pthread_mutex_lock(&groups_mu);
+    if (--g->refs > 0) {
+        pthread_mutex_unlock(&groups_mu);
+        return;
+    }
+    for (struct group **pp = &groups; *pp; pp = &(*pp)->next) {
+        if (*pp == g) {
+            *pp = g->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&groups_mu);
+    hamf__trk_close(g->w);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    hamf__free(g->url);
+    hamf__free(g);
+}
 
 /* Reset every statement of the connection. A SQLite statement left
  * mid-result keeps the connection's read snapshot open, which would hide
@@ -256,6 +338,7 @@ static void reset_all(struct hamf__trk *t)
 
 static hamf_status stmt(struct hamf__trk *t, int q, struct hamf__stmt **out)
 {
+    if (tl_writer) t = tl_writer; /* inside a write section: the group's connection */
     if (!t->st[q]) {
         hamf_status s = hamf__db_prepare(t->db, SQL[q], &t->st[q]);
         if (s) return s;
@@ -302,27 +385,87 @@ static hamf_status run(struct hamf__stmt *st)
 static hamf_status bind_t(struct hamf__stmt *st, int i, const char *s) { return hamf__db_bind_text(st, i, s); }
 static hamf_status bind_i(struct hamf__stmt *st, int i, int64_t v) { return hamf__db_bind_i64(st, i, v); }
 
+static hamf_status open_writer(struct group *g, struct hamf__trk **out);
+
+/* Join the open transaction (beginning one if needed) inside a savepoint.
+ * On success the group mutex is held until write_end. */
 static hamf_status write_begin(struct hamf__trk *t)
 {
-    pthread_mutex_lock(&write_mu);
-    hamf_status s = hamf__db_begin(t->db);
-    if (s) pthread_mutex_unlock(&write_mu);
+    struct group *g = t->g;
+    hamf_status s;
+    atomic_fetch_add(&g->queued, 1);
+    pthread_mutex_lock(&g->mu);
+    atomic_fetch_sub(&g->queued, 1);
+    if (!g->w && (s = open_writer(g, &g->w))) goto fail;
+    if (!g->tx_open) {
+        if ((s = hamf__db_begin(g->w->db))) goto fail;
+        g->tx_open = true;
+        g->members = 0;
+        g->batch++;
+    }
+    if ((s = hamf__db_exec(g->w->db, "SAVEPOINT trk_write"))) {
+        /* the open transaction is unusable: end it for everyone in it */
+        snprintf(g->done_msg, sizeof g->done_msg, "%s", hamf_last_error());
+        hamf__db_rollback(g->w->db);
+        g->tx_open = false;
+        g->done = g->batch;
+        g->done_status = s;
+        pthread_cond_broadcast(&g->cv);
+        goto fail;
+    }
+    g->members++;
+    tl_batch = g->batch;
+    tl_writer = g->w;
+    return HAMF_OK;
+fail:
+    pthread_mutex_unlock(&g->mu);
     return s;
 }
 
-/* Commit when s is OK, else roll back; always releases the lock. */
+/* Keep (s == OK) or undo this request's changes, then commit the batch, or
+ * leave the commit to the requests queued behind and wait for it. Returns
+ * s, or the commit's failure. Always releases the group mutex. */
 static hamf_status write_end(struct hamf__trk *t, hamf_status s)
 {
-    reset_all(t);
-    if (!s) s = hamf__db_commit(t->db);
-    if (s) hamf__db_rollback(t->db);
-    pthread_mutex_unlock(&write_mu);
-    return s;
+    struct group *g = t->g;
+    reset_all(g->w);
+    tl_writer = NULL;
+    char msg[512] = "";
+    if (s) snprintf(msg, sizeof msg, "%s", hamf_last_error());
+    uint64_t mine = tl_batch;
+    if (g->tx_open && g->batch == mine) {
+        hamf_status ss = hamf__db_exec(g->w->db, s ? "ROLLBACK TO trk_write" : "RELEASE trk_write");
+        if (!ss && s) ss = hamf__db_exec(g->w->db, "RELEASE trk_write");
+        if (ss && !s) {
+            s = ss;
+            snprintf(msg, sizeof msg, "%s", hamf_last_error());
+        }
+    }
+    if (g->tx_open && g->batch == mine && (atomic_load(&g->queued) == 0 || g->members >= BATCH_MAX)) {
+        hamf_status cs = hamf__db_commit(g->w->db);
+        if (cs) {
+            snprintf(g->done_msg, sizeof g->done_msg, "%s", hamf_last_error());
+            hamf__db_rollback(g->w->db);
+        }
+        g->tx_open = false;
+        g->done = mine;
+        g->done_status = cs;
+        pthread_cond_broadcast(&g->cv);
+    } else {
+        while (g->done < mine) pthread_cond_wait(&g->cv, &g->mu);
+    }
+    hamf_status batch_status = g->done_status;
+    char batch_msg[512];
+    snprintf(batch_msg, sizeof batch_msg, "%s", g->done_msg);
+    pthread_mutex_unlock(&g->mu);
+    if (s) return hamf__err(s, "%s", msg);
+    if (batch_status) return hamf__err(batch_status, "%s", batch_msg);
+    return HAMF_OK;
 }
 
 /* ---- open / close ---- */
 
-hamf_status hamf__trk_open(const char *url, struct hamf__trk **out)
+static hamf_status open_conn(const char *url, bool sync_normal, struct hamf__trk **out)
 {
     struct hamf__trk *t = hamf__calloc(1, sizeof *t);
     if (!t) return hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
@@ -331,23 +474,53 @@ hamf_status hamf__trk_open(const char *url, struct hamf__trk **out)
     if (hamf__db_backend(t->db) == HAMF__DB_SQLITE) {
         /* LIKE is case-sensitive in MLflow (and PostgreSQL); ILIKE lowers. */
         if ((s = hamf__db_exec(t->db, "PRAGMA case_sensitive_like = ON"))) goto fail;
+        if (sync_normal && (s = hamf__db_exec(t->db, "PRAGMA synchronous = NORMAL"))) goto fail;
     }
+    *out = t;
+    return HAMF_OK;
+fail:
+    hamf__trk_close(t);
+    return s;
+}
+
+static hamf_status open_writer(struct group *g, struct hamf__trk **out)
+{
+    hamf_status s = open_conn(g->url, g->sync_normal, out);
+    if (s) hamf__err_prefix(s, "tracking: opening the writer connection");
+    return s;
+}
+
+hamf_status hamf__trk_open(const char *url, struct hamf__trk **out)
+{
+    return hamf__trk_open_opts(url, NULL, out);
+}
+
+hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options *opts, struct hamf__trk **out)
+{
+    struct hamf__trk *t = NULL;
+    bool sync_normal = opts && opts->sync_normal;
+    hamf_status s = open_conn(url, sync_normal, &t);
+    if (s) goto fail;
     int version = 0;
     if ((s = hamf__store_migrate(t->db, "tracking", tracking_migrations, HAMF_ARRAY_LEN(tracking_migrations),
                                  &version)))
         goto fail;
-    struct hamf__stmt *st = NULL;
+    if (!(t->g = group_ref(url, sync_normal))) {
+        s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+        goto fail;
+    }
+    struct hamf__stmt *st;
     bool row;
     if ((s = stmt(t, Q_DEFAULT_EXISTS, &st)) || (s = hamf__db_step(st, &row))) goto fail;
-    if (!row || hamf__db_col_i64(st, 0) == 0) {
-        hamf__db_reset(st);
+    bool have = row && hamf__db_col_i64(st, 0) > 0;
+    hamf__db_reset(st);
+    if (!have) {
         if ((s = write_begin(t))) goto fail;
         int64_t now = hamf__now_ms();
         if (!(s = stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = bind_i(st, 1, now)) && !(s = bind_i(st, 2, now)))
             s = run(st);
         if ((s = write_end(t, s))) goto fail;
     }
-    hamf__db_reset(st);
     *out = t;
     return HAMF_OK;
 fail:
@@ -365,6 +538,7 @@ void hamf__trk_close(struct hamf__trk *t)
         hamf__free(t->cache[i].sql);
     }
     hamf__db_close(t->db);
+    group_unref(t->g);
     hamf__free(t);
 }
 

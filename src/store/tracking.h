@@ -40,6 +40,20 @@ struct hamf__trk;
 hamf_status hamf__trk_open(const char *url, struct hamf__trk **out);
 void hamf__trk_close(struct hamf__trk *t);
 
+struct hamf__trk_options {
+    /* SQLite only: synchronous=NORMAL on the tracking connections. In WAL
+     * mode a commit is then durable against a crash or kill -9 of the
+     * process (it is in the WAL file), but the last commits can be lost if
+     * the machine itself loses power, because the WAL is fsynced at
+     * checkpoints rather than at every commit. Default (false): the store's
+     * synchronous=FULL, an fsync per commit (group commit shares it between
+     * concurrent writers). */
+    bool sync_normal;
+};
+/* The options apply to the first connection opened for `url` in the
+ * process (connections to one URL share a writer). */
+hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options *opts, struct hamf__trk **out);
+
 struct hamf__trk_kv {
     const char *key;
     const char *value;

@@ -120,18 +120,41 @@ static void test_sql_binds_values(void)
     size_t marks = 0;
     for (const char *p = q.sql.data; *p; p++) marks += *p == '?';
     T_EQ_INT(marks, q.nbinds);
-    /* join key, 2 ids, stage, param key+value, metric key+value, limit, offset */
-    T_EQ_INT(q.nbinds, 10);
+    /* filter and first order on the same metric: driven by the metric index.
+     * binds: o0 key, 2 ids, stage, param key+value, o0 range value, limit, offset */
+    T_EQ_INT(q.nbinds, 9);
     T_EQ_STR(q.binds[0].s, "m");
     T_EQ_INT(q.binds[1].i, 1);
+    T_EQ_INT(q.binds[2].i, 2);
     T_EQ_STR(q.binds[3].s, "active");
+    T_EQ_STR(q.binds[4].s, "p");
     T_EQ_STR(q.binds[5].s, "x' OR 1=1; DROP TABLE trk_runs; --");
-    T_EQ_INT(q.binds[7].type, HAMF__BIND_F64);
-    T_EQ_DBL(q.binds[7].f, 0.25, 0);
-    T_EQ_INT(q.binds[8].i, 10);
-    T_EQ_INT(q.binds[9].i, 20);
-    T_TRUE(strstr(q.sql.data, "ORDER BY CASE WHEN o0.run_uuid IS NULL") != NULL);
-    T_TRUE(strstr(q.sql.data, "r.start_time DESC, r.run_uuid LIMIT ? OFFSET ?") != NULL);
+    T_EQ_INT(q.binds[6].type, HAMF__BIND_F64);
+    T_EQ_DBL(q.binds[6].f, 0.25, 0);
+    T_EQ_INT(q.binds[7].i, 10);
+    T_EQ_INT(q.binds[8].i, 20);
+    T_TRUE(strstr(q.sql.data, "FROM trk_latest_metrics o0 CROSS JOIN trk_runs r") != NULL);
+    T_TRUE(strstr(q.sql.data, "AND o0.value >= ?") != NULL);
+    T_TRUE(strstr(q.sql.data, "ORDER BY o0.value DESC, r.start_time DESC, r.run_uuid LIMIT ? OFFSET ?") != NULL);
+    hamf__sqlq_free(&q);
+
+    /* ordered by a metric the filter does not mention: every run is a
+     * candidate and the ones without the metric sort last */
+    struct hamf__search_order o2;
+    T_OK(hamf__search_parse_order("metrics.other ASC", HAMF__SEARCH_RUNS, &o2));
+    hamf__sqlq_init(&q);
+    T_OK(hamf__search_runs_sql(ids, 2, HAMF__VIEW_ALL, f, &o2, 1, 5, 0, &q));
+    marks = 0;
+    for (const char *p = q.sql.data; *p; p++) marks += *p == '?';
+    T_EQ_INT(marks, q.nbinds);
+    /* join key, 2 ids, param key+value, metric key+value, limit, offset (no stage for ALL) */
+    T_EQ_INT(q.nbinds, 9);
+    T_EQ_STR(q.binds[0].s, "other");
+    T_EQ_STR(q.binds[5].s, "m");
+    T_TRUE(strstr(q.sql.data, "FROM trk_runs r LEFT JOIN trk_latest_metrics o0") != NULL);
+    T_TRUE(strstr(q.sql.data, "ORDER BY CASE WHEN o0.run_uuid IS NULL THEN 2") != NULL);
+    T_TRUE(strstr(q.sql.data, "lifecycle_stage") == NULL);
+    hamf__search_order_free(&o2);
     hamf__sqlq_free(&q);
     hamf__search_order_free(&o);
     hamf__search_filter_free(f);
