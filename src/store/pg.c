@@ -327,6 +327,29 @@ hamf_status hamf__pg_open(const char *url, const struct hamf__db_limits *lim, st
         PQfreemem(perr);
         return s;
     }
+    /* libpq checks the port only when connecting: a URL with a bad one is
+     * malformed, not unreachable. */
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "port") != 0 || !o->val) continue;
+        const char *p = o->val;
+        bool ok = true;
+        while (ok) {
+            long v = 0;
+            int digits = 0;
+            for (; *p >= '0' && *p <= '9' && digits < 6; p++, digits++) v = v * 10 + (*p - '0');
+            ok = (digits == 0 || (v >= 1 && v <= 65535)) && (*p == ',' || *p == '\0');
+            if (!ok || *p == '\0') break;
+            p++;
+        }
+        if (!ok) {
+            char *shown = redact(url);
+            s = hamf__err(HAMF_ERR_PARSE, "store: malformed URL '%s': port '%s' is not a number in 1..65535",
+                          shown ? shown : "?", o->val);
+            hamf__free(shown);
+            PQconninfoFree(opts);
+            return s;
+        }
+    }
     PQconninfoFree(opts);
 
     struct pg_db *d = hamf__calloc(1, sizeof *d);

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -228,7 +229,7 @@ static const char *const SQL[Q_COUNT] = {
                          "ON CONFLICT DO NOTHING",
 };
 
-#define CACHE_N 16
+#define CACHE_N 32
 
 struct cached {
     char *sql;
@@ -1022,6 +1023,34 @@ cleanup:
 
 static const char *const status_names[] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
 
+/* RunInfo from a row of (run_uuid, name, experiment_id, user_id, status,
+ * start_time, end_time, artifact_uri, lifecycle_stage) starting at col0. */
+static hamf_status info_row_json(struct hamf__stmt *st, int c0, struct hamf__buf *b)
+{
+    hamf_status s;
+    const char *id = hamf__db_col_text(st, c0);
+    if ((s = hamf__buf_puts(b, "{\"run_id\":")) || (s = hamf__json_str(b, id, (size_t)-1)) ||
+        (s = hamf__buf_puts(b, ",\"run_uuid\":")) || (s = hamf__json_str(b, id, (size_t)-1)))
+        return s;
+    const char *name = hamf__db_col_text(st, c0 + 1);
+    if (*name && ((s = hamf__buf_puts(b, ",\"run_name\":")) || (s = hamf__json_str(b, name, (size_t)-1)))) return s;
+    if ((s = hamf__buf_printf(b, ",\"experiment_id\":\"%lld\"", (long long)hamf__db_col_i64(st, c0 + 2)))) return s;
+    const char *user = hamf__db_col_text(st, c0 + 3);
+    if (*user && ((s = hamf__buf_puts(b, ",\"user_id\":")) || (s = hamf__json_str(b, user, (size_t)-1)))) return s;
+    if ((s = hamf__buf_puts(b, ",\"status\":")) || (s = hamf__json_str(b, hamf__db_col_text(st, c0 + 4), (size_t)-1)) ||
+        (s = hamf__buf_printf(b, ",\"start_time\":%lld", (long long)hamf__db_col_i64(st, c0 + 5))))
+        return s;
+    if (!hamf__db_col_null(st, c0 + 6) &&
+        (s = hamf__buf_printf(b, ",\"end_time\":%lld", (long long)hamf__db_col_i64(st, c0 + 6))))
+        return s;
+    if ((s = hamf__buf_puts(b, ",\"artifact_uri\":")) ||
+        (s = hamf__json_str(b, hamf__db_col_text(st, c0 + 7), (size_t)-1)) ||
+        (s = hamf__buf_puts(b, ",\"lifecycle_stage\":")) ||
+        (s = hamf__json_str(b, hamf__db_col_text(st, c0 + 8), (size_t)-1)))
+        return s;
+    return hamf__buf_putc(b, '}');
+}
+
 static hamf_status run_info_json(struct hamf__trk *t, const char *run_id, struct hamf__buf *b)
 {
     struct hamf__stmt *st = NULL;
@@ -1029,87 +1058,163 @@ static hamf_status run_info_json(struct hamf__trk *t, const char *run_id, struct
     bool row;
     if ((s = stmt(t, Q_RUN_INFO, &st)) || (s = bind_t(st, 1, run_id)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) return run_not_found(run_id);
-    const char *id = hamf__db_col_text(st, 0);
-    if ((s = hamf__buf_puts(b, "{\"run_id\":")) || (s = hamf__json_str(b, id, (size_t)-1)) ||
-        (s = hamf__buf_puts(b, ",\"run_uuid\":")) || (s = hamf__json_str(b, id, (size_t)-1)))
-        return s;
-    const char *name = hamf__db_col_text(st, 1);
-    if (*name && ((s = hamf__buf_puts(b, ",\"run_name\":")) || (s = hamf__json_str(b, name, (size_t)-1)))) return s;
-    if ((s = hamf__buf_printf(b, ",\"experiment_id\":\"%lld\"", (long long)hamf__db_col_i64(st, 2)))) return s;
-    const char *user = hamf__db_col_text(st, 3);
-    if (*user && ((s = hamf__buf_puts(b, ",\"user_id\":")) || (s = hamf__json_str(b, user, (size_t)-1)))) return s;
-    if ((s = hamf__buf_puts(b, ",\"status\":")) || (s = hamf__json_str(b, hamf__db_col_text(st, 4), (size_t)-1)) ||
-        (s = hamf__buf_printf(b, ",\"start_time\":%lld", (long long)hamf__db_col_i64(st, 5))))
-        return s;
-    if (!hamf__db_col_null(st, 6) &&
-        (s = hamf__buf_printf(b, ",\"end_time\":%lld", (long long)hamf__db_col_i64(st, 6))))
-        return s;
-    if ((s = hamf__buf_puts(b, ",\"artifact_uri\":")) || (s = hamf__json_str(b, hamf__db_col_text(st, 7), (size_t)-1)) ||
-        (s = hamf__buf_puts(b, ",\"lifecycle_stage\":")) ||
-        (s = hamf__json_str(b, hamf__db_col_text(st, 8), (size_t)-1)))
-        return s;
+    s = info_row_json(st, 0, b);
     hamf__db_reset(st);
-    return hamf__buf_putc(b, '}');
+    return s;
 }
 
-static hamf_status run_json(struct hamf__trk *t, const char *run_id, struct hamf__buf *b)
+/* ---- Run objects, a page at a time ----
+ * A page of runs is read with one query per part (info, latest metrics,
+ * params, tags, inputs) over `run_uuid IN (...)` rather than five queries
+ * per run; the rows come sorted by run_uuid and are dealt to the runs
+ * through a sorted index, then each Run is assembled in page order. */
+
+enum { P_INFO, P_METRICS, P_PARAMS, P_TAGS, P_INPUTS, P_COUNT };
+
+static const char *const part_sql[P_COUNT][2] = {
+    [P_INFO] = {"SELECT run_uuid, run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri, "
+                "lifecycle_stage FROM trk_runs WHERE run_uuid IN (",
+                ") ORDER BY run_uuid"},
+    [P_METRICS] = {"SELECT run_uuid, key, value, is_nan, timestamp, step FROM trk_latest_metrics WHERE run_uuid IN (",
+                   ") ORDER BY run_uuid, key"},
+    [P_PARAMS] = {"SELECT run_uuid, key, value FROM trk_params WHERE run_uuid IN (", ") ORDER BY run_uuid, key"},
+    [P_TAGS] = {"SELECT run_uuid, key, value FROM trk_tags WHERE run_uuid IN (", ") ORDER BY run_uuid, key"},
+    [P_INPUTS] = {"SELECT run_uuid, name, digest, source_type, source, schema, profile, tags_json FROM trk_inputs "
+                  "WHERE run_uuid IN (",
+                  ") ORDER BY run_uuid, name, digest"},
+};
+
+struct page_run {
+    const char *id;
+    struct hamf__buf part[P_COUNT];
+};
+
+static int page_run_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct page_run *const *)a)->id, (*(struct page_run *const *)b)->id);
+}
+
+static hamf_status part_row_json(struct hamf__stmt *st, int part, struct hamf__buf *b)
 {
     hamf_status s;
-    struct hamf__stmt *st = NULL;
-    bool row;
-    if ((s = hamf__buf_puts(b, "{\"info\":")) || (s = run_info_json(t, run_id, b)) ||
-        (s = hamf__buf_puts(b, ",\"data\":{")))
-        return s;
-    /* metrics: latest value of each key */
-    if ((s = stmt(t, Q_RUN_METRICS, &st)) || (s = bind_t(st, 1, run_id))) return s;
-    size_t n = 0;
-    bool first = true;
-    while (!(s = hamf__db_step(st, &row)) && row) {
-        if ((s = hamf__buf_puts(b, n ? ",{\"key\":" : "\"metrics\":[{\"key\":")) ||
-            (s = hamf__json_str(b, hamf__db_col_text(st, 0), (size_t)-1)) || (s = hamf__buf_puts(b, ",\"value\":")) ||
-            (s = json_metric_value(b, hamf__db_col_f64(st, 1), hamf__db_col_i64(st, 2) != 0)) ||
-            (s = hamf__buf_printf(b, ",\"timestamp\":%lld,\"step\":%lld}", (long long)hamf__db_col_i64(st, 3),
-                                  (long long)hamf__db_col_i64(st, 4))))
+    if (part != P_INFO && b->len && (s = hamf__buf_putc(b, ','))) return s;
+    switch (part) {
+    case P_INFO: return info_row_json(st, 1, b);
+    case P_METRICS:
+        if ((s = hamf__buf_puts(b, "{\"key\":")) || (s = hamf__json_str(b, hamf__db_col_text(st, 1), (size_t)-1)) ||
+            (s = hamf__buf_puts(b, ",\"value\":")) ||
+            (s = json_metric_value(b, hamf__db_col_f64(st, 2), hamf__db_col_i64(st, 3) != 0)))
             return s;
-        n++;
-    }
-    if (s) return s;
-    if (n) {
-        if ((s = hamf__buf_putc(b, ']'))) return s;
-        first = false;
-    }
-    if ((s = stmt(t, Q_RUN_PARAMS, &st)) || (s = bind_t(st, 1, run_id)) || (s = json_kv_list(st, b, "params", &first)))
-        return s;
-    if ((s = stmt(t, Q_RUN_TAGS, &st)) || (s = bind_t(st, 1, run_id)) || (s = json_kv_list(st, b, "tags", &first)))
-        return s;
-    if ((s = hamf__buf_puts(b, "},\"inputs\":{"))) return s;
-    /* inputs */
-    if ((s = stmt(t, Q_RUN_INPUTS, &st)) || (s = bind_t(st, 1, run_id))) return s;
-    n = 0;
-    while (!(s = hamf__db_step(st, &row)) && row) {
-        if ((s = hamf__buf_puts(b, n ? ",{" : "\"dataset_inputs\":[{"))) return s;
-        const char *tags = hamf__db_col_text(st, 6);
+        return hamf__buf_printf(b, ",\"timestamp\":%lld,\"step\":%lld}", (long long)hamf__db_col_i64(st, 4),
+                                (long long)hamf__db_col_i64(st, 5));
+    case P_PARAMS:
+    case P_TAGS: return json_kv(b, hamf__db_col_text(st, 1), hamf__db_col_text(st, 2));
+    case P_INPUTS: {
+        if ((s = hamf__buf_putc(b, '{'))) return s;
+        const char *tags = hamf__db_col_text(st, 7);
         if (strcmp(tags, "[]") && ((s = hamf__buf_puts(b, "\"tags\":")) || (s = hamf__buf_puts(b, tags)) ||
                                    (s = hamf__buf_putc(b, ','))))
             return s;
         if ((s = hamf__buf_puts(b, "\"dataset\":{\"name\":")) ||
-            (s = hamf__json_str(b, hamf__db_col_text(st, 0), (size_t)-1)) ||
-            (s = hamf__buf_puts(b, ",\"digest\":")) || (s = hamf__json_str(b, hamf__db_col_text(st, 1), (size_t)-1)))
+            (s = hamf__json_str(b, hamf__db_col_text(st, 1), (size_t)-1)) ||
+            (s = hamf__buf_puts(b, ",\"digest\":")) || (s = hamf__json_str(b, hamf__db_col_text(st, 2), (size_t)-1)))
             return s;
         static const char *const opt[] = {"source_type", "source", "schema", "profile"};
         for (int i = 0; i < 4; i++) {
-            if (hamf__db_col_null(st, 2 + i)) continue;
+            if (hamf__db_col_null(st, 3 + i)) continue;
             if ((s = hamf__buf_printf(b, ",\"%s\":", opt[i])) ||
-                (s = hamf__json_str(b, hamf__db_col_text(st, 2 + i), (size_t)-1)))
+                (s = hamf__json_str(b, hamf__db_col_text(st, 3 + i), (size_t)-1)))
                 return s;
         }
-        if ((s = hamf__buf_puts(b, "}}"))) return s;
-        n++;
+        return hamf__buf_puts(b, "}}");
     }
-    if (s) return s;
-    if (n && (s = hamf__buf_putc(b, ']'))) return s;
-    hamf__db_reset(st);
-    return hamf__buf_puts(b, "}}");
+    }
+    return HAMF_OK;
+}
+
+#define PAGE_CHUNK 500
+
+/* Append the Run objects of ids[0..n), comma-separated, in that order.
+ * A missing run gives HAMF_ERR_NOTFOUND. */
+static hamf_status runs_json(struct hamf__trk *t, char *const *ids, size_t n, struct hamf__buf *out)
+{
+    hamf_status s = HAMF_OK;
+    for (size_t start = 0; start < n && !s; start += PAGE_CHUNK) {
+        size_t m = n - start < PAGE_CHUNK ? n - start : PAGE_CHUNK;
+        struct page_run *pr = hamf__calloc(m, sizeof *pr);
+        struct page_run **sorted = hamf__calloc(m, sizeof *sorted);
+        struct hamf__buf sql;
+        hamf__buf_init(&sql, 0);
+        if (!pr || !sorted) {
+            s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+            goto chunk_done;
+        }
+        for (size_t i = 0; i < m; i++) {
+            pr[i].id = ids[start + i];
+            for (int k = 0; k < P_COUNT; k++) hamf__buf_init(&pr[i].part[k], 0);
+            sorted[i] = &pr[i];
+        }
+        qsort(sorted, m, sizeof *sorted, page_run_cmp);
+        for (int k = 0; k < P_COUNT && !s; k++) {
+            hamf__buf_reset(&sql);
+            if ((s = hamf__buf_puts(&sql, part_sql[k][0]))) break;
+            for (size_t i = 0; i < m && !s; i++) s = hamf__buf_puts(&sql, i ? ",?" : "?");
+            if (s || (s = hamf__buf_puts(&sql, part_sql[k][1]))) break;
+            struct hamf__stmt *st;
+            if ((s = stmt_sql(t, sql.data, &st))) break;
+            for (size_t i = 0; i < m && !s; i++) s = bind_t(st, (int)i + 1, sorted[i]->id);
+            bool row;
+            size_t j = 0;
+            while (!s && !(s = hamf__db_step(st, &row)) && row) {
+                const char *rid = hamf__db_col_text(st, 0);
+                int c = 1;
+                while (j < m && (c = strcmp(sorted[j]->id, rid)) < 0) j++;
+                if (j == m) break;
+                if (c == 0) s = part_row_json(st, k, &sorted[j]->part[k]);
+            }
+            hamf__db_reset(st);
+        }
+        for (size_t i = 0; i < m && !s; i++) {
+            struct page_run *r = &pr[i];
+            if (!r->part[P_INFO].len) {
+                s = run_not_found(r->id);
+                break;
+            }
+            bool first = true;
+            if ((start + i && (s = hamf__buf_putc(out, ','))) || (s = hamf__buf_puts(out, "{\"info\":")) ||
+                (s = hamf__buf_append(out, r->part[P_INFO].data, r->part[P_INFO].len)) ||
+                (s = hamf__buf_puts(out, ",\"data\":{")))
+                break;
+            static const char *const names[] = {NULL, "metrics", "params", "tags"};
+            for (int k = P_METRICS; k <= P_TAGS && !s; k++) {
+                if (!r->part[k].len) continue;
+                if ((s = hamf__buf_printf(out, "%s\"%s\":[", first ? "" : ",", names[k])) ||
+                    (s = hamf__buf_append(out, r->part[k].data, r->part[k].len)) || (s = hamf__buf_putc(out, ']')))
+                    break;
+                first = false;
+            }
+            if (s || (s = hamf__buf_puts(out, "},\"inputs\":{"))) break;
+            if (r->part[P_INPUTS].len &&
+                ((s = hamf__buf_puts(out, "\"dataset_inputs\":[")) ||
+                 (s = hamf__buf_append(out, r->part[P_INPUTS].data, r->part[P_INPUTS].len)) ||
+                 (s = hamf__buf_putc(out, ']'))))
+                break;
+            s = hamf__buf_puts(out, "}}");
+        }
+    chunk_done:
+        for (size_t i = 0; pr && i < m; i++)
+            for (int k = 0; k < P_COUNT; k++) hamf__buf_free(&pr[i].part[k]);
+        hamf__free(pr);
+        hamf__free(sorted);
+        hamf__buf_free(&sql);
+    }
+    return s;
+}
+
+static hamf_status run_json(struct hamf__trk *t, const char *run_id, struct hamf__buf *b)
+{
+    char *ids[1] = {(char *)run_id};
+    return runs_json(t, ids, 1, b);
 }
 
 hamf_status hamf__trk_run_get(struct hamf__trk *t, const char *run_id, struct hamf__buf *out)
@@ -1475,12 +1580,9 @@ hamf_status hamf__trk_run_search(struct hamf__trk *t, const struct hamf__trk_sea
     if ((s = collect_ids(t, &sq, &ids))) goto cleanup;
     bool more = ids.n > (size_t)a.limit;
     size_t n = more ? (size_t)a.limit : ids.n;
-    if (n && (s = hamf__buf_puts(out, "\"runs\":["))) goto cleanup;
-    for (size_t i = 0; i < n; i++) {
-        if (i && (s = hamf__buf_putc(out, ','))) goto cleanup;
-        if ((s = run_json(t, ids.v[i], out))) goto cleanup;
-    }
-    if (n && (s = hamf__buf_putc(out, ']'))) goto cleanup;
+    if (n && ((s = hamf__buf_puts(out, "\"runs\":[")) || (s = runs_json(t, ids.v, n, out)) ||
+              (s = hamf__buf_putc(out, ']'))))
+        goto cleanup;
     s = page_token_member(out, more, a.offset + a.limit, n > 0);
 cleanup:
     idlist_free(&ids);

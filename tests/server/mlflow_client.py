@@ -381,6 +381,15 @@ check(r.status == 400 and json.loads(r.read())["error_code"] == "INVALID_PARAMET
       r.status)
 c.close()
 
+# request heads are bounded: a 64 KB header is refused with a 4xx
+c = http.client.HTTPConnection(HOST, PORT, timeout=10)
+c.putrequest("GET", "/api/2.0/mlflow/experiments/get?experiment_id=0")
+c.putheader("X-Big", "a" * 65536)
+c.endheaders()
+r = c.getresponse()
+check(r.status == 431, "oversized header refused", r.status)
+c.close()
+
 # ------------------------------------------------------------------ artifacts
 root = "1/%s/artifacts" % r0
 r = S.put(ART + "/" + root + "/notes/readme.txt", data=b"hello\n", headers={"Content-Type": "text/plain"})

@@ -160,7 +160,7 @@ case_bad_input() {
   fails 2 "--features|empty" h model map 1 --features urllength,,phishing
   # Malformed store URLs name the URL.
   local url
-  for url in "foo://x" "sqlite://relative/path" "sqlite:" "postgresql://[::1/x"; do
+  for url in "foo://x" "sqlite://relative/path" "sqlite:" "postgresql://[::1/x" "postgres://h:70000/db"; do
     fails 1 "malformed URL '$url'" "$HAMF" feature list --db "$url"
   done
 }

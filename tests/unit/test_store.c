@@ -94,6 +94,48 @@ static void test_open_migrates_once(void)
     T_TRUE(strstr(hamf_last_error(), "newer") != NULL);
 }
 
+/* The machinery other components (tracking) use: a list applied once, in
+ * order, and later versions applied on a later open. */
+static void test_migrations_forward(void)
+{
+    fresh();
+    hamf_store *s = NULL;
+    T_OK(hamf_store_open(url, &s));
+    struct hamf__db *db = hamf__store_db(s);
+    static const struct hamf__migration v1[] = {
+        {1, "CREATE TABLE mig_a (x INTEGER)", "CREATE TABLE mig_a (x INTEGER)"},
+    };
+    static const struct hamf__migration v2[] = {
+        {1, "CREATE TABLE mig_a (x INTEGER)", "CREATE TABLE mig_a (x INTEGER)"},
+        {2, "INSERT INTO mig_a VALUES (7); CREATE TABLE mig_b (y TEXT)",
+         "INSERT INTO mig_a VALUES (7); CREATE TABLE mig_b (y TEXT)"},
+    };
+    static const struct hamf__migration bad[] = {
+        {1, "CREATE TABLE mig_a (x INTEGER)", "CREATE TABLE mig_a (x INTEGER)"},
+        {2, "INSERT INTO mig_a VALUES (7); CREATE TABLE mig_b (y TEXT)",
+         "INSERT INTO mig_a VALUES (7); CREATE TABLE mig_b (y TEXT)"},
+        {3, "INSERT INTO mig_a VALUES (8); CREATE TABLE mig_b (y TEXT)",
+         "INSERT INTO mig_a VALUES (8); CREATE TABLE mig_b (y TEXT)"},
+    };
+    int v = 0;
+    T_OK(hamf__store_migrate(db, "test", v1, 1, &v));
+    T_EQ_INT(v, 1);
+    T_OK(hamf__store_migrate(db, "test", v1, 1, &v)); /* again: nothing */
+    T_OK(hamf__store_migrate(db, "test", v2, 2, &v));
+    T_EQ_INT(v, 2);
+    T_OK(hamf__store_migrate(db, "test", v2, 2, &v));
+    T_EQ_INT(count(s, "mig_a"), 1);
+    T_EQ_INT(count(s, "mig_b"), 0);
+    /* A failing step rolls the whole upgrade back (mig_b exists already). */
+    T_TRUE(hamf__store_migrate(db, "test", bad, 3, &v) != HAMF_OK);
+    T_TRUE(strstr(hamf_last_error(), "version 3") != NULL);
+    T_EQ_INT(count(s, "mig_a"), 1);
+    /* Older code on a newer store refuses. */
+    T_STATUS(hamf__store_migrate(db, "test", v1, 1, &v), HAMF_ERR_UNSUPPORTED);
+    T_EQ_INT(count(s, "schema_version"), 2); /* registry + test */
+    hamf_store_close(s);
+}
+
 static void test_seed_step1(void)
 {
     fresh();
@@ -380,7 +422,8 @@ static void test_alloc_failures(void)
 static void test_malformed_urls(void)
 {
     static const char *const bad[] = {"", "sqlite:", "sqlite://rel/path", "sqlite:////x", "sqlite:///a?mode=ro",
-                                      "mysql://u@h/db", "http://x/y", "postgresql://[::1/x"};
+                                      "mysql://u@h/db", "http://x/y", "postgresql://[::1/x",
+                                      "postgres://h:99999999/db", "postgresql://h:5x/db"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hamf_store *s = NULL;
         hamf_status rc = hamf_store_open(bad[i], &s);
@@ -557,8 +600,9 @@ static void test_sigkill_mid_batch(void)
     for (size_t i = 0; i < n; i++) {
         hamf_training_result *r = NULL;
         if (hamf_store_get_training_result(s, ids[i], &r)) {
+            long long lost = (long long)ids[i];
             free(ids);
-            T_FAILF("committed result %lld lost: %s", (long long)ids[i], hamf_last_error());
+            T_FAILF("committed result %lld lost: %s", lost, hamf_last_error());
         }
         hamf_store_free(r);
     }
@@ -574,6 +618,7 @@ static void test_sigkill_mid_batch(void)
 static void run_generic(void)
 {
     T_RUN(test_open_migrates_once);
+    T_RUN(test_migrations_forward);
     T_RUN(test_seed_step1);
     T_RUN(test_bad_input_leaves_store_unchanged);
     T_RUN(test_constraints_are_backstops);
