@@ -115,6 +115,8 @@ static hamf_status put_value(struct hamf__buf *b, double v)
     char tmp[32];
     if (isnan(v)) return hamf__buf_puts(b, " NaN\n");
     if (isinf(v)) return hamf__buf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
+    /* whole numbers (timestamps, counts) in plain digits, not 1.79562766e+09 */
+    if (v == floor(v) && fabs(v) < 1e15) return hamf__buf_printf(b, " %.0f\n", v);
     hamf__fmt_double(tmp, v);
     return hamf__buf_printf(b, " %s\n", tmp);
 }

@@ -133,7 +133,7 @@ core_scenario() {
   grep -qxF "mlflow_model_f1_score$lab 0.97" "$s" || fail "f1 of r1"
   grep -qxF "mlflow_model_precision$lab 0.98" "$s" || fail "precision of r1"
   grep -qxF "mlflow_model_recall$lab 0.96" "$s" || fail "recall of r1"
-  grep -qxF "mlflow_model_last_run_timestamp_seconds$lab $(( (t0 + 1000) / 1000 ))" "$s" || fail "end time of r1"
+  grep -qxF "mlflow_model_last_run_timestamp_seconds$lab $(( (t0 + 1000) / 1000 ))" "$s" || fail "end time of r1: want $(( (t0 + 1000) / 1000 )), got $(series "$s" mlflow_model_last_run_timestamp_seconds)"
   pass "run r1: accuracy/f1/precision/recall/end time with labels experiment, run_id, model, model_version"
   lab="{experiment=\"other\",run_id=\"$o1\",model=\"\",model_version=\"\"}"
   grep -qxF "mlflow_model_accuracy$lab 98.5" "$s" || fail "accuracy of o1"
