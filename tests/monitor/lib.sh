@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # SRV_URL, EXP_URL, CORE_R2 are read by the sourcing tests
 # tests/monitor/lib.sh — sourced by tests/monitor/test_*.sh: start `hamf
 # server` / `hamf exporter` on free loopback ports (port 0, the port read
 # back from their "listening on" line), log runs through the MLflow REST
