@@ -27,7 +27,7 @@ static void help(void)
            "  --db URL              store: a path, sqlite:///abs/path or postgresql://...\n"
            "                        (default $HAMF_DB, else ./hamf.db)\n"
            "  --artifacts-dir DIR   root of uploaded artifacts (default ./mlartifacts)\n"
-           "  --threads N           HTTP worker threads (default 4)\n"
+           "  --threads N           HTTP worker threads (default 8)\n"
            "  --sync MODE           SQLite commits: 'normal' (default; WAL, an answered\n"
            "                        write survives kill -9 of the server, the newest ones\n"
            "                        may be lost on power loss) or 'full' (fsync every\n"
@@ -49,7 +49,7 @@ int cmd_server(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
-    long long port = 5000, threads = 4;
+    long long port = 5000, threads = 8;
     bool sync_full = false;
     int c;
     optind = 1;

@@ -831,7 +831,7 @@ static void h_get_history(void *ctx, const struct hamf__http_req *req, struct ha
     if (arg_run_id(&a, &id) < 0 || arg_required(&a, "metric_key", &key) < 0 || arg_i64(&a, "max_results", &max) < 0 ||
         arg_str(&a, "page_token", &token) < 0)
         goto done;
-    if (max < 0 || max > 25000 * 4) {
+    if (max < 0) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value %lld for parameter 'max_results'",
                         (long long)max);
         goto done;

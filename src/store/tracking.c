@@ -574,6 +574,8 @@ static hamf_status json_metric_value(struct hamf__buf *b, double v, bool is_nan)
 {
     if (is_nan || isnan(v)) return hamf__buf_puts(b, "\"NaN\"");
     if (isinf(v)) return hamf__buf_puts(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    /* integral values as Python writes them ("90.0", not "9e+01") */
+    if (v == floor(v) && fabs(v) < 1e16) return hamf__buf_printf(b, "%.1f", v);
     return hamf__json_num(b, v);
 }
 

@@ -452,4 +452,33 @@ st, data = raw("GET", "/api/2.0/mlflow-artifacts/artifacts?path=../")
 check(st == 400, "list with .. refused", st, data)
 check(open(outside).read() == "secret", "outside file untouched")
 
+# mangled requests: every endpoint, bodies cut, retyped and garbled; the
+# answer is always a 4xx or 200 JSON, never a 5xx, and the server stays up
+import random
+rnd = random.Random(7)
+endpoints = ["experiments/create", "experiments/update", "experiments/delete", "experiments/restore",
+             "experiments/set-experiment-tag", "experiments/search", "runs/create", "runs/update", "runs/delete",
+             "runs/restore", "runs/search", "runs/log-metric", "runs/log-parameter", "runs/log-batch",
+             "runs/set-tag", "runs/delete-tag", "runs/log-inputs"]
+fz_exp = post("experiments/create", {"name": "fuzz"})["experiment_id"]
+fz_run = post("runs/create", {"experiment_id": fz_exp})["run"]["info"]["run_id"]
+samples = [{"run_id": fz_run, "key": "k", "value": 1.5, "timestamp": 1, "step": 2, "experiment_id": fz_exp,
+            "name": "n", "metrics": [{"key": "a", "value": 1, "timestamp": 1}], "params": [{"key": "p", "value": "v"}],
+            "tags": [{"key": "t", "value": "v"}], "datasets": [{"dataset": {"name": "d", "digest": "x"}}],
+            "experiment_ids": [fz_exp], "filter": "metrics.a > 1", "order_by": ["metrics.a"], "max_results": 5}]
+weird = [None, True, -1, 2 ** 70, 1e308, "", "x" * 300, [], {}, [1, "a"], {"key": None}, "NaN", "\u0000"]
+for i in range(400):
+    body = dict(samples[0])
+    for _ in range(rnd.randint(1, 4)):
+        body[rnd.choice(list(body))] = rnd.choice(weird)
+    text = json.dumps(body)
+    if rnd.random() < 0.3:
+        cut = rnd.randint(0, len(text))
+        text = text[:cut] + rnd.choice(["", "}", "]", "\\", "\x00", "\ud800", "\"", "\xff"]) + text[cut:]
+    ep = rnd.choice(endpoints)
+    r = S.post(API + ep, data=text.encode("utf-8", "surrogatepass"), headers={"Content-Type": "application/json"})
+    answer(r)
+    check(r.status_code in (200, 400, 404), "mangled %s -> %d" % (ep, r.status_code), text[:200], r.text[:200])
+check(get("experiments/get", {"experiment_id": "0"})["experiment"]["name"] == "Default", "alive after mangling")
+
 print("mlflow_client: %d checks passed" % checks)
