@@ -6,7 +6,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := sqlite3 libpq libmicrohttpd
+PKGS    := sqlite3 libpq libmicrohttpd libcurl
 SAN     ?=
 OPT     ?= -O2
 

@@ -115,6 +115,8 @@ static hamf_status put_value(struct hamf__buf *b, double v)
     char tmp[32];
     if (isnan(v)) return hamf__buf_puts(b, " NaN\n");
     if (isinf(v)) return hamf__buf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
+    /* whole numbers (timestamps, counts) in plain digits, not 1.79562766e+09 */
+    if (v == floor(v) && fabs(v) < 1e15) return hamf__buf_printf(b, " %.0f\n", v);
     hamf__fmt_double(tmp, v);
     return hamf__buf_printf(b, " %s\n", tmp);
 }
@@ -360,4 +362,12 @@ hamf_status hamf__exporter_render(struct hamf__exporter *e, char **text, size_t 
     if (!copy) return hamf__err(HAMF_ERR_NOMEM, "exporter: out of memory");
     *text = copy;
     return HAMF_OK;
+}
+
+hamf_status hamf__exporter_render_into(struct hamf__exporter *e, struct hamf__buf *out)
+{
+    pthread_mutex_lock(&e->lock);
+    hamf_status st = hamf__buf_append(out, e->text, e->text_len);
+    pthread_mutex_unlock(&e->lock);
+    return st;
 }

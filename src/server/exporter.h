@@ -73,11 +73,38 @@ void hamf__exporter_destroy(struct hamf__exporter *e);
 void hamf__exporter_refresh(struct hamf__exporter *e);
 /* A copy of the current exposition text. [owned: free with hamf__free] */
 hamf_status hamf__exporter_render(struct hamf__exporter *e, char **text, size_t *len);
+/* Append the current exposition text to `out` (one copy, under the lock). */
+hamf_status hamf__exporter_render_into(struct hamf__exporter *e, struct hamf__buf *out);
 
 /* Render samples plus exporter health into exposition text (pure; used by
  * the exporter and by tests). */
 hamf_status hamf__exporter_format(const struct hamf__samples *s, bool up, double last_success_s,
                                   uint64_t errors_total, struct hamf__buf *out);
+
+/* ---- sources (exporter_source.c) ---- */
+
+/* Run tags that give a sample its model / model_version labels. `hamf
+ * train` sets them; any MLflow client can (mlflow.set_tag). */
+#define HAMF__TAG_MODEL_NAME "hamf.model_name"
+#define HAMF__TAG_MODEL_VERSION "hamf.model_version"
+
+/* Add one MLflow Run object (JSON {info, data}) as experiment's sample. */
+hamf_status hamf__samples_add_run_json(struct hamf__samples *s, const char *experiment,
+                                       const struct hamf__jval *run);
+
+/* A source of samples: `uri` http(s)://... = an MLflow-compatible REST
+ * server, anything else = a local store URL (path, sqlite:///...,
+ * postgresql://...). experiments: names to export (nexp 0 = every active
+ * experiment); a named experiment that does not exist yet has no series.
+ * [owned: free with hamf__exporter_source_close] */
+struct hamf__exporter_source;
+hamf_status hamf__exporter_source_open(const char *uri, const char *const *experiments, size_t nexp,
+                                       struct hamf__exporter_source **out);
+void hamf__exporter_source_close(struct hamf__exporter_source *src);
+bool hamf__exporter_source_remote(const struct hamf__exporter_source *src);
+/* A hamf__exporter_source_fn; ctx is the struct hamf__exporter_source.
+ * Only the exporter's refresh thread calls it. */
+hamf_status hamf__exporter_source_collect(void *ctx, struct hamf__samples *out);
 
 #define HAMF__EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

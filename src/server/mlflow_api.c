@@ -14,6 +14,7 @@
  * thread ends.
  */
 #include "server/api.h"
+#include "server/metrics_mount.h"
 #include "server/ui.h"
 
 #include "store/search.h"
@@ -931,6 +932,7 @@ static const struct hamf__http_route routes[] = {
     {"PUT", ART "/*", 0, NULL, &hamf__artifacts_upload},
     {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
     {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
+    {"GET", "/metrics", 0, hamf__metrics_server_route, NULL}, /* metrics_mount.c */
     /* the web UI (src/server/ui.c, files embedded from web/) */
     {"GET", "/", 0, hamf__ui_route, NULL},
     {"GET", "/index.html", 0, hamf__ui_route, NULL},
@@ -991,6 +993,7 @@ void hamf__server_stop(struct hamf__server *s, double grace_seconds)
 {
     if (!s) return;
     hamf__http_stop(s->http, grace_seconds);
+    hamf__metrics_server_unmount(&s->ctx);
     hamf__trk_close(s->keep);
     hamf__artifacts_close(s->ctx.artifacts);
     hamf__free(s->db_url);

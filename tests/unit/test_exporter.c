@@ -42,6 +42,8 @@ static void test_format_basic(void)
     T_TRUE(has_line(t, "hamf_model_live_accuracy{model=\"PhishingDetectionModel\"} 91.5"));
     T_TRUE(has_line(t, "hamf_exporter_up 1"));
     T_TRUE(has_line(t, "hamf_exporter_errors_total 2"));
+    /* whole numbers in plain digits (shortest form would be 1.79548e+09) */
+    T_TRUE(has_line(t, "hamf_exporter_last_success_timestamp_seconds 1795480000"));
     T_TRUE(has_line(t, "# TYPE hamf_exporter_errors_total counter"));
     /* only the run with a timestamp gets the timestamp series */
     T_TRUE(strstr(t, "mlflow_model_last_run_timestamp_seconds{experiment=\"Phishing") != NULL);
