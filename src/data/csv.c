@@ -1371,6 +1371,12 @@ static hamf_status write_all(struct hamf__csv_writer *w, const char *p, size_t n
     return HAMF_OK;
 }
 
+hamf_status hamf__csv_writer_raw(struct hamf__csv_writer *w, const char *p, size_t n)
+{
+    w->header = true;
+    return write_all(w, p, n);
+}
+
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out)
 {
     struct hamf__csv_writer *w = hamf__calloc(1, sizeof *w);
