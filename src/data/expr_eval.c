@@ -987,10 +987,9 @@ static hamf_status eval_in(const struct ectx *c, const struct hamf__expr *e, str
     return HAMF_OK;
 }
 
-static hamf_status eval(const struct ectx *c, const struct hamf__expr *e, struct hamf__vec *out)
+static hamf_status eval_node(const struct ectx *c, const struct hamf__expr *e, struct hamf__vec *out)
 {
     hamf_status st;
-    memset(out, 0, sizeof *out);
     switch (e->kind) {
     case E_LIT:
         if (e->vt == VT_NULL) return vec_all_null(out, VT_NULL, c->n);
@@ -1087,6 +1086,15 @@ static hamf_status eval(const struct ectx *c, const struct hamf__expr *e, struct
         }
     }
     return hamf__err(HAMF_ERR_INTERNAL, "expr: unknown node kind %d", (int)e->kind);
+}
+
+/* On failure `out` is left empty: partial results are freed here. */
+static hamf_status eval(const struct ectx *c, const struct hamf__expr *e, struct hamf__vec *out)
+{
+    memset(out, 0, sizeof *out);
+    hamf_status st = eval_node(c, e, out);
+    if (st) hamf__vec_free(out);
+    return st;
 }
 
 hamf_status hamf__expr_eval(const struct hamf__expr_prog *p, const hamf_frame *f, struct hamf__vec *out)
