@@ -30,6 +30,8 @@ static void help(void)
            "  --null-values LIST     extra spellings of null besides the empty field,\n"
            "                         comma-separated, e.g. NA,null,NaN\n"
            "  --threads N            parser threads (default: one per CPU)\n"
+           "  --block-size BYTES     read the input this much at a time (default 8 MiB);\n"
+           "                         memory use is a few blocks whatever the file size\n"
            "  --emit-pyspark         print the equivalent PySpark job instead of running\n"
            "  -q, --quiet            no summary line\n"
            "  -h, --help             this help\n"
@@ -153,12 +155,13 @@ static void emit_pyspark(const char *in, const char *out, const char *text, cons
 
 int cmd_preprocess(int argc, char **argv)
 {
-    enum { O_WITH = 1000, O_DROP, O_SELECT, O_SPEC, O_SCHEMA, O_NULLS, O_THREADS, O_PYSPARK };
+    enum { O_WITH = 1000, O_DROP, O_SELECT, O_SPEC, O_SCHEMA, O_NULLS, O_THREADS, O_PYSPARK, O_BLOCK };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},   {"with", required_argument, 0, O_WITH},
         {"drop", required_argument, 0, O_DROP},  {"select", required_argument, 0, O_SELECT},
         {"spec", required_argument, 0, O_SPEC},  {"schema", required_argument, 0, O_SCHEMA},
         {"null-values", required_argument, 0, O_NULLS}, {"threads", required_argument, 0, O_THREADS},
+        {"block-size", required_argument, 0, O_BLOCK},
         {"emit-pyspark", no_argument, 0, O_PYSPARK}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
@@ -190,6 +193,15 @@ int cmd_preprocess(int argc, char **argv)
                 return cli_usage("preprocess", "--threads needs a number from 1 to 64");
             }
             o.threads = (int)n;
+            break;
+        }
+        case O_BLOCK: {
+            long long n;
+            if (!cli_parse_i64(optarg, &n) || n < 4096 || n > (1LL << 32)) {
+                free(spec);
+                return cli_usage("preprocess", "--block-size needs a number of bytes from 4096 to 4294967296");
+            }
+            o.block_bytes = (size_t)n;
             break;
         }
         case O_WITH:

@@ -17,8 +17,8 @@
  * URLs are built from parts, so the columns are mutually consistent:
  * urllength = scheme + hostlength + pathlength + query, foreignlinks and
  * brokenhyperlinks never exceed hyperlinks. Scraping failures give a few
- * rows with urllength 0 and empty cells (no WHOIS, no rank, page fetch
- * failed).
+ * rows with urllength 0 and empty cells (URL parts missing, no WHOIS, no
+ * rank, no https probe, page fetch failed).
  *
  * drift in [0,1] moves phishing the way it has evolved: https almost
  * everywhere, aged (bought) domains, and a shift to free-hosting subdomains
@@ -129,7 +129,7 @@ struct row {
     int64_t urllength, dots, hostage, https, has_equal, alexa, has_digits, hostlength, pathlength;
     int registrar;
     int64_t links, foreign, broken, tricky, phishing;
-    bool null_age, null_alexa, null_reg, null_page;
+    bool null_age, null_alexa, null_reg, null_page, null_url, null_https;
 };
 
 /* Archetype parameters. */
@@ -213,6 +213,8 @@ static void gen_row(struct gen *g, double drift, struct row *o)
     o->null_alexa = coin(r, 0.008);
     o->null_reg = o->null_age || coin(r, 0.004);
     o->null_page = coin(r, 0.005);
+    o->null_url = f >= 0.002 && f < 0.0035; /* URL columns missing */
+    o->null_https = coin(r, 0.003);
 }
 
 static char *put_i(char *p, int64_t v)
@@ -243,17 +245,22 @@ static char *put_s(char *p, const char *s)
 
 static char *format_row(char *p, const struct row *o)
 {
-    p = put_i(p, o->urllength), *p++ = ',';
-    p = put_i(p, o->dots), *p++ = ',';
+    if (!o->null_url) p = put_i(p, o->urllength);
+    *p++ = ',';
+    if (!o->null_url) p = put_i(p, o->dots);
+    *p++ = ',';
     if (!o->null_age) p = put_i(p, o->hostage);
     *p++ = ',';
-    p = put_s(p, o->https ? "yes" : "no"), *p++ = ',';
+    if (!o->null_https) p = put_s(p, o->https ? "yes" : "no");
+    *p++ = ',';
     p = put_i(p, o->has_equal), *p++ = ',';
     if (!o->null_alexa) p = put_i(p, o->alexa);
     *p++ = ',';
     p = put_i(p, o->has_digits), *p++ = ',';
-    p = put_i(p, o->hostlength), *p++ = ',';
-    p = put_i(p, o->pathlength), *p++ = ',';
+    if (!o->null_url) p = put_i(p, o->hostlength);
+    *p++ = ',';
+    if (!o->null_url) p = put_i(p, o->pathlength);
+    *p++ = ',';
     if (!o->null_reg) p = put_s(p, registrars[o->registrar]);
     *p++ = ',';
     if (!o->null_page) {

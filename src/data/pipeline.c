@@ -488,7 +488,7 @@ hamf_status hamf_csv_transform(const char *in_path, const hamf_csv_options *opt,
     struct xform x = {p, NULL, in_path, 0};
     hamf_status st = hamf__csv_writer_open(out_path, &x.w);
     if (st) return st;
-    st = hamf__csv_stream(in_path, opt, 8u << 20, xform_block, &x);
+    st = hamf__csv_stream(in_path, opt, opt && opt->block_bytes ? opt->block_bytes : 8u << 20, xform_block, &x);
     if (st) {
         hamf__csv_writer_abort(x.w);
         return st;
