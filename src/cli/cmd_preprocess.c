@@ -116,32 +116,59 @@ static void emit_pyspark(const char *in, const char *out, const char *text, cons
         char *line = strndup(p, n);
         if (!line) return;
         if (!strncmp(line, "with ", 5)) {
-            char *eq = strstr(line, " = ");
-            *eq = '\0';
-            char *name = line + 5;
-            if (*name == '`') { /* canonical text quotes odd names */
-                name++;
-                name[strlen(name) - 1] = '\0';
+            /* canonical form: with NAME = EXPR, NAME plain or `quoted` */
+            char *name = line + 5, *q = name;
+            if (*q == '`') {
+                char *w = name;
+                for (q++; *q; q++) {
+                    if (*q == '`' && q[1] != '`') break;
+                    if (*q == '`') q++;
+                    *w++ = *q;
+                }
+                *w = '\0';
+                q++;
+            } else {
+                q += strcspn(q, " ");
             }
+            char *expr = strstr(q, " = ");
+            if (!expr) {
+                free(line);
+                return;
+            }
+            *q = '\0';
             printf("df = df.withColumn(");
             py_str(name);
             printf(", F.expr(");
-            py_str(eq + 3);
+            py_str(expr + 3);
             printf("))\n");
         } else {
             bool drop = !strncmp(line, "drop ", 5);
             printf("df = df.%s(", drop ? "drop" : "select");
             char *q = line + (drop ? 5 : 7);
             bool first = true;
-            for (char *tok = strtok(q, ","); tok; tok = strtok(NULL, ",")) {
-                while (*tok == ' ') tok++;
-                if (*tok == '`') {
-                    tok++;
-                    tok[strlen(tok) - 1] = '\0';
+            while (*q) { /* names separated by ", ", plain or `quoted` */
+                while (*q == ' ' || *q == ',') q++;
+                if (!*q) break;
+                char *name = q, *w = q;
+                if (*q == '`') {
+                    name = w = ++q;
+                    for (; *q; q++) {
+                        if (*q == '`' && q[1] != '`') {
+                            q++;
+                            break;
+                        }
+                        if (*q == '`') q++;
+                        *w++ = *q;
+                    }
+                } else {
+                    while (*q && *q != ',') *w++ = *q++;
                 }
+                char save = *q;
+                *w = '\0';
                 if (!first) printf(", ");
-                py_str(tok);
+                py_str(name);
                 first = false;
+                *q = save;
             }
             printf(")\n");
         }

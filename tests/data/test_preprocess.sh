@@ -42,6 +42,10 @@ grep -qF 'df = df.drop("flag")' job.py
 grep -qF 'df = df.select("tag", "id", "score", "double")' job.py
 grep -qF 'df.write.csv("processed.csv", header=True)' job.py
 /usr/bin/python3 -c "import ast; ast.parse(open('job.py').read())"
+# odd column names survive into the PySpark job
+"$HAMF" preprocess --emit-pyspark in.csv p.csv --with '`x = y``z` = id + 1' --drop '`x = y``z`,`c,d`' > odd.py
+grep -qF 'df = df.withColumn("x = y`z", F.expr("id + 1"))' odd.py
+grep -qF 'df = df.drop("x = y`z", "c,d")' odd.py
 [ ! -e processed.csv ]
 # --null-values and --schema
 printf 'a,b\nNA,1\n2,null\n' > nulls.csv
