@@ -929,7 +929,8 @@ static hamf_status finish_jobs(const struct ctx *c, const struct src *s, struct 
     for (size_t i = 0; i < nr; i++) {
         if (jobs[i].st == HAMF_OK) continue;
         if (jobs[i].perr) return pos_err(c, s, jobs[i].e.pos, jobs[i].e.msg);
-        return jobs[i].st;
+        /* the worker's message went to its own thread: say it again here */
+        return hamf__err(jobs[i].st, "csv: %s: %s", c->name, jobs[i].st == HAMF_ERR_NOMEM ? "out of memory" : "parse failed");
     }
     return HAMF_OK;
 }
@@ -1507,7 +1508,7 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
     for (size_t i = 1; i < nj; i++)
         if (started[i]) pthread_join(th[i], NULL);
     for (size_t i = 0; i < nj; i++) {
-        if (!st && jobs[i].st) st = jobs[i].st;
+        if (!st && jobs[i].st) st = hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
         if (!st && jobs[i].out.len) st = write_all(w, jobs[i].out.data, jobs[i].out.len);
         hamf__buf_free(&jobs[i].out);
     }
