@@ -129,26 +129,46 @@ cleanup:
     return st;
 }
 
-hamf_status hamf__binmap_build(const struct hamf_dataset *d, int max_bins, struct hamf__binmap *out)
+struct build_ctx {
+    const struct hamf_dataset *d;
+    int max_bins;
+    struct hamf__binmap *m;
+    hamf_status *st;
+};
+
+static void build_task(void *vctx, size_t f, int tid)
+{
+    (void)tid;
+    struct build_ctx *c = vctx;
+    const struct hamf__col *col = &c->d->cols[f];
+    struct hamf__feat *ft = &c->m->f[f];
+    ft->is_cat = col->is_cat;
+    c->st[f] = col->is_cat ? cat_bins(col, c->d->n, ft) : numeric_edges(col->num, c->d->n, c->max_bins, ft);
+}
+
+hamf_status hamf__binmap_build(const struct hamf_dataset *d, int max_bins, struct hamf__pool *pool,
+                               struct hamf__binmap *out)
 {
     if (max_bins < 2 || max_bins > 255) max_bins = 255;
     struct hamf__binmap m = {0};
     m.f = hamf__calloc(d->ncols ? d->ncols : 1, sizeof *m.f);
-    if (!m.f) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
+    hamf_status *sts = hamf__calloc(d->ncols + 1, sizeof *sts);
+    if (!m.f || !sts) { hamf__free(m.f); hamf__free(sts); return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); }
     m.nf = d->ncols;
     hamf_status st = HAMF_OK;
     for (size_t f = 0; f < d->ncols; f++) {
-        const struct hamf__col *c = &d->cols[f];
-        struct hamf__feat *ft = &m.f[f];
-        ft->name = hamf__strdup(c->name);
-        if (!ft->name) { st = hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); goto fail; }
-        ft->is_cat = c->is_cat;
-        st = c->is_cat ? cat_bins(c, d->n, ft) : numeric_edges(c->num, d->n, max_bins, ft);
-        if (st) goto fail;
+        m.f[f].name = hamf__strdup(d->cols[f].name);
+        if (!m.f[f].name) { st = hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); goto fail; }
     }
+    struct build_ctx c = {d, max_bins, &m, sts};
+    hamf__pool_run(pool, d->ncols, build_task, &c);
+    for (size_t f = 0; f < d->ncols; f++)
+        if (sts[f]) { st = hamf__err(sts[f], "bin: out of memory binning '%s'", d->cols[f].name); goto fail; }
+    hamf__free(sts);
     *out = m;
     return HAMF_OK;
 fail:
+    hamf__free(sts);
     hamf__binmap_clear(&m);
     return st;
 }

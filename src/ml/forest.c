@@ -100,7 +100,7 @@ hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_para
 
     if ((st = hamf__pool_new(p->threads, &pool))) goto cleanup;
     nth = hamf__pool_size(pool);
-    if ((st = hamf__binmap_build(d, p->max_bins, &m->bins))) goto cleanup;
+    if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
     if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
     const size_t nf = m->bins.nf;
     nbins = hamf__calloc(nf + 1, sizeof *nbins);

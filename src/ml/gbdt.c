@@ -52,13 +52,15 @@ static void task_grad(void *vctx, size_t task, int tid)
     double loss = 0;
     for (size_t k = k0; k < k1; k++) {
         uint32_t i = c->rows[k];
-        double s = c->score[i], y = c->y[i];
-        double e = exp(-fabs(s));
-        double p = s >= 0 ? 1 / (1 + e) : e / (1 + e);
-        loss += (y > 0.5 ? (s >= 0 ? log1p(e) : -s + log1p(e)) : (s >= 0 ? s + log1p(e) : log1p(e)));
-        double h = p * (1 - p);
-        c->gh[2 * i] = (float)(p - y);
-        c->gh[2 * i + 1] = (float)(h < 1e-16 ? 1e-16 : h);
+        float s = (float)c->score[i], y = (float)c->y[i];
+        /* p = sigmoid(s); loss = log(1 + exp(-s)) for y = 1, log(1 + exp(s)) for y = 0 */
+        float e = expf(-fabsf(s));
+        float p = s >= 0 ? 1 / (1 + e) : e / (1 + e);
+        float z = y > 0.5f ? -s : s;
+        loss += (double)((z > 0 ? z : 0) + logf(1 + e));
+        float h = p * (1 - p);
+        c->gh[2 * i] = p - y;
+        c->gh[2 * i + 1] = h < 1e-16f ? 1e-16f : h;
     }
     c->chunk_loss[task] = loss;
 }
@@ -136,7 +138,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     const size_t n = d->n;
 
     if ((st = hamf__pool_new(p->threads, &pool))) goto cleanup;
-    if ((st = hamf__binmap_build(d, p->max_bins, &m->bins))) goto cleanup;
+    if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
     if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
     const size_t nf = m->bins.nf;
     if ((st = hamf__codes_transpose(codes, n, nf, &rowsmaj))) goto cleanup;

@@ -83,7 +83,7 @@ struct hamf__binmap {
 
 void hamf__binmap_clear(struct hamf__binmap *m);
 /* Build bin boundaries from a dataset (all its columns, in order). */
-hamf_status hamf__binmap_build(const struct hamf_dataset *d, int max_bins,
+hamf_status hamf__binmap_build(const struct hamf_dataset *d, int max_bins, struct hamf__pool *pool,
                                struct hamf__binmap *out);
 /* Column-major codes[f*n + i] for dataset `d` whose columns colmap[f] match
  * model feature f (colmap NULL = same order). Categorical codes are remapped
@@ -193,6 +193,8 @@ struct hamf_model {
 };
 
 void hamf__model_drop_fast(struct hamf_model *m);
+/* Validate trees and build the packed predictor (after fit or load). */
+hamf_status hamf__model_prepare(struct hamf_model *m);
 /* Raw scores for column-major codes (n rows): GB log-odds / RF mean prob. */
 hamf_status hamf__model_score_codes(const struct hamf_model *m, const uint8_t *codes, size_t n,
                                     int threads, double *out);

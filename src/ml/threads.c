@@ -53,7 +53,7 @@ static void *worker(void *arg)
     uint64_t seen = 0;
     for (;;) {
         uint64_t g = atomic_load(&p->gen);
-        for (int spin = 0; g == seen && spin < 20000; spin++) {
+        for (int spin = 0; g == seen && spin < 200; spin++) {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
 #endif
@@ -139,7 +139,7 @@ void hamf__pool_run(struct hamf__pool *p, size_t ntasks, hamf__task_fn fn, void 
     pthread_cond_broadcast(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
     drain(p, 0);
-    for (int spin = 0; atomic_load(&p->active) > 0 && spin < 20000; spin++) {
+    for (int spin = 0; atomic_load(&p->active) > 0 && spin < 200; spin++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif

@@ -213,13 +213,16 @@ struct gnode {
     double *hist;       /* nf*512 doubles or NULL */
     struct split best;
     bool open;          /* may still be split */
+    uint8_t lut[HAMF_MAX_BINS]; /* bin -> goes left, for the chosen split */
 };
 
 struct hamf__learner {
     const struct hamf__train_data *td;
     struct hamf__pool *pool;
     size_t hsize;              /* doubles per histogram */
+    size_t *hoff;              /* per feature: offset (in doubles) of its bins */
     uint32_t *idx, *tmp;
+    uint8_t *dec;              /* per idx position: goes left */
     struct gnode *nodes;       /* indexed by tree node id */
     size_t cap_nodes;
     double **free_hist;
@@ -244,13 +247,18 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     if (!l) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     l->td = td;
     l->pool = pool;
-    l->hsize = td->nf * HAMF_MAX_BINS * 2;
     l->idx = hamf__malloc((td->n + 1) * sizeof *l->idx);
     l->tmp = hamf__malloc((td->n + 1) * sizeof *l->tmp);
-    if (!l->idx || !l->tmp) {
+    l->dec = hamf__malloc(td->n + 1);
+    l->hoff = hamf__malloc((td->nf + 1) * sizeof *l->hoff);
+    if (!l->idx || !l->tmp || !l->dec || !l->hoff) {
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
+    size_t off = 0;
+    for (size_t f = 0; f < td->nf; f++) { l->hoff[f] = off; off += 2 * (size_t)td->nbins[f]; }
+    l->hoff[td->nf] = off;
+    l->hsize = off ? off : 2;
     int nt = hamf__pool_size(pool);
     l->fblocks = nt > 1 ? nt : 1;
     if ((size_t)l->fblocks > td->nf) l->fblocks = (int)(td->nf ? td->nf : 1);
@@ -268,6 +276,8 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->nodes);
     hamf__free(l->idx);
     hamf__free(l->tmp);
+    hamf__free(l->dec);
+    hamf__free(l->hoff);
     hamf__free(l->nbeg);
     hamf__free(l->nend);
     hamf__free(l->chunk_node);
@@ -343,9 +353,10 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
     const size_t nf = l->td->nf;
     const uint8_t *rows = l->td->rows;
     const float *gh = l->gh;
-    memset(hist + f0 * HAMF_MAX_BINS * 2, 0, (f1 - f0) * HAMF_MAX_BINS * 2 * sizeof(double));
+    const size_t *hoff = l->hoff;
+    memset(hist + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(double));
     if (f1 - f0 == 1) {
-        double *hf = hist + f0 * HAMF_MAX_BINS * 2;
+        double *hf = hist + hoff[f0];
         const uint8_t *col = l->td->codes + f0 * l->td->n;
         for (uint32_t k = b; k < e; k++) {
             uint32_t i = idx[k];
@@ -355,13 +366,31 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
         }
         return;
     }
-    for (uint32_t k = b; k < e; k++) {
-        uint32_t i = idx[k];
-        const uint8_t *r = rows + (size_t)i * nf;
+    double *restrict hb = hist;
+    const size_t *ho = hoff + f0;
+    const size_t nff = f1 - f0;
+    const uint8_t *rb = rows + f0;
+    const uint32_t PF = 24;
+    uint32_t e_pf = e > PF ? e - PF : 0;
+    uint32_t k = b;
+    for (; k < e_pf; k++) {
+        uint32_t i = idx[k], j = idx[k + PF];
+        __builtin_prefetch(rb + (size_t)j * nf);
+        __builtin_prefetch(gh + 2 * (size_t)j);
+        const uint8_t *r = rb + (size_t)i * nf;
         double g = gh[2 * i], h = gh[2 * i + 1];
-        double *hf = hist + f0 * HAMF_MAX_BINS * 2;
-        for (size_t f = f0; f < f1; f++, hf += HAMF_MAX_BINS * 2) {
-            double *c = hf + 2 * r[f];
+        for (size_t f = 0; f < nff; f++) {
+            double *c = hb + ho[f] + 2 * r[f];
+            c[0] += g;
+            c[1] += h;
+        }
+    }
+    for (; k < e; k++) {
+        uint32_t i = idx[k];
+        const uint8_t *r = rb + (size_t)i * nf;
+        double g = gh[2 * i], h = gh[2 * i + 1];
+        for (size_t f = 0; f < nff; f++) {
+            double *c = hb + ho[f] + 2 * r[f];
             c[0] += g;
             c[1] += h;
         }
@@ -388,7 +417,7 @@ static void eval_node(struct hamf__learner *l, struct gnode *g)
     g->best.feat = -1;
     for (size_t f = 0; f < td->nf; f++) {
         if (l->fmask && !l->fmask[f]) continue;
-        eval_feature(g->hist + f * HAMF_MAX_BINS * 2, (int)f, td->nbins[f], td->is_cat[f], g->G, g->H,
+        eval_feature(g->hist + l->hoff[f], (int)f, td->nbins[f], td->is_cat[f], g->G, g->H,
                      l->p, &g->best);
     }
 }
@@ -409,7 +438,7 @@ static void task_sub_eval(void *vctx, size_t task, int tid)
         const double *s = small->hist;
         for (size_t f = 0; f < l->td->nf; f++) {
             if (l->fmask && !l->fmask[f]) continue;
-            size_t o = f * HAMF_MAX_BINS * 2, e = o + (size_t)l->td->nbins[f] * 2;
+            size_t o = l->hoff[f], e = l->hoff[f + 1];
             for (size_t k = o; k < e; k++) a[k] -= s[k];
         }
     }
@@ -423,8 +452,15 @@ static void task_count(void *vctx, size_t task, int tid)
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
     const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
+    const uint8_t *lut = g->lut;
+    const uint32_t *idx = l->idx;
+    uint8_t *dec = l->dec;
     uint32_t cnt = 0;
-    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) cnt += goes_left(&g->best, col[l->idx[k]]) ? 1 : 0;
+    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
+        uint8_t d = lut[col[idx[k]]];
+        dec[k] = d;
+        cnt += d;
+    }
     l->chunk_left[task] = cnt;
 }
 
@@ -433,17 +469,22 @@ static void task_scatter(void *vctx, size_t task, int tid)
     (void)tid;
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
-    const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
     uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
     /* chunk_off: where this chunk's left rows go; nbeg[node] holds the
      * node's left total, so right rows start at begin + that total. */
     uint32_t lp = l->chunk_off[task];
     uint32_t left_before = lp - g->begin;
     uint32_t rp = g->begin + l->nbeg[g->tid] + ((lo - g->begin) - left_before);
+    const uint32_t *idx = l->idx;
+    const uint8_t *dec = l->dec;
+    uint32_t *tmp = l->tmp;
     for (uint32_t k = lo; k < hi; k++) {
-        uint32_t i = l->idx[k];
-        if (goes_left(&g->best, col[i])) l->tmp[lp++] = i;
-        else l->tmp[rp++] = i;
+        uint32_t left = dec[k];
+        uint32_t mask = 0u - left;
+        uint32_t pos = rp ^ ((lp ^ rp) & mask);
+        tmp[pos] = idx[k];
+        lp += left;
+        rp += 1 - left;
     }
 }
 
@@ -527,6 +568,10 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
         if (!l->nround) break;
         if ((st = ensure_nodes(l, t.n_nodes + 2 * l->nround + 2))) goto fail;
+        for (size_t r = 0; r < l->nround; r++) {
+            struct gnode *g = &l->nodes[l->round[r]];
+            for (int b = 0; b < HAMF_MAX_BINS; b++) g->lut[b] = (uint8_t)(goes_left(&g->best, (uint8_t)b) ? 1 : 0);
+        }
         /* chunks */
         size_t nch = 0;
         for (size_t r = 0; r < l->nround; r++) {

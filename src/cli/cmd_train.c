@@ -1,0 +1,276 @@
+/*
+ * cmd_train.c — `hamf train DATA.csv --target COL -o MODEL`: read a CSV,
+ * hold out a seeded test part (or read --test FILE), fit gradient boosting
+ * or a random forest, print held-out metrics and save the model file. Also
+ * the helpers the other learning verbs share (ml_cli.h).
+ */
+#include "ml_cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out)
+{
+    hamf_csv_options o;
+    hamf_csv_options_init(&o);
+    o.threads = threads > 0 ? threads : 0;
+    return hamf_csv_read(path, &o, out);
+}
+
+void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out)
+{
+    if (json) {
+        fprintf(out, "{\"accuracy\":%.17g,\"f1_score\":%.17g,\"precision\":%.17g,\"recall\":%.17g,", m->accuracy,
+                m->f1_score, m->precision, m->recall);
+        if (isnan(m->roc_auc)) fprintf(out, "\"roc_auc\":null,");
+        else fprintf(out, "\"roc_auc\":%.17g,", m->roc_auc);
+        fprintf(out, "\"log_loss\":%.17g,\"confusion_matrix\":{\"tn\":%lld,\"fp\":%lld,\"fn\":%lld,\"tp\":%lld}",
+                m->log_loss, (long long)m->tn, (long long)m->fp, (long long)m->fn, (long long)m->tp);
+        if (extra_json && *extra_json) fprintf(out, ",%s", extra_json);
+        fprintf(out, "}\n");
+        return;
+    }
+    fprintf(out, "accuracy   %.4f %%\n", m->accuracy);
+    fprintf(out, "f1_score   %.6f\n", m->f1_score);
+    fprintf(out, "precision  %.6f\n", m->precision);
+    fprintf(out, "recall     %.6f\n", m->recall);
+    if (isnan(m->roc_auc)) fprintf(out, "roc_auc    n/a (one class)\n");
+    else fprintf(out, "roc_auc    %.6f\n", m->roc_auc);
+    fprintf(out, "log_loss   %.6f\n", m->log_loss);
+    fprintf(out, "confusion  tn=%lld fp=%lld fn=%lld tp=%lld\n", (long long)m->tn, (long long)m->fp,
+            (long long)m->fn, (long long)m->tp);
+}
+
+void ml_cli_progress(void *ctx, size_t done, size_t total)
+{
+    static int last = -1;
+    int pct = total ? (int)(100 * done / total) : 100;
+    if (pct == last && done != total) return;
+    last = pct;
+    int w = 30, fill = pct * w / 100;
+    fprintf(stderr, "\r%s [", ctx ? (const char *)ctx : "");
+    for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%% %zu/%zu trees", pct, done, total);
+    if (done >= total) { fputc('\n', stderr); last = -1; }
+    fflush(stderr);
+}
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: hamf train DATA.csv --target COL -o MODEL [options]\n"
+        "\n"
+        "Fit a binary classifier on DATA.csv (every column but the target is a\n"
+        "feature; text columns are categorical), hold out a test part, print its\n"
+        "metrics and save the model (bins, category dictionaries, trees).\n"
+        "\n"
+        "Options:\n"
+        "  --target COL            label column: 0/1, true/false or yes/no (required)\n"
+        "  -o, --output MODEL      model file to write (required)\n"
+        "  --algorithm A           gradient-boosting (default) or random-forest\n"
+        "  --n-estimators N        trees (default 100)\n"
+        "  --learning-rate X       GB shrinkage (default 0.1)\n"
+        "  --max-depth D           GB default 3; RF default 0 = unlimited\n"
+        "  --max-leaves N          grow leaf-wise up to N leaves per tree (GB)\n"
+        "  --min-samples-leaf N    RF: rows per leaf (default 1)\n"
+        "  --min-child-weight X    GB: minimum hessian per leaf (default 1e-3)\n"
+        "  --l2 X                  GB: L2 on leaf values (default 1)\n"
+        "  --subsample X           GB: row fraction per tree (default 1)\n"
+        "  --colsample X           GB: feature fraction per tree (default 1)\n"
+        "  --max-features X        RF: feature fraction per split (default sqrt)\n"
+        "  --validation-fraction X GB: hold out X of the training rows for early\n"
+        "                          stopping after --n-iter-no-change (10) rounds\n"
+        "  --max-bins N            value bins per numeric feature (default 255)\n"
+        "  --params JSON           any of the above as a JSON object, e.g.\n"
+        "                          '{\"max_depth\":6,\"l2\":0}'\n"
+        "  --seed S                seed for the split and the learner (default 42)\n"
+        "  --test-size X           held-out fraction (default 0.2)\n"
+        "  --test FILE.csv         use this file as the test set instead\n"
+        "  --threads N             worker threads (default: all cores); results\n"
+        "                          are identical for any N\n"
+        "  --json                  print one JSON object: accuracy (percent),\n"
+        "                          f1_score, precision, recall, roc_auc, log_loss,\n"
+        "                          n_train, n_test, fit_seconds, ...\n"
+        "  -q, --quiet             no progress bar\n"
+        "  -h, --help              this help\n"
+        "\n"
+        "Missing values (empty fields, NaN) are learned as their own bin; at\n"
+        "prediction time categories never seen in training count as missing.\n");
+}
+
+enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB };
+
+int cmd_train(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"target", 1, 0, O_TARGET}, {"output", 1, 0, 'o'}, {"algorithm", 1, 0, O_ALGO},
+        {"n-estimators", 1, 0, O_NEST}, {"learning-rate", 1, 0, O_LR}, {"max-depth", 1, 0, O_DEPTH},
+        {"max-leaves", 1, 0, O_LEAVES}, {"min-samples-leaf", 1, 0, O_MSL}, {"min-child-weight", 1, 0, O_MCW},
+        {"l2", 1, 0, O_L2}, {"subsample", 1, 0, O_SUB}, {"colsample", 1, 0, O_COL}, {"max-features", 1, 0, O_MF},
+        {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
+        {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
+        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *target = NULL, *out = NULL, *test_path = NULL, *params = NULL;
+    const char *algo = "gradient-boosting";
+    bool json = false, quiet = false;
+    double test_size = 0.2;
+    /* flags are applied after the algorithm defaults */
+    struct { int opt; const char *val; } set[64];
+    int nset = 0;
+    long long threads = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return CLI_OK;
+        case 'o': out = optarg; break;
+        case 'q': quiet = true; break;
+        case O_TARGET: target = optarg; break;
+        case O_ALGO: algo = optarg; break;
+        case O_TEST: test_path = optarg; break;
+        case O_PARAMS: params = optarg; break;
+        case O_JSON: json = true; break;
+        case O_TSIZE:
+            if (!cli_parse_double(optarg, &test_size) || !(test_size > 0 && test_size < 1))
+                return cli_usage("train", "--test-size must be a number in (0, 1), got '%s'", optarg);
+            break;
+        case O_THREADS:
+            if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
+                return cli_usage("train", "--threads must be in 0..256, got '%s'", optarg);
+            break;
+        case '?':
+            return cli_usage("train", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default:
+            if (nset < 64) { set[nset].opt = c; set[nset].val = optarg; nset++; }
+        }
+    }
+    if (optind >= argc) return cli_usage("train", "missing DATA.csv");
+    if (optind + 1 < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind + 1]);
+    const char *data_path = argv[optind];
+    if (!target) return cli_usage("train", "--target is required");
+    if (!out) return cli_usage("train", "-o MODEL is required");
+    hamf_algorithm a;
+    if (!strcmp(algo, "gradient-boosting") || !strcmp(algo, "gb")) a = HAMF_ALGO_GRADIENT_BOOSTING;
+    else if (!strcmp(algo, "random-forest") || !strcmp(algo, "rf")) a = HAMF_ALGO_RANDOM_FOREST;
+    else return cli_usage("train", "--algorithm must be gradient-boosting or random-forest, got '%s'", algo);
+    hamf_train_params p;
+    hamf_train_params_init(&p, a);
+    if (params && hamf_train_params_parse_json(&p, params) != HAMF_OK)
+        return cli_usage("train", "--params: %s", hamf_last_error());
+    for (int i = 0; i < nset; i++) {
+        double v;
+        long long iv;
+        const char *s = set[i].val;
+        bool isint = set[i].opt == O_NEST || set[i].opt == O_DEPTH || set[i].opt == O_LEAVES ||
+                     set[i].opt == O_MSL || set[i].opt == O_NINC || set[i].opt == O_BINS || set[i].opt == O_SEED;
+        if (isint ? !cli_parse_i64(s, &iv) : !cli_parse_double(s, &v))
+            return cli_usage("train", "option value '%s' is not %s", s, isint ? "an integer" : "a number");
+        if (isint && (iv < (set[i].opt == O_SEED ? 0 : -2000000000LL) || iv > 2000000000LL) && set[i].opt != O_SEED)
+            return cli_usage("train", "option value '%s' is out of range", s);
+        if (set[i].opt == O_SEED && iv < 0) return cli_usage("train", "--seed must be >= 0");
+        switch (set[i].opt) {
+        case O_NEST: p.n_estimators = (int)iv; break;
+        case O_LR: p.learning_rate = v; break;
+        case O_DEPTH: p.max_depth = (int)iv; break;
+        case O_LEAVES: p.max_leaves = (int)iv; break;
+        case O_MSL: p.min_samples_leaf = (int)iv; break;
+        case O_MCW: p.min_child_weight = v; break;
+        case O_L2: p.l2 = v; break;
+        case O_SUB: p.subsample = v; break;
+        case O_COL: p.colsample = v; break;
+        case O_MF: p.max_features = v; break;
+        case O_VF: p.validation_fraction = v; break;
+        case O_NINC: p.n_iter_no_change = (int)iv; break;
+        case O_BINS: p.max_bins = (int)iv; break;
+        case O_SEED: p.seed = (uint64_t)iv; break;
+        }
+    }
+    if (p.n_estimators <= 0) return cli_usage("train", "--n-estimators must be > 0, got %d", p.n_estimators);
+    p.threads = (int)threads;
+    if (!quiet && cli_isatty(2)) {
+        p.progress = ml_cli_progress;
+        p.progress_ctx = (void *)"training";
+    }
+
+    int rc = CLI_FAIL;
+    hamf_frame *fr = NULL, *ft = NULL;
+    hamf_dataset *all = NULL, *tr = NULL, *te = NULL;
+    hamf_model *m = NULL;
+    size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
+    double *proba = NULL;
+    hamf_status st;
+    if ((st = ml_cli_read_csv(data_path, p.threads, &fr))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_dataset_from_frame(fr, target, &all))) { rc = cli_fail_status(st); goto cleanup; }
+    hamf_frame_free(fr);
+    fr = NULL;
+    if (test_path) {
+        if ((st = ml_cli_read_csv(test_path, p.threads, &ft))) { rc = cli_fail_status(st); goto cleanup; }
+        if ((st = hamf_dataset_from_frame(ft, target, &te))) { rc = cli_fail_status(st); goto cleanup; }
+        hamf_frame_free(ft);
+        ft = NULL;
+        tr = all;
+        all = NULL;
+    } else {
+        size_t n = hamf_dataset_nrows(all);
+        if (n < 2) { rc = cli_fail("train: %s has %zu data rows; need at least 2 to split", data_path, n); goto cleanup; }
+        if ((st = hamf_split_train_test(n, test_size, p.seed, NULL, &itr, &ntr, &ite, &nte))) { rc = cli_fail_status(st); goto cleanup; }
+        if ((st = hamf_dataset_subset(all, itr, ntr, &tr)) || (st = hamf_dataset_subset(all, ite, nte, &te))) {
+            rc = cli_fail_status(st);
+            goto cleanup;
+        }
+        hamf_dataset_free(all);
+        all = NULL;
+    }
+    if (hamf_dataset_nrows(tr) == 0) { rc = cli_fail("train: empty training set"); goto cleanup; }
+    double t0 = mono();
+    if ((st = hamf_model_fit(tr, &p, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    double fit_seconds = mono() - t0;
+    size_t n_test = hamf_dataset_nrows(te);
+    proba = malloc((n_test + 1) * sizeof *proba);
+    if (!proba) { rc = cli_fail("train: out of memory"); goto cleanup; }
+    if ((st = hamf_model_predict(m, te, p.threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    hamf_metrics mt;
+    if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_model_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
+    char extra[512];
+    double oob = hamf_model_oob_accuracy(m);
+    int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
+                     hamf_dataset_nrows(tr), n_test, fit_seconds,
+                     a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_model_ntrees(m));
+    if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
+    if (json) {
+        ml_cli_print_metrics(&mt, true, extra, stdout);
+    } else {
+        printf("model      %s (%s, %zu trees)\n", out, a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
+               hamf_model_ntrees(m));
+        printf("rows       train %zu, test %zu\n", hamf_dataset_nrows(tr), n_test);
+        printf("fit        %.3f s\n", fit_seconds);
+        if (!isnan(oob)) printf("oob        %.4f %%\n", oob);
+        ml_cli_print_metrics(&mt, false, NULL, stdout);
+    }
+    rc = CLI_OK;
+cleanup:
+    free(proba);
+    hamf_free_indices(itr);
+    hamf_free_indices(ite);
+    hamf_model_free(m);
+    hamf_dataset_free(all);
+    hamf_dataset_free(tr);
+    hamf_dataset_free(te);
+    hamf_frame_free(fr);
+    hamf_frame_free(ft);
+    return rc;
+}
