@@ -241,11 +241,12 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
         return hamf__err(HAMF_ERR_CORRUPT, "model: %s is not a hamf model file", path);
     struct r r = {buf, len, 8, false};
     uint32_t ver = get_u32(&r);
-    (void)get_u32(&r);
+    uint32_t flags = get_u32(&r);
     uint64_t plen = get_u64(&r);
     if (ver != VERSION)
         return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s has format version %u; this hamf reads version %u", path, ver,
                          VERSION);
+    if (flags != 0) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
     if (plen > len - 24 || len - 24 - plen < 4)
         return hamf__err(HAMF_ERR_CORRUPT, "model: %s is truncated (%zu bytes)", path, len);
     uint32_t crc = 0;
