@@ -66,6 +66,179 @@ const char *hamf_version(void);
 /* ------------------------------------------------------------------------ */
 /* @@STORE-API@@ (owned by src/store/) */
 
+/* The registry behind Step 1 of the HAMF workflow: five tables, the same on
+ * both backends (column names below are the SQL column names and the keys
+ * of `--json` output):
+ *   features_master(feature_id, feature_name UNIQUE, feature_type
+ *     'numerical'|'categorical', feature_status DEFAULT 'active', last_updated)
+ *   models_master(model_id, model_name, model_version, algorithm,
+ *     creation_date, description), UNIQUE(model_name, model_version)
+ *   features_models_map(map_id, model_id, feature_id, accuracy [0,100] or
+ *     NULL, last_used), one row per (model_id, feature_id)
+ *   training_results(result_id, model_id, accuracy [0,100], f1_score,
+ *     precision, recall [0,1], training_status DEFAULT 'completed',
+ *     timestamp, run_id NULL)
+ *   audit_log(log_id, table_name, operation_type 'INSERT'|'UPDATE',
+ *     old_data, new_data (JSON text of the row), operation_timestamp)
+ * Every change writes its audit_log row in the same transaction. Times are
+ * ISO-8601 UTC text, "2026-01-31T12:00:00.000Z", on both backends. Ids are
+ * assigned by the store, start at 1 and are never reused. A call that fails
+ * leaves the store unchanged. */
+typedef struct hamf_store hamf_store; /* one connection; one thread at a time */
+
+/* url: a file path ("./hamf.db", created if missing), "sqlite:///abs/path",
+ * or "postgresql://user@host:port/db" / "postgres://..." (libpq URI).
+ * Creates or migrates the schema forward as needed (HAMF_ERR_UNSUPPORTED if
+ * the store was made by a newer hamf). Errors: HAMF_ERR_PARSE malformed URL,
+ * HAMF_ERR_CORRUPT not a database / damaged file, HAMF_ERR_IO cannot open,
+ * HAMF_ERR_BUSY locked past the wait bound, HAMF_ERR_CONNECT server
+ * unreachable (within the connect timeout). [owned: close with
+ * hamf_store_close] */
+hamf_status hamf_store_open(const char *url, hamf_store **out);
+
+/* Wait bounds; 0 means the default. */
+typedef struct hamf_store_options {
+    int busy_timeout_ms;   /* lock wait before HAMF_ERR_BUSY: default 5000, or
+                              $HAMF_BUSY_TIMEOUT_MS */
+    int connect_timeout_s; /* PostgreSQL connect bound: default 5 (a
+                              connect_timeout in the URL wins) */
+} hamf_store_options;
+hamf_status hamf_store_open_opts(const char *url, const hamf_store_options *opts,
+                                 hamf_store **out);
+void hamf_store_close(hamf_store *s);
+
+/* "sqlite" or "postgresql". */
+const char *hamf_store_backend(const hamf_store *s);
+/* Registry schema version of the open store (after migration). */
+int hamf_store_schema_version(const hamf_store *s);
+
+/* Records. Strings are never NULL unless the comment says so. Each record
+ * returned by a get is ONE allocation (strings included) [owned: free with
+ * hamf_store_free]; a list owns its records [owned: free with
+ * hamf_store_list_free]. */
+typedef struct hamf_feature {
+    int64_t feature_id;
+    const char *feature_name;
+    const char *feature_type; /* "numerical" or "categorical" */
+    const char *feature_status;
+    const char *last_updated;
+} hamf_feature;
+
+typedef struct hamf_model {
+    int64_t model_id;
+    const char *model_name;
+    const char *model_version;
+    const char *algorithm;
+    const char *creation_date;
+    const char *description; /* NULL when none */
+} hamf_model;
+
+typedef struct hamf_feature_map {
+    int64_t map_id;
+    int64_t model_id;
+    int64_t feature_id;
+    int has_accuracy; /* 0: accuracy is NULL in the store */
+    double accuracy;
+    const char *last_used;
+} hamf_feature_map;
+
+typedef struct hamf_training_result {
+    int64_t result_id;
+    int64_t model_id;
+    double accuracy; /* percent */
+    double f1_score;
+    double precision;
+    double recall;
+    const char *training_status;
+    const char *timestamp;
+    const char *run_id; /* NULL when none */
+} hamf_training_result;
+
+typedef struct hamf_audit_entry {
+    int64_t log_id;
+    const char *table_name;
+    const char *operation_type; /* "INSERT", "UPDATE" */
+    const char *old_data;       /* JSON object text; NULL for INSERT */
+    const char *new_data;       /* JSON object text */
+    const char *operation_timestamp;
+} hamf_audit_entry;
+
+/* Which record type a list holds. */
+typedef enum hamf_store_table {
+    HAMF_TABLE_FEATURES = 1,
+    HAMF_TABLE_MODELS = 2,
+    HAMF_TABLE_FEATURE_MAP = 3,
+    HAMF_TABLE_TRAINING_RESULTS = 4,
+    HAMF_TABLE_AUDIT_LOG = 5
+} hamf_store_table;
+
+/* Rows of one table in id order. Use the member matching `table`. */
+typedef struct hamf_store_list {
+    hamf_store_table table;
+    size_t count;
+    union {
+        hamf_feature **features;
+        hamf_model **models;
+        hamf_feature_map **maps;
+        hamf_training_result **results;
+        hamf_audit_entry **audit;
+    } u;
+} hamf_store_list;
+
+void hamf_store_free(void *record);
+void hamf_store_list_free(hamf_store_list *l);
+
+/* ---- writes (each one transaction, audited) ---- */
+
+/* type: "numerical" or "categorical"; status NULL means "active". Errors:
+ * HAMF_ERR_EXISTS duplicate name, HAMF_ERR_CONSTRAINT bad type/empty name.
+ * `id` may be NULL. */
+hamf_status hamf_store_insert_feature(hamf_store *s, const char *name, const char *type,
+                                      const char *status, int64_t *id);
+/* description may be NULL. HAMF_ERR_EXISTS when (name, version) exists. */
+hamf_status hamf_store_insert_model(hamf_store *s, const char *name, const char *version,
+                                    const char *algorithm, const char *description,
+                                    int64_t *id);
+/* Map features to a model, all or nothing. accuracy NULL stores NULL,
+ * else it must be in [0,100] (NaN is rejected). A pair already mapped gets
+ * its accuracy and last_used updated (audited as UPDATE). Errors:
+ * HAMF_ERR_NOTFOUND unknown model or feature id/name (named), 
+ * HAMF_ERR_CONSTRAINT bad accuracy or the same feature listed twice. */
+hamf_status hamf_store_map_features(hamf_store *s, int64_t model_id, const int64_t *feature_ids,
+                                    size_t n, const double *accuracy);
+hamf_status hamf_store_map_features_by_name(hamf_store *s, int64_t model_id,
+                                            const char *const *names, size_t n,
+                                            const double *accuracy);
+hamf_status hamf_store_map_feature(hamf_store *s, int64_t model_id, int64_t feature_id,
+                                   const double *accuracy);
+/* Reads model_id, accuracy, f1_score, precision, recall, training_status
+ * (NULL = "completed") and run_id (NULL = none) from `r`; result_id and
+ * timestamp are assigned. HAMF_ERR_CONSTRAINT names the field out of range
+ * or NaN; HAMF_ERR_NOTFOUND unknown model. `id` may be NULL. */
+hamf_status hamf_store_insert_training_result(hamf_store *s, const hamf_training_result *r,
+                                              int64_t *id);
+
+/* ---- reads ---- */
+
+hamf_status hamf_store_get_feature(hamf_store *s, int64_t id, hamf_feature **out);
+hamf_status hamf_store_find_feature(hamf_store *s, const char *name, hamf_feature **out);
+hamf_status hamf_store_get_model(hamf_store *s, int64_t id, hamf_model **out);
+hamf_status hamf_store_find_model(hamf_store *s, const char *name, const char *version,
+                                  hamf_model **out);
+hamf_status hamf_store_get_training_result(hamf_store *s, int64_t id, hamf_training_result **out);
+/* The model's newest result (highest result_id); HAMF_ERR_NOTFOUND if none. */
+hamf_status hamf_store_latest_result(hamf_store *s, int64_t model_id, hamf_training_result **out);
+
+hamf_status hamf_store_list_features(hamf_store *s, hamf_store_list **out);
+hamf_status hamf_store_list_models(hamf_store *s, hamf_store_list **out);
+/* model_id 0: every mapping. */
+hamf_status hamf_store_list_feature_maps(hamf_store *s, int64_t model_id, hamf_store_list **out);
+/* model_id 0: every result. */
+hamf_status hamf_store_list_training_results(hamf_store *s, int64_t model_id, hamf_store_list **out);
+/* table NULL: every entry; else only entries for that table_name (other
+ * modules audit their own tables too, so any name is accepted). */
+hamf_status hamf_store_list_audit(hamf_store *s, const char *table, hamf_store_list **out);
+
 /* ------------------------------------------------------------------------ */
 /* Data: frames, CSV, expressions                                           */
 /* ------------------------------------------------------------------------ */
@@ -241,48 +414,49 @@ void hamf_train_params_init(hamf_train_params *p, hamf_algorithm algo);
  * an error. */
 hamf_status hamf_train_params_parse_json(hamf_train_params *p, const char *json);
 
-/* A trained binary classifier: bin boundaries, category dictionaries, trees,
+/* A trained tree ensemble (a binary classifier; named apart from the store's
+ * hamf_model registry record): bin boundaries, category dictionaries, trees,
  * the preprocessing pipeline text and the training loss history. */
-typedef struct hamf_model hamf_model;
+typedef struct hamf_ensemble hamf_ensemble;
 
 /* Fit on d (which must carry labels). */
-hamf_status hamf_model_fit(const hamf_dataset *d, const hamf_train_params *p, hamf_model **out);
-void hamf_model_free(hamf_model *m);
+hamf_status hamf_ensemble_fit(const hamf_dataset *d, const hamf_train_params *p, hamf_ensemble **out);
+void hamf_ensemble_free(hamf_ensemble *m);
 /* P(label = 1) for every row of d into proba[nrows]. Columns are matched to
  * the model's features by name (extra columns are ignored; a missing one is
  * HAMF_ERR_SCHEMA naming it); unseen categories are treated as missing. */
-hamf_status hamf_model_predict(const hamf_model *m, const hamf_dataset *d, int threads,
+hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d, int threads,
                                double *proba);
 /* One row given in model feature order: numeric values (NaN = missing) and,
  * for categorical features, the category string in cats[f] (NULL = missing;
  * values[f] is then ignored). `cats` may be NULL if there are none. */
-hamf_status hamf_model_predict_row(const hamf_model *m, const double *values,
+hamf_status hamf_ensemble_predict_row(const hamf_ensemble *m, const double *values,
                                    const char *const *cats, double *proba);
 /* Versioned, little-endian, CRC-checked file, written atomically. */
-hamf_status hamf_model_save(const hamf_model *m, const char *path);
-hamf_status hamf_model_load(const char *path, hamf_model **out);
+hamf_status hamf_ensemble_save(const hamf_ensemble *m, const char *path);
+hamf_status hamf_ensemble_load(const char *path, hamf_ensemble **out);
 
-hamf_algorithm hamf_model_algorithm(const hamf_model *m);
-size_t hamf_model_ntrees(const hamf_model *m);
-size_t hamf_model_nfeatures(const hamf_model *m);
-const char *hamf_model_feature_name(const hamf_model *m, size_t f);
+hamf_algorithm hamf_ensemble_algorithm(const hamf_ensemble *m);
+size_t hamf_ensemble_ntrees(const hamf_ensemble *m);
+size_t hamf_ensemble_nfeatures(const hamf_ensemble *m);
+const char *hamf_ensemble_feature_name(const hamf_ensemble *m, size_t f);
 /* 1 if feature f is categorical. */
-int hamf_model_feature_is_categorical(const hamf_model *m, size_t f);
+int hamf_ensemble_feature_is_categorical(const hamf_ensemble *m, size_t f);
 /* Name of the label column the model was trained on ("" if unknown). */
-const char *hamf_model_target(const hamf_model *m);
+const char *hamf_ensemble_target(const hamf_ensemble *m);
 /* Total split gain per feature into gain[nfeatures] (unnormalised). */
-hamf_status hamf_model_importance(const hamf_model *m, double *gain);
+hamf_status hamf_ensemble_importance(const hamf_ensemble *m, double *gain);
 /* Preprocessing pipeline spec text stored with the model (NULL if none). */
-const char *hamf_model_pipeline(const hamf_model *m);
-hamf_status hamf_model_set_pipeline(hamf_model *m, const char *spec_text);
+const char *hamf_ensemble_pipeline(const hamf_ensemble *m);
+hamf_status hamf_ensemble_set_pipeline(hamf_ensemble *m, const char *spec_text);
 /* Training parameters as a JSON object. */
-const char *hamf_model_params_json(const hamf_model *m);
+const char *hamf_ensemble_params_json(const hamf_ensemble *m);
 /* GB: per-iteration log loss on the training rows and on the validation
  * fraction (NaN when there was none); n = iterations. Arrays are owned by m. */
-void hamf_model_loss_history(const hamf_model *m, size_t *n, const double **train,
+void hamf_ensemble_loss_history(const hamf_ensemble *m, size_t *n, const double **train,
                              const double **valid);
 /* RF: out-of-bag accuracy in percent (NaN when not available). */
-double hamf_model_oob_accuracy(const hamf_model *m);
+double hamf_ensemble_oob_accuracy(const hamf_ensemble *m);
 
 /* Metrics of probabilities against 0/1 labels at a 0.5 threshold. */
 typedef struct hamf_metrics {

@@ -52,13 +52,13 @@ int cmd_evaluate(int argc, char **argv)
     if (argc - optind != 2) return cli_usage("evaluate", "expected MODEL and DATA.csv");
     const char *model_path = argv[optind], *data_path = argv[optind + 1];
     int rc = CLI_FAIL;
-    hamf_model *m = NULL;
+    hamf_ensemble *m = NULL;
     hamf_frame *fr = NULL;
     hamf_dataset *d = NULL;
     double *proba = NULL;
     hamf_status st;
-    if ((st = hamf_model_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
-    if (!target) target = hamf_model_target(m);
+    if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if (!target) target = hamf_ensemble_target(m);
     if (!target || !*target) { rc = cli_fail("evaluate: the model does not name its label column; pass --target"); goto cleanup; }
     if ((st = ml_cli_read_csv(data_path, (int)threads, &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, target, &d))) { rc = cli_fail_status(st); goto cleanup; }
@@ -66,7 +66,7 @@ int cmd_evaluate(int argc, char **argv)
     if (n == 0) { rc = cli_fail("evaluate: %s has no data rows", data_path); goto cleanup; }
     proba = malloc(n * sizeof *proba);
     if (!proba) { rc = cli_fail("evaluate: out of memory"); goto cleanup; }
-    if ((st = hamf_model_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
     hamf_metrics mt;
     if ((st = hamf_metrics_compute(hamf_dataset_label(d), proba, n, &mt))) { rc = cli_fail_status(st); goto cleanup; }
     char extra[64];
@@ -78,6 +78,6 @@ cleanup:
     free(proba);
     hamf_dataset_free(d);
     hamf_frame_free(fr);
-    hamf_model_free(m);
+    hamf_ensemble_free(m);
     return rc;
 }

@@ -48,19 +48,19 @@ int cli_model_importance(int argc, char **argv)
         }
     }
     if (argc - optind != 1) return cli_usage("model importance", "expected MODEL");
-    hamf_model *m = NULL;
-    hamf_status st = hamf_model_load(argv[optind], &m);
+    hamf_ensemble *m = NULL;
+    hamf_status st = hamf_ensemble_load(argv[optind], &m);
     if (st) return cli_fail_status(st);
-    size_t nf = hamf_model_nfeatures(m);
+    size_t nf = hamf_ensemble_nfeatures(m);
     double *g = malloc((nf + 1) * sizeof *g);
     struct imp *v = malloc((nf + 1) * sizeof *v);
-    if (!g || !v) { free(g); free(v); hamf_model_free(m); return cli_fail("model importance: out of memory"); }
-    hamf_model_importance(m, g);
+    if (!g || !v) { free(g); free(v); hamf_ensemble_free(m); return cli_fail("model importance: out of memory"); }
+    hamf_ensemble_importance(m, g);
     double tot = 0;
     for (size_t f = 0; f < nf; f++) {
-        v[f].name = hamf_model_feature_name(m, f);
+        v[f].name = hamf_ensemble_feature_name(m, f);
         v[f].gain = g[f];
-        v[f].cat = hamf_model_feature_is_categorical(m, f);
+        v[f].cat = hamf_ensemble_feature_is_categorical(m, f);
         tot += g[f];
     }
     qsort(v, nf, sizeof *v, cmp_imp);
@@ -91,6 +91,6 @@ int cli_model_importance(int argc, char **argv)
     }
     free(g);
     free(v);
-    hamf_model_free(m);
+    hamf_ensemble_free(m);
     return CLI_OK;
 }

@@ -50,20 +50,20 @@ int cmd_predict(int argc, char **argv)
     if (!out) return cli_usage("predict", "-o OUT.csv is required");
     const char *model_path = argv[optind], *data_path = argv[optind + 1];
     int rc = CLI_FAIL;
-    hamf_model *m = NULL;
+    hamf_ensemble *m = NULL;
     hamf_frame *fr = NULL;
     hamf_dataset *d = NULL;
     double *proba = NULL;
     int64_t *pred = NULL;
     hamf_status st;
-    if ((st = hamf_model_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = ml_cli_read_csv(data_path, (int)threads, &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n = hamf_dataset_nrows(d);
     proba = malloc((n + 1) * sizeof *proba);
     pred = malloc((n + 1) * sizeof *pred);
     if (!proba || !pred) { rc = cli_fail("predict: out of memory"); goto cleanup; }
-    if ((st = hamf_model_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
     for (size_t i = 0; i < n; i++) pred[i] = proba[i] > 0.5;
     size_t col;
     if (hamf_frame_find(fr, "probability", &col) == HAMF_OK) hamf_frame_drop(fr, "probability");
@@ -79,6 +79,6 @@ cleanup:
     free(pred);
     hamf_dataset_free(d);
     hamf_frame_free(fr);
-    hamf_model_free(m);
+    hamf_ensemble_free(m);
     return rc;
 }

@@ -208,7 +208,7 @@ int cmd_train(int argc, char **argv)
     int rc = CLI_FAIL;
     hamf_frame *fr = NULL, *ft = NULL;
     hamf_dataset *all = NULL, *tr = NULL, *te = NULL;
-    hamf_model *m = NULL;
+    hamf_ensemble *m = NULL;
     size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
     double *proba = NULL;
     hamf_status st;
@@ -236,26 +236,26 @@ int cmd_train(int argc, char **argv)
     }
     if (hamf_dataset_nrows(tr) == 0) { rc = cli_fail("train: empty training set"); goto cleanup; }
     double t0 = mono();
-    if ((st = hamf_model_fit(tr, &p, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_fit(tr, &p, &m))) { rc = cli_fail_status(st); goto cleanup; }
     double fit_seconds = mono() - t0;
     size_t n_test = hamf_dataset_nrows(te);
     proba = malloc((n_test + 1) * sizeof *proba);
     if (!proba) { rc = cli_fail("train: out of memory"); goto cleanup; }
-    if ((st = hamf_model_predict(m, te, p.threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_predict(m, te, p.threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
     hamf_metrics mt;
     if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { rc = cli_fail_status(st); goto cleanup; }
-    if ((st = hamf_model_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
     char extra[512];
-    double oob = hamf_model_oob_accuracy(m);
+    double oob = hamf_ensemble_oob_accuracy(m);
     int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
                      hamf_dataset_nrows(tr), n_test, fit_seconds,
-                     a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_model_ntrees(m));
+                     a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_ensemble_ntrees(m));
     if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
     if (json) {
         ml_cli_print_metrics(&mt, true, extra, stdout);
     } else {
         printf("model      %s (%s, %zu trees)\n", out, a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
-               hamf_model_ntrees(m));
+               hamf_ensemble_ntrees(m));
         printf("rows       train %zu, test %zu\n", hamf_dataset_nrows(tr), n_test);
         printf("fit        %.3f s\n", fit_seconds);
         if (!isnan(oob)) printf("oob        %.4f %%\n", oob);
@@ -266,7 +266,7 @@ cleanup:
     free(proba);
     hamf_free_indices(itr);
     hamf_free_indices(ite);
-    hamf_model_free(m);
+    hamf_ensemble_free(m);
     hamf_dataset_free(all);
     hamf_dataset_free(tr);
     hamf_dataset_free(te);

@@ -26,7 +26,7 @@ struct rf_ctx {
     const hamf_train_params *p;
     struct hamf__learn_params lp;
     const float *y;
-    struct hamf_model *m;
+    struct hamf_ensemble *m;
     struct hamf__rf_scratch **scr;
     float **w;
     uint32_t **idx;
@@ -86,7 +86,7 @@ static void task_oob(void *vctx, size_t task, int tid)
     c->chunk_count[task] = count;
 }
 
-hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_params *p, struct hamf_model *m)
+hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_params *p, struct hamf_ensemble *m)
 {
     hamf_status st = HAMF_OK;
     struct hamf__pool *pool = NULL;

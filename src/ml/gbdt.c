@@ -105,7 +105,7 @@ static double sum_chunks(const double *v, size_t n)
     return s;
 }
 
-static hamf_status push_history(struct hamf_model *m, size_t *cap, double tl, double vl)
+static hamf_status push_history(struct hamf_ensemble *m, size_t *cap, double tl, double vl)
 {
     if (m->n_iter == *cap) {
         size_t nc = *cap ? *cap * 2 : 128;
@@ -123,7 +123,7 @@ static hamf_status push_history(struct hamf_model *m, size_t *cap, double tl, do
     return HAMF_OK;
 }
 
-hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params *p, struct hamf_model *m)
+hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params *p, struct hamf_ensemble *m)
 {
     hamf_status st = HAMF_OK;
     struct hamf__pool *pool = NULL;

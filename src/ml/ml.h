@@ -177,7 +177,7 @@ hamf_status hamf__rf_grow(const struct hamf__train_data *td, struct hamf__rf_scr
                           struct hamf__tree *out);
 
 /* ---- the model ---- */
-struct hamf_model {
+struct hamf_ensemble {
     hamf_algorithm algorithm;
     struct hamf__binmap bins;
     char *target;
@@ -192,18 +192,18 @@ struct hamf_model {
     struct hamf__fast *fast; /* packed predictor (lazy) */
 };
 
-void hamf__model_drop_fast(struct hamf_model *m);
+void hamf__model_drop_fast(struct hamf_ensemble *m);
 /* Validate trees and build the packed predictor (after fit or load). */
-hamf_status hamf__model_prepare(struct hamf_model *m);
+hamf_status hamf__model_prepare(struct hamf_ensemble *m);
 /* Raw scores for column-major codes (n rows): GB log-odds / RF mean prob. */
-hamf_status hamf__model_score_codes(const struct hamf_model *m, const uint8_t *codes, size_t n,
+hamf_status hamf__model_score_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n,
                                     int threads, double *out);
 
 /* gbdt.c / forest.c */
 hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params *p,
-                           struct hamf_model *m);
+                           struct hamf_ensemble *m);
 hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_params *p,
-                             struct hamf_model *m);
+                             struct hamf_ensemble *m);
 
 /* Row-major copy of column-major codes. */
 hamf_status hamf__codes_transpose(const uint8_t *codes, size_t n, size_t nf, uint8_t **rows);

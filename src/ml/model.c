@@ -1,6 +1,6 @@
 /*
  * model.c — the public face of the learner: training parameters (struct
- * defaults and a JSON form), hamf_model_fit, accessors, and prediction.
+ * defaults and a JSON form), hamf_ensemble_fit, accessors, and prediction.
  *
  * Prediction bins raw values with the model's bin mapper and walks the trees
  * in bin space. Shallow trees (depth <= 8, the GB case) are packed into a
@@ -177,14 +177,14 @@ static char *params_json(const hamf_train_params *p)
 
 /* ---- model ---- */
 
-static struct hamf_model *model_alloc(void)
+static struct hamf_ensemble *model_alloc(void)
 {
-    struct hamf_model *m = hamf__calloc(1, sizeof *m);
+    struct hamf_ensemble *m = hamf__calloc(1, sizeof *m);
     if (m) m->oob_accuracy = NAN;
     return m;
 }
 
-void hamf_model_free(hamf_model *m)
+void hamf_ensemble_free(hamf_ensemble *m)
 {
     if (!m) return;
     hamf__model_drop_fast(m);
@@ -199,9 +199,9 @@ void hamf_model_free(hamf_model *m)
     hamf__free(m);
 }
 
-hamf_status hamf__model_prepare(struct hamf_model *m);
+hamf_status hamf__model_prepare(struct hamf_ensemble *m);
 
-hamf_status hamf_model_fit(const hamf_dataset *d, const hamf_train_params *p, hamf_model **out)
+hamf_status hamf_ensemble_fit(const hamf_dataset *d, const hamf_train_params *p, hamf_ensemble **out)
 {
     if (!d || !p || !out) return hamf__err(HAMF_ERR_MISUSE, "train: NULL argument");
     hamf_status st = check_params(p);
@@ -210,7 +210,7 @@ hamf_status hamf_model_fit(const hamf_dataset *d, const hamf_train_params *p, ha
     if (d->n == 0) return hamf__err(HAMF_ERR_CONSTRAINT, "train: empty training set");
     if (d->ncols == 0) return hamf__err(HAMF_ERR_SCHEMA, "train: the dataset has no feature columns");
     if (d->n > UINT32_MAX - 1) return hamf__err(HAMF_ERR_CONSTRAINT, "train: too many rows (%zu)", d->n);
-    struct hamf_model *m = model_alloc();
+    struct hamf_ensemble *m = model_alloc();
     if (!m) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
     m->algorithm = p->algorithm;
     m->target = hamf__strdup(d->target ? d->target : "");
@@ -222,27 +222,27 @@ hamf_status hamf_model_fit(const hamf_dataset *d, const hamf_train_params *p, ha
     *out = m;
     return HAMF_OK;
 fail:
-    hamf_model_free(m);
+    hamf_ensemble_free(m);
     return st;
 }
 
-hamf_algorithm hamf_model_algorithm(const hamf_model *m) { return m ? m->algorithm : HAMF_ALGO_GRADIENT_BOOSTING; }
-size_t hamf_model_ntrees(const hamf_model *m) { return m ? m->n_trees : 0; }
-size_t hamf_model_nfeatures(const hamf_model *m) { return m ? m->bins.nf : 0; }
-const char *hamf_model_feature_name(const hamf_model *m, size_t f)
+hamf_algorithm hamf_ensemble_algorithm(const hamf_ensemble *m) { return m ? m->algorithm : HAMF_ALGO_GRADIENT_BOOSTING; }
+size_t hamf_ensemble_ntrees(const hamf_ensemble *m) { return m ? m->n_trees : 0; }
+size_t hamf_ensemble_nfeatures(const hamf_ensemble *m) { return m ? m->bins.nf : 0; }
+const char *hamf_ensemble_feature_name(const hamf_ensemble *m, size_t f)
 {
     return m && f < m->bins.nf ? m->bins.f[f].name : NULL;
 }
-int hamf_model_feature_is_categorical(const hamf_model *m, size_t f)
+int hamf_ensemble_feature_is_categorical(const hamf_ensemble *m, size_t f)
 {
     return m && f < m->bins.nf && m->bins.f[f].is_cat;
 }
-const char *hamf_model_target(const hamf_model *m) { return m && m->target ? m->target : ""; }
-const char *hamf_model_pipeline(const hamf_model *m) { return m ? m->pipeline : NULL; }
-const char *hamf_model_params_json(const hamf_model *m) { return m && m->params_json ? m->params_json : "{}"; }
-double hamf_model_oob_accuracy(const hamf_model *m) { return m ? m->oob_accuracy : NAN; }
+const char *hamf_ensemble_target(const hamf_ensemble *m) { return m && m->target ? m->target : ""; }
+const char *hamf_ensemble_pipeline(const hamf_ensemble *m) { return m ? m->pipeline : NULL; }
+const char *hamf_ensemble_params_json(const hamf_ensemble *m) { return m && m->params_json ? m->params_json : "{}"; }
+double hamf_ensemble_oob_accuracy(const hamf_ensemble *m) { return m ? m->oob_accuracy : NAN; }
 
-hamf_status hamf_model_set_pipeline(hamf_model *m, const char *spec_text)
+hamf_status hamf_ensemble_set_pipeline(hamf_ensemble *m, const char *spec_text)
 {
     if (!m) return hamf__err(HAMF_ERR_MISUSE, "model: NULL handle");
     char *s = NULL;
@@ -252,14 +252,14 @@ hamf_status hamf_model_set_pipeline(hamf_model *m, const char *spec_text)
     return HAMF_OK;
 }
 
-void hamf_model_loss_history(const hamf_model *m, size_t *n, const double **train, const double **valid)
+void hamf_ensemble_loss_history(const hamf_ensemble *m, size_t *n, const double **train, const double **valid)
 {
     *n = m ? m->n_iter : 0;
     *train = m ? m->train_loss : NULL;
     *valid = m ? m->valid_loss : NULL;
 }
 
-hamf_status hamf_model_importance(const hamf_model *m, double *gain)
+hamf_status hamf_ensemble_importance(const hamf_ensemble *m, double *gain)
 {
     if (!m || !gain) return hamf__err(HAMF_ERR_MISUSE, "model: NULL argument");
     for (size_t f = 0; f < m->bins.nf; f++) gain[f] = 0;
@@ -292,7 +292,7 @@ struct hamf__fast {
     double *leaf;
 };
 
-void hamf__model_drop_fast(struct hamf_model *m)
+void hamf__model_drop_fast(struct hamf_ensemble *m)
 {
     if (!m->fast) return;
     hamf__free(m->fast->t);
@@ -343,7 +343,7 @@ static void pad(const struct hamf__tree *t, int32_t k, size_t pos, int d, int D,
 
 /* Validate trees (also guards loaded files) and build the fast form when
  * every tree is shallow. */
-hamf_status hamf__model_prepare(struct hamf_model *m)
+hamf_status hamf__model_prepare(struct hamf_ensemble *m)
 {
     hamf__model_drop_fast(m);
     size_t nodes = 0, leaves = 0;
@@ -382,7 +382,7 @@ hamf_status hamf__model_prepare(struct hamf_model *m)
 }
 
 /* Score rows of a row-major block x[nr][nf] into out[nr] (raw sums). */
-static void score_block(const struct hamf_model *m, const uint8_t *x, size_t nr, double *out)
+static void score_block(const struct hamf_ensemble *m, const uint8_t *x, size_t nr, double *out)
 {
     const size_t nf = m->bins.nf;
     for (size_t r = 0; r < nr; r++) out[r] = 0;
@@ -417,7 +417,7 @@ static void score_block(const struct hamf_model *m, const uint8_t *x, size_t nr,
     }
 }
 
-static double finish(const struct hamf_model *m, double s)
+static double finish(const struct hamf_ensemble *m, double s)
 {
     if (m->algorithm == HAMF_ALGO_RANDOM_FOREST) return m->n_trees ? s / (double)m->n_trees : 0.5;
     s += m->init_score;
@@ -425,7 +425,7 @@ static double finish(const struct hamf_model *m, double s)
 }
 
 struct pred_ctx {
-    const struct hamf_model *m;
+    const struct hamf_ensemble *m;
     const uint8_t *codes;
     size_t n;
     double *out;
@@ -462,7 +462,7 @@ static void task_predict(void *vctx, size_t task, int tid)
     if (xb != x) hamf__free(xb);
 }
 
-static hamf_status predict_codes(const struct hamf_model *m, const uint8_t *codes, size_t n, int threads,
+static hamf_status predict_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
                                  bool proba, double *out)
 {
     struct hamf__pool *pool = NULL;
@@ -477,13 +477,13 @@ static hamf_status predict_codes(const struct hamf_model *m, const uint8_t *code
     return HAMF_OK;
 }
 
-hamf_status hamf__model_score_codes(const struct hamf_model *m, const uint8_t *codes, size_t n, int threads,
+hamf_status hamf__model_score_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
                                     double *out)
 {
     return predict_codes(m, codes, n, threads, false, out);
 }
 
-hamf_status hamf_model_predict(const hamf_model *m, const hamf_dataset *d, int threads, double *proba)
+hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d, int threads, double *proba)
 {
     if (!m || !d || !proba) return hamf__err(HAMF_ERR_MISUSE, "predict: NULL argument");
     hamf_status st = HAMF_OK;
@@ -522,7 +522,7 @@ cleanup:
     return st;
 }
 
-hamf_status hamf_model_predict_row(const hamf_model *m, const double *values, const char *const *cats,
+hamf_status hamf_ensemble_predict_row(const hamf_ensemble *m, const double *values, const char *const *cats,
                                    double *proba)
 {
     if (!m || !proba) return hamf__err(HAMF_ERR_MISUSE, "predict: NULL argument");

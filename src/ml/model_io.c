@@ -83,7 +83,7 @@ static void put_str(struct w *w, const char *s)
     if (s) put(w, s, n);
 }
 
-static hamf_status serialize(const struct hamf_model *m, struct hamf__buf *out)
+static hamf_status serialize(const struct hamf_ensemble *m, struct hamf__buf *out)
 {
     struct w w = {{0}, HAMF_OK};
     hamf__buf_init(&w.b, 0);
@@ -146,7 +146,7 @@ static hamf_status serialize(const struct hamf_model *m, struct hamf__buf *out)
     return HAMF_OK;
 }
 
-hamf_status hamf_model_save(const hamf_model *m, const char *path)
+hamf_status hamf_ensemble_save(const hamf_ensemble *m, const char *path)
 {
     if (!m || !path) return hamf__err(HAMF_ERR_MISUSE, "model: NULL argument");
     struct hamf__buf b;
@@ -233,10 +233,10 @@ static int get_str(struct r *r, char **s)
     if (_k == -2) { st = hamf__err(HAMF_ERR_NOMEM, "model: out of memory"); goto fail; } \
     if (_k < 0) BAD("model: %s: truncated or corrupt", path); } while (0)
 
-static hamf_status parse(const char *path, const unsigned char *buf, size_t len, struct hamf_model **out)
+static hamf_status parse(const char *path, const unsigned char *buf, size_t len, struct hamf_ensemble **out)
 {
     hamf_status st = HAMF_OK;
-    struct hamf_model *m = NULL;
+    struct hamf_ensemble *m = NULL;
     if (len < 28 || memcmp(buf, MAGIC, 8) != 0)
         return hamf__err(HAMF_ERR_CORRUPT, "model: %s is not a hamf model file", path);
     struct r r = {buf, len, 8, false};
@@ -372,11 +372,11 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
     *out = m;
     return HAMF_OK;
 fail:
-    hamf_model_free(m);
+    hamf_ensemble_free(m);
     return st;
 }
 
-hamf_status hamf_model_load(const char *path, hamf_model **out)
+hamf_status hamf_ensemble_load(const char *path, hamf_ensemble **out)
 {
     if (!path || !out) return hamf__err(HAMF_ERR_MISUSE, "model: NULL argument");
     FILE *f = fopen(path, "rb");

@@ -23,10 +23,27 @@ enum hamf__db_backend { HAMF__DB_SQLITE = 1, HAMF__DB_PG = 2 };
 struct hamf__db;   /* one connection; not shared between threads */
 struct hamf__stmt; /* one prepared statement of a connection */
 
-/* url: a path, sqlite:///abs/path, postgresql://... or postgres://... */
+/* url: a path, sqlite:///abs/path, postgresql://... or postgres://...
+ * A malformed URL is HAMF_ERR_PARSE naming it. */
 hamf_status hamf__db_open(const char *url, struct hamf__db **out);
+
+/* Bounds on waiting; 0 picks the default. busy_timeout_ms: how long a
+ * SQLite writer (and a PostgreSQL lock wait) waits for a lock before
+ * HAMF_ERR_BUSY (default 5000, or $HAMF_BUSY_TIMEOUT_MS). connect_timeout_s:
+ * how long connecting to PostgreSQL may take (default 5; a connect_timeout
+ * in the URL wins). */
+struct hamf__db_limits {
+    int busy_timeout_ms;
+    int connect_timeout_s;
+};
+hamf_status hamf__db_open_limits(const char *url, const struct hamf__db_limits *lim,
+                                 struct hamf__db **out);
 void hamf__db_close(struct hamf__db *db);
 enum hamf__db_backend hamf__db_backend(const struct hamf__db *db);
+/* What to call the store in messages: the SQLite path, or the PostgreSQL
+ * URL with any password replaced by "***". Owned by db. */
+const char *hamf__db_name(const struct hamf__db *db);
+bool hamf__db_in_tx(const struct hamf__db *db);
 
 /* Run SQL without parameters or results (DDL, PRAGMA); may hold several
  * statements separated by ';'. */

@@ -1,0 +1,27 @@
+/*
+ * rows.h — output of registry rows for `hamf feature|model|result|audit
+ * list`: either an aligned table (cli.h table_*) or, with --json, a JSON
+ * array of objects whose keys are the column names. Cells are text; a NULL
+ * cell is SQL NULL (JSON null, empty in the table); ROWS_NUM cells are
+ * written unquoted in JSON (they must already be JSON numbers).
+ */
+#ifndef HAMF_CLI_ROWS_H
+#define HAMF_CLI_ROWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum rows_kind { ROWS_TEXT = 0, ROWS_NUM = 1 };
+
+struct rows;
+struct rows *rows_new(int ncols, const char *const *names, const enum rows_kind *kinds, bool json);
+void rows_add(struct rows *r, const char *const *cells);
+/* Print everything to `out` and free r. */
+void rows_finish(struct rows *r, FILE *out);
+
+/* Number cells: shortest round-trip text. `out` holds 32 bytes. */
+const char *rows_num(char out[32], double v);
+const char *rows_int(char out[32], int64_t v);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * sqlite.c — the SQLite backend of db.h. A connection is one database file
+ * opened read-write (created if missing) in WAL mode, with foreign keys on,
+ * synchronous=FULL (a returned COMMIT is on disk, even across power loss),
+ * extended result codes, and a busy timeout so a writer waits a bounded time
+ * for the lock and then fails with HAMF_ERR_BUSY ("database is locked").
+ * A file that is not a database, or is damaged, gives HAMF_ERR_CORRUPT
+ * naming the file.
+ */
+#include "store/db_impl.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+struct sq_db {
+    struct hamf__db base;
+    sqlite3 *h;
+    int busy_ms;
+};
+
+struct sq_stmt {
+    struct hamf__stmt base;
+    sqlite3_stmt *h;
+};
+
+static hamf_status map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return HAMF_ERR_EXISTS;
+        return HAMF_ERR_CONSTRAINT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return HAMF_ERR_BUSY;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return HAMF_ERR_CORRUPT;
+    case SQLITE_NOMEM: return HAMF_ERR_NOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_PERM:
+    case SQLITE_AUTH: return HAMF_ERR_IO;
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE: return HAMF_ERR_MISUSE;
+    default: return HAMF_ERR_INTERNAL;
+    }
+}
+
+static hamf_status fail(struct sq_db *d, int rc)
+{
+    hamf_status s = map_rc(rc);
+    const char *msg = d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc);
+    if (s == HAMF_ERR_BUSY)
+        return hamf__err(s, "store: %s: database is locked (another writer held it past %d ms; "
+                            "HAMF_BUSY_TIMEOUT_MS sets the wait)",
+                         d->base.name, d->busy_ms);
+    if (s == HAMF_ERR_CORRUPT)
+        return hamf__err(s, "store: %s: not a hamf database or damaged: %s", d->base.name, msg);
+    return hamf__err(s, "store: %s: %s", d->base.name, msg);
+}
+
+static void sq_close(struct hamf__db *db)
+{
+    struct sq_db *d = (struct sq_db *)db;
+    sqlite3_close_v2(d->h);
+    hamf__free(d->base.name);
+    hamf__free(d);
+}
+
+static hamf_status sq_exec(struct hamf__db *db, const char *sql)
+{
+    struct sq_db *d = (struct sq_db *)db;
+    int rc = sqlite3_exec(d->h, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? HAMF_OK : fail(d, sqlite3_extended_errcode(d->h));
+}
+
+static hamf_status sq_prepare(struct hamf__db *db, const char *sql, struct hamf__stmt **out)
+{
+    struct sq_db *d = (struct sq_db *)db;
+    struct sq_stmt *st = hamf__calloc(1, sizeof *st);
+    if (!st) return hamf__err(HAMF_ERR_NOMEM, "store: out of memory preparing a statement");
+    int rc = sqlite3_prepare_v2(d->h, sql, -1, &st->h, NULL);
+    if (rc != SQLITE_OK) {
+        hamf_status s = fail(d, sqlite3_extended_errcode(d->h));
+        sqlite3_finalize(st->h);
+        hamf__free(st);
+        return s;
+    }
+    st->base.db = db;
+    *out = &st->base;
+    return HAMF_OK;
+}
+
+static hamf_status bind_rc(struct hamf__stmt *st, int rc)
+{
+    return rc == SQLITE_OK ? HAMF_OK : fail((struct sq_db *)st->db, rc);
+}
+
+static hamf_status sq_bind_i64(struct hamf__stmt *st, int idx, int64_t v)
+{
+    return bind_rc(st, sqlite3_bind_int64(((struct sq_stmt *)st)->h, idx, v));
+}
+
+static hamf_status sq_bind_f64(struct hamf__stmt *st, int idx, double v)
+{
+    return bind_rc(st, sqlite3_bind_double(((struct sq_stmt *)st)->h, idx, v));
+}
+
+static hamf_status sq_bind_text(struct hamf__stmt *st, int idx, const char *s)
+{
+    sqlite3_stmt *h = ((struct sq_stmt *)st)->h;
+    return bind_rc(st, s ? sqlite3_bind_text(h, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(h, idx));
+}
+
+static hamf_status sq_step(struct hamf__stmt *st, bool *row)
+{
+    struct sq_stmt *s = (struct sq_stmt *)st;
+    int rc = sqlite3_step(s->h);
+    if (rc == SQLITE_ROW) {
+        *row = true;
+        return HAMF_OK;
+    }
+    if (rc == SQLITE_DONE) {
+        *row = false;
+        return HAMF_OK;
+    }
+    struct sq_db *d = (struct sq_db *)st->db;
+    return fail(d, sqlite3_extended_errcode(d->h));
+}
+
+static bool sq_col_null(struct hamf__stmt *st, int col)
+{
+    return sqlite3_column_type(((struct sq_stmt *)st)->h, col) == SQLITE_NULL;
+}
+
+static int64_t sq_col_i64(struct hamf__stmt *st, int col)
+{
+    return sqlite3_column_int64(((struct sq_stmt *)st)->h, col);
+}
+
+static double sq_col_f64(struct hamf__stmt *st, int col)
+{
+    return sqlite3_column_double(((struct sq_stmt *)st)->h, col);
+}
+
+static const char *sq_col_text(struct hamf__stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(((struct sq_stmt *)st)->h, col);
+    return t ? (const char *)t : "";
+}
+
+static void sq_reset(struct hamf__stmt *st)
+{
+    sqlite3_stmt *h = ((struct sq_stmt *)st)->h;
+    sqlite3_reset(h);
+    sqlite3_clear_bindings(h);
+}
+
+static void sq_finalize(struct hamf__stmt *st)
+{
+    sqlite3_finalize(((struct sq_stmt *)st)->h);
+    hamf__free(st);
+}
+
+static const struct hamf__db_ops sq_ops = {
+    sq_close, sq_exec, sq_prepare, sq_bind_i64, sq_bind_f64, sq_bind_text, sq_step,
+    sq_col_null, sq_col_i64, sq_col_f64, sq_col_text, sq_reset, sq_finalize,
+};
+
+hamf_status hamf__sqlite_open(const char *path, const struct hamf__db_limits *lim,
+                              struct hamf__db **out)
+{
+    hamf_status s = HAMF_OK;
+    struct sq_db *d = hamf__calloc(1, sizeof *d);
+    if (!d) return hamf__err(HAMF_ERR_NOMEM, "store: out of memory opening %s", path);
+    d->base.ops = &sq_ops;
+    d->base.backend = HAMF__DB_SQLITE;
+    d->busy_ms = lim->busy_timeout_ms;
+    d->base.name = hamf__strdup(path);
+    if (!d->base.name) {
+        s = hamf__err(HAMF_ERR_NOMEM, "store: out of memory opening %s", path);
+        goto cleanup;
+    }
+    int rc = sqlite3_open_v2(path, &d->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        if (!d->h) {
+            s = hamf__err(HAMF_ERR_NOMEM, "store: out of memory opening %s", path);
+        } else {
+            s = map_rc(sqlite3_extended_errcode(d->h));
+            if (s == HAMF_ERR_INTERNAL || s == HAMF_ERR_MISUSE) s = HAMF_ERR_IO;
+            s = hamf__err(s, "store: %s: cannot open: %s", path, sqlite3_errmsg(d->h));
+        }
+        goto cleanup;
+    }
+    sqlite3_extended_result_codes(d->h, 1);
+    sqlite3_busy_timeout(d->h, d->busy_ms);
+    /* journal_mode reads the header first: a non-database file fails here. */
+    static const char *const pragmas[] = {
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=FULL",
+    };
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(pragmas); i++) {
+        if ((s = sq_exec(&d->base, pragmas[i]))) goto cleanup;
+    }
+    /* A WAL switch can silently fail (e.g. on a read-only medium): say so. */
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(d->h, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(q, 0);
+        if (strcmp(path, ":memory:") != 0 && (!m || strcmp(m, "wal") != 0))
+            s = hamf__err(HAMF_ERR_IO, "store: %s: cannot switch to WAL journal (mode is %s)", path,
+                          m ? m : "?");
+    } else {
+        s = fail(d, sqlite3_extended_errcode(d->h));
+    }
+    sqlite3_finalize(q);
+    if (s) goto cleanup;
+    *out = &d->base;
+    return HAMF_OK;
+cleanup:
+    sq_close(&d->base);
+    return s;
+}

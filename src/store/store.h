@@ -1,0 +1,58 @@
+/*
+ * store.h — what other store modules (tracking.c, the model registry) share
+ * with store.c: the connection under a hamf_store, forward migrations per
+ * component recorded in schema_version, audit rows, UTC timestamps and the
+ * JSON row writer used for audit_log.old_data/new_data.
+ *
+ * A component ("registry", "tracking", ...) owns a list of migrations with
+ * versions 1, 2, 3, ... in order; hamf__store_migrate applies the ones the
+ * store lacks, each list in one transaction, and records the new version.
+ * Migrations are forward only; a store newer than the code is
+ * HAMF_ERR_UNSUPPORTED.
+ */
+#ifndef HAMF_STORE_STORE_H
+#define HAMF_STORE_STORE_H
+
+#include "store/db.h"
+
+struct hamf_store {
+    struct hamf__db *db;
+    int schema_version; /* of the "registry" component */
+};
+
+struct hamf__migration {
+    int version;
+    const char *sqlite_sql; /* may hold several statements */
+    const char *pg_sql;
+};
+
+hamf_status hamf__store_migrate(struct hamf__db *db, const char *component,
+                                const struct hamf__migration *m, size_t n, int *version);
+
+/* The connection under a store (borrowed; valid until hamf_store_close). */
+struct hamf__db *hamf__store_db(hamf_store *s);
+
+/* Append one audit_log row; call inside the transaction of the change.
+ * op: "INSERT", "UPDATE" or "DELETE"; old_json/new_json may be NULL. */
+hamf_status hamf__store_audit(struct hamf__db *db, const char *table, const char *op,
+                              const char *old_json, const char *new_json);
+
+/* Now as ISO-8601 UTC with milliseconds: "2026-01-31T12:00:00.000Z". */
+void hamf__store_now(char out[32]);
+
+/* A flat JSON object built key by key (for audit rows and CLI output).
+ * Errors are sticky: check once at finish. Strings may be NULL (JSON null);
+ * has == false writes null. After finish, j->buf.data is the text. */
+struct hamf__jobj {
+    struct hamf__buf buf;
+    hamf_status st;
+    bool first;
+};
+void hamf__jobj_init(struct hamf__jobj *j);
+void hamf__jobj_str(struct hamf__jobj *j, const char *key, const char *v);
+void hamf__jobj_i64(struct hamf__jobj *j, const char *key, int64_t v);
+void hamf__jobj_num(struct hamf__jobj *j, const char *key, bool has, double v);
+hamf_status hamf__jobj_finish(struct hamf__jobj *j);
+void hamf__jobj_free(struct hamf__jobj *j);
+
+#endif
