@@ -102,14 +102,78 @@ static void usage(FILE *o)
         "                          f1_score, precision, recall, roc_auc, log_loss,\n"
         "                          n_train, n_test, fit_seconds, ...\n"
         "  -q, --quiet             no progress bar\n"
+        "  --db URL                register the run in this store (default: $HAMF_DB;\n"
+        "                          nothing is registered when neither is set):\n"
+        "                          models_master, features_models_map (features are\n"
+        "                          added to features_master when new) and\n"
+        "                          training_results\n"
+        "  --model-name NAME       registry name (default PhishingDetectionModel)\n"
+        "  --model-version V       registry version (default: next free v1, v2, ...)\n"
         "  -h, --help              this help\n"
         "\n"
         "Missing values (empty fields, NaN) are learned as their own bin; at\n"
         "prediction time categories never seen in training count as missing.\n");
 }
 
+/* Record the run in the registry: the model in models_master (version
+ * auto-numbered v1, v2, ... unless given), its features in features_master
+ * (added when new) and features_models_map, and the held-out metrics in
+ * training_results. */
+static hamf_status register_run(const char *url, const char *name, const char *version, const char *algo,
+                                const hamf_ensemble *m, const hamf_metrics *mt, int64_t *model_id,
+                                int64_t *result_id, char *ver_out, size_t ver_cap)
+{
+    hamf_store *s = NULL;
+    hamf_status st = hamf_store_open(url, &s);
+    if (st) return st;
+    char ver[64];
+    if (version) {
+        snprintf(ver, sizeof ver, "%s", version);
+    } else {
+        for (int k = 1;; k++) {
+            snprintf(ver, sizeof ver, "v%d", k);
+            hamf_model *found = NULL;
+            st = hamf_store_find_model(s, name, ver, &found);
+            hamf_store_free(found);
+            if (st == HAMF_ERR_NOTFOUND) break;
+            if (st) goto cleanup;
+        }
+    }
+    char desc[160];
+    snprintf(desc, sizeof desc, "hamf %s, %zu trees", algo, hamf_ensemble_ntrees(m));
+    if ((st = hamf_store_insert_model(s, name, ver, algo, desc, model_id))) goto cleanup;
+    size_t nf = hamf_ensemble_nfeatures(m);
+    const char **names = calloc(nf + 1, sizeof *names);
+    if (!names) { st = HAMF_ERR_NOMEM; goto cleanup; }
+    for (size_t f = 0; f < nf; f++) {
+        names[f] = hamf_ensemble_feature_name(m, f);
+        hamf_feature *feat = NULL;
+        st = hamf_store_find_feature(s, names[f], &feat);
+        hamf_store_free(feat);
+        if (st == HAMF_ERR_NOTFOUND)
+            st = hamf_store_insert_feature(s, names[f], hamf_ensemble_feature_is_categorical(m, f) ? "categorical" : "numerical",
+                                           NULL, NULL);
+        if (st) { free(names); goto cleanup; }
+    }
+    st = hamf_store_map_features_by_name(s, *model_id, names, nf, &mt->accuracy);
+    free(names);
+    if (st) goto cleanup;
+    hamf_training_result r = {0};
+    r.model_id = *model_id;
+    r.accuracy = mt->accuracy;
+    r.f1_score = mt->f1_score;
+    r.precision = mt->precision;
+    r.recall = mt->recall;
+    r.training_status = "completed";
+    st = hamf_store_insert_training_result(s, &r, result_id);
+    snprintf(ver_out, ver_cap, "%s", ver);
+cleanup:
+    hamf_store_close(s);
+    return st;
+}
+
 enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
-       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB };
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER };
 
 int cmd_train(int argc, char **argv)
 {
@@ -120,10 +184,12 @@ int cmd_train(int argc, char **argv)
         {"l2", 1, 0, O_L2}, {"subsample", 1, 0, O_SUB}, {"colsample", 1, 0, O_COL}, {"max-features", 1, 0, O_MF},
         {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
         {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
-        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB},
+        {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     const char *target = NULL, *out = NULL, *test_path = NULL, *params = NULL;
     const char *algo = "gradient-boosting";
+    const char *db = NULL, *model_name = "PhishingDetectionModel", *model_version = NULL;
     bool json = false, quiet = false;
     double test_size = 0.2;
     /* flags are applied after the algorithm defaults */
@@ -143,6 +209,9 @@ int cmd_train(int argc, char **argv)
         case O_TEST: test_path = optarg; break;
         case O_PARAMS: params = optarg; break;
         case O_JSON: json = true; break;
+        case O_DB: db = optarg; break;
+        case O_MNAME: model_name = optarg; break;
+        case O_MVER: model_version = optarg; break;
         case O_TSIZE:
             if (!cli_parse_double(optarg, &test_size) || !(test_size > 0 && test_size < 1))
                 return cli_usage("train", "--test-size must be a number in (0, 1), got '%s'", optarg);
@@ -245,12 +314,29 @@ int cmd_train(int argc, char **argv)
     hamf_metrics mt;
     if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
-    char extra[512];
+    char extra[768];
     double oob = hamf_ensemble_oob_accuracy(m);
     int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
                      hamf_dataset_nrows(tr), n_test, fit_seconds,
                      a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_ensemble_ntrees(m));
     if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
+    const char *env_db = getenv("HAMF_DB");
+    if (!db && env_db && *env_db) db = env_db;
+    if (db) {
+        int64_t model_id = 0, result_id = 0;
+        char ver[64] = "";
+        const char *algo_name = a == HAMF_ALGO_RANDOM_FOREST ? "RandomForest" : "GradientBoosting";
+        if ((st = register_run(db, model_name, model_version, algo_name, m, &mt, &model_id, &result_id, ver, sizeof ver))) {
+            rc = cli_fail("train: the model was saved to %s but registering it failed: %s", out,
+                          st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
+            goto cleanup;
+        }
+        size_t k2 = strlen(extra);
+        snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\"",
+                 (long long)model_id, (long long)result_id, ver);
+        if (!json) printf("registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id, model_name, ver,
+                          (long long)result_id);
+    }
     if (json) {
         ml_cli_print_metrics(&mt, true, extra, stdout);
     } else {

@@ -39,6 +39,18 @@ head -1 pred.csv | grep -q ',probability,prediction$' || fail "predict header"
 sed 's/registrar0[0-4]/brand-new-registrar/' data.csv > unseen.csv
 "$HAMF" predict gb.hamf unseen.csv -o pred2.csv
 
+# registry: models_master + features_models_map + training_results
+"$HAMF" train data.csv --target phishing -o reg.hamf --n-estimators 5 --db "$T/reg.db" -q >/dev/null
+"$HAMF" train data.csv --target phishing -o reg2.hamf --algorithm random-forest --n-estimators 5 --db "$T/reg.db" --json \
+  | grep -q '"model_id":2,"result_id":2,"model_version":"v2"' || fail "second registration"
+[ "$(sqlite3 "$T/reg.db" "select algorithm from models_master order by model_id")" = "$(printf 'GradientBoosting\nRandomForest')" ] \
+  || fail "models_master rows"
+[ "$(sqlite3 "$T/reg.db" "select count(*) from features_models_map where model_id = 2")" = 14 ] || fail "feature map"
+sqlite3 "$T/reg.db" "select accuracy > 90 and f1_score > 0.9 from training_results where model_id = 1" | grep -qx 1 \
+  || fail "training_results"
+[ "$(sqlite3 "$T/reg.db" "select feature_type from features_master where feature_name = 'registrarname'")" = categorical ] \
+  || fail "features_master type"
+
 # bad input
 set +e
 "$HAMF" train data.csv --target nosuch -o x.hamf 2>err; rc=$?
