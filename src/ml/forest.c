@@ -29,8 +29,9 @@ struct rf_ctx {
     struct hamf_ensemble *m;
     struct hamf__rf_scratch **scr;
     float **w;
-    uint32_t **idx;
-    uint64_t **oob;            /* per tree bitset of out-of-bag rows */
+    uint32_t **idx, **oidx;    /* per thread: in-bag and out-of-bag rows */
+    _Atomic int64_t *oob_sum;  /* per row: sum of OOB tree outputs * 2^40 */
+    _Atomic int32_t *oob_cnt;  /* per row: number of trees it was OOB for */
     hamf_status *status;       /* per tree */
     _Atomic size_t done;
     /* oob */
@@ -45,19 +46,20 @@ static void task_tree(void *vctx, size_t t, int tid)
     struct hamf__rng rng;
     hamf__rng_seed(&rng, c->p->seed, 1000003u + t);
     float *w = c->w[tid];
-    uint32_t *idx = c->idx[tid];
-    size_t m = 0;
+    uint32_t *idx = c->idx[tid], *oidx = c->oidx[tid];
+    size_t m = 0, mo = 0;
     if (c->p->bootstrap) {
         memset(w, 0, n * sizeof *w);
         for (size_t k = 0; k < n; k++) w[hamf__rng_below(&rng, n)] += 1;
         for (size_t i = 0; i < n; i++) {
             if (w[i] > 0) idx[m++] = (uint32_t)i;
-            else c->oob[t][i >> 6] |= 1ull << (i & 63);
+            else oidx[mo++] = (uint32_t)i;
         }
     } else {
         for (size_t i = 0; i < n; i++) { w[i] = 1; idx[m++] = (uint32_t)i; }
     }
-    c->status[t] = hamf__rf_grow(c->td, c->scr[tid], &c->lp, idx, m, w, c->y, &rng, &c->m->trees[t]);
+    c->status[t] = hamf__rf_grow(c->td, c->scr[tid], &c->lp, idx, m, w, c->y, oidx, mo, c->oob_sum, c->oob_cnt,
+                                 &rng, &c->m->trees[t]);
     size_t d = atomic_fetch_add(&c->done, 1) + 1;
     if (tid == 0 && c->p->progress) c->p->progress(c->p->progress_ctx, d, (size_t)c->p->n_estimators);
 }
@@ -70,16 +72,11 @@ static void task_oob(void *vctx, size_t task, int tid)
     size_t i0 = task * OOB_CHUNK, i1 = i0 + OOB_CHUNK < n ? i0 + OOB_CHUNK : n;
     int64_t correct = 0, count = 0;
     for (size_t i = i0; i < i1; i++) {
-        double s = 0;
-        int k = 0;
-        for (size_t t = 0; t < c->m->n_trees; t++) {
-            if (!((c->oob[t][i >> 6] >> (i & 63)) & 1)) continue;
-            s += hamf__tree_leaf(&c->m->trees[t], c->td->codes, n, i)->value;
-            k++;
-        }
+        int64_t k = atomic_load(&c->oob_cnt[i]);
         if (!k) continue;
         count++;
-        int pred = s / k >= 0.5;
+        /* mean > 0.5 <=> 2 * sum > k * 2^40, exactly */
+        int pred = 2 * (__int128)atomic_load(&c->oob_sum[i]) > (__int128)k * 1099511627776LL;
         correct += pred == (c->yd[i] > 0.5);
     }
     c->chunk_correct[task] = correct;
@@ -90,7 +87,7 @@ hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_para
 {
     hamf_status st = HAMF_OK;
     struct hamf__pool *pool = NULL;
-    uint8_t *codes = NULL;
+    uint8_t *codes = NULL, *rowsmaj = NULL;
     int *nbins = NULL;
     bool *is_cat = NULL;
     float *y = NULL;
@@ -103,16 +100,19 @@ hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_para
     if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
     if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
     const size_t nf = m->bins.nf;
+    if ((st = hamf__codes_transpose(codes, n, nf, &rowsmaj))) goto cleanup;
     nbins = hamf__calloc(nf + 1, sizeof *nbins);
     is_cat = hamf__calloc(nf + 1, sizeof *is_cat);
     y = hamf__malloc((n + 1) * sizeof *y);
     c.scr = hamf__calloc((size_t)nth, sizeof *c.scr);
     c.w = hamf__calloc((size_t)nth, sizeof *c.w);
     c.idx = hamf__calloc((size_t)nth, sizeof *c.idx);
-    c.oob = hamf__calloc(T, sizeof *c.oob);
+    c.oidx = hamf__calloc((size_t)nth, sizeof *c.oidx);
+    c.oob_sum = hamf__calloc(n + 1, sizeof *c.oob_sum);
+    c.oob_cnt = hamf__calloc(n + 1, sizeof *c.oob_cnt);
     c.status = hamf__calloc(T, sizeof *c.status);
     m->trees = hamf__calloc(T, sizeof *m->trees);
-    if (!nbins || !is_cat || !y || !c.scr || !c.w || !c.idx || !c.oob || !c.status || !m->trees) {
+    if (!nbins || !is_cat || !y || !c.scr || !c.w || !c.idx || !c.oidx || !c.oob_sum || !c.oob_cnt || !c.status || !m->trees) {
         st = hamf__err(HAMF_ERR_NOMEM, "forest: out of memory");
         goto cleanup;
     }
@@ -128,17 +128,14 @@ hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_para
         if ((st = hamf__rf_scratch_new(n, &c.scr[t]))) goto cleanup;
         c.w[t] = hamf__malloc((n + 1) * sizeof(float));
         c.idx[t] = hamf__malloc((n + 1) * sizeof(uint32_t));
-        if (!c.w[t] || !c.idx[t]) { st = hamf__err(HAMF_ERR_NOMEM, "forest: out of memory"); goto cleanup; }
-    }
-    for (size_t t = 0; t < T; t++) {
-        c.oob[t] = hamf__calloc(n / 64 + 1, sizeof(uint64_t));
-        if (!c.oob[t]) { st = hamf__err(HAMF_ERR_NOMEM, "forest: out of memory"); goto cleanup; }
+        c.oidx[t] = hamf__malloc((n + 1) * sizeof(uint32_t));
+        if (!c.w[t] || !c.idx[t] || !c.oidx[t]) { st = hamf__err(HAMF_ERR_NOMEM, "forest: out of memory"); goto cleanup; }
     }
     int mtry;
     if (p->max_features > 0 && p->max_features <= 1) mtry = (int)((double)nf * p->max_features);
     else mtry = (int)sqrt((double)nf);
     if (mtry < 1) mtry = 1;
-    struct hamf__train_data td = {n, nf, codes, NULL, nbins, is_cat};
+    struct hamf__train_data td = {n, nf, codes, rowsmaj, nbins, is_cat};
     c.td = &td;
     c.p = p;
     c.y = y;
@@ -173,18 +170,20 @@ cleanup:
             hamf__rf_scratch_free(c.scr[t]);
             hamf__free(c.w[t]);
             hamf__free(c.idx[t]);
+            hamf__free(c.oidx[t]);
         }
-    if (c.oob)
-        for (size_t t = 0; t < T; t++) hamf__free(c.oob[t]);
+    hamf__free(c.oidx);
+    hamf__free(c.oob_sum);
+    hamf__free(c.oob_cnt);
     hamf__free(c.scr);
     hamf__free(c.w);
     hamf__free(c.idx);
-    hamf__free(c.oob);
     hamf__free(c.status);
     hamf__free(c.chunk_correct);
     hamf__free(c.chunk_count);
     hamf__pool_free(pool);
     hamf__free(codes);
+    hamf__free(rowsmaj);
     hamf__free(nbins);
     hamf__free(is_cat);
     hamf__free(y);

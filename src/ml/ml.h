@@ -157,23 +157,25 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
                               struct hamf__learner **out);
 void hamf__learner_free(struct hamf__learner *l);
 /* GB: grow one tree on rows idx[0..m) (sorted) with float pairs gh[2*i],
- * gh[2*i+1]; `fmask` (may be NULL) enables features. On return the rows of
- * leaf k are *leaf_rows ranges (used to update scores). Uses the pool. */
+ * gh[2*i+1]; `fmask` (may be NULL) enables features. When `score` is not
+ * NULL the new tree's leaf values are added to score[i] of rows idx[..]
+ * (the last level is routed, not partitioned). Uses the pool. */
 hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn_params *p,
                                const uint32_t *idx, size_t m, const float *gh,
-                               const uint8_t *fmask, struct hamf__tree *out);
-/* After grow: for each leaf node, rows are idx_out[begin..end). */
-void hamf__learner_leaf_rows(const struct hamf__learner *l, const uint32_t **idx,
-                             const uint32_t **node_begin, const uint32_t **node_end);
+                               const uint8_t *fmask, double *score, struct hamf__tree *out);
 
 /* RF: grow one tree single-threaded (tree parallelism is outside), rows
- * idx[0..m) with per-row weight w[i] and label y[i]. */
+ * idx[0..m) with per-row weight w[i] and label y[i]; needs td->rows. The
+ * out-of-bag rows oob_idx[0..moob) are partitioned alongside and the leaf
+ * they reach is added to oob_sum[i] (value * 2^40) and oob_cnt[i] (both may
+ * be NULL). */
 struct hamf__rf_scratch;
 hamf_status hamf__rf_scratch_new(size_t n, struct hamf__rf_scratch **out);
 void hamf__rf_scratch_free(struct hamf__rf_scratch *s);
 hamf_status hamf__rf_grow(const struct hamf__train_data *td, struct hamf__rf_scratch *s,
-                          const struct hamf__learn_params *p, uint32_t *idx, size_t m,
-                          const float *w, const float *y, struct hamf__rng *rng,
+                          const struct hamf__learn_params *p, const uint32_t *idx, size_t m,
+                          const float *w, const float *y, const uint32_t *oob_idx, size_t moob,
+                          _Atomic int64_t *oob_sum, _Atomic int32_t *oob_cnt, struct hamf__rng *rng,
                           struct hamf__tree *out);
 
 /* ---- the model ---- */

@@ -284,8 +284,22 @@ struct fast_tree {
     size_t leaf_off;  /* into leaf[] (2^depth) */
 };
 
+/* deep trees: 12-byte nodes in breadth-first order, children adjacent
+ * (right = left + 1); a leaf holds -1 - (index of its value) */
+struct cnode {
+    int32_t child;
+    uint16_t feat;
+    uint8_t thr;
+    uint8_t flags;
+    uint32_t cat;
+};
+
 struct hamf__fast {
     size_t ntrees;
+    bool deep;
+    struct cnode *cn;   /* deep: all trees' nodes */
+    size_t *cn_off;     /* deep: first node of each tree */
+    double *cval;       /* deep: leaf values */
     struct fast_tree *t;
     uint16_t *feat;
     uint8_t *bits;    /* 32 bytes per internal node: bit b set = bin b goes right */
@@ -296,6 +310,9 @@ void hamf__model_drop_fast(struct hamf_ensemble *m)
 {
     if (!m->fast) return;
     hamf__free(m->fast->t);
+    hamf__free(m->fast->cn);
+    hamf__free(m->fast->cn_off);
+    hamf__free(m->fast->cval);
     hamf__free(m->fast->feat);
     hamf__free(m->fast->bits);
     hamf__free(m->fast->leaf);
@@ -341,6 +358,58 @@ static void pad(const struct hamf__tree *t, int32_t k, size_t pos, int d, int D,
     pad(t, nd->right, 2 * pos + 2, d + 1, D, fs, ft);
 }
 
+static hamf_status prepare_deep(struct hamf_ensemble *m)
+{
+    size_t total = 0, leaves = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        total += m->trees[t].n_nodes;
+        for (uint32_t k = 0; k < m->trees[t].n_nodes; k++) leaves += m->trees[t].nodes[k].left < 0;
+    }
+    struct hamf__fast *fs = hamf__calloc(1, sizeof *fs);
+    if (!fs) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
+    m->fast = fs;
+    fs->deep = true;
+    fs->ntrees = m->n_trees;
+    fs->cn = hamf__malloc((total + 1) * sizeof *fs->cn);
+    fs->cn_off = hamf__malloc((m->n_trees + 1) * sizeof *fs->cn_off);
+    fs->cval = hamf__malloc((leaves + 1) * sizeof *fs->cval);
+    int32_t *queue = hamf__malloc((total + 1) * sizeof *queue);
+    if (!fs->cn || !fs->cn_off || !fs->cval || !queue) {
+        hamf__free(queue);
+        hamf__model_drop_fast(m);
+        return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
+    }
+    size_t pos = 0, lv = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const struct hamf__tree *tr = &m->trees[t];
+        fs->cn_off[t] = pos;
+        /* breadth-first: queue[q] = source node placed at pos0 + q */
+        size_t head = 0, tail = 0, base = pos;
+        queue[tail++] = 0;
+        while (head < tail) {
+            const struct hamf__node *nd = &tr->nodes[queue[head]];
+            struct cnode *c = &fs->cn[base + head];
+            head++;
+            c->feat = nd->feat;
+            c->thr = nd->thr;
+            c->flags = nd->flags;
+            c->cat = nd->cat;
+            if (nd->left < 0) {
+                c->child = -1 - (int32_t)lv;
+                fs->cval[lv++] = nd->value;
+            } else {
+                c->child = (int32_t)(tail - 0);
+                queue[tail++] = nd->left;
+                queue[tail++] = nd->right;
+            }
+        }
+        pos += tail;
+    }
+    fs->cn_off[m->n_trees] = pos;
+    hamf__free(queue);
+    return HAMF_OK;
+}
+
 /* Validate trees (also guards loaded files) and build the fast form when
  * every tree is shallow. */
 hamf_status hamf__model_prepare(struct hamf_ensemble *m)
@@ -351,7 +420,7 @@ hamf_status hamf__model_prepare(struct hamf_ensemble *m)
         const struct hamf__tree *tr = &m->trees[t];
         if (tr->n_nodes == 0) return hamf__err(HAMF_ERR_CORRUPT, "model: tree %zu is empty", t);
         int D = tree_depth(tr, 0, 0);
-        if (D > FAST_MAX_DEPTH) return HAMF_OK; /* generic walker */
+        if (D > FAST_MAX_DEPTH) return prepare_deep(m);
         nodes += ((size_t)1 << D) - 1;
         leaves += (size_t)1 << D;
     }
@@ -387,7 +456,7 @@ static void score_block(const struct hamf_ensemble *m, const uint8_t *x, size_t 
     const size_t nf = m->bins.nf;
     for (size_t r = 0; r < nr; r++) out[r] = 0;
     const struct hamf__fast *fs = m->fast;
-    if (fs) {
+    if (fs && !fs->deep) {
         uint32_t pos[BLOCK];
         for (size_t t = 0; t < fs->ntrees; t++) {
             const struct fast_tree *ft = &fs->t[t];
@@ -403,6 +472,25 @@ static void score_block(const struct hamf_ensemble *m, const uint8_t *x, size_t 
                 }
             uint32_t base = (1u << ft->depth) - 1;
             for (size_t r = 0; r < nr; r++) out[r] += leaf[pos[r] - base];
+        }
+        return;
+    }
+    if (fs && fs->deep) {
+        for (size_t t = 0; t < fs->ntrees; t++) {
+            const struct cnode *cn = fs->cn + fs->cn_off[t];
+            const uint32_t *bits = m->trees[t].cat_bits;
+            for (size_t r = 0; r < nr; r++) {
+                const uint8_t *row = x + r * nf;
+                const struct cnode *c = cn;
+                while (c->child >= 0) {
+                    unsigned b = row[c->feat];
+                    int left;
+                    if (c->flags & HAMF_NODE_CAT) left = (bits[c->cat * 8 + (b >> 5)] >> (b & 31)) & 1;
+                    else left = b == 0 ? (c->flags & HAMF_NODE_DEFAULT_LEFT) : b <= c->thr;
+                    c = cn + c->child + !left;
+                }
+                out[r] += fs->cval[-1 - c->child];
+            }
         }
         return;
     }

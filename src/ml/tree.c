@@ -24,6 +24,7 @@
 #include "ml.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,7 @@ struct gnode {
     struct split best;
     bool open;          /* may still be split */
     uint8_t lut[HAMF_MAX_BINS]; /* bin -> goes left, for the chosen split */
+    bool routed;        /* leaf whose rows were scored by routing, not by range */
 };
 
 struct hamf__learner {
@@ -238,6 +240,9 @@ struct hamf__learner {
     const uint8_t *fmask;
     const struct hamf__learn_params *p;
     int feat_order_n;
+    double *score;             /* GB scores to update with the new tree, or NULL */
+    uint32_t *leaf_ids;
+    size_t n_leaf_ids, cap_leaf_ids;
 };
 
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
@@ -287,6 +292,7 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->chunk_off);
     hamf__free(l->round);
     hamf__free(l->build);
+    hamf__free(l->leaf_ids);
     hamf__free(l);
 }
 
@@ -346,7 +352,31 @@ static hamf_status ensure_chunks(struct hamf__learner *l, size_t need)
     return HAMF_OK;
 }
 
-/* histogram of rows idx[b..e) for features [f0,f1) into hist (zeroed here) */
+/* histogram of rows idx[b..e) for features [f0,f1) into hist (zeroed here).
+ * Each feature's bins are summed in row order, whatever the blocking. With
+ * SSE2 a (g, h) float pair is widened once per row and added to a bin's
+ * (G, H) double pair with one packed add. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline __m128d load_gh(const float *gh, uint32_t i)
+{
+    return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)(gh + 2 * (size_t)i))));
+}
+#define HIST_ADD(c, v) _mm_storeu_pd((c), _mm_add_pd(_mm_loadu_pd(c), (v)))
+#define GH_T __m128d
+#define GH_LOAD(gh, i) load_gh((gh), (i))
+#else
+struct ghp { double g, h; };
+static inline struct ghp load_gh(const float *gh, uint32_t i)
+{
+    struct ghp r = {gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
+    return r;
+}
+#define HIST_ADD(c, v) do { (c)[0] += (v).g; (c)[1] += (v).h; } while (0)
+#define GH_T struct ghp
+#define GH_LOAD(gh, i) load_gh((gh), (i))
+#endif
+
 static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
                        size_t f0, size_t f1, double *hist)
 {
@@ -360,9 +390,8 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
         const uint8_t *col = l->td->codes + f0 * l->td->n;
         for (uint32_t k = b; k < e; k++) {
             uint32_t i = idx[k];
-            double *c = hf + 2 * col[i];
-            c[0] += gh[2 * i];
-            c[1] += gh[2 * i + 1];
+            GH_T v = GH_LOAD(gh, i);
+            HIST_ADD(hf + 2 * col[i], v);
         }
         return;
     }
@@ -378,22 +407,14 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
         __builtin_prefetch(rb + (size_t)j * nf);
         __builtin_prefetch(gh + 2 * (size_t)j);
         const uint8_t *r = rb + (size_t)i * nf;
-        double g = gh[2 * i], h = gh[2 * i + 1];
-        for (size_t f = 0; f < nff; f++) {
-            double *c = hb + ho[f] + 2 * r[f];
-            c[0] += g;
-            c[1] += h;
-        }
+        GH_T v = GH_LOAD(gh, i);
+        for (size_t f = 0; f < nff; f++) HIST_ADD(hb + ho[f] + 2 * r[f], v);
     }
     for (; k < e; k++) {
         uint32_t i = idx[k];
         const uint8_t *r = rb + (size_t)i * nf;
-        double g = gh[2 * i], h = gh[2 * i + 1];
-        for (size_t f = 0; f < nff; f++) {
-            double *c = hb + ho[f] + 2 * r[f];
-            c[0] += g;
-            c[1] += h;
-        }
+        GH_T v = GH_LOAD(gh, i);
+        for (size_t f = 0; f < nff; f++) HIST_ADD(hb + ho[f] + 2 * r[f], v);
     }
 }
 
@@ -496,6 +517,31 @@ static void task_copyback(void *vctx, size_t task, int tid)
     memcpy(l->idx + lo, l->tmp + lo, (size_t)(hi - lo) * sizeof *l->idx);
 }
 
+/* last round: add the children's values to the scores without partitioning */
+static void task_route(void *vctx, size_t task, int tid)
+{
+    (void)tid;
+    struct hamf__learner *l = vctx;
+    const struct gnode *g = &l->nodes[l->chunk_node[task]];
+    const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
+    const double vl = l->nodes[g->tid].G, vr = l->nodes[g->tid].H; /* stashed child values */
+    const uint8_t *lut = g->lut;
+    double *score = l->score;
+    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
+        uint32_t i = l->idx[k];
+        score[i] += lut[col[i]] ? vl : vr;
+    }
+}
+
+static void task_leaf_score(void *vctx, size_t task, int tid)
+{
+    (void)tid;
+    struct hamf__learner *l = vctx;
+    const struct gnode *g = &l->nodes[l->leaf_ids[task]];
+    double v = g->G; /* stashed leaf value */
+    for (uint32_t k = g->begin; k < g->end; k++) l->score[l->idx[k]] += v;
+}
+
 static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
 {
     if (p->max_depth > 0 && g->depth >= p->max_depth) return false;
@@ -506,7 +552,7 @@ static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
 
 hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn_params *p,
                                const uint32_t *idx, size_t m, const float *gh,
-                               const uint8_t *fmask, struct hamf__tree *out)
+                               const uint8_t *fmask, double *score, struct hamf__tree *out)
 {
     hamf_status st = HAMF_OK;
     struct hamf__tree t = {0};
@@ -514,6 +560,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     l->gh = gh;
     l->fmask = fmask;
     l->p = p;
+    l->score = score;
     memcpy(l->idx, idx, m * sizeof *idx);
     if ((st = ensure_nodes(l, 64))) goto fail;
     int32_t root = tree_add(&t);
@@ -589,6 +636,35 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 nch++;
             }
         }
+        bool final = score && p->max_leaves == 0 && p->max_depth > 0;
+        for (size_t r = 0; r < l->nround && final; r++)
+            if (l->nodes[l->round[r]].depth + 1 < p->max_depth) final = false;
+        if (final) {
+            /* children are leaves: no partition, route rows straight to scores */
+            for (size_t r = 0; r < l->nround; r++) {
+                int32_t id = l->round[r];
+                struct split sp = l->nodes[id].best;
+                if ((st = apply_split(&t, id, &sp))) goto fail;
+                struct gnode *g = &l->nodes[id];
+                int32_t li = t.nodes[id].left, ri = t.nodes[id].right;
+                double vl = leaf_value(p, sp.GL, sp.HL), vr = leaf_value(p, g->G - sp.GL, g->H - sp.HL);
+                t.nodes[li].value = vl;
+                t.nodes[ri].value = vr;
+                memset(&l->nodes[li], 0, sizeof l->nodes[li]);
+                memset(&l->nodes[ri], 0, sizeof l->nodes[ri]);
+                l->nodes[li].routed = l->nodes[ri].routed = true;
+                l->nodes[li].tid = li;
+                l->nodes[ri].tid = ri;
+                hist_put(l, g->hist);
+                g->hist = NULL;
+                g->open = false;
+                /* stash the child values in the parent's G/H for task_route */
+                g->G = vl;
+                g->H = vr;
+            }
+            hamf__pool_run(l->pool, nch, task_route, l);
+            break;
+        }
         hamf__pool_run(l->pool, nch, task_count, l);
         /* prefix sums: chunk_off = absolute left write position; nbeg[node] = node's left total */
         for (size_t c = 0; c < nch;) {
@@ -661,13 +737,25 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         hamf__free(pairs);
     }
     /* leaves */
+    l->n_leaf_ids = 0;
+    if (l->cap_leaf_ids < t.n_nodes) {
+        uint32_t *nl = hamf__realloc(l->leaf_ids, t.n_nodes * sizeof *nl);
+        if (!nl) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
+        l->leaf_ids = nl;
+        l->cap_leaf_ids = t.n_nodes;
+    }
     for (uint32_t i = 0; i < t.n_nodes; i++) {
         struct gnode *g = &l->nodes[i];
         if (g->hist) { hist_put(l, g->hist); g->hist = NULL; }
         l->nbeg[i] = g->begin;
         l->nend[i] = g->end;
-        if (t.nodes[i].left < 0) t.nodes[i].value = leaf_value(p, g->G, g->H);
+        if (t.nodes[i].left < 0 && !g->routed) {
+            t.nodes[i].value = leaf_value(p, g->G, g->H);
+            g->G = t.nodes[i].value; /* stash for task_leaf_score */
+            l->leaf_ids[l->n_leaf_ids++] = i;
+        }
     }
+    if (score) hamf__pool_run(l->pool, l->n_leaf_ids, task_leaf_score, l);
     (void)nf;
     *out = t;
     return HAMF_OK;
@@ -678,22 +766,21 @@ fail:
     return st;
 }
 
-void hamf__learner_leaf_rows(const struct hamf__learner *l, const uint32_t **idx,
-                             const uint32_t **node_begin, const uint32_t **node_end)
-{
-    *idx = l->idx;
-    *node_begin = l->nbeg;
-    *node_end = l->nend;
-}
-
 /* ======================================================================== */
 /* RF learner                                                               */
 /* ======================================================================== */
 
-struct rf_item { uint32_t begin, end; int depth; int32_t id; double G, H; };
+struct rf_item { uint32_t begin, end, ob, oe; int depth; int32_t id; double G, H; };
 
+/* The forest learner keeps its rows physically in node order: row-major
+ * codes (stride rs bytes) and (w*y, w) float pairs move with each
+ * partition, so histogram builds and partitions stream through memory. */
 struct hamf__rf_scratch {
-    uint32_t *tmp;
+    size_t cap, rs;
+    uint8_t *rc, *trc;   /* codes in node order, and the right-side spill */
+    float *ww, *tww;     /* (w*y, w) pairs in node order, and the spill */
+    uint8_t *orc, *torc; /* out-of-bag rows: codes in node order, spill */
+    uint32_t *oid, *toid;/* out-of-bag rows: row ids in node order, spill */
     struct rf_item *stack;
     size_t cap_stack;
     double hist[HAMF_MAX_BINS * 2];
@@ -705,8 +792,7 @@ hamf_status hamf__rf_scratch_new(size_t n, struct hamf__rf_scratch **out)
 {
     struct hamf__rf_scratch *s = hamf__calloc(1, sizeof *s);
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "forest: out of memory");
-    s->tmp = hamf__malloc((n + 1) * sizeof *s->tmp);
-    if (!s->tmp) { hamf__rf_scratch_free(s); return hamf__err(HAMF_ERR_NOMEM, "forest: out of memory"); }
+    s->cap = n;
     *out = s;
     return HAMF_OK;
 }
@@ -714,7 +800,14 @@ hamf_status hamf__rf_scratch_new(size_t n, struct hamf__rf_scratch **out)
 void hamf__rf_scratch_free(struct hamf__rf_scratch *s)
 {
     if (!s) return;
-    hamf__free(s->tmp);
+    hamf__free(s->rc);
+    hamf__free(s->trc);
+    hamf__free(s->ww);
+    hamf__free(s->tww);
+    hamf__free(s->orc);
+    hamf__free(s->torc);
+    hamf__free(s->oid);
+    hamf__free(s->toid);
     hamf__free(s->stack);
     hamf__free(s->feats);
     hamf__free(s);
@@ -733,26 +826,75 @@ static hamf_status rf_push(struct hamf__rf_scratch *s, size_t *top, struct rf_it
     return HAMF_OK;
 }
 
+static inline void copy_row(uint8_t *dst, const uint8_t *src, size_t rs)
+{
+    for (size_t w = 0; w < rs; w += 8) {
+        uint64_t v;
+        memcpy(&v, src + w, 8);
+        memcpy(dst + w, &v, 8);
+    }
+}
+
 hamf_status hamf__rf_grow(const struct hamf__train_data *td, struct hamf__rf_scratch *s,
-                          const struct hamf__learn_params *p, uint32_t *idx, size_t m,
-                          const float *w, const float *y, struct hamf__rng *rng,
+                          const struct hamf__learn_params *p, const uint32_t *idx, size_t m,
+                          const float *w, const float *y, const uint32_t *oob_idx, size_t moob,
+                          _Atomic int64_t *oob_sum, _Atomic int32_t *oob_cnt, struct hamf__rng *rng,
                           struct hamf__tree *out)
 {
     hamf_status st = HAMF_OK;
     struct hamf__tree t = {0};
-    const size_t nf = td->nf, n = td->n;
+    const size_t nf = td->nf, rs = (nf + 7) & ~(size_t)7;
+    if (!oob_sum) moob = 0;
+    if (!s->rc || s->rs != rs) {
+        hamf__free(s->rc); hamf__free(s->trc); hamf__free(s->ww); hamf__free(s->tww);
+        s->rs = rs;
+        s->rc = hamf__malloc(s->cap * rs + 8);
+        s->trc = hamf__malloc(s->cap * rs + 8);
+        s->ww = hamf__malloc((2 * s->cap + 2) * sizeof(float));
+        s->tww = hamf__malloc((2 * s->cap + 2) * sizeof(float));
+        if (!s->rc || !s->trc || !s->ww || !s->tww) {
+            hamf__free(s->rc); hamf__free(s->trc); hamf__free(s->ww); hamf__free(s->tww);
+            s->rc = s->trc = NULL;
+            s->ww = s->tww = NULL;
+            return hamf__err(HAMF_ERR_NOMEM, "forest: out of memory");
+        }
+        hamf__free(s->orc); hamf__free(s->torc); hamf__free(s->oid); hamf__free(s->toid);
+        s->orc = hamf__malloc(s->cap * rs + 8);
+        s->torc = hamf__malloc(s->cap * rs + 8);
+        s->oid = hamf__malloc((s->cap + 1) * sizeof(uint32_t));
+        s->toid = hamf__malloc((s->cap + 1) * sizeof(uint32_t));
+        if (!s->orc || !s->torc || !s->oid || !s->toid) {
+            s->rs = 0; /* reallocate everything next time */
+            return hamf__err(HAMF_ERR_NOMEM, "forest: out of memory");
+        }
+    }
     if (s->nfeats < nf) {
         int *nfp = hamf__realloc(s->feats, nf * sizeof *nfp);
         if (!nfp) return hamf__err(HAMF_ERR_NOMEM, "forest: out of memory");
         s->feats = nfp;
         s->nfeats = nf;
     }
+    uint8_t *rc = s->rc;
+    float *ww = s->ww;
+    double G = 0, H = 0;
+    for (size_t k = 0; k < m; k++) {
+        uint32_t i = idx[k];
+        memcpy(rc + k * rs, td->rows + (size_t)i * nf, nf);
+        ww[2 * k] = w[i] * y[i];
+        ww[2 * k + 1] = w[i];
+        G += (double)w[i] * y[i];
+        H += w[i];
+    }
+    uint8_t *orc = s->orc;
+    uint32_t *oid = s->oid;
+    for (size_t k = 0; k < moob; k++) {
+        memcpy(orc + k * rs, td->rows + (size_t)oob_idx[k] * nf, nf);
+        oid[k] = oob_idx[k];
+    }
     int32_t root = tree_add(&t);
     if (root < 0) return hamf__err(HAMF_ERR_NOMEM, "forest: out of memory");
-    double G = 0, H = 0;
-    for (size_t k = 0; k < m; k++) { G += (double)w[idx[k]] * y[idx[k]]; H += w[idx[k]]; }
     size_t top = 0;
-    if ((st = rf_push(s, &top, (struct rf_item){0, (uint32_t)m, 0, root, G, H}))) goto fail;
+    if ((st = rf_push(s, &top, (struct rf_item){0, (uint32_t)m, 0, (uint32_t)moob, 0, root, G, H}))) goto fail;
     int mtry = p->mtry > 0 ? p->mtry : (int)nf;
     while (top) {
         struct rf_item it = s->stack[--top];
@@ -770,14 +912,13 @@ hamf_status hamf__rf_grow(const struct hamf__train_data *td, struct hamf__rf_scr
                 int f = s->feats[r];
                 s->feats[r] = s->feats[j];
                 s->feats[j] = f;
-                const uint8_t *col = td->codes + (size_t)f * n;
+                const uint8_t *col = rc + f;
                 double *h = s->hist;
                 int lo = 255, hi = 0;
                 for (uint32_t k = it.begin; k < it.end; k++) {
-                    uint32_t i = idx[k];
-                    int b = col[i];
-                    h[2 * b] += (double)w[i] * y[i];
-                    h[2 * b + 1] += w[i];
+                    int b = col[(size_t)k * rs];
+                    h[2 * b] += ww[2 * k];
+                    h[2 * b + 1] += ww[2 * k + 1];
                     lo = b < lo ? b : lo;
                     hi = b > hi ? b : hi;
                 }
@@ -789,22 +930,60 @@ hamf_status hamf__rf_grow(const struct hamf__train_data *td, struct hamf__rf_scr
             }
         }
         if (best.feat < 0) {
-            t.nodes[it.id].value = leaf_value(p, it.G, it.H);
+            double v = leaf_value(p, it.G, it.H);
+            t.nodes[it.id].value = v;
+            /* out-of-bag rows landing here: exact fixed-point sums, so the
+             * total does not depend on which thread adds first */
+            int64_t fx = (int64_t)llround(v * 1099511627776.0); /* 2^40 */
+            for (uint32_t k = it.ob; k < it.oe; k++) {
+                atomic_fetch_add_explicit(&oob_sum[oid[k]], fx, memory_order_relaxed);
+                atomic_fetch_add_explicit(&oob_cnt[oid[k]], 1, memory_order_relaxed);
+            }
             continue;
         }
         if ((st = apply_split(&t, it.id, &best))) goto fail;
-        const uint8_t *col = td->codes + (size_t)best.feat * n;
+        uint8_t lut[HAMF_MAX_BINS];
+        for (int b = 0; b < HAMF_MAX_BINS; b++) lut[b] = (uint8_t)(goes_left(&best, (uint8_t)b) ? 1 : 0);
+        /* stable partition: left rows compact forward in place, right rows spill */
         uint32_t nl = it.begin, nr = 0;
         for (uint32_t k = it.begin; k < it.end; k++) {
-            uint32_t i = idx[k];
-            if (goes_left(&best, col[i])) idx[nl++] = i;
-            else s->tmp[nr++] = i;
+            if (lut[rc[(size_t)k * rs + (size_t)best.feat]]) {
+                if (nl != k) {
+                    copy_row(rc + (size_t)nl * rs, rc + (size_t)k * rs, rs);
+                    ww[2 * nl] = ww[2 * k];
+                    ww[2 * nl + 1] = ww[2 * k + 1];
+                }
+                nl++;
+            } else {
+                copy_row(s->trc + (size_t)nr * rs, rc + (size_t)k * rs, rs);
+                s->tww[2 * nr] = ww[2 * k];
+                s->tww[2 * nr + 1] = ww[2 * k + 1];
+                nr++;
+            }
         }
-        memcpy(idx + nl, s->tmp, (size_t)nr * sizeof *idx);
+        memcpy(rc + (size_t)nl * rs, s->trc, (size_t)nr * rs);
+        memcpy(ww + 2 * (size_t)nl, s->tww, (size_t)nr * 2 * sizeof *ww);
+        uint32_t onl = it.ob, onr = 0;
+        for (uint32_t k = it.ob; k < it.oe; k++) {
+            if (lut[orc[(size_t)k * rs + (size_t)best.feat]]) {
+                if (onl != k) {
+                    copy_row(orc + (size_t)onl * rs, orc + (size_t)k * rs, rs);
+                    oid[onl] = oid[k];
+                }
+                onl++;
+            } else {
+                copy_row(s->torc + (size_t)onr * rs, orc + (size_t)k * rs, rs);
+                s->toid[onr] = oid[k];
+                onr++;
+            }
+        }
+        memcpy(orc + (size_t)onl * rs, s->torc, (size_t)onr * rs);
+        memcpy(oid + onl, s->toid, (size_t)onr * sizeof *oid);
         int32_t li = t.nodes[it.id].left, ri = t.nodes[it.id].right;
-        if ((st = rf_push(s, &top, (struct rf_item){nl, it.end, it.depth + 1, ri, it.G - best.GL, it.H - best.HL})))
+        if ((st = rf_push(s, &top, (struct rf_item){nl, it.end, onl, it.oe, it.depth + 1, ri, it.G - best.GL,
+                                                    it.H - best.HL})))
             goto fail;
-        if ((st = rf_push(s, &top, (struct rf_item){it.begin, nl, it.depth + 1, li, best.GL, best.HL})))
+        if ((st = rf_push(s, &top, (struct rf_item){it.begin, nl, it.ob, onl, it.depth + 1, li, best.GL, best.HL})))
             goto fail;
     }
     *out = t;
