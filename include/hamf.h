@@ -308,6 +308,8 @@ typedef struct hamf_csv_options {
                                 string (also int, bigint, long, float,
                                 boolean); NULL = infer every column */
     int threads;             /* parser threads; 0 = one per CPU (max 8) */
+    size_t block_bytes;      /* hamf_csv_transform reads this much at a
+                                time; 0 = 8 MiB */
 } hamf_csv_options;
 /* Defaults: ',', no extra nulls, infer everything, threads 0. */
 void hamf_csv_options_init(hamf_csv_options *o);

@@ -1197,37 +1197,99 @@ hamf_status hamf_csv_read_mem(const char *data, size_t len, const char *source_n
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Fixed notation for 1e-5 <= |v| < 1e15 with the fewest fraction digits
+ * that read back as exactly v, without printf: a = M * 2^-sh exactly, and
+ * a candidate m / 10^k reads back as a iff it lies within half an ulp,
+ * checked exactly in 128-bit integers: |m * 2^sh - M * 10^k| < 10^k / 2
+ * (a quarter below a power of two). Of the candidates at one k the closest
+ * wins, like repr(). */
+struct fixed_try {
+    uint64_t M;
+    int sh;
+};
+
+/* The m for k digits after the point, or false. m is the integer nearest
+ * to a * 10^k, computed exactly; if any m reads back as a, that one does. */
+static bool try_k(const struct fixed_try *t, int k, uint64_t *out)
+{
+    static const unsigned __int128 cap = (unsigned __int128)1 << 125;
+    if (k < 0 || k > 22) return false;
+    unsigned __int128 p10 = 1;
+    for (int i = 0; i < k; i++) p10 *= 10;
+    unsigned __int128 rhs = (unsigned __int128)t->M * p10; /* a * 10^k * 2^sh */
+    if (rhs >= cap) return false;
+    unsigned __int128 c = t->sh ? (rhs + ((unsigned __int128)1 << (t->sh - 1))) >> t->sh : rhs;
+    if (c >> 63) return false;
+    unsigned __int128 lhs = c << t->sh;
+    if (lhs >= cap) return false;
+    bool below = lhs < rhs;
+    unsigned __int128 diff = below ? rhs - lhs : lhs - rhs;
+    bool ok = (below && t->M == ((uint64_t)1 << 52)) ? 4 * diff < p10 : 2 * diff < p10;
+    if (ok) *out = (uint64_t)c;
+    return ok;
+}
+
+static int fmt_fixed(char out[32], double v)
+{
+    double a = fabs(v);
+    int e2;
+    double fr = frexp(a, &e2);
+    struct fixed_try t = {(uint64_t)ldexp(fr, 53), 53 - e2};
+    if (t.sh < 0 || t.sh > 80) return 0;
+    /* k for 15 significant digits; 15 always suffice or 16/17 are needed */
+    int k15 = 14 - (int)floor(log10(a));
+    uint64_t m = 0;
+    int k;
+    if (try_k(&t, k15, &m)) {
+        /* success is monotone in k: binary search the smallest */
+        int lo = 0, hi = k15;
+        uint64_t mm;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (try_k(&t, mid, &mm)) hi = mid;
+            else lo = mid + 1;
+        }
+        k = lo;
+        if (!try_k(&t, k, &m)) return 0;
+    } else if (try_k(&t, k15 + 1, &m)) {
+        k = k15 + 1;
+    } else if (try_k(&t, k15 + 2, &m)) {
+        k = k15 + 2;
+    } else {
+        return 0;
+    }
+    if (k < 0) return 0;
+    char dig[24];
+    int nd = 0;
+    do {
+        dig[nd++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    int n = 0;
+    if (signbit(v)) out[n++] = '-';
+    if (nd <= k) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int z = 0; z < k - nd; z++) out[n++] = '0';
+        while (nd) out[n++] = dig[--nd];
+    } else {
+        while (nd > k) out[n++] = dig[--nd];
+        out[n++] = '.';
+        if (k == 0) out[n++] = '0';
+        while (nd) out[n++] = dig[--nd];
+    }
+    out[n] = '\0';
+    return n;
+}
+
 int hamf__csv_fmt_double(char out[32], double v)
 {
     if (isnan(v)) return snprintf(out, 32, "NaN");
     if (isinf(v)) return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
     double a = fabs(v);
     if (a < 1e15 && a >= 1e-5) {
-        /* fixed notation with the fewest fraction digits that read back exactly */
-        for (int k = 0; k <= 17; k++) {
-            double x = a * pow10tab[k];
-            if (x >= 9e15) break;
-            double r = nearbyint(x);
-            for (int d = -1; d <= 1; d++) {
-                double m = r + d;
-                if (m < 0 || m / pow10tab[k] != a) continue;
-                uint64_t mi = (uint64_t)m;
-                uint64_t p10 = (uint64_t)pow10tab[k];
-                uint64_t ip = mi / p10, fp = mi % p10;
-                int n = snprintf(out, 32, "%s%llu.", signbit(v) ? "-" : "", (unsigned long long)ip);
-                if (k == 0) {
-                    out[n++] = '0';
-                } else {
-                    for (int q = k - 1; q >= 0; q--) {
-                        out[n + q] = (char)('0' + fp % 10);
-                        fp /= 10;
-                    }
-                    n += k;
-                }
-                out[n] = '\0';
-                return n;
-            }
-        }
+        int n = fmt_fixed(out, v);
+        if (n > 0) return n;
     }
     if (v == 0) return snprintf(out, 32, signbit(v) ? "-0.0" : "0.0");
     int n = 0;
@@ -1369,6 +1431,12 @@ static hamf_status write_all(struct hamf__csv_writer *w, const char *p, size_t n
         n -= (size_t)r;
     }
     return HAMF_OK;
+}
+
+hamf_status hamf__csv_writer_raw(struct hamf__csv_writer *w, const char *p, size_t n)
+{
+    w->header = true;
+    return write_all(w, p, n);
 }
 
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out)

@@ -21,6 +21,8 @@ struct hamf__csv_writer;
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out);
 /* The first call writes the header from f's column names. */
 hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f);
+/* Append raw bytes (callers that format rows themselves). */
+hamf_status hamf__csv_writer_raw(struct hamf__csv_writer *w, const char *p, size_t n);
 /* Flush, fsync, rename into place and free the writer. */
 hamf_status hamf__csv_writer_commit(struct hamf__csv_writer *w);
 /* Remove the temp file and free the writer (NULL is fine). */

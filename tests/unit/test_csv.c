@@ -241,6 +241,61 @@ static void test_fmt_double(void)
     T_EQ_STR(b, "NaN");
 }
 
+/* The printf-free shortest form agrees with the slow reference (shortest
+ * %.Ng that strtod reads back) on many random doubles of every magnitude. */
+static void test_fmt_double_random(void)
+{
+    uint64_t x = 88172645463325252ull;
+    int bad = 0;
+    for (int i = 0; i < 200000 && bad < 5; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        if (i % 3 == 0) {
+            uint64_t bits = x & 0x7fffffffffffffffull; /* any finite bit pattern */
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v)) continue;
+        } else if (i % 3 == 1) {
+            v = (double)(x % 100000) / (double)(1 + (x >> 20) % 1000); /* ratios like pathlength/urllength */
+        } else {
+            v = (double)(x % 10000000) / 1000000.0; /* like alexa_rank / 1e6 */
+        }
+        char got[32], ref[40];
+        hamf__csv_fmt_double(got, v);
+        int n = 0;
+        for (int prec = 1; prec <= 17; prec++) {
+            n = snprintf(ref, sizeof ref, "%.*g", prec, v);
+            if (strtod(ref, NULL) == v) break;
+        }
+        /* same value, same number of significant digits */
+        const char *g = got;
+        int sig_got = 0, sig_ref = 0, lead = 1;
+        for (; *g && *g != 'e'; g++) {
+            if (*g >= '1' && *g <= '9') lead = 0;
+            if (*g >= '0' && *g <= '9' && !lead) sig_got++;
+        }
+        lead = 1;
+        for (const char *r = ref; *r && *r != 'e'; r++) {
+            if (*r >= '1' && *r <= '9') lead = 0;
+            if (*r >= '0' && *r <= '9' && !lead) sig_ref++;
+        }
+        /* trailing zeros of integers ("120.0") are not significant */
+        const char *dot = strchr(got, '.');
+        if (dot && !strchr(got, 'e')) {
+            const char *e = got + strlen(got) - 1;
+            while (e > dot && *e == '0') e--, sig_got--;
+            if (e == dot) {
+                for (const char *q = dot - 1; q >= got && *q == '0'; q--) sig_got--;
+            }
+        }
+        if (strtod(got, NULL) != v || (v != 0 && sig_got > sig_ref)) {
+            fprintf(stderr, "  %.17g: got %s, reference %s\n", v, got, ref);
+            bad++;
+        }
+        (void)n;
+    }
+    T_EQ_INT(bad, 0);
+}
+
 static void test_oom(void)
 {
     const char *s = "a,b,c\n1,x,2.5\n2,\"y\"\"\",\n";
@@ -265,6 +320,7 @@ int main(void)
     T_RUN(test_threads_agree);
     T_RUN(test_stream_blocks);
     T_RUN(test_fmt_double);
+    T_RUN(test_fmt_double_random);
     T_RUN(test_oom);
     return T_DONE();
 }
