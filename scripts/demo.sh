@@ -8,7 +8,6 @@ export HAMF_DB="${HAMF_DB:-./hamf.db}"
 echo "== hamf demo (store: $HAMF_DB)"
 "$HAMF" version
 
-<<<<<<< HEAD
 # ---- Step 1: log features, models, the feature map and a training result ----
 # Idempotent on purpose: re-running on an existing store registers only
 # what is missing (features by name, models by name+version), re-maps the
@@ -70,7 +69,6 @@ echo
 "$HAMF" result list
 echo
 echo "audit log: $("$HAMF" audit list --json | json_field 'len(rows)') entries ('hamf audit list' shows them)"
-=======
 # --- Data: generate raw phishing data, then the seed's preprocessing step ---
 mkdir -p demo
 "$HAMF" datagen phishing --rows 20000 --seed 1 -o demo/raw_data.csv
@@ -80,4 +78,3 @@ mkdir -p demo
   --with "hassecureconnection_encoded = CASE WHEN hassecureconnection = 'yes' THEN 1 ELSE 0 END" \
   --drop alexa_rank,pathlength,hassecureconnection
 head -n 3 demo/processed_data.csv
->>>>>>> data
