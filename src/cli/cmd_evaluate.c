@@ -24,16 +24,19 @@ static void usage(FILE *o)
         "  --target COL   label column (default: the model's)\n"
         "  --json         one JSON object (same keys as 'hamf train --json')\n"
         "  --threads N    worker threads (default: all cores)\n"
+        "  --no-pipeline  do not apply the preprocessing stored in the model (the\n"
+        "                 data is already preprocessed)\n"
         "  -h, --help     this help\n");
 }
 
 int cmd_evaluate(int argc, char **argv)
 {
-    static const struct option lo[] = {{"target", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"threads", 1, 0, 'T'},
+    static const struct option lo[] = {{"target", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'},
                                        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *target = NULL;
     bool json = false;
     long long threads = 0;
+    bool no_pipe = false;
     optind = 1;
     opterr = 0;
     int c;
@@ -42,6 +45,7 @@ int cmd_evaluate(int argc, char **argv)
         case 'h': usage(stdout); return CLI_OK;
         case 't': target = optarg; break;
         case 'j': json = true; break;
+        case 'N': no_pipe = true; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("evaluate", "--threads must be in 0..256, got '%s'", optarg);
@@ -60,7 +64,7 @@ int cmd_evaluate(int argc, char **argv)
     if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
     if (!target) target = hamf_ensemble_target(m);
     if (!target || !*target) { rc = cli_fail("evaluate: the model does not name its label column; pass --target"); goto cleanup; }
-    if ((st = ml_cli_read_csv(data_path, (int)threads, &fr))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, target, &d))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n = hamf_dataset_nrows(d);
     if (n == 0) { rc = cli_fail("evaluate: %s has no data rows", data_path); goto cleanup; }

@@ -23,15 +23,17 @@ static void usage(FILE *o)
         "Options:\n"
         "  -o, --output OUT.csv  file to write (required)\n"
         "  --threads N           worker threads (default: all cores)\n"
+        "  --no-pipeline         do not apply the preprocessing stored in the model\n"
         "  -h, --help            this help\n");
 }
 
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option lo[] = {{"output", 1, 0, 'o'}, {"threads", 1, 0, 'T'}, {"help", 0, 0, 'h'},
+    static const struct option lo[] = {{"output", 1, 0, 'o'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *out = NULL;
     long long threads = 0;
+    bool no_pipe = false;
     optind = 1;
     opterr = 0;
     int c;
@@ -39,6 +41,7 @@ int cmd_predict(int argc, char **argv)
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
+        case 'N': no_pipe = true; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("predict", "--threads must be in 0..256, got '%s'", optarg);
@@ -51,13 +54,13 @@ int cmd_predict(int argc, char **argv)
     const char *model_path = argv[optind], *data_path = argv[optind + 1];
     int rc = CLI_FAIL;
     hamf_ensemble *m = NULL;
-    hamf_frame *fr = NULL;
+    hamf_frame *fr = NULL, *raw = NULL;
     hamf_dataset *d = NULL;
     double *proba = NULL;
     int64_t *pred = NULL;
     hamf_status st;
     if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
-    if ((st = ml_cli_read_csv(data_path, (int)threads, &fr))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n = hamf_dataset_nrows(d);
     proba = malloc((n + 1) * sizeof *proba);
@@ -65,11 +68,18 @@ int cmd_predict(int argc, char **argv)
     if (!proba || !pred) { rc = cli_fail("predict: out of memory"); goto cleanup; }
     if ((st = hamf_ensemble_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
     for (size_t i = 0; i < n; i++) pred[i] = proba[i] > 0.5;
+    /* the output keeps the input's own columns: re-read them when a
+     * pipeline rewrote the frame */
+    hamf_frame *o = fr;
+    if (!no_pipe && hamf_ensemble_pipeline(m)) {
+        if ((st = ml_cli_read_csv(data_path, (int)threads, &raw))) { rc = cli_fail_status(st); goto cleanup; }
+        o = raw;
+    }
     size_t col;
-    if (hamf_frame_find(fr, "probability", &col) == HAMF_OK) hamf_frame_drop(fr, "probability");
-    if (hamf_frame_find(fr, "prediction", &col) == HAMF_OK) hamf_frame_drop(fr, "prediction");
-    if ((st = hamf_frame_add_f64(fr, "probability", proba, NULL, n)) ||
-        (st = hamf_frame_add_i64(fr, "prediction", pred, NULL, n)) || (st = hamf_csv_write(fr, out))) {
+    if (hamf_frame_find(o, "probability", &col) == HAMF_OK) hamf_frame_drop(o, "probability");
+    if (hamf_frame_find(o, "prediction", &col) == HAMF_OK) hamf_frame_drop(o, "prediction");
+    if ((st = hamf_frame_add_f64(o, "probability", proba, NULL, n)) ||
+        (st = hamf_frame_add_i64(o, "prediction", pred, NULL, n)) || (st = hamf_csv_write(o, out))) {
         rc = cli_fail_status(st);
         goto cleanup;
     }
@@ -79,6 +89,7 @@ cleanup:
     free(pred);
     hamf_dataset_free(d);
     hamf_frame_free(fr);
+    hamf_frame_free(raw);
     hamf_ensemble_free(m);
     return rc;
 }

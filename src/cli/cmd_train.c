@@ -27,6 +27,43 @@ hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out)
     return hamf_csv_read(path, &o, out);
 }
 
+hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, hamf_frame **out)
+{
+    hamf_frame *f = NULL;
+    hamf_pipeline *pl = NULL;
+    hamf_status st = ml_cli_read_csv(path, threads, &f);
+    if (!st && pipeline) {
+        st = hamf_pipeline_parse(pipeline, "model pipeline", &pl);
+        if (!st) st = hamf_pipeline_apply(pl, f);
+        hamf_pipeline_free(pl);
+    }
+    if (st) { hamf_frame_free(f); return st; }
+    *out = f;
+    return HAMF_OK;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, len = 0;
+    char *b = malloc(cap);
+    while (b) {
+        size_t k = fread(b + len, 1, cap - len - 1, f);
+        len += k;
+        if (k == 0) break;
+        if (len + 1 == cap) {
+            char *nb = cap < (1u << 24) ? realloc(b, cap * 2) : NULL;
+            if (!nb) { free(b); b = NULL; break; }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    if (b) b[len] = 0;
+    fclose(f);
+    return b;
+}
+
 void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out)
 {
     if (json) {
@@ -96,6 +133,11 @@ static void usage(FILE *o)
         "  --seed S                seed for the split and the learner (default 42)\n"
         "  --test-size X           held-out fraction (default 0.2)\n"
         "  --test FILE.csv         use this file as the test set instead\n"
+        "  --pipeline SPEC         preprocessing steps ('with NAME = EXPR', 'drop A, B',\n"
+        "                          'select A, B', one per line, as 'hamf preprocess\n"
+        "                          --spec') applied to DATA (and --test) before\n"
+        "                          training and stored in the model, so evaluate and\n"
+        "                          predict take raw rows\n"
         "  --threads N             worker threads (default: all cores); results\n"
         "                          are identical for any N\n"
         "  --json                  print one JSON object: accuracy (percent),\n"
@@ -173,7 +215,7 @@ cleanup:
 }
 
 enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
-       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER };
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE };
 
 int cmd_train(int argc, char **argv)
 {
@@ -185,10 +227,11 @@ int cmd_train(int argc, char **argv)
         {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
         {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
         {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB},
-        {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"pipeline", 1, 0, O_PIPE}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     const char *target = NULL, *out = NULL, *test_path = NULL, *params = NULL;
     const char *algo = "gradient-boosting";
+    const char *pipe_path = NULL;
     const char *db = NULL, *model_name = "PhishingDetectionModel", *model_version = NULL;
     bool json = false, quiet = false;
     double test_size = 0.2;
@@ -210,6 +253,7 @@ int cmd_train(int argc, char **argv)
         case O_PARAMS: params = optarg; break;
         case O_JSON: json = true; break;
         case O_DB: db = optarg; break;
+        case O_PIPE: pipe_path = optarg; break;
         case O_MNAME: model_name = optarg; break;
         case O_MVER: model_version = optarg; break;
         case O_TSIZE:
@@ -281,12 +325,22 @@ int cmd_train(int argc, char **argv)
     size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
     double *proba = NULL;
     hamf_status st;
-    if ((st = ml_cli_read_csv(data_path, p.threads, &fr))) { rc = cli_fail_status(st); goto cleanup; }
+    char *pipe_text = NULL;
+    if (pipe_path) {
+        hamf_pipeline *pl = NULL;
+        if (!(pipe_text = slurp(pipe_path))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
+        if ((st = hamf_pipeline_parse(pipe_text, pipe_path, &pl))) { rc = cli_fail_status(st); goto cleanup; }
+        free(pipe_text);
+        pipe_text = strdup(hamf_pipeline_text(pl));
+        hamf_pipeline_free(pl);
+        if (!pipe_text) { rc = cli_fail("train: out of memory"); goto cleanup; }
+    }
+    if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, target, &all))) { rc = cli_fail_status(st); goto cleanup; }
     hamf_frame_free(fr);
     fr = NULL;
     if (test_path) {
-        if ((st = ml_cli_read_csv(test_path, p.threads, &ft))) { rc = cli_fail_status(st); goto cleanup; }
+        if ((st = ml_cli_load(test_path, p.threads, pipe_text, &ft))) { rc = cli_fail_status(st); goto cleanup; }
         if ((st = hamf_dataset_from_frame(ft, target, &te))) { rc = cli_fail_status(st); goto cleanup; }
         hamf_frame_free(ft);
         ft = NULL;
@@ -307,6 +361,7 @@ int cmd_train(int argc, char **argv)
     double t0 = mono();
     if ((st = hamf_ensemble_fit(tr, &p, &m))) { rc = cli_fail_status(st); goto cleanup; }
     double fit_seconds = mono() - t0;
+    if (pipe_text && (st = hamf_ensemble_set_pipeline(m, pipe_text))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n_test = hamf_dataset_nrows(te);
     proba = malloc((n_test + 1) * sizeof *proba);
     if (!proba) { rc = cli_fail("train: out of memory"); goto cleanup; }
@@ -314,7 +369,7 @@ int cmd_train(int argc, char **argv)
     hamf_metrics mt;
     if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
-    char extra[768];
+    char extra[768], reg_line[256] = "";
     double oob = hamf_ensemble_oob_accuracy(m);
     int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
                      hamf_dataset_nrows(tr), n_test, fit_seconds,
@@ -334,8 +389,8 @@ int cmd_train(int argc, char **argv)
         size_t k2 = strlen(extra);
         snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\"",
                  (long long)model_id, (long long)result_id, ver);
-        if (!json) printf("registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id, model_name, ver,
-                          (long long)result_id);
+        snprintf(reg_line, sizeof reg_line, "registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id,
+                 model_name, ver, (long long)result_id);
     }
     if (json) {
         ml_cli_print_metrics(&mt, true, extra, stdout);
@@ -346,9 +401,11 @@ int cmd_train(int argc, char **argv)
         printf("fit        %.3f s\n", fit_seconds);
         if (!isnan(oob)) printf("oob        %.4f %%\n", oob);
         ml_cli_print_metrics(&mt, false, NULL, stdout);
+        fputs(reg_line, stdout);
     }
     rc = CLI_OK;
 cleanup:
+    free(pipe_text);
     free(proba);
     hamf_free_indices(itr);
     hamf_free_indices(ite);

@@ -9,6 +9,9 @@
 
 /* Read a CSV into a frame (CLI reports errors itself). */
 hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out);
+/* Read a CSV and apply a preprocessing pipeline given as spec text (NULL:
+ * none). */
+hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, hamf_frame **out);
 /* Print metrics as aligned text or one JSON object (extra_json: more
  * members, already formatted as "key":value pairs, or NULL). */
 void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out);

@@ -241,6 +241,8 @@ struct hamf__learner {
     const struct hamf__learn_params *p;
     int feat_order_n;
     double *score;             /* GB scores to update with the new tree, or NULL */
+    double **spare;            /* per thread: second histogram for interleaving */
+    int nthreads;
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
 };
@@ -265,6 +267,13 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->hoff[td->nf] = off;
     l->hsize = off ? off : 2;
     int nt = hamf__pool_size(pool);
+    l->nthreads = nt;
+    l->spare = hamf__calloc((size_t)nt, sizeof *l->spare);
+    if (!l->spare) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+    for (int i = 0; i < nt; i++) {
+        l->spare[i] = hamf__malloc(l->hsize * sizeof(double));
+        if (!l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+    }
     l->fblocks = nt > 1 ? nt : 1;
     if ((size_t)l->fblocks > td->nf) l->fblocks = (int)(td->nf ? td->nf : 1);
     *out = l;
@@ -293,6 +302,9 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->round);
     hamf__free(l->build);
     hamf__free(l->leaf_ids);
+    if (l->spare)
+        for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
+    hamf__free(l->spare);
     hamf__free(l);
 }
 
@@ -378,7 +390,7 @@ static inline struct ghp load_gh(const float *gh, uint32_t i)
 #endif
 
 static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
-                       size_t f0, size_t f1, double *hist)
+                       size_t f0, size_t f1, double *hist, double *spare)
 {
     const size_t nf = l->td->nf;
     const uint8_t *rows = l->td->rows;
@@ -395,39 +407,64 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
         }
         return;
     }
-    double *restrict hb = hist;
     const size_t *ho = hoff + f0;
     const size_t nff = f1 - f0;
     const uint8_t *rb = rows + f0;
     const uint32_t PF = 24;
-    uint32_t e_pf = e > PF ? e - PF : 0;
     uint32_t k = b;
+    if (spare && e - b >= 4096) {
+        /* Two interleaved copies: neighbouring rows, which often share a bin
+         * (binary features, sorted indices), update different memory, so the
+         * load-add-store chains overlap. Merged below; per-bin sums then add
+         * even rows and odd rows separately, still in a fixed order. */
+        memset(spare + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(double));
+        uint32_t e2 = b + ((e - b - PF) & ~1u);
+        for (; k < e2; k += 2) {
+            uint32_t i = idx[k], i2 = idx[k + 1], j = idx[k + PF];
+            __builtin_prefetch(rb + (size_t)j * nf);
+            __builtin_prefetch(gh + 2 * (size_t)j);
+            const uint8_t *r = rb + (size_t)i * nf, *r2 = rb + (size_t)i2 * nf;
+            GH_T v = GH_LOAD(gh, i), v2 = GH_LOAD(gh, i2);
+            for (size_t f = 0; f < nff; f++) {
+                HIST_ADD(hist + ho[f] + 2 * r[f], v);
+                HIST_ADD(spare + ho[f] + 2 * r2[f], v2);
+            }
+        }
+        for (; k < e; k++) {
+            uint32_t i = idx[k];
+            const uint8_t *r = rb + (size_t)i * nf;
+            GH_T v = GH_LOAD(gh, i);
+            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+        }
+        for (size_t q = hoff[f0]; q < hoff[f1]; q++) hist[q] += spare[q];
+        return;
+    }
+    uint32_t e_pf = e > PF ? e - PF : 0;
     for (; k < e_pf; k++) {
         uint32_t i = idx[k], j = idx[k + PF];
         __builtin_prefetch(rb + (size_t)j * nf);
         __builtin_prefetch(gh + 2 * (size_t)j);
         const uint8_t *r = rb + (size_t)i * nf;
         GH_T v = GH_LOAD(gh, i);
-        for (size_t f = 0; f < nff; f++) HIST_ADD(hb + ho[f] + 2 * r[f], v);
+        for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
     }
     for (; k < e; k++) {
         uint32_t i = idx[k];
         const uint8_t *r = rb + (size_t)i * nf;
         GH_T v = GH_LOAD(gh, i);
-        for (size_t f = 0; f < nff; f++) HIST_ADD(hb + ho[f] + 2 * r[f], v);
+        for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
     }
 }
 
 static void task_build(void *vctx, size_t task, int tid)
 {
-    (void)tid;
     struct hamf__learner *l = vctx;
     size_t nf = l->td->nf, fb = (size_t)l->fblocks;
     size_t node = task / fb, blk = task % fb;
     size_t f0 = nf * blk / fb, f1 = nf * (blk + 1) / fb;
     if (f0 >= f1) return;
     struct gnode *g = &l->nodes[l->build[node]];
-    build_hist(l, l->idx, g->begin, g->end, f0, f1, g->hist);
+    build_hist(l, l->idx, g->begin, g->end, f0, f1, g->hist, l->spare ? l->spare[tid] : NULL);
 }
 
 /* evaluate node l->round[task]'s best split (its hist is complete) */

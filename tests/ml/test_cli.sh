@@ -39,6 +39,23 @@ head -1 pred.csv | grep -q ',probability,prediction$' || fail "predict header"
 sed 's/registrar0[0-4]/brand-new-registrar/' data.csv > unseen.csv
 "$HAMF" predict gb.hamf unseen.csv -o pred2.csv
 
+# a model trained with --pipeline scores raw rows
+"$HAMF" datagen phishing --rows 2000 --seed 3 -o raw.csv
+cat > spec.txt <<'SPEC'
+with alexa_rank_scaled = alexa_rank / 1000000
+with pathlength_normalized = pathlength / urllength
+with hassecureconnection_encoded = CASE WHEN hassecureconnection = 'yes' THEN 1 ELSE 0 END
+drop alexa_rank, pathlength, hassecureconnection
+SPEC
+"$HAMF" train raw.csv --target phishing --pipeline spec.txt -o pipe.hamf --n-estimators 20 -q >/dev/null
+"$HAMF" evaluate pipe.hamf raw.csv --json | grep -q '"n_test":2000' || fail "evaluate raw rows through the stored pipeline"
+"$HAMF" predict pipe.hamf raw.csv -o praw.csv
+head -1 praw.csv | grep -q '^urllength,.*,hassecureconnection,.*,probability,prediction$' || fail "predict keeps raw columns"
+"$HAMF" preprocess raw.csv -o processed.csv --spec spec.txt -q
+"$HAMF" evaluate pipe.hamf processed.csv --no-pipeline --json > a.json
+"$HAMF" evaluate pipe.hamf raw.csv --json > b.json
+cmp a.json b.json || fail "pipeline in the model = preprocess + --no-pipeline"
+
 # registry: models_master + features_models_map + training_results
 "$HAMF" train data.csv --target phishing -o reg.hamf --n-estimators 5 --db "$T/reg.db" -q >/dev/null
 "$HAMF" train data.csv --target phishing -o reg2.hamf --algorithm random-forest --n-estimators 5 --db "$T/reg.db" --json \
