@@ -476,21 +476,29 @@ static void score_block(const struct hamf_ensemble *m, const uint8_t *x, size_t 
         return;
     }
     if (fs && fs->deep) {
+        /* all rows of the block descend together, one level per sweep, so
+         * the cache misses of different rows overlap */
+        int32_t cur[BLOCK];
         for (size_t t = 0; t < fs->ntrees; t++) {
             const struct cnode *cn = fs->cn + fs->cn_off[t];
             const uint32_t *bits = m->trees[t].cat_bits;
-            for (size_t r = 0; r < nr; r++) {
-                const uint8_t *row = x + r * nf;
-                const struct cnode *c = cn;
-                while (c->child >= 0) {
-                    unsigned b = row[c->feat];
+            for (size_t r = 0; r < nr; r++) cur[r] = 0;
+            size_t active = nr;
+            while (active) {
+                active = 0;
+                for (size_t r = 0; r < nr; r++) {
+                    const struct cnode *c = cn + cur[r];
+                    if (c->child < 0) continue;
+                    unsigned b = x[r * nf + c->feat];
                     int left;
                     if (c->flags & HAMF_NODE_CAT) left = (bits[c->cat * 8 + (b >> 5)] >> (b & 31)) & 1;
                     else left = b == 0 ? (c->flags & HAMF_NODE_DEFAULT_LEFT) : b <= c->thr;
-                    c = cn + c->child + !left;
+                    cur[r] = c->child + !left;
+                    __builtin_prefetch(cn + cur[r]);
+                    active++;
                 }
-                out[r] += fs->cval[-1 - c->child];
             }
+            for (size_t r = 0; r < nr; r++) out[r] += fs->cval[-1 - cn[cur[r]].child];
         }
         return;
     }
