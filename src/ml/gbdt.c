@@ -232,10 +232,12 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     bool *is_cat = NULL;
     size_t ntrain = 0, nvalid = 0, hist_cap = 0;
     const size_t n = d->n;
+    struct hamf__pool *rp = NULL; /* the pool for row-wide steps, NULL when rows are few */
 
     if ((st = hamf__pool_new(p->threads, &pool))) goto cleanup;
     if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
     if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
+    rp = n >= 32768 ? pool : NULL;
     const size_t nf = m->bins.nf;
     if ((st = hamf__codes_transpose(codes, n, nf, &rowsmaj))) goto cleanup;
     nbins = hamf__calloc(nf + 1, sizeof *nbins);
@@ -300,14 +302,14 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         c.rows = ntrain == n ? NULL : train; /* NULL: rows 0..n-1 */
         c.nrows = ntrain;
         size_t nch = (ntrain + CHUNK - 1) / CHUNK;
-        hamf__pool_run(pool, nch, task_grad, &c);
+        hamf__pool_run(rp, nch, task_grad, &c);
         double tl = sum_chunks(closs, nch) / (double)ntrain;
         double vl = NAN;
         if (nvalid) {
             c.rows = valid;
             c.nrows = nvalid;
             size_t vch = (nvalid + CHUNK - 1) / CHUNK;
-            hamf__pool_run(pool, vch, task_loss, &c);
+            hamf__pool_run(rp, vch, task_loss, &c);
             vl = sum_chunks(closs, vch) / (double)nvalid;
         }
         if (it > 0 && (st = push_history(m, &hist_cap, tl, vl))) goto cleanup;
@@ -348,11 +350,11 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         if (!direct) {
             c.rows = train;
             c.nrows = ntrain;
-            hamf__pool_run(pool, (ntrain + CHUNK - 1) / CHUNK, task_traverse_update, &c);
+            hamf__pool_run(rp, (ntrain + CHUNK - 1) / CHUNK, task_traverse_update, &c);
             if (nvalid) {
                 c.rows = valid;
                 c.nrows = nvalid;
-                hamf__pool_run(pool, (nvalid + CHUNK - 1) / CHUNK, task_traverse_update, &c);
+                hamf__pool_run(rp, (nvalid + CHUNK - 1) / CHUNK, task_traverse_update, &c);
             }
         }
         if (p->progress) p->progress(p->progress_ctx, m->n_trees, total);
@@ -362,13 +364,13 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         c.rows = train;
         c.nrows = ntrain;
         size_t nch = (ntrain + CHUNK - 1) / CHUNK;
-        hamf__pool_run(pool, nch, task_loss, &c);
+        hamf__pool_run(rp, nch, task_loss, &c);
         double tl = sum_chunks(closs, nch) / (double)ntrain, vl = NAN;
         if (nvalid) {
             c.rows = valid;
             c.nrows = nvalid;
             size_t vch = (nvalid + CHUNK - 1) / CHUNK;
-            hamf__pool_run(pool, vch, task_loss, &c);
+            hamf__pool_run(rp, vch, task_loss, &c);
             vl = sum_chunks(closs, vch) / (double)nvalid;
         }
         if (m->n_iter < m->n_trees && (st = push_history(m, &hist_cap, tl, vl))) goto cleanup;

@@ -579,6 +579,15 @@ static void task_leaf_score(void *vctx, size_t task, int tid)
     for (uint32_t k = g->begin; k < g->end; k++) l->score[l->idx[k]] += v;
 }
 
+/* Small steps run on the calling thread: waking a worker costs more than
+ * the work, and on a busy machine it can cost a scheduler time slice.
+ * Results are the same either way. */
+#define PAR_MIN_ROWS 32768
+static inline struct hamf__pool *pool_for(const struct hamf__learner *l, size_t rows)
+{
+    return rows >= PAR_MIN_ROWS ? l->pool : NULL;
+}
+
 static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
 {
     if (p->max_depth > 0 && g->depth >= p->max_depth) return false;
@@ -621,7 +630,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         g0->hist = hist_get(l);
         if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
         l->build[0] = 0;
-        hamf__pool_run(l->pool, (size_t)l->fblocks, task_build, l);
+        hamf__pool_run(pool_for(l, m), (size_t)l->fblocks, task_build, l);
         eval_node(l, g0);
     }
     for (;;) {
@@ -657,11 +666,13 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             for (int b = 0; b < HAMF_MAX_BINS; b++) g->lut[b] = (uint8_t)(goes_left(&g->best, (uint8_t)b) ? 1 : 0);
         }
         /* chunks */
-        size_t nch = 0;
+        size_t nch = 0, round_rows = 0;
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *g = &l->nodes[l->round[r]];
             nch += (g->end - g->begin + PART_CHUNK - 1) / PART_CHUNK;
+            round_rows += g->end - g->begin;
         }
+        struct hamf__pool *rp = pool_for(l, round_rows);
         if ((st = ensure_chunks(l, nch))) goto fail;
         nch = 0;
         for (size_t r = 0; r < l->nround; r++) {
@@ -699,10 +710,10 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 g->G = vl;
                 g->H = vr;
             }
-            hamf__pool_run(l->pool, nch, task_route, l);
+            hamf__pool_run(rp, nch, task_route, l);
             break;
         }
-        hamf__pool_run(l->pool, nch, task_count, l);
+        hamf__pool_run(rp, nch, task_count, l);
         /* prefix sums: chunk_off = absolute left write position; nbeg[node] = node's left total */
         for (size_t c = 0; c < nch;) {
             uint32_t node = l->chunk_node[c];
@@ -716,8 +727,8 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             l->nbeg[node] = tot;
             (void)c0;
         }
-        hamf__pool_run(l->pool, nch, task_scatter, l);
-        hamf__pool_run(l->pool, nch, task_copyback, l);
+        hamf__pool_run(rp, nch, task_scatter, l);
+        hamf__pool_run(rp, nch, task_copyback, l);
         /* children */
         l->nbuild = 0;
         int32_t *pairs = hamf__malloc(l->nround * 2 * sizeof *pairs);
@@ -763,9 +774,11 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             pairs[2 * r + 1] = B->tid;
             nleaves++;
         }
-        hamf__pool_run(l->pool, l->nbuild * (size_t)l->fblocks, task_build, l);
+        size_t build_rows = 0;
+        for (size_t r = 0; r < l->nbuild; r++) build_rows += l->nodes[l->build[r]].end - l->nodes[l->build[r]].begin;
+        hamf__pool_run(pool_for(l, build_rows), l->nbuild * (size_t)l->fblocks, task_build, l);
         struct sub_ctx sc = {l, pairs, l->nround};
-        hamf__pool_run(l->pool, l->nround, task_sub_eval, &sc);
+        hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub_eval, &sc);
         /* small children that cannot split do not need their histogram */
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *S = &l->nodes[pairs[2 * r]];
@@ -792,7 +805,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             l->leaf_ids[l->n_leaf_ids++] = i;
         }
     }
-    if (score) hamf__pool_run(l->pool, l->n_leaf_ids, task_leaf_score, l);
+    if (score) hamf__pool_run(pool_for(l, m), l->n_leaf_ids, task_leaf_score, l);
     (void)nf;
     *out = t;
     return HAMF_OK;
