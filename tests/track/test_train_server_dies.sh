@@ -5,11 +5,11 @@
 # run on the dead server's store is left RUNNING (nobody could end it).
 source "$HAMF_ROOT/tests/track/lib.sh"
 cd "$T"
-"$HAMF" datagen phishing --rows 50000 --seed 2 -o raw.csv
+"$HAMF" datagen phishing --rows 30000 --seed 2 -o raw.csv
 start_server victim victim.db
 
-# a deliberately slow fit (~5 s on one thread) so the kill lands during it
-"$HAMF" train raw.csv --target phishing --n-estimators 1500 --max-depth 6 --threads 1 -o slow.hamf \
+# a deliberately slow fit (~2 s on one thread, ~10 s under ASan) so the kill lands during it
+"$HAMF" train raw.csv --target phishing --n-estimators 800 --max-depth 6 --threads 1 -o slow.hamf \
   --db reg.db --tracking-uri "$SRV_URL" -q 2> train.err > train.out &
 tpid=$!; mon_register_pid "$tpid"
 run=""
