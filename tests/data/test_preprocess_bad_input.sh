@@ -56,5 +56,5 @@ printf 'a,b\n' > header.csv
 "$HAMF" preprocess header.csv -o out.csv --with 'r = a / b' --drop b -q || { echo "FAIL header-only: exit != 0"; fail=1; }
 [ "$(cat out.csv)" = "a,r" ] || { echo "FAIL header-only: got [$(cat out.csv)]"; fail=1; }
 # --help documents the seed's step
-"$HAMF" preprocess --help | grep -q "hassecureconnection_encoded" || { echo "FAIL help"; fail=1; }
+"$HAMF" preprocess --help | grep "hassecureconnection_encoded" >/dev/null || { echo "FAIL help"; fail=1; }
 exit $fail

@@ -28,8 +28,8 @@ usage "not both" --tracking-uri http://127.0.0.1:1 --db x.db
 usage "must be http://, https://, sqlite:/// or postgresql://" --tracking-uri ftp://example.org
 usage "--experiment needs a name" --experiment ""
 pass "bad flags: exit 2 with a message naming the problem"
-"$HAMF" exporter --help | grep -q "mlflow_model_accuracy" || fail "--help"
-"$HAMF" exporter --help | grep -q -- "--interval DURATION" || fail "--help lacks --interval"
+"$HAMF" exporter --help | grep "mlflow_model_accuracy" >/dev/null || fail "--help"
+"$HAMF" exporter --help | grep -- "--interval DURATION" >/dev/null || fail "--help lacks --interval"
 pass "--help documents metrics and flags"
 
 set +e; out=$("$HAMF" exporter --db sqlite://relative.db --port 0 2>&1); rc=$?; set -e

@@ -230,7 +230,7 @@ case_help() {
   for c in "feature" "feature add" "feature list" "model" "model add" "model list" "model map" \
            "model mappings" "result" "result add" "result list" "audit" "audit list"; do
     # shellcheck disable=SC2086
-    "$HAMF" $c --help | grep -q "^Usage: hamf" || die "$c --help"
+    "$HAMF" $c --help | grep "^Usage: hamf" >/dev/null || die "$c --help"
   done
   set +e; "$HAMF" model frobnicate >/dev/null 2>&1; rc=$?; set -e
   [ "$rc" -eq 2 ] || die "unknown subcommand exit $rc"
