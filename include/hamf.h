@@ -295,6 +295,57 @@ hamf_status hamf_pipeline_apply(const hamf_pipeline *p, hamf_frame *f);
 const char *hamf_pipeline_text(const hamf_pipeline *p);
 void hamf_pipeline_free(hamf_pipeline *p);
 
+/* CSV (RFC 4180): header row, quoted fields with embedded delimiters,
+ * quotes ("") and newlines, LF or CRLF, optional UTF-8 BOM, strict UTF-8.
+ * An empty field is null; more null spellings can be configured. Column
+ * types are inferred over all rows like Spark's inferSchema
+ * (int64 -> double -> bool -> string) unless `schema` overrides them. */
+typedef struct hamf_csv_options {
+    char delimiter;          /* default ',' */
+    const char *null_values; /* extra null spellings, comma-separated,
+                                e.g. "NA,null,NaN"; NULL = only empty */
+    const char *schema;      /* "col:type,..." with type int64|double|bool|
+                                string (also int, bigint, long, float,
+                                boolean); NULL = infer every column */
+    int threads;             /* parser threads; 0 = one per CPU (max 8) */
+    size_t block_bytes;      /* hamf_csv_transform reads this much at a
+                                time; 0 = 8 MiB */
+} hamf_csv_options;
+/* Defaults: ',', no extra nulls, infer everything, threads 0. */
+void hamf_csv_options_init(hamf_csv_options *o);
+/* Read a whole CSV file into a new frame [owned: free with
+ * hamf_frame_free]. `opt` may be NULL (defaults). A 0-byte file gives a
+ * frame with no columns; a header-only file gives typed-as-string columns
+ * with no rows. Errors name file:line:column. */
+hamf_status hamf_csv_read(const char *path, const hamf_csv_options *opt, hamf_frame **out);
+/* The same from memory; `source_name` is used in messages. */
+hamf_status hamf_csv_read_mem(const char *data, size_t len, const char *source_name,
+                              const hamf_csv_options *opt, hamf_frame **out);
+/* Write `f` as CSV with a header: nulls as empty fields, numbers in the
+ * shortest text that parses back to the same value (doubles keep a ".0" or
+ * a fraction so that they read back as doubles), bools as true/false. The
+ * file appears atomically (temp file in the same directory, fsync, rename);
+ * on failure `path` is untouched. */
+hamf_status hamf_csv_write(const hamf_frame *f, const char *path);
+
+/* Read IN (streaming: memory stays bounded for any file size), apply the
+ * pipeline `p` (may be NULL) and write OUT atomically. Schema inference sees
+ * all rows first, as Spark's inferSchema does. `rows` (may be NULL) gets
+ * the number of data rows written. */
+hamf_status hamf_csv_transform(const char *in_path, const hamf_csv_options *opt,
+                               const hamf_pipeline *p, const char *out_path, size_t *rows);
+
+/* Synthetic raw phishing data with the seed's 15 columns (urllength ...
+ * phishing). Same seed and options give a byte-identical file. drift in
+ * [0,1] moves phishing pages towards https, aged domains and free-hosting
+ * subdomains. Written atomically. */
+typedef struct hamf_datagen_options {
+    uint64_t rows;
+    uint64_t seed;
+    double drift;
+} hamf_datagen_options;
+hamf_status hamf_datagen_phishing(const hamf_datagen_options *o, const char *path);
+
 /* ------------------------------------------------------------------------ */
 /* Learning: binning, trees, ensembles, metrics, model files                */
 /* ------------------------------------------------------------------------ */

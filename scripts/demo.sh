@@ -70,6 +70,16 @@ echo
 echo
 echo "audit log: $("$HAMF" audit list --json | json_field 'len(rows)') entries ('hamf audit list' shows them)"
 
+# --- Data: generate raw phishing data, then the seed's preprocessing step ---
+mkdir -p demo
+"$HAMF" datagen phishing --rows 20000 --seed 1 -o demo/raw_data.csv
+"$HAMF" preprocess demo/raw_data.csv -o demo/processed_data.csv \
+  --with 'alexa_rank_scaled = alexa_rank / 1000000' \
+  --with 'pathlength_normalized = pathlength / urllength' \
+  --with "hassecureconnection_encoded = CASE WHEN hassecureconnection = 'yes' THEN 1 ELSE 0 END" \
+  --drop alexa_rank,pathlength,hassecureconnection
+head -n 3 demo/processed_data.csv
+
 # ---- monitoring: the exporter on :8000 beside the server on :5000 ----------
 # (SERVE=1 only; runs until Ctrl-C.) Reuses a server an earlier step left on
 # :5000, else starts one; the exporter reads the demo store directly, so it

@@ -1,0 +1,36 @@
+/*
+ * csv.h — internals of the CSV module shared with pipeline.c and the
+ * fuzz/test drivers: the block-streaming reader (two passes: infer the
+ * schema over every row, then build one frame per block) and the
+ * incremental atomic writer.
+ */
+#ifndef HAMF_DATA_CSV_H
+#define HAMF_DATA_CSV_H
+
+#include "data/frame.h"
+
+/* Called once per block of rows with a frame that the callee owns. At least
+ * once, even when the file has no data rows (then with a 0-row frame). */
+typedef hamf_status (*hamf__csv_block_fn)(hamf_frame *block, void *user);
+
+/* Stream `path` in blocks of about `block_bytes` (0 = whole file at once). */
+hamf_status hamf__csv_stream(const char *path, const hamf_csv_options *opt, size_t block_bytes,
+                             hamf__csv_block_fn fn, void *user);
+
+struct hamf__csv_writer;
+hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out);
+/* The first call writes the header from f's column names. */
+hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f);
+/* Append raw bytes (callers that format rows themselves). */
+hamf_status hamf__csv_writer_raw(struct hamf__csv_writer *w, const char *p, size_t n);
+/* Flush, fsync, rename into place and free the writer. */
+hamf_status hamf__csv_writer_commit(struct hamf__csv_writer *w);
+/* Remove the temp file and free the writer (NULL is fine). */
+void hamf__csv_writer_abort(struct hamf__csv_writer *w);
+
+/* Shortest text that reads back as the same double, always with a '.', an
+ * exponent or a NaN/Infinity word so it reads back as a double. `out` holds
+ * 32 bytes; returns the length. */
+int hamf__csv_fmt_double(char out[32], double v);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * frame.h — internals of the columnar frame (struct of arrays) shared by
+ * csv.c, expr_eval.c and pipeline.c: the column layout, a string interning
+ * dictionary, and ownership-taking column insertion.
+ *
+ * Layout: INT64 columns hold int64_t[nrows], DOUBLE double[nrows], BOOL
+ * uint8_t[nrows] (0/1), STRING int32_t[nrows] codes into `dict` (-1 = null).
+ * For non-STRING columns `valid` is NULL (no nulls) or uint8_t[nrows] with 1
+ * present / 0 null; STRING columns never have `valid`.
+ */
+#ifndef HAMF_DATA_FRAME_H
+#define HAMF_DATA_FRAME_H
+
+#include "util/util.h"
+
+/* Interned strings: code i <-> str[i] (NUL-terminated, len[i] bytes). */
+struct hamf__dict {
+    char **str;
+    uint32_t *len;
+    size_t n, cap;
+    int32_t *slots; /* open addressing, -1 empty; nslots is a power of 2 */
+    size_t nslots;
+};
+
+struct hamf__col {
+    char *name;
+    hamf_dtype type;
+    void *data;
+    uint8_t *valid;
+    struct hamf__dict *dict;
+};
+
+struct hamf_frame {
+    size_t nrows, ncols, cap;
+    struct hamf__col *cols;
+};
+
+hamf_status hamf__dict_new(struct hamf__dict **out);
+void hamf__dict_free(struct hamf__dict *d);
+/* Code of `s` (n bytes), adding it if new. */
+hamf_status hamf__dict_intern(struct hamf__dict *d, const char *s, size_t n, int32_t *code);
+uint64_t hamf__hash_bytes(const char *s, size_t n);
+
+/* Append a column, taking ownership of name, data, valid and dict in every
+ * case (they are freed on failure). The first column fixes nrows. */
+hamf_status hamf__frame_push(hamf_frame *f, char *name, hamf_dtype type, void *data,
+                             uint8_t *valid, struct hamf__dict *dict, size_t n);
+/* Replace column `idx` in place (keeps its position and name); same
+ * ownership rule as hamf__frame_push. */
+hamf_status hamf__frame_replace(hamf_frame *f, size_t idx, hamf_dtype type, void *data,
+                                uint8_t *valid, struct hamf__dict *dict, size_t n);
+/* Column lookup the way Spark resolves names: exact match first, then a
+ * unique case-insensitive match. */
+bool hamf__frame_resolve(const hamf_frame *f, const char *name, size_t *col);
+void hamf__col_clear(struct hamf__col *c);
+size_t hamf__dtype_size(hamf_dtype t);
+const char *hamf__dtype_name(hamf_dtype t);
+
+#endif
