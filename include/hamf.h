@@ -351,6 +351,135 @@ hamf_status hamf_datagen_phishing(const hamf_datagen_options *o, const char *pat
 /* ------------------------------------------------------------------------ */
 /* @@ML-API@@ (owned by src/ml/) */
 
+/* A dataset is the learner's input: named numeric columns (double, NaN =
+ * missing) and categorical columns (int32 codes, -1 = missing, with a string
+ * dictionary), plus an optional 0/1 label. Data is copied in. */
+typedef struct hamf_dataset hamf_dataset;
+
+hamf_status hamf_dataset_new(size_t nrows, hamf_dataset **out);
+void hamf_dataset_free(hamf_dataset *d);
+size_t hamf_dataset_nrows(const hamf_dataset *d);
+size_t hamf_dataset_ncols(const hamf_dataset *d);
+/* Numeric column; +-inf are kept (they bin to the outermost bins). */
+hamf_status hamf_dataset_add_numeric(hamf_dataset *d, const char *name, const double *v);
+/* Categorical column: codes in [0, ncat) or -1; `dict` may be NULL (then
+ * the categories are named "0", "1", ...). */
+hamf_status hamf_dataset_add_categorical(hamf_dataset *d, const char *name, const int32_t *codes,
+                                         size_t ncat, const char *const *dict);
+/* Labels: every value must be 0 or 1. */
+hamf_status hamf_dataset_set_label(hamf_dataset *d, const char *name, const double *y);
+/* The label array (NULL when none). [borrowed: valid until d is freed] */
+const double *hamf_dataset_label(const hamf_dataset *d);
+/* A new dataset holding rows[0..n) of d, in that order. */
+hamf_status hamf_dataset_subset(const hamf_dataset *d, const size_t *rows, size_t n,
+                                hamf_dataset **out);
+/* From a frame: every column except `target` becomes a feature (STRING ->
+ * categorical, INT64/DOUBLE/BOOL -> numeric). `target` (may be NULL for
+ * scoring) must hold exactly the values 0/1 (numbers or booleans) or
+ * yes/no / true/false strings; a constant or non-binary target is an error. */
+hamf_status hamf_dataset_from_frame(const hamf_frame *f, const char *target, hamf_dataset **out);
+
+typedef enum hamf_algorithm {
+    HAMF_ALGO_GRADIENT_BOOSTING = 1,
+    HAMF_ALGO_RANDOM_FOREST = 2
+} hamf_algorithm;
+
+/* Progress callback: `done` of `total` trees. */
+typedef void (*hamf_progress_fn)(void *ctx, size_t done, size_t total);
+
+typedef struct hamf_train_params {
+    hamf_algorithm algorithm;
+    int n_estimators;            /* 100 */
+    double learning_rate;        /* GB: 0.1 */
+    int max_depth;               /* GB: 3; RF: 0 = unlimited */
+    int max_leaves;              /* 0 = depth-wise growth; > 0 leaf-wise, at most this many */
+    int min_samples_leaf;        /* RF: 1 (rows per leaf, bootstrap-weighted) */
+    double min_child_weight;     /* GB: minimum hessian per leaf, 1e-3 */
+    double l2;                   /* GB: L2 on leaf values, 1.0 */
+    double subsample;            /* GB: row fraction per tree (no replacement), 1.0 */
+    double colsample;            /* GB: feature fraction per tree, 1.0 */
+    double max_features;         /* RF: fraction of features per split; 0 = sqrt */
+    int bootstrap;               /* RF: 1 */
+    double validation_fraction;  /* GB: > 0 holds out this fraction for early stopping */
+    int n_iter_no_change;        /* GB: early-stopping patience (10) */
+    int max_bins;                /* 255 value bins per numeric feature (2..255) */
+    uint64_t seed;               /* 42 */
+    int threads;                 /* 0 = all cores; results do not depend on it */
+    hamf_progress_fn progress;   /* may be NULL */
+    void *progress_ctx;
+} hamf_train_params;
+
+/* Defaults for `algo` (scikit-learn's where the concept exists). */
+void hamf_train_params_init(hamf_train_params *p, hamf_algorithm algo);
+/* Fill fields from a JSON object string such as
+ * {"n_estimators":1000,"max_depth":6,"learning_rate":0.1}; unknown keys are
+ * an error. */
+hamf_status hamf_train_params_parse_json(hamf_train_params *p, const char *json);
+
+/* A trained tree ensemble (a binary classifier; named apart from the store's
+ * hamf_model registry record): bin boundaries, category dictionaries, trees,
+ * the preprocessing pipeline text and the training loss history. */
+typedef struct hamf_ensemble hamf_ensemble;
+
+/* Fit on d (which must carry labels). */
+hamf_status hamf_ensemble_fit(const hamf_dataset *d, const hamf_train_params *p, hamf_ensemble **out);
+void hamf_ensemble_free(hamf_ensemble *m);
+/* P(label = 1) for every row of d into proba[nrows]. Columns are matched to
+ * the model's features by name (extra columns are ignored; a missing one is
+ * HAMF_ERR_SCHEMA naming it); unseen categories are treated as missing. */
+hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d, int threads,
+                               double *proba);
+/* One row given in model feature order: numeric values (NaN = missing) and,
+ * for categorical features, the category string in cats[f] (NULL = missing;
+ * values[f] is then ignored). `cats` may be NULL if there are none. */
+hamf_status hamf_ensemble_predict_row(const hamf_ensemble *m, const double *values,
+                                   const char *const *cats, double *proba);
+/* Versioned, little-endian, CRC-checked file, written atomically. */
+hamf_status hamf_ensemble_save(const hamf_ensemble *m, const char *path);
+hamf_status hamf_ensemble_load(const char *path, hamf_ensemble **out);
+
+hamf_algorithm hamf_ensemble_algorithm(const hamf_ensemble *m);
+size_t hamf_ensemble_ntrees(const hamf_ensemble *m);
+size_t hamf_ensemble_nfeatures(const hamf_ensemble *m);
+const char *hamf_ensemble_feature_name(const hamf_ensemble *m, size_t f);
+/* 1 if feature f is categorical. */
+int hamf_ensemble_feature_is_categorical(const hamf_ensemble *m, size_t f);
+/* Name of the label column the model was trained on ("" if unknown). */
+const char *hamf_ensemble_target(const hamf_ensemble *m);
+/* Total split gain per feature into gain[nfeatures] (unnormalised). */
+hamf_status hamf_ensemble_importance(const hamf_ensemble *m, double *gain);
+/* Preprocessing pipeline spec text stored with the model (NULL if none). */
+const char *hamf_ensemble_pipeline(const hamf_ensemble *m);
+hamf_status hamf_ensemble_set_pipeline(hamf_ensemble *m, const char *spec_text);
+/* Training parameters as a JSON object. */
+const char *hamf_ensemble_params_json(const hamf_ensemble *m);
+/* GB: per-iteration log loss on the training rows and on the validation
+ * fraction (NaN when there was none); n = iterations. Arrays are owned by m. */
+void hamf_ensemble_loss_history(const hamf_ensemble *m, size_t *n, const double **train,
+                             const double **valid);
+/* RF: out-of-bag accuracy in percent (NaN when not available). */
+double hamf_ensemble_oob_accuracy(const hamf_ensemble *m);
+
+/* Metrics of probabilities against 0/1 labels at a 0.5 threshold. */
+typedef struct hamf_metrics {
+    double accuracy;   /* percent */
+    double f1_score, precision, recall; /* [0,1]; 0 when undefined */
+    double roc_auc;    /* NaN when only one class is present */
+    double log_loss;   /* probabilities clipped to [1e-15, 1-1e-15] */
+    int64_t tp, fp, tn, fn;
+    size_t n;
+} hamf_metrics;
+hamf_status hamf_metrics_compute(const double *y, const double *proba, size_t n, hamf_metrics *out);
+
+/* Seeded shuffle split: test rows are the first round(n*test_size) of a
+ * permutation (stratified by y when y != NULL: each class split separately).
+ * Outputs are sorted row indices. [owned: free with hamf_free_indices] */
+hamf_status hamf_split_train_test(size_t n, double test_size, uint64_t seed, const double *y,
+                                  size_t **train, size_t *ntrain, size_t **test, size_t *ntest);
+/* k-fold: fold[i] in [0,k) for every row (stratified when y != NULL). */
+hamf_status hamf_split_kfold(size_t n, int k, uint64_t seed, const double *y, int *fold);
+void hamf_free_indices(size_t *idx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -80,6 +80,19 @@ mkdir -p demo
   --drop alexa_rank,pathlength,hassecureconnection
 head -n 3 demo/processed_data.csv
 
+# --- Learning: retrain on the preprocessed data (seed's train.py: 80/20 split,
+# random_state 42), Random Forest and Gradient Boosting, both recorded in the
+# registry (models_master, features_models_map, training_results) ---
+echo
+"$HAMF" train demo/processed_data.csv --target phishing --algorithm random-forest \
+  --n-estimators 100 --seed 42 --test-size 0.2 -o demo/rf.hamf -q
+echo
+"$HAMF" train demo/processed_data.csv --target phishing --algorithm gradient-boosting \
+  --n-estimators 1000 --seed 42 --test-size 0.2 -o demo/gb.hamf -q
+echo
+"$HAMF" predict demo/gb.hamf demo/processed_data.csv -o demo/scored.csv
+echo "scored rows: demo/scored.csv ($(($(wc -l < demo/scored.csv) - 1)) rows, columns probability, prediction)"
+
 # ---- monitoring: the exporter on :8000 beside the server on :5000 ----------
 # (SERVE=1 only; runs until Ctrl-C.) Reuses a server an earlier step left on
 # :5000, else starts one; the exporter reads the demo store directly, so it

@@ -41,6 +41,10 @@ void table_add(struct cli_table *t, const char *const *cells);
 void table_print(struct cli_table *t, FILE *out);
 void table_free(struct cli_table *t);
 
+/* `hamf model importance MODEL` (cmd_importance.c), dispatched from
+ * cmd_model.c; argv[0] is "importance". */
+int cli_model_importance(int argc, char **argv);
+
 /* True when stdout/stderr is a terminal (for progress bars). */
 bool cli_isatty(int fd);
 

@@ -1,0 +1,419 @@
+/*
+ * cmd_train.c — `hamf train DATA.csv --target COL -o MODEL`: read a CSV,
+ * hold out a seeded test part (or read --test FILE), fit gradient boosting
+ * or a random forest, print held-out metrics and save the model file. Also
+ * the helpers the other learning verbs share (ml_cli.h).
+ */
+#include "ml_cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out)
+{
+    hamf_csv_options o;
+    hamf_csv_options_init(&o);
+    o.threads = threads > 0 ? threads : 0;
+    return hamf_csv_read(path, &o, out);
+}
+
+hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, hamf_frame **out)
+{
+    hamf_frame *f = NULL;
+    hamf_pipeline *pl = NULL;
+    hamf_status st = ml_cli_read_csv(path, threads, &f);
+    if (!st && pipeline) {
+        st = hamf_pipeline_parse(pipeline, "model pipeline", &pl);
+        if (!st) st = hamf_pipeline_apply(pl, f);
+        hamf_pipeline_free(pl);
+    }
+    if (st) { hamf_frame_free(f); return st; }
+    *out = f;
+    return HAMF_OK;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, len = 0;
+    char *b = malloc(cap);
+    while (b) {
+        size_t k = fread(b + len, 1, cap - len - 1, f);
+        len += k;
+        if (k == 0) break;
+        if (len + 1 == cap) {
+            char *nb = cap < (1u << 24) ? realloc(b, cap * 2) : NULL;
+            if (!nb) { free(b); b = NULL; break; }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    if (b) b[len] = 0;
+    fclose(f);
+    return b;
+}
+
+void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out)
+{
+    if (json) {
+        fprintf(out, "{\"accuracy\":%.17g,\"f1_score\":%.17g,\"precision\":%.17g,\"recall\":%.17g,", m->accuracy,
+                m->f1_score, m->precision, m->recall);
+        if (isnan(m->roc_auc)) fprintf(out, "\"roc_auc\":null,");
+        else fprintf(out, "\"roc_auc\":%.17g,", m->roc_auc);
+        fprintf(out, "\"log_loss\":%.17g,\"confusion_matrix\":{\"tn\":%lld,\"fp\":%lld,\"fn\":%lld,\"tp\":%lld}",
+                m->log_loss, (long long)m->tn, (long long)m->fp, (long long)m->fn, (long long)m->tp);
+        if (extra_json && *extra_json) fprintf(out, ",%s", extra_json);
+        fprintf(out, "}\n");
+        return;
+    }
+    fprintf(out, "accuracy   %.4f %%\n", m->accuracy);
+    fprintf(out, "f1_score   %.6f\n", m->f1_score);
+    fprintf(out, "precision  %.6f\n", m->precision);
+    fprintf(out, "recall     %.6f\n", m->recall);
+    if (isnan(m->roc_auc)) fprintf(out, "roc_auc    n/a (one class)\n");
+    else fprintf(out, "roc_auc    %.6f\n", m->roc_auc);
+    fprintf(out, "log_loss   %.6f\n", m->log_loss);
+    fprintf(out, "confusion  tn=%lld fp=%lld fn=%lld tp=%lld\n", (long long)m->tn, (long long)m->fp,
+            (long long)m->fn, (long long)m->tp);
+}
+
+void ml_cli_progress(void *ctx, size_t done, size_t total)
+{
+    static int last = -1;
+    int pct = total ? (int)(100 * done / total) : 100;
+    if (pct == last && done != total) return;
+    last = pct;
+    int w = 30, fill = pct * w / 100;
+    fprintf(stderr, "\r%s [", ctx ? (const char *)ctx : "");
+    for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%% %zu/%zu trees", pct, done, total);
+    if (done >= total) { fputc('\n', stderr); last = -1; }
+    fflush(stderr);
+}
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: hamf train DATA.csv --target COL -o MODEL [options]\n"
+        "\n"
+        "Fit a binary classifier on DATA.csv (every column but the target is a\n"
+        "feature; text columns are categorical), hold out a test part, print its\n"
+        "metrics and save the model (bins, category dictionaries, trees).\n"
+        "\n"
+        "Options:\n"
+        "  --target COL            label column: 0/1, true/false or yes/no (required)\n"
+        "  -o, --output MODEL      model file to write (required)\n"
+        "  --algorithm A           gradient-boosting (default) or random-forest\n"
+        "  --n-estimators N        trees (default 100)\n"
+        "  --learning-rate X       GB shrinkage (default 0.1)\n"
+        "  --max-depth D           GB default 3; RF default 0 = unlimited\n"
+        "  --max-leaves N          grow leaf-wise up to N leaves per tree (GB)\n"
+        "  --min-samples-leaf N    RF: rows per leaf (default 1)\n"
+        "  --min-child-weight X    GB: minimum hessian per leaf (default 1e-3)\n"
+        "  --l2 X                  GB: L2 on leaf values (default 1)\n"
+        "  --subsample X           GB: row fraction per tree (default 1)\n"
+        "  --colsample X           GB: feature fraction per tree (default 1)\n"
+        "  --max-features X        RF: feature fraction per split (default sqrt)\n"
+        "  --validation-fraction X GB: hold out X of the training rows for early\n"
+        "                          stopping after --n-iter-no-change (10) rounds\n"
+        "  --max-bins N            value bins per numeric feature (default 255)\n"
+        "  --params JSON           any of the above as a JSON object, e.g.\n"
+        "                          '{\"max_depth\":6,\"l2\":0}'\n"
+        "  --seed S                seed for the split and the learner (default 42)\n"
+        "  --test-size X           held-out fraction (default 0.2)\n"
+        "  --test FILE.csv         use this file as the test set instead\n"
+        "  --pipeline SPEC         preprocessing steps ('with NAME = EXPR', 'drop A, B',\n"
+        "                          'select A, B', one per line, as 'hamf preprocess\n"
+        "                          --spec') applied to DATA (and --test) before\n"
+        "                          training and stored in the model, so evaluate and\n"
+        "                          predict take raw rows\n"
+        "  --threads N             worker threads (default: all cores); results\n"
+        "                          are identical for any N\n"
+        "  --json                  print one JSON object: accuracy (percent),\n"
+        "                          f1_score, precision, recall, roc_auc, log_loss,\n"
+        "                          n_train, n_test, fit_seconds, ...\n"
+        "  -q, --quiet             no progress bar\n"
+        "  --db URL                register the run in this store (default: $HAMF_DB;\n"
+        "                          nothing is registered when neither is set):\n"
+        "                          models_master, features_models_map (features are\n"
+        "                          added to features_master when new) and\n"
+        "                          training_results\n"
+        "  --model-name NAME       registry name (default PhishingDetectionModel)\n"
+        "  --model-version V       registry version (default: next free v1, v2, ...)\n"
+        "  -h, --help              this help\n"
+        "\n"
+        "Missing values (empty fields, NaN) are learned as their own bin; at\n"
+        "prediction time categories never seen in training count as missing.\n");
+}
+
+/* Record the run in the registry: the model in models_master (version
+ * auto-numbered v1, v2, ... unless given), its features in features_master
+ * (added when new) and features_models_map, and the held-out metrics in
+ * training_results. */
+static hamf_status register_run(const char *url, const char *name, const char *version, const char *algo,
+                                const hamf_ensemble *m, const hamf_metrics *mt, int64_t *model_id,
+                                int64_t *result_id, char *ver_out, size_t ver_cap)
+{
+    hamf_store *s = NULL;
+    hamf_status st = hamf_store_open(url, &s);
+    if (st) return st;
+    char ver[64];
+    if (version) {
+        snprintf(ver, sizeof ver, "%s", version);
+    } else {
+        for (int k = 1;; k++) {
+            snprintf(ver, sizeof ver, "v%d", k);
+            hamf_model *found = NULL;
+            st = hamf_store_find_model(s, name, ver, &found);
+            hamf_store_free(found);
+            if (st == HAMF_ERR_NOTFOUND) break;
+            if (st) goto cleanup;
+        }
+    }
+    char desc[160];
+    snprintf(desc, sizeof desc, "hamf %s, %zu trees", algo, hamf_ensemble_ntrees(m));
+    if ((st = hamf_store_insert_model(s, name, ver, algo, desc, model_id))) goto cleanup;
+    size_t nf = hamf_ensemble_nfeatures(m);
+    const char **names = calloc(nf + 1, sizeof *names);
+    if (!names) { st = HAMF_ERR_NOMEM; goto cleanup; }
+    for (size_t f = 0; f < nf; f++) {
+        names[f] = hamf_ensemble_feature_name(m, f);
+        hamf_feature *feat = NULL;
+        st = hamf_store_find_feature(s, names[f], &feat);
+        hamf_store_free(feat);
+        if (st == HAMF_ERR_NOTFOUND)
+            st = hamf_store_insert_feature(s, names[f], hamf_ensemble_feature_is_categorical(m, f) ? "categorical" : "numerical",
+                                           NULL, NULL);
+        if (st) { free(names); goto cleanup; }
+    }
+    st = hamf_store_map_features_by_name(s, *model_id, names, nf, &mt->accuracy);
+    free(names);
+    if (st) goto cleanup;
+    hamf_training_result r = {0};
+    r.model_id = *model_id;
+    r.accuracy = mt->accuracy;
+    r.f1_score = mt->f1_score;
+    r.precision = mt->precision;
+    r.recall = mt->recall;
+    r.training_status = "completed";
+    st = hamf_store_insert_training_result(s, &r, result_id);
+    snprintf(ver_out, ver_cap, "%s", ver);
+cleanup:
+    hamf_store_close(s);
+    return st;
+}
+
+enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE };
+
+int cmd_train(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"target", 1, 0, O_TARGET}, {"output", 1, 0, 'o'}, {"algorithm", 1, 0, O_ALGO},
+        {"n-estimators", 1, 0, O_NEST}, {"learning-rate", 1, 0, O_LR}, {"max-depth", 1, 0, O_DEPTH},
+        {"max-leaves", 1, 0, O_LEAVES}, {"min-samples-leaf", 1, 0, O_MSL}, {"min-child-weight", 1, 0, O_MCW},
+        {"l2", 1, 0, O_L2}, {"subsample", 1, 0, O_SUB}, {"colsample", 1, 0, O_COL}, {"max-features", 1, 0, O_MF},
+        {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
+        {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
+        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB},
+        {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"pipeline", 1, 0, O_PIPE}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *target = NULL, *out = NULL, *test_path = NULL, *params = NULL;
+    const char *algo = "gradient-boosting";
+    const char *pipe_path = NULL;
+    const char *db = NULL, *model_name = "PhishingDetectionModel", *model_version = NULL;
+    bool json = false, quiet = false;
+    double test_size = 0.2;
+    /* flags are applied after the algorithm defaults */
+    struct { int opt; const char *val; } set[64];
+    int nset = 0;
+    long long threads = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return CLI_OK;
+        case 'o': out = optarg; break;
+        case 'q': quiet = true; break;
+        case O_TARGET: target = optarg; break;
+        case O_ALGO: algo = optarg; break;
+        case O_TEST: test_path = optarg; break;
+        case O_PARAMS: params = optarg; break;
+        case O_JSON: json = true; break;
+        case O_DB: db = optarg; break;
+        case O_PIPE: pipe_path = optarg; break;
+        case O_MNAME: model_name = optarg; break;
+        case O_MVER: model_version = optarg; break;
+        case O_TSIZE:
+            if (!cli_parse_double(optarg, &test_size) || !(test_size > 0 && test_size < 1))
+                return cli_usage("train", "--test-size must be a number in (0, 1), got '%s'", optarg);
+            break;
+        case O_THREADS:
+            if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
+                return cli_usage("train", "--threads must be in 0..256, got '%s'", optarg);
+            break;
+        case '?':
+            return cli_usage("train", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default:
+            if (nset < 64) { set[nset].opt = c; set[nset].val = optarg; nset++; }
+        }
+    }
+    if (optind >= argc) return cli_usage("train", "missing DATA.csv");
+    if (optind + 1 < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind + 1]);
+    const char *data_path = argv[optind];
+    if (!target) return cli_usage("train", "--target is required");
+    if (!out) return cli_usage("train", "-o MODEL is required");
+    hamf_algorithm a;
+    if (!strcmp(algo, "gradient-boosting") || !strcmp(algo, "gb")) a = HAMF_ALGO_GRADIENT_BOOSTING;
+    else if (!strcmp(algo, "random-forest") || !strcmp(algo, "rf")) a = HAMF_ALGO_RANDOM_FOREST;
+    else return cli_usage("train", "--algorithm must be gradient-boosting or random-forest, got '%s'", algo);
+    hamf_train_params p;
+    hamf_train_params_init(&p, a);
+    if (params && hamf_train_params_parse_json(&p, params) != HAMF_OK)
+        return cli_usage("train", "--params: %s", hamf_last_error());
+    for (int i = 0; i < nset; i++) {
+        double v;
+        long long iv;
+        const char *s = set[i].val;
+        bool isint = set[i].opt == O_NEST || set[i].opt == O_DEPTH || set[i].opt == O_LEAVES ||
+                     set[i].opt == O_MSL || set[i].opt == O_NINC || set[i].opt == O_BINS || set[i].opt == O_SEED;
+        if (isint ? !cli_parse_i64(s, &iv) : !cli_parse_double(s, &v))
+            return cli_usage("train", "option value '%s' is not %s", s, isint ? "an integer" : "a number");
+        if (isint && (iv < (set[i].opt == O_SEED ? 0 : -2000000000LL) || iv > 2000000000LL) && set[i].opt != O_SEED)
+            return cli_usage("train", "option value '%s' is out of range", s);
+        if (set[i].opt == O_SEED && iv < 0) return cli_usage("train", "--seed must be >= 0");
+        switch (set[i].opt) {
+        case O_NEST: p.n_estimators = (int)iv; break;
+        case O_LR: p.learning_rate = v; break;
+        case O_DEPTH: p.max_depth = (int)iv; break;
+        case O_LEAVES: p.max_leaves = (int)iv; break;
+        case O_MSL: p.min_samples_leaf = (int)iv; break;
+        case O_MCW: p.min_child_weight = v; break;
+        case O_L2: p.l2 = v; break;
+        case O_SUB: p.subsample = v; break;
+        case O_COL: p.colsample = v; break;
+        case O_MF: p.max_features = v; break;
+        case O_VF: p.validation_fraction = v; break;
+        case O_NINC: p.n_iter_no_change = (int)iv; break;
+        case O_BINS: p.max_bins = (int)iv; break;
+        case O_SEED: p.seed = (uint64_t)iv; break;
+        }
+    }
+    if (p.n_estimators <= 0) return cli_usage("train", "--n-estimators must be > 0, got %d", p.n_estimators);
+    p.threads = (int)threads;
+    if (!quiet && cli_isatty(2)) {
+        p.progress = ml_cli_progress;
+        p.progress_ctx = (void *)"training";
+    }
+
+    int rc = CLI_FAIL;
+    hamf_frame *fr = NULL, *ft = NULL;
+    hamf_dataset *all = NULL, *tr = NULL, *te = NULL;
+    hamf_ensemble *m = NULL;
+    size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
+    double *proba = NULL;
+    hamf_status st;
+    char *pipe_text = NULL;
+    if (pipe_path) {
+        hamf_pipeline *pl = NULL;
+        if (!(pipe_text = slurp(pipe_path))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
+        if ((st = hamf_pipeline_parse(pipe_text, pipe_path, &pl))) { rc = cli_fail_status(st); goto cleanup; }
+        free(pipe_text);
+        pipe_text = strdup(hamf_pipeline_text(pl));
+        hamf_pipeline_free(pl);
+        if (!pipe_text) { rc = cli_fail("train: out of memory"); goto cleanup; }
+    }
+    if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_dataset_from_frame(fr, target, &all))) { rc = cli_fail_status(st); goto cleanup; }
+    hamf_frame_free(fr);
+    fr = NULL;
+    if (test_path) {
+        if ((st = ml_cli_load(test_path, p.threads, pipe_text, &ft))) { rc = cli_fail_status(st); goto cleanup; }
+        if ((st = hamf_dataset_from_frame(ft, target, &te))) { rc = cli_fail_status(st); goto cleanup; }
+        hamf_frame_free(ft);
+        ft = NULL;
+        tr = all;
+        all = NULL;
+    } else {
+        size_t n = hamf_dataset_nrows(all);
+        if (n < 2) { rc = cli_fail("train: %s has %zu data rows; need at least 2 to split", data_path, n); goto cleanup; }
+        if ((st = hamf_split_train_test(n, test_size, p.seed, NULL, &itr, &ntr, &ite, &nte))) { rc = cli_fail_status(st); goto cleanup; }
+        if ((st = hamf_dataset_subset(all, itr, ntr, &tr)) || (st = hamf_dataset_subset(all, ite, nte, &te))) {
+            rc = cli_fail_status(st);
+            goto cleanup;
+        }
+        hamf_dataset_free(all);
+        all = NULL;
+    }
+    if (hamf_dataset_nrows(tr) == 0) { rc = cli_fail("train: empty training set"); goto cleanup; }
+    double t0 = mono();
+    if ((st = hamf_ensemble_fit(tr, &p, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    double fit_seconds = mono() - t0;
+    if (pipe_text && (st = hamf_ensemble_set_pipeline(m, pipe_text))) { rc = cli_fail_status(st); goto cleanup; }
+    size_t n_test = hamf_dataset_nrows(te);
+    proba = malloc((n_test + 1) * sizeof *proba);
+    if (!proba) { rc = cli_fail("train: out of memory"); goto cleanup; }
+    if ((st = hamf_ensemble_predict(m, te, p.threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    hamf_metrics mt;
+    if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
+    char extra[768], reg_line[256] = "";
+    double oob = hamf_ensemble_oob_accuracy(m);
+    int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
+                     hamf_dataset_nrows(tr), n_test, fit_seconds,
+                     a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_ensemble_ntrees(m));
+    if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
+    const char *env_db = getenv("HAMF_DB");
+    if (!db && env_db && *env_db) db = env_db;
+    if (db) {
+        int64_t model_id = 0, result_id = 0;
+        char ver[64] = "";
+        const char *algo_name = a == HAMF_ALGO_RANDOM_FOREST ? "RandomForest" : "GradientBoosting";
+        if ((st = register_run(db, model_name, model_version, algo_name, m, &mt, &model_id, &result_id, ver, sizeof ver))) {
+            rc = cli_fail("train: the model was saved to %s but registering it failed: %s", out,
+                          st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
+            goto cleanup;
+        }
+        size_t k2 = strlen(extra);
+        snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\"",
+                 (long long)model_id, (long long)result_id, ver);
+        snprintf(reg_line, sizeof reg_line, "registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id,
+                 model_name, ver, (long long)result_id);
+    }
+    if (json) {
+        ml_cli_print_metrics(&mt, true, extra, stdout);
+    } else {
+        printf("model      %s (%s, %zu trees)\n", out, a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
+               hamf_ensemble_ntrees(m));
+        printf("rows       train %zu, test %zu\n", hamf_dataset_nrows(tr), n_test);
+        printf("fit        %.3f s\n", fit_seconds);
+        if (!isnan(oob)) printf("oob        %.4f %%\n", oob);
+        ml_cli_print_metrics(&mt, false, NULL, stdout);
+        fputs(reg_line, stdout);
+    }
+    rc = CLI_OK;
+cleanup:
+    free(pipe_text);
+    free(proba);
+    hamf_free_indices(itr);
+    hamf_free_indices(ite);
+    hamf_ensemble_free(m);
+    hamf_dataset_free(all);
+    hamf_dataset_free(tr);
+    hamf_dataset_free(te);
+    hamf_frame_free(fr);
+    hamf_frame_free(ft);
+    return rc;
+}

@@ -1,0 +1,21 @@
+/*
+ * ml_cli.h — helpers shared by the learning verbs (train, evaluate,
+ * predict, model importance); implemented in cmd_train.c.
+ */
+#ifndef HAMF_ML_CLI_H
+#define HAMF_ML_CLI_H
+
+#include "cli.h"
+
+/* Read a CSV into a frame (CLI reports errors itself). */
+hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out);
+/* Read a CSV and apply a preprocessing pipeline given as spec text (NULL:
+ * none). */
+hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, hamf_frame **out);
+/* Print metrics as aligned text or one JSON object (extra_json: more
+ * members, already formatted as "key":value pairs, or NULL). */
+void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out);
+/* A progress bar on stderr for the fit callback (ctx = const char *label). */
+void ml_cli_progress(void *ctx, size_t done, size_t total);
+
+#endif
