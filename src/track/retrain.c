@@ -8,7 +8,8 @@
  * challenger becomes a new version (models_master, features map,
  * training_results with status challenger-promoted / challenger-rejected,
  * model_versions with its training bin counts, alias challenger) and is
- * promoted to champion only when its accuracy gain is >= min_gain points
+ * promoted to champion only when its accuracy beats the champion's by
+ * more than 0 and at least min_gain points
  * and its F1 is not lower than the champion's by more than the tolerance.
  * The decision and its reasons go to retrain_decisions and audit_log.
  */
@@ -167,10 +168,11 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     /* decision */
     double gain = r.challenger.accuracy - r.champion.accuracy;
     double f1_loss = r.champion.f1_score - r.challenger.f1_score;
-    bool acc_ok = gain >= o->min_gain, f1_ok = f1_loss <= o->tolerance;
+    /* "beats": strictly better, and by at least min_gain points */
+    bool acc_ok = gain > 0 && gain >= o->min_gain, f1_ok = f1_loss <= o->tolerance;
     r.promoted = acc_ok && f1_ok;
     snprintf(r.reason, sizeof r.reason,
-             "accuracy %.4f%% vs champion %.4f%% (gain %+.4f, required >= %g): %s; F1 %.4f vs %.4f (loss %.4f, "
+             "accuracy %.4f%% vs champion %.4f%% (gain %+.4f, required > 0 and >= %g): %s; F1 %.4f vs %.4f (loss %.4f, "
              "tolerance %g): %s; held-out %zu newest rows, trained on %zu",
              r.challenger.accuracy, r.champion.accuracy, gain, o->min_gain, acc_ok ? "ok" : "insufficient",
              r.challenger.f1_score, r.champion.f1_score, f1_loss, o->tolerance, f1_ok ? "ok" : "too large", nh, w);
