@@ -6,6 +6,7 @@
  */
 #include "ml_cli.h"
 #include "model_registry.h"
+#include "track_cli.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -151,7 +152,9 @@ static void usage(FILE *o)
         "                          added to features_master when new) and\n"
         "                          training_results\n"
         "  --model-name NAME       registry name (default PhishingDetectionModel)\n"
-        "  --model-version V       registry version (default: next free v1, v2, ...)\n"
+        "  --model-version V       registry version (default: next free v1, v2, ...)\n");
+    track_cli_help(o);
+    fprintf(o,
         "  -h, --help              this help\n"
         "\n"
         "Missing values (empty fields, NaN) are learned as their own bin; at\n"
@@ -163,7 +166,7 @@ static void usage(FILE *o)
  * (added when new) and features_models_map, and the held-out metrics in
  * training_results. */
 static hamf_status register_run(const char *url, const char *name, const char *version, const char *algo,
-                                const hamf_ensemble *m, const hamf_metrics *mt, int64_t *model_id,
+                                const char *run_id, const hamf_ensemble *m, const hamf_metrics *mt, int64_t *model_id,
                                 int64_t *result_id, char *ver_out, size_t ver_cap)
 {
     hamf_store *s = NULL;
@@ -208,6 +211,7 @@ static hamf_status register_run(const char *url, const char *name, const char *v
     r.precision = mt->precision;
     r.recall = mt->recall;
     r.training_status = "completed";
+    r.run_id = run_id;
     st = hamf_store_insert_training_result(s, &r, result_id);
     snprintf(ver_out, ver_cap, "%s", ver);
 cleanup:
@@ -229,6 +233,7 @@ int cmd_train(int argc, char **argv)
         {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
         {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB},
         {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"pipeline", 1, 0, O_PIPE}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        TRACK_CLI_LONGOPTS,
         {0, 0, 0, 0}};
     const char *target = NULL, *out = NULL, *test_path = NULL, *params = NULL;
     const char *algo = "gradient-boosting";
@@ -240,6 +245,7 @@ int cmd_train(int argc, char **argv)
     struct { int opt; const char *val; } set[64];
     int nset = 0;
     long long threads = 0;
+    struct track_cli tc = {0};
     optind = 1;
     opterr = 0;
     int c;
@@ -257,6 +263,7 @@ int cmd_train(int argc, char **argv)
         case O_PIPE: pipe_path = optarg; break;
         case O_MNAME: model_name = optarg; break;
         case O_MVER: model_version = optarg; break;
+        TRACK_CLI_CASES: track_cli_option(&tc, c, optarg); break;
         case O_TSIZE:
             if (!cli_parse_double(optarg, &test_size) || !(test_size > 0 && test_size < 1))
                 return cli_usage("train", "--test-size must be a number in (0, 1), got '%s'", optarg);
@@ -327,6 +334,10 @@ int cmd_train(int argc, char **argv)
     double *proba = NULL;
     hamf_status st;
     char *pipe_text = NULL;
+    const char *env_db = getenv("HAMF_DB");
+    if (!db && env_db && *env_db) db = env_db;
+    if ((rc = track_cli_begin(&tc, db, algo, model_name)) != CLI_OK) goto cleanup;
+    rc = CLI_FAIL;
     if (pipe_path) {
         hamf_pipeline *pl = NULL;
         if (!(pipe_text = slurp(pipe_path))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
@@ -376,19 +387,17 @@ int cmd_train(int argc, char **argv)
                      hamf_dataset_nrows(tr), n_test, fit_seconds,
                      a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_ensemble_ntrees(m));
     if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
-    const char *env_db = getenv("HAMF_DB");
-    if (!db && env_db && *env_db) db = env_db;
+    int64_t model_id = 0, result_id = 0;
+    char ver[64] = "";
     if (db) {
-        int64_t model_id = 0, result_id = 0;
-        char ver[64] = "";
         const char *algo_name = a == HAMF_ALGO_RANDOM_FOREST ? "RandomForest" : "GradientBoosting";
-        if ((st = register_run(db, model_name, model_version, algo_name, m, &mt, &model_id, &result_id, ver, sizeof ver))) {
+        if ((st = register_run(db, model_name, model_version, algo_name, track_cli_run_id(&tc), m, &mt, &model_id, &result_id, ver, sizeof ver))) {
             rc = cli_fail("train: the model was saved to %s but registering it failed: %s", out,
                           st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
             goto cleanup;
         }
         int64_t registry_version = 0; /* model registry version (cmd_model_registry.c) */
-        if ((st = cli_loop_register_train(db, model_name, model_id, out, m, tr, &registry_version))) {
+        if ((st = cli_loop_register_train(db, model_name, model_id, out, track_cli_run_id(&tc), m, tr, &registry_version))) {
             rc = cli_fail_status(st);
             goto cleanup;
         }
@@ -397,6 +406,16 @@ int cmd_train(int argc, char **argv)
                  (long long)model_id, (long long)result_id, ver, (long long)registry_version);
         snprintf(reg_line, sizeof reg_line, "registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id,
                  model_name, ver, (long long)result_id);
+    }
+    if ((rc = track_cli_end(&tc, m, &mt, out, model_name, db ? ver : model_version, model_id, result_id, data_path,
+                            target, test_path ? 0 : test_size, fit_seconds, hamf_dataset_nrows(tr), n_test)))
+        goto cleanup;
+    rc = CLI_FAIL;
+    if (track_cli_run_id(&tc)) {
+        size_t k3 = strlen(extra);
+        snprintf(extra + k3, sizeof extra - k3, ",\"run_id\":\"%s\"", track_cli_run_id(&tc));
+        size_t k4 = strlen(reg_line);
+        snprintf(reg_line + k4, sizeof reg_line - k4, "run        %s (%s)\n", track_cli_run_id(&tc), tc.where);
     }
     if (json) {
         ml_cli_print_metrics(&mt, true, extra, stdout);
@@ -411,6 +430,7 @@ int cmd_train(int argc, char **argv)
     }
     rc = CLI_OK;
 cleanup:
+    track_cli_close(&tc);
     free(pipe_text);
     free(proba);
     hamf_free_indices(itr);

@@ -12,9 +12,10 @@ int cli_model_rollback(int argc, char **argv);
 
 #include "hamf.h"
 /* After `hamf train --db` registered models_master row `model_id`: add the
- * next version of `name` (artifact = the saved model file) with the
+ * next version of `name` (artifact = the saved model file, run_id = its
+ * tracked run or NULL) with the
  * training rows' bin counts (for drift); the first version becomes champion. */
 hamf_status cli_loop_register_train(const char *db, const char *name, int64_t model_id, const char *artifact,
-                                    const hamf_ensemble *m, const hamf_dataset *train, int64_t *version);
+                                    const char *run_id, const hamf_ensemble *m, const hamf_dataset *train, int64_t *version);
 
 #endif

@@ -1,0 +1,76 @@
+/*
+ * register.c — the HAMF registry side of one training (run_log.h,
+ * hamf__track_register_model): the model in models_master (versions v1,
+ * v2, ... numbered when not given), its input features in features_master
+ * (added when new) mapped in features_models_map with the held-out
+ * accuracy, and the training_results row linked to the tracked run.
+ */
+#include "track/run_log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+hamf_status hamf__track_register_model(const char *db_url, const struct hamf__track_register *r,
+                                       struct hamf__track_registered *out)
+{
+    if (!db_url || !r || !r->model || !r->metrics || !out) return hamf__err(HAMF_ERR_MISUSE, "register: NULL argument");
+    const hamf_ensemble *m = r->model;
+    const char *name = r->model_name && *r->model_name ? r->model_name : "PhishingDetectionModel";
+    const char *algo = r->algorithm && *r->algorithm ? r->algorithm
+                       : hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
+                                                                              : "GradientBoosting";
+    hamf_store *s = NULL;
+    const char **names = NULL;
+    struct hamf__track_registered res = {0};
+    hamf_status st = hamf_store_open(db_url, &s);
+    if (st) return hamf__err_prefix(st, "register: %s", db_url);
+    if (r->model_version && *r->model_version) {
+        snprintf(res.model_version, sizeof res.model_version, "%s", r->model_version);
+    } else {
+        for (int k = 1;; k++) {
+            snprintf(res.model_version, sizeof res.model_version, "v%d", k);
+            hamf_model *found = NULL;
+            st = hamf_store_find_model(s, name, res.model_version, &found);
+            hamf_store_free(found);
+            if (st == HAMF_ERR_NOTFOUND) break;
+            if (st) goto cleanup;
+        }
+    }
+    char desc[160];
+    snprintf(desc, sizeof desc, "hamf %s, %zu trees",
+             hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
+             hamf_ensemble_ntrees(m));
+    if ((st = hamf_store_insert_model(s, name, res.model_version, algo, desc, &res.model_id))) goto cleanup;
+    size_t nf = hamf_ensemble_nfeatures(m);
+    if (!(names = hamf__calloc(nf + 1, sizeof *names))) {
+        st = hamf__err(HAMF_ERR_NOMEM, "register: out of memory");
+        goto cleanup;
+    }
+    for (size_t f = 0; f < nf; f++) {
+        names[f] = hamf_ensemble_feature_name(m, f);
+        hamf_feature *feat = NULL;
+        st = hamf_store_find_feature(s, names[f], &feat);
+        hamf_store_free(feat);
+        if (st == HAMF_ERR_NOTFOUND)
+            st = hamf_store_insert_feature(s, names[f],
+                                           hamf_ensemble_feature_is_categorical(m, f) ? "categorical" : "numerical",
+                                           NULL, NULL);
+        if (st) goto cleanup;
+    }
+    if ((st = hamf_store_map_features_by_name(s, res.model_id, names, nf, &r->metrics->accuracy))) goto cleanup;
+    hamf_training_result tr = {0};
+    tr.model_id = res.model_id;
+    tr.accuracy = r->metrics->accuracy;
+    tr.f1_score = r->metrics->f1_score;
+    tr.precision = r->metrics->precision;
+    tr.recall = r->metrics->recall;
+    tr.training_status = r->status;
+    tr.run_id = r->run_id;
+    if ((st = hamf_store_insert_training_result(s, &tr, &res.result_id))) goto cleanup;
+    *out = res;
+cleanup:
+    if (st) hamf__err_prefix(st, "register: model %s %s", name, res.model_version);
+    hamf__free(names);
+    hamf_store_close(s);
+    return st;
+}

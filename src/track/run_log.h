@@ -1,0 +1,154 @@
+/*
+ * run_log.h — logging one training of a hamf model as an MLflow run, and
+ * recording it in the HAMF registry. Used by `hamf train`, `hamf workflow
+ * run` and the closed-loop retraining (challenger runs).
+ *
+ * Where a run goes follows MLflow's convention: a tracking URI starting
+ * with http:// or https:// logs through the REST API 2.0 (mlflow_client.h)
+ * to any MLflow-compatible server (hamf server or a real MLflow); any other
+ * tracking URI, or none, names a hamf store (a path, sqlite:///...,
+ * postgresql://...) which is written directly through tracking.h, with the
+ * artifacts written as files under an artifacts directory in the layout
+ * `hamf server --artifacts-dir DIR` serves: DIR/<experiment_id>/<run_id>/
+ * artifacts/... (the run's artifact_uri "mlflow-artifacts:/<exp>/<run>/
+ * artifacts" with the scheme replaced by DIR). A run whose artifact_uri is
+ * a local path or file:// URI (a real MLflow without proxied artifacts, on
+ * this machine) gets its files written there.
+ *
+ * What one run holds (hamf__track_run_finish):
+ *   params   every hyperparameter of the model (hamf_ensemble_params_json),
+ *            plus the caller's extra params (test_size, target, data, ...)
+ *   metrics  accuracy (percent), f1_score, precision, recall, roc_auc (when
+ *            defined), log_loss, and per GB iteration `training_loss` and
+ *            `validation_loss` (when a validation fraction was held out) as
+ *            history with step = iteration (0-based); plus the caller's
+ *            extra metrics (fit_seconds, n_train, ...)
+ *   tags     mlflow.runName, mlflow.source.name, mlflow.source.type,
+ *            mlflow.user, mlflow.log-model.history, hamf.model_name,
+ *            hamf.model_version, hamf.algorithm, hamf.model_id,
+ *            hamf.result_id (when known), plus the caller's tags
+ *   artifacts model/MLmodel (YAML: flavor "hamf" with the model file name,
+ *            hamf version, algorithm, target, trees; a signature listing
+ *            the model's input features) and model/<model file name>
+ *   status   RUNNING from start; FINISHED with end_time at finish; FAILED
+ *            with end_time when finishing fails or the caller gives up.
+ *
+ * Lifetime: start creates the run (RUNNING) so a training that fails later
+ * can still be recorded as FAILED; finish logs everything and ends it;
+ * close frees the handle and, if the run was neither finished nor failed,
+ * marks it FAILED (best effort, like MLflow's `with start_run()` on an
+ * exception). Strings passed in are borrowed for the duration of the call.
+ * A struct hamf__track_run is [owned: free with hamf__track_run_close] and
+ * used from one thread at a time.
+ */
+#ifndef HAMF_TRACK_RUN_LOG_H
+#define HAMF_TRACK_RUN_LOG_H
+
+#include "hamf.h"
+#include "util/util.h"
+
+#define HAMF__TRACK_DEFAULT_EXPERIMENT "Phishing Detection Experiment"
+#define HAMF__TRACK_DEFAULT_ARTIFACTS "./mlartifacts"
+
+struct hamf__track_kv {
+    const char *key, *value;
+};
+
+struct hamf__track_metric {
+    const char *key;
+    double value;
+    int64_t step;
+};
+
+/* Where to log. */
+struct hamf__track_dest {
+    /* http(s)://... = REST; anything else = a store URL. NULL or "" =
+     * db_url. */
+    const char *tracking_uri;
+    /* The local store used when tracking_uri is NULL or "". */
+    const char *db_url;
+    /* Local logging: artifacts root; NULL = HAMF__TRACK_DEFAULT_ARTIFACTS
+     * (the same default as `hamf server --artifacts-dir`). */
+    const char *artifacts_dir;
+    /* REST: per-request timeout in ms; 0 = the client's default (5 s). */
+    int64_t timeout_ms;
+};
+
+/* True when `d` logs over REST. */
+bool hamf__track_is_remote(const struct hamf__track_dest *d);
+
+struct hamf__track_start {
+    const char *experiment;  /* NULL = HAMF__TRACK_DEFAULT_EXPERIMENT (created if absent) */
+    const char *run_name;    /* NULL = the store's generated name */
+    const char *source_name; /* tag mlflow.source.name; NULL = "hamf" */
+    const struct hamf__track_kv *tags; /* extra tags set at creation */
+    size_t ntags;
+};
+
+struct hamf__track_run;
+
+/* Create the run (RUNNING). Errors: those of the store or the REST client
+ * (HAMF_ERR_CONNECT when the server is unreachable), with the destination
+ * in the message. */
+hamf_status hamf__track_run_start(const struct hamf__track_dest *d, const struct hamf__track_start *s,
+                                  struct hamf__track_run **out);
+/* 32-hex run id, experiment id, artifact URI. [borrowed: valid until close] */
+const char *hamf__track_run_id(const struct hamf__track_run *r);
+const char *hamf__track_run_experiment_id(const struct hamf__track_run *r);
+const char *hamf__track_run_artifact_uri(const struct hamf__track_run *r);
+
+struct hamf__track_training {
+    const hamf_ensemble *model;   /* required: params, loss history, features */
+    const hamf_metrics *metrics;  /* required: held-out metrics */
+    const char *model_path;       /* saved model file, logged as model/<basename>; NULL = no artifact */
+    const char *model_name;       /* tag hamf.model_name; NULL = not set */
+    const char *model_version;    /* tag hamf.model_version; NULL = not set */
+    int64_t model_id, result_id;  /* registry ids as tags when > 0 */
+    const struct hamf__track_kv *params; /* extra params */
+    size_t nparams;
+    const struct hamf__track_metric *extra; /* extra metrics (NaN values skipped) */
+    size_t nextra;
+    const struct hamf__track_kv *tags; /* extra tags */
+    size_t ntags;
+};
+
+/* Log params, metrics, history, tags and the model directory, then set
+ * FINISHED with end_time. On failure the run is marked FAILED (best effort)
+ * and the status of the first failure is returned. */
+hamf_status hamf__track_run_finish(struct hamf__track_run *r, const struct hamf__track_training *t);
+/* Set FAILED with end_time now (no-op if already ended). */
+hamf_status hamf__track_run_fail(struct hamf__track_run *r);
+void hamf__track_run_close(struct hamf__track_run *r);
+
+/* start + finish + close in one call. run_id (may be NULL) gets the 32-hex
+ * id and NUL on success. */
+hamf_status hamf__track_log_training(const struct hamf__track_dest *d, const struct hamf__track_start *s,
+                                     const struct hamf__track_training *t, char run_id[33]);
+
+/* ---- the HAMF registry side ---- */
+
+struct hamf__track_register {
+    const char *model_name;    /* NULL = "PhishingDetectionModel" */
+    const char *model_version; /* NULL = next free v1, v2, ... */
+    const char *algorithm;     /* models_master.algorithm; NULL = from the model
+                                  ("GradientBoosting" / "RandomForest") */
+    const hamf_ensemble *model;
+    const hamf_metrics *metrics;
+    const char *run_id;        /* training_results.run_id; NULL = none */
+    const char *status;        /* training_status; NULL = "completed" */
+};
+
+struct hamf__track_registered {
+    int64_t model_id, result_id;
+    char model_version[64];
+};
+
+/* In the store at `db_url`: insert the model (models_master, version
+ * auto-numbered unless given), its features (features_master, added when
+ * new; categorical/numerical from the model) mapped in features_models_map
+ * with the held-out accuracy, and one training_results row linked to
+ * run_id. */
+hamf_status hamf__track_register_model(const char *db_url, const struct hamf__track_register *r,
+                                       struct hamf__track_registered *out);
+
+#endif
