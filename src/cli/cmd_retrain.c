@@ -15,7 +15,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: hamf retrain --model NAME --data NEW.csv [--window N] [--min-gain X]\n"
-            "                    [--tolerance T] [--holdout F] [--out-dir DIR] [--json] [--db URL]\n\n"
+            "                    [--tolerance T] [--holdout F] [--out-dir DIR] [--artifacts-dir DIR]\n"
+            "                    [--json] [--db URL]\n\n"
             "Train a challenger for NAME's champion with the champion's algorithm,\n"
             "hyperparameters and preprocessing pipeline on the newest labelled data:\n"
             "the last F of NEW.csv's rows (the newest; default 0.2) are held out, the\n"
@@ -36,6 +37,8 @@ static void usage(FILE *out)
             "  --holdout F      fraction of newest rows held out (default 0.2)\n"
             "  --out-dir DIR    where the challenger model file goes (default: beside\n"
             "                   the champion's file)\n"
+            "  --artifacts-dir DIR  root for the runs' artifacts, as `hamf server\n"
+            "                   --artifacts-dir` (default ./mlartifacts)\n"
             "  --json           print the result as JSON\n"
             "  --db URL         store (default $HAMF_DB, else ./hamf.db)\n"
             "  -h, --help       show this help\n"
@@ -46,7 +49,7 @@ int cmd_retrain(int argc, char **argv)
 {
     static const struct option lo[] = {{"model", 1, 0, 'm'},     {"data", 1, 0, 'D'},    {"window", 1, 0, 'w'},
                                        {"min-gain", 1, 0, 'g'},  {"tolerance", 1, 0, 't'}, {"holdout", 1, 0, 'H'},
-                                       {"out-dir", 1, 0, 'o'},   {"json", 0, 0, 'j'},    {"db", 1, 0, 'd'},
+                                       {"out-dir", 1, 0, 'o'}, {"artifacts-dir", 1, 0, 'A'},   {"json", 0, 0, 'j'},    {"db", 1, 0, 'd'},
                                        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     const char *model = NULL, *data = NULL, *db = NULL;
     bool json = false;
@@ -78,6 +81,7 @@ int cmd_retrain(int argc, char **argv)
                 return cli_usage("retrain", "--holdout must be in (0, 1), got '%s'", optarg);
             break;
         case 'o': o.out_dir = optarg; break;
+        case 'A': o.artifacts_dir = optarg; break;
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'h': usage(stdout); return CLI_OK;

@@ -40,6 +40,7 @@ static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
 static struct hamf__alerts_config g_cfg = {NULL, 600, 0, 0, 0.01};
 static char *g_data;    /* owned copy of g_cfg.retrain_data */
 static char *g_db;      /* the server's store URL */
+static char *g_art;     /* the server's --artifacts-dir (retrain runs' artifacts) */
 static bool g_running, g_stop;
 static pthread_t g_thread;
 
@@ -106,6 +107,7 @@ static void run_one(int64_t id, const char *model)
     char data[4096] = "", trigger[64];
     snprintf(trigger, sizeof trigger, "alert job %lld", (long long)id);
     o.trigger = trigger;
+    o.artifacts_dir = g_art;
     pthread_mutex_lock(&g_mu);
     char *cfg_data = g_cfg.retrain_data ? hamf__strdup(g_cfg.retrain_data) : NULL;
     o.window = g_cfg.window;
@@ -187,7 +189,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-hamf_status hamf__alerts_start(const char *db_url)
+hamf_status hamf__alerts_start(const char *db_url, const char *artifacts_dir)
 {
     if (g_running) return hamf__err(HAMF_ERR_MISUSE, "alerts: worker already running");
     hamf_store *s = NULL;
@@ -196,11 +198,19 @@ hamf_status hamf__alerts_start(const char *db_url)
     st = hamf__loop_job_requeue_running(s);
     hamf_store_close(s);
     if (st) return st;
-    if (!(g_db = hamf__strdup(db_url))) return hamf__err(HAMF_ERR_NOMEM, "alerts: out of memory");
+    g_db = hamf__strdup(db_url);
+    g_art = artifacts_dir ? hamf__strdup(artifacts_dir) : NULL;
+    if (!g_db || (artifacts_dir && !g_art)) {
+        hamf__free(g_db);
+        hamf__free(g_art);
+        g_db = g_art = NULL;
+        return hamf__err(HAMF_ERR_NOMEM, "alerts: out of memory");
+    }
     g_stop = false;
     if (pthread_create(&g_thread, NULL, worker, NULL) != 0) {
         hamf__free(g_db);
-        g_db = NULL;
+        hamf__free(g_art);
+        g_db = g_art = NULL;
         return hamf__err(HAMF_ERR_INTERNAL, "alerts: cannot start the retrain worker thread");
     }
     g_running = true;
@@ -217,7 +227,8 @@ void hamf__alerts_stop(void)
     pthread_join(g_thread, NULL);
     g_running = false;
     hamf__free(g_db);
-    g_db = NULL;
+    hamf__free(g_art);
+    g_db = g_art = NULL;
 }
 
 /* ---- routes ---- */

@@ -24,7 +24,7 @@ void hamf__alerts_config_init(struct hamf__alerts_config *c);
 hamf_status hamf__alerts_configure(const struct hamf__alerts_config *c);
 /* Start / stop the worker (called by hamf__server_start / _stop). Start
  * marks jobs left 'running' by a previous server as failed (interrupted). */
-hamf_status hamf__alerts_start(const char *db_url);
+hamf_status hamf__alerts_start(const char *db_url, const char *artifacts_dir);
 void hamf__alerts_stop(void);
 
 /* Route handlers; ctx is the server's struct hamf__server_ctx. */

@@ -976,7 +976,7 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .error = router_error,
         .ctx = &s->ctx,
     };
-    if ((st = hamf__alerts_start(cfg->db_url))) goto fail;
+    if ((st = hamf__alerts_start(cfg->db_url, cfg->artifacts_dir))) goto fail;
     if ((st = hamf__http_start(&hc, &s->http))) {
         hamf__alerts_stop();
         goto fail;

@@ -105,7 +105,8 @@ struct hamf__retrain_opts {
     double min_gain;        /* accuracy points (percent) */
     double tolerance;       /* allowed F1 loss */
     const char *out_dir;    /* where the challenger file goes; NULL = beside the champion */
-    const char *trigger;    /* "cli", "alert:<job id>" */
+    const char *trigger;    /* "cli", "alert job <id>" */
+    const char *artifacts_dir; /* run artifacts root (NULL = ./mlartifacts, as hamf server) */
 };
 void hamf__retrain_opts_init(struct hamf__retrain_opts *o);
 struct hamf__retrain_result {

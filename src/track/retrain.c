@@ -4,7 +4,9 @@
  * out (--holdout fraction, default 0.2); a challenger is trained with the
  * champion's algorithm, hyperparameters and preprocessing pipeline on the
  * last --window rows before them; both models are scored on the same
- * held-out slice and logged as runs (experiment "hamf retrain"); the
+ * held-out slice and logged as runs (experiment "hamf retrain", through
+ * track/run_log.h, the model file as artifact; the one that remains
+ * champion is logged last); the
  * challenger becomes a new version (models_master, features map,
  * training_results with status challenger-promoted / challenger-rejected,
  * model_versions with its training bin counts, alias challenger) and is
@@ -14,7 +16,7 @@
  * The decision and its reasons go to retrain_decisions and audit_log.
  */
 #include "ml/ml.h"
-#include "store/tracking.h"
+#include "track/run_log.h"
 #include "track/loop.h"
 
 #include <libgen.h>
@@ -34,49 +36,28 @@ void hamf__retrain_opts_init(struct hamf__retrain_opts *o)
     o->trigger = "cli";
 }
 
-/* Log one evaluated model as a FINISHED run; run_id gets its id ("" on failure
- * to log, which does not fail the retrain: the decision is in the store). */
-static hamf_status log_run(struct hamf__trk *t, const char *exp_id, const char *name, int64_t version,
-                           const char *role, const hamf_metrics *m, const hamf_ensemble *e, size_t n_train,
-                           size_t n_holdout, const char *data_path, char *run_id, size_t cap)
+/* Log one evaluated model as a FINISHED run (track/run_log.h: params,
+ * metrics, tags, the model file as artifact) in experiment "hamf retrain". */
+static hamf_status log_run(const char *url, const char *artifacts_dir, const char *name, int64_t version,
+                           const char *role, const hamf_metrics *m, const hamf_ensemble *e, const char *model_path,
+                           size_t n_train, size_t n_holdout, const char *data_path, char *run_id, size_t cap)
 {
-    char ver[32], ntr[32], nho[32], run_name[160];
+    char ver[32], run_name[160];
     snprintf(ver, sizeof ver, "%lld", (long long)version);
-    snprintf(ntr, sizeof ntr, "%zu", n_train);
-    snprintf(nho, sizeof nho, "%zu", n_holdout);
     snprintf(run_name, sizeof run_name, "%s v%lld %s", name, (long long)version, role);
-    struct hamf__trk_kv tags[] = {{"hamf.model_name", name}, {"hamf.model_version", ver}, {"hamf.role", role},
-                                  {"mlflow.runName", run_name}};
-    struct hamf__trk_run_new r = {.exp_id = exp_id, .run_name = run_name, .start_time = hamf__now_ms(),
-                                  .tags = tags, .ntags = HAMF_ARRAY_LEN(tags)};
-    struct hamf__buf b;
-    hamf__buf_init(&b, 0);
-    struct hamf__jdoc *doc = NULL;
-    hamf_status s = hamf__trk_run_create(t, &r, &b);
-    if (!s) s = hamf__json_parse(b.data, b.len, 16, &doc);
-    const struct hamf__jval *info = s ? NULL : hamf__jobj_get(hamf__jdoc_root(doc), "info");
-    const struct hamf__jval *id = info ? hamf__jobj_get(info, "run_id") : NULL;
-    if (!s && (!id || id->type != HAMF__JSTR)) s = hamf__err(HAMF_ERR_INTERNAL, "retrain: run without an id");
-    if (!s) {
-        snprintf(run_id, cap, "%s", id->str);
-        int64_t now = hamf__now_ms();
-        struct hamf__trk_metric mt[] = {{"accuracy", m->accuracy, now, 0},
-                                        {"f1_score", m->f1_score, now, 0},
-                                        {"precision", m->precision, now, 0},
-                                        {"recall", m->recall, now, 0}};
-        struct hamf__trk_kv params[] = {{"algorithm", hamf_ensemble_algorithm(e) == HAMF_ALGO_RANDOM_FOREST
-                                                          ? "random-forest"
-                                                          : "gradient-boosting"},
-                                        {"params", hamf_ensemble_params_json(e) ? hamf_ensemble_params_json(e) : "{}"},
-                                        {"n_train", ntr},
-                                        {"n_holdout", nho},
-                                        {"data", data_path}};
-        s = hamf__trk_log_batch(t, run_id, mt, HAMF_ARRAY_LEN(mt), params, HAMF_ARRAY_LEN(params), NULL, 0);
-        hamf__buf_reset(&b);
-        if (!s) s = hamf__trk_run_update(t, run_id, "FINISHED", true, hamf__now_ms(), NULL, &b);
-    }
-    hamf__jdoc_free(doc);
-    hamf__buf_free(&b);
+    struct hamf__track_dest d = {.db_url = url, .artifacts_dir = artifacts_dir};
+    struct hamf__track_kv tags[] = {{"hamf.role", role}};
+    struct hamf__track_start st = {.experiment = RETRAIN_EXPERIMENT, .run_name = run_name,
+                                   .source_name = "hamf retrain"};
+    struct hamf__track_kv params[] = {{"data", data_path}};
+    struct hamf__track_metric extra[] = {{"n_train", (double)n_train, 0}, {"n_holdout", (double)n_holdout, 0}};
+    struct hamf__track_training t = {.model = e, .metrics = m, .model_path = model_path, .model_name = name,
+                                     .model_version = ver, .params = params, .nparams = HAMF_ARRAY_LEN(params),
+                                     .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
+                                     .ntags = HAMF_ARRAY_LEN(tags)};
+    char id[33] = "";
+    hamf_status s = hamf__track_log_training(&d, &st, &t, id);
+    if (!s) snprintf(run_id, cap, "%s", id);
     return s;
 }
 
@@ -113,11 +94,10 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     struct hamf__retrain_result r;
     memset(&r, 0, sizeof r);
     hamf_store *s = NULL;
-    struct hamf__trk *trk = NULL;
     hamf_ensemble *champ = NULL, *chal = NULL;
     hamf_dataset *all = NULL, *tr = NULL, *ho = NULL;
     size_t *idx = NULL;
-    char *bins = NULL, *dir_copy = NULL, *exp_id = NULL;
+    char *bins = NULL, *dir_copy = NULL;
     struct hamf__buf details;
     hamf__buf_init(&details, 0);
     struct hamf__loop_version cv;
@@ -224,16 +204,24 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     if (st == HAMF_ERR_NOTFOUND) st = HAMF_OK; /* features the registry lacks stay unmapped */
     if (st) goto cleanup;
 
-    /* runs (best effort: a tracking failure is reported in the reason) */
-    if (!(st = hamf__trk_open(url, &trk))) {
-        st = hamf__trk_exp_id_by_name(trk, RETRAIN_EXPERIMENT, &exp_id);
-        if (st == HAMF_ERR_NOTFOUND) st = hamf__trk_exp_create(trk, RETRAIN_EXPERIMENT, NULL, NULL, 0, &exp_id);
-        if (!st)
-            st = log_run(trk, exp_id, name, r.champion_version, "champion", &r.champion, champ, 0, nh, data_path,
-                         r.champion_run, sizeof r.champion_run);
-        if (!st)
-            st = log_run(trk, exp_id, name, next, "challenger", &r.challenger, chal, w, nh, data_path,
-                         r.challenger_run, sizeof r.challenger_run);
+    /* runs: the model that stays champion is logged last, so the latest run
+     * of the experiment (what the exporter publishes) is the champion's */
+    {
+        struct {
+            int64_t v;
+            const char *role;
+            const hamf_metrics *m;
+            const hamf_ensemble *e;
+            const char *path;
+            size_t ntr;
+            char *id;
+        } runs[2] = {{r.champion_version, "champion", &r.champion, champ, cv.artifact, 0, r.champion_run},
+                     {next, "challenger", &r.challenger, chal, path, w, r.challenger_run}};
+        for (int k = 0; k < 2 && !st; k++) {
+            int i = r.promoted ? k : 1 - k;
+            st = log_run(url, o->artifacts_dir, name, runs[i].v, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
+                         runs[i].ntr, nh, data_path, runs[i].id, sizeof r.champion_run);
+        }
     }
     if (st) goto cleanup;
 
@@ -258,7 +246,6 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     *out = r;
 cleanup:
     hamf__buf_free(&details);
-    hamf__free(exp_id);
     hamf__free(dir_copy);
     hamf__free(bins);
     hamf__free(idx);
@@ -267,7 +254,6 @@ cleanup:
     hamf_dataset_free(ho);
     hamf_ensemble_free(champ);
     hamf_ensemble_free(chal);
-    hamf__trk_close(trk);
     hamf_store_close(s);
     return st;
 }

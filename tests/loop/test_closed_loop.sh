@@ -80,13 +80,17 @@ jq_py '
 jobs = d["jobs"]
 assert len(jobs) == 1, jobs
 j = jobs[0]
-assert j["model"] == "'"$NAME"'" and j["alertname"] == "FeatureDriftHigh" and j["state"] == "succeeded", j
+# FeatureDriftHigh, or ModelAccuracyLow: the training run of the champion (95-96 %
+# on this generator, below the 98 % rule) alerts too; whichever Alertmanager
+# delivers first makes the job, the other finds it running or in cooldown
+assert j["model"] == "'"$NAME"'" and j["alertname"] in ("FeatureDriftHigh", "ModelAccuracyLow"), j
+assert j["state"] == "succeeded", j
 r = j["result"]
 assert r["promoted"] is True and r["challenger_version"] == 2 and r["champion_version"] == 1, r
 assert r["challenger_accuracy"] > r["champion_accuracy"], r
 assert r["data"].endswith("newdata/batch1.csv"), r
-print("   job %d: champion %.2f %% -> challenger %.2f %% (promoted)" %
-      (j["job_id"], r["champion_accuracy"], r["challenger_accuracy"]))' <"$T/jobs1.json" ||
+print("   job %d (%s): champion %.2f %% -> challenger %.2f %% (promoted)" %
+      (j["job_id"], j["alertname"], r["champion_accuracy"], r["challenger_accuracy"]))' <"$T/jobs1.json" ||
   fail "job: $(cat "$T/jobs1.json")"
 pass "the webhook started exactly one retrain; the challenger won and was promoted ($((SECONDS - t0)) s)"
 mon_stop
