@@ -80,10 +80,10 @@ jq_py '
 jobs = d["jobs"]
 assert len(jobs) == 1, jobs
 j = jobs[0]
-# FeatureDriftHigh, or ModelAccuracyLow: the training run of the champion (95-96 %
+# FeatureDriftHigh, or ModelAccuracyLow / ModelF1Low: the training run of the champion (95-96 %
 # on this generator, below the 98 % rule) alerts too; whichever Alertmanager
 # delivers first makes the job, the other finds it running or in cooldown
-assert j["model"] == "'"$NAME"'" and j["alertname"] in ("FeatureDriftHigh", "ModelAccuracyLow"), j
+assert j["model"] == "'"$NAME"'" and j["alertname"] in ("FeatureDriftHigh", "ModelAccuracyLow", "ModelF1Low"), j
 assert j["state"] == "succeeded", j
 r = j["result"]
 assert r["promoted"] is True and r["challenger_version"] == 2 and r["champion_version"] == 1, r
