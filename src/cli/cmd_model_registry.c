@@ -142,14 +142,8 @@ int cli_model_rollback(int argc, char **argv)
 }
 
 hamf_status cli_loop_register_train(const char *db, const char *name, int64_t model_id, const char *artifact,
-                                    const char *run_id, const hamf_ensemble *m, const hamf_dataset *train, int64_t *version)
+                                    const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
+                                    int64_t *version)
 {
-    char *bins = NULL;
-    hamf_store *s = NULL;
-    hamf_status st = hamf__drift_train_bins(m, train, &bins);
-    if (!st) st = hamf__loop_open(db, &s);
-    if (!st) st = hamf__loop_version_add(s, name, model_id, artifact, run_id, bins, "train", version);
-    hamf_store_close(s);
-    hamf__free(bins);
-    return st;
+    return hamf__loop_register_training(db, name, model_id, artifact, run_id, m, train, version);
 }

@@ -19,6 +19,7 @@
 static void help(void)
 {
     printf("Usage: hamf workflow run [--data RAW.csv] [--serve] [--db URL] [--rows N] [--seed S] [options]\n"
+           "       hamf workflow serve [--db URL] [--artifacts-dir DIR] [--host H] [--port P] [--exporter-port P]\n"
            "\n"
            "The HAMF workflow in one command, idempotent on an existing store:\n"
            "  1. registry: the seed's 15 features, PhishingDetectionModel v1.0\n"
@@ -33,7 +34,8 @@ static void help(void)
            "  4. export: the Prometheus metrics of the latest run, as 'hamf exporter'\n"
            "     serves them\n"
            "With --serve, then serves the tracking UI and MLflow API (with /metrics)\n"
-           "on :5000 and the exporter on :8000 until Ctrl-C.\n"
+           "on :5000 and the exporter on :8000 until Ctrl-C (SIGINT/SIGTERM: exit 0).\n"
+           "'hamf workflow serve' does only that serving, on the store as it is.\n"
            "\n"
            "Options:\n"
            "  --data RAW.csv          raw data with the seed's 15 columns (default: generate)\n"
@@ -145,6 +147,63 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
     return cli_parse_i64(s, out) && *out >= lo && *out <= hi;
 }
 
+/* Serve the store in-process until SIGINT/SIGTERM (blocked in `set`). */
+static int serve_until_signal(const char *db, const char *art, const char *host, int port, int eport,
+                              const sigset_t *set)
+{
+    struct hamf__workflow_serve_opts so = {.db_url = db, .artifacts_dir = art, .host = host, .server_port = port,
+                                           .exporter_port = eport};
+    struct hamf__workflow_serve *sv = NULL;
+    hamf_status st = hamf__workflow_serve_start(&so, &sv);
+    if (st) return cli_fail_status(st);
+    printf("== Serving: UI and MLflow API http://%s:%d/ (metrics also at /metrics), exporter http://%s:%d/metrics\n"
+           "   (store %s, artifacts %s). Ctrl-C to stop.\n",
+           host, hamf__workflow_serve_server_port(sv), host, hamf__workflow_serve_exporter_port(sv), db,
+           art ? art : HAMF__TRACK_DEFAULT_ARTIFACTS);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(set, &sig);
+    printf("== %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    fflush(stdout);
+    hamf__workflow_serve_stop(sv);
+    return CLI_OK;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option lo[] = {{"db", 1, 0, O_DB}, {"artifacts-dir", 1, 0, O_ART}, {"host", 1, 0, O_HOST},
+                                       {"port", 1, 0, O_PORT}, {"exporter-port", 1, 0, O_EPORT},
+                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *db = NULL, *art = NULL, *host = "127.0.0.1";
+    long long v, port = 5000, eport = 8000;
+    int c;
+    optind = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return CLI_OK;
+        case O_DB: db = optarg; break;
+        case O_ART: art = optarg; break;
+        case O_HOST: host = optarg; break;
+        case O_PORT:
+        case O_EPORT:
+            if (!parse_int(optarg, 0, 65535, &v))
+                return cli_usage("workflow", "--%s must be 0..65535, got '%s'", c == O_PORT ? "port" : "exporter-port", optarg);
+            *(c == O_PORT ? &port : &eport) = v;
+            break;
+        default: return cli_usage("workflow", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage("workflow", "unexpected argument '%s'", argv[optind]);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return serve_until_signal(cli_db_url(db), art, host, (int)port, (int)eport, &set);
+}
+
 int cmd_workflow(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -152,7 +211,8 @@ int cmd_workflow(int argc, char **argv)
         help();
         return CLI_OK;
     }
-    if (strcmp(argv[1], "run")) return cli_usage("workflow", "unknown subcommand '%s' (expected run)", argv[1]);
+    if (!strcmp(argv[1], "serve")) return cmd_serve(argc, argv);
+    if (strcmp(argv[1], "run")) return cli_usage("workflow", "unknown subcommand '%s' (expected run or serve)", argv[1]);
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"rows", 1, 0, O_ROWS}, {"seed", 1, 0, O_SEED}, {"db", 1, 0, O_DB},
         {"dir", 1, 0, O_DIR}, {"rf-estimators", 1, 0, O_RFN}, {"gb-estimators", 1, 0, O_GBN},
@@ -259,19 +319,5 @@ int cmd_workflow(int argc, char **argv)
     hamf__workflow_report_free(&r);
     if (!serve) return CLI_OK;
 
-    struct hamf__workflow_serve_opts so = {.db_url = o.db_url, .artifacts_dir = o.artifacts_dir, .host = host,
-                                           .server_port = (int)port, .exporter_port = (int)eport};
-    struct hamf__workflow_serve *sv = NULL;
-    if ((st = hamf__workflow_serve_start(&so, &sv))) return cli_fail_status(st);
-    printf("== Serving: UI and MLflow API http://%s:%d/ (metrics also at /metrics), exporter http://%s:%d/metrics\n"
-           "   (store %s, artifacts %s). Ctrl-C to stop.\n",
-           host, hamf__workflow_serve_server_port(sv), host, hamf__workflow_serve_exporter_port(sv), o.db_url,
-           o.artifacts_dir ? o.artifacts_dir : HAMF__TRACK_DEFAULT_ARTIFACTS);
-    fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
-    printf("== %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    fflush(stdout);
-    hamf__workflow_serve_stop(sv);
-    return CLI_OK;
+    return serve_until_signal(o.db_url, o.artifacts_dir, host, (int)port, (int)eport, &set);
 }

@@ -61,7 +61,8 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
     if (!tc->run) return CLI_OK;
     char ts[32], name[256];
     snprintf(ts, sizeof ts, "%g", test_size);
-    struct hamf__track_kv params[3] = {{"target", target}, {"test_size", ts}, {"data", data_path}};
+    struct hamf__track_kv params[3] = {{"target", target}, {"data", data_path}, {"test_size", ts}};
+    size_t np = test_size > 0 ? 3 : 2; /* a --test file: no split fraction */
     struct hamf__track_metric extra[4] = {{"fit_seconds", fit_seconds, 0},
                                           {"n_train", (double)n_train, 0},
                                           {"n_test", (double)n_test, 0},
@@ -76,7 +77,7 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
     }
     struct hamf__track_training t = {.model = m, .metrics = mt, .model_path = model_path, .model_name = model_name,
                                      .model_version = model_version, .model_id = model_id, .result_id = result_id,
-                                     .params = params, .nparams = data_path ? 3 : 2, .extra = extra,
+                                     .params = params, .nparams = np, .extra = extra,
                                      .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags};
     hamf_status st = hamf__track_run_finish(tc->run, &t);
     if (st) return cli_fail("train: the model was saved to %s but logging its run %s failed (the run is left FAILED): %s",

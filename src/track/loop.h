@@ -45,6 +45,13 @@ struct hamf__loop_version {
 hamf_status hamf__loop_version_add(hamf_store *s, const char *name, int64_t model_id, const char *artifact,
                                    const char *run_id, const char *train_bins_json, const char *source,
                                    int64_t *version);
+/* After a training was registered in models_master (`model_id`): open the
+ * store at `url` and add the next version of `name` with the bin counts of
+ * the training rows `train` (for drift); artifact = the saved model file,
+ * run_id may be NULL. Used by `hamf train --db` and `hamf workflow run`. */
+hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
+                                         const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
+                                         int64_t *version);
 /* All versions of `name`, oldest first [owned: hamf__free]. */
 hamf_status hamf__loop_versions(hamf_store *s, const char *name, struct hamf__loop_version **out, size_t *n);
 /* Version `version` of `name` (0 = the champion). */

@@ -376,6 +376,20 @@ out:
     return s;
 }
 
+hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
+                                         const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
+                                         int64_t *version)
+{
+    char *bins = NULL;
+    hamf_store *s = NULL;
+    hamf_status st = hamf__drift_train_bins(m, train, &bins);
+    if (!st) st = hamf__loop_open(url, &s);
+    if (!st) st = hamf__loop_version_add(s, name, model_id, artifact, run_id, bins, "train", version);
+    hamf_store_close(s);
+    hamf__free(bins);
+    return st;
+}
+
 static const char version_cols[] =
     "SELECT v.model_name, v.version, v.model_id, v.run_id, v.artifact_path, v.created_at, v.source,"
     " (SELECT COUNT(*) FROM model_aliases a WHERE a.model_name = v.model_name AND a.version = v.version"

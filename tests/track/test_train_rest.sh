@@ -50,6 +50,15 @@ curl -fsS "$SRV_URL/api/2.0/mlflow/experiments/get-by-name?experiment_name=Phish
 [ "$(newest_run remote.db)" = "$run2" ] || fail "MLFLOW_TRACKING_URI run not on the server"
 pass "MLFLOW_TRACKING_URI: run $run2 in 'Phishing Detection Experiment'"
 
+# an experiment whose artifact root is a local file:// path (an MLflow server
+# without proxied artifacts, on this machine): the files are written there
+api "$SRV_URL" experiments/create "{\"name\":\"Files\",\"artifact_location\":\"file://$T/filestore\"}" > /dev/null
+"$HAMF" train raw.csv --target phishing --n-estimators 5 -o f.hamf --tracking-uri "$SRV_URL" --experiment Files -q --json > f.json
+run3=$(jget 'd["run_id"]' < f.json)
+cmp -s "filestore/$run3/artifacts/model/f.hamf" f.hamf || fail "file:// artifact root: model not written under $T/filestore"
+grep -q '^  hamf:' "filestore/$run3/artifacts/model/MLmodel" || fail "file:// artifact root: MLmodel"
+pass "file:// artifact root: artifacts written to the path"
+
 # tracking server down: clear error, exit 1, nothing written
 down=$(mon_free_port)
 rc=0
