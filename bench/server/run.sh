@@ -34,12 +34,17 @@ new_run() {
   curl -s -XPOST -H 'Content-Type: application/json' "$URL/api/2.0/mlflow/runs/create" -d '{"experiment_id":"0"}' |
     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["run"]["info"]["run_id"])'
 }
-report() { # label, wrk output file
-  local rps p50 p99
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+report() { # label, wrk output file, server CPU ticks used during the run
+  local rps p50 p99 n cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$2")
   p50=$(awk '$1=="50%" {print $2}' "$2")
   p99=$(awk '$1=="99%" {print $2}' "$2")
-  printf '%-44s %10s req/s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
+  n=$(awk '/requests in/ {print $1}' "$2")
+  # server CPU time per request: a figure that other load on the machine
+  # does not inflate the way it inflates wall-clock latency
+  cpu=$(awk -v t="$3" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')
+  printf '%-44s %10s req/s   p50 %8s   p99 %8s   server CPU %s ms/req\n' "$1" "$rps" "$p50" "$p99" "$cpu"
   grep -q 'Non-2xx' "$2" && { echo "  non-2xx answers:"; grep 'Non-2xx' "$2"; }
   return 0
 }
@@ -49,8 +54,10 @@ for sync in normal full; do
   start "lm-$sync.db" "$sync"
   for c in 8 64; do
     [ "$sync" = full ] && [ "$c" = 64 ] && continue
-    RUN_ID=$(new_run) wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$ROOT/bench/server/log_metric.lua" "$URL" >"$W/wrk.out" 2>&1
-    report "log-metric, $c connections, --sync $sync" "$W/wrk.out"
+    rid=$(new_run)
+    t0=$(cpu_ticks)
+    RUN_ID=$rid wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$ROOT/bench/server/log_metric.lua" "$URL" >"$W/wrk.out" 2>&1
+    report "log-metric, $c connections, --sync $sync" "$W/wrk.out" $(($(cpu_ticks) - t0))
   done
   stop
 done
@@ -60,8 +67,9 @@ t0=$SECONDS
 EXP_ID=$(/usr/bin/python3 "$ROOT/bench/server/populate.py" "$URL" "$RUNS")
 echo "populated $RUNS runs (create + log-batch each) in $((SECONDS - t0)) s"
 for page in 100 1000; do
+  t0=$(cpu_ticks)
   EXP_ID=$EXP_ID MAX_RESULTS=$page wrk -t1 -c1 -d"${DUR}s" --latency -s "$ROOT/bench/server/search.lua" \
     "$URL/api/2.0/mlflow/runs/search" >"$W/wrk.out" 2>&1
-  report "runs/search filter+order, $RUNS runs, page $page" "$W/wrk.out"
+  report "runs/search filter+order, $RUNS runs, page $page" "$W/wrk.out" $(($(cpu_ticks) - t0))
 done
 stop

@@ -1,9 +1,11 @@
 /*
  * http.c — the HTTP layer of `hamf server` on libmicrohttpd (see http.h).
  *
- * One struct request per HTTP request, created by MHD's URI callback (which
- * sees the raw, undecoded URI, so the path and the query string are decoded
- * here, each by its own rule) and freed by the completion callback. The
+ * One struct request per HTTP request, created on the first call of the
+ * access handler and freed by the completion callback (MHD guarantees that
+ * pairing only once the handler has run). MHD's own unescaping is turned
+ * off, so the path and the query arguments are decoded here, each by its
+ * own rule. The
  * access handler is called by MHD first with the headers, then once per
  * body chunk, then once more at the end: the route is chosen and the
  * declared Content-Length checked on the first call, the body is buffered
@@ -34,7 +36,6 @@ struct hamf__http_server {
 
 struct request {
     struct hamf__http_server *srv;
-    char *raw_uri;
     bool started;
     bool refused;  /* body too big or stream failed: discard the rest */
     bool bad_uri;
@@ -103,45 +104,55 @@ bad:
     return NULL;
 }
 
-/* Split the raw URI into the decoded path and query arguments. */
-static bool parse_uri(struct request *r)
+/* MHD hands over the path and the query arguments undecoded (see
+ * identity_unescape); decode them here, each by its own rule. */
+struct qcollect {
+    struct request *r;
+    size_t cap;
+    bool failed;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    const char *u = r->raw_uri;
-    const char *q = strchr(u, '?');
-    size_t plen = q ? (size_t)(q - u) : strlen(u);
-    r->path = hamf__http_unescape(u, plen, false);
-    if (!r->path) return false;
-    if (!q) return true;
-    q++;
-    size_t cap = 0;
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        if (len) {
-            const char *eq = memchr(q, '=', len);
-            size_t kl = eq ? (size_t)(eq - q) : len;
-            if (r->nquery == cap) {
-                size_t nc = cap ? cap * 2 : 8;
-                if (nc > 1024) return false; /* bounded argument count */
-                struct hamf__http_qarg *na = hamf__realloc(r->query, nc * sizeof *na);
-                if (!na) return false;
-                r->query = na;
-                cap = nc;
-            }
-            struct hamf__http_qarg *a = &r->query[r->nquery];
-            a->key = hamf__http_unescape(q, kl, true);
-            a->value = eq ? hamf__http_unescape(eq + 1, len - kl - 1, true) : hamf__strdup("");
-            if (!a->key || !a->value) {
-                hamf__free(a->key);
-                hamf__free(a->value);
-                return false;
-            }
-            r->nquery++;
+    struct qcollect *qc = cls;
+    struct request *r = qc->r;
+    if (r->nquery == qc->cap) {
+        size_t nc = qc->cap ? qc->cap * 2 : 8;
+        struct hamf__http_qarg *na = nc > 1024 ? NULL : hamf__realloc(r->query, nc * sizeof *na);
+        if (!na) {
+            qc->failed = true;
+            return MHD_NO;
         }
-        if (!amp) break;
-        q = amp + 1;
+        r->query = na;
+        qc->cap = nc;
     }
-    return true;
+    struct hamf__http_qarg *a = &r->query[r->nquery];
+    a->key = hamf__http_unescape(key, strlen(key), true);
+    a->value = value ? hamf__http_unescape(value, strlen(value), true) : hamf__strdup("");
+    if (!a->key || !a->value) {
+        hamf__free(a->key);
+        hamf__free(a->value);
+        qc->failed = true;
+        return MHD_NO;
+    }
+    r->nquery++;
+    return MHD_YES;
+}
+
+static bool parse_uri(struct request *r, struct MHD_Connection *con, const char *url)
+{
+    r->path = hamf__http_unescape(url, strlen(url), false);
+    if (!r->path) return false;
+    struct qcollect qc = {r, 0, false};
+    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &qc);
+    return !qc.failed;
+}
+
+/* MHD's unescape step is skipped: the path and the arguments need
+ * different rules ('+' is a space only in the query). */
+static size_t identity_unescape(void *cls, struct MHD_Connection *con, char *s)
+{
+    return strlen(s);
 }
 
 const char *hamf__http_query(const struct hamf__http_req *req, const char *key)
@@ -174,24 +185,12 @@ static void route_match(struct request *r)
     r->route_status = path_seen ? 405 : 404;
 }
 
-static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
-{
-    struct hamf__http_server *s = cls;
-    atomic_fetch_add(&s->inflight, 1);
-    struct request *r = hamf__calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->srv = s;
-    r->raw_uri = hamf__strdup(uri);
-    hamf__buf_init(&r->body, 0);
-    resp_init(&r->resp);
-    return r;
-}
-
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     struct hamf__http_server *s = cls;
     struct request *r = *con_cls;
-    if (r) {
+    if (!r) return; /* the access handler never ran: nothing was counted */
+    {
         if (r->stream_state && r->route && r->route->stream) r->route->stream->abort(r->stream_state);
         for (size_t i = 0; i < r->nquery; i++) {
             hamf__free(r->query[i].key);
@@ -199,7 +198,6 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, 
         }
         hamf__free(r->query);
         hamf__free(r->path);
-        hamf__free(r->raw_uri);
         hamf__buf_free(&r->body);
         resp_free(&r->resp);
         hamf__free(r);
@@ -257,14 +255,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 {
     struct hamf__http_server *s = cls;
     struct request *r = *con_cls;
-    if (!r || !r->raw_uri) return MHD_NO; /* out of memory at the start: drop */
     const struct hamf__http_config *c = &s->cfg;
+    if (!r) {
+        /* first call: from here on MHD calls completed_cb for this request */
+        r = hamf__calloc(1, sizeof *r);
+        if (!r) return MHD_NO; /* out of memory: drop the connection */
+        r->srv = s;
+        hamf__buf_init(&r->body, 0);
+        resp_init(&r->resp);
+        *con_cls = r;
+        atomic_fetch_add(&s->inflight, 1);
+    }
 
     if (!r->started) {
         r->started = true;
         r->req.method = method;
         r->req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (!parse_uri(r)) {
+        if (!parse_uri(r, con, url)) {
             router_error(r, 400, "malformed request URI (bad percent-escape or too many arguments)");
             return send_resp(con, &r->resp);
         }
@@ -359,14 +366,14 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     int threads = cfg->threads > 0 ? cfg->threads : 4;
-    size_t mem = cfg->max_header ? cfg->max_header : 32 * 1024;
+    size_t mem = cfg->max_header ? cfg->max_header : 64 * 1024;
     s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_cb, s,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_UNESCAPE_CALLBACK, identity_unescape, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                             MHD_OPTION_END);
     int err = errno;

@@ -18,10 +18,18 @@ int hamf__fmt_double(char out[32], double v)
     if (isnan(v)) return snprintf(out, 32, "NaN");
     if (isinf(v)) return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
     if (v == 0) return snprintf(out, 32, signbit(v) ? "-0.0" : "0");
-    int n = 0;
-    for (int prec = 1; prec <= 17; prec++) {
-        n = snprintf(out, 32, "%.*g", prec, v);
+    /* Fewest significant digits that read back exactly. */
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(out, 32, "%.*e", prec - 1, v);
         if (strtod(out, NULL) == v) break;
+    }
+    int n = snprintf(out, 32, "%.*e", prec - 1, v);
+    int exp10 = atoi(strchr(out, 'e') + 1);
+    /* Positional where Python's repr is (1e-4 <= |v| < 1e16): 90, not 9e+01. */
+    if (exp10 >= -4 && exp10 < 16) {
+        int decimals = prec - 1 - exp10;
+        n = snprintf(out, 32, "%.*f", decimals > 0 ? decimals : 0, v);
     }
     return n;
 }

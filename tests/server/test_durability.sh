@@ -15,7 +15,9 @@ if find "$T/art" -name '.hamf-upload-*' | grep -q .; then echo "leftover temp fi
 
 # graceful stop with a request in flight
 /usr/bin/python3 "$HAMF_ROOT/tests/server/durability.py" inflight "$SRV_URL" "$SRV_PID" "$T/art"
+t0=$SECONDS
 SRV_RC=0; wait "$SRV_PID" || SRV_RC=$?; SRV_PID=
+[ $((SECONDS - t0)) -lt 10 ] || { echo "stop waited $((SECONDS - t0)) s: a request was counted in flight forever"; exit 1; }
 [ "$SRV_RC" -eq 0 ] || { echo "server exit $SRV_RC after SIGTERM"; cat "$SRV_LOG"; exit 1; }
 grep -q "SIGTERM received" "$SRV_LOG"
 grep -q "stopped" "$SRV_LOG"

@@ -46,6 +46,18 @@ static void test_fmt_roundtrip(void)
     T_EQ_DBL(strtod(s, NULL), 1.0 / 3.0, 0);
     hamf__fmt_double(s, 1e-7);
     T_EQ_STR(s, "1e-07");
+    hamf__fmt_double(s, 90);
+    T_EQ_STR(s, "90");
+    hamf__fmt_double(s, 99.83);
+    T_EQ_STR(s, "99.83");
+    hamf__fmt_double(s, 0.0001);
+    T_EQ_STR(s, "0.0001");
+    hamf__fmt_double(s, 1795480087129.0);
+    T_EQ_STR(s, "1795480087129");
+    hamf__fmt_double(s, 1e16);
+    T_EQ_STR(s, "1e+16");
+    hamf__fmt_double(s, -2.5e-5);
+    T_EQ_STR(s, "-2.5e-05");
     srand(42);
     for (int i = 0; i < 10000; i++) {
         double v = (double)rand() / RAND_MAX * pow(10, rand() % 40 - 20);
