@@ -80,7 +80,7 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
                                      .params = params, .nparams = np, .extra = extra,
                                      .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags};
     hamf_status st = hamf__track_run_finish(tc->run, &t);
-    if (st) return cli_fail("train: the model was saved to %s but logging its run %s failed (the run is left FAILED): %s",
+    if (st) return cli_fail("train: the model was saved to %s but logging its run %s failed (marked FAILED if the tracking store can still be reached): %s",
                             model_path, hamf__track_run_id(tc->run), hamf_last_error());
     return CLI_OK;
 }

@@ -242,7 +242,18 @@ struct hamf__learner {
     int feat_order_n;
     double *score;             /* GB scores to update with the new tree, or NULL */
     double **spare;            /* per thread: second histogram for interleaving */
+    double **bscr;             /* per thread: bundle histogram scratch */
     int nthreads;
+    /* Feature bundles: features with few bins are packed together (joint
+     * code = mixed-radix combination, <= 256 values) so one histogram update
+     * serves several features; the joint histogram is then expanded back
+     * into per-feature histograms. Singletons hold one feature each. */
+    size_t nbund;
+    uint8_t *brows;            /* n x nbund joint codes, row-major */
+    size_t *boff;              /* per bundle: offset (doubles) in bundle hist */
+    size_t *bfirst;            /* per bundle: first index into bfeat */
+    uint16_t *bfeat;           /* features of each bundle, in order */
+    uint32_t *bstride;         /* radix of each entry of bfeat */
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
 };
@@ -274,8 +285,60 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
         l->spare[i] = hamf__malloc(l->hsize * sizeof(double));
         if (!l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     }
+    /* bundles */
+    l->boff = hamf__malloc((td->nf + 1) * sizeof *l->boff);
+    l->bfirst = hamf__malloc((td->nf + 1) * sizeof *l->bfirst);
+    l->bfeat = hamf__malloc((td->nf + 1) * sizeof *l->bfeat);
+    l->bstride = hamf__malloc((td->nf + 1) * sizeof *l->bstride);
+    l->bscr = hamf__calloc((size_t)nt, sizeof *l->bscr);
+    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bscr) {
+        hamf__learner_free(l);
+        return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+    }
+    size_t nb = 0, ne = 0, boff = 0;
+    uint32_t joint = 0;
+    for (size_t f = 0; f < td->nf; f++) {
+        uint32_t k = (uint32_t)td->nbins[f];
+        bool small = k <= 16;
+        if (small && nb > 0 && joint > 0 && joint * k <= 256 && l->bstride[ne - 1] != 0) {
+            /* join the open bundle of small features */
+            l->bfeat[ne] = (uint16_t)f;
+            l->bstride[ne] = joint;
+            ne++;
+            joint *= k;
+            continue;
+        }
+        if (nb > 0) { boff += 2 * (size_t)(joint ? joint : 1); }
+        l->boff[nb] = boff;
+        l->bfirst[nb] = ne;
+        l->bfeat[ne] = (uint16_t)f;
+        l->bstride[ne] = 1;
+        ne++;
+        nb++;
+        joint = k;
+        if (!small) { boff += 2 * (size_t)k; joint = 0; l->boff[nb] = boff; }
+    }
+    if (joint) boff += 2 * (size_t)joint;
+    l->boff[nb] = boff;
+    l->bfirst[nb] = ne;
+    l->nbund = nb;
+    l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
+    if (!l->brows) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+    for (size_t i = 0; i < td->n; i++)
+        for (size_t j = 0; j < nb; j++) {
+            uint32_t c = 0;
+            for (size_t q = l->bfirst[j]; q < l->bfirst[j + 1]; q++)
+                c += (uint32_t)td->rows[i * td->nf + l->bfeat[q]] * l->bstride[q];
+            l->brows[i * nb + j] = (uint8_t)c;
+        }
+    for (int i = 0; i < nt; i++) {
+        l->bscr[i] = hamf__malloc((boff + 2) * sizeof(double));
+        hamf__free(l->spare[i]);
+        l->spare[i] = hamf__malloc((boff + 2) * sizeof(double));
+        if (!l->bscr[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+    }
     l->fblocks = nt > 1 ? nt : 1;
-    if ((size_t)l->fblocks > td->nf) l->fblocks = (int)(td->nf ? td->nf : 1);
+    if ((size_t)l->fblocks > nb) l->fblocks = (int)(nb ? nb : 1);
     *out = l;
     return HAMF_OK;
 }
@@ -305,6 +368,14 @@ void hamf__learner_free(struct hamf__learner *l)
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
     hamf__free(l->spare);
+    if (l->bscr)
+        for (int i = 0; i < l->nthreads; i++) hamf__free(l->bscr[i]);
+    hamf__free(l->bscr);
+    hamf__free(l->brows);
+    hamf__free(l->boff);
+    hamf__free(l->bfirst);
+    hamf__free(l->bfeat);
+    hamf__free(l->bstride);
     hamf__free(l);
 }
 
@@ -389,24 +460,18 @@ static inline struct ghp load_gh(const float *gh, uint32_t i)
 #define GH_LOAD(gh, i) load_gh((gh), (i))
 #endif
 
+/* Joint histogram of bundles [j0,j1) over rows idx[b..e) into scratch
+ * `hist` (bundle layout), then expanded into the node histogram `out`
+ * (feature layout) for the features of those bundles. */
 static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
-                       size_t f0, size_t f1, double *hist, double *spare)
+                       size_t j0, size_t j1, double *hist, double *spare, double *out)
 {
-    const size_t nf = l->td->nf;
-    const uint8_t *rows = l->td->rows;
+    const size_t nf = l->nbund;
+    const uint8_t *rows = l->brows;
     const float *gh = l->gh;
-    const size_t *hoff = l->hoff;
+    const size_t *hoff = l->boff;
+    const size_t f0 = j0, f1 = j1;
     memset(hist + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(double));
-    if (f1 - f0 == 1) {
-        double *hf = hist + hoff[f0];
-        const uint8_t *col = l->td->codes + f0 * l->td->n;
-        for (uint32_t k = b; k < e; k++) {
-            uint32_t i = idx[k];
-            GH_T v = GH_LOAD(gh, i);
-            HIST_ADD(hf + 2 * col[i], v);
-        }
-        return;
-    }
     const size_t *ho = hoff + f0;
     const size_t nff = f1 - f0;
     const uint8_t *rb = rows + f0;
@@ -437,34 +502,58 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
             for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
         }
         for (size_t q = hoff[f0]; q < hoff[f1]; q++) hist[q] += spare[q];
-        return;
+    } else {
+        uint32_t e_pf = e > PF ? e - PF : 0;
+        for (; k < e_pf; k++) {
+            uint32_t i = idx[k], j = idx[k + PF];
+            __builtin_prefetch(rb + (size_t)j * nf);
+            __builtin_prefetch(gh + 2 * (size_t)j);
+            const uint8_t *r = rb + (size_t)i * nf;
+            GH_T v = GH_LOAD(gh, i);
+            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+        }
+        for (; k < e; k++) {
+            uint32_t i = idx[k];
+            const uint8_t *r = rb + (size_t)i * nf;
+            GH_T v = GH_LOAD(gh, i);
+            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+        }
     }
-    uint32_t e_pf = e > PF ? e - PF : 0;
-    for (; k < e_pf; k++) {
-        uint32_t i = idx[k], j = idx[k + PF];
-        __builtin_prefetch(rb + (size_t)j * nf);
-        __builtin_prefetch(gh + 2 * (size_t)j);
-        const uint8_t *r = rb + (size_t)i * nf;
-        GH_T v = GH_LOAD(gh, i);
-        for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
-    }
-    for (; k < e; k++) {
-        uint32_t i = idx[k];
-        const uint8_t *r = rb + (size_t)i * nf;
-        GH_T v = GH_LOAD(gh, i);
-        for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+    /* expand bundles into per-feature histograms (fixed order) */
+    for (size_t j = j0; j < j1; j++) {
+        size_t q0 = l->bfirst[j], q1 = l->bfirst[j + 1];
+        const double *bh = hist + hoff[j];
+        if (q1 - q0 == 1) {
+            size_t f = l->bfeat[q0];
+            memcpy(out + l->hoff[f], bh, 2 * (size_t)l->td->nbins[f] * sizeof(double));
+            continue;
+        }
+        for (size_t q = q0; q < q1; q++)
+            memset(out + l->hoff[l->bfeat[q]], 0, 2 * (size_t)l->td->nbins[l->bfeat[q]] * sizeof(double));
+        uint32_t joint = (uint32_t)((hoff[j + 1] - hoff[j]) / 2);
+        for (uint32_t c = 0; c < joint; c++) {
+            double g = bh[2 * c], h = bh[2 * c + 1];
+            if (g == 0 && h == 0) continue;
+            for (size_t q = q0; q < q1; q++) {
+                size_t f = l->bfeat[q];
+                uint32_t comp = (c / l->bstride[q]) % (uint32_t)l->td->nbins[f];
+                double *o = out + l->hoff[f] + 2 * comp;
+                o[0] += g;
+                o[1] += h;
+            }
+        }
     }
 }
 
 static void task_build(void *vctx, size_t task, int tid)
 {
     struct hamf__learner *l = vctx;
-    size_t nf = l->td->nf, fb = (size_t)l->fblocks;
+    size_t nb = l->nbund, fb = (size_t)l->fblocks;
     size_t node = task / fb, blk = task % fb;
-    size_t f0 = nf * blk / fb, f1 = nf * (blk + 1) / fb;
-    if (f0 >= f1) return;
+    size_t j0 = nb * blk / fb, j1 = nb * (blk + 1) / fb;
+    if (j0 >= j1) return;
     struct gnode *g = &l->nodes[l->build[node]];
-    build_hist(l, l->idx, g->begin, g->end, f0, f1, g->hist, l->spare ? l->spare[tid] : NULL);
+    build_hist(l, l->idx, g->begin, g->end, j0, j1, l->bscr[tid], l->spare[tid], g->hist);
 }
 
 /* evaluate node l->round[task]'s best split (its hist is complete) */

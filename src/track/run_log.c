@@ -626,7 +626,9 @@ hamf_status hamf__track_run_fail(struct hamf__track_run *r)
 {
     if (!r) return hamf__err(HAMF_ERR_MISUSE, "track: NULL run");
     if (r->ended) return HAMF_OK;
-    return set_status(r, "FAILED");
+    hamf_status s = set_status(r, "FAILED");
+    r->ended = true; /* tried once: close does not wait on a dead server again */
+    return s;
 }
 
 void hamf__track_run_close(struct hamf__track_run *r)

@@ -116,7 +116,8 @@ struct hamf__track_training {
  * FINISHED with end_time. On failure the run is marked FAILED (best effort)
  * and the status of the first failure is returned. */
 hamf_status hamf__track_run_finish(struct hamf__track_run *r, const struct hamf__track_training *t);
-/* Set FAILED with end_time now (no-op if already ended). */
+/* Set FAILED with end_time now (no-op if already ended; tried once: a
+ * failure is returned but the run counts as ended). */
 hamf_status hamf__track_run_fail(struct hamf__track_run *r);
 void hamf__track_run_close(struct hamf__track_run *r);
 

@@ -59,6 +59,15 @@ cmp -s "filestore/$run3/artifacts/model/f.hamf" f.hamf || fail "file:// artifact
 grep -q '^  hamf:' "filestore/$run3/artifacts/model/MLmodel" || fail "file:// artifact root: MLmodel"
 pass "file:// artifact root: artifacts written to the path"
 
+# hamf workflow run logging over REST: runs on the server, registry in wf.db,
+# and its Step 4 reads the exported metrics back through the REST API
+"$HAMF" workflow run --db wf.db --tracking-uri "$SRV_URL" --experiment "WF REST" --rows 1000 \
+  --rf-estimators 10 --gb-estimators 20 --dir wf --json > wf.json || fail "workflow run over REST"
+gbrun=$(jget 'd["models"][1]["run_id"]' < wf.json)
+[ "$(newest_run remote.db)" = "$gbrun" ] || fail "workflow GB run $gbrun is not the server's newest"
+[ "$("$HAMF" result list --db wf.db --json | jget 'd[-1]["run_id"]')" = "$gbrun" ] || fail "workflow result not linked"
+pass "workflow run --tracking-uri: runs on the server, results linked in wf.db"
+
 # tracking server down: clear error, exit 1, nothing written
 down=$(mon_free_port)
 rc=0
