@@ -7,6 +7,7 @@
  * subcommand name) and add a row; help and dispatch follow from the table.
  */
 #include "cli.h"
+#include "model_registry.h"
 #include "rows.h"
 
 #include <errno.h>
@@ -35,6 +36,10 @@ static const struct subcommand {
      "map features to a model (all or nothing; re-mapping updates accuracy and last_used)"},
     {"mappings", model_mappings, "mappings [MODEL_ID] [--json]",
      "list feature mappings, of one model or of all"},
+    {"versions", cli_model_versions, "versions NAME [--json]",
+     "list the versions of a named model with aliases (champion, challenger), runs and files"},
+    {"promote", cli_model_promote, "promote NAME VERSION", "make VERSION the champion (audited)"},
+    {"rollback", cli_model_rollback, "rollback NAME", "make the previous champion the champion again (audited)"},
 };
 
 static void model_help(FILE *out)

@@ -5,6 +5,7 @@
  * the helpers the other learning verbs share (ml_cli.h).
  */
 #include "ml_cli.h"
+#include "model_registry.h"
 #include "track_cli.h"
 
 #include <getopt.h>
@@ -395,9 +396,14 @@ int cmd_train(int argc, char **argv)
                           st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
             goto cleanup;
         }
+        int64_t registry_version = 0; /* model registry version (cmd_model_registry.c) */
+        if ((st = cli_loop_register_train(db, model_name, model_id, out, track_cli_run_id(&tc), m, tr, &registry_version))) {
+            rc = cli_fail_status(st);
+            goto cleanup;
+        }
         size_t k2 = strlen(extra);
-        snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\"",
-                 (long long)model_id, (long long)result_id, ver);
+        snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\",\"registry_version\":%lld",
+                 (long long)model_id, (long long)result_id, ver, (long long)registry_version);
         snprintf(reg_line, sizeof reg_line, "registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id,
                  model_name, ver, (long long)result_id);
     }

@@ -17,6 +17,7 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
+#include "track/loop.h"
 #include "track/mlflow_client.h"
 
 #include <string.h>
@@ -276,6 +277,8 @@ hamf_status hamf__exporter_source_collect(void *ctx, struct hamf__samples *out)
     struct hamf__exporter_source *src = ctx;
     if (src->remote) return collect_remote(src, out);
     hamf_status st = collect_local(src, out);
+    /* drift PSI and live accuracy recorded by `hamf drift` (track/loop_store.c) */
+    if (!st) st = hamf__loop_drift_samples(src->uri, out);
     if (st) {
         /* reconnect next time (a PostgreSQL server may have restarted) */
         hamf__trk_close(src->trk);

@@ -13,6 +13,7 @@
  * tracking-store connection, opened on first use and closed when the
  * thread ends.
  */
+#include "server/alerts.h"
 #include "server/api.h"
 #include "server/metrics_mount.h"
 #include "server/ui.h"
@@ -933,6 +934,9 @@ static const struct hamf__http_route routes[] = {
     {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
     {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
     {"GET", "/metrics", 0, hamf__metrics_server_route, NULL}, /* metrics_mount.c */
+    /* closed loop: Alertmanager webhook and retrain jobs (alerts.c) */
+    {"POST", "/api/hamf/v1/alerts", JSON_BODY_MAX, hamf__alerts_route, NULL},
+    {"GET", "/api/hamf/v1/jobs", 0, hamf__jobs_route, NULL},
     /* the web UI (src/server/ui.c, files embedded from web/) */
     {"GET", "/", 0, hamf__ui_route, NULL},
     {"GET", "/index.html", 0, hamf__ui_route, NULL},
@@ -972,7 +976,11 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .error = router_error,
         .ctx = &s->ctx,
     };
-    if ((st = hamf__http_start(&hc, &s->http))) goto fail;
+    if ((st = hamf__alerts_start(cfg->db_url, cfg->artifacts_dir))) goto fail;
+    if ((st = hamf__http_start(&hc, &s->http))) {
+        hamf__alerts_stop();
+        goto fail;
+    }
     s->keep = t;
     *out = s;
     return HAMF_OK;
@@ -993,6 +1001,7 @@ void hamf__server_stop(struct hamf__server *s, double grace_seconds)
 {
     if (!s) return;
     hamf__http_stop(s->http, grace_seconds);
+    hamf__alerts_stop();
     hamf__metrics_server_unmount(&s->ctx);
     hamf__trk_close(s->keep);
     hamf__artifacts_close(s->ctx.artifacts);

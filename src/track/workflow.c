@@ -10,6 +10,7 @@
 #include "server/api.h"
 #include "server/exporter.h"
 #include "server/metrics_mount.h"
+#include "track/loop.h"
 #include "track/run_log.h"
 
 #include <errno.h>
@@ -219,6 +220,11 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, const char *wo
     wm->model_id = got.model_id;
     wm->result_id = got.result_id;
     snprintf(wm->model_version, sizeof wm->model_version, "%s", got.model_version);
+    /* a model registry version (track/loop_store.c; the first becomes champion) */
+    int64_t loop_version = 0;
+    if ((st = hamf__loop_register_training(o->db_url, HAMF__WF_MODEL_NAME, got.model_id, wm->path,
+                                           run ? wm->run_id : NULL, m, sp->tr, &loop_version)))
+        goto cleanup;
     if (run) {
         char ts[32], name[128];
         snprintf(ts, sizeof ts, "%g", o->test_size > 0 ? o->test_size : 0.2);

@@ -1,0 +1,214 @@
+/*
+ * drift.c — data drift against a model's own bins: the training bin counts
+ * recorded with a model version (JSON {"feature":[count per bin]}), the
+ * population stability index (PSI) of new data per feature, and loading a
+ * CSV through a model's preprocessing pipeline for drift and retraining.
+ *
+ * PSI = sum over buckets of (a - e) * ln(a / e), with e the training share
+ * and a the new share of a bucket, both smoothed by half a row so empty
+ * buckets stay finite. A numeric feature's buckets are runs of the model's
+ * consecutive bins holding about a tenth of the training rows each (the
+ * model's own edges, coarsened: 255 fine bins would make PSI of a
+ * few-thousand-row batch mostly sampling noise), plus the missing bin;
+ * a categorical feature's buckets are its categories (one bin each).
+ */
+#include "ml/ml.h"
+#include "track/loop.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DRIFT_GROUPS 10
+
+static hamf_status colmap_for(const hamf_ensemble *m, const hamf_dataset *d, size_t **out)
+{
+    size_t *colmap = hamf__calloc(m->bins.nf + 1, sizeof *colmap);
+    if (!colmap) return hamf__err(HAMF_ERR_NOMEM, "drift: out of memory");
+    for (size_t f = 0; f < m->bins.nf; f++) {
+        size_t c = 0;
+        while (c < d->ncols && strcmp(d->cols[c].name, m->bins.f[f].name)) c++;
+        if (c == d->ncols) {
+            hamf__free(colmap);
+            return hamf__err(HAMF_ERR_SCHEMA, "drift: the data lacks column '%s' the model needs", m->bins.f[f].name);
+        }
+        colmap[f] = c;
+    }
+    *out = colmap;
+    return HAMF_OK;
+}
+
+/* counts[f * HAMF_MAX_BINS + b] over the rows of d. */
+static hamf_status bin_counts(const hamf_ensemble *m, const hamf_dataset *d, double **out)
+{
+    size_t *colmap = NULL;
+    uint8_t *codes = NULL;
+    hamf_status st = colmap_for(m, d, &colmap);
+    if (st) return st;
+    double *counts = hamf__calloc(m->bins.nf * HAMF_MAX_BINS + 1, sizeof *counts);
+    if (!counts) {
+        st = hamf__err(HAMF_ERR_NOMEM, "drift: out of memory");
+        goto cleanup;
+    }
+    if (d->n && (st = hamf__binmap_apply(&m->bins, d, colmap, NULL, &codes))) goto cleanup;
+    for (size_t f = 0; f < m->bins.nf; f++)
+        for (size_t i = 0; i < d->n; i++) counts[f * HAMF_MAX_BINS + codes[f * d->n + i]] += 1;
+    *out = counts;
+    counts = NULL;
+cleanup:
+    hamf__free(counts);
+    hamf__free(codes);
+    hamf__free(colmap);
+    return st;
+}
+
+hamf_status hamf__drift_train_bins(const hamf_ensemble *m, const hamf_dataset *d, char **json)
+{
+    double *counts = NULL;
+    hamf_status st = bin_counts(m, d, &counts);
+    if (st) return st;
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    st = hamf__buf_putc(&b, '{');
+    for (size_t f = 0; f < m->bins.nf && !st; f++) {
+        if (f) st = hamf__buf_putc(&b, ',');
+        if (!st) st = hamf__json_str(&b, m->bins.f[f].name, (size_t)-1);
+        if (!st) st = hamf__buf_puts(&b, ":[");
+        for (int k = 0; k < m->bins.f[f].nbins && !st; k++)
+            st = hamf__buf_printf(&b, "%s%.0f", k ? "," : "", counts[f * HAMF_MAX_BINS + (size_t)k]);
+        if (!st) st = hamf__buf_putc(&b, ']');
+    }
+    if (!st) st = hamf__buf_putc(&b, '}');
+    hamf__free(counts);
+    if (st) {
+        hamf__buf_free(&b);
+        return st;
+    }
+    *json = hamf__buf_detach(&b, NULL);
+    return *json ? HAMF_OK : hamf__err(HAMF_ERR_NOMEM, "drift: out of memory");
+}
+
+static double psi_of(const double *e, const double *a, size_t n, double ne, double na)
+{
+    double psi = 0;
+    for (size_t k = 0; k < n; k++) {
+        double pe = (e[k] + 0.5) / (ne + 0.5 * (double)n), pa = (a[k] + 0.5) / (na + 0.5 * (double)n);
+        psi += (pa - pe) * log(pa / pe);
+    }
+    return psi;
+}
+
+hamf_status hamf__drift_compute(const hamf_ensemble *m, const char *train_bins_json, const hamf_dataset *d,
+                                struct hamf__drift_report *out)
+{
+    struct hamf__jdoc *doc = NULL;
+    double *counts = NULL;
+    struct hamf__drift_feature *feats = NULL;
+    size_t nf = m->bins.nf;
+    hamf_status st = hamf__json_parse(train_bins_json, strlen(train_bins_json), 4, &doc);
+    if (st) return hamf__err_prefix(st, "drift: training bin counts");
+    if ((st = bin_counts(m, d, &counts))) goto cleanup;
+    feats = hamf__calloc(nf + 1, sizeof *feats);
+    if (!feats) {
+        st = hamf__err(HAMF_ERR_NOMEM, "drift: out of memory");
+        goto cleanup;
+    }
+    for (size_t f = 0; f < nf; f++) {
+        const struct hamf__feat *ft = &m->bins.f[f];
+        const struct hamf__jval *arr = hamf__jobj_get(hamf__jdoc_root(doc), ft->name);
+        if (!arr || arr->type != HAMF__JARR || arr->len != (size_t)ft->nbins) {
+            st = hamf__err(HAMF_ERR_SCHEMA, "drift: the recorded training counts do not match feature '%s' of the model",
+                           ft->name);
+            goto cleanup;
+        }
+        double e[HAMF_MAX_BINS] = {0}, a[HAMF_MAX_BINS] = {0}, ge[HAMF_MAX_BINS] = {0}, ga[HAMF_MAX_BINS] = {0};
+        double ne = 0, na = 0;
+        for (int k = 0; k < ft->nbins; k++) {
+            e[k] = arr->items[k].num;
+            a[k] = counts[f * HAMF_MAX_BINS + (size_t)k];
+            ne += e[k];
+            na += a[k];
+        }
+        size_t ng = 0;
+        if (ft->is_cat) {
+            for (int k = 0; k < ft->nbins; k++) {
+                ge[ng] = e[k];
+                ga[ng++] = a[k];
+            }
+        } else {
+            /* bucket 0: missing; then runs of bins of >= ne/DRIFT_GROUPS training rows */
+            ge[0] = e[0];
+            ga[0] = a[0];
+            ng = 1;
+            double target = (ne - e[0]) / DRIFT_GROUPS, acc_e = 0, acc_a = 0;
+            for (int k = 1; k < ft->nbins; k++) {
+                acc_e += e[k];
+                acc_a += a[k];
+                if (acc_e >= target || k == ft->nbins - 1) {
+                    ge[ng] = acc_e;
+                    ga[ng++] = acc_a;
+                    acc_e = acc_a = 0;
+                }
+            }
+        }
+        feats[f].name = hamf__strdup(ft->name);
+        if (!feats[f].name) {
+            st = hamf__err(HAMF_ERR_NOMEM, "drift: out of memory");
+            goto cleanup;
+        }
+        feats[f].is_cat = ft->is_cat;
+        feats[f].psi = (ne > 0 && na > 0) ? psi_of(ge, ga, ng, ne, na) : 0;
+    }
+    out->n_rows = d->n;
+    out->has_labels = false;
+    if (d->y && d->n) {
+        double *proba = hamf__malloc(d->n * sizeof *proba);
+        if (!proba) {
+            st = hamf__err(HAMF_ERR_NOMEM, "drift: out of memory");
+            goto cleanup;
+        }
+        st = hamf_ensemble_predict(m, d, 0, proba);
+        if (!st) st = hamf_metrics_compute(d->y, proba, d->n, &out->metrics);
+        hamf__free(proba);
+        if (st) goto cleanup;
+        out->has_labels = true;
+    }
+    out->nf = nf;
+    out->f = feats;
+    feats = NULL;
+cleanup:
+    if (feats)
+        for (size_t f = 0; f < nf; f++) hamf__free(feats[f].name);
+    hamf__free(feats);
+    hamf__free(counts);
+    hamf__jdoc_free(doc);
+    return st;
+}
+
+hamf_status hamf__loop_load_data(const char *path, const hamf_ensemble *m, bool need_labels, hamf_dataset **out)
+{
+    hamf_frame *fr = NULL;
+    hamf_pipeline *pl = NULL;
+    hamf_status st = hamf_csv_read(path, NULL, &fr);
+    if (st) return st;
+    if (m->pipeline) {
+        st = hamf_pipeline_parse(m->pipeline, "model pipeline", &pl);
+        if (!st) st = hamf_pipeline_apply(pl, fr);
+        hamf_pipeline_free(pl);
+        if (st) goto cleanup;
+    }
+    const char *target = m->target && *m->target ? m->target : NULL;
+    size_t col;
+    if (target && hamf_frame_find(fr, target, &col) != HAMF_OK) {
+        if (need_labels) {
+            st = hamf__err(HAMF_ERR_SCHEMA, "%s: no label column '%s' (the model's target)", path, target);
+            goto cleanup;
+        }
+        target = NULL;
+    }
+    st = hamf_dataset_from_frame(fr, target, out);
+cleanup:
+    hamf_frame_free(fr);
+    return st;
+}

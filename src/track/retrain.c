@@ -1,0 +1,259 @@
+/*
+ * retrain.c — champion/challenger retraining (`hamf retrain` and the
+ * server's retrain jobs). The newest rows of the new labelled data are held
+ * out (--holdout fraction, default 0.2); a challenger is trained with the
+ * champion's algorithm, hyperparameters and preprocessing pipeline on the
+ * last --window rows before them; both models are scored on the same
+ * held-out slice and logged as runs (experiment "hamf retrain", through
+ * track/run_log.h, the model file as artifact; the one that remains
+ * champion is logged last); the
+ * challenger becomes a new version (models_master, features map,
+ * training_results with status challenger-promoted / challenger-rejected,
+ * model_versions with its training bin counts, alias challenger) and is
+ * promoted to champion only when its accuracy beats the champion's by
+ * more than 0 and at least min_gain points
+ * and its F1 is not lower than the champion's by more than the tolerance.
+ * The decision and its reasons go to retrain_decisions and audit_log.
+ */
+#include "ml/ml.h"
+#include "track/run_log.h"
+#include "track/loop.h"
+
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RETRAIN_EXPERIMENT "hamf retrain"
+
+void hamf__retrain_opts_init(struct hamf__retrain_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->holdout = 0.2;
+    o->min_gain = 0;
+    o->tolerance = 0.01;
+    o->trigger = "cli";
+}
+
+/* Log one evaluated model as a FINISHED run (track/run_log.h: params,
+ * metrics, tags, the model file as artifact) in experiment "hamf retrain". */
+static hamf_status log_run(const char *url, const char *artifacts_dir, const char *name, int64_t version,
+                           const char *role, const hamf_metrics *m, const hamf_ensemble *e, const char *model_path,
+                           size_t n_train, size_t n_holdout, const char *data_path, char *run_id, size_t cap)
+{
+    char ver[32], run_name[160];
+    snprintf(ver, sizeof ver, "%lld", (long long)version);
+    snprintf(run_name, sizeof run_name, "%s v%lld %s", name, (long long)version, role);
+    struct hamf__track_dest d = {.db_url = url, .artifacts_dir = artifacts_dir};
+    struct hamf__track_kv tags[] = {{"hamf.role", role}};
+    struct hamf__track_start st = {.experiment = RETRAIN_EXPERIMENT, .run_name = run_name,
+                                   .source_name = "hamf retrain"};
+    struct hamf__track_kv params[] = {{"data", data_path}};
+    struct hamf__track_metric extra[] = {{"n_train", (double)n_train, 0}, {"n_holdout", (double)n_holdout, 0}};
+    struct hamf__track_training t = {.model = e, .metrics = m, .model_path = model_path, .model_name = name,
+                                     .model_version = ver, .params = params, .nparams = HAMF_ARRAY_LEN(params),
+                                     .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
+                                     .ntags = HAMF_ARRAY_LEN(tags)};
+    char id[33] = "";
+    hamf_status s = hamf__track_log_training(&d, &st, &t, id);
+    if (!s) snprintf(run_id, cap, "%s", id);
+    return s;
+}
+
+static hamf_status score(const hamf_ensemble *m, const hamf_dataset *d, hamf_metrics *out)
+{
+    size_t n = hamf_dataset_nrows(d);
+    double *p = hamf__malloc((n + 1) * sizeof *p);
+    if (!p) return hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
+    hamf_status s = hamf_ensemble_predict(m, d, 0, p);
+    if (!s) s = hamf_metrics_compute(hamf_dataset_label(d), p, n, out);
+    hamf__free(p);
+    return s;
+}
+
+hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, struct hamf__buf *out)
+{
+    return hamf__buf_printf(out,
+                            "{\"champion_version\":%lld,\"challenger_version\":%lld,\"promoted\":%s,"
+                            "\"champion_accuracy\":%.6f,\"challenger_accuracy\":%.6f,\"champion_f1\":%.6f,"
+                            "\"challenger_f1\":%.6f,\"n_train\":%zu,\"n_holdout\":%zu,\"champion_run\":\"%s\","
+                            "\"challenger_run\":\"%s\",\"reason\":",
+                            (long long)r->champion_version, (long long)r->challenger_version,
+                            r->promoted ? "true" : "false", r->champion.accuracy, r->challenger.accuracy,
+                            r->champion.f1_score, r->challenger.f1_score, r->n_train, r->n_holdout, r->champion_run,
+                            r->challenger_run) ||
+                   hamf__json_str(out, r->reason, (size_t)-1) || hamf__buf_putc(out, '}')
+               ? hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory")
+               : HAMF_OK;
+}
+
+hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
+                              const struct hamf__retrain_opts *o, struct hamf__retrain_result *out)
+{
+    struct hamf__retrain_result r;
+    memset(&r, 0, sizeof r);
+    hamf_store *s = NULL;
+    hamf_ensemble *champ = NULL, *chal = NULL;
+    hamf_dataset *all = NULL, *tr = NULL, *ho = NULL;
+    size_t *idx = NULL;
+    char *bins = NULL, *dir_copy = NULL;
+    struct hamf__buf details;
+    hamf__buf_init(&details, 0);
+    struct hamf__loop_version cv;
+    hamf_status st = hamf__loop_open(url, &s);
+    if (st) goto cleanup;
+    if ((st = hamf__loop_version_get(s, name, 0, &cv))) goto cleanup;
+    r.champion_version = cv.version;
+    if ((st = hamf_ensemble_load(cv.artifact, &champ))) goto cleanup;
+    hamf_train_params p;
+    hamf_train_params_init(&p, hamf_ensemble_algorithm(champ));
+    const char *pj = hamf_ensemble_params_json(champ);
+    if (pj && *pj && (st = hamf_train_params_parse_json(&p, pj))) {
+        hamf__err_prefix(st, "retrain: the champion's parameters");
+        goto cleanup;
+    }
+    p.progress = NULL;
+    p.threads = 0;
+    if ((st = hamf__loop_load_data(data_path, champ, true, &all))) goto cleanup;
+    size_t n = hamf_dataset_nrows(all);
+    size_t nh = (size_t)llround((double)n * o->holdout);
+    if (nh < 1) nh = 1;
+    if (n < nh + 2) {
+        st = hamf__err(HAMF_ERR_CONSTRAINT, "retrain: %s has %zu rows; too few to hold out %zu and train", data_path,
+                       n, nh);
+        goto cleanup;
+    }
+    size_t pool_n = n - nh, w = o->window && o->window < pool_n ? o->window : pool_n;
+    if (w < 2) {
+        st = hamf__err(HAMF_ERR_CONSTRAINT, "retrain: --window %zu leaves fewer than 2 training rows", o->window);
+        goto cleanup;
+    }
+    idx = hamf__malloc(n * sizeof *idx);
+    if (!idx) {
+        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
+        goto cleanup;
+    }
+    /* newest rows are last in the file: hold out the tail, train on the window before it */
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    if ((st = hamf_dataset_subset(all, idx + pool_n - w, w, &tr)) || (st = hamf_dataset_subset(all, idx + pool_n, nh, &ho)))
+        goto cleanup;
+    r.n_train = w;
+    r.n_holdout = nh;
+    if ((st = hamf_ensemble_fit(tr, &p, &chal))) goto cleanup;
+    if (hamf_ensemble_pipeline(champ) && (st = hamf_ensemble_set_pipeline(chal, hamf_ensemble_pipeline(champ))))
+        goto cleanup;
+    if ((st = score(champ, ho, &r.champion)) || (st = score(chal, ho, &r.challenger))) goto cleanup;
+
+    /* decision */
+    double gain = r.challenger.accuracy - r.champion.accuracy;
+    double f1_loss = r.champion.f1_score - r.challenger.f1_score;
+    /* "beats": strictly better, and by at least min_gain points */
+    bool acc_ok = gain > 0 && gain >= o->min_gain, f1_ok = f1_loss <= o->tolerance;
+    r.promoted = acc_ok && f1_ok;
+    snprintf(r.reason, sizeof r.reason,
+             "accuracy %.4f%% vs champion %.4f%% (gain %+.4f, required > 0 and >= %g): %s; F1 %.4f vs %.4f (loss %.4f, "
+             "tolerance %g): %s; held-out %zu newest rows, trained on %zu",
+             r.challenger.accuracy, r.champion.accuracy, gain, o->min_gain, acc_ok ? "ok" : "insufficient",
+             r.challenger.f1_score, r.champion.f1_score, f1_loss, o->tolerance, f1_ok ? "ok" : "too large", nh, w);
+
+    /* the challenger's file and registry records */
+    struct hamf__loop_version *vs = NULL;
+    size_t nv = 0;
+    if ((st = hamf__loop_versions(s, name, &vs, &nv))) goto cleanup;
+    int64_t next = nv ? vs[nv - 1].version + 1 : 1;
+    hamf__free(vs);
+    dir_copy = hamf__strdup(cv.artifact);
+    if (!dir_copy) {
+        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
+        goto cleanup;
+    }
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s-v%lld.hamf", o->out_dir ? o->out_dir : dirname(dir_copy), name,
+             (long long)next);
+    for (char *c = strrchr(path, '/') + 1; *c; c++)
+        if (*c == ' ') *c = '_';
+    if ((st = hamf_ensemble_save(chal, path))) goto cleanup;
+    char mver[64];
+    for (int k = 1;; k++) {
+        snprintf(mver, sizeof mver, "v%d", k);
+        hamf_model *found = NULL;
+        st = hamf_store_find_model(s, name, mver, &found);
+        hamf_store_free(found);
+        if (st == HAMF_ERR_NOTFOUND) break;
+        if (st) goto cleanup;
+    }
+    char desc[200];
+    snprintf(desc, sizeof desc, "hamf retrain challenger (%s), %zu trees, %zu rows", o->trigger,
+             hamf_ensemble_ntrees(chal), w);
+    int64_t model_id = 0, result_id = 0;
+    if ((st = hamf_store_insert_model(s, name, mver,
+                                      hamf_ensemble_algorithm(chal) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
+                                                                                               : "GradientBoosting",
+                                      desc, &model_id)))
+        goto cleanup;
+    size_t nf = hamf_ensemble_nfeatures(chal);
+    const char **names = hamf__calloc(nf + 1, sizeof *names);
+    if (!names) {
+        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
+        goto cleanup;
+    }
+    for (size_t f = 0; f < nf; f++) names[f] = hamf_ensemble_feature_name(chal, f);
+    st = hamf_store_map_features_by_name(s, model_id, names, nf, &r.challenger.accuracy);
+    hamf__free(names);
+    if (st == HAMF_ERR_NOTFOUND) st = HAMF_OK; /* features the registry lacks stay unmapped */
+    if (st) goto cleanup;
+
+    /* runs: the model that stays champion is logged last, so the latest run
+     * of the experiment (what the exporter publishes) is the champion's */
+    {
+        struct {
+            int64_t v;
+            const char *role;
+            const hamf_metrics *m;
+            const hamf_ensemble *e;
+            const char *path;
+            size_t ntr;
+            char *id;
+        } runs[2] = {{r.champion_version, "champion", &r.champion, champ, cv.artifact, 0, r.champion_run},
+                     {next, "challenger", &r.challenger, chal, path, w, r.challenger_run}};
+        for (int k = 0; k < 2 && !st; k++) {
+            int i = r.promoted ? k : 1 - k;
+            st = log_run(url, o->artifacts_dir, name, runs[i].v, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
+                         runs[i].ntr, nh, data_path, runs[i].id, sizeof r.champion_run);
+        }
+    }
+    if (st) goto cleanup;
+
+    hamf_training_result tres = {0};
+    tres.model_id = model_id;
+    tres.accuracy = r.challenger.accuracy;
+    tres.f1_score = r.challenger.f1_score;
+    tres.precision = r.challenger.precision;
+    tres.recall = r.challenger.recall;
+    tres.training_status = r.promoted ? "challenger-promoted" : "challenger-rejected";
+    tres.run_id = r.challenger_run[0] ? r.challenger_run : NULL;
+    if ((st = hamf_store_insert_training_result(s, &tres, &result_id))) goto cleanup;
+    if ((st = hamf__drift_train_bins(chal, tr, &bins))) goto cleanup;
+    int64_t got = 0;
+    if ((st = hamf__loop_version_add(s, name, model_id, path, r.challenger_run, bins, "retrain", &got))) goto cleanup;
+    r.challenger_version = got;
+    if ((st = hamf__loop_set_challenger(s, name, got))) goto cleanup;
+    if ((st = hamf__retrain_result_json(&r, &details))) goto cleanup;
+    if ((st = hamf__loop_decision_record(s, name, r.champion_version, got, r.promoted, r.reason, details.data)))
+        goto cleanup;
+    if (r.promoted && (st = hamf__loop_promote(s, name, got, r.reason))) goto cleanup;
+    *out = r;
+cleanup:
+    hamf__buf_free(&details);
+    hamf__free(dir_copy);
+    hamf__free(bins);
+    hamf__free(idx);
+    hamf_dataset_free(all);
+    hamf_dataset_free(tr);
+    hamf_dataset_free(ho);
+    hamf_ensemble_free(champ);
+    hamf_ensemble_free(chal);
+    hamf_store_close(s);
+    return st;
+}
