@@ -2,10 +2,13 @@
  * frame or a clean error (no crash, leak, or undefined behaviour). The first
  * byte picks reader options so that null spellings, schema overrides and
  * delimiters are exercised too; a frame that loads is also run through a
- * small pipeline. Built by `make fuzz`; the corpus in fuzz/corpus/csv is
+ * small pipeline, and the first 8 bytes as a double must survive the
+ * writer's number formatting exactly. Built by `make fuzz`; the corpus in fuzz/corpus/csv is
  * replayed by tests/unit/test_fuzz_replay.c in `make check`. */
 #include "hamf.h"
+#include "data/csv.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size >= 8) { /* any double: the writer's text reads back exactly */
+        double v;
+        char text[32];
+        memcpy(&v, data, sizeof v);
+        int n = hamf__csv_fmt_double(text, v);
+        if (n <= 0 || n >= 32) abort();
+        double back = strtod(text, NULL);
+        if (isnan(v) ? !isnan(back) : (back != v || signbit(back) != signbit(v))) abort();
+    }
     hamf_csv_options o;
     hamf_csv_options_init(&o);
     uint8_t mode = size ? data[0] : 0;

@@ -213,7 +213,7 @@ static bool check_utf8(const char *p, size_t n, size_t *bad)
 }
 
 /* Parse one field starting at *pos; returns false with e set on error. */
-static bool next_field(const struct ctx *c, const char *buf, size_t len, size_t *pos, struct field *f,
+static inline bool next_field(const struct ctx *c, const char *buf, size_t len, size_t *pos, struct field *f,
                        int *term, struct perr *e)
 {
     size_t i = *pos;
@@ -327,7 +327,7 @@ static hamf_status field_text(const struct field *f, struct hamf__buf *tmp, cons
     return HAMF_OK;
 }
 
-static bool is_null(const struct ctx *c, const struct field *f)
+static inline bool is_null(const struct ctx *c, const struct field *f)
 {
     if (f->n == 0) return true;
     if (f->quoted) return false;
@@ -338,7 +338,7 @@ static bool is_null(const struct ctx *c, const struct field *f)
 
 /* ---- value parsing ------------------------------------------------------- */
 
-static bool fast_i64(const char *p, size_t n, int64_t *out)
+static inline bool fast_i64(const char *p, size_t n, int64_t *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -929,7 +929,8 @@ static hamf_status finish_jobs(const struct ctx *c, const struct src *s, struct 
     for (size_t i = 0; i < nr; i++) {
         if (jobs[i].st == HAMF_OK) continue;
         if (jobs[i].perr) return pos_err(c, s, jobs[i].e.pos, jobs[i].e.msg);
-        return jobs[i].st;
+        /* the worker's message went to its own thread: say it again here */
+        return hamf__err(jobs[i].st, "csv: %s: %s", c->name, jobs[i].st == HAMF_ERR_NOMEM ? "out of memory" : "parse failed");
     }
     return HAMF_OK;
 }
@@ -1305,18 +1306,10 @@ int hamf__csv_fmt_double(char out[32], double v)
     return n;
 }
 
-#define DCACHE 4096
-struct dcache_ent {
-    uint64_t bits;
-    uint8_t len, used;
-    char s[30];
-};
-
 struct wjob {
     const hamf_frame *f;
     size_t r0, r1;
     struct hamf__buf out;
-    struct dcache_ent *cache;
     hamf_status st;
 };
 
@@ -1360,7 +1353,6 @@ static void *wjob_run(void *arg)
     struct wjob *j = arg;
     const hamf_frame *f = j->f;
     struct hamf__buf *b = &j->out;
-    char num[32];
     for (size_t r = j->r0; r < j->r1; r++) {
         if (hamf__buf_reserve(b, 64 * f->ncols + 2)) goto oom;
         for (size_t k = 0; k < f->ncols; k++) {
@@ -1374,19 +1366,8 @@ static void *wjob_run(void *arg)
                 b->len += (size_t)n;
                 break;
             case HAMF_DTYPE_DOUBLE: {
-                double v = ((const double *)c->data)[r];
-                uint64_t bits;
-                memcpy(&bits, &v, sizeof bits);
-                struct dcache_ent *e = &j->cache[(bits ^ (bits >> 31) ^ (bits >> 17)) * 0x9E3779B97F4A7C15ull >> 52];
-                if (!e->used || e->bits != bits) {
-                    n = hamf__csv_fmt_double(num, v);
-                    e->bits = bits;
-                    e->used = 1;
-                    e->len = (uint8_t)n;
-                    memcpy(e->s, num, (size_t)n);
-                }
-                memcpy(b->data + b->len, e->s, e->len);
-                b->len += e->len;
+                n = hamf__csv_fmt_double(b->data + b->len, ((const double *)c->data)[r]);
+                b->len += (size_t)n;
                 break;
             }
             case HAMF_DTYPE_BOOL:
@@ -1416,7 +1397,6 @@ struct hamf__csv_writer {
     int fd;
     char *path, *tmp;
     bool header;
-    struct dcache_ent *cache[MAX_THREADS];
 };
 
 static hamf_status write_all(struct hamf__csv_writer *w, const char *p, size_t n)
@@ -1486,15 +1466,12 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
     size_t nt = f->nrows >= 20000 ? (size_t)cpu_count() : 1;
     size_t per = (f->nrows + nt - 1) / nt;
     for (size_t i = 0; i < nt; i++) {
-        if (!w->cache[i] && !(w->cache[i] = hamf__calloc(DCACHE, sizeof(struct dcache_ent))))
-            return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
         size_t r0 = i * per, r1 = r0 + per > f->nrows ? f->nrows : r0 + per;
         if (r0 >= r1) break;
         memset(&jobs[nj], 0, sizeof jobs[nj]);
         jobs[nj].f = f;
         jobs[nj].r0 = r0;
         jobs[nj].r1 = r1;
-        jobs[nj].cache = w->cache[i];
         hamf__buf_init(&jobs[nj].out, 0);
         nj++;
     }
@@ -1507,7 +1484,7 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
     for (size_t i = 1; i < nj; i++)
         if (started[i]) pthread_join(th[i], NULL);
     for (size_t i = 0; i < nj; i++) {
-        if (!st && jobs[i].st) st = jobs[i].st;
+        if (!st && jobs[i].st) st = hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
         if (!st && jobs[i].out.len) st = write_all(w, jobs[i].out.data, jobs[i].out.len);
         hamf__buf_free(&jobs[i].out);
     }
@@ -1537,7 +1514,6 @@ void hamf__csv_writer_abort(struct hamf__csv_writer *w)
     if (!w) return;
     if (w->fd >= 0) close(w->fd);
     if (w->tmp) unlink(w->tmp);
-    for (size_t i = 0; i < MAX_THREADS; i++) hamf__free(w->cache[i]);
     hamf__free(w->tmp);
     hamf__free(w->path);
     hamf__free(w);

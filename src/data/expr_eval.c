@@ -84,9 +84,9 @@ static hamf_status bind(const char *text, struct hamf__expr *e, const hamf_frame
             char cols[400];
             size_t k = 0;
             cols[0] = '\0';
-            for (size_t i = 0; i < n && k < sizeof cols - 60; i++)
-                k += (size_t)snprintf(cols + k, sizeof cols - k, "%s%s", i ? ", " : "", f->cols[i].name);
-            if (n < f->ncols) snprintf(cols + k, sizeof cols - k, ", ...");
+            for (size_t i = 0; i < n && k < sizeof cols - 60; i++) /* names are cut at 40 bytes */
+                k += (size_t)snprintf(cols + k, sizeof cols - k, "%s%.40s", i ? ", " : "", f->cols[i].name);
+            if (n < f->ncols && k < sizeof cols - 8) snprintf(cols + k, sizeof cols - k, ", ...");
             return hamf__expr_error(HAMF_ERR_NOTFOUND, text, e->pos, "unknown column '%s' (columns: %s)", e->s, cols);
         }
         e->vt = dtype_vt(f->cols[e->col].type);
