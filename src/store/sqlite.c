@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 struct sq_db {
     struct hamf__db base;
@@ -196,9 +197,23 @@ hamf_status hamf__sqlite_open(const char *path, const struct hamf__db_limits *li
     }
     sqlite3_extended_result_codes(d->h, 1);
     sqlite3_busy_timeout(d->h, d->busy_ms);
-    /* journal_mode reads the header first: a non-database file fails here. */
+    /* Switching a fresh file to WAL needs an exclusive lock, and SQLite
+     * returns SQLITE_BUSY for it at once, without the busy handler, when
+     * another connection is opening the same new file: retry it within the
+     * same bound. journal_mode also reads the header first, so a
+     * non-database file fails here. */
+    double deadline = hamf__mono_seconds() + d->busy_ms / 1000.0;
+    for (;;) {
+        rc = sqlite3_exec(d->h, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || hamf__mono_seconds() >= deadline) break;
+        struct timespec nap = {0, 5 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        s = fail(d, sqlite3_extended_errcode(d->h));
+        goto cleanup;
+    }
     static const char *const pragmas[] = {
-        "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=FULL",
     };

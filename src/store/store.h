@@ -8,7 +8,12 @@
  * versions 1, 2, 3, ... in order; hamf__store_migrate applies the ones the
  * store lacks, each list in one transaction, and records the new version.
  * Migrations are forward only; a store newer than the code is
- * HAMF_ERR_UNSUPPORTED.
+ * HAMF_ERR_UNSUPPORTED. A new component (e.g. tracking) adds its own list and
+ * one hamf__store_migrate call in hamf_store_open_opts, after the
+ * registry's, so every open brings every component up to date. Its tables
+ * use the same conventions: ISO-8601 UTC text times (hamf__store_now),
+ * DDL per backend, changes audited with hamf__store_audit in the same
+ * transaction.
  */
 #ifndef HAMF_STORE_STORE_H
 #define HAMF_STORE_STORE_H

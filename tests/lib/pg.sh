@@ -43,11 +43,23 @@ pg_start() {
          start >/dev/null 2>&1; then
       PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid")
       PG_URL="postgresql://hamf@$PG_HOST:$PG_PORT/postgres"
+      _pg_watch $$ "$PG_PID" "$PG_DIR"
       return 0
     fi
   done
   cat "$PG_DIR/server.log" >&2
   return 1
+}
+
+# If the test shell dies without its EXIT trap (SIGKILL, a killed runner),
+# this watcher stops the server; it exits by itself within a second of the
+# server stopping normally.
+_pg_watch() { # owner-pid server-pid dir
+  ( trap '' INT TERM HUP
+    while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+    if kill -0 "$2" 2>/dev/null; then
+      kill -INT "$2" 2>/dev/null; sleep 3; kill -KILL "$2" 2>/dev/null; rm -rf "$3"
+    fi ) </dev/null >/dev/null 2>&1 &
 }
 
 pg_psql() { # db args...
@@ -60,14 +72,15 @@ pg_newdb() { # name -> prints URL of a fresh database
   echo "postgresql://hamf@$PG_HOST:$PG_PORT/$1"
 }
 
-pg_stop() {
+pg_stop() { # safe under set -e, from an EXIT trap, and when called twice
   if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
-    kill -INT "$PG_PID" 2>/dev/null
+    kill -INT "$PG_PID" 2>/dev/null || true
     local i
     for i in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$PG_PID" 2>/dev/null && kill -KILL "$PG_PID" 2>/dev/null
+    if kill -0 "$PG_PID" 2>/dev/null; then kill -KILL "$PG_PID" 2>/dev/null || true; fi
   fi
   PG_PID=
-  [ -n "$PG_DIR" ] && rm -rf "$PG_DIR"
+  if [ -n "$PG_DIR" ]; then rm -rf "$PG_DIR" || true; fi
   PG_DIR=
+  return 0
 }

@@ -32,7 +32,7 @@ while time.time() < end:
     except socket.timeout: pass
 PY
 silent=$!
-trap 'kill $silent 2>/dev/null; pg_stop' EXIT
+trap 'kill $silent 2>/dev/null || true; pg_stop' EXIT
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 start=$EPOCHREALTIME
 set +e

@@ -553,6 +553,44 @@ static void test_two_processes_1000_each(void)
     hamf_store_close(s);
 }
 
+/* Many processes opening the same brand-new file at once: each must wait
+ * its turn (switch to WAL, create the schema), none may fail with BUSY. */
+static void test_first_open_race(void)
+{
+    for (int round = 0; round < 40; round++) {
+        unlink("race.db");
+        unlink("race.db-wal");
+        unlink("race.db-shm");
+        fflush(NULL);
+        pid_t p[8];
+        for (int k = 0; k < 8; k++) {
+            p[k] = fork();
+            T_TRUE(p[k] >= 0);
+            if (p[k] == 0) {
+                hamf_store *s = NULL;
+                if (hamf_store_open("race.db", &s)) {
+                    fprintf(stderr, "round %d child %d: %s\n", round, k, hamf_last_error());
+                    _exit(1);
+                }
+                hamf_store_close(s);
+                _exit(0);
+            }
+        }
+        int bad = 0;
+        for (int k = 0; k < 8; k++) {
+            int st = 0;
+            waitpid(p[k], &st, 0);
+            bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+        T_EQ_INT(bad, 0);
+        hamf_store *s = NULL;
+        T_OK(hamf_store_open("race.db", &s));
+        int64_t n = count(s, "schema_version");
+        hamf_store_close(s);
+        T_EQ_INT(n, 1);
+    }
+}
+
 static void test_sigkill_mid_batch(void)
 {
     unlink("kill.db");
@@ -643,6 +681,7 @@ int main(void)
     T_RUN(test_corrupt_and_unopenable);
     T_RUN(test_locked_waits_then_busy);
     T_RUN(test_two_processes_1000_each);
+    T_RUN(test_first_open_race);
     T_RUN(test_sigkill_mid_batch);
     return T_DONE();
 }
