@@ -40,6 +40,8 @@ static const struct subcommand {
      "list the versions of a named model with aliases (champion, challenger), runs and files"},
     {"promote", cli_model_promote, "promote NAME VERSION", "make VERSION the champion (audited)"},
     {"rollback", cli_model_rollback, "rollback NAME", "make the previous champion the champion again (audited)"},
+    {"importance", cli_model_importance, "importance MODEL_FILE [--json]",
+     "per-feature total split gain of a saved model file, largest first"},
 };
 
 static void model_help(FILE *out)
