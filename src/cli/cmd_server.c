@@ -84,7 +84,8 @@ static bool read_pass_line(FILE *f, char *buf)
     return true;
 }
 
-/* Prompt on the terminal with echo off; restores the terminal. */
+/* Prompt on the terminal with echo off. Echo goes off before the prompt
+ * appears and back on without flushing, so nothing typed is lost. */
 static bool tty_pass(const char *prompt, char *buf)
 {
     struct termios old, quiet;
@@ -92,11 +93,11 @@ static bool tty_pass(const char *prompt, char *buf)
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &quiet)) return false;
     fputs(prompt, stderr);
     fflush(stderr);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
     bool ok = read_pass_line(stdin, buf);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
     fputc('\n', stderr);
     return ok;
 }

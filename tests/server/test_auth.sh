@@ -54,6 +54,37 @@ alice_line=$(grep '^alice:' users)
 printf 'hunter3\n' | "$HAMF" server passwd users bob
 [ "$(wc -l < users)" -eq 2 ]; grep -qxF "$alice_line" users
 
+# on a terminal: asked twice with echo off; different answers change nothing
+cat > ttypw.py <<'PY'
+import os, pty, sys, time
+hamf, path, user, p1, p2, want_rc = sys.argv[1:7]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(hamf, [hamf, "server", "passwd", path, user])
+out = b""
+def read_until(tok):
+    global out
+    end = time.time() + 10
+    while tok not in out and time.time() < end:
+        try:
+            out += os.read(fd, 1024)
+        except OSError:
+            break
+    assert tok in out, out
+read_until(b"Password: ")
+os.write(fd, p1.encode() + b"\n")
+read_until(b"Again: ")
+os.write(fd, p2.encode() + b"\n")
+read_until(b"\n" if want_rc == "0" else b"differ")
+_, st = os.waitpid(pid, 0)
+assert os.WEXITSTATUS(st) == int(want_rc), (st, out)
+assert p1.encode() not in out and p2.encode() not in out, out   # never echoed
+PY
+timeout 30 /usr/bin/python3 ttypw.py "$HAMF" users tina 'tty-Pass 1' 'tty-Pass 1' 0
+timeout 30 /usr/bin/python3 ttypw.py "$HAMF" users tina 'new one' 'new 0ne' 1
+[ "$(wc -l < users)" -eq 3 ]
+grep -Eq '^tina:\$y\$' users
+
 # ---- a malformed auth file is named by file:line ----
 printf '# users\nalice:%s\nbob:not-a-hash\n' "$(grep '^alice:' users | cut -d: -f2)" > bad-users
 rc=0; "$HAMF" server --port 0 --db "$T/t.db" --artifacts-dir "$T/art" --auth-file bad-users > bad.log 2>&1 || rc=$?
@@ -94,6 +125,8 @@ exp=$(/usr/bin/python3 -c 'import json; print(json.load(open("body.out"))["exper
 expect 200 -u bob:hunter3 "$U$API/experiments/get?experiment_id=$exp"
 grep -q '"auth-exp"' body.out
 refute grep -q sneaky body.out
+expect 200 -u 'tina:tty-Pass 1' "$U$API/experiments/get?experiment_id=$exp"
+expect 401 -u 'tina:new one' "$U$API/experiments/get?experiment_id=$exp"
 expect 200 "${A[@]}" "$U/"
 grep -qi '<html' body.out
 expect 200 "${A[@]}" -X PUT --data-binary 'model bytes' "$U$ART/$exp/model.bin"
