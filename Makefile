@@ -6,7 +6,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := sqlite3 libpq libmicrohttpd libcurl
+PKGS    := sqlite3 libpq libmicrohttpd libcurl libcrypt
 SAN     ?=
 OPT     ?= -O2
 

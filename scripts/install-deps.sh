@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential pkg-config clang libclang-rt-14-dev
-  libsqlite3-dev sqlite3 libpq-dev libmicrohttpd-dev libcurl4-openssl-dev
+  libsqlite3-dev sqlite3 libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev
   # tests: real servers and peers
   postgresql postgresql-client curl procps psmisc
   prometheus prometheus-alertmanager python3-yaml

@@ -1,30 +1,43 @@
 /* cmd_server.c — `hamf server`: the MLflow-compatible tracking server
  * (REST API 2.0 subset and proxied artifacts) on the tracking store. Runs
  * until SIGTERM or SIGINT, then stops accepting, finishes the requests in
- * flight and exits 0. */
+ * flight and exits 0. Optional HTTP basic auth (--auth-file) and the
+ * `hamf server passwd` helper that writes its entries. */
 #include "cli.h"
 
 #include "server/alerts.h"
 #include "server/api.h"
+#include "server/auth.h"
 
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 static void help(void)
 {
     printf("Usage: hamf server [--host 127.0.0.1] [--port 5000] [--db URL] [--artifacts-dir DIR]\n"
            "                   [--threads N] [--sync normal|full] [--retrain-data PATH]\n"
            "                   [--retrain-cooldown SECONDS] [--retrain-window N] [--retrain-min-gain X]\n"
+           "                   [--auth-file FILE [--metrics-public]] [--insecure]\n"
+           "       hamf server passwd FILE USER\n"
            "\n"
            "Serve the MLflow tracking REST API (/api/2.0/mlflow/...) and proxied\n"
            "artifacts (/api/2.0/mlflow-artifacts/artifacts/...) from the hamf store, so\n"
            "MLflow clients, notebooks and scripts can log and read runs. Also answers\n"
            "GET /api/2.0/mlflow/runs/search?experiment_ids=... like the POST form.\n"
+           "Also serves:\n"
+           "  /          the web UI (runs table, run pages with metric charts, artifacts)\n"
+           "  /metrics   Prometheus metrics of the store's latest finished runs (the\n"
+           "             exporter, started on the first scrape; refreshed every\n"
+           "             $HAMF_METRICS_INTERVAL, default 15s)\n"
+           "Every GET route answers HEAD too.\n"
            "\n"
            "Options:\n"
-           "  --host HOST           address to bind (default 127.0.0.1, loopback only)\n"
+           "  --host HOST           address to bind (default 127.0.0.1, loopback only); a\n"
+           "                        non-loopback address needs --auth-file or --insecure\n"
            "  --port N              TCP port (default 5000; 0 picks a free port)\n"
            "  --db URL              store: a path, sqlite:///abs/path or postgresql://...\n"
            "                        (default $HAMF_DB, else ./hamf.db)\n"
@@ -35,6 +48,19 @@ static void help(void)
            "                        may be lost on power loss) or 'full' (fsync every\n"
            "                        commit, shared by concurrent writers; also survives\n"
            "                        power loss)\n"
+           "  --auth-file FILE      require HTTP basic auth on every request (API,\n"
+           "                        artifacts, UI and /metrics): FILE holds 'user:hash'\n"
+           "                        lines (yescrypt $y$ or sha512-crypt $6$; '#' comments);\n"
+           "                        make entries with 'hamf server passwd'. Without valid\n"
+           "                        credentials: 401 with WWW-Authenticate: Basic\n"
+           "                        realm=\"hamf\" and {\"error_code\":\"UNAUTHENTICATED\"}.\n"
+           "                        Read once at start; verified credentials are cached\n"
+           "                        in memory (salted SHA-256, never the password) for 60 s.\n"
+           "                        MLflow clients send them from MLFLOW_TRACKING_USERNAME\n"
+           "                        and MLFLOW_TRACKING_PASSWORD (hamf too).\n"
+           "  --metrics-public      with --auth-file: leave /metrics open (for a\n"
+           "                        Prometheus without credentials); default protected\n"
+           "  --insecure            allow a non-loopback --host without --auth-file\n"
            "  --retrain-data PATH   new labelled data for alert-triggered retrains: a CSV\n"
            "                        file, or a directory whose newest *.csv is used\n"
            "  --retrain-cooldown S  no new retrain of a model within S seconds of its last\n"
@@ -51,8 +77,78 @@ static void help(void)
            "they survive a restart; a worker thread runs them like `hamf retrain`.\n"
            "GET /api/hamf/v1/jobs lists them (JSON).\n"
            "\n"
+           "hamf server passwd FILE USER\n"
+           "  Add USER to FILE or change its password (yescrypt, fresh salt; other lines\n"
+           "  kept). The password is read from the terminal without echo (asked twice),\n"
+           "  or as one line from stdin when it is not a terminal; never from the\n"
+           "  command line. Empty passwords are refused. FILE is replaced atomically,\n"
+           "  mode 0600.\n"
+           "\n"
            "Prints 'listening on http://HOST:PORT' once ready. SIGTERM or SIGINT stops\n"
            "accepting, waits up to 30 s for requests in flight, and exits 0.\n");
+}
+
+/* One line of at most PASS_LINE-2 bytes from fd, without its line end;
+ * false at EOF before any byte, on a read error or an over-long line. */
+#define PASS_LINE 1100
+static bool read_pass_line(FILE *f, char *buf)
+{
+    if (!fgets(buf, PASS_LINE, f)) return false;
+    size_t n = strlen(buf);
+    if (n == PASS_LINE - 1 && buf[n - 1] != '\n') return false;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    return true;
+}
+
+/* Prompt on the terminal with echo off. Echo goes off before the prompt
+ * appears and back on without flushing, so nothing typed is lost. */
+static bool tty_pass(const char *prompt, char *buf)
+{
+    struct termios old, quiet;
+    if (tcgetattr(STDIN_FILENO, &old)) return false;
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+    quiet.c_lflag |= ICANON;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &quiet)) return false;
+    fputs(prompt, stderr);
+    fflush(stderr);
+    bool ok = read_pass_line(stdin, buf);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fputc('\n', stderr);
+    return ok;
+}
+
+static int cmd_passwd(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        help();
+        return CLI_OK;
+    }
+    if (argc != 3)
+        return cli_usage("server", "passwd takes FILE USER (the password is read from stdin, never argv)");
+    const char *file = argv[1], *user = argv[2];
+    char p1[PASS_LINE], p2[PASS_LINE];
+    int rc;
+    if (isatty(STDIN_FILENO)) {
+        if (!tty_pass("Password: ", p1) || !tty_pass("Again: ", p2)) {
+            rc = cli_fail("server passwd: no password read");
+            goto out;
+        }
+        if (strcmp(p1, p2)) {
+            rc = cli_fail("server passwd: the passwords differ");
+            goto out;
+        }
+    } else if (!read_pass_line(stdin, p1)) {
+        rc = cli_fail("server passwd: no password on stdin (one line, at most %d bytes)", PASS_LINE - 2);
+        goto out;
+    }
+    hamf_status st = hamf__auth_passwd_set(file, user, p1);
+    rc = st ? cli_fail_status(st) : CLI_OK;
+    if (!st) fprintf(stderr, "hamf server passwd: %s: password set for '%s'\n", file, user);
+out:
+    memset(p1, 0, sizeof p1);
+    memset(p2, 0, sizeof p2);
+    return rc;
 }
 
 int cmd_server(int argc, char **argv)
@@ -61,18 +157,21 @@ int cmd_server(int argc, char **argv)
         {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
         {"db", required_argument, NULL, 'd'},   {"artifacts-dir", required_argument, NULL, 'a'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {"sync", required_argument, NULL, 's'},
         {"retrain-data", required_argument, NULL, 'R'}, {"retrain-cooldown", required_argument, NULL, 'C'},
         {"retrain-window", required_argument, NULL, 'W'}, {"retrain-min-gain", required_argument, NULL, 'G'},
+        {"sync", required_argument, NULL, 's'}, {"auth-file", required_argument, NULL, 'A'},
+        {"metrics-public", no_argument, NULL, 'M'}, {"insecure", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
     long long port = 5000, threads = 8;
-    bool sync_full = false;
     struct hamf__alerts_config ac;
     hamf__alerts_config_init(&ac);
     long long win;
+    bool sync_full = false, metrics_public = false, insecure = false;
+    const char *auth_file = NULL;
     int c;
+    if (argc > 1 && !strcmp(argv[1], "passwd")) return cmd_passwd(argc - 1, argv + 1);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -106,11 +205,31 @@ int cmd_server(int argc, char **argv)
             if (!cli_parse_double(optarg, &ac.min_gain))
                 return cli_usage("server", "--retrain-min-gain must be a number, got '%s'", optarg);
             break;
+        case 'A': auth_file = optarg; break;
+        case 'M': metrics_public = true; break;
+        case 'I': insecure = true; break;
         case 'h': help(); return CLI_OK;
         default: return cli_usage("server", "unknown option");
         }
     }
     if (optind < argc) return cli_usage("server", "unexpected argument '%s'", argv[optind]);
+    if (metrics_public && !auth_file) return cli_usage("server", "--metrics-public needs --auth-file");
+    if (!auth_file && !insecure) {
+        bool loopback = false;
+        hamf_status hs = hamf__host_is_loopback(host, &loopback);
+        if (hs) return cli_fail_status(hs);
+        if (!loopback)
+            return cli_usage("server",
+                             "refusing to serve on non-loopback host '%s' without authentication: "
+                             "give --auth-file FILE (see 'hamf server passwd'), or --insecure to serve it open",
+                             host);
+    }
+    struct hamf__auth *auth = NULL;
+    if (auth_file) {
+        hamf_status as = hamf__auth_load(auth_file, &auth);
+        if (as) return cli_fail_status(as);
+        hamf__auth_set_metrics_public(auth, metrics_public);
+    }
 
     /* Block the stop signals in every thread (the HTTP threads inherit the
      * mask) and take them synchronously below. */
@@ -123,20 +242,24 @@ int cmd_server(int argc, char **argv)
 
     struct hamf__server_config cfg = {
         .host = host, .port = (int)port, .threads = (int)threads, .db_url = cli_db_url(db), .artifacts_dir = art,
-        .sync_full = sync_full,
+        .sync_full = sync_full, .auth = auth,
     };
     struct hamf__server *s = NULL;
     hamf_status st = hamf__alerts_configure(&ac);
     if (!st) st = hamf__server_start(&cfg, &s);
-    if (st) return cli_fail_status(st);
-    printf("hamf server: listening on http://%s:%d (store %s, artifacts %s)\n", host, hamf__server_port(s),
-           cfg.db_url, art);
+    if (st) {
+        hamf__auth_free(auth);
+        return cli_fail_status(st);
+    }
+    printf("hamf server: listening on http://%s:%d (store %s, artifacts %s%s)\n", host, hamf__server_port(s),
+           cfg.db_url, art, auth ? ", basic auth" : (insecure ? ", NO AUTH (--insecure)" : ""));
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
     printf("hamf server: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     fflush(stdout);
     hamf__server_stop(s, 30.0);
+    hamf__auth_free(auth);
     printf("hamf server: stopped\n");
     return CLI_OK;
 }

@@ -177,12 +177,27 @@ static void route_match(struct request *r)
         }
         if (!rest) continue;
         path_seen = true;
-        if (strcmp(rt->method, r->req.method)) continue;
+        if (strcmp(rt->method, r->req.method)) continue; /* HEAD was mapped to GET */
         r->route = rt;
         r->req.route_rest = rest;
         return;
     }
     r->route_status = path_seen ? 405 : 404;
+}
+
+/* Basic credentials from the Authorization header (decoded by MHD) through
+ * the configured hook. */
+static bool check_auth(const struct hamf__http_config *c, struct MHD_Connection *con, const char *path)
+{
+    char *pass = NULL;
+    char *user = MHD_basic_auth_get_username_password(con, &pass);
+    bool ok = c->auth(c->auth_ctx, path, user, user ? pass : NULL);
+    if (pass) {
+        memset(pass, 0, strlen(pass));
+        MHD_free(pass);
+    }
+    if (user) MHD_free(user);
+    return ok;
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -227,6 +242,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, struct hamf__http_r
     if (hr->disposition) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, hr->disposition);
     /* Every answer: no MIME sniffing, and the web UI (and anything else a
      * browser renders from here) may load only from this origin. */
+    if (hr->status == 401) MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"hamf\"");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(mr, "Content-Security-Policy",
                             "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -269,10 +285,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 
     if (!r->started) {
         r->started = true;
-        r->req.method = method;
+        /* HEAD is served by the GET handler; MHD sends the headers only */
+        r->req.method = strcmp(method, "HEAD") ? method : "GET";
         r->req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!parse_uri(r, con, url)) {
             router_error(r, 400, "malformed request URI (bad percent-escape or too many arguments)");
+            return send_resp(con, &r->resp);
+        }
+        if (c->auth && !check_auth(c, con, r->path)) {
+            router_error(r, 401, "Authentication required: send valid HTTP basic credentials");
             return send_resp(con, &r->resp);
         }
         r->req.path = r->path;

@@ -52,12 +52,17 @@ struct hamf__http_stream {
 };
 
 struct hamf__http_route {
-    const char *method;  /* "GET", "POST", "PUT", "DELETE" */
+    const char *method;  /* "GET" (also answers HEAD), "POST", "PUT", "DELETE" */
     const char *path;    /* exact; a trailing '*' makes it a prefix */
     size_t max_body;     /* buffered bodies past this are refused (400) */
     hamf__http_handler fn;
     const struct hamf__http_stream *stream; /* instead of fn, when set */
 };
+
+/* Decides whether a request for `path` may be served; user/pass are the
+ * HTTP basic credentials, NULL when the request has none. false = 401
+ * with `WWW-Authenticate: Basic realm="hamf"` (body from the error hook). */
+typedef bool (*hamf__http_auth_fn)(void *auth_ctx, const char *path, const char *user, const char *pass);
 
 /* Called when no route matches the path (404) or the method (405). */
 typedef void (*hamf__http_error_fn)(int status, const char *message, struct hamf__http_resp *resp);
@@ -71,6 +76,8 @@ struct hamf__http_config {
     size_t nroutes;
     hamf__http_error_fn error; /* formats router errors (JSON for the API) */
     void *ctx;            /* passed to every handler */
+    hamf__http_auth_fn auth; /* NULL: every request is served */
+    void *auth_ctx;
 };
 
 struct hamf__http_server;

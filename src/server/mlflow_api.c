@@ -15,6 +15,7 @@
  */
 #include "server/alerts.h"
 #include "server/api.h"
+#include "server/auth.h"
 #include "server/metrics_mount.h"
 #include "server/ui.h"
 
@@ -83,6 +84,8 @@ static void router_error(int status, const char *message, struct hamf__http_resp
         hamf__api_error(resp, 404, "ENDPOINT_NOT_FOUND", "%s", message);
     else if (status == 405)
         hamf__api_error(resp, 405, "BAD_REQUEST", "%s", message);
+    else if (status == 401)
+        hamf__api_error(resp, 401, "UNAUTHENTICATED", "%s", message);
     else
         hamf__api_error(resp, status, status == 503 ? "TEMPORARILY_UNAVAILABLE" : "INVALID_PARAMETER_VALUE", "%s",
                         message);
@@ -975,6 +978,8 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .nroutes = HAMF_ARRAY_LEN(routes),
         .error = router_error,
         .ctx = &s->ctx,
+        .auth = cfg->auth ? hamf__auth_request : NULL, /* auth.c */
+        .auth_ctx = cfg->auth,
     };
     if ((st = hamf__alerts_start(cfg->db_url, cfg->artifacts_dir))) goto fail;
     if ((st = hamf__http_start(&hc, &s->http))) {

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -25,6 +26,7 @@ struct hamf__mlflow {
     char *base; /* without trailing '/' */
     CURL *curl;
     struct hamf__mlflow_opts opts;
+    char *user, *pass; /* HTTP basic auth from MLFLOW_TRACKING_USERNAME/PASSWORD, or NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -62,6 +64,16 @@ hamf_status hamf__mlflow_open(const char *uri, const struct hamf__mlflow_opts *o
         return hamf__err(HAMF_ERR_NOMEM, "mlflow: out of memory");
     }
     if (opts) m->opts = *opts;
+    /* the MLflow clients' convention: basic auth when both variables are set */
+    const char *eu = getenv("MLFLOW_TRACKING_USERNAME"), *ep = getenv("MLFLOW_TRACKING_PASSWORD");
+    if (eu && *eu && ep) {
+        m->user = hamf__strdup(eu);
+        m->pass = hamf__strdup(ep);
+        if (!m->user || !m->pass) {
+            hamf__mlflow_close(m);
+            return hamf__err(HAMF_ERR_NOMEM, "mlflow: out of memory");
+        }
+    }
     if (m->opts.connect_timeout_ms <= 0) m->opts.connect_timeout_ms = 2000;
     if (m->opts.timeout_ms <= 0) m->opts.timeout_ms = 5000;
     if (m->opts.max_response == 0) m->opts.max_response = 16u << 20;
@@ -73,6 +85,9 @@ void hamf__mlflow_close(struct hamf__mlflow *m)
 {
     if (!m) return;
     if (m->curl) curl_easy_cleanup(m->curl);
+    if (m->pass) memset(m->pass, 0, strlen(m->pass));
+    hamf__free(m->user);
+    hamf__free(m->pass);
     hamf__free(m->base);
     hamf__free(m);
 }
@@ -151,6 +166,11 @@ static hamf_status perform(struct hamf__mlflow *m, const char *what, struct hamf
     curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)m->opts.connect_timeout_ms);
     curl_easy_setopt(m->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(m->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    if (m->user) {
+        curl_easy_setopt(m->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(m->curl, CURLOPT_USERNAME, m->user);
+        curl_easy_setopt(m->curl, CURLOPT_PASSWORD, m->pass);
+    }
     CURLcode rc = curl_easy_perform(m->curl);
     if (s.overflow)
         return hamf__err(HAMF_ERR_CONSTRAINT, "mlflow: %s: answer larger than %zu bytes", what,

@@ -16,6 +16,10 @@
  * through out-params are [owned: free with hamf__free]; parsed documents
  * are [owned: free with hamf__jdoc_free].
  *
+ * Credentials: when MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD
+ * are set at hamf__mlflow_open, every request carries them as HTTP basic
+ * auth (as the MLflow Python client does).
+ *
  * Errors: HAMF_ERR_CONNECT server unreachable, HAMF_ERR_TIMEOUT no answer
  * in time, HAMF_ERR_NOTFOUND RESOURCE_DOES_NOT_EXIST (404), HAMF_ERR_EXISTS
  * RESOURCE_ALREADY_EXISTS, HAMF_ERR_UNSUPPORTED any other 404/405/501 (the
