@@ -802,6 +802,27 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             hamf__pool_run(rp, nch, task_route, l);
             break;
         }
+        if (!rp || l->nthreads <= 1) {
+            /* one thread: a single stable pass per node; left rows are
+             * compacted in place (the write position never passes the read
+             * position), right rows go to tmp and are copied after them */
+            for (size_t r = 0; r < l->nround; r++) {
+                const struct gnode *g = &l->nodes[l->round[r]];
+                const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
+                const uint8_t *lut = g->lut;
+                uint32_t *ix = l->idx, *tp = l->tmp;
+                uint32_t lp = g->begin, rpos = g->begin;
+                for (uint32_t k = g->begin; k < g->end; k++) {
+                    uint32_t i = ix[k], d = lut[col[i]];
+                    ix[lp] = i;
+                    tp[rpos] = i;
+                    lp += d;
+                    rpos += 1 - d;
+                }
+                memcpy(ix + lp, tp + g->begin, (size_t)(rpos - g->begin) * sizeof *ix);
+                l->nbeg[g->tid] = lp - g->begin;
+            }
+        } else {
         hamf__pool_run(rp, nch, task_count, l);
         /* prefix sums: chunk_off = absolute left write position; nbeg[node] = node's left total */
         for (size_t c = 0; c < nch;) {
@@ -818,6 +839,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
         hamf__pool_run(rp, nch, task_scatter, l);
         hamf__pool_run(rp, nch, task_copyback, l);
+        }
         /* children */
         l->nbuild = 0;
         int32_t *pairs = hamf__malloc(l->nround * 2 * sizeof *pairs);
