@@ -293,9 +293,13 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     }
     size_t nb = 0, ne = 0, boff = 0;
     uint32_t joint = 0;
-    for (size_t f = 0; f < td->nf; f++) {
+    /* small features first (in feature order) so that all of them can
+     * share bundles, not only neighbouring ones; then the large ones */
+    for (size_t fi = 0; fi < 2 * td->nf; fi++) {
+        size_t f = fi % td->nf;
         uint32_t k = (uint32_t)td->nbins[f];
         bool small = k <= 16;
+        if (small != (fi < td->nf)) continue;
         if (small && nb > 0 && joint > 0 && joint * k <= 256 && l->bstride[ne - 1] != 0) {
             /* join the open bundle of small features */
             l->bfeat[ne] = (uint16_t)f;
