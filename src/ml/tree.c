@@ -241,8 +241,8 @@ struct hamf__learner {
     const struct hamf__learn_params *p;
     int feat_order_n;
     double *score;             /* GB scores to update with the new tree, or NULL */
-    double **spare;            /* per thread: second histogram for interleaving */
-    double **bscr;             /* per thread: bundle histogram scratch */
+    float **spare;             /* per thread: second bundle histogram for interleaving */
+    float **bscr;              /* per thread: bundle histogram scratch (float sums) */
     int nthreads;
     /* Feature bundles: features with few bins are packed together (joint
      * code = mixed-radix combination, <= 256 values) so one histogram update
@@ -281,10 +281,6 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->nthreads = nt;
     l->spare = hamf__calloc((size_t)nt, sizeof *l->spare);
     if (!l->spare) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
-    for (int i = 0; i < nt; i++) {
-        l->spare[i] = hamf__malloc(l->hsize * sizeof(double));
-        if (!l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
-    }
     /* bundles */
     l->boff = hamf__malloc((td->nf + 1) * sizeof *l->boff);
     l->bfirst = hamf__malloc((td->nf + 1) * sizeof *l->bfirst);
@@ -297,9 +293,13 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     }
     size_t nb = 0, ne = 0, boff = 0;
     uint32_t joint = 0;
-    for (size_t f = 0; f < td->nf; f++) {
+    /* small features first (in feature order) so that all of them can
+     * share bundles, not only neighbouring ones; then the large ones */
+    for (size_t fi = 0; fi < 2 * td->nf; fi++) {
+        size_t f = fi % td->nf;
         uint32_t k = (uint32_t)td->nbins[f];
         bool small = k <= 16;
+        if (small != (fi < td->nf)) continue;
         if (small && nb > 0 && joint > 0 && joint * k <= 256 && l->bstride[ne - 1] != 0) {
             /* join the open bundle of small features */
             l->bfeat[ne] = (uint16_t)f;
@@ -332,9 +332,8 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
             l->brows[i * nb + j] = (uint8_t)c;
         }
     for (int i = 0; i < nt; i++) {
-        l->bscr[i] = hamf__malloc((boff + 2) * sizeof(double));
-        hamf__free(l->spare[i]);
-        l->spare[i] = hamf__malloc((boff + 2) * sizeof(double));
+        l->bscr[i] = hamf__malloc((boff + 2) * sizeof(float));
+        l->spare[i] = hamf__malloc((boff + 2) * sizeof(float));
         if (!l->bscr[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     }
     l->fblocks = nt > 1 ? nt : 1;
@@ -436,20 +435,24 @@ static hamf_status ensure_chunks(struct hamf__learner *l, size_t need)
 }
 
 /* histogram of rows idx[b..e) for features [f0,f1) into hist (zeroed here).
- * Each feature's bins are summed in row order, whatever the blocking. With
- * SSE2 a (g, h) float pair is widened once per row and added to a bin's
- * (G, H) double pair with one packed add. */
+ * Each feature's bins are summed in row order, whatever the blocking. The
+ * scratch sums are (g, h) float pairs: the whole bundle histogram (and its
+ * interleaved twin) then stays in L1, which is what bounds the build. They
+ * are widened to doubles when expanded into the node histogram, so the
+ * subtraction trick and split evaluation work in double. With SSE2 a row's
+ * pair is added to a bin's pair with one 64-bit load, add and store. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-static inline __m128d load_gh(const float *gh, uint32_t i)
+static inline __m128 load_gh(const float *gh, uint32_t i)
 {
-    return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)(gh + 2 * (size_t)i))));
+    return _mm_castpd_ps(_mm_load_sd((const double *)(const void *)(gh + 2 * (size_t)i)));
 }
-#define HIST_ADD(c, v) _mm_storeu_pd((c), _mm_add_pd(_mm_loadu_pd(c), (v)))
-#define GH_T __m128d
+#define HIST_ADD(c, v) _mm_store_sd((double *)(void *)(c), \
+    _mm_castps_pd(_mm_add_ps(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)(c))), (v))))
+#define GH_T __m128
 #define GH_LOAD(gh, i) load_gh((gh), (i))
 #else
-struct ghp { double g, h; };
+struct ghp { float g, h; };
 static inline struct ghp load_gh(const float *gh, uint32_t i)
 {
     struct ghp r = {gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
@@ -464,14 +467,14 @@ static inline struct ghp load_gh(const float *gh, uint32_t i)
  * `hist` (bundle layout), then expanded into the node histogram `out`
  * (feature layout) for the features of those bundles. */
 static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
-                       size_t j0, size_t j1, double *hist, double *spare, double *out)
+                       size_t j0, size_t j1, float *hist, float *spare, double *out)
 {
     const size_t nf = l->nbund;
     const uint8_t *rows = l->brows;
     const float *gh = l->gh;
     const size_t *hoff = l->boff;
     const size_t f0 = j0, f1 = j1;
-    memset(hist + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(double));
+    memset(hist + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(float));
     const size_t *ho = hoff + f0;
     const size_t nff = f1 - f0;
     const uint8_t *rb = rows + f0;
@@ -482,7 +485,7 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
          * (binary features, sorted indices), update different memory, so the
          * load-add-store chains overlap. Merged below; per-bin sums then add
          * even rows and odd rows separately, still in a fixed order. */
-        memset(spare + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(double));
+        memset(spare + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(float));
         uint32_t e2 = b + ((e - b - PF) & ~1u);
         for (; k < e2; k += 2) {
             uint32_t i = idx[k], i2 = idx[k + 1], j = idx[k + PF];
@@ -522,10 +525,11 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
     /* expand bundles into per-feature histograms (fixed order) */
     for (size_t j = j0; j < j1; j++) {
         size_t q0 = l->bfirst[j], q1 = l->bfirst[j + 1];
-        const double *bh = hist + hoff[j];
+        const float *bh = hist + hoff[j];
         if (q1 - q0 == 1) {
             size_t f = l->bfeat[q0];
-            memcpy(out + l->hoff[f], bh, 2 * (size_t)l->td->nbins[f] * sizeof(double));
+            double *o = out + l->hoff[f];
+            for (size_t q = 0; q < 2 * (size_t)l->td->nbins[f]; q++) o[q] = bh[q];
             continue;
         }
         for (size_t q = q0; q < q1; q++)
@@ -802,6 +806,27 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             hamf__pool_run(rp, nch, task_route, l);
             break;
         }
+        if (!rp || l->nthreads <= 1) {
+            /* one thread: a single stable pass per node; left rows are
+             * compacted in place (the write position never passes the read
+             * position), right rows go to tmp and are copied after them */
+            for (size_t r = 0; r < l->nround; r++) {
+                const struct gnode *g = &l->nodes[l->round[r]];
+                const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
+                const uint8_t *lut = g->lut;
+                uint32_t *ix = l->idx, *tp = l->tmp;
+                uint32_t lp = g->begin, rpos = g->begin;
+                for (uint32_t k = g->begin; k < g->end; k++) {
+                    uint32_t i = ix[k], d = lut[col[i]];
+                    ix[lp] = i;
+                    tp[rpos] = i;
+                    lp += d;
+                    rpos += 1 - d;
+                }
+                memcpy(ix + lp, tp + g->begin, (size_t)(rpos - g->begin) * sizeof *ix);
+                l->nbeg[g->tid] = lp - g->begin;
+            }
+        } else {
         hamf__pool_run(rp, nch, task_count, l);
         /* prefix sums: chunk_off = absolute left write position; nbeg[node] = node's left total */
         for (size_t c = 0; c < nch;) {
@@ -818,6 +843,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
         hamf__pool_run(rp, nch, task_scatter, l);
         hamf__pool_run(rp, nch, task_copyback, l);
+        }
         /* children */
         l->nbuild = 0;
         int32_t *pairs = hamf__malloc(l->nround * 2 * sizeof *pairs);
