@@ -9,6 +9,7 @@
 
 #include "hamf.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -44,6 +45,12 @@ void table_free(struct cli_table *t);
 /* `hamf model importance MODEL` (cmd_importance.c), dispatched from
  * cmd_model.c; argv[0] is "importance". */
 int cli_model_importance(int argc, char **argv);
+
+/* For long-running serving commands: block SIGTERM and SIGINT in this
+ * thread and every thread started after it (they inherit the mask), so the
+ * caller takes them synchronously with sigwait(set, ...); ignore SIGPIPE.
+ * Call before starting any thread. */
+void cli_block_stop_signals(sigset_t *set);
 
 /* True when stdout/stderr is a terminal (for progress bars). */
 bool cli_isatty(int fd);

@@ -164,11 +164,7 @@ int cmd_exporter(int argc, char **argv)
     /* Block the stop signals in every thread (the refresh and HTTP threads
      * inherit the mask) and take them synchronously below. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals(&set);
 
     hamf_status st;
     if ((st = hamf__exporter_source_open(source, exps, nexp, &src))) {

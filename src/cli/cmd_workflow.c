@@ -196,11 +196,7 @@ static int cmd_serve(int argc, char **argv)
     }
     if (optind < argc) return cli_usage("workflow", "unexpected argument '%s'", argv[optind]);
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals(&set);
     return serve_until_signal(cli_db_url(db), art, host, (int)port, (int)eport, &set);
 }
 
@@ -293,12 +289,7 @@ int cmd_workflow(int argc, char **argv)
      * server threads started later inherit the mask. */
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (serve) {
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        signal(SIGPIPE, SIG_IGN);
-    }
+    if (serve) cli_block_stop_signals(&set);
 
     if (!po.quiet) printf("== hamf workflow run (store %s)\n", o.db_url);
     struct hamf__workflow_report r;
