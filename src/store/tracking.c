@@ -408,6 +408,19 @@ static hamf_status bind_i(struct hamf__stmt *st, int i, int64_t v) { return hamf
 
 static hamf_status open_writer(struct group *g, struct hamf__trk **out);
 
+/* Run a savepoint statement on the writer: prepared once on SQLite (it
+ * runs twice per request), through exec on PostgreSQL. */
+static hamf_status wexec(struct group *g, const char *sql)
+{
+    if (hamf__db_backend(g->w->db) != HAMF__DB_SQLITE) return hamf__db_exec(g->w->db, sql);
+    struct hamf__stmt *st;
+    hamf_status s = stmt_sql(g->w, sql, &st);
+    if (s) return s;
+    s = run(st);
+    hamf__db_reset(st);
+    return s;
+}
+
 /* Join the open transaction (beginning one if needed) inside a savepoint.
  * On success the group mutex is held until write_end. */
 static hamf_status write_begin(struct hamf__trk *t)
@@ -424,7 +437,7 @@ static hamf_status write_begin(struct hamf__trk *t)
         g->members = 0;
         g->batch++;
     }
-    if ((s = hamf__db_exec(g->w->db, "SAVEPOINT trk_write"))) {
+    if ((s = wexec(g, "SAVEPOINT trk_write"))) {
         /* the open transaction is unusable: end it for everyone in it */
         snprintf(g->done_msg, sizeof g->done_msg, "%s", hamf_last_error());
         hamf__db_rollback(g->w->db);
@@ -455,8 +468,8 @@ static hamf_status write_end(struct hamf__trk *t, hamf_status s)
     if (s) snprintf(msg, sizeof msg, "%s", hamf_last_error());
     uint64_t mine = tl_batch;
     if (g->tx_open && g->batch == mine) {
-        hamf_status ss = hamf__db_exec(g->w->db, s ? "ROLLBACK TO trk_write" : "RELEASE trk_write");
-        if (!ss && s) ss = hamf__db_exec(g->w->db, "RELEASE trk_write");
+        hamf_status ss = wexec(g, s ? "ROLLBACK TO trk_write" : "RELEASE trk_write");
+        if (!ss && s) ss = wexec(g, "RELEASE trk_write");
         if (ss && !s) {
             s = ss;
             snprintf(msg, sizeof msg, "%s", hamf_last_error());
