@@ -387,7 +387,10 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     int threads = cfg->threads > 0 ? cfg->threads : 4;
-    size_t mem = cfg->max_header ? cfg->max_header : 64 * 1024;
+    /* libmicrohttpd clears the used part of this pool for every request on
+     * a kept-alive connection: 16 KiB holds any sane request head (bodies
+     * are copied out as they arrive) and costs less than 64 KiB did. */
+    size_t mem = cfg->max_header ? cfg->max_header : 16 * 1024;
     s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_cb, s,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,

@@ -71,7 +71,7 @@ struct hamf__http_config {
     const char *host;     /* default 127.0.0.1 */
     int port;             /* 0 = any free port */
     int threads;          /* polling threads; <= 0 = 4 */
-    size_t max_header;    /* per-connection memory for the request head; 0 = 64 KiB */
+    size_t max_header;    /* per-connection memory for the request head; 0 = 16 KiB */
     const struct hamf__http_route *routes;
     size_t nroutes;
     hamf__http_error_fn error; /* formats router errors (JSON for the API) */
