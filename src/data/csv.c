@@ -1333,21 +1333,6 @@ static hamf_status put_str(struct hamf__buf *b, const char *s, size_t n)
     return st;
 }
 
-static int fmt_i64(char *out, int64_t v)
-{
-    char tmp[24];
-    int n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    int k = 0;
-    if (v < 0) out[k++] = '-';
-    while (n) out[k++] = tmp[--n];
-    return k;
-}
-
 static void *wjob_run(void *arg)
 {
     struct wjob *j = arg;
@@ -1362,7 +1347,7 @@ static void *wjob_run(void *arg)
             int n;
             switch (c->type) {
             case HAMF_DTYPE_INT64:
-                n = fmt_i64(b->data + b->len, ((const int64_t *)c->data)[r]);
+                n = hamf__fmt_i64(b->data + b->len, ((const int64_t *)c->data)[r]);
                 b->len += (size_t)n;
                 break;
             case HAMF_DTYPE_DOUBLE: {

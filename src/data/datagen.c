@@ -217,19 +217,7 @@ static void gen_row(struct gen *g, double drift, struct row *o)
     o->null_https = coin(r, 0.003);
 }
 
-static char *put_i(char *p, int64_t v)
-{
-    char tmp[24];
-    int n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) *p++ = '-';
-    while (n) *p++ = tmp[--n];
-    return p;
-}
+static char *put_i(char *p, int64_t v) { return p + hamf__fmt_i64(p, v); }
 
 static char *put_s(char *p, const char *s)
 {

@@ -86,6 +86,22 @@ hamf_status hamf__json_num(struct hamf__buf *b, double v);
  * "99.83", "3"). `out` must hold 32 bytes. Returns the length. NaN gives
  * "NaN", infinities "Infinity"/"-Infinity" (Spark's spelling). */
 int hamf__fmt_double(char out[32], double v);
+/* Decimal text of v into out (no NUL; at most 20 bytes); returns the length.
+ * Inline: CSV writing and data generation call it once per cell. */
+static inline int hamf__fmt_i64(char *out, int64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    int k = 0;
+    if (v < 0) out[k++] = '-';
+    while (n) out[k++] = tmp[--n];
+    return k;
+}
 /* Strict parsers: whole string must be consumed, no leading/trailing space. */
 bool hamf__parse_i64(const char *s, size_t n, int64_t *out);
 bool hamf__parse_double(const char *s, size_t n, double *out);
