@@ -29,6 +29,9 @@
 
 struct hamf__http_server {
     struct MHD_Daemon *d;
+    /* the answer `200 {}` of most writes, built once and queued on every
+     * connection that sends it (MHD counts its users) */
+    struct MHD_Response *empty_json;
     struct hamf__http_config cfg;
     _Atomic long inflight;
     int port;
@@ -221,8 +224,28 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, 
     atomic_fetch_sub(&s->inflight, 1);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *con, struct hamf__http_resp *hr)
+static void add_headers(struct MHD_Response *mr, const struct hamf__http_resp *hr)
 {
+    if (hr->content_type) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, hr->content_type);
+    if (hr->disposition) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, hr->disposition);
+    /* Every answer: no MIME sniffing, and the web UI (and anything else a
+     * browser renders from here) may load only from this origin. */
+    if (hr->status == 401) MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"hamf\"");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            "default-src 'self'; object-src 'none'; base-uri 'none'; "
+                            "frame-ancestors 'none'; form-action 'self'");
+}
+
+static bool is_empty_json(const struct hamf__http_resp *hr)
+{
+    return hr->fd < 0 && hr->status == 200 && !hr->disposition && hr->content_type &&
+           !strcmp(hr->content_type, "application/json") && hr->body.len == 2 && !memcmp(hr->body.data, "{}", 2);
+}
+
+static enum MHD_Result send_resp(struct hamf__http_server *s, struct MHD_Connection *con, struct hamf__http_resp *hr)
+{
+    if (s->empty_json && is_empty_json(hr)) return MHD_queue_response(con, MHD_HTTP_OK, s->empty_json);
     struct MHD_Response *mr;
     if (hr->fd >= 0) {
         mr = MHD_create_response_from_fd64(hr->fd_size, hr->fd);
@@ -238,15 +261,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, struct hamf__http_r
         }
     }
     if (!mr) return MHD_NO;
-    if (hr->content_type) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, hr->content_type);
-    if (hr->disposition) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, hr->disposition);
-    /* Every answer: no MIME sniffing, and the web UI (and anything else a
-     * browser renders from here) may load only from this origin. */
-    if (hr->status == 401) MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"hamf\"");
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(mr, "Content-Security-Policy",
-                            "default-src 'self'; object-src 'none'; base-uri 'none'; "
-                            "frame-ancestors 'none'; form-action 'self'");
+    add_headers(mr, hr);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)hr->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -290,11 +305,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
         r->req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!parse_uri(r, con, url)) {
             router_error(r, 400, "malformed request URI (bad percent-escape or too many arguments)");
-            return send_resp(con, &r->resp);
+            return send_resp(s, con, &r->resp);
         }
         if (c->auth && !check_auth(c, con, r->path)) {
             router_error(r, 401, "Authentication required: send valid HTTP basic credentials");
-            return send_resp(con, &r->resp);
+            return send_resp(s, con, &r->resp);
         }
         r->req.path = r->path;
         r->req.query = r->query;
@@ -307,7 +322,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
             else
                 snprintf(msg, sizeof msg, "Method %.10s is not allowed on %.150s", method, r->path);
             router_error(r, r->route_status, msg);
-            return send_resp(con, &r->resp);
+            return send_resp(s, con, &r->resp);
         }
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (!r->route->stream && cl) {
@@ -317,12 +332,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
                 snprintf(msg, sizeof msg, "request body of %lld bytes is over the limit of %zu bytes",
                          (long long)n, r->route->max_body);
                 router_error(r, 400, msg);
-                return send_resp(con, &r->resp);
+                return send_resp(s, con, &r->resp);
             }
         }
         if (r->route->stream) {
             r->stream_state = r->route->stream->begin(c->ctx, &r->req, &r->resp);
-            if (!r->stream_state) return send_resp(con, &r->resp);
+            if (!r->stream_state) return send_resp(s, con, &r->resp);
         }
         return MHD_YES;
     }
@@ -354,7 +369,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     }
 
     /* the whole request is in */
-    if (r->refused) return send_resp(con, &r->resp);
+    if (r->refused) return send_resp(s, con, &r->resp);
     r->req.body = r->body.data ? r->body.data : "";
     r->req.body_len = r->body.len;
     if (r->route->stream) {
@@ -364,7 +379,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     } else {
         r->route->fn(c->ctx, &r->req, &r->resp);
     }
-    return send_resp(con, &r->resp);
+    return send_resp(s, con, &r->resp);
 }
 
 hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__http_server **out)
@@ -383,6 +398,12 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     if (rc || !ai) {
         hamf__free(s);
         return hamf__err(HAMF_ERR_CONNECT, "http: cannot resolve host '%s': %s", host, gai_strerror(rc));
+    }
+    /* NULL (out of memory) only costs speed: send_resp then builds it each time */
+    s->empty_json = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+    if (s->empty_json) {
+        struct hamf__http_resp proto = {.status = 200, .content_type = "application/json", .fd = -1};
+        add_headers(s->empty_json, &proto);
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
@@ -403,6 +424,7 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     int err = errno;
     freeaddrinfo(ai);
     if (!s->d) {
+        if (s->empty_json) MHD_destroy_response(s->empty_json);
         hamf__free(s);
         return hamf__err(HAMF_ERR_IO, "http: cannot listen on %s:%d: %s", host, cfg->port,
                          err ? strerror(err) : "libmicrohttpd refused to start");
@@ -429,5 +451,6 @@ void hamf__http_stop(struct hamf__http_server *s, double grace_seconds)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->d);
+    if (s->empty_json) MHD_destroy_response(s->empty_json);
     hamf__free(s);
 }

@@ -14,10 +14,16 @@
 #include <string.h>
 #include <time.h>
 
+/* The transaction statements run once or twice per write: prepared on
+ * first use and kept, instead of parsed by sqlite3_exec every time. */
+static const char *const TX_SQL[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+#define TX_N (sizeof TX_SQL / sizeof TX_SQL[0])
+
 struct sq_db {
     struct hamf__db base;
     sqlite3 *h;
     int busy_ms;
+    sqlite3_stmt *tx[TX_N];
 };
 
 struct sq_stmt {
@@ -64,14 +70,26 @@ static hamf_status fail(struct sq_db *d, int rc)
 static void sq_close(struct hamf__db *db)
 {
     struct sq_db *d = (struct sq_db *)db;
+    for (size_t i = 0; i < TX_N; i++) sqlite3_finalize(d->tx[i]);
     sqlite3_close_v2(d->h);
     hamf__free(d->base.name);
     hamf__free(d);
 }
 
+static hamf_status tx_exec(struct sq_db *d, size_t i)
+{
+    if (!d->tx[i] && sqlite3_prepare_v3(d->h, TX_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &d->tx[i], NULL) != SQLITE_OK)
+        return fail(d, sqlite3_extended_errcode(d->h));
+    hamf_status s = sqlite3_step(d->tx[i]) == SQLITE_DONE ? HAMF_OK : fail(d, sqlite3_extended_errcode(d->h));
+    sqlite3_reset(d->tx[i]);
+    return s;
+}
+
 static hamf_status sq_exec(struct hamf__db *db, const char *sql)
 {
     struct sq_db *d = (struct sq_db *)db;
+    for (size_t i = 0; i < TX_N; i++)
+        if (!strcmp(sql, TX_SQL[i])) return tx_exec(d, i);
     int rc = sqlite3_exec(d->h, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? HAMF_OK : fail(d, sqlite3_extended_errcode(d->h));
 }

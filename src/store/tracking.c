@@ -174,6 +174,9 @@ enum {
     Q_HISTORY,
     Q_DEFAULT_EXISTS,
     Q_DEFAULT_INSERT,
+    Q_SP_BEGIN,
+    Q_SP_RELEASE,
+    Q_SP_ROLLBACK,
     Q_COUNT
 };
 
@@ -230,6 +233,9 @@ static const char *const SQL[Q_COUNT] = {
     [Q_DEFAULT_INSERT] = "INSERT INTO trk_experiments (experiment_id, name, artifact_location, lifecycle_stage, "
                          "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', ?, ?) "
                          "ON CONFLICT DO NOTHING",
+    [Q_SP_BEGIN] = "SAVEPOINT trk_write",
+    [Q_SP_RELEASE] = "RELEASE trk_write",
+    [Q_SP_ROLLBACK] = "ROLLBACK TO trk_write",
 };
 
 #define CACHE_N 32
@@ -246,35 +252,53 @@ struct hamf__trk {
     struct hamf__stmt *st[Q_COUNT];
     struct cached cache[CACHE_N];
     unsigned cache_next;
+    /* statements stepped since the last reset_all: one bit per st[] and
+     * per cache[] entry, so a reset touches only those */
+    uint64_t st_used;
+    uint32_t cache_used;
     struct group *g; /* the write group of this store (NULL for the writer itself) */
 };
 
+_Static_assert(Q_COUNT <= 64, "st_used has one bit per fixed statement");
+_Static_assert(CACHE_N <= 32, "cache_used has one bit per cached statement");
+
 /* Group commit. Every connection to one store URL in this process shares
  * one writer connection and one open transaction: a write joins the open
- * transaction under the group mutex inside its own SAVEPOINT (so a failed
- * request undoes only itself), and the commit, with its fsync, is done by
- * the last request of the batch: a request that finishes while others are
- * queued to join leaves the commit to them and waits for it. So N
+ * transaction under the group mutex (inside its own SAVEPOINT, so a failed
+ * request undoes only itself; the request that began the transaction needs
+ * none: it can roll the whole transaction back), and the commit, with its
+ * fsync, is done by the last request of the batch: a request that finishes
+ * while others are queued to join leaves the commit to them and waits for
+ * it. It waits on its own record in a list under a second, small mutex,
+ * not on the group mutex, which the next writer may already hold: the
+ * committer fills in every waiting member's outcome and wakes them. So N
  * concurrent writers share one fsync, and each still answers only after
  * its data is committed. A batch is cut at BATCH_MAX requests so waiting
  * stays bounded under any load. */
 #define BATCH_MAX 64
+
+/* A member of the open batch waiting for its commit (on its own stack). */
+struct waiter {
+    struct waiter *next;
+    bool done;
+    hamf_status status;
+    char msg[512];
+};
 
 struct group {
     struct group *next;
     char *url;
     int refs;
     struct hamf__trk *w;   /* the writer connection, opened on first write */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_mutex_t mu;    /* the writer and its open transaction */
+    pthread_cond_t cv;     /* broadcast when a transaction ends (checkpointer) */
+    pthread_mutex_t wait_mu; /* waiters; taken after mu, never before */
+    pthread_cond_t wait_cv;
+    struct waiter *waiters; /* members of the open batch waiting for its end */
     _Atomic int queued;    /* threads waiting for mu to join a batch */
     bool sync_normal;      /* see hamf__trk_open_opts */
     bool tx_open;
     int members;           /* requests in the open batch */
-    uint64_t batch;        /* id of the open (or last) batch */
-    uint64_t done;         /* id of the last finished batch */
-    hamf_status done_status;
-    char done_msg[512];
     /* WAL checkpointer (SQLite only), see ckpt_main */
     bool ckpt_running;
     bool ckpt_stop;        /* under ckpt_mu */
@@ -286,7 +310,7 @@ struct group {
 static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct group *groups;
 static _Thread_local struct hamf__trk *tl_writer; /* set inside a write section */
-static _Thread_local uint64_t tl_batch;
+static _Thread_local bool tl_first; /* this write section began the transaction */
 
 static struct group *group_ref(const char *url, bool sync_normal)
 {
@@ -303,6 +327,8 @@ static struct group *group_ref(const char *url, bool sync_normal)
         if (g) {
             pthread_mutex_init(&g->mu, NULL);
             pthread_cond_init(&g->cv, NULL);
+            pthread_mutex_init(&g->wait_mu, NULL);
+            pthread_cond_init(&g->wait_cv, NULL);
             pthread_mutex_init(&g->ckpt_mu, NULL);
             pthread_cond_init(&g->ckpt_cv, NULL);
             g->sync_normal = sync_normal;
@@ -340,21 +366,24 @@ static void group_unref(struct group *g)
     hamf__trk_close(g->w);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->wait_mu);
+    pthread_cond_destroy(&g->wait_cv);
     pthread_mutex_destroy(&g->ckpt_mu);
     pthread_cond_destroy(&g->ckpt_cv);
     hamf__free(g->url);
     hamf__free(g);
 }
 
-/* Reset every statement of the connection. A SQLite statement left
- * mid-result keeps the connection's read snapshot open, which would hide
- * other connections' commits: each public entry point starts with this. */
+/* Reset every statement of the connection stepped since the last call. A
+ * SQLite statement left mid-result keeps the connection's read snapshot
+ * open, which would hide other connections' commits: each public entry
+ * point starts with this. */
 static void reset_all(struct hamf__trk *t)
 {
-    for (int i = 0; i < Q_COUNT; i++)
-        if (t->st[i]) hamf__db_reset(t->st[i]);
-    for (int i = 0; i < CACHE_N; i++)
-        if (t->cache[i].st) hamf__db_reset(t->cache[i].st);
+    for (uint64_t m = t->st_used; m; m &= m - 1) hamf__db_reset(t->st[__builtin_ctzll(m)]);
+    for (uint32_t m = t->cache_used; m; m &= m - 1) hamf__db_reset(t->cache[__builtin_ctz(m)].st);
+    t->st_used = 0;
+    t->cache_used = 0;
 }
 
 static hamf_status stmt(struct hamf__trk *t, int q, struct hamf__stmt **out)
@@ -366,6 +395,7 @@ static hamf_status stmt(struct hamf__trk *t, int q, struct hamf__stmt **out)
     } else {
         hamf__db_reset(t->st[q]);
     }
+    t->st_used |= (uint64_t)1 << q;
     *out = t->st[q];
     return HAMF_OK;
 }
@@ -375,6 +405,7 @@ static hamf_status stmt_sql(struct hamf__trk *t, const char *sql, struct hamf__s
     for (int i = 0; i < CACHE_N; i++) {
         if (t->cache[i].sql && !strcmp(t->cache[i].sql, sql)) {
             hamf__db_reset(t->cache[i].st);
+            t->cache_used |= (uint32_t)1 << i;
             *out = t->cache[i].st;
             return HAMF_OK;
         }
@@ -387,11 +418,13 @@ static hamf_status stmt_sql(struct hamf__trk *t, const char *sql, struct hamf__s
         hamf__db_finalize(st);
         return hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
     }
-    struct cached *c = &t->cache[t->cache_next++ % CACHE_N];
+    unsigned i = t->cache_next++ % CACHE_N;
+    struct cached *c = &t->cache[i];
     if (c->st) hamf__db_finalize(c->st);
     hamf__free(c->sql);
     c->sql = copy;
     c->st = st;
+    t->cache_used |= (uint32_t)1 << i;
     *out = st;
     return HAMF_OK;
 }
@@ -408,21 +441,43 @@ static hamf_status bind_i(struct hamf__stmt *st, int i, int64_t v) { return hamf
 
 static hamf_status open_writer(struct group *g, struct hamf__trk **out);
 
-/* Run a savepoint statement on the writer: prepared once on SQLite (it
- * runs twice per request), through exec on PostgreSQL. */
-static hamf_status wexec(struct group *g, const char *sql)
+/* Run a savepoint statement (Q_SP_*) on the writer: prepared once on
+ * SQLite (it runs twice per request), through exec on PostgreSQL. */
+static hamf_status wexec(struct group *g, int q)
 {
-    if (hamf__db_backend(g->w->db) != HAMF__DB_SQLITE) return hamf__db_exec(g->w->db, sql);
-    struct hamf__stmt *st;
-    hamf_status s = stmt_sql(g->w, sql, &st);
-    if (s) return s;
-    s = run(st);
-    hamf__db_reset(st);
+    struct hamf__trk *w = g->w;
+    if (hamf__db_backend(w->db) != HAMF__DB_SQLITE) return hamf__db_exec(w->db, SQL[q]);
+    if (!w->st[q]) {
+        hamf_status s = hamf__db_prepare(w->db, SQL[q], &w->st[q]);
+        if (s) return s;
+    }
+    hamf_status s = run(w->st[q]);
+    hamf__db_reset(w->st[q]);
     return s;
 }
 
-/* Join the open transaction (beginning one if needed) inside a savepoint.
- * On success the group mutex is held until write_end. */
+/* End the open transaction (already committed or rolled back, with
+ * `status`) for every member waiting on it. Called with mu held. */
+static void batch_end(struct group *g, hamf_status status, const char *msg)
+{
+    g->tx_open = false;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_lock(&g->wait_mu);
+    struct waiter *w = g->waiters;
+    g->waiters = NULL;
+    bool any = w != NULL;
+    for (; w; w = w->next) {
+        w->status = status;
+        if (status) snprintf(w->msg, sizeof w->msg, "%s", msg);
+        w->done = true;
+    }
+    if (any) pthread_cond_broadcast(&g->wait_cv);
+    pthread_mutex_unlock(&g->wait_mu);
+}
+
+/* Join the open transaction (beginning one if needed), inside a savepoint
+ * unless this request began it. On success the group mutex is held until
+ * write_end. */
 static hamf_status write_begin(struct hamf__trk *t)
 {
     struct group *g = t->g;
@@ -431,24 +486,20 @@ static hamf_status write_begin(struct hamf__trk *t)
     pthread_mutex_lock(&g->mu);
     atomic_fetch_sub(&g->queued, 1);
     if (!g->w && (s = open_writer(g, &g->w))) goto fail;
-    if (!g->tx_open) {
+    tl_first = !g->tx_open;
+    if (tl_first) {
         if ((s = hamf__db_begin(g->w->db))) goto fail;
         g->tx_open = true;
         g->members = 0;
-        g->batch++;
-    }
-    if ((s = wexec(g, "SAVEPOINT trk_write"))) {
+    } else if ((s = wexec(g, Q_SP_BEGIN))) {
         /* the open transaction is unusable: end it for everyone in it */
-        snprintf(g->done_msg, sizeof g->done_msg, "%s", hamf_last_error());
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", hamf_last_error());
         hamf__db_rollback(g->w->db);
-        g->tx_open = false;
-        g->done = g->batch;
-        g->done_status = s;
-        pthread_cond_broadcast(&g->cv);
+        batch_end(g, s, msg);
         goto fail;
     }
     g->members++;
-    tl_batch = g->batch;
     tl_writer = g->w;
     return HAMF_OK;
 fail:
@@ -466,34 +517,50 @@ static hamf_status write_end(struct hamf__trk *t, hamf_status s)
     tl_writer = NULL;
     char msg[512] = "";
     if (s) snprintf(msg, sizeof msg, "%s", hamf_last_error());
-    uint64_t mine = tl_batch;
-    if (g->tx_open && g->batch == mine) {
-        hamf_status ss = wexec(g, s ? "ROLLBACK TO trk_write" : "RELEASE trk_write");
-        if (!ss && s) ss = wexec(g, "RELEASE trk_write");
-        if (ss && !s) {
-            s = ss;
-            snprintf(msg, sizeof msg, "%s", hamf_last_error());
-        }
+    if (tl_first && s) {
+        /* alone in the transaction (nobody joins before write_end): undo it all */
+        hamf__db_rollback(g->w->db);
+        batch_end(g, s, msg);
+        pthread_mutex_unlock(&g->mu);
+        return hamf__err(s, "%s", msg);
     }
-    if (g->tx_open && g->batch == mine && (atomic_load(&g->queued) == 0 || g->members >= BATCH_MAX)) {
-        hamf_status cs = hamf__db_commit(g->w->db);
-        if (cs) {
-            snprintf(g->done_msg, sizeof g->done_msg, "%s", hamf_last_error());
+    if (!tl_first) {
+        hamf_status ss = wexec(g, s ? Q_SP_ROLLBACK : Q_SP_RELEASE);
+        if (!ss && s) ss = wexec(g, Q_SP_RELEASE);
+        if (ss) {
+            /* this request's changes cannot be kept or undone alone: the
+             * transaction ends for everyone in it */
+            char smsg[512];
+            snprintf(smsg, sizeof smsg, "%s", hamf_last_error());
             hamf__db_rollback(g->w->db);
+            batch_end(g, ss, smsg);
+            pthread_mutex_unlock(&g->mu);
+            return s ? hamf__err(s, "%s", msg) : hamf__err(ss, "%s", smsg);
         }
-        g->tx_open = false;
-        g->done = mine;
-        g->done_status = cs;
-        pthread_cond_broadcast(&g->cv);
-    } else {
-        while (g->done < mine) pthread_cond_wait(&g->cv, &g->mu);
     }
-    hamf_status batch_status = g->done_status;
-    char batch_msg[512];
-    snprintf(batch_msg, sizeof batch_msg, "%s", g->done_msg);
+    if (atomic_load(&g->queued) == 0 || g->members >= BATCH_MAX) {
+        char cmsg[512] = "";
+        hamf_status cs = hamf__db_commit(g->w->db); /* rolls back when it fails */
+        if (cs) snprintf(cmsg, sizeof cmsg, "%s", hamf_last_error());
+        batch_end(g, cs, cmsg);
+        pthread_mutex_unlock(&g->mu);
+        if (s) return hamf__err(s, "%s", msg);
+        if (cs) return hamf__err(cs, "%s", cmsg);
+        return HAMF_OK;
+    }
+    if (s) {
+        /* undone: nothing of this request waits for the commit */
+        pthread_mutex_unlock(&g->mu);
+        return hamf__err(s, "%s", msg);
+    }
+    struct waiter w = {0};
+    pthread_mutex_lock(&g->wait_mu);
+    w.next = g->waiters;
+    g->waiters = &w;
     pthread_mutex_unlock(&g->mu);
-    if (s) return hamf__err(s, "%s", msg);
-    if (batch_status) return hamf__err(batch_status, "%s", batch_msg);
+    while (!w.done) pthread_cond_wait(&g->wait_cv, &g->wait_mu);
+    pthread_mutex_unlock(&g->wait_mu);
+    if (w.status) return hamf__err(w.status, "%s", w.msg);
     return HAMF_OK;
 }
 
