@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """concurrent.py URL — many keep-alive clients writing at once (the group
 commit path): 8 threads each log 100 metrics to their own run and to one
-shared run, with a rejected param overwrite every 10th request. Every 200
-must be in the store afterwards, and no rejected write may leave a trace
-or undo a neighbour's write in the same batch."""
+shared run, with a rejected log-batch (a new param, then a param
+overwrite) every 10th request. Every 200 must be in the store afterwards,
+and no rejected write may leave a trace or undo a neighbour's write in the
+same batch."""
 import sys
 import threading
 
@@ -37,8 +38,11 @@ def worker(i):
                 if r.status_code != 200:
                     errors.append(("metric", r.status_code, r.text))
             if k % 10 == 0:
-                r = s.post(API + "runs/log-parameter", headers=H,
-                           json={"run_id": shared, "key": "p", "value": "other-%d" % i})
+                # a fresh param is written before the overwrite is refused:
+                # the refusal must undo it (alone in its transaction or not)
+                r = s.post(API + "runs/log-batch", headers=H,
+                           json={"run_id": shared, "params": [{"key": "q%d_%d" % (i, k), "value": "x"},
+                                                              {"key": "p", "value": "other-%d" % i}]})
                 if r.status_code != 400 or r.json().get("error_code") != "INVALID_PARAMETER_VALUE":
                     errors.append(("param", r.status_code, r.text))
     except Exception as e:  # noqa: BLE001 — report and fail below

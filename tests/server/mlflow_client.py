@@ -231,6 +231,10 @@ err(post("runs/log-batch", {"run_id": r1, "params": [{"key": "lr", "value": "0.2
     "INVALID_PARAMETER_VALUE")
 check("zzz" not in [x["key"] for x in get("runs/get", {"run_id": r1})["run"]["data"]["metrics"]],
       "failed batch wrote nothing")
+err(post("runs/log-batch", {"run_id": r1, "params": [{"key": "fresh", "value": "x"}, {"key": "lr", "value": "0.2"}]},
+         want=400), "INVALID_PARAMETER_VALUE")
+check("fresh" not in [x["key"] for x in get("runs/get", {"run_id": r1})["run"]["data"]["params"]],
+      "a batch refused after its first write leaves none of it")
 err(post("runs/log-batch", {"run_id": r1, "metrics": [{"key": "m", "value": 1, "timestamp": 1}] * 1001}, want=400),
     "INVALID_PARAMETER_VALUE")
 err(post("runs/log-batch", {"run_id": r1, "params": [{"key": "p%d" % i, "value": "v"} for i in range(101)]}, want=400),
