@@ -5,11 +5,15 @@
  * GB learner (hamf__learner_grow): rounds of splits over a row-index
  * partition. Each round picks the nodes to split (depth-wise: every open
  * node; leaf-wise: the open node with the best gain), partitions their rows
- * stably in parallel chunks, builds the gradient/hessian histogram of the
- * smaller child only (feature-parallel over the row-major bin copy) and
- * derives the larger child's as parent minus smaller (the subtraction
- * trick). Histograms are double sums in row order per feature, so the
- * result does not depend on the thread count.
+ * stably (one pass per chunk into two scratch runs, then placed), builds
+ * the gradient/hessian histogram of the smaller child only and derives the
+ * larger child's as parent minus smaller (the subtraction trick).
+ * Histogram builds work on shards of a node's positions whose number
+ * depends only on the node's size; each shard sums float (g, h) pairs in
+ * row order into four interleaved copies over row-major per-row bundle
+ * offsets, and shards are widened to double and added in shard order, so
+ * the result does not depend on the thread count. The root of a tree on
+ * all rows reads rows in order, without an index.
  *
  * RF learner (hamf__rf_grow): one tree per thread, depth-first, per node a
  * fresh random subset of features whose histograms are built directly from
@@ -205,6 +209,7 @@ static double leaf_value(const struct hamf__learn_params *p, double G, double H)
 /* ======================================================================== */
 
 #define PART_CHUNK 16384
+#define PAR_MIN_ROWS 32768
 
 struct gnode {
     uint32_t begin, end;
@@ -224,7 +229,7 @@ struct hamf__learner {
     size_t hsize;              /* doubles per histogram */
     size_t *hoff;              /* per feature: offset (in doubles) of its bins */
     uint32_t *idx, *tmp;
-    uint8_t *dec;              /* per idx position: goes left */
+    uint32_t *tmp2;            /* partition scratch: right rows */
     struct gnode *nodes;       /* indexed by tree node id */
     size_t cap_nodes;
     double **free_hist;
@@ -235,27 +240,33 @@ struct hamf__learner {
     size_t cap_chunks;
     int32_t *round, *build;    /* node ids */
     size_t nround, nbuild;
-    int fblocks;
     const float *gh;
     const uint8_t *fmask;
     const struct hamf__learn_params *p;
     int feat_order_n;
     double *score;             /* GB scores to update with the new tree, or NULL */
     float **spare;             /* per thread: second bundle histogram for interleaving */
-    float **bscr;              /* per thread: bundle histogram scratch (float sums) */
     int nthreads;
     /* Feature bundles: features with few bins are packed together (joint
      * code = mixed-radix combination, <= 256 values) so one histogram update
      * serves several features; the joint histogram is then expanded back
      * into per-feature histograms. Singletons hold one feature each. */
     size_t nbund;
-    uint8_t *brows;            /* n x nbund joint codes, row-major */
+    uint8_t *brows;            /* n x nbund joint codes, row-major (or NULL) */
+    uint16_t *brows16;         /* or: n x nbund histogram offsets (boff + 2 code) */
     size_t *boff;              /* per bundle: offset (doubles) in bundle hist */
     size_t *bfirst;            /* per bundle: first index into bfeat */
     uint16_t *bfeat;           /* features of each bundle, in order */
     uint32_t *bstride;         /* radix of each entry of bfeat */
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
+    /* histogram build tasks (node shards) */
+    uint32_t *bt_lo, *bt_hi;
+    size_t *bt_first;          /* per build node: first task */
+    size_t cap_bt, cap_bfirst;
+    float *tbuf;               /* per task: bundle histogram (float) */
+    double **bdbl;             /* per thread: merged bundle histogram */
+    bool bt_ident;
 };
 
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
@@ -267,9 +278,9 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->pool = pool;
     l->idx = hamf__malloc((td->n + 1) * sizeof *l->idx);
     l->tmp = hamf__malloc((td->n + 1) * sizeof *l->tmp);
-    l->dec = hamf__malloc(td->n + 1);
+    l->tmp2 = hamf__malloc((td->n + 1) * sizeof *l->tmp2);
     l->hoff = hamf__malloc((td->nf + 1) * sizeof *l->hoff);
-    if (!l->idx || !l->tmp || !l->dec || !l->hoff) {
+    if (!l->idx || !l->tmp || !l->tmp2 || !l->hoff) {
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
@@ -286,8 +297,8 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->bfirst = hamf__malloc((td->nf + 1) * sizeof *l->bfirst);
     l->bfeat = hamf__malloc((td->nf + 1) * sizeof *l->bfeat);
     l->bstride = hamf__malloc((td->nf + 1) * sizeof *l->bstride);
-    l->bscr = hamf__calloc((size_t)nt, sizeof *l->bscr);
-    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bscr) {
+    l->bdbl = hamf__calloc((size_t)nt, sizeof *l->bdbl);
+    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bdbl) {
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
@@ -322,22 +333,22 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->boff[nb] = boff;
     l->bfirst[nb] = ne;
     l->nbund = nb;
-    l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
-    if (!l->brows) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+    if (boff + 2 <= 65535) l->brows16 = hamf__malloc((td->n * (nb ? nb : 1) + 1) * sizeof *l->brows16);
+    else l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
+    if (!l->brows && !l->brows16) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     for (size_t i = 0; i < td->n; i++)
         for (size_t j = 0; j < nb; j++) {
             uint32_t c = 0;
             for (size_t q = l->bfirst[j]; q < l->bfirst[j + 1]; q++)
                 c += (uint32_t)td->rows[i * td->nf + l->bfeat[q]] * l->bstride[q];
-            l->brows[i * nb + j] = (uint8_t)c;
+            if (l->brows16) l->brows16[i * nb + j] = (uint16_t)(l->boff[j] + 2 * c);
+            else l->brows[i * nb + j] = (uint8_t)c;
         }
     for (int i = 0; i < nt; i++) {
-        l->bscr[i] = hamf__malloc((boff + 2) * sizeof(float));
-        l->spare[i] = hamf__malloc((boff + 2) * sizeof(float));
-        if (!l->bscr[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+        l->bdbl[i] = hamf__malloc((boff + 2) * sizeof(double));
+        l->spare[i] = hamf__malloc(3 * (boff + 2) * sizeof(float));
+        if (!l->bdbl[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     }
-    l->fblocks = nt > 1 ? nt : 1;
-    if ((size_t)l->fblocks > nb) l->fblocks = (int)(nb ? nb : 1);
     *out = l;
     return HAMF_OK;
 }
@@ -352,7 +363,7 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->nodes);
     hamf__free(l->idx);
     hamf__free(l->tmp);
-    hamf__free(l->dec);
+    hamf__free(l->tmp2);
     hamf__free(l->hoff);
     hamf__free(l->nbeg);
     hamf__free(l->nend);
@@ -367,10 +378,15 @@ void hamf__learner_free(struct hamf__learner *l)
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
     hamf__free(l->spare);
-    if (l->bscr)
-        for (int i = 0; i < l->nthreads; i++) hamf__free(l->bscr[i]);
-    hamf__free(l->bscr);
+    if (l->bdbl)
+        for (int i = 0; i < l->nthreads; i++) hamf__free(l->bdbl[i]);
+    hamf__free(l->bdbl);
+    hamf__free(l->bt_lo);
+    hamf__free(l->bt_hi);
+    hamf__free(l->bt_first);
+    hamf__free(l->tbuf);
     hamf__free(l->brows);
+    hamf__free(l->brows16);
     hamf__free(l->boff);
     hamf__free(l->bfirst);
     hamf__free(l->bfeat);
@@ -463,78 +479,112 @@ static inline struct ghp load_gh(const float *gh, uint32_t i)
 #define GH_LOAD(gh, i) load_gh((gh), (i))
 #endif
 
-/* Joint histogram of bundles [j0,j1) over rows idx[b..e) into scratch
- * `hist` (bundle layout), then expanded into the node histogram `out`
- * (feature layout) for the features of those bundles. */
-static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
-                       size_t j0, size_t j1, float *hist, float *spare, double *out)
+/* Joint histogram of all bundles over positions [b, e) into `hist` (bundle
+ * layout, float (g, h) pairs, zeroed here). Position k is row idx[k], or row
+ * k itself when `ident` (the root of a tree on all rows: no index loads).
+ * With `wide` the rows hold each bundle's float offset in the histogram
+ * (u16, bundle offset + 2 * code precomputed), which saves two instructions
+ * per update; otherwise the u8 joint codes. */
+static inline __attribute__((always_inline)) void
+hist_rows(const struct hamf__learner *l, const uint32_t *idx, bool ident, bool wide, uint32_t b,
+          uint32_t e, float *hist, float *spare)
 {
     const size_t nf = l->nbund;
-    const uint8_t *rows = l->brows;
+    const size_t rs = wide ? 2 * nf : nf; /* bytes per row */
+    const uint8_t *rb = wide ? (const uint8_t *)l->brows16 : l->brows;
     const float *gh = l->gh;
-    const size_t *hoff = l->boff;
-    const size_t f0 = j0, f1 = j1;
-    memset(hist + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(float));
-    const size_t *ho = hoff + f0;
-    const size_t nff = f1 - f0;
-    const uint8_t *rb = rows + f0;
+    const size_t *ho = l->boff;
+    const size_t hs = ho[nf];
     const uint32_t PF = 24;
+#define ROW(k) (ident ? (uint32_t)(k) : idx[k])
+#define CELL(r, f) (wide ? (size_t)((const uint16_t *)(const void *)(r))[f] : ho[f] + 2 * (size_t)(r)[f])
+    memset(hist, 0, hs * sizeof(float));
     uint32_t k = b;
     if (spare && e - b >= 4096) {
-        /* Two interleaved copies: neighbouring rows, which often share a bin
-         * (binary features, sorted indices), update different memory, so the
-         * load-add-store chains overlap. Merged below; per-bin sums then add
-         * even rows and odd rows separately, still in a fixed order. */
-        memset(spare + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(float));
-        uint32_t e2 = b + ((e - b - PF) & ~1u);
-        for (; k < e2; k += 2) {
-            uint32_t i = idx[k], i2 = idx[k + 1], j = idx[k + PF];
-            __builtin_prefetch(rb + (size_t)j * nf);
-            __builtin_prefetch(gh + 2 * (size_t)j);
-            const uint8_t *r = rb + (size_t)i * nf, *r2 = rb + (size_t)i2 * nf;
-            GH_T v = GH_LOAD(gh, i), v2 = GH_LOAD(gh, i2);
-            for (size_t f = 0; f < nff; f++) {
-                HIST_ADD(hist + ho[f] + 2 * r[f], v);
-                HIST_ADD(spare + ho[f] + 2 * r2[f], v2);
+        /* Four interleaved copies: neighbouring rows, which often share a
+         * bin (binary features, sorted indices), update different memory,
+         * so the load-add-store chains overlap. Merged below; per-bin sums
+         * then add the four row classes separately, still in a fixed order. */
+        float *s1 = spare, *s2 = spare + hs, *s3 = spare + 2 * hs;
+        memset(spare, 0, 3 * hs * sizeof(float));
+        uint32_t e4 = b + ((e - b - PF) & ~3u);
+        for (; k < e4; k += 4) {
+            uint32_t i0 = ROW(k), i1 = ROW(k + 1), i2 = ROW(k + 2), i3 = ROW(k + 3);
+            if (!ident) {
+                uint32_t j = idx[k + PF], j2 = idx[k + PF + 2];
+                __builtin_prefetch(rb + (size_t)j * rs);
+                __builtin_prefetch(gh + 2 * (size_t)j);
+                __builtin_prefetch(rb + (size_t)j2 * rs);
+                __builtin_prefetch(gh + 2 * (size_t)j2);
+            }
+            const uint8_t *r0 = rb + (size_t)i0 * rs, *r1 = rb + (size_t)i1 * rs;
+            const uint8_t *r2 = rb + (size_t)i2 * rs, *r3 = rb + (size_t)i3 * rs;
+            GH_T v0 = GH_LOAD(gh, i0), v1 = GH_LOAD(gh, i1), v2 = GH_LOAD(gh, i2), v3 = GH_LOAD(gh, i3);
+            for (size_t f = 0; f < nf; f++) {
+                HIST_ADD(hist + CELL(r0, f), v0);
+                HIST_ADD(s1 + CELL(r1, f), v1);
+                HIST_ADD(s2 + CELL(r2, f), v2);
+                HIST_ADD(s3 + CELL(r3, f), v3);
             }
         }
         for (; k < e; k++) {
-            uint32_t i = idx[k];
-            const uint8_t *r = rb + (size_t)i * nf;
+            uint32_t i = ROW(k);
+            const uint8_t *r = rb + (size_t)i * rs;
             GH_T v = GH_LOAD(gh, i);
-            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+            for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
-        for (size_t q = hoff[f0]; q < hoff[f1]; q++) hist[q] += spare[q];
+        for (size_t q = 0; q < hs; q++) hist[q] += (s1[q] + s2[q]) + s3[q];
     } else {
-        uint32_t e_pf = e > PF ? e - PF : 0;
+        uint32_t e_pf = e > b + PF ? e - PF : b;
         for (; k < e_pf; k++) {
-            uint32_t i = idx[k], j = idx[k + PF];
-            __builtin_prefetch(rb + (size_t)j * nf);
-            __builtin_prefetch(gh + 2 * (size_t)j);
-            const uint8_t *r = rb + (size_t)i * nf;
+            uint32_t i = ROW(k);
+            if (!ident) {
+                uint32_t j = idx[k + PF];
+                __builtin_prefetch(rb + (size_t)j * rs);
+                __builtin_prefetch(gh + 2 * (size_t)j);
+            }
+            const uint8_t *r = rb + (size_t)i * rs;
             GH_T v = GH_LOAD(gh, i);
-            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+            for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
         for (; k < e; k++) {
-            uint32_t i = idx[k];
-            const uint8_t *r = rb + (size_t)i * nf;
+            uint32_t i = ROW(k);
+            const uint8_t *r = rb + (size_t)i * rs;
             GH_T v = GH_LOAD(gh, i);
-            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+            for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
     }
-    /* expand bundles into per-feature histograms (fixed order) */
-    for (size_t j = j0; j < j1; j++) {
+#undef CELL
+#undef ROW
+}
+
+static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
+                       float *hist, float *spare)
+{
+    if (l->brows16) {
+        if (idx) hist_rows(l, idx, false, true, b, e, hist, spare);
+        else hist_rows(l, NULL, true, true, b, e, hist, spare);
+    } else {
+        if (idx) hist_rows(l, idx, false, false, b, e, hist, spare);
+        else hist_rows(l, NULL, true, false, b, e, hist, spare);
+    }
+}
+
+/* expand a joint (bundle layout, double) histogram into the node histogram
+ * `out` (feature layout), in a fixed order */
+static void expand_bundles(const struct hamf__learner *l, const double *bhist, double *out)
+{
+    for (size_t j = 0; j < l->nbund; j++) {
         size_t q0 = l->bfirst[j], q1 = l->bfirst[j + 1];
-        const float *bh = hist + hoff[j];
+        const double *bh = bhist + l->boff[j];
         if (q1 - q0 == 1) {
             size_t f = l->bfeat[q0];
-            double *o = out + l->hoff[f];
-            for (size_t q = 0; q < 2 * (size_t)l->td->nbins[f]; q++) o[q] = bh[q];
+            memcpy(out + l->hoff[f], bh, 2 * (size_t)l->td->nbins[f] * sizeof(double));
             continue;
         }
         for (size_t q = q0; q < q1; q++)
             memset(out + l->hoff[l->bfeat[q]], 0, 2 * (size_t)l->td->nbins[l->bfeat[q]] * sizeof(double));
-        uint32_t joint = (uint32_t)((hoff[j + 1] - hoff[j]) / 2);
+        uint32_t joint = (uint32_t)((l->boff[j + 1] - l->boff[j]) / 2);
         for (uint32_t c = 0; c < joint; c++) {
             double g = bh[2 * c], h = bh[2 * c + 1];
             if (g == 0 && h == 0) continue;
@@ -549,15 +599,85 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
     }
 }
 
+/* Histogram builds are split into shards of a node's positions: the shard
+ * count depends only on the node's size (a power of two with <= SHARD_ROWS
+ * positions per shard), never on the thread count. Each shard sums in float
+ * in row order; shards are widened and added in shard order. */
+#define SHARD_ROWS 16384
+#define BUILD_PAR_ROWS 8192
+static uint32_t shard_count(uint32_t rows)
+{
+    uint32_t s = 1;
+    while ((uint64_t)s * SHARD_ROWS < rows) s *= 2;
+    return s;
+}
+
 static void task_build(void *vctx, size_t task, int tid)
 {
     struct hamf__learner *l = vctx;
-    size_t nb = l->nbund, fb = (size_t)l->fblocks;
-    size_t node = task / fb, blk = task % fb;
-    size_t j0 = nb * blk / fb, j1 = nb * (blk + 1) / fb;
-    if (j0 >= j1) return;
-    struct gnode *g = &l->nodes[l->build[node]];
-    build_hist(l, l->idx, g->begin, g->end, j0, j1, l->bscr[tid], l->spare[tid], g->hist);
+    float *buf = l->tbuf + task * l->boff[l->nbund];
+    build_hist(l, l->bt_ident ? NULL : l->idx, l->bt_lo[task], l->bt_hi[task], buf, l->spare[tid]);
+}
+
+static void task_merge(void *vctx, size_t r, int tid)
+{
+    struct hamf__learner *l = vctx;
+    struct gnode *g = &l->nodes[l->build[r]];
+    const size_t hs = l->boff[l->nbund];
+    size_t t0 = l->bt_first[r], t1 = l->bt_first[r + 1];
+    double *d = l->bdbl[tid];
+    const float *b0 = l->tbuf + t0 * hs;
+    for (size_t q = 0; q < hs; q++) d[q] = b0[q];
+    for (size_t t = t0 + 1; t < t1; t++) {
+        const float *bt = l->tbuf + t * hs;
+        for (size_t q = 0; q < hs; q++) d[q] += bt[q];
+    }
+    expand_bundles(l, d, g->hist);
+}
+
+/* build the histograms of nodes l->build[0..nbuild) */
+static hamf_status run_builds(struct hamf__learner *l, bool ident)
+{
+    size_t nt = 0, rows = 0;
+    for (size_t r = 0; r < l->nbuild; r++) {
+        const struct gnode *g = &l->nodes[l->build[r]];
+        nt += shard_count(g->end - g->begin);
+        rows += g->end - g->begin;
+    }
+    if (nt > l->cap_bt) {
+        size_t nc = nt + 16;
+        uint32_t *a = hamf__realloc(l->bt_lo, nc * sizeof *a);
+        if (a) l->bt_lo = a;
+        uint32_t *b = hamf__realloc(l->bt_hi, nc * sizeof *b);
+        if (b) l->bt_hi = b;
+        float *f = hamf__realloc(l->tbuf, nc * (l->boff[l->nbund] + 2) * sizeof *f);
+        if (f) l->tbuf = f;
+        if (!a || !b || !f) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->cap_bt = nc;
+    }
+    if (l->nbuild + 1 > l->cap_bfirst) {
+        size_t nc = l->nbuild + 16;
+        size_t *a = hamf__realloc(l->bt_first, nc * sizeof *a);
+        if (!a) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->bt_first = a;
+        l->cap_bfirst = nc;
+    }
+    nt = 0;
+    for (size_t r = 0; r < l->nbuild; r++) {
+        const struct gnode *g = &l->nodes[l->build[r]];
+        uint32_t s = shard_count(g->end - g->begin), len = g->end - g->begin;
+        l->bt_first[r] = nt;
+        for (uint32_t k = 0; k < s; k++) {
+            l->bt_lo[nt] = g->begin + (uint32_t)((uint64_t)len * k / s);
+            l->bt_hi[nt] = g->begin + (uint32_t)((uint64_t)len * (k + 1) / s);
+            nt++;
+        }
+    }
+    l->bt_first[l->nbuild] = nt;
+    l->bt_ident = ident;
+    hamf__pool_run(nt >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, nt, task_build, l);
+    hamf__pool_run(l->nbuild >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, l->nbuild, task_merge, l);
+    return HAMF_OK;
 }
 
 /* evaluate node l->round[task]'s best split (its hist is complete) */
@@ -597,7 +717,9 @@ static void task_sub_eval(void *vctx, size_t task, int tid)
     if (large->open && large->hist) eval_node(l, large);
 }
 
-static void task_count(void *vctx, size_t task, int tid)
+/* Parallel partition, pass 1 (per chunk of positions): left rows to tmp,
+ * right rows to tmp2, both in order from the chunk's start. */
+static void task_part(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
@@ -605,46 +727,33 @@ static void task_count(void *vctx, size_t task, int tid)
     const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
     const uint8_t *lut = g->lut;
     const uint32_t *idx = l->idx;
-    uint8_t *dec = l->dec;
-    uint32_t cnt = 0;
-    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
-        uint8_t d = lut[col[idx[k]]];
-        dec[k] = d;
-        cnt += d;
+    uint32_t *tl = l->tmp, *tr = l->tmp2;
+    uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
+    uint32_t lp = lo, rp = lo;
+    for (uint32_t k = lo; k < hi; k++) {
+        uint32_t i = idx[k], d = lut[col[i]];
+        tl[lp] = i;
+        tr[rp] = i;
+        lp += d;
+        rp += 1 - d;
     }
-    l->chunk_left[task] = cnt;
+    l->chunk_left[task] = lp - lo;
 }
 
-static void task_scatter(void *vctx, size_t task, int tid)
+/* pass 2: copy the chunk's left and right runs to their places in idx
+ * (chunk_off = where its left rows go; nbeg[node] = the node's left total) */
+static void task_place(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
     uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
-    /* chunk_off: where this chunk's left rows go; nbeg[node] holds the
-     * node's left total, so right rows start at begin + that total. */
-    uint32_t lp = l->chunk_off[task];
-    uint32_t left_before = lp - g->begin;
-    uint32_t rp = g->begin + l->nbeg[g->tid] + ((lo - g->begin) - left_before);
-    const uint32_t *idx = l->idx;
-    const uint8_t *dec = l->dec;
-    uint32_t *tmp = l->tmp;
-    for (uint32_t k = lo; k < hi; k++) {
-        uint32_t left = dec[k];
-        uint32_t mask = 0u - left;
-        uint32_t pos = rp ^ ((lp ^ rp) & mask);
-        tmp[pos] = idx[k];
-        lp += left;
-        rp += 1 - left;
-    }
-}
-
-static void task_copyback(void *vctx, size_t task, int tid)
-{
-    (void)tid;
-    struct hamf__learner *l = vctx;
-    uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
-    memcpy(l->idx + lo, l->tmp + lo, (size_t)(hi - lo) * sizeof *l->idx);
+    uint32_t nl = l->chunk_left[task], nr = hi - lo - nl;
+    uint32_t lpos = l->chunk_off[task];
+    uint32_t left_before = lpos - g->begin;
+    uint32_t rpos = g->begin + l->nbeg[g->tid] + ((lo - g->begin) - left_before);
+    memcpy(l->idx + lpos, l->tmp + lo, (size_t)nl * sizeof *l->idx);
+    memcpy(l->idx + rpos, l->tmp2 + lo, (size_t)nr * sizeof *l->idx);
 }
 
 /* last round: add the children's values to the scores without partitioning */
@@ -654,12 +763,12 @@ static void task_route(void *vctx, size_t task, int tid)
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
     const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
-    const double vl = l->nodes[g->tid].G, vr = l->nodes[g->tid].H; /* stashed child values */
+    const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
     const uint8_t *lut = g->lut;
     double *score = l->score;
     for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
         uint32_t i = l->idx[k];
-        score[i] += lut[col[i]] ? vl : vr;
+        score[i] += v[lut[col[i]]];
     }
 }
 
@@ -675,7 +784,6 @@ static void task_leaf_score(void *vctx, size_t task, int tid)
 /* Small steps run on the calling thread: waking a worker costs more than
  * the work, and on a busy machine it can cost a scheduler time slice.
  * Results are the same either way. */
-#define PAR_MIN_ROWS 32768
 static inline struct hamf__pool *pool_for(const struct hamf__learner *l, size_t rows)
 {
     return rows >= PAR_MIN_ROWS ? l->pool : NULL;
@@ -712,10 +820,14 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     g0->best.feat = -1;
     /* root sums */
     {
-        double G = 0, H = 0;
-        for (size_t k = 0; k < m; k++) { G += gh[2 * idx[k]]; H += gh[2 * idx[k] + 1]; }
-        g0->G = G;
-        g0->H = H;
+        /* four independent chains (fixed order), so the adds overlap */
+        double G[4] = {0, 0, 0, 0}, H[4] = {0, 0, 0, 0};
+        size_t k = 0;
+        for (; k + 4 <= m; k += 4)
+            for (int q = 0; q < 4; q++) { G[q] += gh[2 * idx[k + q]]; H[q] += gh[2 * idx[k + q] + 1]; }
+        for (; k < m; k++) { G[0] += gh[2 * idx[k]]; H[0] += gh[2 * idx[k] + 1]; }
+        g0->G = (G[0] + G[1]) + (G[2] + G[3]);
+        g0->H = (H[0] + H[1]) + (H[2] + H[3]);
     }
     g0->open = can_split(p, g0);
     size_t nleaves = 1;
@@ -723,7 +835,9 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         g0->hist = hist_get(l);
         if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
         l->build[0] = 0;
-        hamf__pool_run(pool_for(l, m), (size_t)l->fblocks, task_build, l);
+        l->nbuild = 1;
+        bool ident = m == l->td->n && m > 0 && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
+        if ((st = run_builds(l, ident))) goto fail;
         eval_node(l, g0);
     }
     for (;;) {
@@ -827,7 +941,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 l->nbeg[g->tid] = lp - g->begin;
             }
         } else {
-        hamf__pool_run(rp, nch, task_count, l);
+        hamf__pool_run(rp, nch, task_part, l);
         /* prefix sums: chunk_off = absolute left write position; nbeg[node] = node's left total */
         for (size_t c = 0; c < nch;) {
             uint32_t node = l->chunk_node[c];
@@ -841,8 +955,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             l->nbeg[node] = tot;
             (void)c0;
         }
-        hamf__pool_run(rp, nch, task_scatter, l);
-        hamf__pool_run(rp, nch, task_copyback, l);
+        hamf__pool_run(rp, nch, task_place, l);
         }
         /* children */
         l->nbuild = 0;
@@ -891,7 +1004,8 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
         size_t build_rows = 0;
         for (size_t r = 0; r < l->nbuild; r++) build_rows += l->nodes[l->build[r]].end - l->nodes[l->build[r]].begin;
-        hamf__pool_run(pool_for(l, build_rows), l->nbuild * (size_t)l->fblocks, task_build, l);
+        (void)build_rows;
+        if ((st = run_builds(l, false))) { hamf__free(pairs); goto fail; }
         struct sub_ctx sc = {l, pairs, l->nround};
         hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub_eval, &sc);
         /* small children that cannot split do not need their histogram */
