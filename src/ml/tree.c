@@ -221,6 +221,7 @@ struct gnode {
     bool open;          /* may still be split */
     uint8_t lut[HAMF_MAX_BINS]; /* bin -> goes left, for the chosen split */
     bool routed;        /* leaf whose rows were scored by routing, not by range */
+    double hG, hH;      /* sums of the built histogram (first bundle's bins) */
 };
 
 struct hamf__learner {
@@ -239,6 +240,7 @@ struct hamf__learner {
     uint32_t *chunk_node, *chunk_lo, *chunk_hi, *chunk_left, *chunk_off;
     size_t cap_chunks;
     int32_t *round, *build;    /* node ids */
+    int32_t *evalq;            /* node ids to evaluate this round */
     size_t nround, nbuild;
     const float *gh;
     const uint8_t *fmask;
@@ -302,34 +304,49 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
+    /* First-fit decreasing: features by bin count, largest first (ties in
+     * feature order); each joins the first bundle whose joint size times
+     * its bin count stays <= 256, else opens a bundle. */
     size_t nb = 0, ne = 0, boff = 0;
-    uint32_t joint = 0;
-    /* small features first (in feature order) so that all of them can
-     * share bundles, not only neighbouring ones; then the large ones */
-    for (size_t fi = 0; fi < 2 * td->nf; fi++) {
-        size_t f = fi % td->nf;
-        uint32_t k = (uint32_t)td->nbins[f];
-        bool small = k <= 16;
-        if (small != (fi < td->nf)) continue;
-        if (small && nb > 0 && joint > 0 && joint * k <= 256 && l->bstride[ne - 1] != 0) {
-            /* join the open bundle of small features */
-            l->bfeat[ne] = (uint16_t)f;
-            l->bstride[ne] = joint;
-            ne++;
-            joint *= k;
-            continue;
-        }
-        if (nb > 0) { boff += 2 * (size_t)(joint ? joint : 1); }
-        l->boff[nb] = boff;
-        l->bfirst[nb] = ne;
-        l->bfeat[ne] = (uint16_t)f;
-        l->bstride[ne] = 1;
-        ne++;
-        nb++;
-        joint = k;
-        if (!small) { boff += 2 * (size_t)k; joint = 0; l->boff[nb] = boff; }
+    uint32_t *bj = hamf__malloc((td->nf + 1) * sizeof *bj);
+    uint16_t *order = hamf__malloc((td->nf + 1) * sizeof *order);
+    size_t *asg = hamf__malloc((td->nf + 1) * sizeof *asg);
+    if (!bj || !order || !asg) {
+        hamf__free(bj); hamf__free(order); hamf__free(asg);
+        hamf__learner_free(l);
+        return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
-    if (joint) boff += 2 * (size_t)joint;
+    for (size_t f = 0; f < td->nf; f++) {
+        size_t q = f;
+        while (q > 0 && td->nbins[order[q - 1]] < td->nbins[f]) { order[q] = order[q - 1]; q--; }
+        order[q] = (uint16_t)f;
+    }
+    for (size_t q = 0; q < td->nf; q++) {
+        size_t f = order[q];
+        uint32_t k = (uint32_t)(td->nbins[f] > 0 ? td->nbins[f] : 1);
+        size_t j = 0;
+        while (j < nb && bj[j] * k > 256) j++;
+        if (j == nb) bj[nb++] = 1;
+        asg[f] = j;
+        bj[j] *= k;
+    }
+    for (size_t j = 0; j < nb; j++) {
+        l->boff[j] = boff;
+        l->bfirst[j] = ne;
+        uint32_t stride = 1;
+        for (size_t q = 0; q < td->nf; q++) {
+            size_t f = order[q];
+            if (asg[f] != j) continue;
+            l->bfeat[ne] = (uint16_t)f;
+            l->bstride[ne] = stride;
+            stride *= (uint32_t)(td->nbins[f] > 0 ? td->nbins[f] : 1);
+            ne++;
+        }
+        boff += 2 * (size_t)bj[j];
+    }
+    hamf__free(bj);
+    hamf__free(order);
+    hamf__free(asg);
     l->boff[nb] = boff;
     l->bfirst[nb] = ne;
     l->nbund = nb;
@@ -374,6 +391,7 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->chunk_off);
     hamf__free(l->round);
     hamf__free(l->build);
+    hamf__free(l->evalq);
     hamf__free(l->leaf_ids);
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
@@ -431,7 +449,9 @@ static hamf_status ensure_nodes(struct hamf__learner *l, size_t need)
     if (r) l->round = r;
     int32_t *bd = hamf__realloc(l->build, nc * sizeof *bd);
     if (bd) l->build = bd;
-    if (!b || !e || !r || !bd) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+    int32_t *eq = hamf__realloc(l->evalq, nc * sizeof *eq);
+    if (eq) l->evalq = eq;
+    if (!b || !e || !r || !bd || !eq) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     l->cap_nodes = nc;
     return HAMF_OK;
 }
@@ -633,6 +653,10 @@ static void task_merge(void *vctx, size_t r, int tid)
         for (size_t q = 0; q < hs; q++) d[q] += bt[q];
     }
     expand_bundles(l, d, g->hist);
+    double G = 0, H = 0;
+    for (size_t q = l->boff[0]; q < l->boff[1]; q += 2) { G += d[q]; H += d[q + 1]; }
+    g->hG = G;
+    g->hH = H;
 }
 
 /* build the histograms of nodes l->build[0..nbuild) */
@@ -693,11 +717,11 @@ static void eval_node(struct hamf__learner *l, struct gnode *g)
     }
 }
 
-struct sub_ctx { struct hamf__learner *l; int32_t *pairs; size_t n; };
+struct sub_ctx { struct hamf__learner *l; int32_t *pairs; size_t n; int32_t *eval; size_t neval; };
 
 /* task: for child pair k: larger = parent - smaller (in place in the
- * larger's buffer which holds the parent), then evaluate both children */
-static void task_sub_eval(void *vctx, size_t task, int tid)
+ * larger's buffer, which holds the parent) */
+static void task_sub(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct sub_ctx *c = vctx;
@@ -713,12 +737,16 @@ static void task_sub_eval(void *vctx, size_t task, int tid)
             for (size_t k = o; k < e; k++) a[k] -= s[k];
         }
     }
-    if (small->open && small->hist) eval_node(l, small);
-    if (large->open && large->hist) eval_node(l, large);
 }
 
-/* Parallel partition, pass 1 (per chunk of positions): left rows to tmp,
- * right rows to tmp2, both in order from the chunk's start. */
+/* task: evaluate the best split of node c->eval[task] */
+static void task_eval(void *vctx, size_t task, int tid)
+{
+    (void)tid;
+    struct sub_ctx *c = vctx;
+    eval_node(c->l, &c->l->nodes[c->eval[task]]);
+}
+
 static void task_part(void *vctx, size_t task, int tid)
 {
     (void)tid;
@@ -818,28 +846,28 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     g0->end = (uint32_t)m;
     g0->tid = 0;
     g0->best.feat = -1;
-    /* root sums */
-    {
-        /* four independent chains (fixed order), so the adds overlap */
-        double G[4] = {0, 0, 0, 0}, H[4] = {0, 0, 0, 0};
-        size_t k = 0;
-        for (; k + 4 <= m; k += 4)
-            for (int q = 0; q < 4; q++) { G[q] += gh[2 * idx[k + q]]; H[q] += gh[2 * idx[k + q] + 1]; }
-        for (; k < m; k++) { G[0] += gh[2 * idx[k]]; H[0] += gh[2 * idx[k] + 1]; }
-        g0->G = (G[0] + G[1]) + (G[2] + G[3]);
-        g0->H = (H[0] + H[1]) + (H[2] + H[3]);
-    }
-    g0->open = can_split(p, g0);
+    /* The root's histogram comes first when the root may split: its sums
+     * (G, H) are then the sums of one bundle's bins, which saves a pass
+     * over the rows. */
     size_t nleaves = 1;
-    if (g0->open) {
+    if (m >= 2 && l->nbund > 0) {
         g0->hist = hist_get(l);
         if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
         l->build[0] = 0;
         l->nbuild = 1;
-        bool ident = m == l->td->n && m > 0 && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
+        bool ident = m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
         if ((st = run_builds(l, ident))) goto fail;
-        eval_node(l, g0);
+        g0->G = g0->hG;
+        g0->H = g0->hH;
+    } else {
+        double G = 0, H = 0;
+        for (size_t k = 0; k < m; k++) { G += gh[2 * idx[k]]; H += gh[2 * idx[k] + 1]; }
+        g0->G = G;
+        g0->H = H;
     }
+    g0->open = can_split(p, g0);
+    if (g0->open) eval_node(l, g0);
+    else if (g0->hist) { hist_put(l, g0->hist); g0->hist = NULL; }
     for (;;) {
         /* choose this round's nodes */
         l->nround = 0;
@@ -1006,8 +1034,15 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         for (size_t r = 0; r < l->nbuild; r++) build_rows += l->nodes[l->build[r]].end - l->nodes[l->build[r]].begin;
         (void)build_rows;
         if ((st = run_builds(l, false))) { hamf__free(pairs); goto fail; }
-        struct sub_ctx sc = {l, pairs, l->nround};
-        hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub_eval, &sc);
+        struct sub_ctx sc = {l, pairs, l->nround, l->evalq, 0};
+        hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub, &sc);
+        /* children to evaluate: each is a task (an evaluation scans every
+         * bin of every feature, worth a thread from two nodes on) */
+        for (size_t r = 0; r < 2 * l->nround; r++) {
+            const struct gnode *c = &l->nodes[pairs[r]];
+            if (c->open && c->hist) sc.eval[sc.neval++] = pairs[r];
+        }
+        hamf__pool_run(l->pool, sc.neval, task_eval, &sc);
         /* small children that cannot split do not need their histogram */
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *S = &l->nodes[pairs[2 * r]];
