@@ -620,15 +620,15 @@ static void expand_bundles(const struct hamf__learner *l, const double *bhist, d
 }
 
 /* Histogram builds are split into shards of a node's positions: the shard
- * count depends only on the node's size (a power of two with <= SHARD_ROWS
- * positions per shard), never on the thread count. Each shard sums in float
- * in row order; shards are widened and added in shard order. */
-#define SHARD_ROWS 16384
+ * count depends only on the node's size (1, 2 or 4 shards of at least
+ * SHARD_ROWS positions), never on the thread count. Each shard sums in
+ * float in row order; shards are widened and added in shard order. */
+#define SHARD_ROWS 6144
 #define BUILD_PAR_ROWS 8192
 static uint32_t shard_count(uint32_t rows)
 {
     uint32_t s = 1;
-    while ((uint64_t)s * SHARD_ROWS < rows) s *= 2;
+    while (s < 4 && (uint64_t)2 * s * SHARD_ROWS <= rows) s *= 2;
     return s;
 }
 
