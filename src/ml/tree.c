@@ -208,7 +208,7 @@ static double leaf_value(const struct hamf__learn_params *p, double G, double H)
 /* GB learner                                                               */
 /* ======================================================================== */
 
-#define PART_CHUNK 16384
+#define PART_CHUNK 8192
 #define PAR_MIN_ROWS 32768
 
 struct gnode {
@@ -269,6 +269,7 @@ struct hamf__learner {
     float *tbuf;               /* per task: bundle histogram (float) */
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
+    struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */
 };
 
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
@@ -592,9 +593,10 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
 
 /* expand a joint (bundle layout, double) histogram into the node histogram
  * `out` (feature layout), in a fixed order */
-static void expand_bundles(const struct hamf__learner *l, const double *bhist, double *out)
+static void expand_bundles(const struct hamf__learner *l, const double *bhist, size_t j0, size_t j1,
+                           double *out)
 {
-    for (size_t j = 0; j < l->nbund; j++) {
+    for (size_t j = j0; j < j1; j++) {
         size_t q0 = l->bfirst[j], q1 = l->bfirst[j + 1];
         const double *bh = bhist + l->boff[j];
         if (q1 - q0 == 1) {
@@ -636,27 +638,35 @@ static void task_build(void *vctx, size_t task, int tid)
 {
     struct hamf__learner *l = vctx;
     float *buf = l->tbuf + task * l->boff[l->nbund];
+    if (l->prep) l->prep->fn(l->prep->ctx, l->bt_lo[task], l->bt_hi[task], task);
     build_hist(l, l->bt_ident ? NULL : l->idx, l->bt_lo[task], l->bt_hi[task], buf, l->spare[tid]);
 }
 
-static void task_merge(void *vctx, size_t r, int tid)
+/* task 2r + b: merge the shards of build node r for bundle half b and
+ * expand it into the node histogram (the halves are independent) */
+static void task_merge(void *vctx, size_t task, int tid)
 {
     struct hamf__learner *l = vctx;
+    size_t r = task / 2, nb = l->nbund;
+    size_t j0 = task % 2 ? nb / 2 : 0, j1 = task % 2 ? nb : nb / 2;
+    if (j0 >= j1) return;
     struct gnode *g = &l->nodes[l->build[r]];
-    const size_t hs = l->boff[l->nbund];
+    const size_t hs = l->boff[nb], q0 = l->boff[j0], q1 = l->boff[j1];
     size_t t0 = l->bt_first[r], t1 = l->bt_first[r + 1];
     double *d = l->bdbl[tid];
     const float *b0 = l->tbuf + t0 * hs;
-    for (size_t q = 0; q < hs; q++) d[q] = b0[q];
+    for (size_t q = q0; q < q1; q++) d[q] = b0[q];
     for (size_t t = t0 + 1; t < t1; t++) {
         const float *bt = l->tbuf + t * hs;
-        for (size_t q = 0; q < hs; q++) d[q] += bt[q];
+        for (size_t q = q0; q < q1; q++) d[q] += bt[q];
     }
-    expand_bundles(l, d, g->hist);
-    double G = 0, H = 0;
-    for (size_t q = l->boff[0]; q < l->boff[1]; q += 2) { G += d[q]; H += d[q + 1]; }
-    g->hG = G;
-    g->hH = H;
+    expand_bundles(l, d, j0, j1, g->hist);
+    if (j0 == 0) {
+        double G = 0, H = 0;
+        for (size_t q = l->boff[0]; q < l->boff[1]; q += 2) { G += d[q]; H += d[q + 1]; }
+        g->hG = G;
+        g->hH = H;
+    }
 }
 
 /* build the histograms of nodes l->build[0..nbuild) */
@@ -699,8 +709,9 @@ static hamf_status run_builds(struct hamf__learner *l, bool ident)
     }
     l->bt_first[l->nbuild] = nt;
     l->bt_ident = ident;
+    if (l->prep) l->prep->nslots = nt;
     hamf__pool_run(nt >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, nt, task_build, l);
-    hamf__pool_run(l->nbuild >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, l->nbuild, task_merge, l);
+    hamf__pool_run(rows >= BUILD_PAR_ROWS ? l->pool : NULL, 2 * l->nbuild, task_merge, l);
     return HAMF_OK;
 }
 
@@ -827,7 +838,8 @@ static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
 
 hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn_params *p,
                                const uint32_t *idx, size_t m, const float *gh,
-                               const uint8_t *fmask, double *score, struct hamf__tree *out)
+                               const uint8_t *fmask, double *score, struct hamf__grad_prep *prep,
+                               struct hamf__tree *out)
 {
     hamf_status st = HAMF_OK;
     struct hamf__tree t = {0};
@@ -856,10 +868,15 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         l->build[0] = 0;
         l->nbuild = 1;
         bool ident = m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
-        if ((st = run_builds(l, ident))) goto fail;
+        if (prep && !ident) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
+        l->prep = ident ? prep : NULL;
+        st = run_builds(l, ident);
+        l->prep = NULL;
+        if (st) goto fail;
         g0->G = g0->hG;
         g0->H = g0->hH;
     } else {
+        if (prep) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
         double G = 0, H = 0;
         for (size_t k = 0; k < m; k++) { G += gh[2 * idx[k]]; H += gh[2 * idx[k] + 1]; }
         g0->G = G;
