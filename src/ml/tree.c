@@ -247,7 +247,7 @@ struct hamf__learner {
     const struct hamf__learn_params *p;
     int feat_order_n;
     double *score;             /* GB scores to update with the new tree, or NULL */
-    float **spare;             /* per thread: second bundle histogram for interleaving */
+    float **spare;             /* per thread: three more bundle histograms for interleaving */
     int nthreads;
     /* Feature bundles: features with few bins are packed together (joint
      * code = mixed-radix combination, <= 256 values) so one histogram update
