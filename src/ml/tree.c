@@ -263,10 +263,14 @@ struct hamf__learner {
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
     /* histogram build tasks (node shards) */
-    uint32_t *bt_lo, *bt_hi;
-    size_t *bt_first;          /* per build node: first task */
-    size_t cap_bt, cap_bfirst;
-    float *tbuf;               /* per task: bundle histogram (float) */
+    uint32_t *bt_lo, *bt_hi;   /* per task: positions */
+    size_t *bt_node;           /* per task: index into build[] */
+    uint32_t *bt_slot;         /* per task: tbuf slot, UINT32_MAX = one-shard node */
+    size_t cap_bt;
+    uint32_t *mnode, *mslot;   /* multi-shard nodes: build index, first slot */
+    size_t cap_multi, cap_slots;
+    float *tbuf;               /* per slot: bundle histogram (float) */
+    float **bscr;              /* per thread: bundle histogram of a one-shard node */
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
     struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */
@@ -301,7 +305,8 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->bfeat = hamf__malloc((td->nf + 1) * sizeof *l->bfeat);
     l->bstride = hamf__malloc((td->nf + 1) * sizeof *l->bstride);
     l->bdbl = hamf__calloc((size_t)nt, sizeof *l->bdbl);
-    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bdbl) {
+    l->bscr = hamf__calloc((size_t)nt, sizeof *l->bscr);
+    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bdbl || !l->bscr) {
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
@@ -364,8 +369,9 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
         }
     for (int i = 0; i < nt; i++) {
         l->bdbl[i] = hamf__malloc((boff + 2) * sizeof(double));
+        l->bscr[i] = hamf__malloc((boff + 2) * sizeof(float));
         l->spare[i] = hamf__malloc(3 * (boff + 2) * sizeof(float));
-        if (!l->bdbl[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+        if (!l->bdbl[i] || !l->bscr[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     }
     *out = l;
     return HAMF_OK;
@@ -402,8 +408,14 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->bdbl);
     hamf__free(l->bt_lo);
     hamf__free(l->bt_hi);
-    hamf__free(l->bt_first);
+    hamf__free(l->bt_node);
+    hamf__free(l->bt_slot);
+    hamf__free(l->mnode);
+    hamf__free(l->mslot);
     hamf__free(l->tbuf);
+    if (l->bscr)
+        for (int i = 0; i < l->nthreads; i++) hamf__free(l->bscr[i]);
+    hamf__free(l->bscr);
     hamf__free(l->brows);
     hamf__free(l->brows16);
     hamf__free(l->boff);
@@ -634,32 +646,17 @@ static uint32_t shard_count(uint32_t rows)
     return s;
 }
 
-static void task_build(void *vctx, size_t task, int tid)
+/* widen the float bundle histograms of slots [t0, t1) (added in slot
+ * order) for bundles [j0, j1) and expand them into node g's histogram;
+ * the part with bundle 0 also sets the node's sums */
+static void finish_hist(struct hamf__learner *l, struct gnode *g, const float *const *src, size_t ns,
+                        size_t j0, size_t j1, int tid)
 {
-    struct hamf__learner *l = vctx;
-    float *buf = l->tbuf + task * l->boff[l->nbund];
-    if (l->prep) l->prep->fn(l->prep->ctx, l->bt_lo[task], l->bt_hi[task], task);
-    build_hist(l, l->bt_ident ? NULL : l->idx, l->bt_lo[task], l->bt_hi[task], buf, l->spare[tid]);
-}
-
-/* task 2r + b: merge the shards of build node r for bundle half b and
- * expand it into the node histogram (the halves are independent) */
-static void task_merge(void *vctx, size_t task, int tid)
-{
-    struct hamf__learner *l = vctx;
-    size_t r = task / 2, nb = l->nbund;
-    size_t j0 = task % 2 ? nb / 2 : 0, j1 = task % 2 ? nb : nb / 2;
-    if (j0 >= j1) return;
-    struct gnode *g = &l->nodes[l->build[r]];
-    const size_t hs = l->boff[nb], q0 = l->boff[j0], q1 = l->boff[j1];
-    size_t t0 = l->bt_first[r], t1 = l->bt_first[r + 1];
+    const size_t q0 = l->boff[j0], q1 = l->boff[j1];
     double *d = l->bdbl[tid];
-    const float *b0 = l->tbuf + t0 * hs;
-    for (size_t q = q0; q < q1; q++) d[q] = b0[q];
-    for (size_t t = t0 + 1; t < t1; t++) {
-        const float *bt = l->tbuf + t * hs;
-        for (size_t q = q0; q < q1; q++) d[q] += bt[q];
-    }
+    for (size_t q = q0; q < q1; q++) d[q] = src[0][q];
+    for (size_t t = 1; t < ns; t++)
+        for (size_t q = q0; q < q1; q++) d[q] += src[t][q];
     expand_bundles(l, d, j0, j1, g->hist);
     if (j0 == 0) {
         double G = 0, H = 0;
@@ -669,49 +666,97 @@ static void task_merge(void *vctx, size_t task, int tid)
     }
 }
 
+/* One shard of a node. A node with one shard is finished right here from
+ * the thread's scratch; shards of larger nodes go to their slots in tbuf
+ * and are merged by task_merge. */
+static void task_build(void *vctx, size_t task, int tid)
+{
+    struct hamf__learner *l = vctx;
+    const size_t hs = l->boff[l->nbund];
+    uint32_t slot = l->bt_slot[task];
+    float *buf = slot == UINT32_MAX ? l->bscr[tid] : l->tbuf + (size_t)slot * hs;
+    if (l->prep) l->prep->fn(l->prep->ctx, l->bt_lo[task], l->bt_hi[task], task);
+    build_hist(l, l->bt_ident ? NULL : l->idx, l->bt_lo[task], l->bt_hi[task], buf, l->spare[tid]);
+    if (slot == UINT32_MAX) {
+        const float *src[1] = {buf};
+        finish_hist(l, &l->nodes[l->build[l->bt_node[task]]], src, 1, 0, l->nbund, tid);
+    }
+}
+
+/* task 2k + b: merge the shards of the k-th multi-shard node for bundle
+ * half b (the halves are independent) */
+static void task_merge(void *vctx, size_t task, int tid)
+{
+    struct hamf__learner *l = vctx;
+    size_t k = task / 2, nb = l->nbund;
+    size_t j0 = task % 2 ? nb / 2 : 0, j1 = task % 2 ? nb : nb / 2;
+    if (j0 >= j1) return;
+    const size_t hs = l->boff[nb];
+    uint32_t r = l->mnode[k], s0 = l->mslot[k], s1 = l->mslot[k + 1];
+    const float *src[4];
+    for (uint32_t t = s0; t < s1; t++) src[t - s0] = l->tbuf + (size_t)t * hs;
+    finish_hist(l, &l->nodes[l->build[r]], src, s1 - s0, j0, j1, tid);
+}
+
 /* build the histograms of nodes l->build[0..nbuild) */
 static hamf_status run_builds(struct hamf__learner *l, bool ident)
 {
-    size_t nt = 0, rows = 0;
+    size_t nt = 0, rows = 0, nslot = 0, nmulti = 0;
     for (size_t r = 0; r < l->nbuild; r++) {
         const struct gnode *g = &l->nodes[l->build[r]];
-        nt += shard_count(g->end - g->begin);
+        uint32_t sc = shard_count(g->end - g->begin);
+        nt += sc;
+        if (sc > 1) { nslot += sc; nmulti++; }
         rows += g->end - g->begin;
     }
     if (nt > l->cap_bt) {
         size_t nc = nt + 16;
-        uint32_t *a = hamf__realloc(l->bt_lo, nc * sizeof *a);
-        if (a) l->bt_lo = a;
-        uint32_t *b = hamf__realloc(l->bt_hi, nc * sizeof *b);
-        if (b) l->bt_hi = b;
-        float *f = hamf__realloc(l->tbuf, nc * (l->boff[l->nbund] + 2) * sizeof *f);
-        if (f) l->tbuf = f;
-        if (!a || !b || !f) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        uint32_t **arrs[3] = {&l->bt_lo, &l->bt_hi, &l->bt_slot};
+        for (int i = 0; i < 3; i++) {
+            uint32_t *a = hamf__realloc(*arrs[i], nc * sizeof *a);
+            if (!a) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+            *arrs[i] = a;
+        }
+        size_t *bn = hamf__realloc(l->bt_node, nc * sizeof *bn);
+        if (!bn) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->bt_node = bn;
         l->cap_bt = nc;
     }
-    if (l->nbuild + 1 > l->cap_bfirst) {
-        size_t nc = l->nbuild + 16;
-        size_t *a = hamf__realloc(l->bt_first, nc * sizeof *a);
-        if (!a) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
-        l->bt_first = a;
-        l->cap_bfirst = nc;
+    if (nslot > l->cap_slots) {
+        float *f = hamf__realloc(l->tbuf, (nslot + 4) * (l->boff[l->nbund] + 2) * sizeof *f);
+        if (!f) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->tbuf = f;
+        l->cap_slots = nslot + 4;
+    }
+    if (nmulti + 1 > l->cap_multi) {
+        size_t nc = nmulti + 16;
+        uint32_t *a = hamf__realloc(l->mnode, nc * sizeof *a);
+        if (a) l->mnode = a;
+        uint32_t *b = hamf__realloc(l->mslot, nc * sizeof *b);
+        if (b) l->mslot = b;
+        if (!a || !b) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->cap_multi = nc;
     }
     nt = 0;
+    nslot = 0;
+    nmulti = 0;
     for (size_t r = 0; r < l->nbuild; r++) {
         const struct gnode *g = &l->nodes[l->build[r]];
-        uint32_t s = shard_count(g->end - g->begin), len = g->end - g->begin;
-        l->bt_first[r] = nt;
-        for (uint32_t k = 0; k < s; k++) {
-            l->bt_lo[nt] = g->begin + (uint32_t)((uint64_t)len * k / s);
-            l->bt_hi[nt] = g->begin + (uint32_t)((uint64_t)len * (k + 1) / s);
+        uint32_t sc = shard_count(g->end - g->begin), len = g->end - g->begin;
+        if (sc > 1) { l->mnode[nmulti] = (uint32_t)r; l->mslot[nmulti++] = (uint32_t)nslot; }
+        for (uint32_t k = 0; k < sc; k++) {
+            l->bt_lo[nt] = g->begin + (uint32_t)((uint64_t)len * k / sc);
+            l->bt_hi[nt] = g->begin + (uint32_t)((uint64_t)len * (k + 1) / sc);
+            l->bt_node[nt] = r;
+            l->bt_slot[nt] = sc > 1 ? (uint32_t)nslot++ : UINT32_MAX;
             nt++;
         }
     }
-    l->bt_first[l->nbuild] = nt;
+    l->mslot[nmulti] = (uint32_t)nslot;
     l->bt_ident = ident;
     if (l->prep) l->prep->nslots = nt;
     hamf__pool_run(nt >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, nt, task_build, l);
-    hamf__pool_run(rows >= BUILD_PAR_ROWS ? l->pool : NULL, 2 * l->nbuild, task_merge, l);
+    if (nmulti) hamf__pool_run(rows >= BUILD_PAR_ROWS ? l->pool : NULL, 2 * nmulti, task_merge, l);
     return HAMF_OK;
 }
 
