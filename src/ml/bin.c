@@ -36,10 +36,34 @@ static double cut_between(double a, double b)
     return mid;
 }
 
-static int cmp_dbl(const void *a, const void *b)
+/* Sorts m non-NaN doubles ascending: an LSD radix sort on order-preserving
+ * 64-bit keys (sign bit flipped for positives, all bits for negatives),
+ * skipping the byte passes where every key has the same byte. */
+static hamf_status sort_doubles(double *s, size_t m)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    uint64_t *a = hamf__malloc((m + 1) * sizeof *a), *b = hamf__malloc((m + 1) * sizeof *b);
+    if (!a || !b) { hamf__free(a); hamf__free(b); return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); }
+    for (size_t i = 0; i < m; i++) {
+        uint64_t u;
+        memcpy(&u, &s[i], sizeof u);
+        a[i] = u >> 63 ? ~u : u | 0x8000000000000000ull;
+    }
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < m; i++) cnt[(a[i] >> shift) & 255]++;
+        if (m && cnt[(a[0] >> shift) & 255] == m) continue; /* all equal here */
+        size_t pos = 0;
+        for (int k = 0; k < 256; k++) { size_t c = cnt[k]; cnt[k] = pos; pos += c; }
+        for (size_t i = 0; i < m; i++) b[cnt[(a[i] >> shift) & 255]++] = a[i];
+        uint64_t *t = a; a = b; b = t;
+    }
+    for (size_t i = 0; i < m; i++) {
+        uint64_t u = a[i] >> 63 ? a[i] & ~0x8000000000000000ull : ~a[i];
+        memcpy(&s[i], &u, sizeof u);
+    }
+    hamf__free(a);
+    hamf__free(b);
+    return HAMF_OK;
 }
 
 /* Numeric edges: distinct values (sampled deterministically when the column
@@ -54,7 +78,8 @@ static hamf_status numeric_edges(const double *v, size_t n, int max_bins, struct
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
     for (size_t i = 0; i < n; i += step)
         if (!isnan(v[i])) s[m++] = v[i];
-    qsort(s, m, sizeof *s, cmp_dbl);
+    hamf_status st = sort_doubles(s, m);
+    if (st) { hamf__free(s); return st; }
     /* distinct values with counts */
     size_t nd = 0;
     size_t *cnt = hamf__malloc((m + 1) * sizeof *cnt);

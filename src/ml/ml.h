@@ -160,9 +160,19 @@ void hamf__learner_free(struct hamf__learner *l);
  * gh[2*i+1]; `fmask` (may be NULL) enables features. When `score` is not
  * NULL the new tree's leaf values are added to score[i] of rows idx[..]
  * (the last level is routed, not partitioned). Uses the pool. */
+/* Optional gradient callback for a tree on all rows in order (idx[k] = k):
+ * the learner calls fn(ctx, k0, k1, slot) to fill gh for rows [k0, k1)
+ * right before reading them, with slots 0..nslots-1 (set by the grow)
+ * in row order; nothing else reads gh before that. */
+struct hamf__grad_prep {
+    void (*fn)(void *ctx, size_t k0, size_t k1, size_t slot);
+    void *ctx;
+    size_t nslots;             /* out: slots used (at most 4) */
+};
 hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn_params *p,
                                const uint32_t *idx, size_t m, const float *gh,
-                               const uint8_t *fmask, double *score, struct hamf__tree *out);
+                               const uint8_t *fmask, double *score, struct hamf__grad_prep *prep,
+                               struct hamf__tree *out);
 
 /* RF: grow one tree single-threaded (tree parallelism is outside), rows
  * idx[0..m) with per-row weight w[i] and label y[i]; needs td->rows. The

@@ -5,11 +5,15 @@
  * GB learner (hamf__learner_grow): rounds of splits over a row-index
  * partition. Each round picks the nodes to split (depth-wise: every open
  * node; leaf-wise: the open node with the best gain), partitions their rows
- * stably in parallel chunks, builds the gradient/hessian histogram of the
- * smaller child only (feature-parallel over the row-major bin copy) and
- * derives the larger child's as parent minus smaller (the subtraction
- * trick). Histograms are double sums in row order per feature, so the
- * result does not depend on the thread count.
+ * stably (one pass per chunk into two scratch runs, then placed), builds
+ * the gradient/hessian histogram of the smaller child only and derives the
+ * larger child's as parent minus smaller (the subtraction trick).
+ * Histogram builds work on shards of a node's positions whose number
+ * depends only on the node's size; each shard sums float (g, h) pairs in
+ * row order into two interleaved copies over row-major per-row bundle
+ * offsets, and shards are widened to double and added in shard order, so
+ * the result does not depend on the thread count. The root of a tree on
+ * all rows reads rows in order, without an index.
  *
  * RF learner (hamf__rf_grow): one tree per thread, depth-first, per node a
  * fresh random subset of features whose histograms are built directly from
@@ -204,7 +208,8 @@ static double leaf_value(const struct hamf__learn_params *p, double G, double H)
 /* GB learner                                                               */
 /* ======================================================================== */
 
-#define PART_CHUNK 16384
+#define PART_CHUNK 8192
+#define PAR_MIN_ROWS 32768
 
 struct gnode {
     uint32_t begin, end;
@@ -216,6 +221,7 @@ struct gnode {
     bool open;          /* may still be split */
     uint8_t lut[HAMF_MAX_BINS]; /* bin -> goes left, for the chosen split */
     bool routed;        /* leaf whose rows were scored by routing, not by range */
+    double hG, hH;      /* sums of the built histogram (first bundle's bins) */
 };
 
 struct hamf__learner {
@@ -224,7 +230,7 @@ struct hamf__learner {
     size_t hsize;              /* doubles per histogram */
     size_t *hoff;              /* per feature: offset (in doubles) of its bins */
     uint32_t *idx, *tmp;
-    uint8_t *dec;              /* per idx position: goes left */
+    uint32_t *tmp2;            /* partition scratch: right rows */
     struct gnode *nodes;       /* indexed by tree node id */
     size_t cap_nodes;
     double **free_hist;
@@ -234,28 +240,40 @@ struct hamf__learner {
     uint32_t *chunk_node, *chunk_lo, *chunk_hi, *chunk_left, *chunk_off;
     size_t cap_chunks;
     int32_t *round, *build;    /* node ids */
+    int32_t *evalq;            /* node ids to evaluate this round */
     size_t nround, nbuild;
-    int fblocks;
     const float *gh;
     const uint8_t *fmask;
     const struct hamf__learn_params *p;
     int feat_order_n;
     double *score;             /* GB scores to update with the new tree, or NULL */
     float **spare;             /* per thread: second bundle histogram for interleaving */
-    float **bscr;              /* per thread: bundle histogram scratch (float sums) */
     int nthreads;
     /* Feature bundles: features with few bins are packed together (joint
      * code = mixed-radix combination, <= 256 values) so one histogram update
      * serves several features; the joint histogram is then expanded back
      * into per-feature histograms. Singletons hold one feature each. */
     size_t nbund;
-    uint8_t *brows;            /* n x nbund joint codes, row-major */
+    uint8_t *brows;            /* n x nbund joint codes, row-major (or NULL) */
+    uint16_t *brows16;         /* or: n x nbund histogram offsets (boff + 2 code) */
     size_t *boff;              /* per bundle: offset (doubles) in bundle hist */
     size_t *bfirst;            /* per bundle: first index into bfeat */
     uint16_t *bfeat;           /* features of each bundle, in order */
     uint32_t *bstride;         /* radix of each entry of bfeat */
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
+    /* histogram build tasks (node shards) */
+    uint32_t *bt_lo, *bt_hi;   /* per task: positions */
+    size_t *bt_node;           /* per task: index into build[] */
+    uint32_t *bt_slot;         /* per task: tbuf slot, UINT32_MAX = one-shard node */
+    size_t cap_bt;
+    uint32_t *mnode, *mslot;   /* multi-shard nodes: build index, first slot */
+    size_t cap_multi, cap_slots;
+    float *tbuf;               /* per slot: bundle histogram (float) */
+    float **bscr;              /* per thread: bundle histogram of a one-shard node */
+    double **bdbl;             /* per thread: merged bundle histogram */
+    bool bt_ident;
+    struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */
 };
 
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
@@ -267,9 +285,9 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->pool = pool;
     l->idx = hamf__malloc((td->n + 1) * sizeof *l->idx);
     l->tmp = hamf__malloc((td->n + 1) * sizeof *l->tmp);
-    l->dec = hamf__malloc(td->n + 1);
+    l->tmp2 = hamf__malloc((td->n + 1) * sizeof *l->tmp2);
     l->hoff = hamf__malloc((td->nf + 1) * sizeof *l->hoff);
-    if (!l->idx || !l->tmp || !l->dec || !l->hoff) {
+    if (!l->idx || !l->tmp || !l->tmp2 || !l->hoff) {
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
@@ -286,58 +304,75 @@ hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__po
     l->bfirst = hamf__malloc((td->nf + 1) * sizeof *l->bfirst);
     l->bfeat = hamf__malloc((td->nf + 1) * sizeof *l->bfeat);
     l->bstride = hamf__malloc((td->nf + 1) * sizeof *l->bstride);
+    l->bdbl = hamf__calloc((size_t)nt, sizeof *l->bdbl);
     l->bscr = hamf__calloc((size_t)nt, sizeof *l->bscr);
-    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bscr) {
+    if (!l->boff || !l->bfirst || !l->bfeat || !l->bstride || !l->bdbl || !l->bscr) {
         hamf__learner_free(l);
         return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
+    /* First-fit decreasing: features by bin count, largest first (ties in
+     * feature order); each joins the first bundle whose joint size times
+     * its bin count stays <= 256, else opens a bundle. */
     size_t nb = 0, ne = 0, boff = 0;
-    uint32_t joint = 0;
-    /* small features first (in feature order) so that all of them can
-     * share bundles, not only neighbouring ones; then the large ones */
-    for (size_t fi = 0; fi < 2 * td->nf; fi++) {
-        size_t f = fi % td->nf;
-        uint32_t k = (uint32_t)td->nbins[f];
-        bool small = k <= 16;
-        if (small != (fi < td->nf)) continue;
-        if (small && nb > 0 && joint > 0 && joint * k <= 256 && l->bstride[ne - 1] != 0) {
-            /* join the open bundle of small features */
-            l->bfeat[ne] = (uint16_t)f;
-            l->bstride[ne] = joint;
-            ne++;
-            joint *= k;
-            continue;
-        }
-        if (nb > 0) { boff += 2 * (size_t)(joint ? joint : 1); }
-        l->boff[nb] = boff;
-        l->bfirst[nb] = ne;
-        l->bfeat[ne] = (uint16_t)f;
-        l->bstride[ne] = 1;
-        ne++;
-        nb++;
-        joint = k;
-        if (!small) { boff += 2 * (size_t)k; joint = 0; l->boff[nb] = boff; }
+    uint32_t *bj = hamf__malloc((td->nf + 1) * sizeof *bj);
+    uint16_t *order = hamf__malloc((td->nf + 1) * sizeof *order);
+    size_t *asg = hamf__malloc((td->nf + 1) * sizeof *asg);
+    if (!bj || !order || !asg) {
+        hamf__free(bj); hamf__free(order); hamf__free(asg);
+        hamf__learner_free(l);
+        return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     }
-    if (joint) boff += 2 * (size_t)joint;
+    for (size_t f = 0; f < td->nf; f++) {
+        size_t q = f;
+        while (q > 0 && td->nbins[order[q - 1]] < td->nbins[f]) { order[q] = order[q - 1]; q--; }
+        order[q] = (uint16_t)f;
+    }
+    for (size_t q = 0; q < td->nf; q++) {
+        size_t f = order[q];
+        uint32_t k = (uint32_t)(td->nbins[f] > 0 ? td->nbins[f] : 1);
+        size_t j = 0;
+        while (j < nb && bj[j] * k > 256) j++;
+        if (j == nb) bj[nb++] = 1;
+        asg[f] = j;
+        bj[j] *= k;
+    }
+    for (size_t j = 0; j < nb; j++) {
+        l->boff[j] = boff;
+        l->bfirst[j] = ne;
+        uint32_t stride = 1;
+        for (size_t q = 0; q < td->nf; q++) {
+            size_t f = order[q];
+            if (asg[f] != j) continue;
+            l->bfeat[ne] = (uint16_t)f;
+            l->bstride[ne] = stride;
+            stride *= (uint32_t)(td->nbins[f] > 0 ? td->nbins[f] : 1);
+            ne++;
+        }
+        boff += 2 * (size_t)bj[j];
+    }
+    hamf__free(bj);
+    hamf__free(order);
+    hamf__free(asg);
     l->boff[nb] = boff;
     l->bfirst[nb] = ne;
     l->nbund = nb;
-    l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
-    if (!l->brows) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+    if (boff + 2 <= 65535) l->brows16 = hamf__malloc((td->n * (nb ? nb : 1) + 1) * sizeof *l->brows16);
+    else l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
+    if (!l->brows && !l->brows16) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     for (size_t i = 0; i < td->n; i++)
         for (size_t j = 0; j < nb; j++) {
             uint32_t c = 0;
             for (size_t q = l->bfirst[j]; q < l->bfirst[j + 1]; q++)
                 c += (uint32_t)td->rows[i * td->nf + l->bfeat[q]] * l->bstride[q];
-            l->brows[i * nb + j] = (uint8_t)c;
+            if (l->brows16) l->brows16[i * nb + j] = (uint16_t)(l->boff[j] + 2 * c);
+            else l->brows[i * nb + j] = (uint8_t)c;
         }
     for (int i = 0; i < nt; i++) {
+        l->bdbl[i] = hamf__malloc((boff + 2) * sizeof(double));
         l->bscr[i] = hamf__malloc((boff + 2) * sizeof(float));
         l->spare[i] = hamf__malloc((boff + 2) * sizeof(float));
-        if (!l->bscr[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
+        if (!l->bdbl[i] || !l->bscr[i] || !l->spare[i]) { hamf__learner_free(l); return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     }
-    l->fblocks = nt > 1 ? nt : 1;
-    if ((size_t)l->fblocks > nb) l->fblocks = (int)(nb ? nb : 1);
     *out = l;
     return HAMF_OK;
 }
@@ -352,7 +387,7 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->nodes);
     hamf__free(l->idx);
     hamf__free(l->tmp);
-    hamf__free(l->dec);
+    hamf__free(l->tmp2);
     hamf__free(l->hoff);
     hamf__free(l->nbeg);
     hamf__free(l->nend);
@@ -363,14 +398,26 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->chunk_off);
     hamf__free(l->round);
     hamf__free(l->build);
+    hamf__free(l->evalq);
     hamf__free(l->leaf_ids);
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
     hamf__free(l->spare);
+    if (l->bdbl)
+        for (int i = 0; i < l->nthreads; i++) hamf__free(l->bdbl[i]);
+    hamf__free(l->bdbl);
+    hamf__free(l->bt_lo);
+    hamf__free(l->bt_hi);
+    hamf__free(l->bt_node);
+    hamf__free(l->bt_slot);
+    hamf__free(l->mnode);
+    hamf__free(l->mslot);
+    hamf__free(l->tbuf);
     if (l->bscr)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->bscr[i]);
     hamf__free(l->bscr);
     hamf__free(l->brows);
+    hamf__free(l->brows16);
     hamf__free(l->boff);
     hamf__free(l->bfirst);
     hamf__free(l->bfeat);
@@ -415,7 +462,9 @@ static hamf_status ensure_nodes(struct hamf__learner *l, size_t need)
     if (r) l->round = r;
     int32_t *bd = hamf__realloc(l->build, nc * sizeof *bd);
     if (bd) l->build = bd;
-    if (!b || !e || !r || !bd) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+    int32_t *eq = hamf__realloc(l->evalq, nc * sizeof *eq);
+    if (eq) l->evalq = eq;
+    if (!b || !e || !r || !bd || !eq) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     l->cap_nodes = nc;
     return HAMF_OK;
 }
@@ -463,78 +512,114 @@ static inline struct ghp load_gh(const float *gh, uint32_t i)
 #define GH_LOAD(gh, i) load_gh((gh), (i))
 #endif
 
-/* Joint histogram of bundles [j0,j1) over rows idx[b..e) into scratch
- * `hist` (bundle layout), then expanded into the node histogram `out`
- * (feature layout) for the features of those bundles. */
-static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
-                       size_t j0, size_t j1, float *hist, float *spare, double *out)
+/* Joint histogram of all bundles over positions [b, e) into `hist` (bundle
+ * layout, float (g, h) pairs, zeroed here). Position k is row idx[k], or row
+ * k itself when `ident` (the root of a tree on all rows: no index loads).
+ * With `wide` the rows hold each bundle's float offset in the histogram
+ * (u16, bundle offset + 2 * code precomputed), which saves two instructions
+ * per update; otherwise the u8 joint codes. */
+static inline __attribute__((always_inline)) void
+hist_rows(const struct hamf__learner *l, const uint32_t *idx, bool ident, bool wide, uint32_t b,
+          uint32_t e, float *hist, float *spare)
 {
     const size_t nf = l->nbund;
-    const uint8_t *rows = l->brows;
+    const size_t rs = wide ? 2 * nf : nf; /* bytes per row */
+    const uint8_t *rb = wide ? (const uint8_t *)l->brows16 : l->brows;
     const float *gh = l->gh;
-    const size_t *hoff = l->boff;
-    const size_t f0 = j0, f1 = j1;
-    memset(hist + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(float));
-    const size_t *ho = hoff + f0;
-    const size_t nff = f1 - f0;
-    const uint8_t *rb = rows + f0;
+    const size_t *ho = l->boff;
+    const size_t hs = ho[nf];
     const uint32_t PF = 24;
+#define ROW(k) (ident ? (uint32_t)(k) : idx[k])
+#define CELL(r, f) (wide ? (size_t)((const uint16_t *)(const void *)(r))[f] : ho[f] + 2 * (size_t)(r)[f])
+    memset(hist, 0, hs * sizeof(float));
     uint32_t k = b;
     if (spare && e - b >= 4096) {
-        /* Two interleaved copies: neighbouring rows, which often share a bin
-         * (binary features, sorted indices), update different memory, so the
-         * load-add-store chains overlap. Merged below; per-bin sums then add
-         * even rows and odd rows separately, still in a fixed order. */
-        memset(spare + hoff[f0], 0, (hoff[f1] - hoff[f0]) * sizeof(float));
-        uint32_t e2 = b + ((e - b - PF) & ~1u);
-        for (; k < e2; k += 2) {
-            uint32_t i = idx[k], i2 = idx[k + 1], j = idx[k + PF];
-            __builtin_prefetch(rb + (size_t)j * nf);
-            __builtin_prefetch(gh + 2 * (size_t)j);
-            const uint8_t *r = rb + (size_t)i * nf, *r2 = rb + (size_t)i2 * nf;
-            GH_T v = GH_LOAD(gh, i), v2 = GH_LOAD(gh, i2);
-            for (size_t f = 0; f < nff; f++) {
-                HIST_ADD(hist + ho[f] + 2 * r[f], v);
-                HIST_ADD(spare + ho[f] + 2 * r2[f], v2);
+        /* Two interleaved copies (even rows, odd rows): neighbouring rows,
+         * which often share a bin (binary features, sorted indices), update
+         * different memory, so the load-add-store chains overlap; four rows
+         * per step. Merged below in a fixed order. (Four copies measured
+         * slower: the copies no longer fit in L1.) */
+        float *s1 = spare;
+        memset(spare, 0, hs * sizeof(float));
+        uint32_t e4 = b + ((e - b - PF) & ~3u);
+        for (; k < e4; k += 4) {
+            uint32_t i0 = ROW(k), i1 = ROW(k + 1), i2 = ROW(k + 2), i3 = ROW(k + 3);
+            if (!ident) {
+                uint32_t j = idx[k + PF], j2 = idx[k + PF + 2];
+                __builtin_prefetch(rb + (size_t)j * rs);
+                __builtin_prefetch(gh + 2 * (size_t)j);
+                __builtin_prefetch(rb + (size_t)j2 * rs);
+                __builtin_prefetch(gh + 2 * (size_t)j2);
+            }
+            const uint8_t *r0 = rb + (size_t)i0 * rs, *r1 = rb + (size_t)i1 * rs;
+            const uint8_t *r2 = rb + (size_t)i2 * rs, *r3 = rb + (size_t)i3 * rs;
+            GH_T v0 = GH_LOAD(gh, i0), v1 = GH_LOAD(gh, i1), v2 = GH_LOAD(gh, i2), v3 = GH_LOAD(gh, i3);
+            for (size_t f = 0; f < nf; f++) {
+                HIST_ADD(hist + CELL(r0, f), v0);
+                HIST_ADD(s1 + CELL(r1, f), v1);
+                HIST_ADD(hist + CELL(r2, f), v2);
+                HIST_ADD(s1 + CELL(r3, f), v3);
             }
         }
         for (; k < e; k++) {
-            uint32_t i = idx[k];
-            const uint8_t *r = rb + (size_t)i * nf;
+            uint32_t i = ROW(k);
+            const uint8_t *r = rb + (size_t)i * rs;
             GH_T v = GH_LOAD(gh, i);
-            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+            for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
-        for (size_t q = hoff[f0]; q < hoff[f1]; q++) hist[q] += spare[q];
+        for (size_t q = 0; q < hs; q++) hist[q] += s1[q];
     } else {
-        uint32_t e_pf = e > PF ? e - PF : 0;
+        uint32_t e_pf = e > b + PF ? e - PF : b;
         for (; k < e_pf; k++) {
-            uint32_t i = idx[k], j = idx[k + PF];
-            __builtin_prefetch(rb + (size_t)j * nf);
-            __builtin_prefetch(gh + 2 * (size_t)j);
-            const uint8_t *r = rb + (size_t)i * nf;
+            uint32_t i = ROW(k);
+            if (!ident) {
+                uint32_t j = idx[k + PF];
+                __builtin_prefetch(rb + (size_t)j * rs);
+                __builtin_prefetch(gh + 2 * (size_t)j);
+            }
+            const uint8_t *r = rb + (size_t)i * rs;
             GH_T v = GH_LOAD(gh, i);
-            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+            for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
         for (; k < e; k++) {
-            uint32_t i = idx[k];
-            const uint8_t *r = rb + (size_t)i * nf;
+            uint32_t i = ROW(k);
+            const uint8_t *r = rb + (size_t)i * rs;
             GH_T v = GH_LOAD(gh, i);
-            for (size_t f = 0; f < nff; f++) HIST_ADD(hist + ho[f] + 2 * r[f], v);
+            for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
     }
-    /* expand bundles into per-feature histograms (fixed order) */
+#undef CELL
+#undef ROW
+}
+
+static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint32_t b, uint32_t e,
+                       float *hist, float *spare)
+{
+    if (l->brows16) {
+        if (idx) hist_rows(l, idx, false, true, b, e, hist, spare);
+        else hist_rows(l, NULL, true, true, b, e, hist, spare);
+    } else {
+        if (idx) hist_rows(l, idx, false, false, b, e, hist, spare);
+        else hist_rows(l, NULL, true, false, b, e, hist, spare);
+    }
+}
+
+/* expand a joint (bundle layout, double) histogram into the node histogram
+ * `out` (feature layout), in a fixed order */
+static void expand_bundles(const struct hamf__learner *l, const double *bhist, size_t j0, size_t j1,
+                           double *out)
+{
     for (size_t j = j0; j < j1; j++) {
         size_t q0 = l->bfirst[j], q1 = l->bfirst[j + 1];
-        const float *bh = hist + hoff[j];
+        const double *bh = bhist + l->boff[j];
         if (q1 - q0 == 1) {
             size_t f = l->bfeat[q0];
-            double *o = out + l->hoff[f];
-            for (size_t q = 0; q < 2 * (size_t)l->td->nbins[f]; q++) o[q] = bh[q];
+            memcpy(out + l->hoff[f], bh, 2 * (size_t)l->td->nbins[f] * sizeof(double));
             continue;
         }
         for (size_t q = q0; q < q1; q++)
             memset(out + l->hoff[l->bfeat[q]], 0, 2 * (size_t)l->td->nbins[l->bfeat[q]] * sizeof(double));
-        uint32_t joint = (uint32_t)((hoff[j + 1] - hoff[j]) / 2);
+        uint32_t joint = (uint32_t)((l->boff[j + 1] - l->boff[j]) / 2);
         for (uint32_t c = 0; c < joint; c++) {
             double g = bh[2 * c], h = bh[2 * c + 1];
             if (g == 0 && h == 0) continue;
@@ -549,15 +634,131 @@ static void build_hist(const struct hamf__learner *l, const uint32_t *idx, uint3
     }
 }
 
+/* Histogram builds are split into shards of a node's positions: the shard
+ * count depends only on the node's size (1, 2 or 4 shards of at least
+ * SHARD_ROWS positions), never on the thread count. Each shard sums in
+ * float in row order; shards are widened and added in shard order. */
+#define SHARD_ROWS 6144
+#define BUILD_PAR_ROWS 8192
+static uint32_t shard_count(uint32_t rows)
+{
+    uint32_t s = 1;
+    while (s < 4 && (uint64_t)2 * s * SHARD_ROWS <= rows) s *= 2;
+    return s;
+}
+
+/* widen the float bundle histograms of slots [t0, t1) (added in slot
+ * order) for bundles [j0, j1) and expand them into node g's histogram;
+ * the part with bundle 0 also sets the node's sums */
+static void finish_hist(struct hamf__learner *l, struct gnode *g, const float *const *src, size_t ns,
+                        size_t j0, size_t j1, int tid)
+{
+    const size_t q0 = l->boff[j0], q1 = l->boff[j1];
+    double *d = l->bdbl[tid];
+    for (size_t q = q0; q < q1; q++) d[q] = src[0][q];
+    for (size_t t = 1; t < ns; t++)
+        for (size_t q = q0; q < q1; q++) d[q] += src[t][q];
+    expand_bundles(l, d, j0, j1, g->hist);
+    if (j0 == 0) {
+        double G = 0, H = 0;
+        for (size_t q = l->boff[0]; q < l->boff[1]; q += 2) { G += d[q]; H += d[q + 1]; }
+        g->hG = G;
+        g->hH = H;
+    }
+}
+
+/* One shard of a node. A node with one shard is finished right here from
+ * the thread's scratch; shards of larger nodes go to their slots in tbuf
+ * and are merged by task_merge. */
 static void task_build(void *vctx, size_t task, int tid)
 {
     struct hamf__learner *l = vctx;
-    size_t nb = l->nbund, fb = (size_t)l->fblocks;
-    size_t node = task / fb, blk = task % fb;
-    size_t j0 = nb * blk / fb, j1 = nb * (blk + 1) / fb;
+    const size_t hs = l->boff[l->nbund];
+    uint32_t slot = l->bt_slot[task];
+    float *buf = slot == UINT32_MAX ? l->bscr[tid] : l->tbuf + (size_t)slot * hs;
+    if (l->prep) l->prep->fn(l->prep->ctx, l->bt_lo[task], l->bt_hi[task], task);
+    build_hist(l, l->bt_ident ? NULL : l->idx, l->bt_lo[task], l->bt_hi[task], buf, l->spare[tid]);
+    if (slot == UINT32_MAX) {
+        const float *src[1] = {buf};
+        finish_hist(l, &l->nodes[l->build[l->bt_node[task]]], src, 1, 0, l->nbund, tid);
+    }
+}
+
+/* task 2k + b: merge the shards of the k-th multi-shard node for bundle
+ * half b (the halves are independent) */
+static void task_merge(void *vctx, size_t task, int tid)
+{
+    struct hamf__learner *l = vctx;
+    size_t k = task / 2, nb = l->nbund;
+    size_t j0 = task % 2 ? nb / 2 : 0, j1 = task % 2 ? nb : nb / 2;
     if (j0 >= j1) return;
-    struct gnode *g = &l->nodes[l->build[node]];
-    build_hist(l, l->idx, g->begin, g->end, j0, j1, l->bscr[tid], l->spare[tid], g->hist);
+    const size_t hs = l->boff[nb];
+    uint32_t r = l->mnode[k], s0 = l->mslot[k], s1 = l->mslot[k + 1];
+    const float *src[4];
+    for (uint32_t t = s0; t < s1; t++) src[t - s0] = l->tbuf + (size_t)t * hs;
+    finish_hist(l, &l->nodes[l->build[r]], src, s1 - s0, j0, j1, tid);
+}
+
+/* build the histograms of nodes l->build[0..nbuild) */
+static hamf_status run_builds(struct hamf__learner *l, bool ident)
+{
+    size_t nt = 0, rows = 0, nslot = 0, nmulti = 0;
+    for (size_t r = 0; r < l->nbuild; r++) {
+        const struct gnode *g = &l->nodes[l->build[r]];
+        uint32_t sc = shard_count(g->end - g->begin);
+        nt += sc;
+        if (sc > 1) { nslot += sc; nmulti++; }
+        rows += g->end - g->begin;
+    }
+    if (nt > l->cap_bt) {
+        size_t nc = nt + 16;
+        uint32_t **arrs[3] = {&l->bt_lo, &l->bt_hi, &l->bt_slot};
+        for (int i = 0; i < 3; i++) {
+            uint32_t *a = hamf__realloc(*arrs[i], nc * sizeof *a);
+            if (!a) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+            *arrs[i] = a;
+        }
+        size_t *bn = hamf__realloc(l->bt_node, nc * sizeof *bn);
+        if (!bn) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->bt_node = bn;
+        l->cap_bt = nc;
+    }
+    if (nslot > l->cap_slots) {
+        float *f = hamf__realloc(l->tbuf, (nslot + 4) * (l->boff[l->nbund] + 2) * sizeof *f);
+        if (!f) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->tbuf = f;
+        l->cap_slots = nslot + 4;
+    }
+    if (nmulti + 1 > l->cap_multi) {
+        size_t nc = nmulti + 16;
+        uint32_t *a = hamf__realloc(l->mnode, nc * sizeof *a);
+        if (a) l->mnode = a;
+        uint32_t *b = hamf__realloc(l->mslot, nc * sizeof *b);
+        if (b) l->mslot = b;
+        if (!a || !b) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        l->cap_multi = nc;
+    }
+    nt = 0;
+    nslot = 0;
+    nmulti = 0;
+    for (size_t r = 0; r < l->nbuild; r++) {
+        const struct gnode *g = &l->nodes[l->build[r]];
+        uint32_t sc = shard_count(g->end - g->begin), len = g->end - g->begin;
+        if (sc > 1) { l->mnode[nmulti] = (uint32_t)r; l->mslot[nmulti++] = (uint32_t)nslot; }
+        for (uint32_t k = 0; k < sc; k++) {
+            l->bt_lo[nt] = g->begin + (uint32_t)((uint64_t)len * k / sc);
+            l->bt_hi[nt] = g->begin + (uint32_t)((uint64_t)len * (k + 1) / sc);
+            l->bt_node[nt] = r;
+            l->bt_slot[nt] = sc > 1 ? (uint32_t)nslot++ : UINT32_MAX;
+            nt++;
+        }
+    }
+    l->mslot[nmulti] = (uint32_t)nslot;
+    l->bt_ident = ident;
+    if (l->prep) l->prep->nslots = nt;
+    hamf__pool_run(nt >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, nt, task_build, l);
+    if (nmulti) hamf__pool_run(rows >= BUILD_PAR_ROWS ? l->pool : NULL, 2 * nmulti, task_merge, l);
+    return HAMF_OK;
 }
 
 /* evaluate node l->round[task]'s best split (its hist is complete) */
@@ -573,11 +774,11 @@ static void eval_node(struct hamf__learner *l, struct gnode *g)
     }
 }
 
-struct sub_ctx { struct hamf__learner *l; int32_t *pairs; size_t n; };
+struct sub_ctx { struct hamf__learner *l; int32_t *pairs; size_t n; int32_t *eval; size_t neval; };
 
 /* task: for child pair k: larger = parent - smaller (in place in the
- * larger's buffer which holds the parent), then evaluate both children */
-static void task_sub_eval(void *vctx, size_t task, int tid)
+ * larger's buffer, which holds the parent) */
+static void task_sub(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct sub_ctx *c = vctx;
@@ -593,11 +794,17 @@ static void task_sub_eval(void *vctx, size_t task, int tid)
             for (size_t k = o; k < e; k++) a[k] -= s[k];
         }
     }
-    if (small->open && small->hist) eval_node(l, small);
-    if (large->open && large->hist) eval_node(l, large);
 }
 
-static void task_count(void *vctx, size_t task, int tid)
+/* task: evaluate the best split of node c->eval[task] */
+static void task_eval(void *vctx, size_t task, int tid)
+{
+    (void)tid;
+    struct sub_ctx *c = vctx;
+    eval_node(c->l, &c->l->nodes[c->eval[task]]);
+}
+
+static void task_part(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
@@ -605,46 +812,33 @@ static void task_count(void *vctx, size_t task, int tid)
     const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
     const uint8_t *lut = g->lut;
     const uint32_t *idx = l->idx;
-    uint8_t *dec = l->dec;
-    uint32_t cnt = 0;
-    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
-        uint8_t d = lut[col[idx[k]]];
-        dec[k] = d;
-        cnt += d;
+    uint32_t *tl = l->tmp, *tr = l->tmp2;
+    uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
+    uint32_t lp = lo, rp = lo;
+    for (uint32_t k = lo; k < hi; k++) {
+        uint32_t i = idx[k], d = lut[col[i]];
+        tl[lp] = i;
+        tr[rp] = i;
+        lp += d;
+        rp += 1 - d;
     }
-    l->chunk_left[task] = cnt;
+    l->chunk_left[task] = lp - lo;
 }
 
-static void task_scatter(void *vctx, size_t task, int tid)
+/* pass 2: copy the chunk's left and right runs to their places in idx
+ * (chunk_off = where its left rows go; nbeg[node] = the node's left total) */
+static void task_place(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
     uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
-    /* chunk_off: where this chunk's left rows go; nbeg[node] holds the
-     * node's left total, so right rows start at begin + that total. */
-    uint32_t lp = l->chunk_off[task];
-    uint32_t left_before = lp - g->begin;
-    uint32_t rp = g->begin + l->nbeg[g->tid] + ((lo - g->begin) - left_before);
-    const uint32_t *idx = l->idx;
-    const uint8_t *dec = l->dec;
-    uint32_t *tmp = l->tmp;
-    for (uint32_t k = lo; k < hi; k++) {
-        uint32_t left = dec[k];
-        uint32_t mask = 0u - left;
-        uint32_t pos = rp ^ ((lp ^ rp) & mask);
-        tmp[pos] = idx[k];
-        lp += left;
-        rp += 1 - left;
-    }
-}
-
-static void task_copyback(void *vctx, size_t task, int tid)
-{
-    (void)tid;
-    struct hamf__learner *l = vctx;
-    uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
-    memcpy(l->idx + lo, l->tmp + lo, (size_t)(hi - lo) * sizeof *l->idx);
+    uint32_t nl = l->chunk_left[task], nr = hi - lo - nl;
+    uint32_t lpos = l->chunk_off[task];
+    uint32_t left_before = lpos - g->begin;
+    uint32_t rpos = g->begin + l->nbeg[g->tid] + ((lo - g->begin) - left_before);
+    memcpy(l->idx + lpos, l->tmp + lo, (size_t)nl * sizeof *l->idx);
+    memcpy(l->idx + rpos, l->tmp2 + lo, (size_t)nr * sizeof *l->idx);
 }
 
 /* last round: add the children's values to the scores without partitioning */
@@ -654,12 +848,12 @@ static void task_route(void *vctx, size_t task, int tid)
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
     const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
-    const double vl = l->nodes[g->tid].G, vr = l->nodes[g->tid].H; /* stashed child values */
+    const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
     const uint8_t *lut = g->lut;
     double *score = l->score;
     for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
         uint32_t i = l->idx[k];
-        score[i] += lut[col[i]] ? vl : vr;
+        score[i] += v[lut[col[i]]];
     }
 }
 
@@ -675,7 +869,6 @@ static void task_leaf_score(void *vctx, size_t task, int tid)
 /* Small steps run on the calling thread: waking a worker costs more than
  * the work, and on a busy machine it can cost a scheduler time slice.
  * Results are the same either way. */
-#define PAR_MIN_ROWS 32768
 static inline struct hamf__pool *pool_for(const struct hamf__learner *l, size_t rows)
 {
     return rows >= PAR_MIN_ROWS ? l->pool : NULL;
@@ -691,7 +884,8 @@ static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
 
 hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn_params *p,
                                const uint32_t *idx, size_t m, const float *gh,
-                               const uint8_t *fmask, double *score, struct hamf__tree *out)
+                               const uint8_t *fmask, double *score, struct hamf__grad_prep *prep,
+                               struct hamf__tree *out)
 {
     hamf_status st = HAMF_OK;
     struct hamf__tree t = {0};
@@ -710,22 +904,33 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     g0->end = (uint32_t)m;
     g0->tid = 0;
     g0->best.feat = -1;
-    /* root sums */
-    {
+    /* The root's histogram comes first when the root may split: its sums
+     * (G, H) are then the sums of one bundle's bins, which saves a pass
+     * over the rows. */
+    size_t nleaves = 1;
+    if (m >= 2 && l->nbund > 0) {
+        g0->hist = hist_get(l);
+        if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
+        l->build[0] = 0;
+        l->nbuild = 1;
+        bool ident = m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
+        if (prep && !ident) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
+        l->prep = ident ? prep : NULL;
+        st = run_builds(l, ident);
+        l->prep = NULL;
+        if (st) goto fail;
+        g0->G = g0->hG;
+        g0->H = g0->hH;
+    } else {
+        if (prep) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
         double G = 0, H = 0;
         for (size_t k = 0; k < m; k++) { G += gh[2 * idx[k]]; H += gh[2 * idx[k] + 1]; }
         g0->G = G;
         g0->H = H;
     }
     g0->open = can_split(p, g0);
-    size_t nleaves = 1;
-    if (g0->open) {
-        g0->hist = hist_get(l);
-        if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
-        l->build[0] = 0;
-        hamf__pool_run(pool_for(l, m), (size_t)l->fblocks, task_build, l);
-        eval_node(l, g0);
-    }
+    if (g0->open) eval_node(l, g0);
+    else if (g0->hist) { hist_put(l, g0->hist); g0->hist = NULL; }
     for (;;) {
         /* choose this round's nodes */
         l->nround = 0;
@@ -827,7 +1032,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 l->nbeg[g->tid] = lp - g->begin;
             }
         } else {
-        hamf__pool_run(rp, nch, task_count, l);
+        hamf__pool_run(rp, nch, task_part, l);
         /* prefix sums: chunk_off = absolute left write position; nbeg[node] = node's left total */
         for (size_t c = 0; c < nch;) {
             uint32_t node = l->chunk_node[c];
@@ -841,8 +1046,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             l->nbeg[node] = tot;
             (void)c0;
         }
-        hamf__pool_run(rp, nch, task_scatter, l);
-        hamf__pool_run(rp, nch, task_copyback, l);
+        hamf__pool_run(rp, nch, task_place, l);
         }
         /* children */
         l->nbuild = 0;
@@ -891,9 +1095,17 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
         size_t build_rows = 0;
         for (size_t r = 0; r < l->nbuild; r++) build_rows += l->nodes[l->build[r]].end - l->nodes[l->build[r]].begin;
-        hamf__pool_run(pool_for(l, build_rows), l->nbuild * (size_t)l->fblocks, task_build, l);
-        struct sub_ctx sc = {l, pairs, l->nround};
-        hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub_eval, &sc);
+        (void)build_rows;
+        if ((st = run_builds(l, false))) { hamf__free(pairs); goto fail; }
+        struct sub_ctx sc = {l, pairs, l->nround, l->evalq, 0};
+        hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub, &sc);
+        /* children to evaluate: each is a task (an evaluation scans every
+         * bin of every feature, worth a thread from two nodes on) */
+        for (size_t r = 0; r < 2 * l->nround; r++) {
+            const struct gnode *c = &l->nodes[pairs[r]];
+            if (c->open && c->hist) sc.eval[sc.neval++] = pairs[r];
+        }
+        hamf__pool_run(l->pool, sc.neval, task_eval, &sc);
         /* small children that cannot split do not need their histogram */
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *S = &l->nodes[pairs[2 * r]];

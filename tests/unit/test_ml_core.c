@@ -211,6 +211,78 @@ static void test_threads_deterministic(void)
     hamf_dataset_free(d);
 }
 
+/* Many high-cardinality features: the learner's bundle histogram no longer
+ * fits 16-bit offsets and it falls back to per-row 8-bit codes. Still
+ * deterministic across thread counts and still learning. */
+static void test_wide_features(void)
+{
+    const size_t n = 3000, nf = 140;
+    struct hamf__rng r;
+    hamf__rng_seed(&r, 7, 3);
+    hamf_dataset *d;
+    T_OK(hamf_dataset_new(n, &d));
+    double *x = malloc(n * sizeof *x), *z = calloc(n, sizeof *z), *y = malloc(n * sizeof *y);
+    char name[16];
+    for (size_t f = 0; f < nf; f++) {
+        for (size_t i = 0; i < n; i++) {
+            x[i] = hamf__rng_unit(&r);
+            if (f < 3) z[i] += (x[i] - 0.5) * (f == 1 ? -2.0 : 1.0);
+        }
+        snprintf(name, sizeof name, "f%zu", f);
+        T_OK(hamf_dataset_add_numeric(d, name, x));
+    }
+    for (size_t i = 0; i < n; i++) y[i] = z[i] > 0;
+    T_OK(hamf_dataset_set_label(d, "y", y));
+    double *p1 = malloc(n * sizeof *p1), *p2 = malloc(n * sizeof *p2);
+    for (int th = 1; th <= 2; th++) {
+        hamf_train_params p = gb_params(30, 3, 0.3);
+        p.threads = th;
+        hamf_ensemble *m;
+        T_OK(hamf_ensemble_fit(d, &p, &m));
+        T_OK(hamf_ensemble_predict(m, d, 1, th == 1 ? p1 : p2));
+        hamf_ensemble_free(m);
+    }
+    T_TRUE(memcmp(p1, p2, n * sizeof *p1) == 0);
+    hamf_metrics mt;
+    T_OK(hamf_metrics_compute(y, p1, n, &mt));
+    T_TRUE(mt.accuracy > 85);
+    free(x); free(z); free(y); free(p1); free(p2);
+    hamf_dataset_free(d);
+}
+
+/* The training loss history (computed inside the tree learner's first pass
+ * when GB trains on all rows) matches the log loss of the model cut at the
+ * same iteration, computed independently from its predictions. */
+static void test_loss_history(void)
+{
+    hamf_dataset *d = random_data(30000, 11);
+    T_TRUE(d != NULL);
+    size_t n = hamf_dataset_nrows(d);
+    double *pr = malloc(n * sizeof *pr);
+    hamf_train_params p = gb_params(12, 3, 0.3);
+    p.threads = 2;
+    hamf_ensemble *m12, *m11;
+    T_OK(hamf_ensemble_fit(d, &p, &m12));
+    p.n_estimators = 11;
+    T_OK(hamf_ensemble_fit(d, &p, &m11));
+    size_t nh;
+    const double *tl, *vl;
+    hamf_ensemble_loss_history(m12, &nh, &tl, &vl);
+    T_EQ_INT(nh, 12);
+    hamf_metrics mt;
+    T_OK(hamf_ensemble_predict(m11, d, 1, pr));
+    T_OK(hamf_metrics_compute(hamf_dataset_label(d), pr, n, &mt));
+    T_EQ_DBL(tl[10], mt.log_loss, 1e-5 * mt.log_loss);
+    T_OK(hamf_ensemble_predict(m12, d, 1, pr));
+    T_OK(hamf_metrics_compute(hamf_dataset_label(d), pr, n, &mt));
+    T_EQ_DBL(tl[11], mt.log_loss, 1e-9 * mt.log_loss);
+    for (size_t k = 1; k < nh; k++) T_TRUE(tl[k] < tl[k - 1]);
+    hamf_ensemble_free(m12);
+    hamf_ensemble_free(m11);
+    free(pr);
+    hamf_dataset_free(d);
+}
+
 static void test_save_load_identical(void)
 {
     hamf_dataset *d = random_data(5000, 9);
@@ -406,6 +478,8 @@ int main(void)
     T_RUN(test_xor);
     T_RUN(test_categorical_only);
     T_RUN(test_threads_deterministic);
+    T_RUN(test_wide_features);
+    T_RUN(test_loss_history);
     T_RUN(test_save_load_identical);
     T_RUN(test_corrupt_files);
     T_RUN(test_bad_input);
