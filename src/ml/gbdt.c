@@ -10,8 +10,12 @@
  * n_iter_no_change iterations. The train (and valid) log loss of every
  * iteration is kept as the model's loss history.
  *
- * Every parallel step works on fixed 16k-row chunks with per-chunk outputs
- * summed in chunk order, so results are bit-identical for any thread count.
+ * Every parallel step works on fixed 8k-row chunks (or the learner's
+ * size-determined shards) with per-chunk outputs summed in chunk order, so
+ * results are bit-identical for any thread count. When a tree trains on all
+ * rows in order (no validation part, no subsample) the gradients are
+ * computed by the learner's root histogram build, shard by shard, right
+ * before it reads them (see hamf__grad_prep in ml.h).
  */
 #include "ml.h"
 
