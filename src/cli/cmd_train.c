@@ -7,6 +7,7 @@
 #include "ml_cli.h"
 #include "model_registry.h"
 #include "track_cli.h"
+#include "track/run_log.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -159,64 +160,6 @@ static void usage(FILE *o)
         "\n"
         "Missing values (empty fields, NaN) are learned as their own bin; at\n"
         "prediction time categories never seen in training count as missing.\n");
-}
-
-/* Record the run in the registry: the model in models_master (version
- * auto-numbered v1, v2, ... unless given), its features in features_master
- * (added when new) and features_models_map, and the held-out metrics in
- * training_results. */
-static hamf_status register_run(const char *url, const char *name, const char *version, const char *algo,
-                                const char *run_id, const hamf_ensemble *m, const hamf_metrics *mt, int64_t *model_id,
-                                int64_t *result_id, char *ver_out, size_t ver_cap)
-{
-    hamf_store *s = NULL;
-    hamf_status st = hamf_store_open(url, &s);
-    if (st) return st;
-    char ver[64];
-    if (version) {
-        snprintf(ver, sizeof ver, "%s", version);
-    } else {
-        for (int k = 1;; k++) {
-            snprintf(ver, sizeof ver, "v%d", k);
-            hamf_model *found = NULL;
-            st = hamf_store_find_model(s, name, ver, &found);
-            hamf_store_free(found);
-            if (st == HAMF_ERR_NOTFOUND) break;
-            if (st) goto cleanup;
-        }
-    }
-    char desc[160];
-    snprintf(desc, sizeof desc, "hamf %s, %zu trees", algo, hamf_ensemble_ntrees(m));
-    if ((st = hamf_store_insert_model(s, name, ver, algo, desc, model_id))) goto cleanup;
-    size_t nf = hamf_ensemble_nfeatures(m);
-    const char **names = calloc(nf + 1, sizeof *names);
-    if (!names) { st = HAMF_ERR_NOMEM; goto cleanup; }
-    for (size_t f = 0; f < nf; f++) {
-        names[f] = hamf_ensemble_feature_name(m, f);
-        hamf_feature *feat = NULL;
-        st = hamf_store_find_feature(s, names[f], &feat);
-        hamf_store_free(feat);
-        if (st == HAMF_ERR_NOTFOUND)
-            st = hamf_store_insert_feature(s, names[f], hamf_ensemble_feature_is_categorical(m, f) ? "categorical" : "numerical",
-                                           NULL, NULL);
-        if (st) { free(names); goto cleanup; }
-    }
-    st = hamf_store_map_features_by_name(s, *model_id, names, nf, &mt->accuracy);
-    free(names);
-    if (st) goto cleanup;
-    hamf_training_result r = {0};
-    r.model_id = *model_id;
-    r.accuracy = mt->accuracy;
-    r.f1_score = mt->f1_score;
-    r.precision = mt->precision;
-    r.recall = mt->recall;
-    r.training_status = "completed";
-    r.run_id = run_id;
-    st = hamf_store_insert_training_result(s, &r, result_id);
-    snprintf(ver_out, ver_cap, "%s", ver);
-cleanup:
-    hamf_store_close(s);
-    return st;
 }
 
 enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
@@ -390,12 +333,17 @@ int cmd_train(int argc, char **argv)
     int64_t model_id = 0, result_id = 0;
     char ver[64] = "";
     if (db) {
-        const char *algo_name = a == HAMF_ALGO_RANDOM_FOREST ? "RandomForest" : "GradientBoosting";
-        if ((st = register_run(db, model_name, model_version, algo_name, track_cli_run_id(&tc), m, &mt, &model_id, &result_id, ver, sizeof ver))) {
+        const struct hamf__track_register reg = {.model_name = model_name, .model_version = model_version,
+                                                 .model = m, .metrics = &mt, .run_id = track_cli_run_id(&tc)};
+        struct hamf__track_registered got;
+        if ((st = hamf__track_register_model(db, &reg, &got))) {
             rc = cli_fail("train: the model was saved to %s but registering it failed: %s", out,
                           st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
             goto cleanup;
         }
+        model_id = got.model_id;
+        result_id = got.result_id;
+        snprintf(ver, sizeof ver, "%s", got.model_version);
         int64_t registry_version = 0; /* model registry version (cmd_model_registry.c) */
         if ((st = cli_loop_register_train(db, model_name, model_id, out, track_cli_run_id(&tc), m, tr, &registry_version))) {
             rc = cli_fail_status(st);
