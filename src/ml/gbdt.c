@@ -147,96 +147,12 @@ static size_t grad_sse2(struct gb_ctx *c, size_t k0, size_t k1, double *total)
 }
 #endif
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HAVE_AVX2_PATH 1
-/* The SSE2 loop eight rows at a time on CPUs with AVX2: the same IEEE
- * operations in the same order (no FMA), so the results are identical. */
-__attribute__((target("avx2"))) static size_t grad_avx2(struct gb_ctx *c, size_t k0, size_t k1, double *total)
-{
-    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), half = _mm256_set1_ps(0.5f);
-    const __m256 sign = _mm256_set1_ps(-0.0f), lo = _mm256_set1_ps(-87.0f), hmin = _mm256_set1_ps(1e-16f);
-    const __m256 zero = _mm256_setzero_ps();
-    __m128 acc = _mm_setzero_ps();
-    size_t k = k0;
-    int blocks = 0;
-    double tot = 0;
-    for (; k + 8 <= k1; k += 8) {
-        __m256 s = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(c->score + k + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(c->score + k)));
-        __m256 y = _mm256_loadu_ps(c->yf + k);
-        __m256 as = _mm256_andnot_ps(sign, s);
-        __m256 x = _mm256_max_ps(_mm256_sub_ps(zero, as), lo);
-        __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504f));
-        __m256i ti = _mm256_cvttps_epi32(t);
-        __m256 tf = _mm256_cvtepi32_ps(ti);
-        __m256 adj = _mm256_and_ps(_mm256_cmp_ps(tf, t, _CMP_GT_OQ), one);
-        __m256 n = _mm256_sub_ps(tf, adj);
-        __m256 f = _mm256_sub_ps(t, n);
-        __m256 p = _mm256_set1_ps(1.5403530e-4f);
-        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(1.3333558e-3f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(9.6181291e-3f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(5.5504109e-2f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(0.24022651f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(0.69314718f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, f), one);
-        __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
-        __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-        __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
-        __m256 pos = _mm256_cmp_ps(s, zero, _CMP_GE_OQ);
-        __m256 pr = _mm256_or_ps(_mm256_and_ps(pos, inv), _mm256_andnot_ps(pos, _mm256_mul_ps(e, inv)));
-        __m256 ispos = _mm256_cmp_ps(y, half, _CMP_GT_OQ);
-        __m256 z = _mm256_or_ps(_mm256_and_ps(ispos, _mm256_sub_ps(zero, s)), _mm256_andnot_ps(ispos, s));
-        __m256 tt = _mm256_div_ps(e, _mm256_add_ps(two, e)), t2 = _mm256_mul_ps(tt, tt);
-        __m256 q = _mm256_set1_ps(1.0f / 11);
-        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 9));
-        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 7));
-        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 5));
-        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 3));
-        q = _mm256_add_ps(_mm256_mul_ps(q, t2), one);
-        __m256 l1p = _mm256_mul_ps(_mm256_mul_ps(two, tt), q);
-        __m256 lv = _mm256_add_ps(_mm256_max_ps(z, zero), l1p);
-        /* the SSE2 loop adds rows k..k+3 then k+4..k+7 to its accumulator */
-        acc = _mm_add_ps(acc, _mm256_castps256_ps128(lv));
-        if (++blocks == 256) {
-            float a[4];
-            _mm_storeu_ps(a, acc);
-            tot += ((double)a[0] + a[1]) + ((double)a[2] + a[3]);
-            acc = _mm_setzero_ps();
-            blocks = 0;
-        }
-        acc = _mm_add_ps(acc, _mm256_extractf128_ps(lv, 1));
-        if (++blocks == 256) {
-            float a[4];
-            _mm_storeu_ps(a, acc);
-            tot += ((double)a[0] + a[1]) + ((double)a[2] + a[3]);
-            acc = _mm_setzero_ps();
-            blocks = 0;
-        }
-        __m256 g = _mm256_sub_ps(pr, y);
-        __m256 h = _mm256_max_ps(_mm256_mul_ps(pr, _mm256_sub_ps(one, pr)), hmin);
-        __m256 lo4 = _mm256_unpacklo_ps(g, h), hi4 = _mm256_unpackhi_ps(g, h);
-        /* lanes: lo4 = rows 0,1 | 4,5 ; hi4 = rows 2,3 | 6,7 */
-        _mm256_storeu_ps(c->gh + 2 * k, _mm256_permute2f128_ps(lo4, hi4, 0x20));
-        _mm256_storeu_ps(c->gh + 2 * k + 8, _mm256_permute2f128_ps(lo4, hi4, 0x31));
-    }
-    /* hand the partial accumulator over to the SSE2 loop's state */
-    float a[4];
-    _mm_storeu_ps(a, acc);
-    tot += ((double)a[0] + a[1]) + ((double)a[2] + a[3]);
-    *total += tot;
-    return k;
-}
-#endif
-
 /* gradients of positions [k0, k1) of c->rows (NULL: rows themselves);
  * returns the summed log loss of the current scores */
 static double grad_range(struct gb_ctx *c, size_t k0, size_t k1)
 {
     float loss = 0;
     double total = 0;
-#if defined(HAVE_AVX2_PATH)
-    if (!c->rows && __builtin_cpu_supports("avx2")) k0 = grad_avx2(c, k0, k1, &total);
-#endif
 #if defined(__SSE2__)
     if (!c->rows) k0 = grad_sse2(c, k0, k1, &total);
 #endif
