@@ -252,6 +252,19 @@ static hamf_status check_len(hamf_frame *f, size_t n)
     return HAMF_OK;
 }
 
+/* Install a column's parts: strings keep the dictionary (no validity:
+ * missing is a code), other types keep the validity bytes; the unused
+ * part is freed. */
+static void col_set(struct hamf__col *c, hamf_dtype type, void *data, uint8_t *valid, struct hamf__dict *dict)
+{
+    c->type = type;
+    c->data = data;
+    c->valid = type == HAMF_DTYPE_STRING ? NULL : valid;
+    c->dict = type == HAMF_DTYPE_STRING ? dict : NULL;
+    if (type == HAMF_DTYPE_STRING) hamf__free(valid);
+    else hamf__dict_free(dict);
+}
+
 hamf_status hamf__frame_push(hamf_frame *f, char *name, hamf_dtype type, void *data,
                              uint8_t *valid, struct hamf__dict *dict, size_t n)
 {
@@ -276,12 +289,7 @@ hamf_status hamf__frame_push(hamf_frame *f, char *name, hamf_dtype type, void *d
     }
     struct hamf__col *c = &f->cols[f->ncols++];
     c->name = name;
-    c->type = type;
-    c->data = data;
-    c->valid = type == HAMF_DTYPE_STRING ? NULL : valid;
-    c->dict = type == HAMF_DTYPE_STRING ? dict : NULL;
-    if (type == HAMF_DTYPE_STRING) hamf__free(valid);
-    else hamf__dict_free(dict);
+    col_set(c, type, data, valid, dict);
     f->nrows = n;
     return HAMF_OK;
 fail:
@@ -311,12 +319,7 @@ hamf_status hamf__frame_replace(hamf_frame *f, size_t idx, hamf_dtype type, void
     hamf__free(c->data);
     hamf__free(c->valid);
     hamf__dict_free(c->dict);
-    c->type = type;
-    c->data = data;
-    c->valid = type == HAMF_DTYPE_STRING ? NULL : valid;
-    c->dict = type == HAMF_DTYPE_STRING ? dict : NULL;
-    if (type == HAMF_DTYPE_STRING) hamf__free(valid);
-    else hamf__dict_free(dict);
+    col_set(c, type, data, valid, dict);
     f->nrows = n;
     return HAMF_OK;
 }
