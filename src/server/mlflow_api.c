@@ -17,6 +17,7 @@
 #include "server/api.h"
 #include "server/auth.h"
 #include "server/metrics_mount.h"
+#include "server/registry_api.h"
 #include "server/ui.h"
 
 #include "store/search.h"
@@ -936,6 +937,7 @@ static const struct hamf__http_route routes[] = {
     {"PUT", ART "/*", 0, NULL, &hamf__artifacts_upload},
     {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
     {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
+    HAMF__REGISTRY_ROUTES, /* the Model Registry (registry_api.c) */
     {"GET", "/metrics", 0, hamf__metrics_server_route, NULL}, /* metrics_mount.c */
     /* closed loop: Alertmanager webhook and retrain jobs (alerts.c) */
     {"POST", "/api/hamf/v1/alerts", JSON_BODY_MAX, hamf__alerts_route, NULL},
@@ -970,6 +972,9 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
     struct hamf__trk_options o = {.sync_normal = !cfg->sync_full};
     if ((st = hamf__trk_open_opts(cfg->db_url, &o, &t))) goto fail;
     if ((st = hamf__artifacts_open(cfg->artifacts_dir, &s->ctx.artifacts))) goto fail;
+    hamf_store *reg = NULL; /* the model registry's tables, before the first request */
+    if ((st = hamf__registry_open(cfg->db_url, &reg))) goto fail;
+    hamf_store_close(reg);
     struct hamf__http_config hc = {
         .host = cfg->host,
         .port = cfg->port,
