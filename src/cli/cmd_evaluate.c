@@ -60,7 +60,7 @@ int cmd_evaluate(int argc, char **argv)
     hamf_dataset *d = NULL;
     double *proba = NULL;
     hamf_status st;
-    if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_model_load(model_path, cli_db_url(NULL), &m, NULL))) { rc = cli_fail_status(st); goto cleanup; }
     if (!target) target = hamf_ensemble_target(m);
     if (!target || !*target) { rc = cli_fail("evaluate: the model does not name its label column; pass --target"); goto cleanup; }
     if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }

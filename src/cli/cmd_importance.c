@@ -48,7 +48,7 @@ int cli_model_importance(int argc, char **argv)
     }
     if (argc - optind != 1) return cli_usage("model importance", "expected MODEL");
     hamf_ensemble *m = NULL;
-    hamf_status st = hamf_ensemble_load(argv[optind], &m);
+    hamf_status st = hamf_model_load(argv[optind], cli_db_url(NULL), &m, NULL);
     if (st) return cli_fail_status(st);
     size_t nf = hamf_ensemble_nfeatures(m);
     double *g = malloc((nf + 1) * sizeof *g);

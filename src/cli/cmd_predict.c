@@ -58,7 +58,7 @@ int cmd_predict(int argc, char **argv)
     double *proba = NULL;
     int64_t *pred = NULL;
     hamf_status st;
-    if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_model_load(model_path, cli_db_url(NULL), &m, NULL))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n = hamf_dataset_nrows(d);

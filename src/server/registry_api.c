@@ -11,7 +11,7 @@
 #include "server/registry_api.h"
 
 #include "store/model_registry.h"
-#include "track/loop.h"
+#include "store/loop.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -35,15 +35,7 @@ static void reg_key_init(void)
 
 hamf_status hamf__registry_open(const char *url, hamf_store **out)
 {
-    hamf_store *s = NULL;
-    hamf_status st = hamf__loop_open(url, &s);
-    if (!st) st = hamf__mreg_migrate(s);
-    if (st) {
-        hamf_store_close(s);
-        return st;
-    }
-    *out = s;
-    return HAMF_OK;
+    return hamf__loop_open(url, out); /* the loop and model-registry tables */
 }
 
 static hamf_store *get_store(void *ctx, struct hamf__http_resp *resp)

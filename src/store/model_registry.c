@@ -9,12 +9,16 @@
 #include "store/model_registry.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STAGE_DELETED "Deleted_Internal"
 
@@ -1105,7 +1109,7 @@ hamf_status hamf__mreg_mv_create(hamf_store *hs, const char *name, const char *s
                   "INSERT INTO model_versions (model_name, version, model_id, run_id, artifact_path, train_bins, source,"
                   " created_at, creation_time, last_updated_time, description, current_stage, source_uri, run_link,"
                   " status) VALUES (?, ?, NULL, ?, ?, NULL, 'mlflow', ?, ?, ?, ?, 'None', ?, ?, 'READY')",
-                  "tittiittt", name, v, run_id, storage ? storage : source, created, now, now,
+                  "titttiittt", name, v, run_id, storage ? storage : source, created, now, now,
                   description ? description : "", source, run_link ? run_link : "")))
         goto fail;
     for (size_t i = 0; i < ntags && !s; i++) {
@@ -2091,4 +2095,161 @@ hamf_status hamf__mreg_run_versions_json(hamf_store *hs, const char *run_id, str
     hamf__db_finalize(st);
     if (!s) s = hamf__buf_puts(out, "]}");
     return s;
+}
+
+/* ---- the immutable model store ---- */
+
+static hamf_status read_all(const char *path, char **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return hamf__err(errno == ENOENT ? HAMF_ERR_NOTFOUND : HAMF_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return hamf__err(HAMF_ERR_IO, "%s: not a regular file", path);
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
+    char *b = hamf__malloc(n ? n : 1);
+    if (!b) {
+        close(fd);
+        return nomem();
+    }
+    while (got < n) {
+        ssize_t r = read(fd, b + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            hamf_status s = hamf__err(HAMF_ERR_IO, "%s: read failed: %s", path, r < 0 ? strerror(errno) : "short file");
+            close(fd);
+            hamf__free(b);
+            return s;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *data = b;
+    *len = n;
+    return HAMF_OK;
+}
+
+static void hex(const uint8_t d[32], char out[65])
+{
+    static const char x[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = x[d[i] >> 4];
+        out[2 * i + 1] = x[d[i] & 15];
+    }
+    out[64] = 0;
+}
+
+static hamf_status mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        int r = mkdir(path, 0755);
+        int e = errno;
+        *p = '/';
+        if (r && e != EEXIST) return hamf__err(HAMF_ERR_IO, "model store: cannot create %s: %s", path, strerror(e));
+    }
+    if (mkdir(path, 0755) && errno != EEXIST)
+        return hamf__err(HAMF_ERR_IO, "model store: cannot create %s: %s", path, strerror(errno));
+    return HAMF_OK;
+}
+
+const char *hamf__mreg_store_root(void)
+{
+    const char *r = getenv("HAMF_ARTIFACTS_DIR");
+    return r && *r ? r : "mlartifacts";
+}
+
+hamf_status hamf__mreg_blob_put(const char *root, const char *src, char digest[65], char **path)
+{
+    char *data = NULL;
+    size_t n = 0;
+    hamf_status s = read_all(src, &data, &n);
+    if (s) return hamf__err_prefix(s, "model store: cannot copy the model file");
+    uint8_t d[32];
+    hamf__sha256(data, n, d);
+    hex(d, digest);
+    char *absroot = NULL, *dir = NULL, *final = NULL, *tmp = NULL;
+    if (!(dir = hamf__asprintf("%s/registry/sha256", root ? root : hamf__mreg_store_root()))) goto oom;
+    if ((s = mkdirs(dir))) goto out;
+    if (!(absroot = realpath(dir, NULL))) {
+        s = hamf__err(HAMF_ERR_IO, "model store: %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (!(final = hamf__asprintf("%s/%s.hamf", absroot, digest))) goto oom;
+    struct stat sb;
+    if (stat(final, &sb) == 0) {
+        /* already stored: the same bytes (the name is their hash), unless
+         * someone changed them, which verify will report on load */
+        *path = final;
+        final = NULL;
+        goto out;
+    }
+    if (!(tmp = hamf__asprintf("%s/.%s.%ld.tmp", absroot, digest, (long)getpid()))) goto oom;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+    if (fd < 0) {
+        s = hamf__err(HAMF_ERR_IO, "model store: cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    size_t put = 0;
+    while (put < n) {
+        ssize_t w = write(fd, data + put, n - put);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        put += (size_t)w;
+    }
+    if (put != n || fsync(fd)) {
+        s = hamf__err(HAMF_ERR_IO, "model store: cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    close(fd);
+    if (rename(tmp, final)) {
+        s = hamf__err(HAMF_ERR_IO, "model store: cannot rename %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    int dfd = open(absroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    *path = final;
+    final = NULL;
+    goto out;
+oom:
+    s = nomem();
+out:
+    hamf__free(data);
+    free(absroot);
+    hamf__free(dir);
+    hamf__free(final);
+    hamf__free(tmp);
+    return s;
+}
+
+hamf_status hamf__mreg_blob_verify(const char *name, int64_t version, const char *path, const char *digest)
+{
+    char *data = NULL;
+    size_t n = 0;
+    hamf_status s = read_all(path, &data, &n);
+    if (s)
+        return hamf__err(HAMF_ERR_CORRUPT,
+                         "registry: version %lld of model '%s' (sha256 %s) cannot be loaded: its stored copy %s is "
+                         "missing or unreadable (%s)",
+                         (long long)version, name, digest, path, hamf_last_error());
+    uint8_t d[32];
+    char got[65];
+    hamf__sha256(data, n, d);
+    hex(d, got);
+    hamf__free(data);
+    if (strcmp(got, digest))
+        return hamf__err(HAMF_ERR_CORRUPT,
+                         "registry: version %lld of model '%s' was changed after it was registered: %s should have "
+                         "sha256 %s but has %s; refusing to load it",
+                         (long long)version, name, path, digest, got);
+    return HAMF_OK;
 }

@@ -90,6 +90,23 @@ hamf_status hamf__mreg_mv_set_tag(hamf_store *s, const char *name, const char *v
                                   const char *value);
 hamf_status hamf__mreg_mv_delete_tag(hamf_store *s, const char *name, const char *version, const char *key);
 
+/* ---- the immutable model store ----
+ * A registered version's model file is copied to
+ * <root>/registry/sha256/<hex digest>.hamf (mode 0444, written to a temp
+ * file, fsynced, renamed), and the version records the digest and the
+ * absolute path. The bytes live on the file system under the artifact
+ * root for both backends: model files are megabytes, the SQL layer has no
+ * blob type, and `hamf server` already serves that root to clients (a
+ * team shares it like MLflow's artifact store). */
+/* $HAMF_ARTIFACTS_DIR, else "mlartifacts" (the server's default root). */
+const char *hamf__mreg_store_root(void);
+/* Copy `src` into the store under `root` (NULL = hamf__mreg_store_root()):
+ * digest gets the hex SHA-256, *path the stored file [owned: hamf__free]. */
+hamf_status hamf__mreg_blob_put(const char *root, const char *src, char digest[65], char **path);
+/* The stored file must exist and hash to `digest`: else HAMF_ERR_CORRUPT
+ * naming the model, version and digest. */
+hamf_status hamf__mreg_blob_verify(const char *name, int64_t version, const char *path, const char *digest);
+
 /* ---- for hamf's own views (UI, CLI) ---- */
 /* Appends a JSON array of every registered model (name order) with its
  * aliases {"alias":version,...}, latest version number, version count,
