@@ -414,7 +414,10 @@ static hamf_status read_mv(struct hamf__stmt *st, struct mv *m)
     m->blob = dup_or_null(st, 15);
     m->origin = hamf__strdup(hamf__db_col_text(st, 16));
     m->model_id = hamf__db_col_null(st, 17) ? 0 : hamf__db_col_i64(st, 17);
-    if (!m->name || !m->stage || !m->source || !m->status || !m->origin) return nomem();
+    /* MLflow's storage_location: versions made through the API keep it in
+     * artifact_path (the source, or what a models:/ source pointed at) */
+    m->storage = hamf__strdup(hamf__db_col_text(st, 9));
+    if (!m->storage || !m->name || !m->stage || !m->source || !m->status || !m->origin) return nomem();
     return HAMF_OK;
 }
 
