@@ -11,8 +11,10 @@
 #include "server/registry_api.h"
 
 #include "store/model_registry.h"
+#include "store/tracking.h"
 #include "store/loop.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -442,6 +444,166 @@ out:
     rargs_free(&a);
 }
 
+/* ---- model version sources (MLflow's _validate_source) ---- */
+
+/* URL scheme length of s ("" -> 0): letters, digits, + - . before ':'. */
+static size_t scheme_len(const char *s)
+{
+    size_t i = 0;
+    if (!isalpha((unsigned char)s[0])) return 0;
+    while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.') i++;
+    return s[i] == ':' ? i : 0;
+}
+
+/* Lexically normalize an absolute or relative path in place: collapse
+ * '//', drop '.', resolve '..', drop a trailing '/'. */
+static void normalize(char *p)
+{
+    bool abs = *p == '/';
+    char *w = p + (abs ? 1 : 0), *start = w, *seg = w;
+    while (*seg) {
+        char *e = strchr(seg, '/');
+        size_t n = e ? (size_t)(e - seg) : strlen(seg);
+        if (n == 0 || (n == 1 && seg[0] == '.')) {
+            /* skip */
+        } else if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (w > start) {
+                w--;
+                while (w > start && w[-1] != '/') w--;
+                if (w > start) w--;
+                if (w > start) *w++ = '/';
+            }
+        } else {
+            if (w > start && w[-1] != '/') *w++ = '/';
+            memmove(w, seg, n);
+            w += n;
+        }
+        seg += n + (e ? 1 : 0);
+    }
+    if (w > start && w[-1] == '/') w--;
+    *w = 0;
+}
+
+static char *unquote_all(const char *s)
+{
+    char *cur = hamf__strdup(s);
+    for (int i = 0; cur && i < 8; i++) {
+        char *n = hamf__http_unescape(cur, strlen(cur), true);
+        if (!n) { /* a bad escape or an escaped NUL: refused by the caller */
+            hamf__free(cur);
+            return NULL;
+        }
+        bool same = !strcmp(n, cur);
+        hamf__free(cur);
+        cur = n;
+        if (same) break;
+    }
+    return cur;
+}
+
+/* The path part of a URI (after scheme:// and host, or scheme:). */
+static const char *uri_path(const char *u)
+{
+    size_t k = scheme_len(u);
+    if (!k) return u;
+    const char *p = u + k + 1;
+    if (p[0] == '/' && p[1] == '/') {
+        p += 2;
+        while (*p && *p != '/') p++;
+    }
+    return p;
+}
+
+static bool is_local(const char *src)
+{
+    size_t k = scheme_len(src);
+    if (!k) return true;
+    if (k == 4 && !strncasecmp(src, "file", 4)) {
+        const char *h = src + 5;
+        if (h[0] == '/' && h[1] == '/') {
+            h += 2;
+            return *h == '/' || !strncmp(h, "localhost", 9) || !strncmp(h, "127.0.0.1", 9) || *h == '.';
+        }
+        return true;
+    }
+    return false;
+}
+
+/* The local path of a local URI [owned: hamf__free]. */
+static char *local_path(const char *u)
+{
+    const char *p = is_local(u) && scheme_len(u) ? uri_path(u) : u;
+    char *r = hamf__http_unescape(p, strlen(p), false);
+    return r;
+}
+
+static bool source_ok(void *ctx, struct rargs *a, const char *source, const char *run_id)
+{
+    if (is_local(source)) {
+        bool ok = false;
+        if (run_id && *run_id) {
+            const struct hamf__server_ctx *c = ctx;
+            struct hamf__trk *t = NULL;
+            char *uri = NULL;
+            hamf_status st = hamf__trk_open(c->db_url, &t);
+            if (!st) st = hamf__trk_run_artifact_uri(t, run_id, &uri);
+            hamf__trk_close(t);
+            if (st) {
+                hamf__api_status_error(a->resp, st);
+                return false;
+            }
+            if (is_local(uri)) {
+                char *sp = local_path(source), *rp = local_path(uri);
+                if (sp && rp) {
+                    normalize(sp);
+                    normalize(rp);
+                    size_t n = strlen(rp);
+                    ok = sp[0] == '/' && !strncmp(sp, rp, n) && (sp[n] == 0 || sp[n] == '/');
+                }
+                hamf__free(sp);
+                hamf__free(rp);
+            }
+            hamf__free(uri);
+        }
+        if (!ok)
+            hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                            "Invalid model version source: '%s'. To use a local path as a model version source, the "
+                            "run_id request parameter has to be specified and the local path has to be contained "
+                            "within the artifact directory of the run specified by the run_id.",
+                            source);
+        return ok;
+    }
+    /* no relative references in remote sources (after every unquoting) */
+    char *u = unquote_all(source);
+    bool ok = false;
+    if (u) {
+        char *path = hamf__strdup(uri_path(u));
+        if (path) {
+            /* collapse repeated slashes and a trailing slash, as MLflow does before comparing */
+            char *w = path;
+            for (char *r = path; *r; r++)
+                if (!(*r == '/' && w > path && w[-1] == '/')) *w++ = *r;
+            *w = 0;
+            while (w > path + 1 && w[-1] == '/') *--w = 0;
+            char *norm = hamf__strdup(path);
+            if (norm) {
+                normalize(norm);
+                ok = !strcmp(norm, path) || (!*path && !*norm);
+                hamf__free(norm);
+            }
+        }
+        hamf__free(path);
+        hamf__free(u);
+    }
+    if (!ok)
+        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
+                        "Invalid model version source: '%s'. If supplying a source as an http, https, local file path, "
+                        "ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative "
+                        "path references present. Please provide an absolute path.",
+                        source);
+    return ok;
+}
+
 /* ---- model versions ---- */
 
 void hamf__reg_mv_create(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -453,25 +615,7 @@ void hamf__reg_mv_create(void *ctx, const struct hamf__http_req *req, struct ham
     if (need_str(&a, "name", &name) < 0 || need_str(&a, "source", &source) < 0 || get_str(&a, "run_id", &run_id) < 0 ||
         get_tags(&a, &tags, &nt) < 0 || get_str(&a, "run_link", &link) < 0 || get_str(&a, "description", &desc) < 0)
         goto out;
-    if (source[0] == '/' || !strncmp(source, "file:", 5) || !strstr(source, ":")) {
-        /* MLflow: a local path is only accepted inside the run's artifact
-         * folder; hamf does not serve files of its own machine by path */
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid model version source: '%s'. To use a local path as a model version source, the "
-                        "run_id request parameter has to be specified and the local path has to be contained within "
-                        "the artifact directory of the run specified by the run_id.",
-                        source);
-        goto out;
-    }
-    if (strstr(source, "/../") || strstr(source, "%2e") || strstr(source, "%2E") || strstr(source, "%2f") ||
-        strstr(source, "%2F") || strstr(source, "%00") || (strlen(source) >= 3 && !strcmp(source + strlen(source) - 3, "/.."))) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid model version source: '%s'. If supplying a source as an http, https, local file "
-                        "path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without "
-                        "relative path references present. Please provide an absolute path.",
-                        source);
-        goto out;
-    }
+    if (!source_ok(ctx, &a, source, run_id)) goto out;
     finish(resp, hamf__mreg_mv_create(s, name, source, run_id ? run_id : "", tags, nt, link, desc,
                                       &resp->body),
            false);
@@ -628,4 +772,17 @@ void hamf__reg_ui_run_versions(void *ctx, const struct hamf__http_req *req, stru
     finish(resp, hamf__mreg_run_versions_json(s, run_id, &resp->body), false);
 out:
     rargs_free(&a);
+}
+
+/* ---- for the UI's download route (/model-versions/get-artifact) ---- */
+
+hamf_status hamf__registry_download_uri(void *ctx, const char *name, const char *version, char **uri)
+{
+    struct hamf__http_resp dummy;
+    memset(&dummy, 0, sizeof dummy);
+    dummy.fd = -1;
+    hamf_store *s = get_store(ctx, &dummy);
+    hamf__buf_free(&dummy.body);
+    if (!s) return hamf__err(HAMF_ERR_CONNECT, "registry: the store is not available");
+    return hamf__mreg_mv_download_uri_str(s, name ? name : "", version ? version : "", uri);
 }

@@ -14,6 +14,12 @@
  * date (what every registry connection of the server uses). */
 hamf_status hamf__registry_open(const char *url, hamf_store **out);
 
+/* MLflow's get-download-uri of (name, version) on this thread's registry
+ * connection [owned: hamf__free]: what GET /model-versions/get-artifact
+ * serves files from. ctx is the server's struct hamf__server_ctx. Errors
+ * carry MLflow's messages (NOTFOUND: no such model or version). */
+hamf_status hamf__registry_download_uri(void *ctx, const char *name, const char *version, char **uri);
+
 void hamf__reg_rm_create(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp);
 void hamf__reg_rm_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp);
 void hamf__reg_rm_rename(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp);
