@@ -188,6 +188,17 @@ bad("GET", "registered-models/search", {"max_results": 5000}, 400, "INVALID_PARA
     "Invalid value 5000 for parameter 'max_results' supplied.")
 bad("GET", "registered-models/search", {"page_token": "@@"}, 400, "INVALID_PARAMETER_VALUE",
     "Invalid page token")
+exp = S.post(API + "experiments/create", json={"name": "src-check"}).json()["experiment_id"]
+run = S.post(API + "runs/create", json={"experiment_id": exp}).json()["run"]["info"]["run_id"]
+bad("POST", "model-versions/create", {"name": "phish2", "source": "/tmp", "run_id": run}, 400,
+    "INVALID_PARAMETER_VALUE", "Invalid model version source: '/tmp'. To use a local path as a model version source")
+for src in ("mlflow-artifacts:/models/../../etc", "http://h/api/2.0/mlflow-artifacts/artifacts/%2E%2E/x",
+            "mlflow-artifacts:/models/."):
+    bad("POST", "model-versions/create", {"name": "phish2", "source": src, "run_id": run}, 400,
+        "INVALID_PARAMETER_VALUE", f"Invalid model version source: '{src}'. If supplying a source as an http")
+v = call("POST", "model-versions/create", {"name": "phish2", "source": "mlflow-artifacts:/models//", "run_id": run})
+assert v["model_version"]["source"] == "mlflow-artifacts:/models//", v
+call("DELETE", "model-versions/delete", {"name": "phish2", "version": v["model_version"]["version"]})
 bad("DELETE", "registered-models/delete", {"name": "nope"}, 404, "RESOURCE_DOES_NOT_EXIST",
     "Registered Model with name=nope not found")
 
