@@ -58,6 +58,15 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
         if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
         return HAMF_OK;
     }
+    /* a registry reference never creates a store */
+    if (strncmp(db_url, "postgres", 8)) {
+        const char *f = !strncmp(db_url, "sqlite://", 9) ? db_url + 9 : db_url;
+        struct stat sb;
+        if (stat(f, &sb))
+            return hamf__err(HAMF_ERR_NOTFOUND, "model: '%s' names a registered model but there is no store at %s "
+                                                "(give --db or set HAMF_DB)",
+                             ref, db_url);
+    }
     hamf_store *s = NULL;
     hamf_status st = hamf__loop_open(db_url, &s);
     if (st) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
