@@ -1018,6 +1018,8 @@ hamf_status hamf__mreg_alias_set(hamf_store *hs, const char *name, const char *a
                      "INSERT INTO model_promotions (model_name, from_version, to_version, action, reason, created_at)"
                      " VALUES (?, NULL, ?, 'promote', 'alias set through the MLflow API', ?)",
                      "tit", name, v, now);
+        if (!s) s = audit(db, "model_promotions", "INSERT", name, true, v, "action", "promote", "reason",
+                          "alias set through the MLflow API");
         if (s) goto fail;
     }
     if ((s = audit(db, "model_aliases", found ? "UPDATE" : "INSERT", name, true, v, "alias", alias, "via", "mlflow-api")))
