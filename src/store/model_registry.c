@@ -484,7 +484,7 @@ static hamf_status load_mvs(struct hamf__db *db, const char *name, bool with_del
     }
     hamf__db_finalize(st);
     /* the ORDER BY is the database's collation; C order is what bsearch needs */
-    if (!s) qsort(a, len, sizeof *a, mv_cmp_version);
+    if (!s && len) qsort(a, len, sizeof *a, mv_cmp_version);
     if (!s) s = attach_mv_tags(db, name, a, len);
     if (s) {
         mvs_free(a, len);
@@ -1876,7 +1876,7 @@ hamf_status hamf__mreg_mv_search(hamf_store *hs, const char *filter, int64_t max
     }
     t_order = o;
     t_norder = no;
-    qsort(all, k, sizeof *all, mv_cmp_order);
+    if (k) qsort(all, k, sizeof *all, mv_cmp_order);
     size_t start = offset < 0 ? 0 : (size_t)offset, end = start + (size_t)max_results;
     if (end > k) end = k;
     bool first = true;
@@ -1949,7 +1949,7 @@ hamf_status hamf__mreg_rm_search(hamf_store *hs, const char *filter, int64_t max
     if (!s) {
         t_order = o;
         t_norder = no;
-        qsort(all, n, sizeof *all, rm_cmp_order);
+        if (n) qsort(all, n, sizeof *all, rm_cmp_order);
         size_t start = (size_t)offset, end = start + (size_t)max_results;
         if (end > n) end = n;
         bool first = true;
