@@ -45,28 +45,6 @@ hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, ham
     return HAMF_OK;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, len = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t k = fread(b + len, 1, cap - len - 1, f);
-        len += k;
-        if (k == 0) break;
-        if (len + 1 == cap) {
-            char *nb = cap < (1u << 24) ? realloc(b, cap * 2) : NULL;
-            if (!nb) { free(b); b = NULL; break; }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    if (b) b[len] = 0;
-    fclose(f);
-    return b;
-}
-
 void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out)
 {
     if (json) {
@@ -282,9 +260,11 @@ int cmd_train(int argc, char **argv)
     rc = CLI_FAIL;
     if (pipe_path) {
         hamf_pipeline *pl = NULL;
-        if (!(pipe_text = slurp(pipe_path))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
-        if ((st = hamf_pipeline_parse(pipe_text, pipe_path, &pl))) { rc = cli_fail_status(st); goto cleanup; }
-        free(pipe_text);
+        char *raw = NULL;
+        if ((st = hamf_file_read(pipe_path, &raw, NULL))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
+        st = hamf_pipeline_parse(raw, pipe_path, &pl);
+        hamf_free(raw);
+        if (st) { rc = cli_fail_status(st); goto cleanup; }
         pipe_text = strdup(hamf_pipeline_text(pl));
         hamf_pipeline_free(pl);
         if (!pipe_text) { rc = cli_fail("train: out of memory"); goto cleanup; }

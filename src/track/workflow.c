@@ -94,19 +94,11 @@ static const char seed_pipeline[] =
     "with hassecureconnection_encoded = CASE WHEN hassecureconnection = 'yes' THEN 1 ELSE 0 END\n"
     "drop alexa_rank, pathlength, hassecureconnection\n";
 
+
 static hamf_status mkdir_p(const char *dir)
 {
-    char p[HAMF__WF_PATH_MAX];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return hamf__err(HAMF_ERR_CONSTRAINT, "workflow: path too long: %s", dir);
-    for (char *c = p + 1;; c++) {
-        if (*c != '/' && *c) continue;
-        char keep = *c;
-        *c = '\0';
-        if (mkdir(p, 0755) && errno != EEXIST) return hamf__err(HAMF_ERR_IO, "workflow: cannot create %s: %s", p, strerror(errno));
-        if (!keep) break;
-        *c = keep;
-    }
-    return HAMF_OK;
+    hamf_status st = hamf__file_mkdirs(dir);
+    return st ? hamf__err_prefix(st, "workflow") : st;
 }
 
 static hamf_status path_in(char out[HAMF__WF_PATH_MAX], const char *dir, const char *file)
