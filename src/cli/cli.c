@@ -142,12 +142,17 @@ bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool f
     return true;
 }
 
-const char *cli_db_url(const char *flag)
+const char *cli_db_url_given(const char *flag)
 {
     if (flag && *flag) return flag;
     const char *env = getenv("HAMF_DB");
-    if (env && *env) return env;
-    return "./hamf.db";
+    return env && *env ? env : NULL;
+}
+
+const char *cli_db_url(const char *flag)
+{
+    const char *url = cli_db_url_given(flag);
+    return url ? url : "./hamf.db";
 }
 
 bool cli_parse_double(const char *s, double *out)

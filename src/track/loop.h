@@ -22,11 +22,11 @@
 #include <stdint.h>
 
 /* ---- registering a training ---- */
-/* After a training was registered in models_master (`model_id`): open the
- * store at `url` and add the next version of `name` with the bin counts of
+/* After a training was registered in models_master (`model_id`): in store
+ * `s` (joining an open transaction) add the next version of `name` with the bin counts of
  * the training rows `train` (for drift); artifact = the saved model file,
  * run_id may be NULL. Used by `hamf train --db` and `hamf workflow run`. */
-hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
+hamf_status hamf__loop_register_training(hamf_store *s, const char *name, int64_t model_id, const char *artifact,
                                          const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
                                          int64_t *version);
 /* ---- drift computation (src/ml/drift.c) ---- */

@@ -216,10 +216,10 @@ static const char *user_name(void)
     return u && *u ? u : "";
 }
 
-static hamf_status local_start(struct hamf__track_run *r, const char *url, const char *experiment,
+static hamf_status local_start(struct hamf__track_run *r, const char *url, hamf_store *store, const char *experiment,
                                const char *run_name, const struct hamf__trk_kv *tags, size_t ntags)
 {
-    hamf_status s = hamf__trk_open(url, &r->trk);
+    hamf_status s = store ? hamf__trk_open_store(store, &r->trk) : hamf__trk_open(url, &r->trk);
     if (s) return s;
     s = hamf__trk_exp_id_by_name(r->trk, experiment, &r->exp_id);
     if (s == HAMF_ERR_NOTFOUND) {
@@ -282,7 +282,8 @@ hamf_status hamf__track_run_start(const struct hamf__track_dest *d, const struct
             goto cleanup;
         }
         for (size_t i = 0; i < ntags; i++) tk[i] = (struct hamf__trk_kv){tags[i].key, tags[i].value};
-        s = local_start(r, url, experiment, run_name, tk, ntags);
+        s = local_start(r, url, d->tracking_uri && *d->tracking_uri ? NULL : d->store, experiment, run_name, tk,
+                        ntags);
         hamf__free(tk);
     }
     if (s) hamf__err_prefix(s, "track: %s: cannot start a run in experiment '%s'", url, experiment);

@@ -49,11 +49,9 @@ static hamf_status seed_model(hamf_store *s, const char *version, const char *al
     return st;
 }
 
-static hamf_status step_registry(const struct hamf__workflow_opts *o, struct hamf__workflow_report *r)
+static hamf_status step_registry(hamf_store *s, struct hamf__workflow_report *r)
 {
-    hamf_store *s = NULL;
-    hamf_status st = hamf_store_open(o->db_url, &s);
-    if (st) return st;
+    hamf_status st = HAMF_OK;
     for (size_t i = 0; i < HAMF_ARRAY_LEN(seed_features); i++) {
         hamf_feature *f = NULL;
         st = hamf_store_find_feature(s, seed_features[i], &f);
@@ -81,7 +79,6 @@ static hamf_status step_registry(const struct hamf__workflow_opts *o, struct ham
         st = hamf_store_insert_training_result(s, &tr, &r->seed_result_id);
     }
 cleanup:
-    hamf_store_close(s);
     return st;
 }
 
@@ -163,8 +160,8 @@ static hamf_status load_split(const struct hamf__workflow_opts *o, const char *p
     return st;
 }
 
-static hamf_status train_one(const struct hamf__workflow_opts *o, const char *work, const struct split *sp,
-                             hamf_algorithm algo, struct hamf__workflow_model *wm)
+static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *store, const char *work,
+                             const struct split *sp, hamf_algorithm algo, struct hamf__workflow_model *wm)
 {
     double t0 = hamf__mono_seconds();
     bool rf = algo == HAMF_ALGO_RANDOM_FOREST;
@@ -181,7 +178,8 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, const char *wo
     struct hamf__track_run *run = NULL;
     hamf_ensemble *m = NULL;
     double *proba = NULL;
-    struct hamf__track_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .artifacts_dir = o->artifacts_dir};
+    struct hamf__track_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .store = store,
+                                    .artifacts_dir = o->artifacts_dir};
     if (!o->no_track) {
         struct hamf__track_kv tags[2] = {{"hamf.algorithm", wm->algorithm}, {"hamf.model_name", HAMF__WF_MODEL_NAME}};
         struct hamf__track_start ts = {.experiment = o->experiment, .source_name = "hamf workflow run", .tags = tags,
@@ -208,15 +206,13 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, const char *wo
     struct hamf__track_register reg = {.model_name = HAMF__WF_MODEL_NAME, .model = m, .metrics = &wm->metrics,
                                        .run_id = run ? wm->run_id : NULL};
     struct hamf__track_registered got;
-    if ((st = hamf__track_register_model(o->db_url, &reg, &got))) goto cleanup;
+    /* registry rows and a model registry version (the first becomes
+     * champion), in one transaction */
+    int64_t loop_version = 0;
+    if ((st = hamf__track_register_training(store, &reg, wm->path, sp->tr, &got, &loop_version))) goto cleanup;
     wm->model_id = got.model_id;
     wm->result_id = got.result_id;
     snprintf(wm->model_version, sizeof wm->model_version, "%s", got.model_version);
-    /* a model registry version (track/loop_store.c; the first becomes champion) */
-    int64_t loop_version = 0;
-    if ((st = hamf__loop_register_training(o->db_url, HAMF__WF_MODEL_NAME, got.model_id, wm->path,
-                                           run ? wm->run_id : NULL, m, sp->tr, &loop_version)))
-        goto cleanup;
     if (run) {
         char ts[32], name[128];
         snprintf(ts, sizeof ts, "%g", o->test_size > 0 ? o->test_size : 0.2);
@@ -280,10 +276,11 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     double t0 = hamf__mono_seconds(), ts;
     hamf_status st;
     struct split sp = {0};
+    hamf_store *store = NULL; /* the one store handle of the run */
 
     emit(o, HAMF__WF_STEP_BEGIN, 1, r);
     ts = hamf__mono_seconds();
-    if ((st = step_registry(o, r))) {
+    if ((st = hamf__loop_open(o->db_url, &store)) || (st = step_registry(store, r))) {
         hamf__err_prefix(st, "workflow: step 1 (registry, %s)", o->db_url);
         goto done;
     }
@@ -311,7 +308,7 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     static const hamf_algorithm algos[2] = {HAMF_ALGO_RANDOM_FOREST, HAMF_ALGO_GRADIENT_BOOSTING};
     for (size_t i = 0; i < 2; i++) {
         emit(o, HAMF__WF_MODEL_BEGIN, 3, r);
-        if ((st = train_one(o, work, &sp, algos[i], &r->models[i]))) {
+        if ((st = train_one(o, store, work, &sp, algos[i], &r->models[i]))) {
             hamf__err_prefix(st, "workflow: step 3 (%s)", r->models[i].algorithm);
             goto done;
         }
@@ -330,6 +327,7 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     r->step_seconds[4] = hamf__mono_seconds() - ts;
     emit(o, HAMF__WF_STEP_END, 4, r);
 done:
+    hamf_store_close(store);
     hamf_dataset_free(sp.tr);
     hamf_dataset_free(sp.te);
     r->total_seconds = hamf__mono_seconds() - t0;
