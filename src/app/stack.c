@@ -13,7 +13,7 @@
  * relative). Written in C rather than a script so the stack needs nothing
  * beyond hamf and the two Debian binaries.
  */
-#include "server/stack.h"
+#include "app/stack.h"
 
 #include <curl/curl.h>
 #include <dirent.h>

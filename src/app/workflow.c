@@ -5,7 +5,9 @@
  * for the Prometheus snapshot; and the in-process serving of the tracking
  * server and the exporter afterwards.
  */
-#include "track/workflow.h"
+#include "app/workflow.h"
+
+#include "app/retrain_jobs.h"
 
 #include "server/api.h"
 #include "server/exporter.h"
@@ -370,6 +372,7 @@ hamf_status hamf__workflow_serve_start(const struct hamf__workflow_serve_opts *o
                                      .db_url = o->db_url,
                                      .artifacts_dir = o->artifacts_dir && *o->artifacts_dir ? o->artifacts_dir
                                                                                              : HAMF__TRACK_DEFAULT_ARTIFACTS};
+    hamf__retrain_jobs_install();
     hamf_status st = hamf__server_start(&sc, &s->server);
     if (st) {
         hamf__err_prefix(st, "workflow: serve: tracking server on %s:%d", host, sc.port);
