@@ -37,8 +37,12 @@ int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, c
 /* The option cli_getopt returned last, as typed ("--accuracy", "-o"). */
 const char *cli_optname(void);
 
-/* The store URL: `flag` if non-NULL, else $HAMF_DB, else "./hamf.db". */
+/* The store URL, resolved one way for every command: `flag` (--db) if
+ * given, else $HAMF_DB, else "./hamf.db". */
 const char *cli_db_url(const char *flag);
+/* The same without the default: NULL when neither --db nor $HAMF_DB is set
+ * (for commands where the store is optional, e.g. `hamf train`). */
+const char *cli_db_url_given(const char *flag);
 
 /* Strict number parsing of flag values; false on junk, NaN or overflow. */
 bool cli_parse_double(const char *s, double *out);

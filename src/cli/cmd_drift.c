@@ -68,7 +68,7 @@ int cmd_drift(int argc, char **argv)
     if (!st) st = hamf__loop_version_get(s, model, 0, &v);
     if (!st) st = hamf__loop_version_bins(s, model, v.version, &bins);
     if (!st) st = hamf_ensemble_load(v.artifact, &m);
-    if (!st) st = hamf__loop_load_data(data, m, false, &d);
+    if (!st) st = hamf__drift_load_data(data, m, false, &d);
     if (!st) st = hamf__drift_compute(m, bins, d, &r);
     if (st) {
         rc = cli_fail_status(st);

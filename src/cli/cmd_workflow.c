@@ -7,7 +7,7 @@
 #include "cli.h"
 
 #include "track/run_log.h"
-#include "track/workflow.h"
+#include "app/workflow.h"
 
 #include <getopt.h>
 #include <math.h>

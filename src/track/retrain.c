@@ -115,7 +115,7 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     }
     p.progress = NULL;
     p.threads = 0;
-    if ((st = hamf__loop_load_data(data_path, champ, true, &all))) goto cleanup;
+    if ((st = hamf__drift_load_data(data_path, champ, true, &all))) goto cleanup;
     size_t n = hamf_dataset_nrows(all);
     size_t nh = (size_t)llround((double)n * o->holdout);
     if (nh < 1) nh = 1;

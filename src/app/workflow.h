@@ -25,8 +25,8 @@
  * with UI and /metrics on :5000, the exporter on :8000) is started and
  * stopped in-process with hamf__workflow_serve_*.
  */
-#ifndef HAMF_TRACK_WORKFLOW_H
-#define HAMF_TRACK_WORKFLOW_H
+#ifndef HAMF_APP_WORKFLOW_H
+#define HAMF_APP_WORKFLOW_H
 
 #include "hamf.h"
 #include "util/util.h"
