@@ -12,7 +12,7 @@ facts() { # store -> one line of facts
 import json, sys
 v = json.load(sys.stdin)
 v = v.get("versions", v) if isinstance(v, dict) else v
-print("versions=%d champion=%s sources=%s" % (len(v), [x["version"] for x in v if x.get("champion")],
+print("versions=%d champion=%s sources=%s" % (len(v), [x["version"] for x in v if "champion" in (x.get("aliases") or "")],
       ",".join(x.get("source", "") for x in v)))'
 }
 SERVE=0 bash "$HAMF_ROOT/scripts/demo.sh" build > run1.txt 2>&1 || { tail -20 run1.txt; exit 1; }
@@ -20,6 +20,7 @@ f1=$(facts)
 SERVE=0 bash "$HAMF_ROOT/scripts/demo.sh" build > run2.txt 2>&1 || { tail -20 run2.txt; exit 1; }
 f2=$(facts)
 echo "run 1: $f1"; echo "run 2: $f2"
+[[ "$f1" == *"champion=[3]"* ]] || { echo "FAIL: the retrained version 3 should be champion"; exit 1; }
 [ "$f1" = "$f2" ] || { echo "FAIL: the second demo run tells another story"; exit 1; }
 grep -q "fresh store" run2.txt || { echo "FAIL: second run does not say it starts fresh"; exit 1; }
 d1=$(grep 'decision:' run1.txt); d2=$(grep 'decision:' run2.txt)
