@@ -784,5 +784,36 @@ hamf_status hamf__registry_download_uri(void *ctx, const char *name, const char 
     hamf_store *s = get_store(ctx, &dummy);
     hamf__buf_free(&dummy.body);
     if (!s) return hamf__err(HAMF_ERR_CONNECT, "registry: the store is not available");
-    return hamf__mreg_mv_download_uri_str(s, name ? name : "", version ? version : "", uri);
+    char *u = NULL;
+    hamf_status st = hamf__mreg_mv_download_uri_str(s, name ? name : "", version ? version : "", &u);
+    if (st) return st;
+    /* runs:/RUN_ID/PATH is the run's artifact location + PATH (what MLflow's
+     * runs artifact repository resolves it to) */
+    if (!strncmp(u, "runs:/", 6)) {
+        const char *p = u + 6;
+        while (*p == '/') p++;
+        const char *slash = strchr(p, '/');
+        char *run = slash ? hamf__strndup(p, (size_t)(slash - p)) : hamf__strdup(p);
+        struct hamf__trk *t = NULL;
+        char *root = NULL;
+        const struct hamf__server_ctx *c = ctx;
+        if (!run) st = hamf__err(HAMF_ERR_NOMEM, "registry: out of memory");
+        if (!st) st = hamf__trk_open(c->db_url, &t);
+        if (!st) st = hamf__trk_run_artifact_uri(t, run, &root);
+        hamf__trk_close(t);
+        if (!st) {
+            char *full = slash && slash[1] ? hamf__asprintf("%s/%s", root, slash + 1) : hamf__strdup(root);
+            if (!full) st = hamf__err(HAMF_ERR_NOMEM, "registry: out of memory");
+            hamf__free(u);
+            u = full;
+        }
+        hamf__free(root);
+        hamf__free(run);
+        if (st) {
+            hamf__free(u);
+            return st;
+        }
+    }
+    *uri = u;
+    return HAMF_OK;
 }

@@ -14,9 +14,9 @@
  * date (what every registry connection of the server uses). */
 hamf_status hamf__registry_open(const char *url, hamf_store **out);
 
-/* MLflow's get-download-uri of (name, version) on this thread's registry
- * connection [owned: hamf__free]: what GET /model-versions/get-artifact
- * serves files from. ctx is the server's struct hamf__server_ctx. Errors
+/* Where the files of (name, version) are [owned: hamf__free]: MLflow's
+ * get-download-uri, with runs:/RUN_ID/PATH replaced by the run's
+ * artifact_uri + PATH: what GET /model-versions/get-artifact serves from. ctx is the server's struct hamf__server_ctx. Errors
  * carry MLflow's messages (NOTFOUND: no such model or version). */
 hamf_status hamf__registry_download_uri(void *ctx, const char *name, const char *version, char **uri);
 
