@@ -539,6 +539,15 @@ static char *local_path(const char *u)
 
 static bool source_ok(void *ctx, struct rargs *a, const char *source, const char *run_id)
 {
+    /* file://HOST/... with a remote host: MLflow's is_local_uri raises (500) */
+    if (scheme_len(source) == 4 && !strncasecmp(source, "file://", 7) && source[7] && source[7] != '/' &&
+        !is_local(source)) {
+        hamf__api_error(a->resp, 500, "INTERNAL_ERROR",
+                        "%s is not a valid remote uri. For remote access on windows, please consider using a "
+                        "different scheme such as SMB (e.g. smb://<hostname>/<path>).",
+                        source);
+        return false;
+    }
     if (is_local(source)) {
         bool ok = false;
         if (run_id && *run_id) {

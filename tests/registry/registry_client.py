@@ -196,6 +196,8 @@ for src in ("mlflow-artifacts:/models/../../etc", "http://h/api/2.0/mlflow-artif
             "mlflow-artifacts:/models/."):
     bad("POST", "model-versions/create", {"name": "phish2", "source": src, "run_id": run}, 400,
         "INVALID_PARAMETER_VALUE", f"Invalid model version source: '{src}'. If supplying a source as an http")
+bad("POST", "model-versions/create", {"name": "phish2", "source": "file://10.1.2.3/path", "run_id": run}, 500,
+    "INTERNAL_ERROR", "file://10.1.2.3/path is not a valid remote uri.")
 v = call("POST", "model-versions/create", {"name": "phish2", "source": "mlflow-artifacts:/models//", "run_id": run})
 assert v["model_version"]["source"] == "mlflow-artifacts:/models//", v
 call("DELETE", "model-versions/delete", {"name": "phish2", "version": v["model_version"]["version"]})
