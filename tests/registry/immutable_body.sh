@@ -66,6 +66,10 @@ grep -q "$digest" err.txt || fail "drift's error does not name the digest"
 rm -f "$stored"
 if "$HAMF" predict "models:/$NAME@champion" score.csv -o bad.csv 2>err.txt; then fail "a missing version 1 was loaded"; fi
 grep -q "$digest" err.txt && grep -q "missing" err.txt || { cat err.txt; fail "missing copy: wrong error"; }
+if "$HAMF" retrain --model "models:/$NAME@champion" a.csv 2>err.txt; then fail "retrain started from a missing champion"; fi
+grep -q "$digest" err.txt || { cat err.txt; fail "retrain's error does not name the digest"; }
+if "$HAMF" retrain --model "models:/$NAME/2" a.csv 2>err.txt; then fail "retrain accepted a version that is not the champion"; fi
+grep -q "champion" err.txt || { cat err.txt; fail "retrain: wrong error for a non-champion"; }
 # version 2 is untouched
 "$HAMF" predict "models:/$NAME/2" score.csv -o v2b.csv
 cmp v2.csv v2b.csv
