@@ -1,0 +1,435 @@
+/*
+ * shap.c — exact SHAP values of tree ensembles: the polynomial-time
+ * path-dependent TreeSHAP algorithm of Lundberg, Erion and Lee ("Consistent
+ * individualized feature attribution for tree ensembles", 2018, Algorithm 2;
+ * Nature MI 2020).
+ *
+ * For one row and one tree the algorithm walks the tree once, carrying the
+ * "path" of distinct features split on between the root and the current
+ * node. Each path element holds the feature, the fraction of training cover
+ * that flows this way when the feature is unknown (z), whether the row
+ * itself flows this way (o, 0 or 1), and the permutation weight of every
+ * subset size. EXTEND adds a feature to the path (updating the weights for
+ * subsets with and without it), UNWIND removes one again (its exact
+ * inverse); at a leaf the contribution of each path feature i is
+ * leaf value * (o_i - z_i) * sum of the weights with i unwound. A feature
+ * split on twice along one path is unwound at the second split and re-added
+ * with the product of its fractions. Cold branches whose cover is zero carry
+ * no weight and are skipped (exact, and it avoids 0/0).
+ *
+ * The "training cover" of a node is the number of training rows that reach
+ * it: computed once after fit by routing the training set through every
+ * tree (hamf__shap_fill_covers) and stored in the model file; imported
+ * XGBoost models bring theirs (sum_hessian). Models without covers (files
+ * written before covers existed) fall back to leaf counts, which keeps
+ * hamf and an exported XGBoost model consistent but is not data-weighted.
+ *
+ * Output: per row, one value per model feature plus the bias (the expected
+ * model output over the training cover). GB values are in raw margin
+ * (log-odds) units, the bias includes the initial score; RF values are in
+ * probability units (every tree scaled by 1/n_trees). A row sums to the
+ * margin (GB) or the probability (RF). Rows are independent tasks with
+ * their own outputs and trees are added in a fixed order, so the result
+ * is bit-identical for any thread count.
+ */
+#include "ml.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- covers ---- */
+
+static size_t total_nodes(const struct hamf_ensemble *m)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < m->n_trees; t++) n += m->trees[t].n_nodes;
+    return n;
+}
+
+struct cover_ctx {
+    const struct hamf_ensemble *m;
+    const uint8_t *codes;
+    size_t n;
+    size_t *off;
+    double *cover;
+};
+
+/* one task per tree: the tree's node range is its own output */
+static void task_cover(void *vctx, size_t t, int tid)
+{
+    (void)tid;
+    struct cover_ctx *c = vctx;
+    const struct hamf__tree *tr = &c->m->trees[t];
+    double *cv = c->cover + c->off[t];
+    for (uint32_t k = 0; k < tr->n_nodes; k++) cv[k] = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct hamf__node *nd = tr->nodes;
+        cv[0] += 1;
+        while (nd->left >= 0) {
+            uint8_t b = c->codes[(size_t)nd->feat * c->n + i];
+            int left;
+            if (nd->flags & HAMF_NODE_CAT) left = (tr->cat_bits[nd->cat * 8 + (b >> 5)] >> (b & 31)) & 1;
+            else if (b == 0) left = nd->flags & HAMF_NODE_DEFAULT_LEFT;
+            else left = b <= nd->thr;
+            int32_t k = left ? nd->left : nd->right;
+            cv[k] += 1;
+            nd = &tr->nodes[k];
+        }
+    }
+}
+
+hamf_status hamf__shap_fill_covers(struct hamf_ensemble *m, const struct hamf_dataset *d, int threads)
+{
+    size_t tot = total_nodes(m);
+    size_t *off = hamf__malloc((m->n_trees + 1) * sizeof *off);
+    double *cover = hamf__malloc((tot + 1) * sizeof *cover);
+    uint8_t *codes = NULL;
+    struct hamf__pool *pool = NULL;
+    hamf_status st = HAMF_OK;
+    if (!off || !cover) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+    size_t o = 0;
+    for (size_t t = 0; t < m->n_trees; t++) { off[t] = o; o += m->trees[t].n_nodes; }
+    if ((st = hamf__pool_new(threads, &pool))) goto cleanup;
+    /* the training dataset's columns are the model's features, in order */
+    if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
+    struct cover_ctx c = {m, codes, d->n, off, cover};
+    hamf__pool_run(pool, m->n_trees, task_cover, &c);
+    hamf__free(m->cover);
+    m->cover = cover;
+    cover = NULL;
+cleanup:
+    hamf__pool_free(pool);
+    hamf__free(codes);
+    hamf__free(cover);
+    hamf__free(off);
+    return st;
+}
+
+/* Covers for SHAP: the model's own, or leaf counts when it has none.
+ * [owned by the caller when *owned is set] */
+static hamf_status covers_of(const struct hamf_ensemble *m, const double **cover, double **owned)
+{
+    *owned = NULL;
+    if (m->cover) { *cover = m->cover; return HAMF_OK; }
+    double *cv = hamf__malloc((total_nodes(m) + 1) * sizeof *cv);
+    if (!cv) return hamf__err(HAMF_ERR_NOMEM, "shap: out of memory");
+    size_t o = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const struct hamf__tree *tr = &m->trees[t];
+        /* children come after their parent: a reverse sweep sums leaves up */
+        for (uint32_t k = tr->n_nodes; k-- > 0;) {
+            const struct hamf__node *nd = &tr->nodes[k];
+            cv[o + k] = nd->left < 0 ? 1 : cv[o + (size_t)nd->left] + cv[o + (size_t)nd->right];
+        }
+        o += tr->n_nodes;
+    }
+    *cover = *owned = cv;
+    return HAMF_OK;
+}
+
+hamf_status hamf__shap_covers(const struct hamf_ensemble *m, double **out)
+{
+    const double *cv;
+    double *owned;
+    hamf_status st = covers_of(m, &cv, &owned);
+    if (st) return st;
+    if (!owned) {
+        size_t n = total_nodes(m);
+        owned = hamf__malloc((n + 1) * sizeof *owned);
+        if (!owned) return hamf__err(HAMF_ERR_NOMEM, "shap: out of memory");
+        memcpy(owned, cv, n * sizeof *owned);
+    }
+    *out = owned;
+    return HAMF_OK;
+}
+
+/* ---- the algorithm ---- */
+
+struct elem {
+    int feat;   /* -1 for the root placeholder */
+    double z;   /* fraction of cover flowing this way with the feature unknown */
+    double o;   /* 1 if the row flows this way, else 0 */
+    double w;   /* permutation weight */
+};
+
+/* EXTEND: append (feat, z, o) to a path of `len` elements. */
+static void extend(struct elem *p, int len, double z, double o, int feat)
+{
+    p[len].feat = feat;
+    p[len].z = z;
+    p[len].o = o;
+    p[len].w = len == 0 ? 1.0 : 0.0;
+    for (int i = len - 1; i >= 0; i--) {
+        p[i + 1].w += o * p[i].w * (double)(i + 1) / (double)(len + 1);
+        p[i].w = z * p[i].w * (double)(len - i) / (double)(len + 1);
+    }
+}
+
+/* UNWIND: remove element `k` from a path of `len` elements (inverse of
+ * EXTEND for that element). */
+static void unwind(struct elem *p, int len, int k)
+{
+    const double o = p[k].o, z = p[k].z;
+    double nxt = p[len - 1].w;
+    for (int j = len - 2; j >= 0; j--) {
+        if (o != 0) {
+            double t = p[j].w;
+            p[j].w = nxt * (double)len / ((double)(j + 1) * o);
+            nxt = t - p[j].w * z * (double)(len - 1 - j) / (double)len;
+        } else {
+            p[j].w = p[j].w * (double)len / (z * (double)(len - 1 - j));
+        }
+    }
+    for (int j = k; j < len - 1; j++) {
+        p[j].feat = p[j + 1].feat;
+        p[j].z = p[j + 1].z;
+        p[j].o = p[j + 1].o;
+    }
+}
+
+/* Sum of the weights the path would have with element `k` unwound. */
+static double unwound_sum(const struct elem *p, int len, int k)
+{
+    const double o = p[k].o, z = p[k].z;
+    double total = 0, nxt = p[len - 1].w;
+    for (int j = len - 2; j >= 0; j--) {
+        if (o != 0) {
+            double t = nxt * (double)len / ((double)(j + 1) * o);
+            total += t;
+            nxt = p[j].w - t * z * (double)(len - 1 - j) / (double)len;
+        } else {
+            total += p[j].w * (double)len / (z * (double)(len - 1 - j));
+        }
+    }
+    return total;
+}
+
+struct walk {
+    const struct hamf__tree *tr;
+    const double *cover;  /* this tree's node covers */
+    const uint8_t *x;     /* the row's bins, model feature order */
+    double scale;         /* 1 (GB) or 1/n_trees (RF) */
+    double *phi;          /* nf outputs */
+};
+
+static int goes_left(const struct hamf__tree *tr, const struct hamf__node *nd, uint8_t b)
+{
+    if (nd->flags & HAMF_NODE_CAT) return (tr->cat_bits[nd->cat * 8 + (b >> 5)] >> (b & 31)) & 1;
+    if (b == 0) return nd->flags & HAMF_NODE_DEFAULT_LEFT;
+    return b <= nd->thr;
+}
+
+/* RECURSE: `parent` holds a path of `len` elements; this level's path is
+ * written right after it (parent + len + 1 ... ), so each level owns its
+ * copy and siblings start from the same parent path. */
+static void recurse(const struct walk *w, int32_t node, struct elem *parent, int len, double z, double o, int feat)
+{
+    struct elem *p = parent + len + 1;
+    if (len) memcpy(p, parent, (size_t)len * sizeof *p);
+    extend(p, len, z, o, feat);
+    len++;
+    const struct hamf__node *nd = &w->tr->nodes[node];
+    if (nd->left < 0) {
+        double v = nd->value * w->scale;
+        for (int i = 1; i < len; i++) {
+            double s = unwound_sum(p, len, i);
+            w->phi[p[i].feat] += s * (p[i].o - p[i].z) * v;
+        }
+        return;
+    }
+    int32_t hot = goes_left(w->tr, nd, w->x[nd->feat]) ? nd->left : nd->right;
+    int32_t cold = hot == nd->left ? nd->right : nd->left;
+    double iz = 1, io = 1;
+    int k = 1;
+    while (k < len && p[k].feat != (int)nd->feat) k++;
+    if (k < len) {
+        iz = p[k].z;
+        io = p[k].o;
+        unwind(p, len, k);
+        len--;
+    }
+    double c = w->cover[node];
+    double zh = c > 0 ? w->cover[hot] / c : 0, zc = c > 0 ? w->cover[cold] / c : 0;
+    recurse(w, hot, p, len, iz * zh, io, nd->feat);
+    if (iz * zc > 0) recurse(w, cold, p, len, iz * zc, 0, nd->feat);
+}
+
+static int depth_of(const struct hamf__tree *t)
+{
+    /* children come after their parent: one forward sweep */
+    int *d = hamf__calloc(t->n_nodes + 1, sizeof *d);
+    if (!d) return -1;
+    int mx = 0;
+    for (uint32_t k = 0; k < t->n_nodes; k++) {
+        const struct hamf__node *nd = &t->nodes[k];
+        if (d[k] > mx) mx = d[k];
+        if (nd->left >= 0) d[nd->left] = d[nd->right] = d[k] + 1;
+    }
+    hamf__free(d);
+    return mx;
+}
+
+/* expected value of a tree over its cover */
+static double tree_mean(const struct hamf__tree *t, const double *cover)
+{
+    double s = 0;
+    for (uint32_t k = 0; k < t->n_nodes; k++)
+        if (t->nodes[k].left < 0) s += t->nodes[k].value * cover[k];
+    return cover[0] > 0 ? s / cover[0] : 0;
+}
+
+struct shap_ctx {
+    const struct hamf_ensemble *m;
+    const double *cover;
+    const size_t *off;
+    const uint8_t *rows;   /* row-major bins */
+    size_t n, nf;
+    int maxdepth;
+    double bias;
+    double *out;           /* n * (nf + 1) */
+    struct elem **scratch; /* per thread */
+};
+
+#define SHAP_TASK 64
+
+static void task_shap(void *vctx, size_t task, int tid)
+{
+    struct shap_ctx *c = vctx;
+    const struct hamf_ensemble *m = c->m;
+    struct elem *path = c->scratch[tid];
+    double scale = m->algorithm == HAMF_ALGO_RANDOM_FOREST ? 1.0 / (double)m->n_trees : 1.0;
+    size_t i1 = (task + 1) * SHAP_TASK < c->n ? (task + 1) * SHAP_TASK : c->n;
+    for (size_t i = task * SHAP_TASK; i < i1; i++) {
+        double *phi = c->out + i * (c->nf + 1);
+        for (size_t f = 0; f <= c->nf; f++) phi[f] = 0;
+        struct walk w = {NULL, NULL, c->rows + i * c->nf, scale, phi};
+        for (size_t t = 0; t < m->n_trees; t++) {
+            w.tr = &m->trees[t];
+            w.cover = c->cover + c->off[t];
+            if (w.tr->nodes[0].left < 0) continue; /* a stump has no features */
+            /* the root placeholder occupies path slot 0 of the first level */
+            recurse(&w, 0, path - 1, 0, 1, 1, -1);
+        }
+        phi[c->nf] = c->bias;
+    }
+}
+
+hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
+                             double *out)
+{
+    const size_t nf = m->bins.nf;
+    const double *cover;
+    double *owned = NULL;
+    size_t *off = NULL;
+    uint8_t *rows = NULL;
+    struct hamf__pool *pool = NULL;
+    struct elem **scratch = NULL;
+    int nth = 0;
+    hamf_status st = covers_of(m, &cover, &owned);
+    if (st) return st;
+    off = hamf__malloc((m->n_trees + 1) * sizeof *off);
+    if (!off) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+    int maxdepth = 0;
+    double bias = 0;
+    size_t o = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        off[t] = o;
+        int dd = depth_of(&m->trees[t]);
+        if (dd < 0) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+        if (dd > maxdepth) maxdepth = dd;
+        bias += tree_mean(&m->trees[t], cover + o);
+        o += m->trees[t].n_nodes;
+    }
+    if (m->algorithm == HAMF_ALGO_RANDOM_FOREST) bias /= (double)(m->n_trees ? m->n_trees : 1);
+    else bias += m->init_score;
+    if (n == 0) goto cleanup;
+    if ((st = hamf__codes_transpose(codes, n, nf, &rows))) goto cleanup;
+    size_t ntask = (n + SHAP_TASK - 1) / SHAP_TASK;
+    if ((st = hamf__pool_new(ntask > 1 ? threads : 1, &pool))) goto cleanup;
+    nth = hamf__pool_size(pool);
+    scratch = hamf__calloc((size_t)nth, sizeof *scratch);
+    if (!scratch) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+    /* levels 0..maxdepth+1, each a path of at most level+1 elements */
+    size_t slots = (size_t)(maxdepth + 2) * (size_t)(maxdepth + 3) / 2 + 2;
+    for (int k = 0; k < nth; k++)
+        if (!(scratch[k] = hamf__calloc(slots, sizeof **scratch))) {
+            st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory");
+            goto cleanup;
+        }
+    /* recurse() writes a level's path at parent + len + 1; the first call
+     * passes parent = scratch - 1 with len 0, so level 0 starts at slot 0 */
+    struct shap_ctx c = {m, cover, off, rows, n, nf, maxdepth, bias, out, NULL};
+    for (int k = 0; k < nth; k++) scratch[k] += 1;
+    c.scratch = scratch;
+    hamf__pool_run(pool, ntask, task_shap, &c);
+    for (int k = 0; k < nth; k++) scratch[k] -= 1;
+cleanup:
+    if (scratch)
+        for (int k = 0; k < nth; k++) hamf__free(scratch[k]);
+    hamf__free(scratch);
+    hamf__pool_free(pool);
+    hamf__free(rows);
+    hamf__free(off);
+    hamf__free(owned);
+    return st;
+}
+
+/* ---- public API ---- */
+
+static hamf_status bin_dataset(const hamf_ensemble *m, const hamf_dataset *d, int threads, uint8_t **codes)
+{
+    hamf_status st = HAMF_OK;
+    size_t *colmap = hamf__calloc(m->bins.nf + 1, sizeof *colmap);
+    struct hamf__pool *pool = NULL;
+    struct hamf__buf miss;
+    hamf__buf_init(&miss, 4096);
+    if (!colmap) { st = hamf__err(HAMF_ERR_NOMEM, "explain: out of memory"); goto cleanup; }
+    size_t nmiss = 0;
+    for (size_t f = 0; f < m->bins.nf; f++) {
+        size_t c = 0;
+        while (c < d->ncols && strcmp(d->cols[c].name, m->bins.f[f].name)) c++;
+        if (c == d->ncols) hamf__buf_printf(&miss, "%s'%s'", nmiss++ ? ", " : "", m->bins.f[f].name);
+        colmap[f] = c;
+    }
+    if (nmiss) {
+        st = hamf__err(HAMF_ERR_SCHEMA, "explain: the data lacks %zu column%s the model needs: %s", nmiss,
+                       nmiss == 1 ? "" : "s", miss.data ? miss.data : "");
+        goto cleanup;
+    }
+    if ((st = hamf__pool_new(threads, &pool))) goto cleanup;
+    st = hamf__binmap_apply(&m->bins, d, colmap, pool, codes);
+cleanup:
+    hamf__buf_free(&miss);
+    hamf__pool_free(pool);
+    hamf__free(colmap);
+    return st;
+}
+
+hamf_status hamf_ensemble_shap(const hamf_ensemble *m, const hamf_dataset *d, int threads, double *contrib)
+{
+    if (!m || !d || !contrib) return hamf__err(HAMF_ERR_MISUSE, "explain: NULL argument");
+    uint8_t *codes = NULL;
+    hamf_status st = bin_dataset(m, d, threads, &codes);
+    if (!st) st = hamf__shap_codes(m, codes, d->n, threads, contrib);
+    hamf__free(codes);
+    return st;
+}
+
+hamf_status hamf_ensemble_shap_importance(const hamf_ensemble *m, const hamf_dataset *d, int threads,
+                                          double *importance)
+{
+    if (!m || !d || !importance) return hamf__err(HAMF_ERR_MISUSE, "explain: NULL argument");
+    const size_t nf = m->bins.nf, n = d->n;
+    double *phi = hamf__malloc((n * (nf + 1) + 1) * sizeof *phi);
+    if (!phi) return hamf__err(HAMF_ERR_NOMEM, "explain: out of memory");
+    hamf_status st = hamf_ensemble_shap(m, d, threads, phi);
+    if (!st) {
+        for (size_t f = 0; f < nf; f++) importance[f] = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t f = 0; f < nf; f++) importance[f] += fabs(phi[i * (nf + 1) + f]);
+        for (size_t f = 0; f < nf; f++) importance[f] = n ? importance[f] / (double)n : 0;
+    }
+    hamf__free(phi);
+    return st;
+}
