@@ -9,13 +9,16 @@
  *    "x < split_condition", so the condition is the next float32 above
  *    (float)e: every value that rounds to at most (float)e goes left, which
  *    agrees with hamf except for values within half a float32 ulp of e.
+ *    A split whose left side is every non-missing value (edge +inf) gets
+ *    FLT_MAX: only +inf (and FLT_MAX itself) then differ.
  *  - Missing values follow default_left (hamf's missing bin 0).
  *  - Categorical features have feature_types "c"; category code k is the
  *    rank of the category string in the sorted dictionary (stored in the
  *    learner attribute "hamf_categories" as {"feature":[...]}, so a caller
  *    builds pandas categoricals with exactly these categories). XGBoost
  *    sends the categories listed for a node to the right child, so the list
- *    is every category whose hamf bin goes right.
+ *    is every category whose hamf bin goes right (XGBoost refuses an empty
+ *    list, so "none" is the code one past the dictionary).
  *  - Gradient boosting: objective binary:logistic, base_score 0.5 (margin
  *    0) and a leading one-leaf tree holding the initial log-odds, so the
  *    margin is exactly hamf's sum. Random forest: objective
@@ -52,20 +55,17 @@
 /* export                                                                   */
 /* ======================================================================== */
 
-static void put_f32(struct hamf__buf *b, float v)
+/* XGBoost's JSON reader types numbers: a float field must not look like
+ * an integer, so "3" is written "3.0". */
+static void put_real(struct hamf__buf *b, double v, int digits)
 {
     char tmp[48];
-    int n = snprintf(tmp, sizeof tmp, "%.9g", (double)v);
-    /* XGBoost's reader wants a number; keep integers as "1.0"-free text */
+    int n = snprintf(tmp, sizeof tmp, "%.*g", digits, v);
+    if (n > 0 && !strpbrk(tmp, ".eEn")) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0");
     hamf__buf_append(b, tmp, (size_t)n);
 }
-
-static void put_f64(struct hamf__buf *b, double v)
-{
-    char tmp[48];
-    int n = snprintf(tmp, sizeof tmp, "%.17g", v);
-    hamf__buf_append(b, tmp, (size_t)n);
-}
+static void put_f32(struct hamf__buf *b, float v) { put_real(b, (double)v, 9); }
+static void put_f64(struct hamf__buf *b, double v) { put_real(b, v, 17); }
 
 /* The float32 split condition for "value <= e goes left". */
 static float xgb_threshold(double e)
@@ -152,6 +152,8 @@ static void put_tree(struct hamf__buf *b, const struct hamf_ensemble *m, const s
             if (!((tr->cat_bits[nd->cat * 8 + (bin >> 5)] >> (bin & 31)) & 1)) codes[nc++] = rank[nd->feat][c];
         }
         qsort(codes, nc, sizeof *codes, cmp_size);
+        /* XGBoost refuses an empty list: name a code no data can have */
+        if (nc == 0) codes[nc++] = ft->ncat;
         hamf__buf_printf(&cnodes, "%s%u", ncatnodes ? "," : "", k);
         hamf__buf_printf(&csegs, "%s%zu", ncatnodes ? "," : "", ncats);
         hamf__buf_printf(&csizes, "%s%zu", ncatnodes ? "," : "", nc);
@@ -185,7 +187,7 @@ static void put_tree(struct hamf__buf *b, const struct hamf_ensemble *m, const s
     ARR("split_conditions", {
         if (!tr) put_f32(b, (float)(x->constant * scale));
         else if (LEAF(k)) put_f32(b, (float)(tr->nodes[k].value * scale));
-        else if (tr->nodes[k].flags & HAMF_NODE_CAT) hamf__buf_puts(b, "0");
+        else if (tr->nodes[k].flags & HAMF_NODE_CAT) hamf__buf_puts(b, "0.0");
         else put_f32(b, xgb_threshold(m->bins.f[tr->nodes[k].feat].edges[tr->nodes[k].thr - 1]));
     });
     ARR("split_indices", hamf__buf_printf(b, "%u", LEAF(k) ? 0u : (unsigned)tr->nodes[k].feat));
@@ -213,15 +215,6 @@ hamf_status hamf__xgb_export(const struct hamf_ensemble *m, char **json, size_t 
     const size_t nf = m->bins.nf;
     const bool rf = m->algorithm == HAMF_ALGO_RANDOM_FOREST;
     const double scale = rf ? 1.0 / (double)(m->n_trees ? m->n_trees : 1) : 1.0;
-    for (size_t t = 0; t < m->n_trees; t++)
-        for (uint32_t k = 0; k < m->trees[t].n_nodes; k++) {
-            const struct hamf__node *nd = &m->trees[t].nodes[k];
-            if (nd->left >= 0 && !(nd->flags & HAMF_NODE_CAT) &&
-                m->bins.f[nd->feat].edges[nd->thr - 1] >= (double)FLT_MAX)
-                return hamf__err(HAMF_ERR_UNSUPPORTED,
-                                 "export: tree %zu splits feature '%s' at a threshold beyond float32 range, "
-                                 "which XGBoost cannot represent", t, m->bins.f[nd->feat].name);
-        }
     double *cover = NULL;
     size_t **rank = hamf__calloc(nf + 1, sizeof *rank), **order = hamf__calloc(nf + 1, sizeof *order);
     hamf_status st = hamf__shap_covers(m, &cover);
@@ -456,7 +449,9 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
     char *clean = denan(text, len, &clean_len);
     if (!clean) return hamf__err(HAMF_ERR_NOMEM, "import: out of memory");
     if ((st = hamf__json_parse(clean, clean_len, HAMF__JSON_MAX_DEPTH, &doc))) {
-        st = hamf__err(HAMF_ERR_PARSE, "import: %s is not an XGBoost JSON model: %s", source, hamf_last_error());
+        char why[512];
+        snprintf(why, sizeof why, "%s", hamf_last_error());
+        st = hamf__err(HAMF_ERR_PARSE, "import: %s is not an XGBoost JSON model: %s", source, why);
         goto fail;
     }
     const struct hamf__jval *root = hamf__jdoc_root(doc);
@@ -624,7 +619,7 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
                     break;
                 }
                 double c = jnum(s->cond, k);
-                if (!isfinite(c) || fabs(c) > FLT_MAX) {
+                if (!isfinite(c) || isinf((float)c)) {
                     st = hamf__err(HAMF_ERR_SCHEMA, "import: %s: trees[%zu] node %zu: split condition is not a finite number", source, t, k);
                     break;
                 }
@@ -635,7 +630,7 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
                     th[fi] = p;
                     capth[fi] = nc;
                 }
-                th[fi][nth[fi]++] = edge_below((float)c);
+                if ((float)c != FLT_MAX) th[fi][nth[fi]++] = edge_below((float)c);
             } else {
                 st = hamf__err(HAMF_ERR_UNSUPPORTED, "import: %s: trees[%zu] node %zu: split_type %lld", source, t, k, (long long)ty);
                 break;
@@ -666,8 +661,8 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
         } else {
             const struct hamf__jval *names = cobj ? hamf__jobj_get(cobj, ft->name) : NULL;
             if (names && names->type != HAMF__JARR) names = NULL;
-            size_t nc = maxcat[f];
-            if (names && names->len >= nc) nc = names->len;
+            /* with the category names, codes past them cannot occur */
+            size_t nc = names ? names->len : maxcat[f];
             if (nc > HAMF_MAX_BINS - 1) {
                 st = hamf__err(HAMF_ERR_UNSUPPORTED, "import: %s: categorical feature '%s' has %zu categories; hamf supports at most %d",
                                source, ft->name, nc, HAMF_MAX_BINS - 1);
@@ -770,7 +765,9 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
                 if (dl) bits[0] |= 1u;
             } else {
                 const struct hamf__feat *ft = &m->bins.f[fi];
-                double e = edge_below((float)jnum(s->cond, k));
+                /* FLT_MAX: every non-missing value goes left (the +inf edge) */
+                float cf = (float)jnum(s->cond, k);
+                double e = cf == FLT_MAX ? INFINITY : edge_below(cf);
                 size_t lo = 0, hi = nth[fi];
                 while (lo < hi) {
                     size_t mid = (lo + hi) / 2;

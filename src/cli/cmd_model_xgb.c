@@ -1,0 +1,212 @@
+/*
+ * cmd_model_xgb.c — `hamf model export MODEL --format xgboost-json -o
+ * model.json` and `hamf model import model.json --name NAME -o MODEL.hamf
+ * [--pipeline SPEC] [--data REF.csv] [--db URL]`.
+ */
+#include "model_registry.h"
+#include "model_xgb.h"
+#include "ml_cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void export_usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: hamf model export MODEL --format xgboost-json -o model.json\n"
+        "\n"
+        "Write MODEL as an XGBoost JSON model that XGBoost (>= 1.7) loads with\n"
+        "xgboost.Booster(model_file=\"model.json\") and that predicts the same\n"
+        "probabilities: gradient boosting as binary:logistic, random forest as\n"
+        "reg:squarederror returning the averaged probability. Its\n"
+        "pred_contribs equal `hamf explain`.\n"
+        "The exported model takes the OUTPUT columns of the model's\n"
+        "preprocessing pipeline (apply `hamf preprocess` first; the spec is kept\n"
+        "in the learner attribute hamf_pipeline). Categorical features are\n"
+        "XGBoost categoricals (feature type \"c\") whose codes index the sorted\n"
+        "category lists in the attribute hamf_categories, e.g. in pandas\n"
+        "pd.Categorical(col, categories=json.loads(b.attr('hamf_categories'))[name]).\n"
+        "XGBoost compares float32 values, so a value within half a float32 ulp\n"
+        "of a split threshold may take the other branch.\n"
+        "\n"
+        "Options:\n"
+        "  --format F         xgboost-json (the only format)\n"
+        "  -o, --output FILE  file to write (appears atomically)\n"
+        "  -h, --help         this help\n");
+}
+
+int cli_model_export(int argc, char **argv)
+{
+    static const struct option lo[] = {{"format", 1, 0, 'F'}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL, *fmt = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': export_usage(stdout); return CLI_OK;
+        case 'o': out = optarg; break;
+        case 'F': fmt = optarg; break;
+        default: return cli_usage("model export", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1) return cli_usage("model export", "expected one MODEL file");
+    if (!fmt) return cli_usage("model export", "--format xgboost-json is required");
+    if (strcmp(fmt, "xgboost-json")) return cli_usage("model export", "unknown --format '%s' (supported: xgboost-json)", fmt);
+    if (!out) return cli_usage("model export", "-o FILE is required");
+    hamf_ensemble *m = NULL;
+    hamf_status st = hamf_ensemble_load(argv[optind], &m);
+    if (!st) st = hamf_ensemble_export_xgboost(m, out);
+    hamf_ensemble_free(m);
+    return st ? cli_fail_status(st) : CLI_OK;
+}
+
+static void import_usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: hamf model import model.json --name NAME -o MODEL.hamf [--pipeline SPEC]\n"
+        "                         [--data REF.csv] [--db URL] [--version V]\n"
+        "\n"
+        "Read an XGBoost JSON model (Booster.save_model(\"x.json\"), XGBoost >= 1.7:\n"
+        "gbtree booster, binary:logistic, one output; or a random forest exported\n"
+        "by hamf) and save it as a hamf model that predict, evaluate, explain,\n"
+        "drift, retrain and export treat like a native one. Split thresholds\n"
+        "become bin edges (at most 254 per feature), categorical features keep\n"
+        "their codes (names from hamf_categories when present, else \"0\", \"1\",\n"
+        "...). Anything hamf cannot represent (objective, booster, multi-class,\n"
+        "vector leaves) is an error naming it, and nothing is written.\n"
+        "\n"
+        "With a store (--db, else $HAMF_DB) the model is registered as the next\n"
+        "version of NAME (models_master and the model registry); that needs\n"
+        "--data, the rows the model was trained on, as drift's reference.\n"
+        "\n"
+        "Options:\n"
+        "  --name NAME        registry name of the model (required)\n"
+        "  -o, --output FILE  hamf model file to write (required)\n"
+        "  --pipeline SPEC    preprocessing spec file stored with the model\n"
+        "                     (replaces one the JSON carries)\n"
+        "  --data REF.csv     reference rows (pipeline output columns) for drift\n"
+        "  --version V        models_master version (default: next free vN)\n"
+        "  --db URL           store to register in\n"
+        "  -h, --help         this help\n");
+}
+
+static char *slurp_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, len = 0;
+    char *b = malloc(cap);
+    while (b) {
+        size_t k = fread(b + len, 1, cap - len - 1, f);
+        len += k;
+        if (k == 0) break;
+        if (len + 1 == cap) {
+            char *nb = cap < (1u << 24) ? realloc(b, cap * 2) : NULL;
+            if (!nb) { free(b); b = NULL; break; }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    if (b) b[len] = 0;
+    fclose(f);
+    return b;
+}
+
+int cli_model_import(int argc, char **argv)
+{
+    enum { O_NAME = 1000, O_PIPE, O_DATA, O_DB, O_VER };
+    static const struct option lo[] = {{"name", 1, 0, O_NAME}, {"output", 1, 0, 'o'}, {"pipeline", 1, 0, O_PIPE},
+                                       {"data", 1, 0, O_DATA}, {"db", 1, 0, O_DB}, {"version", 1, 0, O_VER},
+                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *name = NULL, *out = NULL, *pipe_path = NULL, *data = NULL, *db = NULL, *version = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': import_usage(stdout); return CLI_OK;
+        case 'o': out = optarg; break;
+        case O_NAME: name = optarg; break;
+        case O_PIPE: pipe_path = optarg; break;
+        case O_DATA: data = optarg; break;
+        case O_DB: db = optarg; break;
+        case O_VER: version = optarg; break;
+        default: return cli_usage("model import", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1) return cli_usage("model import", "expected one model.json");
+    if (!name || !*name) return cli_usage("model import", "--name NAME is required");
+    if (!out) return cli_usage("model import", "-o MODEL.hamf is required");
+    const char *env_db = getenv("HAMF_DB");
+    if (!db && env_db && *env_db) db = env_db;
+    if (db && !data) return cli_usage("model import", "registering in a store needs --data REF.csv (drift's reference rows)");
+    int rc = CLI_FAIL;
+    hamf_ensemble *m = NULL;
+    hamf_pipeline *pl = NULL;
+    hamf_frame *fr = NULL;
+    hamf_dataset *d = NULL;
+    hamf_store *s = NULL;
+    char *spec = NULL;
+    hamf_status st;
+    if ((st = hamf_ensemble_import_xgboost(argv[optind], &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if (pipe_path) {
+        if (!(spec = slurp_text(pipe_path))) { rc = cli_fail("model import: cannot read pipeline %s", pipe_path); goto cleanup; }
+        if ((st = hamf_pipeline_parse(spec, pipe_path, &pl)) || (st = hamf_ensemble_set_pipeline(m, hamf_pipeline_text(pl)))) {
+            rc = cli_fail_status(st);
+            goto cleanup;
+        }
+    }
+    if (data) {
+        /* check the reference rows fit the model before anything is written */
+        if ((st = ml_cli_load(data, 0, NULL, &fr)) || (st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
+        size_t n = hamf_dataset_nrows(d);
+        double *p = malloc((n + 1) * sizeof *p);
+        if (!p) { rc = cli_fail("model import: out of memory"); goto cleanup; }
+        st = hamf_ensemble_predict(m, d, 0, p);
+        free(p);
+        if (st) { rc = cli_fail_status(st); goto cleanup; }
+    }
+    char ver[64];
+    if (db) {
+        if ((st = hamf_store_open(db, &s))) { rc = cli_fail_status(st); goto cleanup; }
+        if (version) snprintf(ver, sizeof ver, "%s", version);
+        else
+            for (int k = 1;; k++) {
+                hamf_model *rec = NULL;
+                snprintf(ver, sizeof ver, "v%d", k);
+                st = hamf_store_find_model(s, name, ver, &rec);
+                hamf_store_free(rec);
+                if (st == HAMF_ERR_NOTFOUND) break;
+                if (st) { rc = cli_fail_status(st); goto cleanup; }
+            }
+    }
+    if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
+    if (db) {
+        int64_t model_id = 0, reg_version = 0;
+        const char *algo = hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest" : "GradientBoosting";
+        char desc[512];
+        snprintf(desc, sizeof desc, "imported from XGBoost JSON %s", argv[optind]);
+        if ((st = hamf_store_insert_model(s, name, ver, algo, desc, &model_id))) { rc = cli_fail_status(st); goto cleanup; }
+        hamf_store_close(s);
+        s = NULL;
+        if ((st = cli_loop_register_train(db, name, model_id, out, NULL, m, d, &reg_version))) { rc = cli_fail_status(st); goto cleanup; }
+        printf("model      %s (%s, %zu trees, %zu features)\nregistry   model_id %lld (%s %s), registry version %lld\n", out,
+               algo, hamf_ensemble_ntrees(m), hamf_ensemble_nfeatures(m), (long long)model_id, name, ver,
+               (long long)reg_version);
+    } else {
+        printf("model      %s (%s, %zu trees, %zu features)\n", out,
+               hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
+               hamf_ensemble_ntrees(m), hamf_ensemble_nfeatures(m));
+    }
+    rc = CLI_OK;
+cleanup:
+    hamf_store_close(s);
+    hamf_dataset_free(d);
+    hamf_frame_free(fr);
+    hamf_pipeline_free(pl);
+    free(spec);
+    hamf_ensemble_free(m);
+    return rc;
+}
