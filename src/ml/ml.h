@@ -14,6 +14,7 @@
 
 #include "hamf.h"
 #include "util/util.h"
+#include "ml/xgb_json.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -231,9 +232,7 @@ hamf_status hamf__shap_covers(const struct hamf_ensemble *m, double **out);
 hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
                              double *out);
 
-/* ---- XGBoost JSON (xgb_json.c) ---- */
-/* The model as XGBoost JSON text (NUL-terminated). [owned: hamf__free] */
-hamf_status hamf__xgb_export(const struct hamf_ensemble *m, char **json, size_t *len);
+/* ---- XGBoost JSON (xgb_json.c; hamf__xgb_export is in xgb_json.h) ---- */
 /* A model from XGBoost JSON text; `source` names it in errors. */
 hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, struct hamf_ensemble **out);
 
