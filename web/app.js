@@ -872,6 +872,9 @@
 
     const charts = h('div', { class: 'charts', 'data-testid': 'run-charts' });
     const artifacts = h('div', { class: 'artifacts', 'data-testid': 'artifacts' });
+    // hamf logs mean |SHAP| per feature as shap_importance.svg (shown when present)
+    const shap = h('section', { 'aria-labelledby': 'sec-shap', hidden: '', 'data-testid': 'shap-section' },
+      h('h2', { id: 'sec-shap' }, 'Feature importance (mean |SHAP|)'));
 
     render(ctx, name, [
       h('div', { class: 'page-head' },
@@ -882,6 +885,7 @@
         kvTable(params.map((p) => ({ key: p.key, value: p.value })), 'params-table', 'Parameters', 'mono')),
       h('section', { 'aria-labelledby': 'sec-tags' }, h('h2', { id: 'sec-tags' }, 'Tags'),
         kvTable(tags.map((t) => ({ key: t.key, value: t.value, cls: t.key.startsWith('mlflow.') ? 'sys' : null })), 'tags-table', 'Tags')),
+      shap,
       h('section', { 'aria-labelledby': 'sec-artifacts' }, h('h2', { id: 'sec-artifacts' }, 'Artifacts'), artifacts),
     ]);
 
@@ -903,6 +907,36 @@
         'chart-' + hst.key, false));
     }
     await showArtifacts(ctx, artifacts, info, '');
+    await showShap(ctx, shap, info);
+  }
+
+  async function showShap(ctx, box, info) {
+    const root = artifactRootPath(info.artifact_uri);
+    if (root === null) return;
+    let files;
+    try {
+      files = await apiAll('GET', 'artifacts/list', { run_id: info.run_id }, 'files');
+    } catch (err) {
+      return; // the artifact section shows the error
+    }
+    if (!ctx.alive() || !files.some((f) => f.path === 'shap_importance.svg')) return;
+    // artifacts are served as application/octet-stream: re-type the bytes as
+    // an SVG image (an <img> never runs scripts inside the file)
+    let src;
+    try {
+      const resp = await fetch(artifactHref(root, 'shap_importance.svg'));
+      if (!resp.ok) return;
+      src = URL.createObjectURL(new Blob([await resp.arrayBuffer()], { type: 'image/svg+xml' }));
+    } catch (err) {
+      return;
+    }
+    if (!ctx.alive()) return;
+    box.appendChild(h('figure', { class: 'shap' },
+      h('img', { src, alt: 'Bar chart of mean |SHAP| per feature on the test rows',
+        'data-testid': 'shap-importance' }),
+      h('figcaption', {}, 'Exact TreeSHAP on the held-out rows; ',
+        h('a', { href: artifactHref(root, 'shap_importance.json') }, 'values as JSON'), '.')));
+    box.hidden = false;
   }
 
   /* Small folder / file glyphs drawn in SVG (no icon font, no emoji font

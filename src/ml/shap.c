@@ -14,8 +14,8 @@
  * inverse); at a leaf the contribution of each path feature i is
  * leaf value * (o_i - z_i) * sum of the weights with i unwound. A feature
  * split on twice along one path is unwound at the second split and re-added
- * with the product of its fractions. Cold branches whose cover is zero carry
- * no weight and are skipped (exact, and it avoids 0/0).
+ * with the product of its fractions. Branches with z = o = 0 (no cover, not
+ * taken by the row) carry no weight and are skipped (exact; avoids 0/0).
  *
  * The "training cover" of a node is the number of training rows that reach
  * it: computed once after fit by routing the training set through every
@@ -35,6 +35,7 @@
 #include "ml.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,33 +154,47 @@ struct elem {
     double w;   /* permutation weight */
 };
 
-/* EXTEND: append (feat, z, o) to a path of `len` elements. */
+/* 1/k for the path lengths that occur (a path holds at most depth + 1
+ * elements; deeper trees fall back to division). */
+#define INV_MAX 128
+static double inv_tab[INV_MAX + 1];
+static void inv_init(void)
+{
+    for (int k = 1; k <= INV_MAX; k++) inv_tab[k] = 1.0 / (double)k;
+}
+static inline double inv(int k) { return k <= INV_MAX ? inv_tab[k] : 1.0 / (double)k; }
+
+/* EXTEND: append (feat, z, o) to a path of `len` elements. o is 0 or 1. */
 static void extend(struct elem *p, int len, double z, double o, int feat)
 {
     p[len].feat = feat;
     p[len].z = z;
     p[len].o = o;
     p[len].w = len == 0 ? 1.0 : 0.0;
+    const double r = inv(len + 1);
     for (int i = len - 1; i >= 0; i--) {
-        p[i + 1].w += o * p[i].w * (double)(i + 1) / (double)(len + 1);
-        p[i].w = z * p[i].w * (double)(len - i) / (double)(len + 1);
+        p[i + 1].w += o * p[i].w * (double)(i + 1) * r;
+        p[i].w = z * p[i].w * (double)(len - i) * r;
     }
 }
 
 /* UNWIND: remove element `k` from a path of `len` elements (inverse of
- * EXTEND for that element). */
+ * EXTEND for that element). Its o is 0 or 1; with o = 0, z > 0 (a cold
+ * branch of zero cover is never entered). */
 static void unwind(struct elem *p, int len, int k)
 {
     const double o = p[k].o, z = p[k].z;
     double nxt = p[len - 1].w;
-    for (int j = len - 2; j >= 0; j--) {
-        if (o != 0) {
+    if (o != 0) {
+        const double zr = z * inv(len);
+        for (int j = len - 2; j >= 0; j--) {
             double t = p[j].w;
-            p[j].w = nxt * (double)len / ((double)(j + 1) * o);
-            nxt = t - p[j].w * z * (double)(len - 1 - j) / (double)len;
-        } else {
-            p[j].w = p[j].w * (double)len / (z * (double)(len - 1 - j));
+            p[j].w = nxt * (double)len * inv(j + 1);
+            nxt = t - p[j].w * zr * (double)(len - 1 - j);
         }
+    } else {
+        const double lz = (double)len / z;
+        for (int j = len - 2; j >= 0; j--) p[j].w = p[j].w * lz * inv(len - 1 - j);
     }
     for (int j = k; j < len - 1; j++) {
         p[j].feat = p[j + 1].feat;
@@ -192,17 +207,19 @@ static void unwind(struct elem *p, int len, int k)
 static double unwound_sum(const struct elem *p, int len, int k)
 {
     const double o = p[k].o, z = p[k].z;
-    double total = 0, nxt = p[len - 1].w;
-    for (int j = len - 2; j >= 0; j--) {
-        if (o != 0) {
-            double t = nxt * (double)len / ((double)(j + 1) * o);
+    double total = 0;
+    if (o != 0) {
+        const double zr = z * inv(len);
+        double nxt = p[len - 1].w;
+        for (int j = len - 2; j >= 0; j--) {
+            double t = nxt * inv(j + 1);
             total += t;
-            nxt = p[j].w - t * z * (double)(len - 1 - j) / (double)len;
-        } else {
-            total += p[j].w * (double)len / (z * (double)(len - 1 - j));
+            nxt = p[j].w - t * (double)len * zr * (double)(len - 1 - j);
         }
+        return total * (double)len;
     }
-    return total;
+    for (int j = len - 2; j >= 0; j--) total += p[j].w * inv(len - 1 - j);
+    return total * (double)len / z;
 }
 
 struct walk {
@@ -251,7 +268,9 @@ static void recurse(const struct walk *w, int32_t node, struct elem *parent, int
     }
     double c = w->cover[node];
     double zh = c > 0 ? w->cover[hot] / c : 0, zc = c > 0 ? w->cover[cold] / c : 0;
-    recurse(w, hot, p, len, iz * zh, io, nd->feat);
+    /* a branch with no cover that the row does not take either (z = o = 0)
+     * carries no weight: skipping it is exact and avoids 0/0 */
+    if (iz * zh > 0 || io != 0) recurse(w, hot, p, len, iz * zh, io, nd->feat);
     if (iz * zc > 0) recurse(w, cold, p, len, iz * zc, 0, nd->feat);
 }
 
@@ -318,6 +337,8 @@ static void task_shap(void *vctx, size_t task, int tid)
 hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
                              double *out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, inv_init);
     const size_t nf = m->bins.nf;
     const double *cover;
     double *owned = NULL;
