@@ -298,16 +298,149 @@ static double tree_mean(const struct hamf__tree *t, const double *cover)
     return cover[0] > 0 ? s / cover[0] : 0;
 }
 
+/* ---- per-leaf tables for shallow trees ----
+ *
+ * The path at a leaf is, up to the order of EXTEND calls (the weights are
+ * symmetric in it), the root placeholder extended by each distinct feature
+ * e on the way with z_e = the product of its cover fractions along the path
+ * and o_e = 1 iff the row takes the path's direction at every node of that
+ * feature. So a leaf's contributions depend on the row only through the
+ * bit pattern (o_e). For trees whose leaves have at most TABLE_MAX_K
+ * distinct path features, the contributions of every leaf and pattern are
+ * computed once with EXTEND/UNWIND (the same algorithm) and a row then
+ * costs one pass over the leaves: its pattern (one compare per path node)
+ * and k additions. Deeper trees use the recursion above. */
+#define TABLE_MAX_K 8
+#define TABLE_MAX_BYTES ((size_t)512 << 20)
+
+struct leaf_tab {
+    uint16_t k;          /* distinct path features */
+    uint16_t npath;      /* internal nodes on the path */
+    uint32_t path;       /* first entry in pnode/pelem/pdir */
+    size_t tab;          /* (1 << k) * k contributions, pattern-major */
+    uint16_t feat[TABLE_MAX_K];
+};
+
+struct tree_tab {
+    uint32_t nleaves;
+    struct leaf_tab *leaf;
+    uint32_t *pnode;     /* path node */
+    uint8_t *pelem;      /* its element (distinct feature) index */
+    uint8_t *pdir;       /* 1 = the path goes left there */
+    double *tab;
+};
+
+static void tree_tab_free(struct tree_tab *t)
+{
+    if (!t) return;
+    hamf__free(t->leaf);
+    hamf__free(t->pnode);
+    hamf__free(t->pelem);
+    hamf__free(t->pdir);
+    hamf__free(t->tab);
+}
+
+/* Tables of one tree; *ok = false (and nothing allocated) when a leaf has
+ * more than TABLE_MAX_K distinct features or the size passes *budget. */
+static hamf_status tree_tab_build(const struct hamf__tree *tr, const double *cover, double scale, size_t *budget,
+                                  struct tree_tab *out, bool *ok)
+{
+    *ok = false;
+    memset(out, 0, sizeof *out);
+    uint32_t nn = tr->n_nodes;
+    int32_t *parent = hamf__malloc((nn + 1) * sizeof *parent);
+    if (!parent) return hamf__err(HAMF_ERR_NOMEM, "shap: out of memory");
+    parent[0] = -1;
+    uint32_t nleaves = 0;
+    for (uint32_t k = 0; k < nn; k++) {
+        if (tr->nodes[k].left < 0) { nleaves++; continue; }
+        parent[tr->nodes[k].left] = parent[tr->nodes[k].right] = (int32_t)k;
+    }
+    /* sizes first */
+    size_t npath = 0, ntab = 0;
+    for (uint32_t k = 0; k < nn; k++) {
+        if (tr->nodes[k].left >= 0) continue;
+        int feats[TABLE_MAX_K], nf = 0, d = 0;
+        for (int32_t pn = parent[k]; pn >= 0; pn = parent[pn]) {
+            d++;
+            int f = tr->nodes[pn].feat, e = 0;
+            while (e < nf && feats[e] != f) e++;
+            if (e == nf) {
+                if (nf == TABLE_MAX_K || d > 60000) { hamf__free(parent); return HAMF_OK; }
+                feats[nf++] = f;
+            }
+        }
+        npath += (size_t)d;
+        ntab += ((size_t)1 << nf) * (size_t)nf;
+    }
+    if (ntab * sizeof(double) > *budget) { hamf__free(parent); return HAMF_OK; }
+    out->nleaves = nleaves;
+    out->leaf = hamf__calloc(nleaves + 1, sizeof *out->leaf);
+    out->pnode = hamf__malloc((npath + 1) * sizeof *out->pnode);
+    out->pelem = hamf__malloc(npath + 1);
+    out->pdir = hamf__malloc(npath + 1);
+    out->tab = hamf__malloc((ntab + 1) * sizeof *out->tab);
+    if (!out->leaf || !out->pnode || !out->pelem || !out->pdir || !out->tab) {
+        hamf__free(parent);
+        tree_tab_free(out);
+        return hamf__err(HAMF_ERR_NOMEM, "shap: out of memory");
+    }
+    struct elem p[TABLE_MAX_K + 2];
+    size_t po = 0, to = 0;
+    uint32_t li = 0;
+    for (uint32_t k = 0; k < nn; k++) {
+        const struct hamf__node *lf = &tr->nodes[k];
+        if (lf->left >= 0) continue;
+        struct leaf_tab *L = &out->leaf[li++];
+        double z[TABLE_MAX_K];
+        L->path = (uint32_t)po;
+        L->tab = to;
+        for (int32_t c = (int32_t)k, pn = parent[k]; pn >= 0; c = pn, pn = parent[pn]) {
+            const struct hamf__node *nd = &tr->nodes[pn];
+            int e = 0;
+            while (e < L->k && L->feat[e] != nd->feat) e++;
+            if (e == L->k) { L->feat[L->k++] = nd->feat; z[e] = 1; }
+            z[e] *= cover[pn] > 0 ? cover[c] / cover[pn] : 0;
+            out->pnode[po] = (uint32_t)pn;
+            out->pelem[po] = (uint8_t)e;
+            out->pdir[po] = nd->left == c;
+            po++;
+        }
+        L->npath = (uint16_t)(po - L->path);
+        const double v = lf->value * scale;
+        for (uint32_t pat = 0; pat < (1u << L->k); pat++) {
+            double *row = out->tab + to + (size_t)pat * L->k;
+            bool dead = false;
+            p[0].feat = -1; p[0].z = 1; p[0].o = 1; p[0].w = 1;
+            int len = 1;
+            for (int e = 0; e < L->k; e++) {
+                double o = (pat >> e) & 1;
+                if (o == 0 && z[e] == 0) dead = true;
+                extend(p, len++, z[e], o, e);
+            }
+            for (int e = 0; e < L->k; e++)
+                row[e] = dead ? 0 : unwound_sum(p, len, e + 1) * (p[e + 1].o - p[e + 1].z) * v;
+        }
+        to += ((size_t)1 << L->k) * L->k;
+    }
+    hamf__free(parent);
+    *budget -= ntab * sizeof(double);
+    *ok = true;
+    return HAMF_OK;
+}
+
 struct shap_ctx {
     const struct hamf_ensemble *m;
     const double *cover;
     const size_t *off;
+    const struct tree_tab *tabs; /* per tree; nleaves 0 = use the recursion */
     const uint8_t *rows;   /* row-major bins */
     size_t n, nf;
     int maxdepth;
     double bias;
     double *out;           /* n * (nf + 1) */
     struct elem **scratch; /* per thread */
+    uint8_t **goleft;      /* per thread: one byte per node */
 };
 
 #define SHAP_TASK 64
@@ -317,21 +450,40 @@ static void task_shap(void *vctx, size_t task, int tid)
     struct shap_ctx *c = vctx;
     const struct hamf_ensemble *m = c->m;
     struct elem *path = c->scratch[tid];
+    uint8_t *gl = c->goleft[tid];
     double scale = m->algorithm == HAMF_ALGO_RANDOM_FOREST ? 1.0 / (double)m->n_trees : 1.0;
-    size_t i1 = (task + 1) * SHAP_TASK < c->n ? (task + 1) * SHAP_TASK : c->n;
-    for (size_t i = task * SHAP_TASK; i < i1; i++) {
-        double *phi = c->out + i * (c->nf + 1);
-        for (size_t f = 0; f <= c->nf; f++) phi[f] = 0;
-        struct walk w = {NULL, NULL, c->rows + i * c->nf, scale, phi};
-        for (size_t t = 0; t < m->n_trees; t++) {
-            w.tr = &m->trees[t];
-            w.cover = c->cover + c->off[t];
-            if (w.tr->nodes[0].left < 0) continue; /* a stump has no features */
-            /* the root placeholder occupies path slot 0 of the first level */
-            recurse(&w, 0, path - 1, 0, 1, 1, -1);
+    size_t i0 = task * SHAP_TASK, i1 = (task + 1) * SHAP_TASK < c->n ? (task + 1) * SHAP_TASK : c->n;
+    for (size_t i = i0; i < i1; i++)
+        for (size_t f = 0; f <= c->nf; f++) c->out[i * (c->nf + 1) + f] = 0;
+    /* trees outer, rows inner: a tree's tables stay in cache for the block */
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const struct hamf__tree *tr = &m->trees[t];
+        if (tr->nodes[0].left < 0) continue; /* a stump has no features */
+        const struct tree_tab *tt = &c->tabs[t];
+        for (size_t i = i0; i < i1; i++) {
+            double *phi = c->out + i * (c->nf + 1);
+            const uint8_t *x = c->rows + i * c->nf;
+            if (!tt->nleaves) {
+                struct walk w = {tr, c->cover + c->off[t], x, scale, phi};
+                /* the root placeholder occupies path slot 0 of the first level */
+                recurse(&w, 0, path - 1, 0, 1, 1, -1);
+                continue;
+            }
+            for (uint32_t k = 0; k < tr->n_nodes; k++) {
+                const struct hamf__node *nd = &tr->nodes[k];
+                gl[k] = nd->left >= 0 ? (uint8_t)goes_left(tr, nd, x[nd->feat]) : 0;
+            }
+            for (uint32_t l = 0; l < tt->nleaves; l++) {
+                const struct leaf_tab *L = &tt->leaf[l];
+                uint32_t pat = (1u << L->k) - 1;
+                for (uint32_t q = L->path; q < L->path + L->npath; q++)
+                    if (gl[tt->pnode[q]] != tt->pdir[q]) pat &= ~(1u << tt->pelem[q]);
+                const double *row = tt->tab + L->tab + (size_t)pat * L->k;
+                for (int e = 0; e < L->k; e++) phi[L->feat[e]] += row[e];
+            }
         }
-        phi[c->nf] = c->bias;
     }
+    for (size_t i = i0; i < i1; i++) c->out[i * (c->nf + 1) + c->nf] = c->bias;
 }
 
 hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
@@ -346,6 +498,8 @@ hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes
     uint8_t *rows = NULL;
     struct hamf__pool *pool = NULL;
     struct elem **scratch = NULL;
+    uint8_t **goleft = NULL;
+    struct tree_tab *tabs = NULL;
     int nth = 0;
     hamf_status st = covers_of(m, &cover, &owned);
     if (st) return st;
@@ -366,11 +520,26 @@ hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes
     else bias += m->init_score;
     if (n == 0) goto cleanup;
     if ((st = hamf__codes_transpose(codes, n, nf, &rows))) goto cleanup;
+    tabs = hamf__calloc(m->n_trees + 1, sizeof *tabs);
+    if (!tabs) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+    size_t budget = TABLE_MAX_BYTES, maxnodes = 1;
+    /* tables pay off when there are more rows than a leaf has patterns */
+    for (size_t t = 0; t < m->n_trees && n >= 64; t++) {
+        bool ok;
+        if ((st = tree_tab_build(&m->trees[t], cover + off[t], m->algorithm == HAMF_ALGO_RANDOM_FOREST
+                                     ? 1.0 / (double)m->n_trees : 1.0, &budget, &tabs[t], &ok)))
+            goto cleanup;
+    }
+    for (size_t t = 0; t < m->n_trees; t++)
+        if (m->trees[t].n_nodes > maxnodes) maxnodes = m->trees[t].n_nodes;
     size_t ntask = (n + SHAP_TASK - 1) / SHAP_TASK;
     if ((st = hamf__pool_new(ntask > 1 ? threads : 1, &pool))) goto cleanup;
     nth = hamf__pool_size(pool);
     scratch = hamf__calloc((size_t)nth, sizeof *scratch);
-    if (!scratch) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+    goleft = hamf__calloc((size_t)nth, sizeof *goleft);
+    for (int k = 0; goleft && k < nth; k++)
+        if (!(goleft[k] = hamf__malloc(maxnodes + 1))) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
+    if (!scratch || !goleft) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
     /* levels 0..maxdepth+1, each a path of at most level+1 elements */
     size_t slots = (size_t)(maxdepth + 2) * (size_t)(maxdepth + 3) / 2 + 2;
     for (int k = 0; k < nth; k++)
@@ -380,7 +549,7 @@ hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes
         }
     /* recurse() writes a level's path at parent + len + 1; the first call
      * passes parent = scratch - 1 with len 0, so level 0 starts at slot 0 */
-    struct shap_ctx c = {m, cover, off, rows, n, nf, maxdepth, bias, out, NULL};
+    struct shap_ctx c = {m, cover, off, tabs, rows, n, nf, maxdepth, bias, out, NULL, goleft};
     for (int k = 0; k < nth; k++) scratch[k] += 1;
     c.scratch = scratch;
     hamf__pool_run(pool, ntask, task_shap, &c);
@@ -389,6 +558,12 @@ cleanup:
     if (scratch)
         for (int k = 0; k < nth; k++) hamf__free(scratch[k]);
     hamf__free(scratch);
+    if (goleft)
+        for (int k = 0; k < nth; k++) hamf__free(goleft[k]);
+    hamf__free(goleft);
+    if (tabs)
+        for (size_t t = 0; t < m->n_trees; t++) tree_tab_free(&tabs[t]);
+    hamf__free(tabs);
     hamf__pool_free(pool);
     hamf__free(rows);
     hamf__free(off);
