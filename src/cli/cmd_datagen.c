@@ -40,7 +40,7 @@ int cmd_datagen(int argc, char **argv)
     long long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("datagen", argc, argv, "o:h", opts)) != -1) {
         switch (c) {
         case 'r':
             if (!cli_parse_i64(optarg, &v) || v < 0 || v > 1000000000LL)
@@ -61,7 +61,7 @@ int cmd_datagen(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case 'h': help(); return CLI_OK;
-        default: return cli_usage("datagen", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     if (optind >= argc) return cli_usage("datagen", "which data set? (phishing)");
