@@ -41,14 +41,13 @@ int cli_model_export(int argc, char **argv)
     static const struct option lo[] = {{"format", 1, 0, 'F'}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *out = NULL, *fmt = NULL;
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("model export", argc, argv, "o:h", lo)) != -1) {
         switch (c) {
         case 'h': export_usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
         case 'F': fmt = optarg; break;
-        default: return cli_usage("model export", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (argc - optind != 1) return cli_usage("model export", "expected one MODEL file");
@@ -122,9 +121,8 @@ int cli_model_import(int argc, char **argv)
                                        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *name = NULL, *out = NULL, *pipe_path = NULL, *data = NULL, *db = NULL, *version = NULL;
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("model import", argc, argv, "o:h", lo)) != -1) {
         switch (c) {
         case 'h': import_usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
@@ -133,7 +131,7 @@ int cli_model_import(int argc, char **argv)
         case O_DATA: data = optarg; break;
         case O_DB: db = optarg; break;
         case O_VER: version = optarg; break;
-        default: return cli_usage("model import", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (argc - optind != 1) return cli_usage("model import", "expected one model.json");
