@@ -63,7 +63,8 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
     double *imp = NULL;
     size_t shap_rows = 0;
     if (test_rows && hamf_dataset_nrows(test_rows) > 0) {
-        size_t n = hamf_dataset_nrows(test_rows), k = n < TRACK_SHAP_ROWS ? n : TRACK_SHAP_ROWS;
+        size_t cap = hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? TRACK_SHAP_ROWS_RF : TRACK_SHAP_ROWS;
+        size_t n = hamf_dataset_nrows(test_rows), k = n < cap ? n : cap;
         size_t *idx = malloc(k * sizeof *idx);
         hamf_dataset *sub = NULL;
         imp = malloc((hamf_ensemble_nfeatures(m) + 1) * sizeof *imp);

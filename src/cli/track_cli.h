@@ -51,8 +51,9 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
                   const char *data_path, const char *target, double test_size, double fit_seconds, size_t n_train,
                   size_t n_test, const hamf_dataset *test_rows);
 /* Rows of the test set the logged SHAP importance is computed on (evenly
- * spaced when there are more). */
+ * spaced when there are more): random forests' deep trees cost more. */
 #define TRACK_SHAP_ROWS 1000
+#define TRACK_SHAP_ROWS_RF 200
 /* Run id of the started run, or NULL when off. */
 const char *track_cli_run_id(const struct track_cli *tc);
 /* Mark an unfinished run FAILED and free it (safe to call twice). */
