@@ -311,7 +311,7 @@ static double tree_mean(const struct hamf__tree *t, const double *cover)
  * costs one pass over the leaves: its pattern (one compare per path node)
  * and k additions. Deeper trees use the recursion above. */
 #define TABLE_MAX_K 8
-#define TABLE_MAX_BYTES ((size_t)512 << 20)
+#define TABLE_MAX_BYTES ((size_t)256 << 20)
 
 struct leaf_tab {
     uint16_t k;          /* distinct path features */
@@ -342,8 +342,8 @@ static void tree_tab_free(struct tree_tab *t)
 
 /* Tables of one tree; *ok = false (and nothing allocated) when a leaf has
  * more than TABLE_MAX_K distinct features or the size passes *budget. */
-static hamf_status tree_tab_build(const struct hamf__tree *tr, const double *cover, double scale, size_t *budget,
-                                  struct tree_tab *out, bool *ok)
+static hamf_status tree_tab_build(const struct hamf__tree *tr, const double *cover, double scale, size_t nrows,
+                                  size_t *budget, struct tree_tab *out, bool *ok)
 {
     *ok = false;
     memset(out, 0, sizeof *out);
@@ -358,6 +358,7 @@ static hamf_status tree_tab_build(const struct hamf__tree *tr, const double *cov
     }
     /* sizes first */
     size_t npath = 0, ntab = 0;
+    double build = 0, walk = 0; /* table build vs. per-row recursion cost, ~k^2 per leaf pattern */
     for (uint32_t k = 0; k < nn; k++) {
         if (tr->nodes[k].left >= 0) continue;
         int feats[TABLE_MAX_K], nf = 0, d = 0;
@@ -372,8 +373,11 @@ static hamf_status tree_tab_build(const struct hamf__tree *tr, const double *cov
         }
         npath += (size_t)d;
         ntab += ((size_t)1 << nf) * (size_t)nf;
+        build += (double)((size_t)1 << nf) * (nf + 1) * (nf + 1);
+        walk += (double)(d + 1) * (nf + 1);
     }
-    if (ntab * sizeof(double) > *budget) { hamf__free(parent); return HAMF_OK; }
+    /* a table pays off once the rows outnumber its patterns */
+    if (ntab * sizeof(double) > *budget || build > (double)nrows * walk) { hamf__free(parent); return HAMF_OK; }
     out->nleaves = nleaves;
     out->leaf = hamf__calloc(nleaves + 1, sizeof *out->leaf);
     out->pnode = hamf__malloc((npath + 1) * sizeof *out->pnode);
@@ -527,7 +531,7 @@ hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes
     for (size_t t = 0; t < m->n_trees && n >= 64; t++) {
         bool ok;
         if ((st = tree_tab_build(&m->trees[t], cover + off[t], m->algorithm == HAMF_ALGO_RANDOM_FOREST
-                                     ? 1.0 / (double)m->n_trees : 1.0, &budget, &tabs[t], &ok)))
+                                     ? 1.0 / (double)m->n_trees : 1.0, n, &budget, &tabs[t], &ok)))
             goto cleanup;
     }
     for (size_t t = 0; t < m->n_trees; t++)
