@@ -643,7 +643,7 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
     for (size_t f = 0; f < nf && !st; f++) {
         struct hamf__feat *ft = &m->bins.f[f];
         if (!ft->is_cat) {
-            qsort(th[f], nth[f], sizeof **th, cmp_double);
+            if (nth[f]) qsort(th[f], nth[f], sizeof **th, cmp_double);
             size_t u = 0;
             for (size_t i = 0; i < nth[f]; i++)
                 if (!u || th[f][i] != th[f][u - 1]) th[f][u++] = th[f][i];
@@ -654,7 +654,7 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
             }
             ft->edges = hamf__malloc((u + 1) * sizeof *ft->edges);
             if (!ft->edges) { st = hamf__err(HAMF_ERR_NOMEM, "import: out of memory"); break; }
-            memcpy(ft->edges, th[f], u * sizeof *ft->edges);
+            if (u) memcpy(ft->edges, th[f], u * sizeof *ft->edges);
             ft->edges[u] = INFINITY;
             ft->nbins = (int)u + 2;
             nth[f] = u;
