@@ -3,7 +3,6 @@
  * model.json` and `hamf model import model.json --name NAME -o MODEL.hamf
  * [--pipeline SPEC] [--data REF.csv] [--db URL]`.
  */
-#include "model_registry.h"
 #include "model_xgb.h"
 #include "ml_cli.h"
 
@@ -65,7 +64,7 @@ static void import_usage(FILE *o)
 {
     fprintf(o,
         "Usage: hamf model import model.json --name NAME -o MODEL.hamf [--pipeline SPEC]\n"
-        "                         [--data REF.csv] [--db URL] [--version V]\n"
+        "                         [--data REF.csv [--target COL]] [--db URL] [--version V]\n"
         "\n"
         "Read an XGBoost JSON model (Booster.save_model(\"x.json\"), XGBoost >= 1.7:\n"
         "gbtree booster, binary:logistic, one output; or a random forest exported\n"
@@ -76,16 +75,19 @@ static void import_usage(FILE *o)
         "...). Anything hamf cannot represent (objective, booster, multi-class,\n"
         "vector leaves) is an error naming it, and nothing is written.\n"
         "\n"
-        "With a store (--db, else $HAMF_DB) the model is registered as the next\n"
-        "version of NAME (models_master and the model registry); that needs\n"
-        "--data, the rows the model was trained on, as drift's reference.\n"
+        "--data REF.csv: labelled rows the model was trained on (raw rows when\n"
+        "the model has a pipeline): metrics are printed, and with a store\n"
+        "(--db, else $HAMF_DB) the model is registered in one transaction as the\n"
+        "next version of NAME (models_master, features, training_results with\n"
+        "those metrics, the model registry with their bins as drift's baseline).\n"
         "\n"
         "Options:\n"
         "  --name NAME        registry name of the model (required)\n"
         "  -o, --output FILE  hamf model file to write (required)\n"
         "  --pipeline SPEC    preprocessing spec file stored with the model\n"
         "                     (replaces one the JSON carries)\n"
-        "  --data REF.csv     reference rows (pipeline output columns) for drift\n"
+        "  --data REF.csv     labelled reference rows (needed to register)\n"
+        "  --target COL       their label column (default: the model's target)\n"
         "  --version V        models_master version (default: next free vN)\n"
         "  --db URL           store to register in\n"
         "  -h, --help         this help\n");
@@ -115,11 +117,11 @@ static char *slurp_text(const char *path)
 
 int cli_model_import(int argc, char **argv)
 {
-    enum { O_NAME = 1000, O_PIPE, O_DATA, O_DB, O_VER };
+    enum { O_NAME = 1000, O_PIPE, O_DATA, O_DB, O_VER, O_TARGET };
     static const struct option lo[] = {{"name", 1, 0, O_NAME}, {"output", 1, 0, 'o'}, {"pipeline", 1, 0, O_PIPE},
                                        {"data", 1, 0, O_DATA}, {"db", 1, 0, O_DB}, {"version", 1, 0, O_VER},
-                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *name = NULL, *out = NULL, *pipe_path = NULL, *data = NULL, *db = NULL, *version = NULL;
+                                       {"target", 1, 0, O_TARGET}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *name = NULL, *out = NULL, *pipe_path = NULL, *data = NULL, *db = NULL, *version = NULL, *target = NULL;
     optind = 1;
     int c;
     while ((c = cli_getopt("model import", argc, argv, "o:h", lo)) != -1) {
@@ -131,6 +133,7 @@ int cli_model_import(int argc, char **argv)
         case O_DATA: data = optarg; break;
         case O_DB: db = optarg; break;
         case O_VER: version = optarg; break;
+        case O_TARGET: target = optarg; break;
         default: return CLI_USAGE;
         }
     }
@@ -139,14 +142,15 @@ int cli_model_import(int argc, char **argv)
     if (!out) return cli_usage("model import", "-o MODEL.hamf is required");
     const char *env_db = getenv("HAMF_DB");
     if (!db && env_db && *env_db) db = env_db;
-    if (db && !data) return cli_usage("model import", "registering in a store needs --data REF.csv (drift's reference rows)");
+    if (db && !data) return cli_usage("model import", "registering in a store needs --data REF.csv (labelled reference rows)");
     int rc = CLI_FAIL;
     hamf_ensemble *m = NULL;
     hamf_pipeline *pl = NULL;
     hamf_frame *fr = NULL;
     hamf_dataset *d = NULL;
-    hamf_store *s = NULL;
     char *spec = NULL;
+    double *proba = NULL;
+    hamf_metrics mt;
     hamf_status st;
     if ((st = hamf_ensemble_import_xgboost(argv[optind], &m))) { rc = cli_fail_status(st); goto cleanup; }
     if (pipe_path) {
@@ -157,50 +161,39 @@ int cli_model_import(int argc, char **argv)
         }
     }
     if (data) {
-        /* check the reference rows fit the model before anything is written */
-        if ((st = ml_cli_load(data, 0, NULL, &fr)) || (st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
+        /* the reference rows must fit the model before anything is written */
+        if (!target || !*target) target = *hamf_ensemble_target(m) ? hamf_ensemble_target(m) : NULL;
+        if (!target) { rc = cli_fail("model import: the model names no target column; give --target COL for %s", data); goto cleanup; }
+        if ((st = ml_cli_load(data, 0, hamf_ensemble_pipeline(m), &fr)) || (st = hamf_dataset_from_frame(fr, target, &d))) {
+            rc = cli_fail_status(st);
+            goto cleanup;
+        }
         size_t n = hamf_dataset_nrows(d);
-        double *p = malloc((n + 1) * sizeof *p);
-        if (!p) { rc = cli_fail("model import: out of memory"); goto cleanup; }
-        st = hamf_ensemble_predict(m, d, 0, p);
-        free(p);
-        if (st) { rc = cli_fail_status(st); goto cleanup; }
-    }
-    char ver[64];
-    if (db) {
-        if ((st = hamf_store_open(db, &s))) { rc = cli_fail_status(st); goto cleanup; }
-        if (version) snprintf(ver, sizeof ver, "%s", version);
-        else
-            for (int k = 1;; k++) {
-                hamf_model *rec = NULL;
-                snprintf(ver, sizeof ver, "v%d", k);
-                st = hamf_store_find_model(s, name, ver, &rec);
-                hamf_store_free(rec);
-                if (st == HAMF_ERR_NOTFOUND) break;
-                if (st) { rc = cli_fail_status(st); goto cleanup; }
-            }
+        if (!(proba = malloc((n + 1) * sizeof *proba))) { rc = cli_fail("model import: out of memory"); goto cleanup; }
+        if ((st = hamf_ensemble_predict(m, d, 0, proba)) || (st = hamf_metrics_compute(hamf_dataset_label(d), proba, n, &mt))) {
+            rc = cli_fail_status(st);
+            goto cleanup;
+        }
     }
     if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
+    const char *algo = hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting";
+    printf("model      %s (%s, %zu trees, %zu features)\n", out, algo, hamf_ensemble_ntrees(m), hamf_ensemble_nfeatures(m));
+    if (data) printf("reference %s: accuracy %.4f %%, f1_score %.6f on %zu rows\n", data, mt.accuracy, mt.f1_score, mt.n);
     if (db) {
         int64_t model_id = 0, reg_version = 0;
-        const char *algo = hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest" : "GradientBoosting";
-        char desc[512];
-        snprintf(desc, sizeof desc, "imported from XGBoost JSON %s", argv[optind]);
-        if ((st = hamf_store_insert_model(s, name, ver, algo, desc, &model_id))) { rc = cli_fail_status(st); goto cleanup; }
-        hamf_store_close(s);
-        s = NULL;
-        if ((st = cli_loop_register_train(db, name, model_id, out, NULL, m, d, &reg_version))) { rc = cli_fail_status(st); goto cleanup; }
-        printf("model      %s (%s, %zu trees, %zu features)\nregistry   model_id %lld (%s %s), registry version %lld\n", out,
-               algo, hamf_ensemble_ntrees(m), hamf_ensemble_nfeatures(m), (long long)model_id, name, ver,
+        char ver[64] = "";
+        const hamf_register_options ro = {.name = name, .version = version, .model = m, .metrics = &mt,
+                                          .artifact = out, .reference = d, .run_id = NULL};
+        if ((st = hamf_register_model(db, &ro, &model_id, ver, &reg_version))) {
+            rc = cli_fail("model import: the model was saved to %s but registering it failed: %s", out, hamf_last_error());
+            goto cleanup;
+        }
+        printf("registry   model_id %lld (%s %s), registry version %lld\n", (long long)model_id, name, ver,
                (long long)reg_version);
-    } else {
-        printf("model      %s (%s, %zu trees, %zu features)\n", out,
-               hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
-               hamf_ensemble_ntrees(m), hamf_ensemble_nfeatures(m));
     }
     rc = CLI_OK;
 cleanup:
-    hamf_store_close(s);
+    free(proba);
     hamf_dataset_free(d);
     hamf_frame_free(fr);
     hamf_pipeline_free(pl);

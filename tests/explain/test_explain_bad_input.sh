@@ -7,6 +7,10 @@ set -euo pipefail
 export HAMF_DB="$T/reg.db"
 "$HAMF" model export m.hamf --format xgboost-json -o m.json
 "$HAMF" model import m.json --name Good -o good.hamf --data d.csv >/dev/null   # creates the store
+# registered like a trained model: models_master, training_results, a registry version
+"$HAMF" model list --json | grep -q '"model_name":"Good"'
+"$HAMF" result list --json | grep -q '"model_id":1'
+"$HAMF" model versions Good --json | grep -q '"version":1'
 dump() { sqlite3 "$HAMF_DB" .dump | grep -v '^PRAGMA'; }
 before=$(dump)
 
