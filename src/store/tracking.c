@@ -231,7 +231,7 @@ static const char *const SQL[Q_COUNT] = {
                   "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
     [Q_DEFAULT_EXISTS] = "SELECT count(*) FROM trk_experiments WHERE experiment_id = 0",
     [Q_DEFAULT_INSERT] = "INSERT INTO trk_experiments (experiment_id, name, artifact_location, lifecycle_stage, "
-                         "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', ?, ?) "
+                         "creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?) "
                          "ON CONFLICT DO NOTHING",
     [Q_SP_BEGIN] = "SAVEPOINT trk_write",
     [Q_SP_RELEASE] = "RELEASE trk_write",
@@ -257,6 +257,7 @@ struct hamf__trk {
     uint64_t st_used;
     uint32_t cache_used;
     struct group *g; /* the write group of this store (NULL for the writer itself) */
+    char *artifact_root; /* NULL = mlflow-artifacts:/; see hamf__trk_options */
 };
 
 _Static_assert(Q_COUNT <= 64, "st_used has one bit per fixed statement");
@@ -698,6 +699,14 @@ hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options 
         s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
         goto fail;
     }
+    if (opts && opts->artifact_root && *opts->artifact_root) {
+        size_t n = strlen(opts->artifact_root);
+        while (n > 1 && opts->artifact_root[n - 1] == '/') n--;
+        if (!(t->artifact_root = hamf__strndup(opts->artifact_root, n))) {
+            s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+            goto fail;
+        }
+    }
     struct hamf__stmt *st;
     bool row;
     if ((s = stmt(t, Q_DEFAULT_EXISTS, &st)) || (s = hamf__db_step(st, &row))) goto fail;
@@ -706,8 +715,12 @@ hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options 
     if (!have) {
         if ((s = write_begin(t))) goto fail;
         int64_t now = hamf__now_ms();
-        if (!(s = stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = bind_i(st, 1, now)) && !(s = bind_i(st, 2, now)))
+        char *loc = t->artifact_root ? hamf__asprintf("%s/0", t->artifact_root) : hamf__strdup("mlflow-artifacts:/0");
+        if (!loc) s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+        else if (!(s = stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = bind_t(st, 1, loc)) && !(s = bind_i(st, 2, now)) &&
+                 !(s = bind_i(st, 3, now)))
             s = run(st);
+        hamf__free(loc);
         if ((s = write_end(t, s))) goto fail;
     }
     *out = t;
@@ -728,6 +741,7 @@ void hamf__trk_close(struct hamf__trk *t)
     }
     hamf__db_close(t->db);
     group_unref(t->g);
+    hamf__free(t->artifact_root);
     hamf__free(t);
 }
 
@@ -904,6 +918,7 @@ hamf_status hamf__trk_exp_create(struct hamf__trk *t, const char *name, const ch
     id = hamf__db_col_i64(st, 0);
     hamf__db_reset(st);
     loc = artifact_location && *artifact_location ? hamf__strdup(artifact_location)
+          : t->artifact_root                      ? hamf__asprintf("%s/%lld", t->artifact_root, (long long)id)
                                                    : hamf__asprintf("mlflow-artifacts:/%lld", (long long)id);
     if (!loc) {
         s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
