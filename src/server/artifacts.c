@@ -158,7 +158,8 @@ static bool is_file(struct hamf__artifacts *a, const struct rpath *p)
 /* ---- MIME types ---- */
 
 /* MLflow's rule (mlflow/utils/mime_type_utils.py): text-like extensions
- * and the extension-less MLmodel / MLproject files are text/plain;
+ * and the extension-less files MLmodel and mlproject (its spelling) are
+ * text/plain;
  * otherwise the type of the extension (Python's mimetypes table; the common
  * entries below), else application/octet-stream. Every download is sent as
  * an attachment with X-Content-Type-Options: nosniff (http.c), so a
@@ -166,7 +167,7 @@ static bool is_file(struct hamf__artifacts *a, const struct rpath *p)
  * and .xml are text/plain. */
 static const char *const text_exts[] = {
     "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon", "toml", "yaml",
-    "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "MLproject",
+    "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "mlproject",
 };
 
 static const struct {

@@ -1187,6 +1187,11 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .threads = cfg->threads,
         .routes = s->table,
         .nroutes = s->ntable,
+        /* room for MLflow's long query strings: get-history-bulk takes up
+         * to 100 run ids and must answer 1000 with its 400, and each query
+         * argument also costs libmicrohttpd about 64 bytes of this pool
+         * (untouched pages cost nothing) */
+        .max_header = 128 * 1024,
         .error = router_error,
         .ctx = &s->ctx,
         .auth = cfg->auth ? hamf__auth_request : NULL, /* auth.c */
