@@ -19,6 +19,7 @@
 #include "server/api.h"
 
 #include "store/search.h"
+#include "server/mlflow_json.h"
 #include "store/tracking.h"
 
 #include <stdio.h>
@@ -107,7 +108,7 @@ static hamf_status history_load(struct hamf__trk *t, const char *run_id, const c
     hamf__buf_init(&b, 0);
     memset(h, 0, sizeof *h);
     hamf_status s = hamf__buf_putc(&b, '{');
-    if (!s) s = hamf__trk_metric_history(t, run_id, key, 0, NULL, &b);
+    if (!s) s = hamf__mlflow_metric_history_json(t, run_id, key, 0, NULL, &b);
     if (!s) s = hamf__buf_putc(&b, '}');
     if (!s) s = hamf__json_parse(b.data, b.len, HAMF__JSON_MAX_DEPTH, &h->doc);
     hamf__buf_free(&b);
@@ -451,7 +452,7 @@ static void h_search_datasets(void *ctx, const struct hamf__http_req *req, struc
             .view = HAMF__VIEW_ALL, .max_results = 1000, .page_token = token, .exp_ids = exp_ids, .nexp = ids->len};
         hamf__buf_reset(&b);
         s = hamf__buf_putc(&b, '{');
-        if (!s) s = hamf__trk_run_search(t, &q, &b);
+        if (!s) s = hamf__mlflow_run_search_json(t, &q, &b);
         if (!s) s = hamf__buf_putc(&b, '}');
         hamf__free(token);
         token = NULL;
