@@ -47,6 +47,7 @@ hamf_status hamf__artifacts_list(struct hamf__artifacts *a, const char *rel, con
 /* Refuse uploads of files larger than max_bytes (0 = no limit): 413, and
  * the partial upload is removed. */
 void hamf__artifacts_set_max_bytes(struct hamf__artifacts *a, uint64_t max_bytes);
+uint64_t hamf__artifacts_max_bytes(const struct hamf__artifacts *a);
 /* MIME type for a file name, MLflow's rule (text-like names text/plain,
  * else by extension, else application/octet-stream). */
 const char *hamf__artifacts_mime(const char *name);

@@ -35,6 +35,11 @@ void hamf__artifacts_set_max_bytes(struct hamf__artifacts *a, uint64_t max_bytes
     a->max_bytes = max_bytes;
 }
 
+uint64_t hamf__artifacts_max_bytes(const struct hamf__artifacts *a)
+{
+    return a->max_bytes;
+}
+
 hamf_status hamf__artifacts_open(const char *dir, struct hamf__artifacts **out)
 {
     if (mkdir(dir, 0755) && errno != EEXIST)

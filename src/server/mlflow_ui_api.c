@@ -646,6 +646,14 @@ static void h_upload_artifact(void *ctx, const struct hamf__http_req *req, struc
     struct hamf__artifacts *root;
     char *rel = NULL;
     if (!run_artifacts(ctx, id, resp, &root, &rel)) return;
+    uint64_t max = hamf__artifacts_max_bytes(root);
+    if (max && req->body_len > max) {
+        hamf__api_error(resp, 413, "RESOURCE_LIMIT_EXCEEDED",
+                        "Artifact upload is larger than the server's limit of %llu bytes (--max-artifact-bytes)",
+                        (unsigned long long)max);
+        hamf__free(rel);
+        return;
+    }
     char *full = hamf__asprintf("%s/%s", rel, path);
     hamf_status s = full ? hamf__artifacts_write(root, full, req->body, req->body_len)
                          : hamf__err(HAMF_ERR_NOMEM, "out of memory");
