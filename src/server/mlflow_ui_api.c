@@ -707,6 +707,7 @@ const struct hamf__http_route hamf__ui_api_routes[] = {
     {"POST", AJAX "experiments/search-datasets", 1024 * 1024, h_search_datasets, NULL},
     {"POST", AJAX "runs/create-promptlab-run", 4 * 1024 * 1024, h_promptlab, NULL},
     {"GET", AJAX "gateway-proxy", 0, h_gateway_proxy, NULL},
+    {"POST", AJAX "gateway-proxy", 1024 * 1024, h_gateway_proxy, NULL},
     {"POST", AJAX "upload-artifact", UPLOAD_MAX, h_upload_artifact, NULL},
     {"GET", "/get-artifact", 0, h_get_artifact, NULL},
     {"GET", "/model-versions/get-artifact", 0, h_mv_get_artifact, NULL},
