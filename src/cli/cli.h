@@ -56,6 +56,10 @@ struct cli_table;
 struct cli_table *table_new(int ncols, const char *const *headers);
 void table_numeric(struct cli_table *t, int col);
 void table_add(struct cli_table *t, const char *const *cells);
+/* Fit the printed table into `width` columns by narrowing the columns whose
+ * bit is set in `cols` (cells cut with an ellipsis); width 0 (the default)
+ * prints cells in full. */
+void table_fit(struct cli_table *t, size_t width, unsigned cols);
 void table_print(struct cli_table *t, FILE *out);
 void table_free(struct cli_table *t);
 

@@ -63,6 +63,11 @@ void rows_add(struct rows *r, const char *const *cells)
     must(hamf__buf_putc(&r->buf, '}'));
 }
 
+void rows_fit(struct rows *r, size_t width, unsigned cols)
+{
+    if (r->table) table_fit(r->table, width, cols);
+}
+
 void rows_finish(struct rows *r, FILE *out)
 {
     if (r->json) {

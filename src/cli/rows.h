@@ -18,6 +18,9 @@ struct rows;
 struct rows *rows_new(int ncols, const char *const *names, const enum rows_kind *kinds, bool json);
 void rows_add(struct rows *r, const char *const *cells);
 /* Print everything to `out` and free r. */
+/* Table output only: fit into `width` columns, narrowing the columns whose
+ * bit is set in `cols` (see table_fit). */
+void rows_fit(struct rows *r, size_t width, unsigned cols);
 void rows_finish(struct rows *r, FILE *out);
 
 /* Number cells: shortest round-trip text. `out` holds 32 bytes. */
