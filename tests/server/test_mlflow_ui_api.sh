@@ -19,11 +19,13 @@ server_stop TERM
 server_start "$T/limit.db" "$T/art2" --max-artifact-bytes 1000
 $PY "$HAMF_ROOT/tests/server/mlflow_ui_api.py" limit "$SRV_URL" "$T/art2"
 server_stop TERM
+[ "$SRV_RC" -eq 0 ]
 
 mkdir -p "$T/root"
 server_start "$T/root.db" "$T/art3" --default-artifact-root "file://$T/root"
 $PY "$HAMF_ROOT/tests/server/mlflow_ui_api.py" root "$SRV_URL" "$T/art3" "$T/root"
 server_stop TERM
+[ "$SRV_RC" -eq 0 ]
 
 # bad flags are refused before serving
 rc=0; "$HAMF" server --port 0 --max-artifact-bytes 0 2>err.txt || rc=$?
