@@ -1004,7 +1004,7 @@ static void h_artifacts_list(void *ctx, const struct hamf__http_req *req, struct
         goto fail;
     if (root) {
         const char *p = path ? path : "";
-        rel = hamf__asprintf("%s/%s", root_rel, p);
+        rel = hamf__asprintf("%s%s%s", root_rel, *root_rel ? "/" : "", p);
         size_t pl = strlen(p);
         while (pl && p[pl - 1] == '/') pl--;
         prefix = pl ? hamf__asprintf("%.*s/", (int)pl, p) : hamf__strdup("");

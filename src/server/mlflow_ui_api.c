@@ -614,7 +614,7 @@ static void h_get_artifact(void *ctx, const struct hamf__http_req *req, struct h
     struct hamf__artifacts *root;
     char *rel = NULL;
     if (!run_artifacts(ctx, id, resp, &root, &rel)) return;
-    char *full = hamf__asprintf("%s/%s", rel, path);
+    char *full = hamf__asprintf("%s%s%s", rel, *rel ? "/" : "", path);
     if (full) hamf__artifacts_send(root, full, resp);
     else hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
     hamf__free(full);
@@ -654,7 +654,7 @@ static void h_upload_artifact(void *ctx, const struct hamf__http_req *req, struc
         hamf__free(rel);
         return;
     }
-    char *full = hamf__asprintf("%s/%s", rel, path);
+    char *full = hamf__asprintf("%s%s%s", rel, *rel ? "/" : "", path);
     hamf_status s = full ? hamf__artifacts_write(root, full, req->body, req->body_len)
                          : hamf__err(HAMF_ERR_NOMEM, "out of memory");
     if (s) hamf__api_status_error(resp, s);
@@ -689,7 +689,7 @@ static void h_mv_get_artifact(void *ctx, const struct hamf__http_req *req, struc
     struct hamf__artifacts *root;
     hamf_status s = hamf__api_model_version_source(ctx, name, version, &source);
     if (!s) s = hamf__artifacts_resolve(ctx, source, &root, &rel);
-    if (!s && !(full = hamf__asprintf("%s/%s", rel, path))) s = hamf__err(HAMF_ERR_NOMEM, "out of memory");
+    if (!s && !(full = hamf__asprintf("%s%s%s", rel, *rel ? "/" : "", path))) s = hamf__err(HAMF_ERR_NOMEM, "out of memory");
     if (s) hamf__api_status_error(resp, s);
     else hamf__artifacts_send(root, full, resp);
     hamf__free(full);
