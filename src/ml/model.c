@@ -600,7 +600,7 @@ hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d,
         colmap[f] = c;
     }
     if (nmiss) {
-        st = hamf__err(HAMF_ERR_SCHEMA, "predict: the data lacks %zu column%s the model needs: %s", nmiss,
+        st = hamf__err(HAMF_ERR_SCHEMA, "the data lacks %zu column%s the model needs: %s", nmiss,
                        nmiss == 1 ? "" : "s", miss.data ? miss.data : "");
         goto cleanup;
     }

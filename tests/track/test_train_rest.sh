@@ -74,7 +74,7 @@ rc=0
 "$HAMF" train raw.csv --target phishing --n-estimators 5 -o down.hamf --db reg.db \
   --tracking-uri "http://127.0.0.1:$down" -q 2> down.err || rc=$?
 [ "$rc" = 1 ] || fail "server down: exit $rc, want 1"
-grep -q "hamf: train: tracking is on but no run could be created" down.err || fail "unclear error: $(cat down.err)"
+grep -q "hamf train: tracking is on but no run could be created" down.err || fail "unclear error: $(cat down.err)"
 grep -q "127.0.0.1:$down" down.err || fail "error does not name the server: $(cat down.err)"
 [ ! -e down.hamf ] || fail "server down: the model file was written"
 n=$("$HAMF" result list --db reg.db --json | jget 'len(d)')
