@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "model_registry.h"
+#include "model_xgb.h"
 #include "rows.h"
 
 #include <errno.h>
@@ -42,6 +43,10 @@ static const struct subcommand {
     {"rollback", cli_model_rollback, "rollback NAME", "make the previous champion the champion again (audited)"},
     {"importance", cli_model_importance, "importance MODEL_FILE [--json]",
      "per-feature total split gain of a saved model file, largest first"},
+    {"export", cli_model_export, "export MODEL_FILE --format xgboost-json -o model.json",
+     "write the model as XGBoost JSON (loads in xgboost.Booster, same probabilities)"},
+    {"import", cli_model_import, "import model.json --name NAME -o MODEL_FILE [--pipeline SPEC] [--data REF.csv]",
+     "read an XGBoost JSON binary classifier as a hamf model (registered with --db)"},
 };
 
 static void model_help(FILE *out)
