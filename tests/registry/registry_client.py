@@ -204,6 +204,20 @@ call("DELETE", "model-versions/delete", {"name": "phish2", "version": v["model_v
 bad("DELETE", "registered-models/delete", {"name": "nope"}, 404, "RESOURCE_DOES_NOT_EXIST",
     "Registered Model with name=nope not found")
 
+# ---- the UI's download route: a version's files, a runs:/ source resolved to its run ----
+info = S.get(API + "runs/get", params={"run_id": run}).json()["run"]["info"]
+assert info["artifact_uri"].startswith("mlflow-artifacts:/"), info
+rel = info["artifact_uri"][len("mlflow-artifacts:/"):].lstrip("/")
+r = S.put(f"{URL}/api/2.0/mlflow-artifacts/artifacts/{rel}/model/notes.txt", data=b"version bytes\n")
+assert r.status_code == 200, r.text
+mv = call("POST", "model-versions/create", {"name": "phish2", "source": f"runs:/{run}/model", "run_id": run})
+r = S.get(URL + "/model-versions/get-artifact",
+          params={"name": "phish2", "version": mv["model_version"]["version"], "path": "notes.txt"})
+assert r.status_code == 200 and r.content == b"version bytes\n", (r.status_code, r.text)
+r = S.get(URL + "/model-versions/get-artifact", params={"name": "phish2", "version": "99", "path": "notes.txt"})
+assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST", r.text
+call("DELETE", "model-versions/delete", {"name": "phish2", "version": mv["model_version"]["version"]})
+
 # ---- one registry, seen from hamf's CLI too ----
 call("POST", "registered-models/alias", {"name": "phish2", "alias": "champion", "version": "1"})
 out = subprocess.run([HAMF, "model", "versions", "phish2", "--db", DB, "--json"], check=True, capture_output=True,
