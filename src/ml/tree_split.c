@@ -34,6 +34,9 @@ void hamf__split_eval_feature(const double *hist, int f, int nb, bool is_cat, do
         double Gm = hist[0], Hm = hist[1];
         double GL = 0, HL = 0;
         for (int t = 1; t < nb - 1; t++) {
+            /* an empty bin repeats the previous bin's two candidates, which
+             * were tried already and cannot win a strict comparison now */
+            if (t > 1 && hist[2 * t] == 0 && hist[2 * t + 1] == 0) continue;
             GL += hist[2 * t];
             HL += hist[2 * t + 1];
             /* missing right */
