@@ -183,6 +183,22 @@ static void task_part(void *vctx, size_t task, int tid)
     uint32_t *tl = l->tmp, *tr = l->tmp2;
     uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
     uint32_t lp = lo, rp = lo;
+    if (lo == g->begin && hi == g->end) {
+        /* the whole node in one chunk: partition it in place here (left
+         * rows compact forward, right rows go through tmp2); task_place
+         * skips it */
+        uint32_t *ix = l->idx;
+        for (uint32_t k = lo; k < hi; k++) {
+            uint32_t i = ix[k], d = lut[col[i]];
+            ix[lp] = i;
+            tr[rp] = i;
+            lp += d;
+            rp += 1 - d;
+        }
+        memcpy(ix + lp, tr + lo, (size_t)(rp - lo) * sizeof *ix);
+        l->chunk_left[task] = lp - lo;
+        return;
+    }
     for (uint32_t k = lo; k < hi; k++) {
         uint32_t i = idx[k], d = lut[col[i]];
         tl[lp] = i;
@@ -201,6 +217,7 @@ static void task_place(void *vctx, size_t task, int tid)
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
     uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
+    if (lo == g->begin && hi == g->end) return; /* done by task_part */
     uint32_t nl = l->chunk_left[task], nr = hi - lo - nl;
     uint32_t lpos = l->chunk_off[task];
     uint32_t left_before = lpos - g->begin;
@@ -414,7 +431,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             l->nbeg[node] = tot;
             (void)c0;
         }
-        hamf__pool_run(rp, nch, task_place, l);
+        if (nch > l->nround) hamf__pool_run(rp, nch, task_place, l); /* else every node was one chunk */
         }
         /* children */
         l->nbuild = 0;
