@@ -63,7 +63,9 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->chunk_off);
     hamf__free(l->round);
     hamf__free(l->build);
-    hamf__free(l->evalq);
+    hamf__free(l->bsib);
+    hamf__free(l->mleft);
+    hamf__free(l->bt_multi);
     hamf__free(l->leaf_ids);
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
@@ -107,8 +109,8 @@ static hamf_status ensure_nodes(struct hamf__learner *l, size_t need)
     if (r) l->round = r;
     int32_t *bd = hamf__realloc(l->build, nc * sizeof *bd);
     if (bd) l->build = bd;
-    int32_t *eq = hamf__realloc(l->evalq, nc * sizeof *eq);
-    if (eq) l->evalq = eq;
+    int32_t *eq = hamf__realloc(l->bsib, nc * sizeof *eq);
+    if (eq) l->bsib = eq;
     if (!b || !e || !r || !bd || !eq) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
     l->cap_nodes = nc;
     return HAMF_OK;
@@ -142,34 +144,27 @@ static void eval_node(struct hamf__learner *l, struct gnode *g)
     }
 }
 
-struct sub_ctx { struct hamf__learner *l; int32_t *pairs; size_t n; int32_t *eval; size_t neval; };
-
-/* task: for child pair k: larger = parent - smaller (in place in the
- * larger's buffer, which holds the parent) */
-static void task_sub(void *vctx, size_t task, int tid)
+/* after build r's histogram is complete (hist build tasks call this): the
+ * sibling's histogram becomes parent - this one, then the open ones of the
+ * two get their best split */
+static void node_post(struct hamf__learner *l, size_t r, int tid)
 {
     (void)tid;
-    struct sub_ctx *c = vctx;
-    struct hamf__learner *l = c->l;
-    struct gnode *small = &l->nodes[c->pairs[2 * task]];
-    struct gnode *large = &l->nodes[c->pairs[2 * task + 1]];
-    if (large->hist && small->hist) {
-        double *a = large->hist;
-        const double *s = small->hist;
-        for (size_t f = 0; f < l->td->nf; f++) {
-            if (l->fmask && !l->fmask[f]) continue;
-            size_t o = l->hoff[f], e = l->hoff[f + 1];
-            for (size_t k = o; k < e; k++) a[k] -= s[k];
+    struct gnode *S = &l->nodes[l->build[r]];
+    int32_t b = l->bsib[r];
+    if (b >= 0) {
+        struct gnode *B = &l->nodes[b];
+        if (B->hist) {
+            double *a = B->hist;
+            const double *sh = S->hist;
+            for (size_t f = 0; f < l->td->nf; f++) {
+                if (l->fmask && !l->fmask[f]) continue;
+                for (size_t k = l->hoff[f], e = l->hoff[f + 1]; k < e; k++) a[k] -= sh[k];
+            }
         }
+        if (B->open) eval_node(l, B);
     }
-}
-
-/* task: evaluate the best split of node c->eval[task] */
-static void task_eval(void *vctx, size_t task, int tid)
-{
-    (void)tid;
-    struct sub_ctx *c = vctx;
-    eval_node(c->l, &c->l->nodes[c->eval[task]]);
+    if (S->open) eval_node(l, S);
 }
 
 static void task_part(void *vctx, size_t task, int tid)
@@ -465,12 +460,14 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 B->hist = ph; /* becomes parent - small */
                 S->hist = hamf__hist_get(l);
                 if (!S->hist) { hamf__free(pairs); st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
+                l->bsib[l->nbuild] = B->tid;
                 l->build[l->nbuild++] = S->tid;
             } else {
                 hamf__hist_put(l, ph);
                 if (S->open) {
                     S->hist = hamf__hist_get(l);
                     if (!S->hist) { hamf__free(pairs); st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
+                    l->bsib[l->nbuild] = -1;
                     l->build[l->nbuild++] = S->tid;
                 }
             }
@@ -478,19 +475,12 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
             pairs[2 * r + 1] = B->tid;
             nleaves++;
         }
-        size_t build_rows = 0;
-        for (size_t r = 0; r < l->nbuild; r++) build_rows += l->nodes[l->build[r]].end - l->nodes[l->build[r]].begin;
-        (void)build_rows;
-        if ((st = hamf__hist_build_nodes(l, false))) { hamf__free(pairs); goto fail; }
-        struct sub_ctx sc = {l, pairs, l->nround, l->evalq, 0};
-        hamf__pool_run(l->nround >= 16 ? l->pool : NULL, l->nround, task_sub, &sc);
-        /* children to evaluate: each is a task (an evaluation scans every
-         * bin of every feature, worth a thread from two nodes on) */
-        for (size_t r = 0; r < 2 * l->nround; r++) {
-            const struct gnode *c = &l->nodes[pairs[r]];
-            if (c->open && c->hist) sc.eval[sc.neval++] = pairs[r];
-        }
-        hamf__pool_run(l->pool, sc.neval, task_eval, &sc);
+        /* histograms of the small children; as each completes, its
+         * sibling's is derived and both are evaluated (node_post) */
+        l->post = node_post;
+        st = hamf__hist_build_nodes(l, false);
+        l->post = NULL;
+        if (st) { hamf__free(pairs); goto fail; }
         /* small children that cannot split do not need their histogram */
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *S = &l->nodes[pairs[2 * r]];

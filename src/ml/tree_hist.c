@@ -15,6 +15,7 @@
  */
 #include "tree_int.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 hamf_status hamf__hist_init(struct hamf__learner *l)
@@ -300,8 +301,9 @@ static void finish_hist(struct hamf__learner *l, struct gnode *g, const float *c
 }
 
 /* One shard of a node. A node with one shard is finished right here from
- * the thread's scratch; shards of larger nodes go to their slots in tbuf
- * and are merged by task_merge. */
+ * the thread's scratch; shards of larger nodes go to their slots in tbuf and
+ * the thread finishing a node's last shard merges them (in slot order, so
+ * the sums do not depend on which thread that is). Then l->post. */
 static void task_build(void *vctx, size_t task, int tid)
 {
     struct hamf__learner *l = vctx;
@@ -310,25 +312,19 @@ static void task_build(void *vctx, size_t task, int tid)
     float *buf = slot == UINT32_MAX ? l->bscr[tid] : l->tbuf + (size_t)slot * hs;
     if (l->prep) l->prep->fn(l->prep->ctx, l->bt_lo[task], l->bt_hi[task], task);
     build_hist(l, l->bt_ident ? NULL : l->idx, l->bt_lo[task], l->bt_hi[task], buf, l->spare[tid]);
+    size_t r = l->bt_node[task];
     if (slot == UINT32_MAX) {
         const float *src[1] = {buf};
-        finish_hist(l, &l->nodes[l->build[l->bt_node[task]]], src, 1, 0, l->nbund, tid);
+        finish_hist(l, &l->nodes[l->build[r]], src, 1, 0, l->nbund, tid);
+    } else {
+        uint32_t k = l->bt_multi[task];
+        if (atomic_fetch_sub_explicit(&l->mleft[k], 1, memory_order_acq_rel) != 1) return;
+        uint32_t s0 = l->mslot[k], s1 = l->mslot[k + 1];
+        const float *src[4];
+        for (uint32_t t = s0; t < s1; t++) src[t - s0] = l->tbuf + (size_t)t * hs;
+        finish_hist(l, &l->nodes[l->build[r]], src, s1 - s0, 0, l->nbund, tid);
     }
-}
-
-/* task 2k + b: merge the shards of the k-th multi-shard node for bundle
- * half b (the halves are independent) */
-static void task_merge(void *vctx, size_t task, int tid)
-{
-    struct hamf__learner *l = vctx;
-    size_t k = task / 2, nb = l->nbund;
-    size_t j0 = task % 2 ? nb / 2 : 0, j1 = task % 2 ? nb : nb / 2;
-    if (j0 >= j1) return;
-    const size_t hs = l->boff[nb];
-    uint32_t r = l->mnode[k], s0 = l->mslot[k], s1 = l->mslot[k + 1];
-    const float *src[4];
-    for (uint32_t t = s0; t < s1; t++) src[t - s0] = l->tbuf + (size_t)t * hs;
-    finish_hist(l, &l->nodes[l->build[r]], src, s1 - s0, j0, j1, tid);
+    if (l->post) l->post(l, r, tid);
 }
 
 /* build the histograms of nodes l->build[0..nbuild) */
@@ -344,8 +340,8 @@ hamf_status hamf__hist_build_nodes(struct hamf__learner *l, bool ident)
     }
     if (nt > l->cap_bt) {
         size_t nc = nt + 16;
-        uint32_t **arrs[3] = {&l->bt_lo, &l->bt_hi, &l->bt_slot};
-        for (int i = 0; i < 3; i++) {
+        uint32_t **arrs[4] = {&l->bt_lo, &l->bt_hi, &l->bt_slot, &l->bt_multi};
+        for (int i = 0; i < 4; i++) {
             uint32_t *a = hamf__realloc(*arrs[i], nc * sizeof *a);
             if (!a) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
             *arrs[i] = a;
@@ -367,7 +363,9 @@ hamf_status hamf__hist_build_nodes(struct hamf__learner *l, bool ident)
         if (a) l->mnode = a;
         uint32_t *b = hamf__realloc(l->mslot, nc * sizeof *b);
         if (b) l->mslot = b;
-        if (!a || !b) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
+        _Atomic uint32_t *c = hamf__realloc(l->mleft, nc * sizeof *c);
+        if (c) l->mleft = c;
+        if (!a || !b || !c) return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory");
         l->cap_multi = nc;
     }
     nt = 0;
@@ -376,20 +374,26 @@ hamf_status hamf__hist_build_nodes(struct hamf__learner *l, bool ident)
     for (size_t r = 0; r < l->nbuild; r++) {
         const struct gnode *g = &l->nodes[l->build[r]];
         uint32_t sc = shard_count(g->end - g->begin), len = g->end - g->begin;
-        if (sc > 1) { l->mnode[nmulti] = (uint32_t)r; l->mslot[nmulti++] = (uint32_t)nslot; }
+        if (sc > 1) {
+            l->mnode[nmulti] = (uint32_t)r;
+            l->mslot[nmulti] = (uint32_t)nslot;
+            atomic_store_explicit(&l->mleft[nmulti++], sc, memory_order_relaxed);
+        }
         for (uint32_t k = 0; k < sc; k++) {
             l->bt_lo[nt] = g->begin + (uint32_t)((uint64_t)len * k / sc);
             l->bt_hi[nt] = g->begin + (uint32_t)((uint64_t)len * (k + 1) / sc);
             l->bt_node[nt] = r;
             l->bt_slot[nt] = sc > 1 ? (uint32_t)nslot++ : UINT32_MAX;
+            l->bt_multi[nt] = sc > 1 ? (uint32_t)nmulti - 1 : UINT32_MAX;
             nt++;
         }
     }
     l->mslot[nmulti] = (uint32_t)nslot;
     l->bt_ident = ident;
     if (l->prep) l->prep->nslots = nt;
-    hamf__pool_run(nt >= 2 && rows >= BUILD_PAR_ROWS ? l->pool : NULL, nt, task_build, l);
-    if (nmulti) hamf__pool_run(rows >= BUILD_PAR_ROWS ? l->pool : NULL, 2 * nmulti, task_merge, l);
+    /* two or more nodes are worth a thread for their split evaluation alone */
+    bool par = nt >= 2 && (rows >= BUILD_PAR_ROWS || (l->post && l->nbuild >= 2));
+    hamf__pool_run(par ? l->pool : NULL, nt, task_build, l);
     return HAMF_OK;
 }
 

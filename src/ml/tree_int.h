@@ -9,6 +9,8 @@
 
 #include "ml.h"
 
+#include <stdatomic.h>
+
 /* ---- node storage (tree.c) ---- */
 
 /* A split candidate / the chosen split of a node. */
@@ -79,7 +81,7 @@ struct hamf__learner {
     uint32_t *chunk_node, *chunk_lo, *chunk_hi, *chunk_left, *chunk_off;
     size_t cap_chunks;
     int32_t *round, *build;    /* node ids */
-    int32_t *evalq;            /* node ids to evaluate this round */
+    int32_t *bsib;             /* per build[] entry: its sibling (parent - it), or -1 */
     size_t nround, nbuild;
     const float *gh;
     const uint8_t *fmask;
@@ -113,6 +115,10 @@ struct hamf__learner {
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
     struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */
+    /* called by the thread that completes build[r]'s histogram (NULL: none) */
+    void (*post)(struct hamf__learner *l, size_t r, int tid);
+    _Atomic uint32_t *mleft;   /* per multi-shard node: shards not finished yet */
+    uint32_t *bt_multi;        /* per task: its multi-shard node */
 };
 
 /* ---- histograms (tree_hist.c) ---- */
@@ -125,7 +131,8 @@ double *hamf__hist_get(struct hamf__learner *l);
 /* Give a node histogram back (NULL is fine). */
 hamf_status hamf__hist_put(struct hamf__learner *l, double *h);
 /* Build the histograms of nodes l->build[0..nbuild) (ident: the one node
- * covers all rows in order, read without the index). */
+ * covers all rows in order, read without the index); l->post, when set,
+ * runs for each node as soon as its histogram is complete. */
 hamf_status hamf__hist_build_nodes(struct hamf__learner *l, bool ident);
 
 #endif
