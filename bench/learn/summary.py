@@ -68,7 +68,7 @@ for r in recs:
               % (format(r["size"], ","), r["extra"], r["fit"], 100 * (r["extra"] - r["fit"]) / r["extra"], r["rss"]))
 for r in recs:
     if r["section"] == "mem":
-        print("memory, %s rows (CSV %.0f MB), 200 trees depth 6: peak RSS %.0f MB = %.2fx the file, fit %.1f s, accuracy %.2f %%"
-              % (format(r["size"], ","), r["extra"], r["rss"], r["rss"] / r["extra"], r["fit"], r["acc"]))
+        print("memory, %s rows (CSV %.0f MB), 200 trees depth 6: peak RSS %.0f MB = %.2fx the file, fit %s s, accuracy %s %%"
+              % (format(r["size"], ","), r["extra"], r["rss"], r["rss"] / r["extra"], f(r["fit"], "%.1f"), f(r["acc"], "%.2f")))
 json.dump({"threads": int(threads), "repeat": int(repeat), "records": recs}, open(out, "w"), indent=1)
 print("results: " + out)
