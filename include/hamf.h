@@ -61,6 +61,11 @@ const char *hamf_status_str(hamf_status s);
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *hamf_version(void);
 
+/* The shortest decimal text that reads back as exactly v (99.461,
+ * 0.9079754601226994, 1e-07), as hamf writes numbers in JSON and CSV;
+ * "NaN", "Infinity", "-Infinity" for the non-finite. Returns the length. */
+int hamf_format_double(char out[32], double v);
+
 /* Memory the library hands out (strings, file contents) goes back here. */
 void hamf_free(void *p);
 

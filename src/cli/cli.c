@@ -142,6 +142,56 @@ bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool f
     return true;
 }
 
+static char *num_slot(void)
+{
+    static char ring[16][40];
+    static unsigned next;
+    return ring[next++ % 16];
+}
+
+const char *cli_jnum(double v)
+{
+    char *b = num_slot();
+    if (!isfinite(v)) return "null";
+    hamf_format_double(b, v);
+    return b;
+}
+
+const char *cli_pct(double v)
+{
+    char *b = num_slot();
+    if (isnan(v)) return "n/a";
+    snprintf(b, 40, "%.2f %%", v);
+    return b;
+}
+
+const char *cli_score(double v)
+{
+    char *b = num_slot();
+    if (isnan(v)) return "n/a";
+    snprintf(b, 40, "%.4f", v);
+    return b;
+}
+
+const char *cli_secs(double v)
+{
+    char *b = num_slot();
+    snprintf(b, 40, "%.3f s", v);
+    return b;
+}
+
+const char *cli_metric(const char *key, double v)
+{
+    char *b = num_slot();
+    size_t n = strlen(key);
+    if (!isfinite(v)) hamf_format_double(b, v);
+    else if (strstr(key, "accuracy")) snprintf(b, 40, "%.2f%%", v);
+    else if (n >= 7 && strcmp(key + n - 7, "seconds") == 0) snprintf(b, 40, "%.3fs", v);
+    else if (v >= -1 && v <= 1) snprintf(b, 40, "%.4f", v);
+    else hamf_format_double(b, v);
+    return b;
+}
+
 const char *cli_db_url_given(const char *flag)
 {
     if (flag && *flag) return flag;

@@ -54,6 +54,20 @@ bool cli_parse_i64(const char *s, long long *out);
  * Prints one error line and returns false on a bad value (exit CLI_USAGE). */
 bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool fraction, double *out);
 
+/* Numbers as the CLI prints them. JSON: cli_jnum, the shortest text that
+ * reads back exactly ("null" for NaN/inf). Human output, one style per
+ * unit: cli_pct "97.33 %" (accuracy, a percent), cli_score "0.9678"
+ * (F1, precision, recall, AUC, PSI...), cli_secs "0.442 s". Each returns
+ * one of a few rotating static buffers: use the result within the same
+ * printf (up to 16 numbers per call). */
+const char *cli_jnum(double v);
+const char *cli_pct(double v);
+const char *cli_score(double v);
+const char *cli_secs(double v);
+/* A logged metric's value by its key: accuracy "97.33%", *seconds "0.442s",
+ * other values in [-1,1] as scores "0.9678", larger ones shortest-exact. */
+const char *cli_metric(const char *key, double v);
+
 /* Aligned text table: add a header row, then rows, then print. Cells are
  * copied. Numbers should be right-aligned: mark columns with table_numeric. */
 struct cli_table;

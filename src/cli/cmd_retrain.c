@@ -101,10 +101,10 @@ int cmd_retrain(int argc, char **argv)
         hamf__buf_free(&b);
         if (st) return cli_fail_status(st);
     } else {
-        printf("champion   version %lld: accuracy %.4f %%, f1 %.6f (run %s)\n", (long long)r.champion_version,
-               r.champion.accuracy, r.champion.f1_score, r.champion_run);
-        printf("challenger version %lld: accuracy %.4f %%, f1 %.6f (run %s)\n", (long long)r.challenger_version,
-               r.challenger.accuracy, r.challenger.f1_score, r.challenger_run);
+        printf("champion   version %lld: accuracy %s, f1 %s (run %s)\n", (long long)r.champion_version,
+               cli_pct(r.champion.accuracy), cli_score(r.champion.f1_score), r.champion_run);
+        printf("challenger version %lld: accuracy %s, f1 %s (run %s)\n", (long long)r.challenger_version,
+               cli_pct(r.challenger.accuracy), cli_score(r.challenger.f1_score), r.challenger_run);
         printf("decision   %s: %s\n", r.promoted ? "PROMOTED" : "kept the champion", r.reason);
     }
     return CLI_OK;

@@ -49,23 +49,22 @@ hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, ham
 void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out)
 {
     if (json) {
-        fprintf(out, "{\"accuracy\":%.17g,\"f1_score\":%.17g,\"precision\":%.17g,\"recall\":%.17g,", m->accuracy,
-                m->f1_score, m->precision, m->recall);
-        if (isnan(m->roc_auc)) fprintf(out, "\"roc_auc\":null,");
-        else fprintf(out, "\"roc_auc\":%.17g,", m->roc_auc);
-        fprintf(out, "\"log_loss\":%.17g,\"confusion_matrix\":{\"tn\":%lld,\"fp\":%lld,\"fn\":%lld,\"tp\":%lld}",
-                m->log_loss, (long long)m->tn, (long long)m->fp, (long long)m->fn, (long long)m->tp);
+        fprintf(out, "{\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,\"recall\":%s,", cli_jnum(m->accuracy),
+                cli_jnum(m->f1_score), cli_jnum(m->precision), cli_jnum(m->recall));
+        fprintf(out, "\"roc_auc\":%s,", cli_jnum(m->roc_auc));
+        fprintf(out, "\"log_loss\":%s,\"confusion_matrix\":{\"tn\":%lld,\"fp\":%lld,\"fn\":%lld,\"tp\":%lld}",
+                cli_jnum(m->log_loss), (long long)m->tn, (long long)m->fp, (long long)m->fn, (long long)m->tp);
         if (extra_json && *extra_json) fprintf(out, ",%s", extra_json);
         fprintf(out, "}\n");
         return;
     }
-    fprintf(out, "accuracy   %.4f %%\n", m->accuracy);
-    fprintf(out, "f1_score   %.6f\n", m->f1_score);
-    fprintf(out, "precision  %.6f\n", m->precision);
-    fprintf(out, "recall     %.6f\n", m->recall);
+    fprintf(out, "accuracy   %s\n", cli_pct(m->accuracy));
+    fprintf(out, "f1_score   %s\n", cli_score(m->f1_score));
+    fprintf(out, "precision  %s\n", cli_score(m->precision));
+    fprintf(out, "recall     %s\n", cli_score(m->recall));
     if (isnan(m->roc_auc)) fprintf(out, "roc_auc    n/a (one class)\n");
-    else fprintf(out, "roc_auc    %.6f\n", m->roc_auc);
-    fprintf(out, "log_loss   %.6f\n", m->log_loss);
+    else fprintf(out, "roc_auc    %s\n", cli_score(m->roc_auc));
+    fprintf(out, "log_loss   %s\n", cli_score(m->log_loss));
     fprintf(out, "confusion  tn=%lld fp=%lld fn=%lld tp=%lld\n", (long long)m->tn, (long long)m->fp,
             (long long)m->fn, (long long)m->tp);
 }
@@ -307,10 +306,10 @@ int cmd_train(int argc, char **argv)
     if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
     char extra[768], reg_line[256] = "";
     double oob = hamf_ensemble_oob_accuracy(m);
-    int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
-                     hamf_dataset_nrows(tr), n_test, fit_seconds,
+    int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%s,\"algorithm\":\"%s\",\"n_trees\":%zu",
+                     hamf_dataset_nrows(tr), n_test, cli_jnum(fit_seconds),
                      a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_ensemble_ntrees(m));
-    if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
+    if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%s", cli_jnum(oob));
     int64_t model_id = 0, result_id = 0;
     char ver[64] = "";
     if (db) {
@@ -349,8 +348,8 @@ int cmd_train(int argc, char **argv)
         printf("model      %s (%s, %zu trees)\n", out, a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
                hamf_ensemble_ntrees(m));
         printf("rows       train %zu, test %zu\n", hamf_dataset_nrows(tr), n_test);
-        printf("fit        %.3f s\n", fit_seconds);
-        if (!isnan(oob)) printf("oob        %.4f %%\n", oob);
+        printf("fit        %s\n", cli_secs(fit_seconds));
+        if (!isnan(oob)) printf("oob        %s\n", cli_pct(oob));
         ml_cli_print_metrics(&mt, false, NULL, stdout);
         fputs(reg_line, stdout);
     }

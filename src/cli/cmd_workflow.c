@@ -68,10 +68,10 @@ struct out {
 
 static void print_model(const struct hamf__workflow_model *m)
 {
-    printf("   %-17s %zu trees, fit %.2f s: accuracy %.2f %%, f1 %.4f, precision %.4f, recall %.4f",
-           m->algorithm, m->n_trees, m->fit_seconds, m->metrics.accuracy, m->metrics.f1_score, m->metrics.precision,
-           m->metrics.recall);
-    if (!isnan(m->metrics.roc_auc)) printf(", roc_auc %.4f", m->metrics.roc_auc);
+    printf("   %-17s %zu trees, fit %s: accuracy %s, f1 %s, precision %s, recall %s", m->algorithm, m->n_trees,
+           cli_secs(m->fit_seconds), cli_pct(m->metrics.accuracy), cli_score(m->metrics.f1_score),
+           cli_score(m->metrics.precision), cli_score(m->metrics.recall));
+    if (!isnan(m->metrics.roc_auc)) printf(", roc_auc %s", cli_score(m->metrics.roc_auc));
     printf("\n");
     printf("   %-17s -> %s; registry model_id %lld (%s %s), result_id %lld\n", "", m->path, (long long)m->model_id,
            HAMF__WF_MODEL_NAME, m->model_version, (long long)m->result_id);
@@ -115,7 +115,7 @@ static void progress(void *ctx, enum hamf__wf_event ev, int step, const struct h
                 e += n + (nl ? 1 : 0);
             }
         }
-        printf("   (%.2f s)\n", r->step_seconds[step]);
+        printf("   (%s)\n", cli_secs(r->step_seconds[step]));
     }
     fflush(stdout);
 }
@@ -129,14 +129,16 @@ static void print_json(const struct hamf__workflow_report *r)
     for (size_t i = 0; i < r->nmodels; i++) {
         const struct hamf__workflow_model *m = &r->models[i];
         printf("%s{\"algorithm\":\"%s\",\"path\":\"%s\",\"run_id\":\"%s\",\"experiment_id\":\"%s\",\"model_id\":%lld,"
-               "\"model_version\":\"%s\",\"result_id\":%lld,\"accuracy\":%.17g,\"f1_score\":%.17g,\"precision\":%.17g,"
-               "\"recall\":%.17g,\"fit_seconds\":%.6f,\"n_trees\":%zu,\"n_train\":%zu,\"n_test\":%zu}",
+               "\"model_version\":\"%s\",\"result_id\":%lld,\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,"
+               "\"recall\":%s,\"fit_seconds\":%s,\"n_trees\":%zu,\"n_train\":%zu,\"n_test\":%zu}",
                i ? "," : "", m->algorithm, m->path, m->run_id, m->experiment_id, (long long)m->model_id, m->model_version,
-               (long long)m->result_id, m->metrics.accuracy, m->metrics.f1_score, m->metrics.precision,
-               m->metrics.recall, m->fit_seconds, m->n_trees, m->n_train, m->n_test);
+               (long long)m->result_id, cli_jnum(m->metrics.accuracy), cli_jnum(m->metrics.f1_score),
+               cli_jnum(m->metrics.precision), cli_jnum(m->metrics.recall), cli_jnum(m->fit_seconds), m->n_trees,
+               m->n_train, m->n_test);
     }
-    printf("],\"step_seconds\":[%.3f,%.3f,%.3f,%.3f],\"total_seconds\":%.3f}\n", r->step_seconds[1],
-           r->step_seconds[2], r->step_seconds[3], r->step_seconds[4], r->total_seconds);
+    printf("],\"step_seconds\":[%s,%s,%s,%s],\"total_seconds\":%s}\n", cli_jnum(r->step_seconds[1]),
+           cli_jnum(r->step_seconds[2]), cli_jnum(r->step_seconds[3]), cli_jnum(r->step_seconds[4]),
+           cli_jnum(r->total_seconds));
 }
 
 enum { O_DATA = 256, O_ROWS, O_SEED, O_DB, O_DIR, O_RFN, O_GBN, O_TSEED, O_TSIZE, O_THREADS, O_EXP, O_URI, O_ART,
@@ -299,9 +301,9 @@ int cmd_workflow(int argc, char **argv)
     if (json) {
         print_json(&r);
     } else {
-        printf("== Done in %.1f s:", r.total_seconds);
+        printf("== Done in %s:", cli_secs(r.total_seconds));
         for (size_t i = 0; i < r.nmodels; i++)
-            printf(" %s %.2f %%%s", r.models[i].algorithm, r.models[i].metrics.accuracy, i + 1 < r.nmodels ? "," : "");
+            printf(" %s %s%s", r.models[i].algorithm, cli_pct(r.models[i].metrics.accuracy), i + 1 < r.nmodels ? "," : "");
         printf(" (held-out accuracy)\n");
     }
     fflush(stdout);

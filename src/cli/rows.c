@@ -87,6 +87,20 @@ const char *rows_num(char out[32], double v)
     return out;
 }
 
+const char *rows_pct(const struct rows *r, char out[32], double v)
+{
+    if (r->json) return rows_num(out, v);
+    snprintf(out, 32, "%.2f %%", v);
+    return out;
+}
+
+const char *rows_score(const struct rows *r, char out[32], double v)
+{
+    if (r->json) return rows_num(out, v);
+    snprintf(out, 32, "%.4f", v);
+    return out;
+}
+
 const char *rows_int(char out[32], int64_t v)
 {
     snprintf(out, 32, "%lld", (long long)v);

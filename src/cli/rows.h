@@ -26,5 +26,9 @@ void rows_finish(struct rows *r, FILE *out);
 /* Number cells: shortest round-trip text. `out` holds 32 bytes. */
 const char *rows_num(char out[32], double v);
 const char *rows_int(char out[32], int64_t v);
+/* Unit-styled number cells: exact in JSON, "97.33 %" (percent) or "0.9678"
+ * (score) in the table. */
+const char *rows_pct(const struct rows *r, char out[32], double v);
+const char *rows_score(const struct rows *r, char out[32], double v);
 
 #endif
