@@ -40,12 +40,15 @@ static void help(void)
            "Options:\n"
            "  --data RAW.csv          raw data with the seed's 15 columns (default: generate)\n"
            "  --rows N                generated rows (default 20000)\n"
-           "  --seed S                datagen seed (default 1)\n"
+           "  --data-seed S           datagen seed (default 1)\n"
+           "  --label-noise P         generated data's flipped-label fraction, 0..0.5\n"
+           "                          (default 0.008, as 'hamf datagen'; 0 = clean labels)\n"
            "  --db URL                store (default $HAMF_DB, else ./hamf.db)\n"
            "  --dir DIR               output files (default ./hamf-workflow)\n"
            "  --rf-estimators N       Random Forest trees (default 100)\n"
            "  --gb-estimators N       Gradient Boosting trees (default 1000, the seed's)\n"
-           "  --train-seed S          split and learner seed (default 42)\n"
+           "  --seed S                split and learner seed, as 'hamf train --seed'\n"
+           "                          (default 42; --train-seed is the same)\n"
            "  --test-size X           held-out fraction (default 0.2)\n"
            "  --threads N             worker threads (default: all cores)\n"
            "  --experiment NAME       default \"" HAMF__TRACK_DEFAULT_EXPERIMENT "\"\n"
@@ -141,7 +144,7 @@ static void print_json(const struct hamf__workflow_report *r)
            cli_jnum(r->total_seconds));
 }
 
-enum { O_DATA = 256, O_ROWS, O_SEED, O_DB, O_DIR, O_RFN, O_GBN, O_TSEED, O_TSIZE, O_THREADS, O_EXP, O_URI, O_ART,
+enum { O_DATA = 256, O_ROWS, O_NOISE, O_DSEED, O_DB, O_DIR, O_RFN, O_GBN, O_TSEED, O_TSIZE, O_THREADS, O_EXP, O_URI, O_ART,
        O_NOTRACK, O_SERVE, O_HOST, O_PORT, O_EPORT, O_JSON };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -211,7 +214,8 @@ int cmd_workflow(int argc, char **argv)
     if (!strcmp(argv[1], "serve")) return cmd_serve(argc, argv);
     if (strcmp(argv[1], "run")) return cli_usage("workflow", "unknown subcommand '%s' (expected run or serve)", argv[1]);
     static const struct option lo[] = {
-        {"data", 1, 0, O_DATA}, {"rows", 1, 0, O_ROWS}, {"seed", 1, 0, O_SEED}, {"db", 1, 0, O_DB},
+        {"data", 1, 0, O_DATA}, {"rows", 1, 0, O_ROWS}, {"db", 1, 0, O_DB},
+        {"label-noise", 1, 0, O_NOISE}, {"data-seed", 1, 0, O_DSEED}, {"seed", 1, 0, O_TSEED},
         {"dir", 1, 0, O_DIR}, {"rf-estimators", 1, 0, O_RFN}, {"gb-estimators", 1, 0, O_GBN},
         {"train-seed", 1, 0, O_TSEED}, {"test-size", 1, 0, O_TSIZE}, {"threads", 1, 0, O_THREADS},
         {"experiment", 1, 0, O_EXP}, {"tracking-uri", 1, 0, O_URI}, {"artifacts-dir", 1, 0, O_ART},
@@ -243,13 +247,19 @@ int cmd_workflow(int argc, char **argv)
             if (!parse_int(optarg, 10, 100000000, &v)) return cli_usage("workflow", "--rows must be 10..1e8, got '%s'", optarg);
             o.rows = (uint64_t)v;
             break;
-        case O_SEED:
-            if (!parse_int(optarg, 0, INT64_MAX, &v)) return cli_usage("workflow", "--seed must be >= 0, got '%s'", optarg);
+        case O_NOISE:
+            if (!cli_parse_double(optarg, &o.label_noise) || o.label_noise < 0 || o.label_noise > 0.5)
+                return cli_usage("workflow", "--label-noise needs a fraction from 0 to 0.5, got '%s'", optarg);
+            o.has_label_noise = true;
+            break;
+        case O_DSEED:
+            if (!parse_int(optarg, 0, INT64_MAX, &v)) return cli_usage("workflow", "--data-seed must be >= 0, got '%s'", optarg);
             o.data_seed = (uint64_t)v;
             o.has_data_seed = true;
             break;
         case O_TSEED:
-            if (!parse_int(optarg, 0, INT64_MAX, &v)) return cli_usage("workflow", "--train-seed must be >= 0, got '%s'", optarg);
+            if (!parse_int(optarg, 0, INT64_MAX, &v))
+                return cli_usage("workflow", "%s must be >= 0, got '%s'", cli_optname(), optarg);
             o.train_seed = (uint64_t)v;
             o.has_train_seed = true;
             break;
