@@ -17,7 +17,7 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
-#include "track/loop.h"
+#include "store/loop.h"
 #include "track/mlflow_client.h"
 
 #include <string.h>
@@ -272,13 +272,27 @@ static hamf_status collect_local(struct hamf__exporter_source *src, struct hamf_
     return st;
 }
 
+static hamf_status add_drift(void *ctx, const char *model, const char *feature, double value)
+{
+    return hamf__samples_add_drift(ctx, model, feature, value);
+}
+
+/* drift PSI and live accuracy recorded by `hamf drift` (store/loop.c) */
+static hamf_status collect_drift(const char *url, struct hamf__samples *out)
+{
+    hamf_store *hs = NULL;
+    hamf_status s = hamf__loop_open(url, &hs);
+    if (!s) s = hamf__loop_drift_latest(hs, add_drift, out);
+    hamf_store_close(hs);
+    return s;
+}
+
 hamf_status hamf__exporter_source_collect(void *ctx, struct hamf__samples *out)
 {
     struct hamf__exporter_source *src = ctx;
     if (src->remote) return collect_remote(src, out);
     hamf_status st = collect_local(src, out);
-    /* drift PSI and live accuracy recorded by `hamf drift` (track/loop_store.c) */
-    if (!st) st = hamf__loop_drift_samples(src->uri, out);
+    if (!st) st = collect_drift(src->uri, out);
     if (st) {
         /* reconnect next time (a PostgreSQL server may have restarted) */
         hamf__trk_close(src->trk);

@@ -429,15 +429,7 @@ static hamf_status stmt_sql(struct hamf__trk *t, const char *sql, struct hamf__s
     return HAMF_OK;
 }
 
-/* step expecting no row (writes) */
-static hamf_status run(struct hamf__stmt *st)
-{
-    bool row;
-    return hamf__db_step(st, &row);
-}
 
-static hamf_status bind_t(struct hamf__stmt *st, int i, const char *s) { return hamf__db_bind_text(st, i, s); }
-static hamf_status bind_i(struct hamf__stmt *st, int i, int64_t v) { return hamf__db_bind_i64(st, i, v); }
 
 static hamf_status open_writer(struct group *g, struct hamf__trk **out);
 
@@ -451,7 +443,7 @@ static hamf_status wexec(struct group *g, int q)
         hamf_status s = hamf__db_prepare(w->db, SQL[q], &w->st[q]);
         if (s) return s;
     }
-    hamf_status s = run(w->st[q]);
+    hamf_status s = hamf__db_run(w->st[q]);
     hamf__db_reset(w->st[q]);
     return s;
 }
@@ -706,8 +698,8 @@ hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options 
     if (!have) {
         if ((s = write_begin(t))) goto fail;
         int64_t now = hamf__now_ms();
-        if (!(s = stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = bind_i(st, 1, now)) && !(s = bind_i(st, 2, now)))
-            s = run(st);
+        if (!(s = stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = hamf__db_bindf(st, "i", now)) && !(s = hamf__db_bind_i64(st, 2, now)))
+            s = hamf__db_run(st);
         if ((s = write_end(t, s))) goto fail;
     }
     *out = t;
@@ -803,7 +795,7 @@ static hamf_status exp_json(struct hamf__trk *t, int64_t id, const char *id_text
     struct hamf__stmt *st = NULL;
     hamf_status s;
     bool row;
-    if ((s = stmt(t, Q_EXP_GET, &st)) || (s = bind_i(st, 1, id)) || (s = hamf__db_step(st, &row))) return s;
+    if ((s = stmt(t, Q_EXP_GET, &st)) || (s = hamf__db_bindf(st, "i", id)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) return exp_not_found(id_text);
     if ((s = hamf__buf_printf(b, "{\"experiment_id\":\"%lld\",\"name\":", (long long)hamf__db_col_i64(st, 0))) ||
         (s = hamf__json_str(b, hamf__db_col_text(st, 1), (size_t)-1)) ||
@@ -816,7 +808,7 @@ static hamf_status exp_json(struct hamf__trk *t, int64_t id, const char *id_text
         return s;
     hamf__db_reset(st);
     bool first = false;
-    if ((s = stmt(t, Q_EXP_TAGS, &st)) || (s = bind_i(st, 1, id)) || (s = json_kv_list(st, b, "tags", &first)))
+    if ((s = stmt(t, Q_EXP_TAGS, &st)) || (s = hamf__db_bindf(st, "i", id)) || (s = json_kv_list(st, b, "tags", &first)))
         return s;
     hamf__db_reset(st);
     return hamf__buf_putc(b, '}');
@@ -835,7 +827,7 @@ static hamf_status exp_id_by_name(struct hamf__trk *t, const char *name, int64_t
     struct hamf__stmt *st = NULL;
     hamf_status s;
     bool row;
-    if ((s = stmt(t, Q_EXP_BY_NAME, &st)) || (s = bind_t(st, 1, name)) || (s = hamf__db_step(st, &row))) return s;
+    if ((s = stmt(t, Q_EXP_BY_NAME, &st)) || (s = hamf__db_bindf(st, "t", name)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) {
         hamf__db_reset(st);
         return hamf__err(HAMF_ERR_NOTFOUND, "Could not find experiment with name '%s'", name);
@@ -895,7 +887,7 @@ hamf_status hamf__trk_exp_create(struct hamf__trk *t, const char *name, const ch
     bool row;
     int64_t id = 0;
     char *loc = NULL;
-    if ((s = stmt(t, Q_EXP_BY_NAME, &st)) || (s = bind_t(st, 1, name)) || (s = hamf__db_step(st, &row))) goto done;
+    if ((s = stmt(t, Q_EXP_BY_NAME, &st)) || (s = hamf__db_bindf(st, "t", name)) || (s = hamf__db_step(st, &row))) goto done;
     if (row) {
         s = hamf__err(HAMF_ERR_EXISTS, "Experiment(name=%s) already exists.", name);
         goto done;
@@ -910,14 +902,12 @@ hamf_status hamf__trk_exp_create(struct hamf__trk *t, const char *name, const ch
         goto done;
     }
     int64_t now = hamf__now_ms();
-    if ((s = stmt(t, Q_EXP_INSERT, &st)) || (s = bind_i(st, 1, id)) || (s = bind_t(st, 2, name)) ||
-        (s = bind_t(st, 3, loc)) || (s = bind_i(st, 4, now)) || (s = bind_i(st, 5, now)) || (s = run(st))) {
+    if ((s = stmt(t, Q_EXP_INSERT, &st)) || (s = hamf__db_bindf(st, "ittii", id, name, loc, now, now)) || (s = hamf__db_run(st))) {
         if (s == HAMF_ERR_EXISTS) s = hamf__err(HAMF_ERR_EXISTS, "Experiment(name=%s) already exists.", name);
         goto done;
     }
     for (size_t i = 0; i < ntags; i++) {
-        if ((s = stmt(t, Q_EXP_TAG_UPSERT, &st)) || (s = bind_i(st, 1, id)) || (s = bind_t(st, 2, tags[i].key)) ||
-            (s = bind_t(st, 3, tags[i].value)) || (s = run(st)))
+        if ((s = stmt(t, Q_EXP_TAG_UPSERT, &st)) || (s = hamf__db_bindf(st, "itt", id, tags[i].key, tags[i].value)) || (s = hamf__db_run(st)))
             goto done;
     }
 done:
@@ -936,7 +926,7 @@ static hamf_status exp_stage(struct hamf__trk *t, int64_t id, const char *id_tex
     struct hamf__stmt *st = NULL;
     bool row;
     hamf_status s;
-    if ((s = stmt(t, Q_EXP_STAGE, &st)) || (s = bind_i(st, 1, id)) || (s = hamf__db_step(st, &row))) return s;
+    if ((s = stmt(t, Q_EXP_STAGE, &st)) || (s = hamf__db_bindf(st, "i", id)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) return exp_not_found(id_text);
     *active = !strcmp(hamf__db_col_text(st, 0), "active");
     hamf__db_reset(st);
@@ -959,8 +949,7 @@ hamf_status hamf__trk_exp_rename(struct hamf__trk *t, const char *exp_id, const 
         s = hamf__err(HAMF_ERR_CONSTRAINT, "Cannot rename a non-active experiment.");
         goto done;
     }
-    if ((s = stmt(t, Q_EXP_RENAME, &st)) || (s = bind_t(st, 1, new_name)) || (s = bind_i(st, 2, hamf__now_ms())) ||
-        (s = bind_i(st, 3, id)) || (s = run(st))) {
+    if ((s = stmt(t, Q_EXP_RENAME, &st)) || (s = hamf__db_bindf(st, "tii", new_name, (int64_t)(hamf__now_ms()), id)) || (s = hamf__db_run(st))) {
         if (s == HAMF_ERR_EXISTS) s = hamf__err(HAMF_ERR_EXISTS, "Experiment(name=%s) already exists.", new_name);
     }
 done:
@@ -980,22 +969,21 @@ hamf_status hamf__trk_exp_set_deleted(struct hamf__trk *t, const char *exp_id, b
     if ((s = exp_stage(t, id, exp_id, &active))) goto done;
     if (deleted) {
         if (!active) goto done; /* already deleted: nothing to do */
-        if ((s = stmt(t, Q_EXP_DELETE_RUNS, &st)) || (s = bind_i(st, 1, now)) || (s = bind_i(st, 2, id)) ||
-            (s = run(st)))
+        if ((s = stmt(t, Q_EXP_DELETE_RUNS, &st)) || (s = hamf__db_bindf(st, "ii", now, id)) ||
+            (s = hamf__db_run(st)))
             goto done;
     } else {
         if (active) goto done;
         /* runs deleted together with the experiment come back with it */
         bool row;
-        if ((s = stmt(t, Q_EXP_TOUCH, &st)) || (s = bind_i(st, 1, id)) || (s = hamf__db_step(st, &row))) goto done;
+        if ((s = stmt(t, Q_EXP_TOUCH, &st)) || (s = hamf__db_bindf(st, "i", id)) || (s = hamf__db_step(st, &row))) goto done;
         int64_t when = row ? hamf__db_col_i64(st, 0) : 0;
         hamf__db_reset(st);
-        if ((s = stmt(t, Q_EXP_RESTORE_RUNS, &st)) || (s = bind_i(st, 1, id)) || (s = bind_i(st, 2, when)) ||
-            (s = run(st)))
+        if ((s = stmt(t, Q_EXP_RESTORE_RUNS, &st)) || (s = hamf__db_bindf(st, "ii", id, when)) ||
+            (s = hamf__db_run(st)))
             goto done;
     }
-    if ((s = stmt(t, Q_EXP_SET_STAGE, &st)) || (s = bind_t(st, 1, deleted ? "deleted" : "active")) ||
-        (s = bind_i(st, 2, now)) || (s = bind_i(st, 3, id)) || (s = run(st)))
+    if ((s = stmt(t, Q_EXP_SET_STAGE, &st)) || (s = hamf__db_bindf(st, "tii", deleted ? "deleted" : "active", now, id)) || (s = hamf__db_run(st)))
         goto done;
 done:
     return write_end(t, s);
@@ -1017,8 +1005,7 @@ hamf_status hamf__trk_exp_set_tag(struct hamf__trk *t, const char *exp_id, const
                       exp_id);
         goto done;
     }
-    if ((s = stmt(t, Q_EXP_TAG_UPSERT, &st)) || (s = bind_i(st, 1, id)) || (s = bind_t(st, 2, key)) ||
-        (s = bind_t(st, 3, value)) || (s = run(st)))
+    if ((s = stmt(t, Q_EXP_TAG_UPSERT, &st)) || (s = hamf__db_bindf(st, "itt", id, key, value)) || (s = hamf__db_run(st)))
         goto done;
 done:
     return write_end(t, s);
@@ -1074,19 +1061,6 @@ hamf_status hamf__trk_token_decode(const char *token, int64_t *offset)
     if (!ok) return hamf__err(HAMF_ERR_CONSTRAINT, "Invalid page token: no valid offset");
     *offset = off;
     return HAMF_OK;
-}
-
-static hamf_status bind_query(struct hamf__stmt *st, const struct hamf__sqlq *q)
-{
-    hamf_status s = HAMF_OK;
-    for (size_t i = 0; i < q->nbinds && !s; i++) {
-        const struct hamf__bind *b = &q->binds[i];
-        int idx = (int)i + 1;
-        if (b->type == HAMF__BIND_TEXT) s = hamf__db_bind_text(st, idx, b->s);
-        else if (b->type == HAMF__BIND_I64) s = hamf__db_bind_i64(st, idx, b->i);
-        else s = hamf__db_bind_f64(st, idx, b->f);
-    }
-    return s;
 }
 
 /* Parsed search arguments shared by runs and experiments. */
@@ -1153,7 +1127,7 @@ static hamf_status collect_ids(struct hamf__trk *t, const struct hamf__sqlq *q, 
 {
     struct hamf__stmt *st = NULL;
     hamf_status s;
-    if ((s = stmt_sql(t, q->sql.data, &st)) || (s = bind_query(st, q))) return s;
+    if ((s = stmt_sql(t, q->sql.data, &st)) || (s = hamf__db_bind_values(st, q->binds, q->nbinds))) return s;
     bool row;
     while (!(s = hamf__db_step(st, &row)) && row) {
         if (l->n == l->cap) {
@@ -1254,7 +1228,7 @@ static hamf_status run_info_json(struct hamf__trk *t, const char *run_id, struct
     struct hamf__stmt *st = NULL;
     hamf_status s;
     bool row;
-    if ((s = stmt(t, Q_RUN_INFO, &st)) || (s = bind_t(st, 1, run_id)) || (s = hamf__db_step(st, &row))) return s;
+    if ((s = stmt(t, Q_RUN_INFO, &st)) || (s = hamf__db_bindf(st, "t", run_id)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) return run_not_found(run_id);
     s = info_row_json(st, 0, b);
     hamf__db_reset(st);
@@ -1360,7 +1334,7 @@ static hamf_status runs_json(struct hamf__trk *t, char *const *ids, size_t n, st
             if (s || (s = hamf__buf_puts(&sql, part_sql[k][1]))) break;
             struct hamf__stmt *st;
             if ((s = stmt_sql(t, sql.data, &st))) break;
-            for (size_t i = 0; i < m && !s; i++) s = bind_t(st, (int)i + 1, sorted[i]->id);
+            for (size_t i = 0; i < m && !s; i++) s = hamf__db_bind_text(st, (int)i + 1, sorted[i]->id);
             bool row;
             size_t j = 0;
             while (!s && !(s = hamf__db_step(st, &row)) && row) {
@@ -1428,7 +1402,7 @@ hamf_status hamf__trk_run_artifact_uri(struct hamf__trk *t, const char *run_id, 
     struct hamf__stmt *st = NULL;
     hamf_status s;
     bool row;
-    if ((s = stmt(t, Q_RUN_INFO, &st)) || (s = bind_t(st, 1, run_id)) || (s = hamf__db_step(st, &row))) return s;
+    if ((s = stmt(t, Q_RUN_INFO, &st)) || (s = hamf__db_bindf(st, "t", run_id)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) return run_not_found(run_id);
     char *u = hamf__strdup(hamf__db_col_text(st, 7));
     hamf__db_reset(st);
@@ -1443,7 +1417,7 @@ static hamf_status run_active(struct hamf__trk *t, const char *run_id)
     struct hamf__stmt *st = NULL;
     bool row;
     hamf_status s;
-    if ((s = stmt(t, Q_RUN_STAGE, &st)) || (s = bind_t(st, 1, run_id)) || (s = hamf__db_step(st, &row))) return s;
+    if ((s = stmt(t, Q_RUN_STAGE, &st)) || (s = hamf__db_bindf(st, "t", run_id)) || (s = hamf__db_step(st, &row))) return s;
     if (!row) return run_not_found(run_id);
     bool active = !strcmp(hamf__db_col_text(st, 0), "active");
     hamf__db_reset(st);
@@ -1492,12 +1466,11 @@ static hamf_status tag_upsert(struct hamf__trk *t, const char *run_id, const cha
 {
     struct hamf__stmt *st = NULL;
     hamf_status s;
-    if ((s = stmt(t, Q_TAG_UPSERT, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, key)) ||
-        (s = bind_t(st, 3, value)) || (s = run(st)))
+    if ((s = stmt(t, Q_TAG_UPSERT, &st)) || (s = hamf__db_bindf(st, "ttt", run_id, key, value)) || (s = hamf__db_run(st)))
         return s;
     if (!strcmp(key, "mlflow.runName")) {
-        if ((s = stmt(t, Q_RUN_SET_NAME, &st)) || (s = bind_t(st, 1, value)) || (s = bind_t(st, 2, run_id)) ||
-            (s = run(st)))
+        if ((s = stmt(t, Q_RUN_SET_NAME, &st)) || (s = hamf__db_bindf(st, "tt", value, run_id)) ||
+            (s = hamf__db_run(st)))
             return s;
     }
     return HAMF_OK;
@@ -1527,7 +1500,7 @@ hamf_status hamf__trk_run_create(struct hamf__trk *t, const struct hamf__trk_run
     struct hamf__stmt *st = NULL;
     char *uri = NULL;
     bool row;
-    if ((s = stmt(t, Q_EXP_GET, &st)) || (s = bind_i(st, 1, eid)) || (s = hamf__db_step(st, &row))) goto done;
+    if ((s = stmt(t, Q_EXP_GET, &st)) || (s = hamf__db_bindf(st, "i", eid)) || (s = hamf__db_step(st, &row))) goto done;
     if (!row) {
         s = exp_not_found(exp);
         goto done;
@@ -1543,9 +1516,7 @@ hamf_status hamf__trk_run_create(struct hamf__trk *t, const struct hamf__trk_run
         s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
         goto done;
     }
-    if ((s = stmt(t, Q_RUN_INSERT, &st)) || (s = bind_t(st, 1, id)) || (s = bind_t(st, 2, name)) ||
-        (s = bind_i(st, 3, eid)) || (s = bind_t(st, 4, r->user_id ? r->user_id : "")) ||
-        (s = bind_i(st, 5, r->start_time)) || (s = bind_t(st, 6, uri)) || (s = run(st)))
+    if ((s = stmt(t, Q_RUN_INSERT, &st)) || (s = hamf__db_bindf(st, "ttitit", id, name, eid, r->user_id ? r->user_id : "", (int64_t)(r->start_time), uri)) || (s = hamf__db_run(st)))
         goto done;
     for (size_t i = 0; i < r->ntags; i++)
         if (strcmp(r->tags[i].key, "mlflow.runName") && (s = tag_upsert(t, id, r->tags[i].key, r->tags[i].value)))
@@ -1574,11 +1545,9 @@ hamf_status hamf__trk_run_update(struct hamf__trk *t, const char *run_id, const 
     if (s) return s;
     struct hamf__stmt *st = NULL;
     if ((s = run_active(t, run_id))) goto done;
-    if (status && ((s = stmt(t, Q_RUN_SET_STATUS, &st)) || (s = bind_t(st, 1, status)) ||
-                   (s = bind_t(st, 2, run_id)) || (s = run(st))))
+    if (status && ((s = stmt(t, Q_RUN_SET_STATUS, &st)) || (s = hamf__db_bindf(st, "tt", status, run_id)) || (s = hamf__db_run(st))))
         goto done;
-    if (has_end_time && ((s = stmt(t, Q_RUN_SET_END, &st)) || (s = bind_i(st, 1, end_time)) ||
-                         (s = bind_t(st, 2, run_id)) || (s = run(st))))
+    if (has_end_time && ((s = stmt(t, Q_RUN_SET_END, &st)) || (s = hamf__db_bindf(st, "it", end_time, run_id)) || (s = hamf__db_run(st))))
         goto done;
     if (run_name && *run_name) s = tag_upsert(t, run_id, "mlflow.runName", run_name);
 done:
@@ -1593,15 +1562,15 @@ hamf_status hamf__trk_run_set_deleted(struct hamf__trk *t, const char *run_id, b
     if (s) return s;
     struct hamf__stmt *st = NULL;
     bool row;
-    if ((s = stmt(t, Q_RUN_STAGE, &st)) || (s = bind_t(st, 1, run_id)) || (s = hamf__db_step(st, &row))) goto done;
+    if ((s = stmt(t, Q_RUN_STAGE, &st)) || (s = hamf__db_bindf(st, "t", run_id)) || (s = hamf__db_step(st, &row))) goto done;
     if (!row) {
         s = run_not_found(run_id);
         goto done;
     }
     hamf__db_reset(st);
-    if ((s = stmt(t, Q_RUN_SET_STAGE, &st)) || (s = bind_t(st, 1, deleted ? "deleted" : "active"))) goto done;
-    s = deleted ? bind_i(st, 2, hamf__now_ms()) : hamf__db_bind_null(st, 2);
-    if (s || (s = bind_t(st, 3, run_id)) || (s = run(st))) goto done;
+    if ((s = stmt(t, Q_RUN_SET_STAGE, &st)) || (s = hamf__db_bindf(st, "t", deleted ? "deleted" : "active"))) goto done;
+    s = deleted ? hamf__db_bind_i64(st, 2, hamf__now_ms()) : hamf__db_bind_null(st, 2);
+    if (s || (s = hamf__db_bind_text(st, 3, run_id)) || (s = hamf__db_run(st))) goto done;
 done:
     return write_end(t, s);
 }
@@ -1660,7 +1629,7 @@ hamf_status hamf__trk_log_batch(struct hamf__trk *t, const char *run_id, const s
     bool row;
     if ((s = run_active(t, run_id))) goto done;
     for (size_t i = 0; i < np; i++) {
-        if ((s = stmt(t, Q_PARAM_GET, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, p[i].key)) ||
+        if ((s = stmt(t, Q_PARAM_GET, &st)) || (s = hamf__db_bindf(st, "tt", run_id, p[i].key)) ||
             (s = hamf__db_step(st, &row)))
             goto done;
         if (row) {
@@ -1676,8 +1645,7 @@ hamf_status hamf__trk_log_batch(struct hamf__trk *t, const char *run_id, const s
             hamf__db_reset(st);
             continue;
         }
-        if ((s = stmt(t, Q_PARAM_INSERT, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, p[i].key)) ||
-            (s = bind_t(st, 3, p[i].value)) || (s = run(st))) {
+        if ((s = stmt(t, Q_PARAM_INSERT, &st)) || (s = hamf__db_bindf(st, "ttt", run_id, p[i].key, p[i].value)) || (s = hamf__db_run(st))) {
             if (s == HAMF_ERR_EXISTS) s = HAMF_OK; /* the same key twice in this batch, same value */
             else goto done;
         }
@@ -1688,9 +1656,8 @@ hamf_status hamf__trk_log_batch(struct hamf__trk *t, const char *run_id, const s
         bool nan = isnan(m[i].value);
         double v = nan ? 0.0 : m[i].value;
         for (int q = Q_METRIC_INSERT; q <= Q_LATEST_UPSERT; q++) {
-            if ((s = stmt(t, q, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, m[i].key)) ||
-                (s = bind_i(st, 3, m[i].step)) || (s = bind_i(st, 4, m[i].timestamp)) ||
-                (s = hamf__db_bind_f64(st, 5, v)) || (s = bind_i(st, 6, nan)) || (s = run(st)))
+            if ((s = stmt(t, q, &st)) || (s = hamf__db_bindf(st, "ttii", run_id, m[i].key, (int64_t)(m[i].step), (int64_t)(m[i].timestamp))) ||
+                (s = hamf__db_bind_f64(st, 5, v)) || (s = hamf__db_bind_i64(st, 6, nan)) || (s = hamf__db_run(st)))
                 goto done;
         }
     }
@@ -1707,7 +1674,7 @@ hamf_status hamf__trk_delete_tag(struct hamf__trk *t, const char *run_id, const 
     struct hamf__stmt *st = NULL;
     bool row;
     if ((s = run_active(t, run_id))) goto done;
-    if ((s = stmt(t, Q_RUN_TAGS, &st)) || (s = bind_t(st, 1, run_id))) goto done;
+    if ((s = stmt(t, Q_RUN_TAGS, &st)) || (s = hamf__db_bindf(st, "t", run_id))) goto done;
     bool found = false;
     while (!(s = hamf__db_step(st, &row)) && row)
         if (!strcmp(hamf__db_col_text(st, 0), key)) found = true;
@@ -1716,7 +1683,7 @@ hamf_status hamf__trk_delete_tag(struct hamf__trk *t, const char *run_id, const 
         s = hamf__err(HAMF_ERR_NOTFOUND, "No tag with name: %s in run with id %s", key, run_id);
         goto done;
     }
-    if ((s = stmt(t, Q_TAG_DELETE, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, key)) || (s = run(st)))
+    if ((s = stmt(t, Q_TAG_DELETE, &st)) || (s = hamf__db_bindf(st, "tt", run_id, key)) || (s = hamf__db_run(st)))
         goto done;
 done:
     return write_end(t, s);
@@ -1751,11 +1718,8 @@ hamf_status hamf__trk_log_inputs(struct hamf__trk *t, const char *run_id, const 
             if (!strcmp(in[i].tags[k].key, "mlflow.data.context")) context = in[i].tags[k].value;
         }
         if ((s = hamf__buf_putc(&tags, ']'))) goto done;
-        if ((s = stmt(t, Q_INPUT_INSERT, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, in[i].name)) ||
-            (s = bind_t(st, 3, in[i].digest)) || (s = bind_t(st, 4, in[i].source_type)) ||
-            (s = bind_t(st, 5, in[i].source)) || (s = bind_t(st, 6, in[i].schema)) ||
-            (s = bind_t(st, 7, in[i].profile)) || (s = bind_t(st, 8, context)) || (s = bind_t(st, 9, tags.data)) ||
-            (s = run(st)))
+        if ((s = stmt(t, Q_INPUT_INSERT, &st)) || (s = hamf__db_bindf(st, "ttttttttt", run_id, in[i].name, in[i].digest, in[i].source_type, in[i].source, in[i].schema, in[i].profile, context, tags.data)) ||
+            (s = hamf__db_run(st)))
             goto done;
     }
 done:
@@ -1798,8 +1762,7 @@ hamf_status hamf__trk_metric_history(struct hamf__trk *t, const char *run_id, co
     if (page_token && *page_token && (s = hamf__trk_token_decode(page_token, &offset))) return s;
     int64_t limit = max_results > 0 ? max_results : INT64_MAX / 4;
     struct hamf__stmt *st = NULL;
-    if ((s = stmt(t, Q_HISTORY, &st)) || (s = bind_t(st, 1, run_id)) || (s = bind_t(st, 2, key)) ||
-        (s = bind_i(st, 3, limit == INT64_MAX / 4 ? limit : limit + 1)) || (s = bind_i(st, 4, offset)))
+    if ((s = stmt(t, Q_HISTORY, &st)) || (s = hamf__db_bindf(st, "ttii", run_id, key, (int64_t)(limit == INT64_MAX / 4 ? limit : limit + 1), offset)))
         return s;
     bool row;
     int64_t n = 0;
