@@ -37,8 +37,13 @@ extern const char hamf__num_digit_pairs[200];
 /* Decimal digits of v into out (no NUL, at most 20 bytes); the length. */
 static inline int hamf__num_fmt_u64(char *out, uint64_t v)
 {
+    static const uint64_t p10[19] = {10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+                                     100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+                                     1000000000000ull, 10000000000000ull, 100000000000000ull,
+                                     1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+                                     1000000000000000000ull, 10000000000000000000ull};
     int n = 1;
-    for (uint64_t t = v; t >= 10; t /= 10) n++;
+    while (n < 20 && v >= p10[n - 1]) n++;
     int i = n;
     while (v >= 100) {
         unsigned d = (unsigned)(v % 100) * 2;

@@ -123,22 +123,24 @@ static int fmt_fixed(char out[32], double v, bool exact_only)
         if (k > 22) return 0;
     }
     if (k < 0) return 0;
+    /* m's digits, written once: the integer part, '.', the fraction */
     char fw[24];
     int nd = hamf__num_fmt_u64(fw, m);
-    char dig[24]; /* least significant first */
-    for (int i = 0; i < nd; i++) dig[i] = fw[nd - 1 - i];
     int n = 0;
     if (signbit(v)) out[n++] = '-';
     if (nd <= k) {
         out[n++] = '0';
         out[n++] = '.';
         for (int z = 0; z < k - nd; z++) out[n++] = '0';
-        while (nd) out[n++] = dig[--nd];
+        memcpy(out + n, fw, (size_t)nd);
+        n += nd;
     } else {
-        while (nd > k) out[n++] = dig[--nd];
+        memcpy(out + n, fw, (size_t)(nd - k));
+        n += nd - k;
         out[n++] = '.';
         if (k == 0) out[n++] = '0';
-        while (nd) out[n++] = dig[--nd];
+        memcpy(out + n, fw + nd - k, (size_t)k);
+        n += k;
     }
     out[n] = '\0';
     return n;

@@ -45,7 +45,7 @@ static void test_parse_random(void)
 {
     char s[96];
     int bad = 0;
-    for (int i = 0; i < 1000000 && bad < 5; i++) {
+    for (int i = 0; i < 400000 && bad < 5; i++) {
         uint64_t x = next();
         int n = 0;
         if (x & 1) s[n++] = '-';
@@ -82,7 +82,7 @@ static void test_parse_random(void)
 static void test_fmt_random(void)
 {
     int bad = 0;
-    for (int i = 0; i < 1000000 && bad < 5; i++) {
+    for (int i = 0; i < 400000 && bad < 5; i++) {
         uint64_t x = next();
         double v;
         switch (i % 4) {
