@@ -507,7 +507,7 @@ static hamf_status pipeline_need(char *const *names, size_t ncols, uint8_t *need
             need_expr(prog->root, v, n, want);
             hamf__expr_prog_free(prog);
             long at = need_resolve(v, n, s->name);
-            if (at >= 0) v[at] = (struct need_col){s->name, -1};
+            if (at >= 0) v[at].orig = -1; /* replaced in place: keeps its name */
             else v[n++] = (struct need_col){s->name, -1};
         } else {
             struct need_col *nv = hamf__malloc((n + 1) * sizeof *nv);

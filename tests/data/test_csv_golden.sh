@@ -7,7 +7,7 @@
 # strings, CRLF, BOM, blank lines, null spellings, duplicate names). The
 # current reader must write the same bytes with every SIMD level (scalar,
 # SSE2, AVX2), with 1 and 2 threads and with tiny blocks (so block and
-# range boundaries fall everywhere).
+# range boundaries fall everywhere), and with column projection.
 set -uo pipefail
 G="$HAMF_ROOT/tests/data/csv_golden"
 fail=0
@@ -37,4 +37,9 @@ check numbers numbers.out.csv numbers.csv --with 'x = d * 3' --with 'y = i / 7'
 check numbers_schema numbers_schema.out.csv numbers.csv --schema i:double,mix:string
 check strings strings.out.csv strings.csv --null-values NA,null
 check strings_select strings_sel.out.csv strings.csv --select n,flag
+# column projection (only the columns the steps read are converted): names
+# resolved case-insensitively, replaced in place, dropped after use
+check proj_case proj_case.out.csv numbers.csv --with 'D = i + 1' --select d,MIX
+check proj_replace proj_replace.out.csv strings.csv --with 'n = length(NAME0)' --drop name0,FLAG --select n,empty
+check proj_chain proj_chain.out.csv numbers.csv --with 'z = i * 2' --with 'w = z + 1' --drop z,d --select w
 exit $fail
