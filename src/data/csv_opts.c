@@ -7,7 +7,6 @@
 
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 void hamf_csv_options_init(hamf_csv_options *o)
 {
@@ -32,8 +31,8 @@ void hamf__csv_ctx_free(struct hamf__csv_ctx *c)
 
 int hamf__csv_cpu_count(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > HAMF__CSV_MAX_THREADS ? HAMF__CSV_MAX_THREADS : (int)n;
+    int n = hamf__ncpu();
+    return n > HAMF__CSV_MAX_THREADS ? HAMF__CSV_MAX_THREADS : n;
 }
 
 hamf_status hamf__csv_ctx_init(struct hamf__csv_ctx *c, const char *name, const hamf_csv_options *o)

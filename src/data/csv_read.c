@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,22 +230,16 @@ static void *job_run(void *arg)
     return NULL;
 }
 
+static void job_task(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    job_run(&((struct job *)ctx)[i]);
+}
+
+/* The ranges run on the shared pool (util/threads.c). */
 static hamf_status run_jobs(struct job *jobs, size_t n)
 {
-    pthread_t th[HAMF__CSV_MAX_THREADS];
-    size_t started = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (pthread_create(&th[i], NULL, job_run, &jobs[i]) != 0) {
-            /* run it inline instead */
-            job_run(&jobs[i]);
-            th[i] = 0;
-        } else {
-            started |= (size_t)1 << i;
-        }
-    }
-    job_run(&jobs[0]);
-    for (size_t i = 1; i < n; i++)
-        if (started & ((size_t)1 << i)) pthread_join(th[i], NULL);
+    hamf__run_parallel(n, job_task, jobs);
     return HAMF_OK;
 }
 

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +111,12 @@ oom:
     return NULL;
 }
 
+static void wjob_task(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    wjob_run(&((struct wjob *)ctx)[i]);
+}
+
 struct hamf__csv_writer {
     int fd;
     char *path, *tmp;
@@ -194,14 +199,7 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
         hamf__buf_init(&jobs[nj].out, 0);
         nj++;
     }
-    pthread_t th[HAMF__CSV_MAX_THREADS];
-    bool started[HAMF__CSV_MAX_THREADS] = {false};
-    for (size_t i = 1; i < nj; i++) started[i] = pthread_create(&th[i], NULL, wjob_run, &jobs[i]) == 0;
-    for (size_t i = 1; i < nj; i++)
-        if (!started[i]) wjob_run(&jobs[i]);
-    wjob_run(&jobs[0]);
-    for (size_t i = 1; i < nj; i++)
-        if (started[i]) pthread_join(th[i], NULL);
+    hamf__run_parallel(nj, wjob_task, jobs);
     for (size_t i = 0; i < nj; i++) {
         if (!st && jobs[i].st) st = hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
         if (!st && jobs[i].out.len) st = write_all(w, jobs[i].out.data, jobs[i].out.len);

@@ -17,6 +17,7 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
+#include "server/mlflow_json.h"
 #include "store/loop.h"
 #include "track/mlflow_client.h"
 
@@ -216,7 +217,7 @@ static hamf_status collect_one_local(struct hamf__exporter_source *src, const ch
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
     struct hamf__jdoc *d = NULL;
-    hamf_status st = hamf__trk_run_search(src->trk, &q, &b);
+    hamf_status st = hamf__mlflow_run_search_json(src->trk, &q, &b);
     if (!st) st = parse_members(&b, &d);
     if (!st) st = add_latest(out, name, hamf__jdoc_root(d));
     hamf__jdoc_free(d);
@@ -250,7 +251,7 @@ static hamf_status collect_local(struct hamf__exporter_source *src, struct hamf_
         struct hamf__trk_search q = {.view = HAMF__VIEW_ACTIVE_ONLY, .max_results = 1000, .page_token = token};
         hamf__buf_reset(&b);
         struct hamf__jdoc *d = NULL;
-        if ((st = hamf__trk_exp_search(src->trk, &q, &b))) break;
+        if ((st = hamf__mlflow_exp_search_json(src->trk, &q, &b))) break;
         if ((st = parse_members(&b, &d))) break;
         const struct hamf__jval *root = hamf__jdoc_root(d), *exps = hamf__jobj_get(root, "experiments");
         for (size_t i = 0; !st && exps && exps->type == HAMF__JARR && i < exps->len; i++) {

@@ -21,6 +21,7 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
+#include "server/mlflow_json.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -33,50 +34,7 @@
 #define BATCH_BODY_MAX 1000000 /* MLflow's log-batch request limit */
 #define INPUTS_BODY_MAX (4 * 1024 * 1024)
 
-/* ---- errors ---- */
-
-void hamf__api_error(struct hamf__http_resp *resp, int http_status, const char *code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    hamf__buf_reset(&resp->body);
-    if (resp->fd >= 0) {
-        /* a file was about to be sent; the error replaces it */
-        close(resp->fd);
-        resp->fd = -1;
-    }
-    resp->status = http_status;
-    resp->content_type = "application/json";
-    hamf_status s = hamf__buf_puts(&resp->body, "{\"error_code\":");
-    if (!s) s = hamf__json_str(&resp->body, code, (size_t)-1);
-    if (!s) s = hamf__buf_puts(&resp->body, ",\"message\":");
-    if (!s) s = hamf__json_str(&resp->body, msg, (size_t)-1);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    if (s) {
-        hamf__buf_reset(&resp->body);
-        resp->status = 503;
-    }
-}
-
-void hamf__api_status_error(struct hamf__http_resp *resp, hamf_status st)
-{
-    const char *m = hamf_last_error();
-    switch (st) {
-    case HAMF_ERR_NOTFOUND: hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST", "%s", m); break;
-    case HAMF_ERR_EXISTS: hamf__api_error(resp, 400, "RESOURCE_ALREADY_EXISTS", "%s", m); break;
-    case HAMF_ERR_PARSE:
-    case HAMF_ERR_CONSTRAINT:
-    case HAMF_ERR_MISUSE:
-    case HAMF_ERR_SCHEMA: hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "%s", m); break;
-    case HAMF_ERR_BUSY:
-    case HAMF_ERR_TIMEOUT:
-    case HAMF_ERR_NOMEM: hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "%s", m); break;
-    default: hamf__api_error(resp, 500, "INTERNAL_ERROR", "%s", m); break;
-    }
-}
+/* ---- errors: hamf__api_error / hamf__api_status_error are api_error.c's ---- */
 
 static void router_error(int status, const char *message, struct hamf__http_resp *resp)
 {
@@ -403,7 +361,7 @@ static void h_exp_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     const char *id;
     if (arg_required(&a, "experiment_id", &id) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__trk_exp_get(t, id, &resp->body);
+    if (!s) s = hamf__mlflow_exp_json(t, id, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -416,7 +374,7 @@ static void h_exp_get_by_name(void *ctx, const struct hamf__http_req *req, struc
     const char *name;
     if (arg_required(&a, "experiment_name", &name) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__trk_exp_get_by_name(t, name, &resp->body);
+    if (!s) s = hamf__mlflow_exp_by_name_json(t, name, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -456,7 +414,7 @@ static void h_exp_search(void *ctx, const struct hamf__http_req *req, struct ham
     search_common(&a, &q, false);
     if (q.view < 0) goto done;
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__trk_exp_search(t, &q, &resp->body);
+    if (!s) s = hamf__mlflow_exp_search_json(t, &q, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -473,7 +431,7 @@ static void h_exp_update(void *ctx, const struct hamf__http_req *req, struct ham
         /* nothing to change, but the experiment must exist */
         struct hamf__buf tmp;
         hamf__buf_init(&tmp, 0);
-        s = hamf__trk_exp_get(t, id, &tmp);
+        s = hamf__mlflow_exp_json(t, id, &tmp);
         hamf__buf_free(&tmp);
     }
     if (!s) reply_ok_empty(resp);
@@ -531,7 +489,7 @@ static void h_run_create(void *ctx, const struct hamf__http_req *req, struct ham
         goto done;
     r.tags = tags;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
-    if (!s) s = hamf__trk_run_create(t, &r, &resp->body);
+    if (!s) s = hamf__mlflow_run_create_json(t, &r, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -545,7 +503,7 @@ static void h_run_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     const char *id;
     if (arg_run_id(&a, &id) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
-    if (!s) s = hamf__trk_run_get(t, id, &resp->body);
+    if (!s) s = hamf__mlflow_run_json(t, id, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -585,7 +543,7 @@ static void h_run_update(void *ctx, const struct hamf__http_req *req, struct ham
         arg_str(&a, "run_name", &name) < 0)
         goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run_info\":");
-    if (!s) s = hamf__trk_run_update(t, id, status, has_end == 1, end, name, &resp->body);
+    if (!s) s = hamf__mlflow_run_update_json(t, id, status, has_end == 1, end, name, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -621,7 +579,7 @@ static void h_run_search(void *ctx, const struct hamf__http_req *req, struct ham
     search_common(&a, &q, true);
     if (q.view < 0) goto done;
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__trk_run_search(t, &q, &resp->body);
+    if (!s) s = hamf__mlflow_run_search_json(t, &q, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -842,7 +800,7 @@ static void h_get_history(void *ctx, const struct hamf__http_req *req, struct ha
         goto done;
     }
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__trk_metric_history(t, id, key, max, token, &resp->body);
+    if (!s) s = hamf__mlflow_metric_history_json(t, id, key, max, token, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
