@@ -125,11 +125,12 @@ static void usage(FILE *o)
         "                          f1_score, precision, recall, roc_auc, log_loss,\n"
         "                          n_train, n_test, fit_seconds, ...\n"
         "  -q, --quiet             no progress bar\n"
-        "  --db URL                register the run in this store (default: $HAMF_DB;\n"
-        "                          nothing is registered when neither is set):\n"
-        "                          models_master, features_models_map (features are\n"
-        "                          added to features_master when new) and\n"
-        "                          training_results\n"
+        "  --db URL                register the model in this store (default $HAMF_DB,\n"
+        "                          else ./hamf.db, as every command): models_master,\n"
+        "                          features_models_map (features are added to\n"
+        "                          features_master when new), training_results, a\n"
+        "                          registry version, and the run (unless --no-track)\n"
+        "  --no-register           register nothing (no store is opened or created)\n"
         "  --model-name NAME       registry name (default PhishingDetectionModel)\n"
         "  --model-version V       registry version (default: next free v1, v2, ...)\n");
     track_cli_help(o);
@@ -141,7 +142,7 @@ static void usage(FILE *o)
 }
 
 enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
-       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE };
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE, O_NOREG };
 
 int cmd_train(int argc, char **argv)
 {
@@ -152,7 +153,7 @@ int cmd_train(int argc, char **argv)
         {"l2", 1, 0, O_L2}, {"subsample", 1, 0, O_SUB}, {"colsample", 1, 0, O_COL}, {"max-features", 1, 0, O_MF},
         {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
         {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
-        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB},
+        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB}, {"no-register", 0, 0, O_NOREG},
         {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"pipeline", 1, 0, O_PIPE}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         TRACK_CLI_LONGOPTS,
         {0, 0, 0, 0}};
@@ -160,7 +161,7 @@ int cmd_train(int argc, char **argv)
     const char *algo = "gradient-boosting";
     const char *pipe_path = NULL;
     const char *db = NULL, *model_name = "PhishingDetectionModel", *model_version = NULL;
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, no_register = false;
     double test_size = 0.2;
     /* flags are applied after the algorithm defaults */
     struct { int opt; const char *val; } set[64];
@@ -180,6 +181,7 @@ int cmd_train(int argc, char **argv)
         case O_PARAMS: params = optarg; break;
         case O_JSON: json = true; break;
         case O_DB: db = optarg; break;
+        case O_NOREG: no_register = true; break;
         case O_PIPE: pipe_path = optarg; break;
         case O_MNAME: model_name = optarg; break;
         case O_MVER: model_version = optarg; break;
@@ -255,7 +257,7 @@ int cmd_train(int argc, char **argv)
     hamf_status st;
     char *pipe_text = NULL;
     hamf_store *store = NULL; /* the one store handle of the command: run, registry rows and version */
-    db = cli_db_url_given(db);
+    db = no_register ? NULL : cli_db_url(db);
     if (db && (st = hamf__loop_open(db, &store))) { rc = cli_fail("train: %s", hamf_last_error()); goto cleanup; }
     if ((rc = track_cli_begin(&tc, db, store, algo, model_name)) != CLI_OK) goto cleanup;
     rc = CLI_FAIL;
@@ -333,7 +335,7 @@ int cmd_train(int argc, char **argv)
                  model_name, ver, (long long)result_id);
     }
     if ((rc = track_cli_end(&tc, m, &mt, out, model_name, db ? ver : model_version, model_id, result_id, data_path,
-                            target, test_path ? 0 : test_size, fit_seconds, hamf_dataset_nrows(tr), n_test)))
+                            target, test_path ? 0 : test_size, fit_seconds, hamf_dataset_nrows(tr), n_test, te)))
         goto cleanup;
     rc = CLI_FAIL;
     if (track_cli_run_id(&tc)) {

@@ -5,14 +5,15 @@
  * Layout (all integers little-endian, doubles as IEEE-754 bit patterns):
  *   "HAMFMDL\0"  magic, 8 bytes
  *   u32 version  (1)
- *   u32 flags    (0)
+ *   u32 flags    (bit 0: a node-cover section ends the payload)
  *   u64 length   of the payload
  *   payload
  *   u32 crc32    (IEEE 802.3 polynomial) of the payload
  * Payload: algorithm, target name, pipeline spec text, params JSON, init
  * score, OOB accuracy; per feature its name, kind, bin count and either its
  * bin edges or its category dictionary (string -> bin); the trees (nodes
- * and categorical bitsets); the per-iteration loss history. Strings are
+ * and categorical bitsets); the per-iteration loss history; with flag bit 0,
+ * per tree its nodes' training covers (f64 each, used by SHAP). Strings are
  * u32 length + bytes. Every read is bounds-checked and every tree is
  * validated (children after their parent, features, bins and bitset
  * indices in range), so a truncated, corrupt or foreign file is an error,
@@ -32,6 +33,7 @@
 
 #define MAGIC "HAMFMDL"
 #define VERSION 1u
+#define FLAG_COVER 1u
 
 static uint32_t crc_table[256];
 static void crc_init(void)
@@ -89,7 +91,7 @@ static hamf_status serialize(const struct hamf_ensemble *m, struct hamf__buf *ou
     hamf__buf_init(&w.b, 0);
     put(&w, MAGIC, 8);
     put_u32(&w, VERSION);
-    put_u32(&w, 0);
+    put_u32(&w, m->cover ? FLAG_COVER : 0);
     put_u64(&w, 0); /* length, patched below */
     size_t start = w.b.len;
     put_u32(&w, (uint32_t)m->algorithm);
@@ -136,6 +138,11 @@ static hamf_status serialize(const struct hamf_ensemble *m, struct hamf__buf *ou
     for (size_t i = 0; i < m->n_iter; i++) {
         put_f64(&w, m->train_loss[i]);
         put_f64(&w, m->valid_loss[i]);
+    }
+    if (m->cover) {
+        size_t o = 0;
+        for (size_t t = 0; t < m->n_trees; t++)
+            for (uint32_t k = 0; k < m->trees[t].n_nodes; k++) put_f64(&w, m->cover[o++]);
     }
     if (w.st) { hamf__buf_free(&w.b); return hamf__err(w.st, "model: out of memory while serializing"); }
     uint64_t len = w.b.len - start;
@@ -224,7 +231,7 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
     if (ver != VERSION)
         return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s has format version %u; this hamf reads version %u", path, ver,
                          VERSION);
-    if (flags != 0) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
+    if (flags & ~FLAG_COVER) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
     if (plen > len - 24 || len - 24 - plen < 4)
         return hamf__err(HAMF_ERR_CORRUPT, "model: %s is truncated (%zu bytes)", path, len);
     uint32_t crc = 0;
@@ -344,6 +351,17 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
             m->valid_loss[i] = get_f64(&r);
         }
         m->n_iter = ni;
+    }
+    if (flags & FLAG_COVER) {
+        size_t tot = 0;
+        for (size_t t = 0; t < m->n_trees; t++) tot += m->trees[t].n_nodes;
+        if (r.bad || tot > (r.n - r.off) / 8) BAD("model: %s: truncated node covers", path);
+        m->cover = hamf__malloc((tot + 1) * sizeof *m->cover);
+        if (!m->cover) { st = hamf__err(HAMF_ERR_NOMEM, "model: out of memory"); goto fail; }
+        for (size_t k = 0; k < tot; k++) {
+            m->cover[k] = get_f64(&r);
+            if (!(m->cover[k] >= 0) || isinf(m->cover[k])) BAD("model: %s: bad node cover", path);
+        }
     }
     if (r.bad || r.off != r.n) BAD("model: %s: trailing or missing bytes in the payload", path);
     if ((st = hamf__model_prepare(m))) goto fail;
