@@ -59,6 +59,7 @@ struct hamf__server_config {
     const char *artifacts_dir;
     bool sync_full; /* SQLite: fsync every commit (default: WAL synchronous=NORMAL, see tracking.h) */
     struct hamf__auth *auth; /* NULL = open; else basic auth on every request (auth.h) [borrowed] */
+    struct hamf__http_limits limits; /* connections and deadlines (http.h); zeros = defaults */
 };
 
 /* Open the store (creating tables), the artifact root, and start serving. */

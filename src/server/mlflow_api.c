@@ -978,7 +978,8 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .nroutes = HAMF_ARRAY_LEN(routes),
         .error = router_error,
         .ctx = &s->ctx,
-        .auth = cfg->auth ? hamf__auth_request : NULL, /* auth.c */
+        .auth = cfg->auth ? hamf__auth_check : NULL, /* auth.c */
+        .limits = cfg->limits,
         .auth_ctx = cfg->auth,
     };
     if ((st = hamf__alerts_start(cfg->db_url, cfg->artifacts_dir))) goto fail;
