@@ -48,6 +48,7 @@ typedef enum hamf_status {
     HAMF_ERR_INTERNAL = 12,   /* a bug; please report */
     HAMF_ERR_CORRUPT = 13,    /* file or database damaged */
     HAMF_ERR_CONNECT = 14,    /* could not reach a server */
+    HAMF_ERR_FULL = 15,       /* disk or quota full (ENOSPC, EDQUOT, SQLITE_FULL) */
     HAMF_STATUS_LAST          /* not a status; one past the last */
 } hamf_status;
 

@@ -159,6 +159,17 @@ static int parse_uri(struct request *r, const char *url, const char **why)
         *why = "request path is not valid UTF-8";
         return 400;
     }
+    /* a path segment can name a file (artifacts): none longer than a file
+     * name may be (NAME_MAX), so that is a client mistake, not ENAMETOOLONG */
+    for (const char *p = r->path; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n > 255) {
+            *why = "a path segment is longer than 255 bytes (the file-name limit)";
+            return 400;
+        }
+        p += n;
+        if (*p) p++;
+    }
     const char *q = r->raw_uri ? strchr(r->raw_uri, '?') : NULL;
     if (!q) return 0;
     size_t cap = 0;

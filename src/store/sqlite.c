@@ -42,10 +42,10 @@ static hamf_status map_rc(int rc)
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT: return HAMF_ERR_CORRUPT;
     case SQLITE_NOMEM: return HAMF_ERR_NOMEM;
+    case SQLITE_FULL: return HAMF_ERR_FULL;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_FULL:
     case SQLITE_PERM:
     case SQLITE_AUTH: return HAMF_ERR_IO;
     case SQLITE_MISUSE:
