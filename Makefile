@@ -2,9 +2,26 @@
 #   make demo        install deps, build, run the HAMF workflow on sample data
 #   make check       install deps, build, run every test
 #   make check-asan  the same suite under ASan+UBSan (build-asan/)
+#   make install     PREFIX=/usr/local DESTDIR=: binary, library, hamf.h,
+#                    hamf.pc and deploy/ under share/hamf
 #   CC=clang make    any C11 compiler; -Wall -Wextra -Werror always on
+#   V=1 make         show every compiler command (quiet by default)
 
 CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/.*hamf_version(void) { return "\([0-9.]*\)".*/\1/p' src/util/err.c)
+# Quiet, parallel builds: one short line per file; V=1 prints the commands.
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-6s %s\n' $(1) $(2)
+endif
+ifeq (,$(filter -j%,$(MAKEFLAGS)))
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 BUILD   ?= build
 PKGS    := sqlite3 libpq libmicrohttpd libcurl libcrypt
 SAN     ?=
@@ -32,35 +49,42 @@ WEB_FILES := $(sort $(wildcard web/*))
 LIB_OBJ  += $(BUILD)/obj/gen/web_assets.o
 GEN_SRC  := $(sort $(wildcard $(BUILD)/gen/*.c))
 
-.PHONY: all deps check check-asan check-run demo clean fuzz bench bench-csv
+.PHONY: all deps check check-asan check-run demo demo-clean install uninstall clean fuzz bench bench-csv
 all: $(BUILD)/hamf $(BUILD)/libhamf.a $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+	$(call quiet,CC,$<)
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(BUILD)/gen/web_assets.c: $(BUILD)/tools/embed $(WEB_FILES)
 	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed $@ $(WEB_FILES)
+	$(call quiet,EMBED,web/)
+	$(Q)$(BUILD)/tools/embed $@ $(WEB_FILES)
 
 $(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libhamf.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call quiet,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/hamf: $(CLI_OBJ) $(BUILD)/libhamf.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhamf.a $(LDLIBS_ALL)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhamf.a $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libhamf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -96,6 +120,25 @@ fuzz:
 # CSV benchmark: hamf preprocess vs pandas vs cat on a 1M-row generated file.
 bench-csv: all
 	@bash bench/csv/run.sh $(BUILD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: what a user or a package needs.
+# The binary finds the deploy files at PREFIX/share/hamf/deploy.
+install: $(BUILD)/hamf $(BUILD)/libhamf.a
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/hamf
+	install -m 755 $(BUILD)/hamf $(DESTDIR)$(PREFIX)/bin/hamf
+	install -m 644 $(BUILD)/libhamf.a $(DESTDIR)$(PREFIX)/lib/libhamf.a
+	install -m 644 include/hamf.h $(DESTDIR)$(PREFIX)/include/hamf.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@PKGS@|$(PKGS)|g' hamf.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hamf.pc
+	rm -rf $(DESTDIR)$(PREFIX)/share/hamf/deploy
+	cp -R deploy $(DESTDIR)$(PREFIX)/share/hamf/deploy
+	@echo "installed hamf $(VERSION) under $(DESTDIR)$(PREFIX) (binary: $(PREFIX)/bin/hamf)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hamf $(DESTDIR)$(PREFIX)/lib/libhamf.a $(DESTDIR)$(PREFIX)/include/hamf.h \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/hamf.pc
+	rm -rf $(DESTDIR)$(PREFIX)/share/hamf
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -9,6 +9,7 @@
 
 #include "hamf.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,14 @@ int cli_fail_status(hamf_status s);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "hamf <verb>: <formatted>\nTry 'hamf <verb> --help'." and return CLI_USAGE. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* getopt_long for subcommands, stricter and quieter: long options must be
+ * spelled out (no silent prefixes: "--n-estimator" is refused and the
+ * full name suggested), and every mistake (unknown option, missing value,
+ * value given to a flag) prints exactly one usage line naming `verb` and
+ * returns '?'. Callers treat '?' (and any unhandled code) as CLI_USAGE
+ * without printing again. getopt's own messages are off. */
+int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* The store URL: `flag` if non-NULL, else $HAMF_DB, else "./hamf.db". */
 const char *cli_db_url(const char *flag);

@@ -88,16 +88,14 @@ static int parse_flags(const char *sub, int argc, char **argv, unsigned allowed,
     };
     memset(f, 0, sizeof *f);
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("model", argc, argv, ":h", opts)) != -1) {
         if (c == 'h') {
             model_help(stdout);
             return CLI_OK;
         }
-        if (c == ':') return cli_usage("model", "option '%s' needs a value", argv[optind - 1]);
-        if (c == '?' || !((unsigned)c & allowed))
-            return cli_usage("model", "%s: unknown option '%s'", sub, argv[optind - 1]);
+        if (c == '?') return CLI_USAGE;
+        if (!((unsigned)c & allowed)) return cli_usage("model", "%s: unknown option '%s'", sub, argv[optind - 1]);
         switch (c) {
         case F_DB: f->db = optarg; break;
         case F_ALG: f->algorithm = optarg; break;

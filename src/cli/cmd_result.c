@@ -69,15 +69,14 @@ static int result_add(int argc, char **argv)
 {
     const char *v[O_DB + 1] = {0};
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", result_opts, NULL)) != -1) {
+    while ((c = cli_getopt("result", argc, argv, ":h", result_opts)) != -1) {
         if (c == 'h') {
             fputs(result_help, stdout);
             return CLI_OK;
         }
-        if (c == ':') return cli_usage("result", "option '%s' needs a value", argv[optind - 1]);
-        if (c == '?' || c == O_JSON) return cli_usage("result", "add: unknown option '%s'", argv[optind - 1]);
+        if (c == '?') return CLI_USAGE;
+        if (c == O_JSON) return cli_usage("result", "add: unknown option '%s'", argv[optind - 1]);
         v[c] = optarg;
     }
     if (optind != argc) return cli_usage("result", "add: unexpected argument '%s'", argv[optind]);
@@ -109,16 +108,15 @@ static int result_list(int argc, char **argv)
     const char *db = NULL, *model = NULL;
     bool json = false;
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", result_opts, NULL)) != -1) {
+    while ((c = cli_getopt("result", argc, argv, ":h", result_opts)) != -1) {
         switch (c) {
         case 'h': fputs(result_help, stdout); return CLI_OK;
         case O_MODEL: model = optarg; break;
         case O_JSON: json = true; break;
         case O_DB: db = optarg; break;
-        case ':': return cli_usage("result", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("result", "list: unknown option '%s'", argv[optind - 1]);
+        case ':': return CLI_USAGE;
+        default: return CLI_USAGE;
         }
     }
     if (optind != argc) return cli_usage("result", "list: unexpected argument '%s'", argv[optind]);

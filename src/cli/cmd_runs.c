@@ -193,13 +193,13 @@ int cmd_runs(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("runs", argc - 1, argv + 1, "h", opts)) != -1) {
         switch (c) {
         case 'e': experiment = optarg; break;
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'h': help(); return CLI_OK;
-        default: return cli_usage("runs", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     int rest = argc - 1 - optind;
