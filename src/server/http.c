@@ -347,9 +347,9 @@ static void conn_deadline(struct MHD_Connection *con, int64_t at, bool only_earl
     atomic_store(&c->deadline_ms, at);
 }
 
-static int64_t after_s(unsigned seconds)
+static int64_t after(const struct hamf__http_server *s, unsigned units)
 {
-    return seconds ? now_ms() + (int64_t)seconds * 1000 : NO_DEADLINE;
+    return units ? now_ms() + (int64_t)units * s->lim.timeout_unit_ms : NO_DEADLINE;
 }
 
 static void notify_conn_cb(void *cls, struct MHD_Connection *con, void **socket_context,
@@ -364,7 +364,7 @@ static void notify_conn_cb(void *cls, struct MHD_Connection *con, void **socket_
             return;
         }
         c->fd = ci->connect_fd;
-        atomic_init(&c->deadline_ms, after_s(s->lim.header_timeout));
+        atomic_init(&c->deadline_ms, after(s, s->lim.header_timeout));
         pthread_mutex_lock(&s->mu);
         c->next = s->conns;
         if (s->conns) s->conns->prev = c;
@@ -391,7 +391,7 @@ static void *watchdog_main(void *arg)
     while (!s->stopping) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000 * 1000;
+        ts.tv_nsec += (long)s->lim.timeout_unit_ms * 200 * 1000; /* a fifth of the unit */
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
@@ -430,7 +430,7 @@ static struct request *request_new(struct hamf__http_server *s)
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 {
     struct hamf__http_server *s = cls;
-    conn_deadline(con, after_s(s->lim.header_timeout), true);
+    conn_deadline(con, after(s, s->lim.header_timeout), true);
     struct request *r = request_new(s);
     char *q = strchr(uri, '?');
     if (r && strlen(uri) <= s->lim.max_uri) {
@@ -463,7 +463,7 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, 
     atomic_fetch_sub(&s->inflight, 1);
     /* the answer is out: a kept-alive connection has idle_timeout seconds
      * to send the whole head of its next request */
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) conn_deadline(con, after_s(s->lim.idle_timeout), false);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) conn_deadline(con, after(s, s->lim.idle_timeout), false);
 }
 
 static void add_headers(struct MHD_Response *mr, const struct hamf__http_resp *hr)
@@ -545,7 +545,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     if (!r->started) {
         r->started = true;
         /* the head is in: the body has body_timeout seconds */
-        conn_deadline(con, after_s(s->lim.body_timeout), false);
+        conn_deadline(con, after(s, s->lim.body_timeout), false);
         /* HEAD is served by the GET handler; MHD sends the headers only */
         r->req.method = strcmp(method, "HEAD") ? method : "GET";
         r->req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -676,6 +676,7 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     if (!L->max_uri) L->max_uri = 8192;
     if (!L->max_head) L->max_head = 8192;
     if (!L->max_args) L->max_args = 1024;
+    if (!L->timeout_unit_ms || L->timeout_unit_ms > 1000) L->timeout_unit_ms = 1000;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
@@ -700,6 +701,7 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (cfg->no_listen) flags |= MHD_USE_NO_LISTEN_SOCKET;
     int threads = cfg->threads > 0 ? cfg->threads : 4;
     /* libmicrohttpd clears the used part of this pool for every request on
      * a kept-alive connection: 16 KiB holds any sane request head (bodies
@@ -742,6 +744,15 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
 int hamf__http_port(const struct hamf__http_server *s)
 {
     return s ? s->port : 0;
+}
+
+hamf_status hamf__http_add_connection(struct hamf__http_server *s, int fd)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(40000)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(s->d, fd, (const struct sockaddr *)&sa, sizeof sa) != MHD_YES)
+        return hamf__err(HAMF_ERR_IO, "http: cannot add a connection");
+    return HAMF_OK;
 }
 
 long hamf__http_deadline_kills(const struct hamf__http_server *s)

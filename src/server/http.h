@@ -85,6 +85,7 @@ struct hamf__http_limits {
     size_t max_uri;            /* bytes of the request target, 8 KiB; past it 414 */
     size_t max_head;           /* bytes of the request head, 8 KiB; past it 431 */
     size_t max_args;           /* query arguments, 1024; past it 414 */
+    unsigned timeout_unit_ms;  /* the unit of the three timeouts: 1000 (seconds); the HTTP fuzzer uses 10 */
 };
 
 /* Called when no route matches the path (404) or the method (405), and for
@@ -106,6 +107,7 @@ struct hamf__http_config {
     void *ctx;            /* passed to every handler */
     hamf__http_auth_fn auth; /* NULL: every request is served */
     void *auth_ctx;
+    bool no_listen;       /* no socket: connections come from hamf__http_add_connection (fuzzing) */
 };
 
 struct hamf__http_server;
@@ -117,6 +119,10 @@ long hamf__http_deadline_kills(const struct hamf__http_server *s);
 /* Stop accepting, wait up to grace_seconds for requests in flight to be
  * answered, then close every connection and free the server. */
 void hamf__http_stop(struct hamf__http_server *s, double grace_seconds);
+
+/* Serve an already connected socket (from socketpair(2) say) as if a
+ * client at 127.0.0.1 had connected; the server owns fd from here on. */
+hamf_status hamf__http_add_connection(struct hamf__http_server *s, int fd);
 
 /* First value of query parameter `key`, or NULL. */
 const char *hamf__http_query(const struct hamf__http_req *req, const char *key);
