@@ -290,7 +290,14 @@ int cmd_server(int argc, char **argv)
         .sync_full = sync_full, .auth = auth, .limits = lim,
     };
     struct hamf__server *s = NULL;
-    hamf_status st = hamf__alerts_configure(&ac);
+    /* a damaged store is refused before serving anything from it */
+    hamf_status st = hamf_store_check(cfg.db_url, 0);
+    if (st == HAMF_ERR_UNSUPPORTED) st = HAMF_OK; /* PostgreSQL checks itself */
+    if (st) {
+        hamf__auth_free(auth);
+        return cli_fail_status(st);
+    }
+    st = hamf__alerts_configure(&ac);
     if (!st) st = hamf__server_start(&cfg, &s);
     if (st) {
         hamf__auth_free(auth);
