@@ -52,7 +52,7 @@
 struct conn {
     struct conn *prev, *next;
     int fd;
-    bool killed;
+    int64_t shut_ms;             /* when the watchdog last shut it down; 0 = never */
     _Atomic int64_t deadline_ms; /* monotonic milliseconds */
 };
 
@@ -399,12 +399,17 @@ static void *watchdog_main(void *arg)
         pthread_cond_timedwait(&s->wake, &s->mu, &ts);
         int64_t now = now_ms();
         for (struct conn *c = s->conns; c; c = c->next) {
-            if (c->killed || atomic_load(&c->deadline_ms) > now) continue;
+            if (atomic_load(&c->deadline_ms) > now) continue;
+            if (c->shut_ms && now - c->shut_ms < (int64_t)s->lim.timeout_unit_ms) continue;
             /* the peer appears to have closed: libmicrohttpd drops the
-             * connection on its next poll (and notifies CLOSED) */
+             * connection when it reads the end (and notifies CLOSED). Its
+             * edge-triggered epoll can miss that end when it arrived with
+             * the last bytes (a short read clears the ready flag), so a
+             * connection still here a unit later is shut down again: each
+             * shutdown wakes the socket's waiters anew. */
             shutdown(c->fd, SHUT_RDWR);
-            c->killed = true;
-            atomic_fetch_add(&s->deadline_kills, 1);
+            if (!c->shut_ms) atomic_fetch_add(&s->deadline_kills, 1);
+            c->shut_ms = now;
         }
     }
     pthread_mutex_unlock(&s->mu);
