@@ -62,6 +62,9 @@ static const struct option *find_long(const struct option *lo, const char *tok, 
 
 /* Options this getopt call sequence already checked (per argv). */
 static char **checked_argv;
+static char last_opt[64];
+
+const char *cli_optname(void) { return last_opt; }
 
 int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
@@ -104,7 +107,39 @@ int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, c
         if (tok && strchr(tok, '=')) return cli_usage(verb, "option '%.*s' takes no value", (int)(strchr(tok, '=') - tok), tok), '?';
         return cli_usage(verb, "unknown option '%s'", tok ? tok : "?"), '?';
     }
+    if (c != -1) {
+        if (idx >= 0) snprintf(last_opt, sizeof last_opt, "--%s", longopts[idx].name);
+        else snprintf(last_opt, sizeof last_opt, "-%c", c);
+    }
     return c;
+}
+
+bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool fraction, double *out)
+{
+    /* NaN and inf parse on purpose: the library refuses them with the field
+     * named, like any other out-of-range value. */
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno == ERANGE) {
+        fprintf(stderr, "hamf %s: --%s '%s' is not a number\n", verb, flag, s);
+        return false;
+    }
+    if (fraction && isfinite(v)) {
+        if (v < 0 || v > 1) {
+            fprintf(stderr, "hamf %s: --%s %s is not a fraction in [0,1] (--fraction was given)\n", verb, flag, s);
+            return false;
+        }
+        *out = v * 100.0;
+        return true;
+    }
+    if (v >= 0 && v <= 1) {
+        fprintf(stderr, "hamf %s: %s is a percent (0-100); did you mean %.4g? (add --fraction if %s is a fraction)\n",
+                verb, flag, v * 100.0, s);
+        return false;
+    }
+    *out = v; /* out-of-range percents are refused by the library, field named */
+    return true;
 }
 
 const char *cli_db_url(const char *flag)

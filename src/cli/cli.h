@@ -34,6 +34,8 @@ int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(prin
  * returns '?'. Callers treat '?' (and any unhandled code) as CLI_USAGE
  * without printing again. getopt's own messages are off. */
 int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* The option cli_getopt returned last, as typed ("--accuracy", "-o"). */
+const char *cli_optname(void);
 
 /* The store URL: `flag` if non-NULL, else $HAMF_DB, else "./hamf.db". */
 const char *cli_db_url(const char *flag);
@@ -41,6 +43,12 @@ const char *cli_db_url(const char *flag);
 /* Strict number parsing of flag values; false on junk, NaN or overflow. */
 bool cli_parse_double(const char *s, double *out);
 bool cli_parse_i64(const char *s, long long *out);
+
+/* An accuracy flag value: a percent in [0,100] as the seed records it.
+ * A value in [0,1] is refused ("did you mean 98?") unless `fraction` says
+ * the user gave a fraction on purpose (then it is scaled to a percent).
+ * Prints one error line and returns false on a bad value (exit CLI_USAGE). */
+bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool fraction, double *out);
 
 /* Aligned text table: add a header row, then rows, then print. Cells are
  * copied. Numbers should be right-aligned: mark columns with table_numeric. */

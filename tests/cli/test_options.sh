@@ -30,4 +30,18 @@ check prefix-with-equals 2 "hamf datagen: unknown option '--row' (did you mean -
 "$HAMF" datagen phishing --rows=50 --seed 3 --output=a.csv || { echo "FAIL full spelling"; fails=$((fails+1)); }
 [ "$(wc -l < a.csv)" = 51 ] || { echo "FAIL: a.csv rows"; fails=$((fails+1)); }
 "$HAMF" preprocess a.csv -o b.csv --with 'x = urllength - 1' || { echo "FAIL preprocess --with"; fails=$((fails+1)); }
+# Accuracy is a percent everywhere: a fraction is refused with the percent
+# suggested, unless --fraction says so (then it is stored as a percent).
+"$HAMF" model add PM --algorithm RF --version v1 --db p.db >/dev/null || { echo "FAIL model add"; fails=$((fails+1)); }
+err=$("$HAMF" result add --db p.db --model-id 1 --accuracy 0.98 --f1 0.9 --precision 0.9 --recall 0.9 2>&1); rc=$?
+if [ $rc != 2 ] || [[ "$err" != *"accuracy is a percent (0-100); did you mean 98?"* ]] || [ "$(grep -c . <<<"$err")" != 1 ]; then
+  echo "FAIL fraction refused: rc=$rc '$err'"; fails=$((fails+1)); fi
+[ "$("$HAMF" result list --db p.db --json)" = "[]" ] || { echo "FAIL: refused result was stored"; fails=$((fails+1)); }
+"$HAMF" result add --db p.db --model-id 1 --accuracy 0.98 --fraction --f1-score 0.9 --precision 0.9 --recall 0.9 >/dev/null \
+  || { echo "FAIL --fraction"; fails=$((fails+1)); }
+acc=$("$HAMF" result list --db p.db --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["accuracy"])')
+python3 -c "import sys; sys.exit(0 if abs($acc - 98) < 1e-9 else 1)" || { echo "FAIL: --fraction stored $acc"; fails=$((fails+1)); }
+err=$("$HAMF" model map 1 --feature-ids 1 --accuracy 1 --db p.db 2>&1); rc=$?
+[ $rc = 2 ] && [[ "$err" == *"did you mean 100?"* ]] || { echo "FAIL model map fraction: $rc '$err'"; fails=$((fails+1)); }
+echo "fails=$fails"
 [ "$fails" = 0 ]
