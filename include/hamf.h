@@ -258,6 +258,12 @@ hamf_status hamf_store_backup(const char *url, const char *dest);
  * old -wal/-shm files are removed), so a crash leaves the old or the new
  * store, never a mix. */
 hamf_status hamf_store_restore(const char *src, const char *url);
+/* Process-wide bound on a SQLite store's WAL file for tracking writes
+ * (hamf server): once the WAL holds max_bytes (default 64 MiB), or a
+ * quarter of the free space on the store's file system if that is less,
+ * the checkpointer copies it into the database and the WAL restarts (its
+ * file truncated back to max_bytes). <= 0 restores the default. */
+void hamf_store_set_wal_limit(int64_t max_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Data: frames, CSV, expressions                                           */

@@ -23,7 +23,7 @@ static void help(void)
            "                   [--retrain-cooldown SECONDS] [--retrain-window N] [--retrain-min-gain X]\n"
            "                   [--auth-file FILE [--metrics-public] [--auth-max-failures N]] [--insecure]\n"
            "                   [--max-connections N] [--max-connections-per-ip N]\n"
-           "                   [--header-timeout S] [--body-timeout S]\n"
+           "                   [--header-timeout S] [--body-timeout S] [--wal-max-mb N]\n"
            "       hamf server passwd FILE USER\n"
            "\n"
            "Serve the MLflow tracking REST API (/api/2.0/mlflow/...) and proxied\n"
@@ -78,6 +78,10 @@ static void help(void)
            "                        seconds of the connection (or of the request line on\n"
            "                        a kept-alive one), however slowly bytes trickle in;\n"
            "                        else the connection is closed (default 10)\n"
+           "  --wal-max-mb N        SQLite: checkpoint the WAL into the database once it\n"
+           "                        holds N MiB (default 64), or a quarter of the free\n"
+           "                        disk space if that is less; the WAL file is cut back\n"
+           "                        to N MiB when it restarts\n"
            "  --body-timeout S      a request's body must arrive within S seconds of its\n"
            "                        headers (default 300). A kept-alive connection must\n"
            "                        send its next request within 60 s of an answer.\n"
@@ -186,7 +190,7 @@ int cmd_server(int argc, char **argv)
         {"metrics-public", no_argument, NULL, 'M'}, {"insecure", no_argument, NULL, 'I'},
         {"max-connections", required_argument, NULL, 1001}, {"max-connections-per-ip", required_argument, NULL, 1002},
         {"header-timeout", required_argument, NULL, 1003}, {"body-timeout", required_argument, NULL, 1004},
-        {"auth-max-failures", required_argument, NULL, 1005},
+        {"auth-max-failures", required_argument, NULL, 1005}, {"wal-max-mb", required_argument, NULL, 1006},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
@@ -251,6 +255,11 @@ int cmd_server(int argc, char **argv)
                                  c == 1003 ? "header-timeout" : "body-timeout", optarg);
             if (c == 1003) lim.header_timeout = (unsigned)lv;
             else lim.body_timeout = (unsigned)lv;
+            break;
+        case 1006:
+            if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 1024 * 1024)
+                return cli_usage("server", "--wal-max-mb must be 1..1048576, got '%s'", optarg);
+            hamf_store_set_wal_limit((int64_t)lv * 1024 * 1024);
             break;
         case 1005:
             if (!cli_parse_i64(optarg, &auth_max_failures) || auth_max_failures < 0 || auth_max_failures > 1000000)
