@@ -4,7 +4,8 @@
 # system, all threads; the machine may be shared, so wall time says little)
 # or WALL_SECONDS have passed, then stop it with SIGINT and print its final
 # stats (executions) and the CPU time used. New inputs go to a scratch copy
-# of fuzz/corpus/TARGET; with MERGE=1 they are merged back (minimized) into
+# of fuzz/corpus/TARGET; FORK=N runs N worker processes (libFuzzer
+# -fork; their CPU time counts once each job ends); with MERGE=1 they are merged back (minimized) into
 # the committed corpus. Crashes land in build-fuzz/crash-TARGET-*.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,18 +16,22 @@ work="$ROOT/build-fuzz/work-$t"; rm -rf "$work"; mkdir -p "$work/corpus"
 cp "$ROOT/fuzz/corpus/$t/"* "$work/corpus/" 2>/dev/null || true
 tick=$(getconf CLK_TCK)
 cd "$work"
-"$bin" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+fork=()
+[ "${FORK:-0}" -gt 1 ] && fork=(-fork="$FORK" -ignore_crashes=0)
+"$bin" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${fork[@]}" \
   -artifact_prefix="$ROOT/build-fuzz/crash-$t-" corpus > log.txt 2>&1 &
 pid=$!
 start=$SECONDS used=0
 while kill -0 "$pid" 2>/dev/null; do
   sleep 5
   read -r -a st < "/proc/$pid/stat" 2>/dev/null || break
-  used=$(( (st[13] + st[14]) / tick ))
+  # own time plus that of waited-for children (the -fork workers)
+  used=$(( (st[13] + st[14] + st[15] + st[16]) / tick ))
   if [ "$used" -ge "$cpu" ] || [ $((SECONDS - start)) -ge "$wall" ]; then kill -INT "$pid"; break; fi
 done
 rc=0; wait "$pid" || rc=$?
-execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' log.txt | awk '{print $2}')
+execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' log.txt | awk '{print $2}' | tail -1)
+[ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' log.txt | tail -1 | tr -d '#')
 echo "fuzz_$t: ${execs:-?} executions, $used CPU seconds, $((SECONDS - start)) s wall, exit $rc"
 grep -E '^==[0-9]+==ERROR|deadly signal|SUMMARY|fuzz_[a-z]+: ' log.txt | head -5 || true
 if [ "${MERGE:-0}" = 1 ]; then
