@@ -155,6 +155,12 @@ static int parse_uri(struct request *r, const char *url, const char **why)
         *why = "malformed request path (bad percent-escape or NUL)";
         return 400;
     }
+    /* leading repeated slashes count as one, as in MLflow's router:
+     * //model-versions/get-artifact is /model-versions/get-artifact (inner
+     * ones stay: an artifact path "//etc" must still be refused) */
+    size_t lead = 0;
+    while (r->path[lead] == '/' && r->path[lead + 1] == '/') lead++;
+    if (lead) memmove(r->path, r->path + lead, strlen(r->path + lead) + 1);
     if (!hamf__utf8_valid(r->path, strlen(r->path))) {
         *why = "request path is not valid UTF-8";
         return 400;
@@ -678,8 +684,11 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     if (!L->header_timeout) L->header_timeout = 10;
     if (!L->body_timeout) L->body_timeout = 300;
     if (!L->idle_timeout) L->idle_timeout = 60;
-    if (!L->max_uri) L->max_uri = 8192;
-    if (!L->max_head) L->max_head = 8192;
+    /* half the per-connection memory (at least 8 KiB): heads up to there
+     * get hamf's JSON 414/431, larger ones libmicrohttpd's own answer */
+    size_t pool = cfg->max_header ? cfg->max_header : 16 * 1024;
+    if (!L->max_uri) L->max_uri = pool / 2 > 8192 ? pool / 2 : 8192;
+    if (!L->max_head) L->max_head = pool / 2 > 8192 ? pool / 2 : 8192;
     if (!L->max_args) L->max_args = 1024;
     if (!L->timeout_unit_ms || L->timeout_unit_ms > 1000) L->timeout_unit_ms = 1000;
     pthread_mutex_init(&s->mu, NULL);

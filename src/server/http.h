@@ -82,8 +82,8 @@ struct hamf__http_limits {
     unsigned header_timeout;   /* seconds, 10 */
     unsigned body_timeout;     /* seconds, 300 */
     unsigned idle_timeout;     /* seconds, 60 */
-    size_t max_uri;            /* bytes of the request target, 8 KiB; past it 414 */
-    size_t max_head;           /* bytes of the request head, 8 KiB; past it 431 */
+    size_t max_uri;            /* bytes of the request target, half of max_header (>= 8 KiB); past it 414 */
+    size_t max_head;           /* bytes of the request head, half of max_header (>= 8 KiB); past it 431 */
     size_t max_args;           /* query arguments, 1024; past it 414 */
     unsigned timeout_unit_ms;  /* the unit of the three timeouts: 1000 (seconds); the HTTP fuzzer uses 10 */
 };
