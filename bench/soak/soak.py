@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""soak.py URL PID SECONDS CLIENTS — the load of bench/soak/run: CLIENTS
+"""soak.py URL PID SECONDS CLIENTS DBDIR — the load of bench/soak/run: CLIENTS
 keep-alive connections (one thread each, http.client) send mixed MLflow
 traffic to `hamf server` at URL for SECONDS: log-metric, log-batch,
 runs/get, runs/search, artifact PUT + GET and listing. Every answer is
@@ -17,6 +17,7 @@ import urllib.parse
 
 url = urllib.parse.urlparse(sys.argv[1])
 PID, SECS, N = int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+DBDIR = sys.argv[5]
 API = "/api/2.0/mlflow/"
 ART = "/api/2.0/mlflow-artifacts/artifacts/"
 H = {"Content-Type": "application/json"}
@@ -34,11 +35,16 @@ def call(c, method, path, body=None, headers=H):
 
 
 def rss_kb():
+    """(VmRSS, RssAnon, RssFile) in kB: the file part is SQLite's mmap of
+    the database (mmap_size), which grows with the database; the anonymous
+    part is the heap, which must stay flat."""
+    v = {}
     with open("/proc/%d/status" % PID) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            k = line.split(":")[0]
+            if k in ("VmRSS", "RssAnon", "RssFile"):
+                v[k] = int(line.split()[1])
+    return v.get("VmRSS", 0), v.get("RssAnon", 0), v.get("RssFile", 0)
 
 
 setup = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
@@ -128,6 +134,8 @@ def pct(v, q):
 
 allv = [x for v in lat.values() for x in v]
 warm = [r for s, r in rss if s >= 60] or [r for s, r in rss]
+anon = [r[1] for r in warm]
+dbsize = sum(os.path.getsize(os.path.join(DBDIR, f)) for f in os.listdir(DBDIR) if f.startswith("soak.db"))
 summary = {
     "seconds": SECS, "clients": N, "requests": len(allv), "errors": len(errors),
     "req_per_s": round(len(allv) / SECS, 1),
@@ -135,7 +143,9 @@ summary = {
     "max_ms": round(max(allv) * 1000, 1) if allv else None,
     "per_op": {k: {"n": len(v), "p50_ms": round(pct(v, 0.5) * 1000, 2), "p99_ms": round(pct(v, 0.99) * 1000, 2)}
                for k, v in sorted(lat.items())},
-    "rss_kb_first_after_warmup": warm[0], "rss_kb_last": warm[-1], "rss_kb_max_after_warmup": max(warm),
+    "rss_kb_first_after_warmup": warm[0][0], "rss_kb_last": warm[-1][0], "rss_kb_max_after_warmup": max(w[0] for w in warm),
+    "anon_kb_first_after_warmup": anon[0], "anon_kb_last": anon[-1], "anon_kb_max_after_warmup": max(anon),
+    "db_kb_at_end": dbsize // 1024,
     "rss_kb_samples": rss,
     "first_errors": [str(e) for e in errors[:5]],
 }
