@@ -169,7 +169,7 @@ print("after %.1f s: %d of %d attack connections closed by the server; other cli
 assert not alive, "%d connections outlived the %.0f s header deadline" % (len(alive), HT)
 # other clients stayed at their usual latency (a loose bound: no waiting
 # on a connection slot or a 60 s timeout)
-assert worst < max(1.0, 20 * base), worst
+assert worst < max(2.0, 20 * base), worst
 # the attacked address is served again
 assert probe("127.0.0.1", 3) < 2.0
 for s in attack:
