@@ -13,14 +13,12 @@
 #include "store/db_impl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The transaction statements run once or twice per write: prepared on
  * first use and kept, instead of parsed by sqlite3_exec every time. */
@@ -222,8 +220,10 @@ static bool created_here(const char *path, bool add)
 }
 
 /* Refuse an existing file that cannot be a store: 0 bytes (unless another
- * opener is just creating it: it gets its header within moments), or a
- * size that is not a whole number of the header's pages. */
+ * opener is just creating it: it gets its header within moments). Only
+ * stat(2): opening and closing the file here would drop every POSIX lock
+ * SQLite holds on it in this process (close releases them all), which
+ * breaks the other connections' locking (disk I/O errors). */
 static hamf_status check_file(const char *path)
 {
     if (!strcmp(path, ":memory:") || !*path) return HAMF_OK;
@@ -245,18 +245,24 @@ static hamf_status check_file(const char *path)
                              "restore it from a backup ('hamf store restore'), or delete it to start a new store",
                              path);
     }
-    if (sb.st_size == 0) return HAMF_OK;
-    unsigned char h[100];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return HAMF_OK;
-    ssize_t n = read(fd, h, sizeof h);
-    close(fd);
-    if (n != (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16)) return HAMF_OK; /* NOTADB from SQLite */
-    long page = (long)h[16] << 8 | h[17];
-    if (page == 1) page = 65536;
+    return HAMF_OK;
+}
+
+/* After the header was read: a file that is not a whole number of pages
+ * was cut short. */
+static hamf_status check_pages(struct sq_db *d, const char *path)
+{
+    struct stat sb;
+    if (!strcmp(path, ":memory:") || !*path || stat(path, &sb) || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+        return HAMF_OK;
+    sqlite3_stmt *q = NULL;
+    long long page = 0;
+    if (sqlite3_prepare_v2(d->h, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        page = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
     if (page >= 512 && (sb.st_size % page) != 0)
         return hamf__err(HAMF_ERR_CORRUPT,
-                         "store: %s: damaged: %lld bytes is not a whole number of %ld-byte pages (cut short?); "
+                         "store: %s: damaged: %lld bytes is not a whole number of %lld-byte pages (cut short?); "
                          "restore it from a backup ('hamf store restore')",
                          path, (long long)sb.st_size, page);
     return HAMF_OK;
@@ -312,6 +318,7 @@ hamf_status hamf__sqlite_open(const char *path, const struct hamf__db_limits *li
         s = fail(d, sqlite3_extended_errcode(d->h));
         goto cleanup;
     }
+    if ((s = check_pages(d, path))) goto cleanup;
     static const char *const pragmas[] = {
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=FULL",
