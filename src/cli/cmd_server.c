@@ -5,6 +5,7 @@
  * `hamf server passwd` helper that writes its entries. */
 #include "cli.h"
 
+#include "app/retrain_jobs.h"
 #include "server/alerts.h"
 #include "server/api.h"
 #include "server/auth.h"
@@ -19,6 +20,7 @@
 static void help(void)
 {
     printf("Usage: hamf server [--host 127.0.0.1] [--port 5000] [--db URL] [--artifacts-dir DIR]\n"
+           "                   [--default-artifact-root URI] [--max-artifact-bytes N]\n"
            "                   [--threads N] [--sync normal|full] [--retrain-data PATH]\n"
            "                   [--retrain-cooldown SECONDS] [--retrain-window N] [--retrain-min-gain X]\n"
            "                   [--auth-file FILE [--metrics-public] [--auth-max-failures N]] [--insecure]\n"
@@ -29,7 +31,12 @@ static void help(void)
            "Serve the MLflow tracking REST API (/api/2.0/mlflow/...) and proxied\n"
            "artifacts (/api/2.0/mlflow-artifacts/artifacts/...) from the hamf store, so\n"
            "MLflow clients, notebooks and scripts can log and read runs. Also answers\n"
-           "GET /api/2.0/mlflow/runs/search?experiment_ids=... like the POST form.\n"
+           "GET /api/2.0/mlflow/runs/search?experiment_ids=... like the POST form, and\n"
+           "every /api/2.0/mlflow/... route under /ajax-api/2.0/mlflow/... too (MLflow's\n"
+           "web UI prefix), with the UI's extras: metrics/get-history-bulk(-interval),\n"
+           "experiments/search-datasets, upload-artifact; /get-artifact and\n"
+           "/model-versions/get-artifact download one file (as an attachment, with\n"
+           "MLflow's MIME type for its name).\n"
            "Also serves:\n"
            "  /          the web UI (runs table, run pages with metric charts, artifacts)\n"
            "  /metrics   Prometheus metrics of the store's latest finished runs (the\n"
@@ -44,6 +51,16 @@ static void help(void)
            "  --db URL              store: a path, sqlite:///abs/path or postgresql://...\n"
            "                        (default $HAMF_DB, else ./hamf.db)\n"
            "  --artifacts-dir DIR   root of uploaded artifacts (default ./mlartifacts)\n"
+           "  --default-artifact-root URI\n"
+           "                        give new experiments URI/<id> as artifact location\n"
+           "                        (MLflow's flag): a local directory or file:// URI the\n"
+           "                        clients write to directly (the server then serves it\n"
+           "                        read-only through get-artifact and artifacts/list),\n"
+           "                        or a remote URI. Default: mlflow-artifacts:/<id>,\n"
+           "                        proxied into --artifacts-dir\n"
+           "  --max-artifact-bytes N\n"
+           "                        refuse an uploaded file larger than N bytes with 413\n"
+           "                        (nothing of it is kept); default no limit\n"
            "  --threads N           HTTP worker threads (default 8)\n"
            "  --sync MODE           SQLite commits: 'normal' (default; WAL, an answered\n"
            "                        write survives kill -9 of the server, the newest ones\n"
@@ -191,6 +208,7 @@ int cmd_server(int argc, char **argv)
         {"max-connections", required_argument, NULL, 1001}, {"max-connections-per-ip", required_argument, NULL, 1002},
         {"header-timeout", required_argument, NULL, 1003}, {"body-timeout", required_argument, NULL, 1004},
         {"auth-max-failures", required_argument, NULL, 1005}, {"wal-max-mb", required_argument, NULL, 1006},
+        {"default-artifact-root", required_argument, NULL, 'D'}, {"max-artifact-bytes", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
@@ -199,7 +217,8 @@ int cmd_server(int argc, char **argv)
     hamf__alerts_config_init(&ac);
     long long win;
     bool sync_full = false, metrics_public = false, insecure = false;
-    const char *auth_file = NULL;
+    const char *auth_file = NULL, *art_root = NULL;
+    long long max_art = 0;
     struct hamf__http_limits lim = {0};
     long long lv, auth_max_failures = HAMF__AUTH_MAX_FAILURES;
     int c;
@@ -238,6 +257,11 @@ int cmd_server(int argc, char **argv)
                 return cli_usage("server", "--retrain-min-gain must be a number, got '%s'", optarg);
             break;
         case 'A': auth_file = optarg; break;
+        case 'D': art_root = optarg; break;
+        case 'B':
+            if (!cli_parse_i64(optarg, &max_art) || max_art < 1)
+                return cli_usage("server", "--max-artifact-bytes must be a number of bytes >= 1, got '%s'", optarg);
+            break;
         case 'M': metrics_public = true; break;
         case 'I': insecure = true; break;
         case 1001:
@@ -296,7 +320,8 @@ int cmd_server(int argc, char **argv)
 
     struct hamf__server_config cfg = {
         .host = host, .port = (int)port, .threads = (int)threads, .db_url = cli_db_url(db), .artifacts_dir = art,
-        .sync_full = sync_full, .auth = auth, .limits = lim,
+        .sync_full = sync_full, .auth = auth, .default_artifact_root = art_root,
+        .max_artifact_bytes = (uint64_t)max_art, .limits = lim,
     };
     struct hamf__server *s = NULL;
     /* a damaged store is refused before serving anything from it */
@@ -306,6 +331,7 @@ int cmd_server(int argc, char **argv)
         hamf__auth_free(auth);
         return cli_fail_status(st);
     }
+    hamf__retrain_jobs_install(); /* the alert webhook's jobs run (src/app/) */
     st = hamf__alerts_configure(&ac);
     if (!st) st = hamf__server_start(&cfg, &s);
     if (st) {

@@ -5,14 +5,15 @@
  * Layout (all integers little-endian, doubles as IEEE-754 bit patterns):
  *   "HAMFMDL\0"  magic, 8 bytes
  *   u32 version  (1)
- *   u32 flags    (0)
+ *   u32 flags    (bit 0: a node-cover section ends the payload)
  *   u64 length   of the payload
  *   payload
  *   u32 crc32    (IEEE 802.3 polynomial) of the payload
  * Payload: algorithm, target name, pipeline spec text, params JSON, init
  * score, OOB accuracy; per feature its name, kind, bin count and either its
  * bin edges or its category dictionary (string -> bin); the trees (nodes
- * and categorical bitsets); the per-iteration loss history. Strings are
+ * and categorical bitsets); the per-iteration loss history; with flag bit 0,
+ * per tree its nodes' training covers (f64 each, used by SHAP). Strings are
  * u32 length + bytes. Every read is bounds-checked and every tree is
  * validated (children after their parent, features, bins and bitset
  * indices in range), so a truncated, corrupt or foreign file is an error,
@@ -32,6 +33,7 @@
 
 #define MAGIC "HAMFMDL"
 #define VERSION 1u
+#define FLAG_COVER 1u
 
 static uint32_t crc_table[256];
 static void crc_init(void)
@@ -89,7 +91,7 @@ static hamf_status serialize(const struct hamf_ensemble *m, struct hamf__buf *ou
     hamf__buf_init(&w.b, 0);
     put(&w, MAGIC, 8);
     put_u32(&w, VERSION);
-    put_u32(&w, 0);
+    put_u32(&w, m->cover ? FLAG_COVER : 0);
     put_u64(&w, 0); /* length, patched below */
     size_t start = w.b.len;
     put_u32(&w, (uint32_t)m->algorithm);
@@ -137,6 +139,11 @@ static hamf_status serialize(const struct hamf_ensemble *m, struct hamf__buf *ou
         put_f64(&w, m->train_loss[i]);
         put_f64(&w, m->valid_loss[i]);
     }
+    if (m->cover) {
+        size_t o = 0;
+        for (size_t t = 0; t < m->n_trees; t++)
+            for (uint32_t k = 0; k < m->trees[t].n_nodes; k++) put_f64(&w, m->cover[o++]);
+    }
     if (w.st) { hamf__buf_free(&w.b); return hamf__err(w.st, "model: out of memory while serializing"); }
     uint64_t len = w.b.len - start;
     for (int i = 0; i < 8; i++) w.b.data[16 + i] = (char)(uint8_t)(len >> (8 * i));
@@ -152,29 +159,7 @@ hamf_status hamf_ensemble_save(const hamf_ensemble *m, const char *path)
     struct hamf__buf b;
     hamf_status st = serialize(m, &b);
     if (st) return st;
-    char *tmp = hamf__asprintf("%s.tmp.%ld", path, (long)getpid());
-    if (!tmp) { hamf__buf_free(&b); return hamf__err(HAMF_ERR_NOMEM, "model: out of memory"); }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = hamf__err(HAMF_ERR_IO, "model: cannot create %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    size_t off = 0;
-    while (off < b.len) {
-        ssize_t k = write(fd, b.data + off, b.len - off);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            st = hamf__err(HAMF_ERR_IO, "model: write %s: %s", tmp, strerror(errno));
-            break;
-        }
-        off += (size_t)k;
-    }
-    if (!st && fsync(fd) != 0) st = hamf__err(HAMF_ERR_IO, "model: fsync %s: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && !st) st = hamf__err(HAMF_ERR_IO, "model: close %s: %s", tmp, strerror(errno));
-    if (!st && rename(tmp, path) != 0) st = hamf__err(HAMF_ERR_IO, "model: rename to %s: %s", path, strerror(errno));
-    if (st) unlink(tmp);
-cleanup:
-    hamf__free(tmp);
+    if ((st = hamf__file_write_atomic(path, b.data, b.len, 0644))) hamf__err_prefix(st, "model");
     hamf__buf_free(&b);
     return st;
 }
@@ -246,7 +231,7 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
     if (ver != VERSION)
         return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s has format version %u; this hamf reads version %u", path, ver,
                          VERSION);
-    if (flags != 0) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
+    if (flags & ~FLAG_COVER) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
     if (plen > len - 24 || len - 24 - plen < 4)
         return hamf__err(HAMF_ERR_CORRUPT, "model: %s is truncated (%zu bytes)", path, len);
     uint32_t crc = 0;
@@ -367,6 +352,17 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
         }
         m->n_iter = ni;
     }
+    if (flags & FLAG_COVER) {
+        size_t tot = 0;
+        for (size_t t = 0; t < m->n_trees; t++) tot += m->trees[t].n_nodes;
+        if (r.bad || tot > (r.n - r.off) / 8) BAD("model: %s: truncated node covers", path);
+        m->cover = hamf__malloc((tot + 1) * sizeof *m->cover);
+        if (!m->cover) { st = hamf__err(HAMF_ERR_NOMEM, "model: out of memory"); goto fail; }
+        for (size_t k = 0; k < tot; k++) {
+            m->cover[k] = get_f64(&r);
+            if (!(m->cover[k] >= 0) || isinf(m->cover[k])) BAD("model: %s: bad node cover", path);
+        }
+    }
     if (r.bad || r.off != r.n) BAD("model: %s: trailing or missing bytes in the payload", path);
     if ((st = hamf__model_prepare(m))) goto fail;
     *out = m;
@@ -379,22 +375,14 @@ fail:
 hamf_status hamf_ensemble_load(const char *path, hamf_ensemble **out)
 {
     if (!path || !out) return hamf__err(HAMF_ERR_MISUSE, "model: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f) return hamf__err(errno == ENOENT ? HAMF_ERR_NOTFOUND : HAMF_ERR_IO, "model: cannot open %s: %s", path, strerror(errno));
-    hamf_status st = HAMF_OK;
-    unsigned char *buf = NULL;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = hamf__err(HAMF_ERR_IO, "model: %s is not a regular file", path);
-        goto cleanup;
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    hamf_status st = hamf__file_read(path, 0, &b);
+    if (st) {
+        hamf__buf_free(&b);
+        return hamf__err_prefix(st, "model");
     }
-    size_t len = (size_t)sb.st_size;
-    buf = hamf__malloc(len + 1);
-    if (!buf) { st = hamf__err(HAMF_ERR_NOMEM, "model: out of memory reading %s", path); goto cleanup; }
-    if (fread(buf, 1, len, f) != len) { st = hamf__err(HAMF_ERR_IO, "model: read %s failed", path); goto cleanup; }
-    st = parse(path, buf, len, out);
-cleanup:
-    hamf__free(buf);
-    fclose(f);
+    st = parse(path, (const unsigned char *)(b.data ? b.data : ""), b.len, out);
+    hamf__buf_free(&b);
     return st;
 }

@@ -38,6 +38,10 @@ struct hamf__trk;
  * or migrate the tracking tables and the Default experiment "0". */
 hamf_status hamf__trk_open(const char *url, struct hamf__trk **out);
 void hamf__trk_close(struct hamf__trk *t);
+/* Tracking on the connection of an open registry store (one handle per
+ * command): writes join a transaction the caller opened on it, else each
+ * is its own. The store must outlive t; closing t leaves it open. */
+hamf_status hamf__trk_open_store(hamf_store *s, struct hamf__trk **out);
 
 struct hamf__trk_options {
     /* SQLite only: synchronous=NORMAL on the tracking connections. In WAL
@@ -48,6 +52,12 @@ struct hamf__trk_options {
      * synchronous=FULL, an fsync per commit (group commit shares it between
      * concurrent writers). */
     bool sync_normal;
+    /* Per connection: experiments created without an artifact_location
+     * (and the Default experiment of a new store) get
+     * "<artifact_root>/<id>" (e.g. a file:// URI the clients write to
+     * directly, as MLflow's --default-artifact-root). NULL or "" =
+     * "mlflow-artifacts:/<id>" (proxied through the server). */
+    const char *artifact_root;
 };
 /* The options apply to the first connection opened for `url` in the
  * process (connections to one URL share a writer). */

@@ -10,6 +10,8 @@
 
 #include "store/tracking.h"
 #include "track/mlflow_client.h"
+#include "track/flavors.h"
+#include "ml/xgb_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,63 +106,12 @@ static hamf_status set_status(struct hamf__track_run *r, const char *status)
     return HAMF_OK;
 }
 
-/* mkdir -p for the directory part of `path`. */
-static hamf_status mkdirs(const char *path)
-{
-    char *p = hamf__strdup(path);
-    if (!p) return oom();
-    hamf_status s = HAMF_OK;
-    for (char *c = p + 1; *c && !s; c++) {
-        if (*c != '/') continue;
-        *c = '\0';
-        if (mkdir(p, 0755) && errno != EEXIST) s = hamf__err(HAMF_ERR_IO, "track: cannot create %s: %s", p, strerror(errno));
-        *c = '/';
-    }
-    hamf__free(p);
-    return s;
-}
-
-/* Write `len` bytes to `path` atomically: temp file in the same directory,
- * fsync, rename. */
+/* Write `len` bytes to `path` atomically, creating its directory. */
 static hamf_status write_atomic(const char *path, const void *data, size_t len)
 {
-    hamf_status s = mkdirs(path);
-    if (s) return s;
-    char *tmp = hamf__asprintf("%s.tmp.XXXXXX", path);
-    if (!tmp) return oom();
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        s = hamf__err(HAMF_ERR_IO, "track: cannot create %s: %s", tmp, strerror(errno));
-        hamf__free(tmp);
-        return s;
-    }
-    const char *c = data;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, c + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) break;
-        off += (size_t)w;
-    }
-    if (off < len || fchmod(fd, 0644) || fsync(fd)) s = hamf__err(HAMF_ERR_IO, "track: cannot write %s: %s", tmp, strerror(errno));
-    if (close(fd) && !s) s = hamf__err(HAMF_ERR_IO, "track: cannot write %s: %s", tmp, strerror(errno));
-    if (!s && rename(tmp, path)) s = hamf__err(HAMF_ERR_IO, "track: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (s) unlink(tmp);
-    hamf__free(tmp);
-    return s;
-}
-
-static hamf_status read_file(const char *path, struct hamf__buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return hamf__err(HAMF_ERR_IO, "track: cannot read %s: %s", path, strerror(errno));
-    char chunk[65536];
-    size_t k;
-    hamf_status s = HAMF_OK;
-    while (!s && (k = fread(chunk, 1, sizeof chunk, f)) > 0) s = hamf__buf_append(out, chunk, k);
-    if (!s && ferror(f)) s = hamf__err(HAMF_ERR_IO, "track: cannot read %s: %s", path, strerror(errno));
-    fclose(f);
-    return s;
+    hamf_status s = hamf__file_mkdirs_parent(path);
+    if (!s) s = hamf__file_write_atomic(path, data, len, 0644);
+    return s ? hamf__err_prefix(s, "track") : s;
 }
 
 /* The local directory holding the run's artifacts, from its artifact_uri:
@@ -233,7 +184,10 @@ static hamf_status put_artifact(struct hamf__track_run *r, const char *rel, cons
             goto cleanup;
         }
         if (!data) {
-            if ((s = read_file(src, &b))) goto cleanup;
+            if ((s = hamf__file_read(src, 0, &b))) {
+                hamf__err_prefix(s, "track");
+                goto cleanup;
+            }
             data = b.data ? b.data : "";
             len = b.len;
         }
@@ -264,10 +218,10 @@ static const char *user_name(void)
     return u && *u ? u : "";
 }
 
-static hamf_status local_start(struct hamf__track_run *r, const char *url, const char *experiment,
+static hamf_status local_start(struct hamf__track_run *r, const char *url, hamf_store *store, const char *experiment,
                                const char *run_name, const struct hamf__trk_kv *tags, size_t ntags)
 {
-    hamf_status s = hamf__trk_open(url, &r->trk);
+    hamf_status s = store ? hamf__trk_open_store(store, &r->trk) : hamf__trk_open(url, &r->trk);
     if (s) return s;
     s = hamf__trk_exp_id_by_name(r->trk, experiment, &r->exp_id);
     if (s == HAMF_ERR_NOTFOUND) {
@@ -330,7 +284,8 @@ hamf_status hamf__track_run_start(const struct hamf__track_dest *d, const struct
             goto cleanup;
         }
         for (size_t i = 0; i < ntags; i++) tk[i] = (struct hamf__trk_kv){tags[i].key, tags[i].value};
-        s = local_start(r, url, experiment, run_name, tk, ntags);
+        s = local_start(r, url, d->tracking_uri && *d->tracking_uri ? NULL : d->store, experiment, run_name, tk,
+                        ntags);
         hamf__free(tk);
     }
     if (s) hamf__err_prefix(s, "track: %s: cannot start a run in experiment '%s'", url, experiment);
@@ -473,7 +428,9 @@ static hamf_status mlmodel_doc(const struct hamf__track_run *r, const hamf_ensem
     if (!s) s = hamf__buf_printf(y, "\n    n_features: %zu\n    n_trees: %zu\n    pipeline: %s\n    target: ",
                                  hamf_ensemble_nfeatures(m), hamf_ensemble_ntrees(m), pipe && *pipe ? "true" : "false");
     if (!s) s = yaml_sq(y, hamf_ensemble_target(m));
-    if (!s) s = hamf__buf_printf(y, "\nmodel_uuid: %s\nrun_id: %s\nsignature:\n  inputs: ", uuid, r->run_id);
+    if (!s) s = hamf__buf_putc(y, '\n');
+    if (!s) s = hamf__flavors_yaml(y);
+    if (!s) s = hamf__buf_printf(y, "model_uuid: %s\nrun_id: %s\nsignature:\n  inputs: ", uuid, r->run_id);
     if (!s) s = yaml_sq(y, sig.data ? sig.data : "[]");
     if (!s) s = hamf__buf_puts(y, "\n  outputs: '[{\"type\": \"double\", \"name\": \"probability\", \"required\": true}]'\n");
     if (!s) s = hamf__buf_printf(y, "utc_time_created: '%s'\n", when);
@@ -484,7 +441,9 @@ static hamf_status mlmodel_doc(const struct hamf__track_run *r, const hamf_ensem
                                        "{\"hamf\": {\"algorithm\": \"%s\", \"hamf_version\": \"%s\", \"model_file\": ",
                                  when, algo_name(m), hamf_version());
     if (!s) s = hamf__json_str(hist, file, (size_t)-1);
-    if (!s) s = hamf__buf_printf(hist, "}}, \"model_uuid\": \"%s\"}]", uuid);
+    if (!s) s = hamf__buf_putc(hist, '}');
+    if (!s) s = hamf__flavors_json(hist);
+    if (!s) s = hamf__buf_printf(hist, "}, \"model_uuid\": \"%s\"}]", uuid);
     hamf__buf_free(&sig);
     return s;
 }
@@ -585,8 +544,33 @@ hamf_status hamf__track_run_finish(struct hamf__track_run *r, const struct hamf_
         char rel[600];
         snprintf(rel, sizeof rel, "model/%s", file);
         if ((s = put_artifact(r, rel, NULL, 0, t->model_path))) goto cleanup;
+        /* the xgboost and python_function flavors (flavors.h) */
+        char *xj = NULL;
+        size_t xlen = 0;
+        if ((s = hamf__xgb_export(m, &xj, &xlen))) goto cleanup;
+        s = put_artifact(r, "model/" HAMF__FLAVOR_XGB_FILE, xj, xlen, NULL);
+        hamf__free(xj);
+        if (s) goto cleanup;
+        size_t nff = 0;
+        const struct hamf__flavor_file *ff = hamf__flavor_files(&nff);
+        for (size_t i = 0; i < nff; i++) {
+            snprintf(rel, sizeof rel, "model/%s", ff[i].rel);
+            if ((s = put_artifact(r, rel, ff[i].text, strlen(ff[i].text), NULL))) goto cleanup;
+        }
         /* MLmodel last: a model directory with an MLmodel is complete */
         if ((s = put_artifact(r, "model/MLmodel", yaml.data, yaml.len, NULL))) goto cleanup;
+    }
+    if (t->shap_importance) {
+        struct hamf__buf ij, isvg;
+        hamf__buf_init(&ij, 0);
+        hamf__buf_init(&isvg, 0);
+        s = hamf__shap_importance_json(m, t->shap_importance, t->shap_rows, &ij);
+        if (!s) s = hamf__shap_importance_svg(m, t->shap_importance, &isvg);
+        if (!s) s = put_artifact(r, "shap_importance.json", ij.data, ij.len, NULL);
+        if (!s) s = put_artifact(r, "shap_importance.svg", isvg.data, isvg.len, NULL);
+        hamf__buf_free(&ij);
+        hamf__buf_free(&isvg);
+        if (s) goto cleanup;
     }
     s = set_status(r, "FINISHED");
 cleanup:

@@ -9,6 +9,7 @@ status below 500 (client mistakes must never look like server errors).
 Exits non-zero on the first failed check, printing what differed."""
 import http.client
 import json
+import time
 import os
 import sys
 import urllib.parse
@@ -101,6 +102,7 @@ err(post("experiments/update", {"experiment_id": "55", "new_name": "x"}, want=40
 
 for i in range(3, 6):
     check(post("experiments/create", {"name": "bulk-%d" % i}) == {"experiment_id": str(i)}, "sequential ids")
+    time.sleep(0.003)  # creation_time has millisecond resolution; ties order by id ASC (as MLflow)
 
 # search: default order creation_time DESC, pagination, filter, GET form
 seen = []
@@ -385,10 +387,11 @@ check(r.status == 400 and json.loads(r.read())["error_code"] == "INVALID_PARAMET
       r.status)
 c.close()
 
-# request heads are bounded: a 64 KB header is refused with a 4xx
+# request heads are bounded (128 KiB, room for 1000 query arguments): a
+# 200 KB header is refused with 431
 c = http.client.HTTPConnection(HOST, PORT, timeout=10)
 c.putrequest("GET", "/api/2.0/mlflow/experiments/get?experiment_id=0")
-c.putheader("X-Big", "a" * 65536)
+c.putheader("X-Big", "a" * 200000)
 c.endheaders()
 r = c.getresponse()
 check(r.status == 431, "oversized header refused", r.status)
