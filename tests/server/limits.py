@@ -73,19 +73,20 @@ st, _, body, dt = get(SEARCH + b"a=b&" * 2000)
 check_json_error(st, body, 414)
 assert b"query arguments" in body
 print("2000 query arguments: 414 JSON in %.1f ms" % (dt * 1000))
-st, _, body, dt = get(b"/api/2.0/mlflow/experiments/search?x=" + b"a" * 9000)
+# the server's per-connection memory is 128 KiB: hamf's limits are half
+st, _, body, dt = get(b"/api/2.0/mlflow/experiments/search?x=" + b"a" * 70000)
 check_json_error(st, body, 414)
-print("9 KiB request target: 414 JSON in %.1f ms" % (dt * 1000))
-st, _, body, dt = get(b"/api/2.0/mlflow/experiments/search", extra=b"X-Big: " + b"a" * 9000 + b"\r\n")
+print("70 KB request target: 414 JSON in %.1f ms" % (dt * 1000))
+st, _, body, dt = get(b"/api/2.0/mlflow/experiments/search", extra=b"X-Big: " + b"a" * 70000 + b"\r\n")
 check_json_error(st, body, 431)
-print("9 KiB header: 431 JSON in %.1f ms" % (dt * 1000))
-# past libmicrohttpd's 16 KiB pool it answers itself (HTML body), still at once
-st, _, body, dt = get(b"/api/2.0/mlflow/experiments/search", extra=b"X-Big: " + b"a" * 20000 + b"\r\n")
+print("70 KB header: 431 JSON in %.1f ms" % (dt * 1000))
+# past libmicrohttpd's pool it answers itself (HTML body), still at once
+st, _, body, dt = get(b"/api/2.0/mlflow/experiments/search", extra=b"X-Big: " + b"a" * 200000 + b"\r\n")
 assert st == 431, st
-print("20 KiB header: 431 (libmicrohttpd's own body) in %.1f ms" % (dt * 1000))
-st, _, body, dt = get(b"/" + b"a" * 20000)
+print("200 KB header: 431 (libmicrohttpd's own body) in %.1f ms" % (dt * 1000))
+st, _, body, dt = get(b"/" + b"a" * 200000)
 assert st == 414, st
-print("20 KiB path: 414 in %.1f ms" % (dt * 1000))
+print("200 KB path: 414 in %.1f ms" % (dt * 1000))
 
 # ---- item 4 at the HTTP layer: a non-UTF-8 query or path is refused ----
 st, _, body, _ = get(b"/api/2.0/mlflow/experiments/get-by-name?experiment_name=%ff")
