@@ -429,6 +429,10 @@ void hamf_ensemble_free(hamf_ensemble *m);
  * HAMF_ERR_SCHEMA naming it); unseen categories are treated as missing. */
 hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d, int threads,
                                double *proba);
+/* The same, calling progress(ctx, rows_done, rows_total) now and then from
+ * one thread (and once at the end). */
+hamf_status hamf_ensemble_predict_progress(const hamf_ensemble *m, const hamf_dataset *d, int threads,
+                                           double *proba, hamf_progress_fn progress, void *progress_ctx);
 /* One row given in model feature order: numeric values (NaN = missing) and,
  * for categorical features, the category string in cats[f] (NULL = missing;
  * values[f] is then ignored). `cats` may be NULL if there are none. */
