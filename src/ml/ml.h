@@ -216,6 +216,10 @@ hamf_status hamf__model_score_codes(const struct hamf_ensemble *m, const uint8_t
 hamf_status hamf__model_predict_rows(const struct hamf_ensemble *m, size_t n, const double *values,
                                      const char *const *cats, double *proba);
 
+/* model_io.c: the file format in memory (version 1 or 2) and back */
+hamf_status hamf__model_serialize(const struct hamf_ensemble *m, unsigned version, struct hamf__buf *out);
+hamf_status hamf__model_parse(const char *name, const void *buf, size_t len, struct hamf_ensemble **out);
+
 /* gbdt.c / forest.c */
 hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params *p,
                            struct hamf_ensemble *m);

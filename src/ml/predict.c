@@ -106,6 +106,10 @@ static bool numeric_form(const struct hamf__node *nd, uint8_t *sub, uint8_t *thr
 
 static void fill_bitset(const struct hamf__tree *t, const struct hamf__node *nd, uint32_t *w, uint32_t cw)
 {
+    if (nd->flags & HAMF_NODE_CAT) { /* the learner's own "goes left" words */
+        memcpy(w, t->cat_bits + (size_t)nd->cat * 8, cw * 4);
+        return;
+    }
     memset(w, 0, cw * 4);
     for (int b = 0; b < (int)cw * 32; b++)
         if (node_left_bin(t, nd, b)) w[b >> 5] |= 1u << (b & 31);
