@@ -29,3 +29,33 @@ grep -q "trailing" err.txt || fail "no 'trailing' in: $(cat err.txt)"
 if "$SCORE" padded.hamf data.csv > /dev/null 2> err.txt; then fail "example accepted trailing bytes"; fi
 grep -q "trailing" err.txt || fail "example: $(cat err.txt)"
 echo "ok"
+# progress: on a terminal only (a pty here), never on a pipe, never with -q
+/usr/bin/python3 - "$HAMF" <<'PY' || fail "progress on a terminal"
+import os, pty, subprocess, sys
+hamf = sys.argv[1]
+def run(args):
+    m, s = pty.openpty()
+    p = subprocess.Popen([hamf] + args, stdout=subprocess.DEVNULL, stderr=s)
+    os.close(s)
+    out = b""
+    while True:
+        try:
+            b = os.read(m, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+    assert p.wait() == 0, out
+    return out.decode()
+o = run(["predict", "gb.hamf", "data.csv", "-o", "tty.csv"])
+assert "scoring [" in o and "2000/2000 rows" in o and "reading data.csv" in o, repr(o)
+o = run(["evaluate", "rf.hamf", "data.csv"])
+assert "2000/2000 rows" in o, repr(o)
+o = run(["predict", "gb.hamf", "data.csv", "-o", "tty.csv", "-q"])
+assert "scoring" not in o, repr(o)
+PY
+"$HAMF" predict gb.hamf data.csv -o pipe.csv 2> pipe.err
+[ ! -s pipe.err ] || fail "progress written to a pipe: $(cat pipe.err)"
+cmp pipe.csv tty.csv || fail "output differs with progress"
+echo "ok progress"
