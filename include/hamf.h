@@ -338,11 +338,15 @@ hamf_status hamf_csv_transform(const char *in_path, const hamf_csv_options *opt,
 /* Synthetic raw phishing data with the seed's 15 columns (urllength ...
  * phishing). Same seed and options give a byte-identical file. drift in
  * [0,1] moves phishing pages towards https, aged domains and free-hosting
- * subdomains. Written atomically. */
+ * subdomains. label_noise in [0,0.5] is the fraction of flipped labels
+ * (HAMF_DATAGEN_LABEL_NOISE, 0.008, is what `hamf datagen` uses; 0 gives
+ * clean labels). Written atomically. */
+#define HAMF_DATAGEN_LABEL_NOISE 0.008
 typedef struct hamf_datagen_options {
     uint64_t rows;
     uint64_t seed;
     double drift;
+    double label_noise;
 } hamf_datagen_options;
 hamf_status hamf_datagen_phishing(const hamf_datagen_options *o, const char *path);
 

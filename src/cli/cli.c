@@ -41,6 +41,107 @@ int cli_usage(const char *verb, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+/* The long option named by argv token `tok` ("--name" or "--name=v"), or
+ * NULL; *exact tells whether the spelling matched in full. */
+static const struct option *find_long(const struct option *lo, const char *tok, bool *exact)
+{
+    const char *name = tok + 2, *eq = strchr(name, '=');
+    size_t n = eq ? (size_t)(eq - name) : strlen(name);
+    const struct option *prefix = NULL;
+    int nprefix = 0;
+    *exact = false;
+    for (; lo && lo->name; lo++) {
+        if (strlen(lo->name) == n && strncmp(lo->name, name, n) == 0) {
+            *exact = true;
+            return lo;
+        }
+        if (strncmp(lo->name, name, n) == 0) prefix = lo, nprefix++;
+    }
+    return nprefix == 1 ? prefix : NULL;
+}
+
+/* Options this getopt call sequence already checked (per argv). */
+static char **checked_argv;
+static char last_opt[64];
+
+const char *cli_optname(void) { return last_opt; }
+
+int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    if (optind <= 1 || checked_argv != argv) {
+        checked_argv = argv;
+        /* One pass over the long options before getopt sees them: refuse
+         * abbreviations, which getopt_long would silently accept. */
+        for (int i = 1; i < argc; i++) {
+            const char *a = argv[i];
+            if (strcmp(a, "--") == 0) break;
+            if (strncmp(a, "--", 2) != 0) continue;
+            bool exact;
+            const struct option *o = find_long(longopts, a, &exact);
+            const char *eq = strchr(a, '=');
+            int n = eq ? (int)(eq - a) : (int)strlen(a);
+            if (!exact) {
+                checked_argv = NULL;
+                if (o) return cli_usage(verb, "unknown option '%.*s' (did you mean --%s?)", n, a, o->name), '?';
+                return cli_usage(verb, "unknown option '%.*s'", n, a), '?';
+            }
+            if (o->has_arg == required_argument && !eq) i++; /* its value */
+        }
+    }
+    opterr = 0;
+    char sbuf[128];
+    /* A leading ':' makes getopt tell a missing value (':') from an
+     * unknown option ('?'). */
+    snprintf(sbuf, sizeof sbuf, ":%s", shortopts[0] == ':' ? shortopts + 1 : shortopts);
+    int idx = -1;
+    int c = getopt_long(argc, argv, sbuf, longopts, &idx);
+    if (c == ':') {
+        const char *tok = argv[optind - 1];
+        if (tok && strncmp(tok, "--", 2) == 0) return cli_usage(verb, "%s needs a value", tok), '?';
+        return cli_usage(verb, "-%c needs a value", optopt), '?';
+    }
+    if (c == '?') {
+        const char *tok = argv[optind - 1];
+        if (optopt && !(tok && strncmp(tok, "--", 2) == 0))
+            return cli_usage(verb, "unknown option '-%c'", optopt), '?';
+        if (tok && strchr(tok, '=')) return cli_usage(verb, "option '%.*s' takes no value", (int)(strchr(tok, '=') - tok), tok), '?';
+        return cli_usage(verb, "unknown option '%s'", tok ? tok : "?"), '?';
+    }
+    if (c != -1) {
+        if (idx >= 0) snprintf(last_opt, sizeof last_opt, "--%s", longopts[idx].name);
+        else snprintf(last_opt, sizeof last_opt, "-%c", c);
+    }
+    return c;
+}
+
+bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool fraction, double *out)
+{
+    /* NaN and inf parse on purpose: the library refuses them with the field
+     * named, like any other out-of-range value. */
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno == ERANGE) {
+        fprintf(stderr, "hamf %s: --%s '%s' is not a number\n", verb, flag, s);
+        return false;
+    }
+    if (fraction && isfinite(v)) {
+        if (v < 0 || v > 1) {
+            fprintf(stderr, "hamf %s: --%s %s is not a fraction in [0,1] (--fraction was given)\n", verb, flag, s);
+            return false;
+        }
+        *out = v * 100.0;
+        return true;
+    }
+    if (v >= 0 && v <= 1) {
+        fprintf(stderr, "hamf %s: %s is a percent (0-100); did you mean %.4g? (add --fraction if %s is a fraction)\n",
+                verb, flag, v * 100.0, s);
+        return false;
+    }
+    *out = v; /* out-of-range percents are refused by the library, field named */
+    return true;
+}
+
 const char *cli_db_url(const char *flag)
 {
     if (flag && *flag) return flag;

@@ -9,6 +9,7 @@
 
 #include "hamf.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,12 +27,28 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "hamf <verb>: <formatted>\nTry 'hamf <verb> --help'." and return CLI_USAGE. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* getopt_long for subcommands, stricter and quieter: long options must be
+ * spelled out (no silent prefixes: "--n-estimator" is refused and the
+ * full name suggested), and every mistake (unknown option, missing value,
+ * value given to a flag) prints exactly one usage line naming `verb` and
+ * returns '?'. Callers treat '?' (and any unhandled code) as CLI_USAGE
+ * without printing again. getopt's own messages are off. */
+int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* The option cli_getopt returned last, as typed ("--accuracy", "-o"). */
+const char *cli_optname(void);
+
 /* The store URL: `flag` if non-NULL, else $HAMF_DB, else "./hamf.db". */
 const char *cli_db_url(const char *flag);
 
 /* Strict number parsing of flag values; false on junk, NaN or overflow. */
 bool cli_parse_double(const char *s, double *out);
 bool cli_parse_i64(const char *s, long long *out);
+
+/* An accuracy flag value: a percent in [0,100] as the seed records it.
+ * A value in [0,1] is refused ("did you mean 98?") unless `fraction` says
+ * the user gave a fraction on purpose (then it is scaled to a percent).
+ * Prints one error line and returns false on a bad value (exit CLI_USAGE). */
+bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool fraction, double *out);
 
 /* Aligned text table: add a header row, then rows, then print. Cells are
  * copied. Numbers should be right-aligned: mark columns with table_numeric. */

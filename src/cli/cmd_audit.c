@@ -33,16 +33,15 @@ static int audit_list(int argc, char **argv)
     const char *db = NULL, *table = NULL;
     bool json = false;
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("audit", argc, argv, ":h", opts)) != -1) {
         switch (c) {
         case 't': table = optarg; break;
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'h': fputs(audit_help, stdout); return CLI_OK;
-        case ':': return cli_usage("audit", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("audit", "unknown option '%s'", argv[optind - 1]);
+        case ':': return CLI_USAGE;
+        default: return CLI_USAGE;
         }
     }
     if (optind != argc) return cli_usage("audit", "unexpected argument '%s'", argv[optind]);

@@ -7,7 +7,7 @@
 
 static void help(void)
 {
-    printf("Usage: hamf datagen phishing --rows N --seed S [--drift D] -o FILE\n"
+    printf("Usage: hamf datagen phishing --rows N --seed S [--drift D] [--label-noise P] -o FILE\n"
            "\n"
            "Write realistic raw phishing data with the seed workflow's 15 columns:\n"
            "urllength, numberofdots, hostage, hassecureconnection (yes/no), has_equal,\n"
@@ -21,6 +21,8 @@ static void help(void)
            "  --seed S       random seed (default 1)\n"
            "  --drift D      0..1: how far phishing has evolved (https, aged domains,\n"
            "                 free-hosting subdomains with a popular parent); default 0\n"
+           "  --label-noise P  fraction of flipped labels, 0..0.5 (default 0.008,\n"
+           "                 as in scraped data; 0 gives clean labels)\n"
            "  -o, --output F where to write\n"
            "  -h, --help     this help\n");
 }
@@ -30,14 +32,15 @@ int cmd_datagen(int argc, char **argv)
     static const struct option opts[] = {
         {"rows", required_argument, 0, 'r'}, {"seed", required_argument, 0, 's'},
         {"drift", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'},
+        {"label-noise", required_argument, 0, 'n'},
         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0},
     };
-    hamf_datagen_options o = {10000, 1, 0.0};
+    hamf_datagen_options o = {10000, 1, 0.0, HAMF_DATAGEN_LABEL_NOISE};
     const char *out = NULL;
     long long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("datagen", argc, argv, "o:h", opts)) != -1) {
         switch (c) {
         case 'r':
             if (!cli_parse_i64(optarg, &v) || v < 0 || v > 1000000000LL)
@@ -52,9 +55,13 @@ int cmd_datagen(int argc, char **argv)
             if (!cli_parse_double(optarg, &o.drift) || o.drift < 0 || o.drift > 1)
                 return cli_usage("datagen", "--drift needs a number from 0 to 1");
             break;
+        case 'n':
+            if (!cli_parse_double(optarg, &o.label_noise) || o.label_noise < 0 || o.label_noise > 0.5)
+                return cli_usage("datagen", "--label-noise needs a fraction from 0 to 0.5");
+            break;
         case 'o': out = optarg; break;
         case 'h': help(); return CLI_OK;
-        default: return cli_usage("datagen", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     if (optind >= argc) return cli_usage("datagen", "which data set? (phishing)");

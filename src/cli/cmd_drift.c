@@ -42,16 +42,15 @@ int cmd_drift(int argc, char **argv)
     const char *model = NULL, *db = NULL;
     bool json = false, record = true;
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("drift", argc, argv, "h", lo)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'n': record = false; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage("drift", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (!model) return cli_usage("drift", "--model NAME is required");

@@ -106,8 +106,7 @@ int cmd_exporter(int argc, char **argv)
     exps = calloc((size_t)argc + 1, sizeof *exps);
     if (!exps) return cli_fail("out of memory");
     optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("exporter", argc, argv, ":h", opts)) != -1) {
         switch (c) {
         case 'u': uri = optarg; break;
         case 'd': db = optarg; break;
@@ -138,8 +137,8 @@ int cmd_exporter(int argc, char **argv)
             }
             break;
         case 'h': help(); goto done;
-        case ':': rc = cli_usage("exporter", "option '%s' needs a value", argv[optind - 1]); goto done;
-        default: rc = cli_usage("exporter", "unknown option '%s'", argv[optind - 1]); goto done;
+        case ':': rc = CLI_USAGE; goto done;
+        default: rc = CLI_USAGE; goto done;
         }
     }
     if (optind < argc) {

@@ -32,16 +32,15 @@ static int feature_add(int argc, char **argv)
     };
     const char *type = NULL, *status = NULL, *db = NULL;
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("feature", argc, argv, ":h", opts)) != -1) {
         switch (c) {
         case 't': type = optarg; break;
         case 's': status = optarg; break;
         case 'd': db = optarg; break;
         case 'h': fputs(feature_help, stdout); return CLI_OK;
-        case ':': return cli_usage("feature", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("feature", "unknown option '%s'", argv[optind - 1]);
+        case ':': return CLI_USAGE;
+        default: return CLI_USAGE;
         }
     }
     if (optind + 1 != argc) return cli_usage("feature", "add takes exactly one NAME");
@@ -68,15 +67,14 @@ static int feature_list(int argc, char **argv)
     const char *db = NULL;
     bool json = false;
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("feature", argc, argv, ":h", opts)) != -1) {
         switch (c) {
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'h': fputs(feature_help, stdout); return CLI_OK;
-        case ':': return cli_usage("feature", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("feature", "unknown option '%s'", argv[optind - 1]);
+        case ':': return CLI_USAGE;
+        default: return CLI_USAGE;
         }
     }
     if (optind != argc) return cli_usage("feature", "unexpected argument '%s'", argv[optind]);

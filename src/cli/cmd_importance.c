@@ -34,9 +34,8 @@ int cli_model_importance(int argc, char **argv)
     static const struct option lo[] = {{"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     bool json = false;
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("model importance", argc, argv, "h", lo)) != -1) {
         switch (c) {
         case 'h':
             printf("Usage: hamf model importance MODEL [--json]\n\n"
@@ -44,7 +43,7 @@ int cli_model_importance(int argc, char **argv)
                    "of the total. --json prints [{\"feature\":...,\"gain\":...,\"share\":...}].\n");
             return CLI_OK;
         case 'j': json = true; break;
-        default: return cli_usage("model importance", "unknown option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (argc - optind != 1) return cli_usage("model importance", "expected MODEL");

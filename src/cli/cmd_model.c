@@ -32,7 +32,7 @@ static const struct subcommand {
     {"add", model_add, "add NAME --algorithm ALG --version V [--description D]",
      "register a model version; prints its model_id"},
     {"list", model_list, "list [--json]", "list models in id order"},
-    {"map", model_map, "map MODEL_ID (--feature-ids 1-14,16 | --features a,b,c) [--accuracy X]",
+    {"map", model_map, "map MODEL_ID (--feature-ids 1-14,16 | --features a,b,c) [--accuracy X [--fraction]]",
      "map features to a model (all or nothing; re-mapping updates accuracy and last_used)"},
     {"mappings", model_mappings, "mappings [MODEL_ID] [--json]",
      "list feature mappings, of one model or of all"},
@@ -64,12 +64,12 @@ static void model_help(FILE *out)
  * not take. */
 struct model_flags {
     const char *db, *algorithm, *version, *description, *feature_ids, *features, *accuracy;
-    bool json;
+    bool json, fraction;
     int npos;
     char **pos;
 };
 
-enum { F_DB = 1, F_ALG = 2, F_VER = 4, F_DESC = 8, F_IDS = 16, F_NAMES = 32, F_ACC = 64, F_JSON = 128 };
+enum { F_DB = 1, F_ALG = 2, F_VER = 4, F_DESC = 8, F_IDS = 16, F_NAMES = 32, F_ACC = 64, F_JSON = 128, F_FRAC = 256 };
 
 /* Returns -1 on success, else the exit code to return (help or usage). */
 static int parse_flags(const char *sub, int argc, char **argv, unsigned allowed, struct model_flags *f)
@@ -83,21 +83,20 @@ static int parse_flags(const char *sub, int argc, char **argv, unsigned allowed,
         {"features", required_argument, NULL, F_NAMES},
         {"accuracy", required_argument, NULL, F_ACC},
         {"json", no_argument, NULL, F_JSON},
+        {"fraction", no_argument, NULL, F_FRAC},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(f, 0, sizeof *f);
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("model", argc, argv, ":h", opts)) != -1) {
         if (c == 'h') {
             model_help(stdout);
             return CLI_OK;
         }
-        if (c == ':') return cli_usage("model", "option '%s' needs a value", argv[optind - 1]);
-        if (c == '?' || !((unsigned)c & allowed))
-            return cli_usage("model", "%s: unknown option '%s'", sub, argv[optind - 1]);
+        if (c == '?') return CLI_USAGE;
+        if (!((unsigned)c & allowed)) return cli_usage("model", "%s: option '%s' is not for %s", sub, cli_optname(), sub);
         switch (c) {
         case F_DB: f->db = optarg; break;
         case F_ALG: f->algorithm = optarg; break;
@@ -107,6 +106,7 @@ static int parse_flags(const char *sub, int argc, char **argv, unsigned allowed,
         case F_NAMES: f->features = optarg; break;
         case F_ACC: f->accuracy = optarg; break;
         case F_JSON: f->json = true; break;
+        case F_FRAC: f->fraction = true; break;
         }
     }
     f->npos = argc - optind;
@@ -224,7 +224,7 @@ static int model_list(int argc, char **argv)
 static int model_map(int argc, char **argv)
 {
     struct model_flags f;
-    int rc = parse_flags("map", argc, argv, F_DB | F_IDS | F_NAMES | F_ACC, &f);
+    int rc = parse_flags("map", argc, argv, F_DB | F_IDS | F_NAMES | F_ACC | F_FRAC, &f);
     if (rc >= 0) return rc;
     if (f.npos != 1) return cli_usage("model", "map takes exactly one MODEL_ID");
     if (!!f.feature_ids == !!f.features) return cli_usage("model", "map needs exactly one of --feature-ids and --features");
@@ -234,17 +234,7 @@ static int model_map(int argc, char **argv)
         return CLI_USAGE;
     }
     double acc = 0;
-    if (f.accuracy) {
-        /* NaN and inf parse here on purpose: the library rejects them with
-         * the field named, like any out-of-range value. */
-        char *end;
-        errno = 0;
-        acc = strtod(f.accuracy, &end);
-        if (!*f.accuracy || *end || errno == ERANGE) {
-            fprintf(stderr, "hamf: model map: --accuracy '%s' is not a number\n", f.accuracy);
-            return CLI_USAGE;
-        }
-    }
+    if (f.accuracy && !cli_parse_percent("model", "accuracy", f.accuracy, f.fraction, &acc)) return CLI_USAGE;
     int64_t *ids = NULL;
     size_t n = 0;
     char *names_buf = NULL;

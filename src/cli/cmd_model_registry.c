@@ -42,9 +42,8 @@ static int parse(const char *sub, int argc, char **argv, const char **db, bool *
 {
     static const struct option lo[] = {{"db", 1, 0, 'd'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("model", argc, argv, "h", lo)) != -1) {
         switch (c) {
         case 'd': *db = optarg; break;
         case 'j':
@@ -52,7 +51,7 @@ static int parse(const char *sub, int argc, char **argv, const char **db, bool *
             *json = true;
             break;
         case 'h': help(stdout, sub); return CLI_OK;
-        default: return cli_usage("model", "%s: unknown option '%s'", sub, argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (argc - optind != npos)

@@ -55,9 +55,8 @@ int cmd_predict(int argc, char **argv)
     long long threads = 0;
     bool no_pipe = false, quiet = false;
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "o:hq", lo, NULL)) != -1) {
+    while ((c = cli_getopt("predict", argc, argv, "o:hq", lo)) != -1) {
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
@@ -67,7 +66,7 @@ int cmd_predict(int argc, char **argv)
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("predict", "--threads must be in 0..256, got '%s'", optarg);
             break;
-        default: return cli_usage("predict", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (argc - optind != 2) return cli_usage("predict", "expected MODEL and DATA.csv");

@@ -202,7 +202,7 @@ int cmd_preprocess(int argc, char **argv)
     hamf_pipeline *p = NULL;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("preprocess", argc, argv, "o:qh", opts)) != -1) {
         hamf_pipeline *check = NULL;
         hamf_status st = HAMF_OK;
         char *line = NULL;
@@ -276,7 +276,7 @@ int cmd_preprocess(int argc, char **argv)
             }
             break;
         }
-        default: free(spec); return cli_usage("preprocess", "unknown option");
+        default: free(spec); return CLI_USAGE;
         }
     }
     const char *in = optind < argc ? argv[optind++] : NULL;

@@ -18,9 +18,11 @@ static const char result_help[] =
     "\n"
     "Subcommands:\n"
     "  add --model-id N --accuracy X --f1 X --precision X --recall X\n"
-    "      [--status S] [--run-id R]\n"
-    "      record a result; accuracy is a percent in [0,100], f1, precision and\n"
-    "      recall are in [0,1]; status defaults to 'completed'; prints result_id\n"
+    "      [--status S] [--run-id R] [--fraction]\n"
+    "      record a result; accuracy is a percent in [0,100] (a value in [0,1]\n"
+    "      is refused unless --fraction says it is a fraction), f1 (alias\n"
+    "      --f1-score), precision and recall are in [0,1]; status defaults to\n"
+    "      'completed'; prints result_id\n"
     "  list [--model-id N] [--json]\n"
     "      list results in id order, of one model or of all\n"
     "\n"
@@ -29,7 +31,7 @@ static const char result_help[] =
     "                 (default $HAMF_DB, else ./hamf.db)\n"
     "  -h, --help     show this help\n";
 
-enum { O_MODEL = 1, O_ACC, O_F1, O_PREC, O_REC, O_STATUS, O_RUN, O_JSON, O_DB };
+enum { O_MODEL = 1, O_ACC, O_F1, O_PREC, O_REC, O_STATUS, O_RUN, O_JSON, O_DB, O_FRAC };
 
 static const struct option result_opts[] = {
     {"model-id", required_argument, NULL, O_MODEL}, {"accuracy", required_argument, NULL, O_ACC},
@@ -37,6 +39,7 @@ static const struct option result_opts[] = {
     {"recall", required_argument, NULL, O_REC},     {"status", required_argument, NULL, O_STATUS},
     {"run-id", required_argument, NULL, O_RUN},     {"json", no_argument, NULL, O_JSON},
     {"db", required_argument, NULL, O_DB},          {"help", no_argument, NULL, 'h'},
+    {"f1-score", required_argument, NULL, O_F1},    {"fraction", no_argument, NULL, O_FRAC},
     {NULL, 0, NULL, 0},
 };
 
@@ -67,17 +70,21 @@ static bool model_id(const char *s, int64_t *out)
 
 static int result_add(int argc, char **argv)
 {
-    const char *v[O_DB + 1] = {0};
+    const char *v[O_FRAC + 1] = {0};
+    bool fraction = false;
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", result_opts, NULL)) != -1) {
+    while ((c = cli_getopt("result", argc, argv, ":h", result_opts)) != -1) {
         if (c == 'h') {
             fputs(result_help, stdout);
             return CLI_OK;
         }
-        if (c == ':') return cli_usage("result", "option '%s' needs a value", argv[optind - 1]);
-        if (c == '?' || c == O_JSON) return cli_usage("result", "add: unknown option '%s'", argv[optind - 1]);
+        if (c == '?') return CLI_USAGE;
+        if (c == O_JSON) return cli_usage("result", "add: unknown option '%s'", argv[optind - 1]);
+        if (c == O_FRAC) {
+            fraction = true;
+            continue;
+        }
         v[c] = optarg;
     }
     if (optind != argc) return cli_usage("result", "add: unexpected argument '%s'", argv[optind]);
@@ -88,7 +95,7 @@ static int result_add(int argc, char **argv)
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!v[need[i].opt]) return cli_usage("result", "add needs --%s", need[i].name);
     hamf_training_result r = {0};
-    if (!model_id(v[O_MODEL], &r.model_id) || !metric("accuracy", v[O_ACC], &r.accuracy) ||
+    if (!model_id(v[O_MODEL], &r.model_id) || !cli_parse_percent("result", "accuracy", v[O_ACC], fraction, &r.accuracy) ||
         !metric("f1", v[O_F1], &r.f1_score) || !metric("precision", v[O_PREC], &r.precision) ||
         !metric("recall", v[O_REC], &r.recall))
         return CLI_USAGE;
@@ -109,16 +116,15 @@ static int result_list(int argc, char **argv)
     const char *db = NULL, *model = NULL;
     bool json = false;
     int c;
-    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", result_opts, NULL)) != -1) {
+    while ((c = cli_getopt("result", argc, argv, ":h", result_opts)) != -1) {
         switch (c) {
         case 'h': fputs(result_help, stdout); return CLI_OK;
         case O_MODEL: model = optarg; break;
         case O_JSON: json = true; break;
         case O_DB: db = optarg; break;
-        case ':': return cli_usage("result", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("result", "list: unknown option '%s'", argv[optind - 1]);
+        case '?': return CLI_USAGE;
+        default: return cli_usage("result", "list: option '%s' is for add", cli_optname());
         }
     }
     if (optind != argc) return cli_usage("result", "list: unexpected argument '%s'", argv[optind]);

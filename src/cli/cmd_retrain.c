@@ -56,10 +56,9 @@ int cmd_retrain(int argc, char **argv)
     struct hamf__retrain_opts o;
     hamf__retrain_opts_init(&o);
     optind = 1;
-    opterr = 0;
     int c;
     long long ll;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("retrain", argc, argv, "h", lo)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'D': data = optarg; break;
@@ -85,7 +84,7 @@ int cmd_retrain(int argc, char **argv)
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage("retrain", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (!model) return cli_usage("retrain", "--model NAME is required");

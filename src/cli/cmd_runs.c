@@ -5,6 +5,7 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
+#include "server/mlflow_json.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -69,7 +70,7 @@ static int list_runs(struct hamf__trk *t, const char *experiment, bool json)
         nexp = 1;
     } else {
         struct hamf__trk_search q = {.view = HAMF__VIEW_ACTIVE_ONLY, .max_results = HAMF__TRK_MAX_RESULTS};
-        if ((s = hamf__buf_putc(&ids, '{')) || (s = hamf__trk_exp_search(t, &q, &ids)) || (s = hamf__buf_putc(&ids, '}')))
+        if ((s = hamf__buf_putc(&ids, '{')) || (s = hamf__mlflow_exp_search_json(t, &q, &ids)) || (s = hamf__buf_putc(&ids, '}')))
             goto fail;
         if ((s = hamf__json_parse(ids.data, ids.len, 0, &edoc))) goto fail;
         const struct hamf__jval *ex = hamf__jobj_get(hamf__jdoc_root(edoc), "experiments");
@@ -80,7 +81,7 @@ static int list_runs(struct hamf__trk *t, const char *experiment, bool json)
     }
     struct hamf__trk_search q = {.view = HAMF__VIEW_ACTIVE_ONLY, .max_results = HAMF__TRK_MAX_RESULTS,
                                  .exp_ids = exp_ids, .nexp = nexp};
-    if ((s = hamf__buf_putc(&b, '{')) || (s = hamf__trk_run_search(t, &q, &b)) || (s = hamf__buf_putc(&b, '}')))
+    if ((s = hamf__buf_putc(&b, '{')) || (s = hamf__mlflow_run_search_json(t, &q, &b)) || (s = hamf__buf_putc(&b, '}')))
         goto fail;
     if (json) {
         printf("%s\n", b.data);
@@ -141,7 +142,7 @@ static int show_run(struct hamf__trk *t, const char *id)
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
     struct hamf__jdoc *doc = NULL;
-    hamf_status s = hamf__trk_run_get(t, id, &b);
+    hamf_status s = hamf__mlflow_run_json(t, id, &b);
     if (!s) s = hamf__json_parse(b.data, b.len, 0, &doc);
     if (s) {
         hamf__buf_free(&b);
@@ -193,13 +194,13 @@ int cmd_runs(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("runs", argc - 1, argv + 1, "h", opts)) != -1) {
         switch (c) {
         case 'e': experiment = optarg; break;
         case 'j': json = true; break;
         case 'd': db = optarg; break;
         case 'h': help(); return CLI_OK;
-        default: return cli_usage("runs", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     int rest = argc - 1 - optind;

@@ -173,7 +173,7 @@ int cmd_server(int argc, char **argv)
     int c;
     if (argc > 1 && !strcmp(argv[1], "passwd")) return cmd_passwd(argc - 1, argv + 1);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("server", argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'H': host = optarg; break;
         case 'p':
@@ -209,7 +209,7 @@ int cmd_server(int argc, char **argv)
         case 'M': metrics_public = true; break;
         case 'I': insecure = true; break;
         case 'h': help(); return CLI_OK;
-        default: return cli_usage("server", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     if (optind < argc) return cli_usage("server", "unexpected argument '%s'", argv[optind]);

@@ -81,8 +81,7 @@ int cmd_stack(int argc, char **argv)
     bool up_only = false;
     int c, rc;
     optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("stack", argc, argv, ":h", opts)) != -1) {
         switch (c) {
         case 'D':
             if (!*optarg) return cli_usage("stack", "--dir must not be empty");
@@ -103,8 +102,8 @@ int cmd_stack(int argc, char **argv)
         case 'p': if ((rc = parse_port("--prometheus-port", optarg, &cfg.port[HAMF__STACK_PROMETHEUS]))) return rc; up_only = true; break;
         case 'a': if ((rc = parse_port("--alertmanager-port", optarg, &cfg.port[HAMF__STACK_ALERTMANAGER]))) return rc; up_only = true; break;
         case 'h': help(); return CLI_OK;
-        case ':': return cli_usage("stack", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("stack", "unknown option '%s'", argv[optind - 1]);
+        case ':': return CLI_USAGE;
+        default: return CLI_USAGE;
         }
     }
     if (optind >= argc) return cli_usage("stack", "missing action: up, down or status");

@@ -190,9 +190,8 @@ int cmd_train(int argc, char **argv)
     long long threads = 0;
     struct track_cli tc = {0};
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+    while ((c = cli_getopt("train", argc, argv, "o:qh", lo)) != -1) {
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
@@ -216,7 +215,7 @@ int cmd_train(int argc, char **argv)
                 return cli_usage("train", "--threads must be in 0..256, got '%s'", optarg);
             break;
         case '?':
-            return cli_usage("train", "unknown or incomplete option '%s'", argv[optind - 1]);
+            return CLI_USAGE;
         default:
             if (nset < 64) { set[nset].opt = c; set[nset].val = optarg; nset++; }
         }

@@ -178,8 +178,7 @@ static int cmd_serve(int argc, char **argv)
     long long v, port = 5000, eport = 8000;
     int c;
     optind = 2;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("workflow", argc, argv, "h", lo)) != -1) {
         switch (c) {
         case 'h': help(); return CLI_OK;
         case O_DB: db = optarg; break;
@@ -191,7 +190,7 @@ static int cmd_serve(int argc, char **argv)
                 return cli_usage("workflow", "--%s must be 0..65535, got '%s'", c == O_PORT ? "port" : "exporter-port", optarg);
             *(c == O_PORT ? &port : &eport) = v;
             break;
-        default: return cli_usage("workflow", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (optind < argc) return cli_usage("workflow", "unexpected argument '%s'", argv[optind]);
@@ -224,8 +223,7 @@ int cmd_workflow(int argc, char **argv)
     struct out po = {0};
     int c;
     optind = 2;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+    while ((c = cli_getopt("workflow", argc, argv, "qh", lo)) != -1) {
         switch (c) {
         case 'h': help(); return CLI_OK;
         case 'q': po.quiet = true; break;
@@ -272,7 +270,7 @@ int cmd_workflow(int argc, char **argv)
             if (!parse_int(optarg, 0, 65535, &v)) return cli_usage("workflow", "--%s must be 0..65535, got '%s'", c == O_PORT ? "port" : "exporter-port", optarg);
             *(c == O_PORT ? &port : &eport) = v;
             break;
-        default: return cli_usage("workflow", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     if (optind < argc) return cli_usage("workflow", "unexpected argument '%s'", argv[optind]);

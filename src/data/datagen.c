@@ -11,8 +11,9 @@
  * sites; pages on free-hosting subdomains). Archetypes overlap on every
  * single feature (young domains are not always phishing, old domains not
  * always safe), so a model has to combine features non-linearly: trees do
- * well, a linear model does clearly worse. About 0.8% of labels are flipped
- * (mislabelled rows, as in any scraped set), which caps accuracy below 99%.
+ * well, a linear model does clearly worse. By default 0.8% of labels are
+ * flipped (mislabelled rows, as in any scraped set), which caps accuracy
+ * below 99%; label_noise sets that fraction (0 = clean labels).
  *
  * URLs are built from parts, so the columns are mutually consistent:
  * urllength = scheme + hostlength + pathlength + query, foreignlinks and
@@ -98,6 +99,7 @@ static const char *const registrars[40] = {
 struct gen {
     struct rng r;
     double reg_cdf[3][40];
+    double label_noise; /* fraction of flipped labels */
 };
 
 static void init_registrars(double reg_cdf[3][40])
@@ -203,7 +205,7 @@ static void gen_row(struct gen *g, double drift, struct row *o)
     o->broken = clampi((double)o->links * unif2(r, a.broken_lo, a.broken_hi), 0, o->links);
     o->tricky = coin(r, a.tricky);
     /* mislabelled rows */
-    o->phishing = coin(r, 0.008) ? !phish : phish;
+    o->phishing = coin(r, g->label_noise) ? !phish : phish;
     /* scraping failures */
     double f = unif(r);
     if (f < 0.002) { /* URL could not be parsed */
@@ -270,7 +272,10 @@ hamf_status hamf_datagen_phishing(const hamf_datagen_options *o, const char *pat
     if (!o || !path) return hamf__err(HAMF_ERR_MISUSE, "datagen: NULL argument");
     if (!(o->drift >= 0 && o->drift <= 1)) return hamf__err(HAMF_ERR_CONSTRAINT, "datagen: drift must be in [0,1]");
     if (o->rows > 1000000000ull) return hamf__err(HAMF_ERR_CONSTRAINT, "datagen: at most 1e9 rows");
+    if (!(o->label_noise >= 0 && o->label_noise <= 0.5))
+        return hamf__err(HAMF_ERR_CONSTRAINT, "datagen: label noise must be in [0,0.5]");
     struct gen g;
+    g.label_noise = o->label_noise;
     init_registrars(g.reg_cdf);
     uint64_t x = o->seed;
     for (int i = 0; i < 4; i++) g.r.s[i] = splitmix(&x);

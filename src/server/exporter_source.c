@@ -17,7 +17,8 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
-#include "track/loop.h"
+#include "server/mlflow_json.h"
+#include "store/loop.h"
 #include "track/mlflow_client.h"
 
 #include <string.h>
@@ -216,7 +217,7 @@ static hamf_status collect_one_local(struct hamf__exporter_source *src, const ch
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
     struct hamf__jdoc *d = NULL;
-    hamf_status st = hamf__trk_run_search(src->trk, &q, &b);
+    hamf_status st = hamf__mlflow_run_search_json(src->trk, &q, &b);
     if (!st) st = parse_members(&b, &d);
     if (!st) st = add_latest(out, name, hamf__jdoc_root(d));
     hamf__jdoc_free(d);
@@ -250,7 +251,7 @@ static hamf_status collect_local(struct hamf__exporter_source *src, struct hamf_
         struct hamf__trk_search q = {.view = HAMF__VIEW_ACTIVE_ONLY, .max_results = 1000, .page_token = token};
         hamf__buf_reset(&b);
         struct hamf__jdoc *d = NULL;
-        if ((st = hamf__trk_exp_search(src->trk, &q, &b))) break;
+        if ((st = hamf__mlflow_exp_search_json(src->trk, &q, &b))) break;
         if ((st = parse_members(&b, &d))) break;
         const struct hamf__jval *root = hamf__jdoc_root(d), *exps = hamf__jobj_get(root, "experiments");
         for (size_t i = 0; !st && exps && exps->type == HAMF__JARR && i < exps->len; i++) {
@@ -272,13 +273,27 @@ static hamf_status collect_local(struct hamf__exporter_source *src, struct hamf_
     return st;
 }
 
+static hamf_status add_drift(void *ctx, const char *model, const char *feature, double value)
+{
+    return hamf__samples_add_drift(ctx, model, feature, value);
+}
+
+/* drift PSI and live accuracy recorded by `hamf drift` (store/loop.c) */
+static hamf_status collect_drift(const char *url, struct hamf__samples *out)
+{
+    hamf_store *hs = NULL;
+    hamf_status s = hamf__loop_open(url, &hs);
+    if (!s) s = hamf__loop_drift_latest(hs, add_drift, out);
+    hamf_store_close(hs);
+    return s;
+}
+
 hamf_status hamf__exporter_source_collect(void *ctx, struct hamf__samples *out)
 {
     struct hamf__exporter_source *src = ctx;
     if (src->remote) return collect_remote(src, out);
     hamf_status st = collect_local(src, out);
-    /* drift PSI and live accuracy recorded by `hamf drift` (track/loop_store.c) */
-    if (!st) st = hamf__loop_drift_samples(src->uri, out);
+    if (!st) st = collect_drift(src->uri, out);
     if (st) {
         /* reconnect next time (a PostgreSQL server may have restarted) */
         hamf__trk_close(src->trk);

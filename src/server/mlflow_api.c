@@ -21,6 +21,7 @@
 
 #include "store/search.h"
 #include "store/tracking.h"
+#include "server/mlflow_json.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -403,7 +404,7 @@ static void h_exp_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     const char *id;
     if (arg_required(&a, "experiment_id", &id) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__trk_exp_get(t, id, &resp->body);
+    if (!s) s = hamf__mlflow_exp_json(t, id, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -416,7 +417,7 @@ static void h_exp_get_by_name(void *ctx, const struct hamf__http_req *req, struc
     const char *name;
     if (arg_required(&a, "experiment_name", &name) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__trk_exp_get_by_name(t, name, &resp->body);
+    if (!s) s = hamf__mlflow_exp_by_name_json(t, name, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -456,7 +457,7 @@ static void h_exp_search(void *ctx, const struct hamf__http_req *req, struct ham
     search_common(&a, &q, false);
     if (q.view < 0) goto done;
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__trk_exp_search(t, &q, &resp->body);
+    if (!s) s = hamf__mlflow_exp_search_json(t, &q, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -473,7 +474,7 @@ static void h_exp_update(void *ctx, const struct hamf__http_req *req, struct ham
         /* nothing to change, but the experiment must exist */
         struct hamf__buf tmp;
         hamf__buf_init(&tmp, 0);
-        s = hamf__trk_exp_get(t, id, &tmp);
+        s = hamf__mlflow_exp_json(t, id, &tmp);
         hamf__buf_free(&tmp);
     }
     if (!s) reply_ok_empty(resp);
@@ -531,7 +532,7 @@ static void h_run_create(void *ctx, const struct hamf__http_req *req, struct ham
         goto done;
     r.tags = tags;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
-    if (!s) s = hamf__trk_run_create(t, &r, &resp->body);
+    if (!s) s = hamf__mlflow_run_create_json(t, &r, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -545,7 +546,7 @@ static void h_run_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     const char *id;
     if (arg_run_id(&a, &id) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
-    if (!s) s = hamf__trk_run_get(t, id, &resp->body);
+    if (!s) s = hamf__mlflow_run_json(t, id, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -585,7 +586,7 @@ static void h_run_update(void *ctx, const struct hamf__http_req *req, struct ham
         arg_str(&a, "run_name", &name) < 0)
         goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run_info\":");
-    if (!s) s = hamf__trk_run_update(t, id, status, has_end == 1, end, name, &resp->body);
+    if (!s) s = hamf__mlflow_run_update_json(t, id, status, has_end == 1, end, name, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -621,7 +622,7 @@ static void h_run_search(void *ctx, const struct hamf__http_req *req, struct ham
     search_common(&a, &q, true);
     if (q.view < 0) goto done;
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__trk_run_search(t, &q, &resp->body);
+    if (!s) s = hamf__mlflow_run_search_json(t, &q, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:
@@ -842,7 +843,7 @@ static void h_get_history(void *ctx, const struct hamf__http_req *req, struct ha
         goto done;
     }
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__trk_metric_history(t, id, key, max, token, &resp->body);
+    if (!s) s = hamf__mlflow_metric_history_json(t, id, key, max, token, &resp->body);
     if (!s) s = hamf__buf_putc(&resp->body, '}');
     finish(resp, s);
 done:

@@ -7,9 +7,11 @@
  */
 #include "store/db_impl.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int env_int(const char *name, int def, int lo, int hi)
 {
@@ -150,4 +152,246 @@ void hamf__db_reset(struct hamf__stmt *st) { st->db->ops->reset(st); }
 void hamf__db_finalize(struct hamf__stmt *st)
 {
     if (st) st->db->ops->finalize(st);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bind / query helpers                                                     */
+/* ------------------------------------------------------------------------ */
+
+hamf_status hamf__db_vbindf(struct hamf__stmt *st, const char *types, va_list ap)
+{
+    hamf_status s = HAMF_OK;
+    for (int i = 0; types[i] && !s; i++) {
+        switch (types[i]) {
+        case 't': s = hamf__db_bind_text(st, i + 1, va_arg(ap, const char *)); break;
+        case 'i': s = hamf__db_bind_i64(st, i + 1, va_arg(ap, int64_t)); break;
+        case 'd': {
+            double d = va_arg(ap, double);
+            s = isnan(d) ? hamf__db_bind_null(st, i + 1) : hamf__db_bind_f64(st, i + 1, d);
+            break;
+        }
+        case 'n': s = hamf__db_bind_null(st, i + 1); break;
+        default: s = hamf__err(HAMF_ERR_MISUSE, "store: bad bind type '%c'", types[i]); break;
+        }
+    }
+    return s;
+}
+
+hamf_status hamf__db_bindf(struct hamf__stmt *st, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    hamf_status s = hamf__db_vbindf(st, types, ap);
+    va_end(ap);
+    return s;
+}
+
+hamf_status hamf__db_bind_values(struct hamf__stmt *st, const struct hamf__db_value *v, size_t n)
+{
+    hamf_status s = HAMF_OK;
+    for (size_t i = 0; i < n && !s; i++) {
+        int idx = (int)i + 1;
+        if (v[i].type == HAMF__DB_T_TEXT) s = hamf__db_bind_text(st, idx, v[i].s);
+        else if (v[i].type == HAMF__DB_T_I64) s = hamf__db_bind_i64(st, idx, v[i].i);
+        else s = hamf__db_bind_f64(st, idx, v[i].f);
+    }
+    return s;
+}
+
+static hamf_status vprepf(struct hamf__db *db, struct hamf__stmt **out, const char *sql, const char *types,
+                          va_list ap)
+{
+    struct hamf__stmt *st = NULL;
+    hamf_status s = hamf__db_prepare(db, sql, &st);
+    if (s) return s;
+    if ((s = hamf__db_vbindf(st, types, ap))) {
+        hamf__db_finalize(st);
+        return s;
+    }
+    *out = st;
+    return HAMF_OK;
+}
+
+hamf_status hamf__db_prepf(struct hamf__db *db, struct hamf__stmt **out, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    hamf_status s = vprepf(db, out, sql, types, ap);
+    va_end(ap);
+    return s;
+}
+
+hamf_status hamf__db_run(struct hamf__stmt *st)
+{
+    bool row;
+    return hamf__db_step(st, &row);
+}
+
+hamf_status hamf__db_execf(struct hamf__db *db, const char *sql, const char *types, ...)
+{
+    struct hamf__stmt *st = NULL;
+    va_list ap;
+    va_start(ap, types);
+    hamf_status s = vprepf(db, &st, sql, types, ap);
+    va_end(ap);
+    if (s) return s;
+    s = hamf__db_run(st);
+    hamf__db_finalize(st);
+    return s;
+}
+
+hamf_status hamf__db_insert_id(struct hamf__db *db, int64_t *id, const char *sql, const char *types, ...)
+{
+    struct hamf__stmt *st = NULL;
+    va_list ap;
+    va_start(ap, types);
+    hamf_status s = vprepf(db, &st, sql, types, ap);
+    va_end(ap);
+    if (s) return s;
+    bool row = false;
+    if (!(s = hamf__db_step(st, &row))) {
+        if (row) *id = hamf__db_col_i64(st, 0);
+        else s = hamf__err(HAMF_ERR_INTERNAL, "store: %.60s... returned no id", sql);
+    }
+    hamf__db_finalize(st);
+    return s;
+}
+
+hamf_status hamf__db_query_i64(struct hamf__db *db, bool *found, int64_t *v, const char *sql, const char *types,
+                               ...)
+{
+    struct hamf__stmt *st = NULL;
+    va_list ap;
+    va_start(ap, types);
+    hamf_status s = vprepf(db, &st, sql, types, ap);
+    va_end(ap);
+    if (s) return s;
+    bool row = false;
+    *found = false;
+    if (!(s = hamf__db_step(st, &row)) && row && !hamf__db_col_null(st, 0)) {
+        *found = true;
+        *v = hamf__db_col_i64(st, 0);
+    }
+    hamf__db_finalize(st);
+    return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The audited write                                                        */
+/* ------------------------------------------------------------------------ */
+
+hamf_status hamf__db_tx_begin(struct hamf__db *db, bool *own)
+{
+    *own = !db->in_tx;
+    return *own ? hamf__db_begin(db) : HAMF_OK;
+}
+
+hamf_status hamf__db_tx_end(struct hamf__db *db, bool own, hamf_status s)
+{
+    if (!own) return s;
+    if (s) {
+        hamf__db_rollback(db);
+        return s;
+    }
+    return hamf__db_commit(db);
+}
+
+hamf_status hamf__db_tx(struct hamf__db *db, hamf__db_tx_fn fn, void *arg)
+{
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
+    if (s) return s;
+    return hamf__db_tx_end(db, own, fn(db, arg));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Audit rows, times and the JSON of a row                                  */
+/* ------------------------------------------------------------------------ */
+
+void hamf__store_now(char out[32])
+{
+    int64_t ms = hamf__now_ms();
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char tmp[96]; /* room for any int the compiler imagines; real output is 24 bytes */
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(out, 32, "%.31s", tmp);
+}
+
+void hamf__jobj_init(struct hamf__jobj *j)
+{
+    hamf__buf_init(&j->buf, 0);
+    j->first = true;
+    j->st = hamf__buf_putc(&j->buf, '{');
+}
+
+static void jkey(struct hamf__jobj *j, const char *key)
+{
+    if (j->st) return;
+    if (!j->first) j->st = hamf__buf_putc(&j->buf, ',');
+    j->first = false;
+    if (!j->st) j->st = hamf__json_str(&j->buf, key, (size_t)-1);
+    if (!j->st) j->st = hamf__buf_putc(&j->buf, ':');
+}
+
+void hamf__jobj_str(struct hamf__jobj *j, const char *key, const char *v)
+{
+    jkey(j, key);
+    if (!j->st) j->st = v ? hamf__json_str(&j->buf, v, (size_t)-1) : hamf__buf_puts(&j->buf, "null");
+}
+
+void hamf__jobj_i64(struct hamf__jobj *j, const char *key, int64_t v)
+{
+    jkey(j, key);
+    if (!j->st) j->st = hamf__buf_printf(&j->buf, "%lld", (long long)v);
+}
+
+void hamf__jobj_num(struct hamf__jobj *j, const char *key, bool has, double v)
+{
+    jkey(j, key);
+    if (!j->st) j->st = has ? hamf__json_num(&j->buf, v) : hamf__buf_puts(&j->buf, "null");
+}
+
+hamf_status hamf__jobj_finish(struct hamf__jobj *j)
+{
+    if (!j->st) j->st = hamf__buf_putc(&j->buf, '}');
+    if (j->st) return hamf__err(j->st, "store: out of memory writing JSON");
+    return HAMF_OK;
+}
+
+void hamf__jobj_free(struct hamf__jobj *j) { hamf__buf_free(&j->buf); }
+
+hamf_status hamf__store_audit(struct hamf__db *db, const char *table, const char *op,
+                              const char *old_json, const char *new_json)
+{
+    char now[32];
+    hamf__store_now(now);
+    struct hamf__stmt *st = NULL;
+    hamf_status s = hamf__db_prepare(db,
+                                     "INSERT INTO audit_log (table_name, operation_type, old_data, "
+                                     "new_data, operation_timestamp) VALUES (?, ?, ?, ?, ?)",
+                                     &st);
+    if (s) return s;
+    bool row;
+    if ((s = hamf__db_bind_text(st, 1, table)) || (s = hamf__db_bind_text(st, 2, op)) ||
+        (s = hamf__db_bind_text(st, 3, old_json)) || (s = hamf__db_bind_text(st, 4, new_json)) ||
+        (s = hamf__db_bind_text(st, 5, now)) || (s = hamf__db_step(st, &row)))
+        hamf__err_prefix(s, "store: writing audit_log");
+    hamf__db_finalize(st);
+    return s;
+}
+
+hamf_status hamf__db_audit(struct hamf__db *db, const char *table, const char *op, struct hamf__jobj *old,
+                           struct hamf__jobj *nw)
+{
+    hamf_status s = HAMF_OK;
+    if (old && (s = hamf__jobj_finish(old))) goto out;
+    if (nw && (s = hamf__jobj_finish(nw))) goto out;
+    s = hamf__store_audit(db, table, op, old ? old->buf.data : NULL, nw ? nw->buf.data : NULL);
+out:
+    if (old) hamf__jobj_free(old);
+    if (nw) hamf__jobj_free(nw);
+    return s;
 }

@@ -18,6 +18,8 @@
 
 #include "util/util.h"
 
+#include <stdarg.h>
+
 enum hamf__db_backend { HAMF__DB_SQLITE = 1, HAMF__DB_PG = 2 };
 
 struct hamf__db;   /* one connection; not shared between threads */
@@ -71,5 +73,77 @@ const char *hamf__db_col_text(struct hamf__stmt *st, int col); /* "" for NULL */
 /* Clear results and bindings so the statement can run again. */
 void hamf__db_reset(struct hamf__stmt *st);
 void hamf__db_finalize(struct hamf__stmt *st);
+
+/* ---- The one bind/query helper set every store file uses ----
+ *
+ * Binds by a type string, one letter a parameter from 1: 't' text (NULL
+ * binds NULL), 'i' int64_t, 'd' double (NaN binds NULL), 'n' NULL (takes
+ * no argument). */
+hamf_status hamf__db_bindf(struct hamf__stmt *st, const char *types, ...);
+hamf_status hamf__db_vbindf(struct hamf__stmt *st, const char *types, va_list ap);
+/* A bound value, for statements whose parameters are built at run time
+ * (search filters). */
+enum hamf__db_type { HAMF__DB_T_TEXT = 1, HAMF__DB_T_F64, HAMF__DB_T_I64 };
+struct hamf__db_value {
+    enum hamf__db_type type;
+    const char *s; /* borrowed */
+    double f;
+    int64_t i;
+};
+hamf_status hamf__db_bind_values(struct hamf__stmt *st, const struct hamf__db_value *v, size_t n);
+/* Prepare `sql` and bind (types as above); *out is the caller's to finalize. */
+hamf_status hamf__db_prepf(struct hamf__db *db, struct hamf__stmt **out, const char *sql, const char *types, ...);
+/* Prepare, bind, step once and finalize: a write. */
+hamf_status hamf__db_execf(struct hamf__db *db, const char *sql, const char *types, ...);
+/* An INSERT ... RETURNING <id column>: prepare, bind, step, read the new id. */
+hamf_status hamf__db_insert_id(struct hamf__db *db, int64_t *id, const char *sql, const char *types, ...);
+/* Step a prepared write (no row expected). */
+hamf_status hamf__db_run(struct hamf__stmt *st);
+/* One int64 from the first row; *found false when no row or NULL. */
+hamf_status hamf__db_query_i64(struct hamf__db *db, bool *found, int64_t *v, const char *sql, const char *types,
+                               ...);
+
+/* ---- Audit rows ---- */
+/* Append one audit_log row; call inside the transaction of the change.
+ * op: "INSERT", "UPDATE" or "DELETE"; old_json/new_json may be NULL. */
+hamf_status hamf__store_audit(struct hamf__db *db, const char *table, const char *op,
+                              const char *old_json, const char *new_json);
+
+/* Now as ISO-8601 UTC with milliseconds: "2026-01-31T12:00:00.000Z". */
+void hamf__store_now(char out[32]);
+
+/* A flat JSON object built key by key (for audit rows and CLI output).
+ * Errors are sticky: check once at finish. Strings may be NULL (JSON null);
+ * has == false writes null. After finish, j->buf.data is the text. */
+struct hamf__jobj {
+    struct hamf__buf buf;
+    hamf_status st;
+    bool first;
+};
+void hamf__jobj_init(struct hamf__jobj *j);
+void hamf__jobj_str(struct hamf__jobj *j, const char *key, const char *v);
+void hamf__jobj_i64(struct hamf__jobj *j, const char *key, int64_t v);
+void hamf__jobj_num(struct hamf__jobj *j, const char *key, bool has, double v);
+hamf_status hamf__jobj_finish(struct hamf__jobj *j);
+void hamf__jobj_free(struct hamf__jobj *j);
+/* Append the audit row of one change from its row objects (finished here,
+ * then freed; either may be NULL for SQL NULL). */
+hamf_status hamf__db_audit(struct hamf__db *db, const char *table, const char *op, struct hamf__jobj *old,
+                           struct hamf__jobj *nw);
+
+/* ---- The audited write (insert -> audit -> commit) ----
+ *
+ * hamf__db_tx runs fn(db, arg) in one write transaction: begin, fn, commit,
+ * and rollback when fn fails. Inside a transaction the caller already
+ * opened (several changes that belong together), fn joins it and the
+ * caller commits. */
+typedef hamf_status (*hamf__db_tx_fn)(struct hamf__db *db, void *arg);
+hamf_status hamf__db_tx(struct hamf__db *db, hamf__db_tx_fn fn, void *arg);
+/* Begin unless a transaction is open; *own tells hamf__db_tx_end whether
+ * to commit (the explicit form of hamf__db_tx for functions with early
+ * outs). */
+hamf_status hamf__db_tx_begin(struct hamf__db *db, bool *own);
+/* s == HAMF_OK: commit if own; else roll back if own. Returns the result. */
+hamf_status hamf__db_tx_end(struct hamf__db *db, bool own, hamf_status s);
 
 #endif

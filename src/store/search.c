@@ -432,27 +432,27 @@ void hamf__sqlq_free(struct hamf__sqlq *q)
     memset(q, 0, sizeof *q);
 }
 
-static hamf_status bind(struct hamf__sqlq *q, enum hamf__bind_type t, const char *s, double f, int64_t i)
+static hamf_status bind(struct hamf__sqlq *q, enum hamf__db_type t, const char *s, double f, int64_t i)
 {
     if (q->nbinds == q->capbinds) {
         size_t nc = q->capbinds ? q->capbinds * 2 : 16;
-        struct hamf__bind *nb = hamf__realloc(q->binds, nc * sizeof *nb);
+        struct hamf__db_value *nb = hamf__realloc(q->binds, nc * sizeof *nb);
         if (!nb) return hamf__err(HAMF_ERR_NOMEM, "search: out of memory");
         q->binds = nb;
         q->capbinds = nc;
     }
-    q->binds[q->nbinds++] = (struct hamf__bind){t, s, f, i};
+    q->binds[q->nbinds++] = (struct hamf__db_value){t, s, f, i};
     return hamf__buf_putc(&q->sql, '?');
 }
 
-static hamf_status bind_text(struct hamf__sqlq *q, const char *s) { return bind(q, HAMF__BIND_TEXT, s, 0, 0); }
-static hamf_status bind_i64(struct hamf__sqlq *q, int64_t v) { return bind(q, HAMF__BIND_I64, NULL, 0, v); }
+static hamf_status bind_text(struct hamf__sqlq *q, const char *s) { return bind(q, HAMF__DB_T_TEXT, s, 0, 0); }
+static hamf_status bind_i64(struct hamf__sqlq *q, int64_t v) { return bind(q, HAMF__DB_T_I64, NULL, 0, v); }
 
 static hamf_status bind_num(struct hamf__sqlq *q, double v)
 {
     /* integral values bind as integers so integer columns compare exactly */
     if (v == floor(v) && fabs(v) < 9007199254740992.0) return bind_i64(q, (int64_t)v);
-    return bind(q, HAMF__BIND_F64, NULL, v, 0);
+    return bind(q, HAMF__DB_T_F64, NULL, v, 0);
 }
 
 static const char *op_sql(enum hamf__search_op op)

@@ -15,6 +15,7 @@
 #ifndef HAMF_STORE_SEARCH_H
 #define HAMF_STORE_SEARCH_H
 
+#include "store/db.h"
 #include "util/util.h"
 
 enum hamf__search_kind { HAMF__SEARCH_RUNS = 1, HAMF__SEARCH_EXPERIMENTS = 2 };
@@ -73,18 +74,10 @@ hamf_status hamf__search_parse_order(const char *text, enum hamf__search_kind ki
                                      struct hamf__search_order *out);
 void hamf__search_order_free(struct hamf__search_order *o);
 
-enum hamf__bind_type { HAMF__BIND_TEXT = 1, HAMF__BIND_F64, HAMF__BIND_I64 };
-
-struct hamf__bind {
-    enum hamf__bind_type type;
-    const char *s; /* borrowed */
-    double f;
-    int64_t i;
-};
-
+/* SQL text and its parameters (bound with hamf__db_bind_values). */
 struct hamf__sqlq {
     struct hamf__buf sql;
-    struct hamf__bind *binds;
+    struct hamf__db_value *binds;
     size_t nbinds, capbinds;
 };
 

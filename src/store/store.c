@@ -130,117 +130,7 @@ static const struct hamf__migration registry_migrations[] = {
 /* Small helpers                                                            */
 /* ------------------------------------------------------------------------ */
 
-void hamf__store_now(char out[32])
-{
-    int64_t ms = hamf__now_ms();
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char tmp[96]; /* room for any int the compiler imagines; real output is 24 bytes */
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    snprintf(out, 32, "%.31s", tmp);
-}
-
-void hamf__jobj_init(struct hamf__jobj *j)
-{
-    hamf__buf_init(&j->buf, 0);
-    j->first = true;
-    j->st = hamf__buf_putc(&j->buf, '{');
-}
-
-static void jkey(struct hamf__jobj *j, const char *key)
-{
-    if (j->st) return;
-    if (!j->first) j->st = hamf__buf_putc(&j->buf, ',');
-    j->first = false;
-    if (!j->st) j->st = hamf__json_str(&j->buf, key, (size_t)-1);
-    if (!j->st) j->st = hamf__buf_putc(&j->buf, ':');
-}
-
-void hamf__jobj_str(struct hamf__jobj *j, const char *key, const char *v)
-{
-    jkey(j, key);
-    if (!j->st) j->st = v ? hamf__json_str(&j->buf, v, (size_t)-1) : hamf__buf_puts(&j->buf, "null");
-}
-
-void hamf__jobj_i64(struct hamf__jobj *j, const char *key, int64_t v)
-{
-    jkey(j, key);
-    if (!j->st) j->st = hamf__buf_printf(&j->buf, "%lld", (long long)v);
-}
-
-void hamf__jobj_num(struct hamf__jobj *j, const char *key, bool has, double v)
-{
-    jkey(j, key);
-    if (!j->st) j->st = has ? hamf__json_num(&j->buf, v) : hamf__buf_puts(&j->buf, "null");
-}
-
-hamf_status hamf__jobj_finish(struct hamf__jobj *j)
-{
-    if (!j->st) j->st = hamf__buf_putc(&j->buf, '}');
-    if (j->st) return hamf__err(j->st, "store: out of memory writing JSON");
-    return HAMF_OK;
-}
-
-void hamf__jobj_free(struct hamf__jobj *j) { hamf__buf_free(&j->buf); }
-
 struct hamf__db *hamf__store_db(hamf_store *s) { return s ? s->db : NULL; }
-
-/* Run `sql` with up to two bound values and read one int64 from the first
- * row. *found false when there is no row. */
-struct bindv {
-    enum { B_NONE, B_I64, B_TEXT } kind;
-    int64_t i;
-    const char *t;
-};
-
-static hamf_status bind_all(struct hamf__stmt *st, const struct bindv *b, int n)
-{
-    for (int k = 0; k < n; k++) {
-        hamf_status s = HAMF_OK;
-        if (b[k].kind == B_I64) s = hamf__db_bind_i64(st, k + 1, b[k].i);
-        else if (b[k].kind == B_TEXT) s = hamf__db_bind_text(st, k + 1, b[k].t);
-        if (s) return s;
-    }
-    return HAMF_OK;
-}
-
-static hamf_status query_i64(struct hamf__db *db, const char *sql, const struct bindv *b, int nb,
-                             bool *found, int64_t *v)
-{
-    struct hamf__stmt *st = NULL;
-    hamf_status s = hamf__db_prepare(db, sql, &st);
-    if (s) return s;
-    bool row = false;
-    if ((s = bind_all(st, b, nb))) goto cleanup;
-    if ((s = hamf__db_step(st, &row))) goto cleanup;
-    *found = row;
-    if (row) *v = hamf__db_col_i64(st, 0);
-cleanup:
-    hamf__db_finalize(st);
-    return s;
-}
-
-hamf_status hamf__store_audit(struct hamf__db *db, const char *table, const char *op,
-                              const char *old_json, const char *new_json)
-{
-    char now[32];
-    hamf__store_now(now);
-    struct hamf__stmt *st = NULL;
-    hamf_status s = hamf__db_prepare(db,
-                                     "INSERT INTO audit_log (table_name, operation_type, old_data, "
-                                     "new_data, operation_timestamp) VALUES (?, ?, ?, ?, ?)",
-                                     &st);
-    if (s) return s;
-    bool row;
-    if ((s = hamf__db_bind_text(st, 1, table)) || (s = hamf__db_bind_text(st, 2, op)) ||
-        (s = hamf__db_bind_text(st, 3, old_json)) || (s = hamf__db_bind_text(st, 4, new_json)) ||
-        (s = hamf__db_bind_text(st, 5, now)) || (s = hamf__db_step(st, &row)))
-        hamf__err_prefix(s, "store: writing audit_log");
-    hamf__db_finalize(st);
-    return s;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Migrations                                                               */
@@ -255,13 +145,13 @@ static hamf_status read_version(struct hamf__db *db, const char *component, bool
               "WHERE table_schema = current_schema() AND table_name = 'schema_version'";
     bool found = false;
     int64_t x = 0;
-    hamf_status s = query_i64(db, exists_sql, NULL, 0, &found, &x);
+    hamf_status s = hamf__db_query_i64(db, &found, &x, exists_sql, "");
     if (s) return s;
     *table = found && x > 0;
     *v = 0;
     if (!*table) return HAMF_OK;
-    struct bindv b = {B_TEXT, 0, component};
-    if ((s = query_i64(db, "SELECT version FROM schema_version WHERE component = ?", &b, 1, &found, &x)))
+    if ((s = hamf__db_query_i64(db, &found, &x, "SELECT version FROM schema_version WHERE component = ?", "t",
+                                component)))
         return s;
     if (found) *v = (int)x;
     return HAMF_OK;
@@ -314,18 +204,10 @@ hamf_status hamf__store_migrate(struct hamf__db *db, const char *component,
     if (v != from) {
         char now[32];
         hamf__store_now(now);
-        struct hamf__stmt *st = NULL;
         const char *sql = from == 0
                               ? "INSERT INTO schema_version (version, applied_at, component) VALUES (?, ?, ?)"
                               : "UPDATE schema_version SET version = ?, applied_at = ? WHERE component = ?";
-        bool row;
-        if (!(s = hamf__db_prepare(db, sql, &st))) {
-            if (!(s = hamf__db_bind_i64(st, 1, v)) && !(s = hamf__db_bind_text(st, 2, now)) &&
-                !(s = hamf__db_bind_text(st, 3, component)))
-                s = hamf__db_step(st, &row);
-            hamf__db_finalize(st);
-        }
-        if (s) goto fail;
+        if ((s = hamf__db_execf(db, sql, "itt", (int64_t)v, now, component))) goto fail;
     }
     if ((s = hamf__db_commit(db))) return s;
     *version = v;
@@ -481,7 +363,7 @@ void hamf_store_list_free(hamf_store_list *l)
 
 /* Run a query and collect every row with `reader`. */
 static hamf_status query_list(hamf_store *s, hamf_store_table table, void *(*reader)(struct hamf__stmt *),
-                              const char *sql, const struct bindv *b, int nb, hamf_store_list **out)
+                              const char *sql, const struct hamf__db_value *b, size_t nb, hamf_store_list **out)
 {
     if (!s || !out) return hamf__err(HAMF_ERR_MISUSE, "store: NULL store or out pointer");
     hamf_store_list *l = hamf__calloc(1, sizeof *l);
@@ -492,7 +374,7 @@ static hamf_status query_list(hamf_store *s, hamf_store_table table, void *(*rea
     struct hamf__stmt *st = NULL;
     hamf_status rc = hamf__db_prepare(s->db, sql, &st);
     if (rc) goto cleanup;
-    if ((rc = bind_all(st, b, nb))) goto cleanup;
+    if ((rc = hamf__db_bind_values(st, b, nb))) goto cleanup;
     for (;;) {
         bool row;
         if ((rc = hamf__db_step(st, &row))) goto cleanup;
@@ -527,7 +409,7 @@ cleanup:
 
 /* The first row of a query as one record, or HAMF_ERR_NOTFOUND with `what`. */
 static hamf_status query_one(hamf_store *s, hamf_store_table table, void *(*reader)(struct hamf__stmt *),
-                             const char *sql, const struct bindv *b, int nb, const char *what, void **out)
+                             const char *sql, const struct hamf__db_value *b, size_t nb, const char *what, void **out)
 {
     hamf_store_list *l = NULL;
     hamf_status rc = query_list(s, table, reader, sql, b, nb, &l);
@@ -578,10 +460,10 @@ static hamf_status check_range(const char *field, double v, double lo, double hi
 
 static hamf_status check_model(struct hamf__db *db, int64_t model_id)
 {
-    struct bindv b = {B_I64, model_id, NULL};
     bool found = false;
     int64_t x;
-    hamf_status s = query_i64(db, "SELECT model_id FROM models_master WHERE model_id = ?", &b, 1, &found, &x);
+    hamf_status s = hamf__db_query_i64(db, &found, &x, "SELECT model_id FROM models_master WHERE model_id = ?", "i",
+                                       model_id);
     if (s) return s;
     if (!found) return hamf__err(HAMF_ERR_NOTFOUND, "store: model_id %lld does not exist", (long long)model_id);
     return HAMF_OK;
@@ -605,50 +487,31 @@ hamf_status hamf_store_insert_feature(hamf_store *s, const char *name, const cha
                          type ? type : "(null)", name);
     char now[32];
     hamf__store_now(now);
+    struct hamf__db *db = s->db;
+    bool own, found = false;
+    int64_t newid = 0;
+    if ((rc = hamf__db_tx_begin(db, &own))) return rc;
+    if ((rc = hamf__db_query_i64(db, &found, &newid, "SELECT feature_id FROM features_master WHERE feature_name = ?",
+                                 "t", name)))
+        return hamf__db_tx_end(db, own, rc);
+    if (found)
+        return hamf__db_tx_end(db, own,
+                               hamf__err(HAMF_ERR_EXISTS, "store: feature '%s' already exists (feature_id %lld)",
+                                         name, (long long)newid));
+    if ((rc = hamf__db_insert_id(db, &newid,
+                                 "INSERT INTO features_master (feature_name, feature_type, feature_status, "
+                                 "last_updated) VALUES (?, ?, ?, ?) RETURNING feature_id",
+                                 "tttt", name, type, status, now)))
+        return hamf__db_tx_end(db, own, rc);
     struct hamf__jobj j;
     hamf__jobj_init(&j);
-    struct hamf__stmt *st = NULL;
-    if ((rc = hamf__db_begin(s->db))) goto cleanup;
-    struct bindv b = {B_TEXT, 0, name};
-    bool found = false;
-    int64_t newid = 0;
-    if ((rc = query_i64(s->db, "SELECT feature_id FROM features_master WHERE feature_name = ?", &b, 1, &found, &newid)))
-        goto cleanup;
-    if (found) {
-        rc = hamf__err(HAMF_ERR_EXISTS, "store: feature '%s' already exists (feature_id %lld)", name,
-                       (long long)newid);
-        goto cleanup;
-    }
-    bool row = false;
-    if ((rc = hamf__db_prepare(s->db,
-                               "INSERT INTO features_master (feature_name, feature_type, feature_status, "
-                               "last_updated) VALUES (?, ?, ?, ?) RETURNING feature_id",
-                               &st)))
-        goto cleanup;
-    if ((rc = hamf__db_bind_text(st, 1, name)) || (rc = hamf__db_bind_text(st, 2, type)) ||
-        (rc = hamf__db_bind_text(st, 3, status)) || (rc = hamf__db_bind_text(st, 4, now)) ||
-        (rc = hamf__db_step(st, &row)))
-        goto cleanup;
-    if (!row) {
-        rc = hamf__err(HAMF_ERR_INTERNAL, "store: insert into features_master returned no id");
-        goto cleanup;
-    }
-    newid = hamf__db_col_i64(st, 0);
     hamf__jobj_i64(&j, "feature_id", newid);
     hamf__jobj_str(&j, "feature_name", name);
     hamf__jobj_str(&j, "feature_type", type);
     hamf__jobj_str(&j, "feature_status", status);
     hamf__jobj_str(&j, "last_updated", now);
-    if ((rc = hamf__jobj_finish(&j))) goto cleanup;
-    if ((rc = hamf__store_audit(s->db, "features_master", "INSERT", NULL, j.buf.data))) goto cleanup;
-    hamf__db_finalize(st);
-    st = NULL;
-    if ((rc = hamf__db_commit(s->db))) goto cleanup;
-    if (id) *id = newid;
-cleanup:
-    hamf__db_finalize(st);
-    hamf__db_rollback(s->db);
-    hamf__jobj_free(&j);
+    rc = hamf__db_tx_end(db, own, hamf__db_audit(db, "features_master", "INSERT", NULL, &j));
+    if (!rc && id) *id = newid;
     return rc;
 }
 
@@ -664,52 +527,34 @@ hamf_status hamf_store_insert_model(hamf_store *s, const char *name, const char 
         return hamf__err(HAMF_ERR_CONSTRAINT, "store: description is longer than 65536 bytes");
     char now[32];
     hamf__store_now(now);
+    struct hamf__db *db = s->db;
+    bool own, found = false;
+    int64_t newid = 0;
+    if ((rc = hamf__db_tx_begin(db, &own))) return rc;
+    if ((rc = hamf__db_query_i64(db, &found, &newid,
+                                 "SELECT model_id FROM models_master WHERE model_name = ? AND model_version = ?", "tt",
+                                 name, version)))
+        return hamf__db_tx_end(db, own, rc);
+    if (found)
+        return hamf__db_tx_end(db, own,
+                               hamf__err(HAMF_ERR_EXISTS,
+                                         "store: model '%s' version '%s' already exists (model_id %lld)", name,
+                                         version, (long long)newid));
+    if ((rc = hamf__db_insert_id(db, &newid,
+                                 "INSERT INTO models_master (model_name, model_version, algorithm, creation_date, "
+                                 "description) VALUES (?, ?, ?, ?, ?) RETURNING model_id",
+                                 "ttttt", name, version, algorithm, now, description)))
+        return hamf__db_tx_end(db, own, rc);
     struct hamf__jobj j;
     hamf__jobj_init(&j);
-    struct hamf__stmt *st = NULL;
-    if ((rc = hamf__db_begin(s->db))) goto cleanup;
-    struct bindv b[2] = {{B_TEXT, 0, name}, {B_TEXT, 0, version}};
-    bool found = false;
-    int64_t newid = 0;
-    if ((rc = query_i64(s->db, "SELECT model_id FROM models_master WHERE model_name = ? AND model_version = ?", b,
-                        2, &found, &newid)))
-        goto cleanup;
-    if (found) {
-        rc = hamf__err(HAMF_ERR_EXISTS, "store: model '%s' version '%s' already exists (model_id %lld)", name,
-                       version, (long long)newid);
-        goto cleanup;
-    }
-    bool row = false;
-    if ((rc = hamf__db_prepare(s->db,
-                               "INSERT INTO models_master (model_name, model_version, algorithm, creation_date, "
-                               "description) VALUES (?, ?, ?, ?, ?) RETURNING model_id",
-                               &st)))
-        goto cleanup;
-    if ((rc = hamf__db_bind_text(st, 1, name)) || (rc = hamf__db_bind_text(st, 2, version)) ||
-        (rc = hamf__db_bind_text(st, 3, algorithm)) || (rc = hamf__db_bind_text(st, 4, now)) ||
-        (rc = hamf__db_bind_text(st, 5, description)) || (rc = hamf__db_step(st, &row)))
-        goto cleanup;
-    if (!row) {
-        rc = hamf__err(HAMF_ERR_INTERNAL, "store: insert into models_master returned no id");
-        goto cleanup;
-    }
-    newid = hamf__db_col_i64(st, 0);
     hamf__jobj_i64(&j, "model_id", newid);
     hamf__jobj_str(&j, "model_name", name);
     hamf__jobj_str(&j, "model_version", version);
     hamf__jobj_str(&j, "algorithm", algorithm);
     hamf__jobj_str(&j, "creation_date", now);
     hamf__jobj_str(&j, "description", description);
-    if ((rc = hamf__jobj_finish(&j))) goto cleanup;
-    if ((rc = hamf__store_audit(s->db, "models_master", "INSERT", NULL, j.buf.data))) goto cleanup;
-    hamf__db_finalize(st);
-    st = NULL;
-    if ((rc = hamf__db_commit(s->db))) goto cleanup;
-    if (id) *id = newid;
-cleanup:
-    hamf__db_finalize(st);
-    hamf__db_rollback(s->db);
-    hamf__jobj_free(&j);
+    rc = hamf__db_tx_end(db, own, hamf__db_audit(db, "models_master", "INSERT", NULL, &j));
+    if (!rc && id) *id = newid;
     return rc;
 }
 
@@ -729,63 +574,38 @@ static hamf_status map_one(struct hamf__db *db, int64_t model_id, int64_t featur
                            const char *now)
 {
     struct hamf__stmt *st = NULL;
-    struct hamf__jobj oldj, newj;
-    hamf__jobj_init(&oldj);
-    hamf__jobj_init(&newj);
     bool row = false;
-    hamf_status rc = hamf__db_prepare(db,
-                                      "SELECT " MAP_COLS " FROM features_models_map "
-                                      "WHERE model_id = ? AND feature_id = ?",
-                                      &st);
-    if (rc) goto cleanup;
-    if ((rc = hamf__db_bind_i64(st, 1, model_id)) || (rc = hamf__db_bind_i64(st, 2, feature_id)) ||
-        (rc = hamf__db_step(st, &row)))
-        goto cleanup;
-    if (row) {
-        int64_t map_id = hamf__db_col_i64(st, 0);
-        hamf__jobj_free(&oldj);
-        map_json(&oldj, map_id, model_id, feature_id, !hamf__db_col_null(st, 3),
-                 hamf__db_col_null(st, 3) ? 0 : hamf__db_col_f64(st, 3), hamf__db_col_text(st, 4));
-        if ((rc = hamf__jobj_finish(&oldj))) goto cleanup;
+    double a = acc ? *acc : NAN; /* NaN binds NULL */
+    hamf_status rc = hamf__db_prepf(db, &st,
+                                    "SELECT " MAP_COLS " FROM features_models_map "
+                                    "WHERE model_id = ? AND feature_id = ?",
+                                    "ii", model_id, feature_id);
+    if (rc) return rc;
+    if ((rc = hamf__db_step(st, &row)) || !row) {
         hamf__db_finalize(st);
-        st = NULL;
-        if ((rc = hamf__db_prepare(db, "UPDATE features_models_map SET accuracy = ?, last_used = ? WHERE map_id = ?",
-                                   &st)))
-            goto cleanup;
-        if ((rc = acc ? hamf__db_bind_f64(st, 1, *acc) : hamf__db_bind_null(st, 1)) ||
-            (rc = hamf__db_bind_text(st, 2, now)) || (rc = hamf__db_bind_i64(st, 3, map_id)) ||
-            (rc = hamf__db_step(st, &row)))
-            goto cleanup;
-        hamf__jobj_free(&newj);
+        if (rc) return rc;
+        int64_t map_id = 0;
+        if ((rc = hamf__db_insert_id(db, &map_id,
+                                     "INSERT INTO features_models_map (model_id, feature_id, accuracy, last_used) "
+                                     "VALUES (?, ?, ?, ?) RETURNING map_id",
+                                     "iidt", model_id, feature_id, a, now)))
+            return rc;
+        struct hamf__jobj newj;
         map_json(&newj, map_id, model_id, feature_id, acc != NULL, acc ? *acc : 0, now);
-        if ((rc = hamf__jobj_finish(&newj))) goto cleanup;
-        rc = hamf__store_audit(db, "features_models_map", "UPDATE", oldj.buf.data, newj.buf.data);
-        goto cleanup;
+        return hamf__db_audit(db, "features_models_map", "INSERT", NULL, &newj);
     }
+    int64_t map_id = hamf__db_col_i64(st, 0);
+    struct hamf__jobj oldj, newj;
+    map_json(&oldj, map_id, model_id, feature_id, !hamf__db_col_null(st, 3),
+             hamf__db_col_null(st, 3) ? 0 : hamf__db_col_f64(st, 3), hamf__db_col_text(st, 4));
     hamf__db_finalize(st);
-    st = NULL;
-    if ((rc = hamf__db_prepare(db,
-                               "INSERT INTO features_models_map (model_id, feature_id, accuracy, last_used) "
-                               "VALUES (?, ?, ?, ?) RETURNING map_id",
-                               &st)))
-        goto cleanup;
-    if ((rc = hamf__db_bind_i64(st, 1, model_id)) || (rc = hamf__db_bind_i64(st, 2, feature_id)) ||
-        (rc = acc ? hamf__db_bind_f64(st, 3, *acc) : hamf__db_bind_null(st, 3)) ||
-        (rc = hamf__db_bind_text(st, 4, now)) || (rc = hamf__db_step(st, &row)))
-        goto cleanup;
-    if (!row) {
-        rc = hamf__err(HAMF_ERR_INTERNAL, "store: insert into features_models_map returned no id");
-        goto cleanup;
+    if ((rc = hamf__db_execf(db, "UPDATE features_models_map SET accuracy = ?, last_used = ? WHERE map_id = ?", "dti",
+                             a, now, map_id))) {
+        hamf__jobj_free(&oldj);
+        return rc;
     }
-    hamf__jobj_free(&newj);
-    map_json(&newj, hamf__db_col_i64(st, 0), model_id, feature_id, acc != NULL, acc ? *acc : 0, now);
-    if ((rc = hamf__jobj_finish(&newj))) goto cleanup;
-    rc = hamf__store_audit(db, "features_models_map", "INSERT", NULL, newj.buf.data);
-cleanup:
-    hamf__db_finalize(st);
-    hamf__jobj_free(&oldj);
-    hamf__jobj_free(&newj);
-    return rc;
+    map_json(&newj, map_id, model_id, feature_id, acc != NULL, acc ? *acc : 0, now);
+    return hamf__db_audit(db, "features_models_map", "UPDATE", &oldj, &newj);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -801,10 +621,10 @@ static hamf_status map_ids(struct hamf__db *db, int64_t model_id, const int64_t 
     hamf_status rc = check_model(db, model_id);
     if (rc) return rc;
     for (size_t i = 0; i < n; i++) {
-        struct bindv b = {B_I64, ids[i], NULL};
         bool found = false;
         int64_t x;
-        if ((rc = query_i64(db, "SELECT feature_id FROM features_master WHERE feature_id = ?", &b, 1, &found, &x)))
+        if ((rc = hamf__db_query_i64(db, &found, &x, "SELECT feature_id FROM features_master WHERE feature_id = ?",
+                                     "i", ids[i])))
             return rc;
         if (!found) return hamf__err(HAMF_ERR_NOTFOUND, "store: feature_id %lld does not exist", (long long)ids[i]);
     }
@@ -838,11 +658,10 @@ hamf_status hamf_store_map_features(hamf_store *s, int64_t model_id, const int64
             rc = hamf__err(HAMF_ERR_CONSTRAINT, "store: feature_id %lld is listed twice", (long long)sorted[i]);
             goto cleanup;
         }
-    if ((rc = hamf__db_begin(s->db))) goto cleanup;
-    if ((rc = map_ids(s->db, model_id, feature_ids, n, accuracy))) goto cleanup;
-    rc = hamf__db_commit(s->db);
+    bool own;
+    if ((rc = hamf__db_tx_begin(s->db, &own))) goto cleanup;
+    rc = hamf__db_tx_end(s->db, own, map_ids(s->db, model_id, feature_ids, n, accuracy));
 cleanup:
-    hamf__db_rollback(s->db);
     hamf__free(sorted);
     return rc;
 }
@@ -866,23 +685,23 @@ hamf_status hamf_store_map_features_by_name(hamf_store *s, int64_t model_id, con
     }
     int64_t *ids = hamf__malloc(n * sizeof *ids);
     if (!ids) return hamf__err(HAMF_ERR_NOMEM, "store: out of memory mapping features");
-    if ((rc = hamf__db_begin(s->db))) goto cleanup;
+    bool own;
+    if ((rc = hamf__db_tx_begin(s->db, &own))) goto out;
     if ((rc = check_model(s->db, model_id))) goto cleanup;
     for (size_t i = 0; i < n; i++) {
-        struct bindv b = {B_TEXT, 0, names[i]};
         bool found = false;
-        if ((rc = query_i64(s->db, "SELECT feature_id FROM features_master WHERE feature_name = ?", &b, 1, &found,
-                            &ids[i])))
+        if ((rc = hamf__db_query_i64(s->db, &found, &ids[i],
+                                     "SELECT feature_id FROM features_master WHERE feature_name = ?", "t", names[i])))
             goto cleanup;
         if (!found) {
             rc = hamf__err(HAMF_ERR_NOTFOUND, "store: feature '%s' does not exist", names[i]);
             goto cleanup;
         }
     }
-    if ((rc = map_ids(s->db, model_id, ids, n, accuracy))) goto cleanup;
-    rc = hamf__db_commit(s->db);
+    rc = map_ids(s->db, model_id, ids, n, accuracy);
 cleanup:
-    hamf__db_rollback(s->db);
+    rc = hamf__db_tx_end(s->db, own, rc);
+out:
     hamf__free(ids);
     return rc;
 }
@@ -899,29 +718,20 @@ hamf_status hamf_store_insert_training_result(hamf_store *s, const hamf_training
         return rc;
     char now[32];
     hamf__store_now(now);
+    struct hamf__db *db = s->db;
+    bool own;
+    int64_t newid = 0;
+    if ((rc = hamf__db_tx_begin(db, &own))) return rc;
+    if ((rc = check_model(db, r->model_id)) ||
+        (rc = hamf__db_insert_id(db, &newid,
+                                 "INSERT INTO training_results (model_id, accuracy, f1_score, \"precision\", recall, "
+                                 "training_status, \"timestamp\", run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                                 "RETURNING result_id",
+                                 "iddddttt", r->model_id, r->accuracy, r->f1_score, r->precision, r->recall, status,
+                                 now, run_id)))
+        return hamf__db_tx_end(db, own, rc);
     struct hamf__jobj j;
     hamf__jobj_init(&j);
-    struct hamf__stmt *st = NULL;
-    if ((rc = hamf__db_begin(s->db))) goto cleanup;
-    if ((rc = check_model(s->db, r->model_id))) goto cleanup;
-    bool row = false;
-    if ((rc = hamf__db_prepare(s->db,
-                               "INSERT INTO training_results (model_id, accuracy, f1_score, \"precision\", recall, "
-                               "training_status, \"timestamp\", run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                               "RETURNING result_id",
-                               &st)))
-        goto cleanup;
-    if ((rc = hamf__db_bind_i64(st, 1, r->model_id)) || (rc = hamf__db_bind_f64(st, 2, r->accuracy)) ||
-        (rc = hamf__db_bind_f64(st, 3, r->f1_score)) || (rc = hamf__db_bind_f64(st, 4, r->precision)) ||
-        (rc = hamf__db_bind_f64(st, 5, r->recall)) || (rc = hamf__db_bind_text(st, 6, status)) ||
-        (rc = hamf__db_bind_text(st, 7, now)) || (rc = hamf__db_bind_text(st, 8, run_id)) ||
-        (rc = hamf__db_step(st, &row)))
-        goto cleanup;
-    if (!row) {
-        rc = hamf__err(HAMF_ERR_INTERNAL, "store: insert into training_results returned no id");
-        goto cleanup;
-    }
-    int64_t newid = hamf__db_col_i64(st, 0);
     hamf__jobj_i64(&j, "result_id", newid);
     hamf__jobj_i64(&j, "model_id", r->model_id);
     hamf__jobj_num(&j, "accuracy", true, r->accuracy);
@@ -931,16 +741,8 @@ hamf_status hamf_store_insert_training_result(hamf_store *s, const hamf_training
     hamf__jobj_str(&j, "training_status", status);
     hamf__jobj_str(&j, "timestamp", now);
     hamf__jobj_str(&j, "run_id", run_id);
-    if ((rc = hamf__jobj_finish(&j))) goto cleanup;
-    if ((rc = hamf__store_audit(s->db, "training_results", "INSERT", NULL, j.buf.data))) goto cleanup;
-    hamf__db_finalize(st);
-    st = NULL;
-    if ((rc = hamf__db_commit(s->db))) goto cleanup;
-    if (id) *id = newid;
-cleanup:
-    hamf__db_finalize(st);
-    hamf__db_rollback(s->db);
-    hamf__jobj_free(&j);
+    rc = hamf__db_tx_end(db, own, hamf__db_audit(db, "training_results", "INSERT", NULL, &j));
+    if (!rc && id) *id = newid;
     return rc;
 }
 
@@ -952,7 +754,7 @@ hamf_status hamf_store_get_feature(hamf_store *s, int64_t id, hamf_feature **out
 {
     char what[48];
     snprintf(what, sizeof what, "feature_id %lld", (long long)id);
-    struct bindv b = {B_I64, id, NULL};
+    struct hamf__db_value b = {.type = HAMF__DB_T_I64, .i = id};
     return query_one(s, HAMF_TABLE_FEATURES, read_feature,
                      "SELECT " FEATURE_COLS " FROM features_master WHERE feature_id = ?", &b, 1, what, (void **)out);
 }
@@ -962,7 +764,7 @@ hamf_status hamf_store_find_feature(hamf_store *s, const char *name, hamf_featur
     if (!name) return hamf__err(HAMF_ERR_MISUSE, "store: NULL feature name");
     char what[300];
     snprintf(what, sizeof what, "feature '%.256s'", name);
-    struct bindv b = {B_TEXT, 0, name};
+    struct hamf__db_value b = {.type = HAMF__DB_T_TEXT, .s = name};
     return query_one(s, HAMF_TABLE_FEATURES, read_feature,
                      "SELECT " FEATURE_COLS " FROM features_master WHERE feature_name = ?", &b, 1, what, (void **)out);
 }
@@ -971,7 +773,7 @@ hamf_status hamf_store_get_model(hamf_store *s, int64_t id, hamf_model **out)
 {
     char what[48];
     snprintf(what, sizeof what, "model_id %lld", (long long)id);
-    struct bindv b = {B_I64, id, NULL};
+    struct hamf__db_value b = {.type = HAMF__DB_T_I64, .i = id};
     return query_one(s, HAMF_TABLE_MODELS, read_model, "SELECT " MODEL_COLS " FROM models_master WHERE model_id = ?",
                      &b, 1, what, (void **)out);
 }
@@ -981,7 +783,7 @@ hamf_status hamf_store_find_model(hamf_store *s, const char *name, const char *v
     if (!name || !version) return hamf__err(HAMF_ERR_MISUSE, "store: NULL model name or version");
     char what[600];
     snprintf(what, sizeof what, "model '%.256s' version '%.256s'", name, version);
-    struct bindv b[2] = {{B_TEXT, 0, name}, {B_TEXT, 0, version}};
+    struct hamf__db_value b[2] = {{.type = HAMF__DB_T_TEXT, .s = name}, {.type = HAMF__DB_T_TEXT, .s = version}};
     return query_one(s, HAMF_TABLE_MODELS, read_model,
                      "SELECT " MODEL_COLS " FROM models_master WHERE model_name = ? AND model_version = ?", b, 2,
                      what, (void **)out);
@@ -991,7 +793,7 @@ hamf_status hamf_store_get_training_result(hamf_store *s, int64_t id, hamf_train
 {
     char what[48];
     snprintf(what, sizeof what, "result_id %lld", (long long)id);
-    struct bindv b = {B_I64, id, NULL};
+    struct hamf__db_value b = {.type = HAMF__DB_T_I64, .i = id};
     return query_one(s, HAMF_TABLE_TRAINING_RESULTS, read_result,
                      "SELECT " RESULT_COLS " FROM training_results WHERE result_id = ?", &b, 1, what, (void **)out);
 }
@@ -1000,7 +802,7 @@ hamf_status hamf_store_latest_result(hamf_store *s, int64_t model_id, hamf_train
 {
     char what[64];
     snprintf(what, sizeof what, "training result for model_id %lld", (long long)model_id);
-    struct bindv b = {B_I64, model_id, NULL};
+    struct hamf__db_value b = {.type = HAMF__DB_T_I64, .i = model_id};
     return query_one(s, HAMF_TABLE_TRAINING_RESULTS, read_result,
                      "SELECT " RESULT_COLS " FROM training_results WHERE model_id = ? "
                      "ORDER BY result_id DESC LIMIT 1",
@@ -1021,7 +823,7 @@ hamf_status hamf_store_list_models(hamf_store *s, hamf_store_list **out)
 
 hamf_status hamf_store_list_feature_maps(hamf_store *s, int64_t model_id, hamf_store_list **out)
 {
-    struct bindv b = {B_I64, model_id, NULL};
+    struct hamf__db_value b = {.type = HAMF__DB_T_I64, .i = model_id};
     if (model_id)
         return query_list(s, HAMF_TABLE_FEATURE_MAP, read_map,
                           "SELECT " MAP_COLS " FROM features_models_map WHERE model_id = ? ORDER BY map_id", &b, 1,
@@ -1032,7 +834,7 @@ hamf_status hamf_store_list_feature_maps(hamf_store *s, int64_t model_id, hamf_s
 
 hamf_status hamf_store_list_training_results(hamf_store *s, int64_t model_id, hamf_store_list **out)
 {
-    struct bindv b = {B_I64, model_id, NULL};
+    struct hamf__db_value b = {.type = HAMF__DB_T_I64, .i = model_id};
     if (model_id)
         return query_list(s, HAMF_TABLE_TRAINING_RESULTS, read_result,
                           "SELECT " RESULT_COLS " FROM training_results WHERE model_id = ? ORDER BY result_id", &b,
@@ -1043,7 +845,7 @@ hamf_status hamf_store_list_training_results(hamf_store *s, int64_t model_id, ha
 
 hamf_status hamf_store_list_audit(hamf_store *s, const char *table, hamf_store_list **out)
 {
-    struct bindv b = {B_TEXT, 0, table};
+    struct hamf__db_value b = {.type = HAMF__DB_T_TEXT, .s = table};
     if (table)
         return query_list(s, HAMF_TABLE_AUDIT_LOG, read_audit,
                           "SELECT " AUDIT_COLS " FROM audit_log WHERE table_name = ? ORDER BY log_id", &b, 1, out);

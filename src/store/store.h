@@ -37,27 +37,5 @@ hamf_status hamf__store_migrate(struct hamf__db *db, const char *component,
 /* The connection under a store (borrowed; valid until hamf_store_close). */
 struct hamf__db *hamf__store_db(hamf_store *s);
 
-/* Append one audit_log row; call inside the transaction of the change.
- * op: "INSERT", "UPDATE" or "DELETE"; old_json/new_json may be NULL. */
-hamf_status hamf__store_audit(struct hamf__db *db, const char *table, const char *op,
-                              const char *old_json, const char *new_json);
-
-/* Now as ISO-8601 UTC with milliseconds: "2026-01-31T12:00:00.000Z". */
-void hamf__store_now(char out[32]);
-
-/* A flat JSON object built key by key (for audit rows and CLI output).
- * Errors are sticky: check once at finish. Strings may be NULL (JSON null);
- * has == false writes null. After finish, j->buf.data is the text. */
-struct hamf__jobj {
-    struct hamf__buf buf;
-    hamf_status st;
-    bool first;
-};
-void hamf__jobj_init(struct hamf__jobj *j);
-void hamf__jobj_str(struct hamf__jobj *j, const char *key, const char *v);
-void hamf__jobj_i64(struct hamf__jobj *j, const char *key, int64_t v);
-void hamf__jobj_num(struct hamf__jobj *j, const char *key, bool has, double v);
-hamf_status hamf__jobj_finish(struct hamf__jobj *j);
-void hamf__jobj_free(struct hamf__jobj *j);
 
 #endif

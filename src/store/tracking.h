@@ -2,10 +2,9 @@
  * tracking.h — the experiment-tracking store: experiments, runs, params,
  * metrics (full history plus the latest value per key), tags, dataset
  * inputs, lifecycle stages. Written once on db.h, so it runs on SQLite and
- * PostgreSQL. Entities come out as MLflow REST JSON (the shapes of
- * docs in shared/specs/mlflow-rest-subset.md), appended to a caller's
- * hamf__buf: the server sends them as they are and the CLI reads them back
- * with the JSON parser, so there is one serializer.
+ * PostgreSQL. Reads hand rows to a sink (struct hamf__trk_sink); the store
+ * writes no JSON. server/mlflow_json.c renders the rows as MLflow REST JSON
+ * (the one serializer: the server sends it, the CLI reads it back).
  *
  * A struct hamf__trk is one database connection with its prepared
  * statements [owned: free with hamf__trk_close]; it is not shared between
@@ -72,16 +71,71 @@ struct hamf__trk_input {
     size_t ntags;
 };
 
+/* ---- reading: rows to a sink ---- */
+
+struct hamf__trk_exp_row {
+    int64_t id;
+    const char *name, *artifact_location, *lifecycle_stage;
+    int64_t creation_time, last_update_time;
+};
+struct hamf__trk_run_row {
+    const char *run_id, *name; /* name "" = none */
+    int64_t experiment_id;
+    const char *user_id;       /* "" = none */
+    const char *status;
+    int64_t start_time;
+    bool has_end_time;
+    int64_t end_time;
+    const char *artifact_uri, *lifecycle_stage;
+};
+struct hamf__trk_metric_row {
+    const char *key;
+    double value;
+    bool is_nan;
+    int64_t timestamp, step;
+};
+struct hamf__trk_input_row {
+    const char *name, *digest;
+    const char *opt[4];    /* source_type, source, schema, profile; NULL = absent */
+    const char *tags_json; /* a JSON array of {key,value}, "[]" when none */
+};
+enum hamf__trk_part { HAMF__TRK_INFO, HAMF__TRK_METRICS, HAMF__TRK_PARAMS, HAMF__TRK_TAGS, HAMF__TRK_INPUTS,
+                      HAMF__TRK_NPARTS };
+/* One row of a run's part: the member for `part` is set (kv for params
+ * and tags). Strings are valid during the call. */
+struct hamf__trk_row {
+    const struct hamf__trk_run_row *info;
+    const struct hamf__trk_metric_row *metric;
+    const struct hamf__trk_kv *kv;
+    const struct hamf__trk_input_row *input;
+};
+struct hamf__trk_sink {
+    void *ctx;
+    /* An experiment: exp, then exp_tag for each tag (by key), then exp_end. */
+    hamf_status (*exp)(void *ctx, const struct hamf__trk_exp_row *e);
+    hamf_status (*exp_tag)(void *ctx, const char *key, const char *value);
+    hamf_status (*exp_end)(void *ctx);
+    /* Runs, in chunks: runs_begin(first, n); run_row for rows of runs
+     * first..first+n-1 (i is the run's place in the request), each part's
+     * rows sorted by key; runs_ready(first, n) once every run of the chunk
+     * is complete (each had its info row). */
+    hamf_status (*runs_begin)(void *ctx, size_t first, size_t n);
+    hamf_status (*run_row)(void *ctx, size_t i, enum hamf__trk_part part, const struct hamf__trk_row *r);
+    hamf_status (*runs_ready)(void *ctx, size_t first, size_t n);
+    /* A metric of a history, in (step, timestamp, value) order. */
+    hamf_status (*metric)(void *ctx, const struct hamf__trk_metric_row *m);
+};
+
 /* ---- experiments ---- */
 
 /* artifact_location NULL or "" = "mlflow-artifacts:/<id>". *out_id gets
  * the new id [owned: free with hamf__free]. */
 hamf_status hamf__trk_exp_create(struct hamf__trk *t, const char *name, const char *artifact_location,
                                  const struct hamf__trk_kv *tags, size_t ntags, char **out_id);
-/* Append the Experiment object to `out`. */
-hamf_status hamf__trk_exp_get(struct hamf__trk *t, const char *exp_id, struct hamf__buf *out);
+/* The experiment (exp, exp_tag..., exp_end). */
+hamf_status hamf__trk_exp_get(struct hamf__trk *t, const char *exp_id, const struct hamf__trk_sink *k);
 /* The active experiment of that name if any, else a deleted one. */
-hamf_status hamf__trk_exp_get_by_name(struct hamf__trk *t, const char *name, struct hamf__buf *out);
+hamf_status hamf__trk_exp_get_by_name(struct hamf__trk *t, const char *name, const struct hamf__trk_sink *k);
 /* Id of the experiment named `name` [owned: hamf__free]. */
 hamf_status hamf__trk_exp_id_by_name(struct hamf__trk *t, const char *name, char **out_id);
 hamf_status hamf__trk_exp_rename(struct hamf__trk *t, const char *exp_id, const char *new_name);
@@ -99,10 +153,10 @@ struct hamf__trk_search {
     size_t nexp;
 };
 
-/* Append the members `"experiments":[...]` / `"runs":[...]` and
- * `"next_page_token":"..."` (each only when non-empty, comma-separated,
- * without the enclosing braces) to `out`. */
-hamf_status hamf__trk_exp_search(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out);
+/* A page of experiments to the sink; *next_offset is the next page's
+ * offset, or -1 when this is the last page. */
+hamf_status hamf__trk_exp_search(struct hamf__trk *t, const struct hamf__trk_search *q, const struct hamf__trk_sink *k,
+                                 int64_t *next_offset);
 
 /* ---- runs ---- */
 
@@ -115,13 +169,15 @@ struct hamf__trk_run_new {
     size_t ntags;
 };
 
-/* Create a run (RUNNING) and append the Run object to `out`. */
-hamf_status hamf__trk_run_create(struct hamf__trk *t, const struct hamf__trk_run_new *r, struct hamf__buf *out);
-hamf_status hamf__trk_run_get(struct hamf__trk *t, const char *run_id, struct hamf__buf *out);
-/* status / run_name NULL = unchanged, has_end_time false = unchanged.
- * Appends the RunInfo object. */
+/* Create a run (RUNNING); run_id gets its id. */
+hamf_status hamf__trk_run_create(struct hamf__trk *t, const struct hamf__trk_run_new *r, char run_id[33]);
+/* The Run (all parts) to the sink, as one chunk of one run. */
+hamf_status hamf__trk_run_get(struct hamf__trk *t, const char *run_id, const struct hamf__trk_sink *k);
+/* Only the run's info row: run_row(0, HAMF__TRK_INFO, ...). */
+hamf_status hamf__trk_run_info(struct hamf__trk *t, const char *run_id, const struct hamf__trk_sink *k);
+/* status / run_name NULL = unchanged, has_end_time false = unchanged. */
 hamf_status hamf__trk_run_update(struct hamf__trk *t, const char *run_id, const char *status, bool has_end_time,
-                                 int64_t end_time, const char *run_name, struct hamf__buf *out);
+                                 int64_t end_time, const char *run_name);
 hamf_status hamf__trk_run_set_deleted(struct hamf__trk *t, const char *run_id, bool deleted);
 /* All-or-nothing: metrics appended, params write-once, tags overwrite (the
  * last value of a key in one batch wins). */
@@ -131,12 +187,14 @@ hamf_status hamf__trk_log_batch(struct hamf__trk *t, const char *run_id, const s
 hamf_status hamf__trk_delete_tag(struct hamf__trk *t, const char *run_id, const char *key);
 hamf_status hamf__trk_log_inputs(struct hamf__trk *t, const char *run_id, const struct hamf__trk_input *in,
                                  size_t n);
-hamf_status hamf__trk_run_search(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out);
-/* Append `"metrics":[...]` and `"next_page_token"` members (or nothing).
- * max_results <= 0 = all. An unknown run gives nothing, as MLflow. */
+/* A page of runs to the sink; *next_offset as for experiments. */
+hamf_status hamf__trk_run_search(struct hamf__trk *t, const struct hamf__trk_search *q, const struct hamf__trk_sink *k,
+                                 int64_t *next_offset);
+/* The metric's history to the sink. max_results <= 0 = all. An unknown run
+ * gives nothing, as MLflow. */
 hamf_status hamf__trk_metric_history(struct hamf__trk *t, const char *run_id, const char *key, int64_t max_results,
-                                     const char *page_token, struct hamf__buf *out);
-/* The run's artifact_uri and experiment id [owned: hamf__free]. */
+                                     const char *page_token, const struct hamf__trk_sink *k, int64_t *next_offset);
+/* The run's artifact_uri [owned: hamf__free]. */
 hamf_status hamf__trk_run_artifact_uri(struct hamf__trk *t, const char *run_id, char **uri);
 
 /* Page tokens: base64 of {"offset": N}, as MLflow. */

@@ -7,6 +7,8 @@
  */
 #include "track/run_log.h"
 
+#include "track/loop.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -72,5 +74,19 @@ cleanup:
     if (st) hamf__err_prefix(st, "register: model %s %s", name, res.model_version);
     hamf__free(names);
     hamf_store_close(s);
+    return st;
+}
+
+hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
+                                         const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
+                                         int64_t *version)
+{
+    char *bins = NULL;
+    hamf_store *s = NULL;
+    hamf_status st = hamf__drift_train_bins(m, train, &bins);
+    if (!st) st = hamf__loop_open(url, &s);
+    if (!st) st = hamf__loop_version_add(s, name, model_id, artifact, run_id, bins, "train", version);
+    hamf_store_close(s);
+    hamf__free(bins);
     return st;
 }

@@ -97,10 +97,7 @@ static hamf_status set_status(struct hamf__track_run *r, const char *status)
     if (r->rest) {
         s = hamf__mlflow_run_update(r->rest, r->run_id, status, 0);
     } else {
-        struct hamf__buf b;
-        hamf__buf_init(&b, 0);
-        s = hamf__trk_run_update(r->trk, r->run_id, status, true, hamf__now_ms(), NULL, &b);
-        hamf__buf_free(&b);
+        s = hamf__trk_run_update(r->trk, r->run_id, status, true, hamf__now_ms(), NULL);
     }
     if (s) return hamf__err_prefix(s, "track: %s: run %s: set status %s", r->where, r->run_id, status);
     r->ended = true;
@@ -278,24 +275,12 @@ static hamf_status local_start(struct hamf__track_run *r, const char *url, const
         if (s == HAMF_ERR_EXISTS) s = hamf__trk_exp_id_by_name(r->trk, experiment, &r->exp_id); /* raced */
     }
     if (s) return s;
-    struct hamf__buf b;
-    hamf__buf_init(&b, 0);
     struct hamf__trk_run_new rn = {.exp_id = r->exp_id, .user_id = user_name(), .run_name = run_name,
                                    .start_time = hamf__now_ms(), .tags = tags, .ntags = ntags};
-    struct hamf__jdoc *d = NULL;
-    s = hamf__trk_run_create(r->trk, &rn, &b);
-    if (!s) s = hamf__json_parse(b.data, b.len, HAMF__JSON_MAX_DEPTH, &d);
-    if (!s) {
-        const struct hamf__jval *root = hamf__jdoc_root(d), *info = hamf__jobj_get(root, "info");
-        if (!info) info = hamf__jobj_get(hamf__jobj_get(root, "run"), "info");
-        const struct hamf__jval *id = hamf__jobj_get(info, "run_id"), *uri = hamf__jobj_get(info, "artifact_uri");
-        if (!id || id->type != HAMF__JSTR || !uri || uri->type != HAMF__JSTR)
-            s = hamf__err(HAMF_ERR_INTERNAL, "track: the created run has no run_id/artifact_uri");
-        else if (!(r->run_id = hamf__strdup(id->str)) || !(r->artifact_uri = hamf__strdup(uri->str)))
-            s = oom();
-    }
-    hamf__jdoc_free(d);
-    hamf__buf_free(&b);
+    char id[33];
+    s = hamf__trk_run_create(r->trk, &rn, id);
+    if (!s) s = hamf__trk_run_artifact_uri(r->trk, id, &r->artifact_uri);
+    if (!s && !(r->run_id = hamf__strdup(id))) s = oom();
     return s;
 }
 

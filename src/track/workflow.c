@@ -126,7 +126,7 @@ static hamf_status step_data(const struct hamf__workflow_opts *o, const char *wo
     } else {
         if ((st = path_in(r->raw_path, work, "raw_data.csv"))) return st;
         hamf_datagen_options g = {.rows = o->rows ? o->rows : 20000, .seed = o->has_data_seed ? o->data_seed : 1,
-                                  .drift = 0};
+                                  .drift = 0, .label_noise = HAMF_DATAGEN_LABEL_NOISE};
         if ((st = hamf_datagen_phishing(&g, r->raw_path))) return st;
         r->generated = true;
     }

@@ -129,7 +129,7 @@ static void test_sql_binds_values(void)
     T_EQ_STR(q.binds[3].s, "active");
     T_EQ_STR(q.binds[4].s, "p");
     T_EQ_STR(q.binds[5].s, "x' OR 1=1; DROP TABLE trk_runs; --");
-    T_EQ_INT(q.binds[6].type, HAMF__BIND_F64);
+    T_EQ_INT(q.binds[6].type, HAMF__DB_T_F64);
     T_EQ_DBL(q.binds[6].f, 0.25, 0);
     T_EQ_INT(q.binds[7].i, 10);
     T_EQ_INT(q.binds[8].i, 20);

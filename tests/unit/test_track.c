@@ -10,6 +10,7 @@
 #include "t.h"
 
 #include "store/tracking.h"
+#include "server/mlflow_json.h"
 #include "track/run_log.h"
 
 #include <stdlib.h>
@@ -56,7 +57,7 @@ static char *get_run(const char *db, const char *run_id)
     struct hamf__trk *t = NULL;
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
-    if (hamf__trk_open(db, &t) || hamf__trk_run_get(t, run_id, &b)) {
+    if (hamf__trk_open(db, &t) || hamf__mlflow_run_json(t, run_id, &b)) {
         hamf__trk_close(t);
         hamf__buf_free(&b);
         return NULL;
@@ -107,7 +108,7 @@ static void test_log_local(void)
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
     T_OK(hamf__trk_open(db, &t));
-    hamf_status st = hamf__trk_metric_history(t, id, "training_loss", 0, NULL, &b);
+    hamf_status st = hamf__mlflow_metric_history_json(t, id, "training_loss", 0, NULL, &b);
     hamf__trk_close(t);
     T_OK(st);
     int steps = 0;

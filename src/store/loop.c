@@ -1,19 +1,17 @@
 /*
- * loop_store.c — the "loop" store component: tables and queries of the
+ * loop.c — the "loop" store component: tables and queries of the
  * closed loop (model versions and aliases on top of models_master, drift
  * reports, retrain decisions and retrain jobs), on SQLite and PostgreSQL
  * through store/db.h, with its own forward migrations (hamf__store_migrate
  * "loop", applied by hamf__loop_open). Every change writes its audit_log row
- * in the same transaction. See loop.h for the API.
+ * in the same transaction (hamf__db_tx / hamf__db_audit). See store/loop.h.
  */
-#include "track/loop.h"
+#include "store/loop.h"
 
-#include "server/exporter.h"
 #include "store/store.h"
 
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,76 +170,6 @@ hamf_status hamf__loop_open(const char *url, hamf_store **out)
     return HAMF_OK;
 }
 
-/* ---- statement helpers: binds by a type string, 't' text, 'i' int64,
- * 'd' double (NaN binds NULL), 'n' NULL ---- */
-
-static hamf_status vprep(struct hamf__db *db, struct hamf__stmt **out, const char *sql, const char *types, va_list ap)
-{
-    struct hamf__stmt *st = NULL;
-    hamf_status s = hamf__db_prepare(db, sql, &st);
-    if (s) return s;
-    for (int i = 0; types[i] && !s; i++) {
-        switch (types[i]) {
-        case 't': s = hamf__db_bind_text(st, i + 1, va_arg(ap, const char *)); break;
-        case 'i': s = hamf__db_bind_i64(st, i + 1, va_arg(ap, int64_t)); break;
-        case 'd': {
-            double d = va_arg(ap, double);
-            s = isnan(d) ? hamf__db_bind_null(st, i + 1) : hamf__db_bind_f64(st, i + 1, d);
-            break;
-        }
-        default: s = hamf__db_bind_null(st, i + 1); break;
-        }
-    }
-    if (s) {
-        hamf__db_finalize(st);
-        return s;
-    }
-    *out = st;
-    return HAMF_OK;
-}
-
-static hamf_status prep(struct hamf__db *db, struct hamf__stmt **out, const char *sql, const char *types, ...)
-{
-    va_list ap;
-    va_start(ap, types);
-    hamf_status s = vprep(db, out, sql, types, ap);
-    va_end(ap);
-    return s;
-}
-
-static hamf_status exec(struct hamf__db *db, const char *sql, const char *types, ...)
-{
-    struct hamf__stmt *st = NULL;
-    va_list ap;
-    va_start(ap, types);
-    hamf_status s = vprep(db, &st, sql, types, ap);
-    va_end(ap);
-    if (s) return s;
-    bool row;
-    s = hamf__db_step(st, &row);
-    hamf__db_finalize(st);
-    return s;
-}
-
-/* One int64 from a query; *found false when no row or NULL. */
-static hamf_status query_i64(struct hamf__db *db, bool *found, int64_t *v, const char *sql, const char *types, ...)
-{
-    struct hamf__stmt *st = NULL;
-    va_list ap;
-    va_start(ap, types);
-    hamf_status s = vprep(db, &st, sql, types, ap);
-    va_end(ap);
-    if (s) return s;
-    bool row = false;
-    *found = false;
-    if (!(s = hamf__db_step(st, &row)) && row && !hamf__db_col_null(st, 0)) {
-        *found = true;
-        *v = hamf__db_col_i64(st, 0);
-    }
-    hamf__db_finalize(st);
-    return s;
-}
-
 static void cpy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
@@ -251,7 +179,7 @@ static void cpy(char *dst, size_t cap, const char *src)
 
 static hamf_status alias_get(struct hamf__db *db, const char *name, const char *alias, int64_t *v, bool *found)
 {
-    return query_i64(db, found, v, "SELECT version FROM model_aliases WHERE model_name = ? AND alias = ?", "tt",
+    return hamf__db_query_i64(db, found, v, "SELECT version FROM model_aliases WHERE model_name = ? AND alias = ?", "tt",
                      name, alias);
 }
 
@@ -265,10 +193,10 @@ static hamf_status alias_set(struct hamf__db *db, const char *name, const char *
     hamf_status s = alias_get(db, name, alias, &old, &found);
     if (s) return s;
     if (found)
-        s = exec(db, "UPDATE model_aliases SET version = ?, updated_at = ? WHERE model_name = ? AND alias = ?", "itt"
+        s = hamf__db_execf(db, "UPDATE model_aliases SET version = ?, updated_at = ? WHERE model_name = ? AND alias = ?", "itt"
                  "t", version, now, name, alias);
     else
-        s = exec(db, "INSERT INTO model_aliases (model_name, alias, version, updated_at) VALUES (?, ?, ?, ?)", "ttit",
+        s = hamf__db_execf(db, "INSERT INTO model_aliases (model_name, alias, version, updated_at) VALUES (?, ?, ?, ?)", "ttit",
                  name, alias, version, now);
     if (s) return s;
     struct hamf__jobj o, n;
@@ -281,11 +209,8 @@ static hamf_status alias_set(struct hamf__db *db, const char *name, const char *
     hamf__jobj_str(&n, "alias", alias);
     hamf__jobj_i64(&n, "version", version);
     hamf__jobj_str(&n, "updated_at", now);
-    if (!(s = hamf__jobj_finish(&o)) && !(s = hamf__jobj_finish(&n)))
-        s = hamf__store_audit(db, "model_aliases", found ? "UPDATE" : "INSERT", found ? o.buf.data : NULL, n.buf.data);
-    hamf__jobj_free(&o);
-    hamf__jobj_free(&n);
-    return s;
+    if (!found) hamf__jobj_free(&o);
+    return hamf__db_audit(db, "model_aliases", found ? "UPDATE" : "INSERT", found ? &o : NULL, &n);
 }
 
 static hamf_status promotion_log(struct hamf__db *db, const char *name, bool has_from, int64_t from, int64_t to,
@@ -295,15 +220,15 @@ static hamf_status promotion_log(struct hamf__db *db, const char *name, bool has
     hamf__store_now(now);
     hamf_status s;
     if (has_from)
-        s = exec(db,
+        s = hamf__db_execf(db,
                  "INSERT INTO model_promotions (model_name, from_version, to_version, action, reason, created_at)"
                  " VALUES (?, ?, ?, ?, ?, ?)",
-                 "tiitst", name, from, to, action, reason, now);
+                 "tiittt", name, from, to, action, reason, now);
     else
-        s = exec(db,
+        s = hamf__db_execf(db,
                  "INSERT INTO model_promotions (model_name, from_version, to_version, action, reason, created_at)"
                  " VALUES (?, ?, ?, ?, ?, ?)",
-                 "tnitst", name, to, action, reason, now);
+                 "tnittt", name, to, action, reason, now);
     if (s) return s;
     struct hamf__jobj n;
     hamf__jobj_init(&n);
@@ -313,8 +238,7 @@ static hamf_status promotion_log(struct hamf__db *db, const char *name, bool has
     hamf__jobj_str(&n, "action", action);
     hamf__jobj_str(&n, "reason", reason);
     hamf__jobj_str(&n, "created_at", now);
-    if (!(s = hamf__jobj_finish(&n))) s = hamf__store_audit(db, "model_promotions", "INSERT", NULL, n.buf.data);
-    hamf__jobj_free(&n);
+    s = hamf__db_audit(db, "model_promotions", "INSERT", NULL, &n);
     return s;
 }
 
@@ -329,20 +253,21 @@ hamf_status hamf__loop_version_add(hamf_store *hs, const char *name, int64_t mod
     const char *path = abs ? abs : artifact;
     char now[32];
     hamf__store_now(now);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) goto out;
     bool found;
     int64_t v = 0;
-    if ((s = query_i64(db, &found, &v, "SELECT MAX(version) FROM model_versions WHERE model_name = ?", "t", name)))
+    if ((s = hamf__db_query_i64(db, &found, &v, "SELECT MAX(version) FROM model_versions WHERE model_name = ?", "t", name)))
         goto fail;
     v = found ? v + 1 : 1;
     if (model_id > 0)
-        s = exec(db,
+        s = hamf__db_execf(db,
                  "INSERT INTO model_versions (model_name, version, model_id, run_id, artifact_path, train_bins, source,"
                  " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  "tiitttt" "t", name, v, model_id, run_id, path, train_bins_json, source ? source : "train", now);
     else
-        s = exec(db,
+        s = hamf__db_execf(db,
                  "INSERT INTO model_versions (model_name, version, model_id, run_id, artifact_path, train_bins, source,"
                  " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  "tintttt" "t", name, v, run_id, path, train_bins_json, source ? source : "train", now);
@@ -356,8 +281,7 @@ hamf_status hamf__loop_version_add(hamf_store *hs, const char *name, int64_t mod
     hamf__jobj_str(&n, "artifact_path", path);
     hamf__jobj_str(&n, "source", source ? source : "train");
     hamf__jobj_str(&n, "created_at", now);
-    if (!(s = hamf__jobj_finish(&n))) s = hamf__store_audit(db, "model_versions", "INSERT", NULL, n.buf.data);
-    hamf__jobj_free(&n);
+    s = hamf__db_audit(db, "model_versions", "INSERT", NULL, &n);
     if (s) goto fail;
     int64_t champ;
     if ((s = alias_get(db, name, "champion", &champ, &found))) goto fail;
@@ -366,28 +290,14 @@ hamf_status hamf__loop_version_add(hamf_store *hs, const char *name, int64_t mod
         if ((s = alias_set(db, name, "champion", v))) goto fail;
         if ((s = promotion_log(db, name, false, 0, v, "initial", "first version of the model"))) goto fail;
     }
-    if ((s = hamf__db_commit(db))) goto out;
+    if ((s = hamf__db_tx_end(db, own, HAMF_OK))) goto out;
     if (version) *version = v;
     goto out;
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
 out:
     free(abs);
     return s;
-}
-
-hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
-                                         const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
-                                         int64_t *version)
-{
-    char *bins = NULL;
-    hamf_store *s = NULL;
-    hamf_status st = hamf__drift_train_bins(m, train, &bins);
-    if (!st) st = hamf__loop_open(url, &s);
-    if (!st) st = hamf__loop_version_add(s, name, model_id, artifact, run_id, bins, "train", version);
-    hamf_store_close(s);
-    hamf__free(bins);
-    return st;
 }
 
 static const char version_cols[] =
@@ -418,7 +328,7 @@ hamf_status hamf__loop_versions(hamf_store *hs, const char *name, struct hamf__l
     char sql[1024];
     snprintf(sql, sizeof sql, "%s WHERE v.model_name = ? ORDER BY v.version", version_cols);
     struct hamf__stmt *st = NULL;
-    hamf_status s = prep(db, &st, sql, "t", name);
+    hamf_status s = hamf__db_prepf(db, &st, sql, "t", name);
     if (s) return s;
     struct hamf__loop_version *a = NULL;
     size_t len = 0, cap = 0;
@@ -460,7 +370,7 @@ hamf_status hamf__loop_version_get(hamf_store *hs, const char *name, int64_t ver
     char sql[1024];
     snprintf(sql, sizeof sql, "%s WHERE v.model_name = ? AND v.version = ?", version_cols);
     struct hamf__stmt *st = NULL;
-    if ((s = prep(db, &st, sql, "ti", name, version))) return s;
+    if ((s = hamf__db_prepf(db, &st, sql, "ti", name, version))) return s;
     bool row = false;
     if (!(s = hamf__db_step(st, &row)) && row) read_version_row(st, out);
     hamf__db_finalize(st);
@@ -472,7 +382,7 @@ hamf_status hamf__loop_version_get(hamf_store *hs, const char *name, int64_t ver
 hamf_status hamf__loop_version_bins(hamf_store *hs, const char *name, int64_t version, char **out)
 {
     struct hamf__stmt *st = NULL;
-    hamf_status s = prep(hamf__store_db(hs), &st,
+    hamf_status s = hamf__db_prepf(hamf__store_db(hs), &st,
                          "SELECT train_bins FROM model_versions WHERE model_name = ? AND version = ?", "ti", name,
                          version);
     if (s) return s;
@@ -495,11 +405,12 @@ hamf_status hamf__loop_version_bins(hamf_store *hs, const char *name, int64_t ve
 hamf_status hamf__loop_promote(hamf_store *hs, const char *name, int64_t version, const char *reason)
 {
     struct hamf__db *db = hamf__store_db(hs);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     bool found;
     int64_t x, champ = 0;
-    if ((s = query_i64(db, &found, &x, "SELECT version FROM model_versions WHERE model_name = ? AND version = ?", "ti",
+    if ((s = hamf__db_query_i64(db, &found, &x, "SELECT version FROM model_versions WHERE model_name = ? AND version = ?", "ti",
                        name, version)))
         goto fail;
     if (!found) {
@@ -516,28 +427,30 @@ hamf_status hamf__loop_promote(hamf_store *hs, const char *name, int64_t version
     if ((s = alias_set(db, name, "champion", version))) goto fail;
     if ((s = promotion_log(db, name, has_champ, champ, version, "promote", reason ? reason : "manual promotion")))
         goto fail;
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, own, HAMF_OK);
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
     return s;
 }
 
 hamf_status hamf__loop_set_challenger(hamf_store *hs, const char *name, int64_t version)
 {
     struct hamf__db *db = hamf__store_db(hs);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     if ((s = alias_set(db, name, "challenger", version))) {
-        hamf__db_rollback(db);
+        hamf__db_tx_end(db, own, s);
         return s;
     }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, own, HAMF_OK);
 }
 
 hamf_status hamf__loop_rollback(hamf_store *hs, const char *name, int64_t *version)
 {
     struct hamf__db *db = hamf__store_db(hs);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     bool found;
     int64_t champ, prev;
@@ -548,7 +461,7 @@ hamf_status hamf__loop_rollback(hamf_store *hs, const char *name, int64_t *versi
     }
     /* the champion before the current one: the from_version of the latest
      * change that made the current champion */
-    if ((s = query_i64(db, &found, &prev,
+    if ((s = hamf__db_query_i64(db, &found, &prev,
                        "SELECT from_version FROM model_promotions WHERE model_name = ? AND to_version = ?"
                        " ORDER BY promotion_id DESC LIMIT 1",
                        "ti", name, champ)))
@@ -560,11 +473,11 @@ hamf_status hamf__loop_rollback(hamf_store *hs, const char *name, int64_t *versi
     }
     if ((s = alias_set(db, name, "champion", prev))) goto fail;
     if ((s = promotion_log(db, name, true, champ, prev, "rollback", "rollback"))) goto fail;
-    if ((s = hamf__db_commit(db))) return s;
+    if ((s = hamf__db_tx_end(db, own, HAMF_OK))) return s;
     *version = prev;
     return HAMF_OK;
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
     return s;
 }
 
@@ -591,7 +504,7 @@ hamf_status hamf__loop_versions_json(hamf_store *hs, const char *name, struct ha
         hamf__jobj_str(&j, "aliases", aliases);
         /* the latest retrain decision about this version, if any */
         struct hamf__stmt *st = NULL;
-        if (!(s = prep(db, &st,
+        if (!(s = hamf__db_prepf(db, &st,
                        "SELECT promoted, reason FROM retrain_decisions WHERE model_name = ? AND challenger_version = ?"
                        " ORDER BY decision_id DESC LIMIT 1",
                        "ti", name, v[i].version))) {
@@ -632,21 +545,22 @@ hamf_status hamf__loop_drift_record(hamf_store *hs, const struct hamf__drift_rep
     struct hamf__db *db = hamf__store_db(hs);
     char now[32];
     hamf__store_now(now);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     double acc = r->has_labels ? r->metrics.accuracy : NAN, f1 = r->has_labels ? r->metrics.f1_score : NAN;
-    if ((s = exec(db,
+    if ((s = hamf__db_execf(db,
                   "INSERT INTO drift_reports (model_name, version, data_path, n_rows, accuracy, f1_score, created_at)"
                   " VALUES (?, ?, ?, ?, ?, ?, ?)",
                   "titidd" "t", r->model_name, r->version, data_path, (int64_t)r->n_rows, acc, f1, now)))
         goto fail;
     bool found;
     int64_t id;
-    if ((s = query_i64(db, &found, &id, "SELECT MAX(report_id) FROM drift_reports WHERE model_name = ?", "t",
+    if ((s = hamf__db_query_i64(db, &found, &id, "SELECT MAX(report_id) FROM drift_reports WHERE model_name = ?", "t",
                        r->model_name)))
         goto fail;
     for (size_t i = 0; i < r->nf; i++)
-        if ((s = exec(db, "INSERT INTO drift_features (report_id, feature, psi) VALUES (?, ?, ?)", "itd", id,
+        if ((s = hamf__db_execf(db, "INSERT INTO drift_features (report_id, feature, psi) VALUES (?, ?, ?)", "itd", id,
                       r->f[i].name, r->f[i].psi)))
             goto fail;
     struct hamf__jobj n;
@@ -658,43 +572,37 @@ hamf_status hamf__loop_drift_record(hamf_store *hs, const struct hamf__drift_rep
     hamf__jobj_i64(&n, "n_rows", (int64_t)r->n_rows);
     hamf__jobj_num(&n, "accuracy", r->has_labels, acc);
     hamf__jobj_num(&n, "f1_score", r->has_labels, f1);
-    if (!(s = hamf__jobj_finish(&n))) s = hamf__store_audit(db, "drift_reports", "INSERT", NULL, n.buf.data);
-    hamf__jobj_free(&n);
+    s = hamf__db_audit(db, "drift_reports", "INSERT", NULL, &n);
     if (s) goto fail;
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, own, HAMF_OK);
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
     return s;
 }
 
-hamf_status hamf__loop_drift_samples(const char *url, struct hamf__samples *out)
+hamf_status hamf__loop_drift_latest(hamf_store *hs, hamf__loop_drift_fn fn, void *ctx)
 {
-    hamf_store *hs = NULL;
-    hamf_status s = hamf__loop_open(url, &hs);
-    if (s) return s;
     struct hamf__stmt *st = NULL;
     /* the latest report of each model whose champion it measured */
-    s = prep(hamf__store_db(hs), &st,
-             "SELECT r.model_name, r.accuracy, f.feature, f.psi FROM drift_reports r"
-             " LEFT JOIN drift_features f ON f.report_id = r.report_id"
-             " WHERE r.report_id = (SELECT MAX(r2.report_id) FROM drift_reports r2 WHERE r2.model_name = r.model_name)"
-             " ORDER BY r.model_name, f.feature",
-             "");
-    if (!s) {
-        bool row;
-        char last[128] = "";
-        while (!s && !(s = hamf__db_step(st, &row)) && row) {
-            const char *model = hamf__db_col_text(st, 0);
-            if (strcmp(model, last)) {
-                cpy(last, sizeof last, model);
-                if (!hamf__db_col_null(st, 1)) s = hamf__samples_add_drift(out, model, NULL, hamf__db_col_f64(st, 1));
-            }
-            if (!s && !hamf__db_col_null(st, 2))
-                s = hamf__samples_add_drift(out, model, hamf__db_col_text(st, 2), hamf__db_col_f64(st, 3));
+    hamf_status s = hamf__db_prepf(hamf__store_db(hs), &st,
+                                   "SELECT r.model_name, r.accuracy, f.feature, f.psi FROM drift_reports r"
+                                   " LEFT JOIN drift_features f ON f.report_id = r.report_id"
+                                   " WHERE r.report_id = (SELECT MAX(r2.report_id) FROM drift_reports r2"
+                                   " WHERE r2.model_name = r.model_name)"
+                                   " ORDER BY r.model_name, f.feature",
+                                   "");
+    if (s) return s;
+    bool row;
+    char last[128] = "";
+    while (!s && !(s = hamf__db_step(st, &row)) && row) {
+        const char *model = hamf__db_col_text(st, 0);
+        if (strcmp(model, last)) {
+            cpy(last, sizeof last, model);
+            if (!hamf__db_col_null(st, 1)) s = fn(ctx, model, NULL, hamf__db_col_f64(st, 1));
         }
-        hamf__db_finalize(st);
+        if (!s && !hamf__db_col_null(st, 2)) s = fn(ctx, model, hamf__db_col_text(st, 2), hamf__db_col_f64(st, 3));
     }
-    hamf_store_close(hs);
+    hamf__db_finalize(st);
     return s;
 }
 
@@ -706,19 +614,19 @@ hamf_status hamf__loop_job_enqueue(hamf_store *hs, const char *model, const char
     struct hamf__db *db = hamf__store_db(hs);
     *created = false;
     *job_id = 0;
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     bool found;
     int64_t id;
-    if ((s = query_i64(db, &found, &id, "SELECT job_id FROM retrain_jobs WHERE dedup_key = ?", "t", dedup_key)))
+    if ((s = hamf__db_query_i64(db, &found, &id, "SELECT job_id FROM retrain_jobs WHERE dedup_key = ?", "t", dedup_key)))
         goto fail;
     if (found) {
         snprintf(why, why_cap, "duplicate: job %lld already exists for this alert group", (long long)id);
         *job_id = id;
-        hamf__db_rollback(db);
-        return HAMF_OK;
+        return hamf__db_tx_end(db, own, HAMF_OK);
     }
-    if ((s = query_i64(db, &found, &id,
+    if ((s = hamf__db_query_i64(db, &found, &id,
                        "SELECT job_id FROM retrain_jobs WHERE model_name = ? AND state IN ('queued', 'running')"
                        " ORDER BY job_id LIMIT 1",
                        "t", model)))
@@ -726,28 +634,26 @@ hamf_status hamf__loop_job_enqueue(hamf_store *hs, const char *model, const char
     if (found) {
         snprintf(why, why_cap, "job %lld for model %s is already queued or running", (long long)id, model);
         *job_id = id;
-        hamf__db_rollback(db);
-        return HAMF_OK;
+        return hamf__db_tx_end(db, own, HAMF_OK);
     }
     int64_t last_ms = 0;
-    if ((s = query_i64(db, &found, &last_ms, "SELECT MAX(finished_ms) FROM retrain_jobs WHERE model_name = ?", "t",
+    if ((s = hamf__db_query_i64(db, &found, &last_ms, "SELECT MAX(finished_ms) FROM retrain_jobs WHERE model_name = ?", "t",
                        model)))
         goto fail;
     int64_t now_ms = hamf__now_ms();
     if (found && cooldown_s > 0 && (double)(now_ms - last_ms) < cooldown_s * 1000.0) {
         snprintf(why, why_cap, "cooldown: the last retrain of %s finished %.0f s ago (cooldown %.0f s)", model,
                  (double)(now_ms - last_ms) / 1000.0, cooldown_s);
-        hamf__db_rollback(db);
-        return HAMF_OK;
+        return hamf__db_tx_end(db, own, HAMF_OK);
     }
     char now[32];
     hamf__store_now(now);
-    if ((s = exec(db,
+    if ((s = hamf__db_execf(db,
                   "INSERT INTO retrain_jobs (model_name, dedup_key, alertname, state, created_at) VALUES (?, ?, ?,"
                   " 'queued', ?)",
                   "tttt", model, dedup_key, alertname, now)))
         goto fail;
-    if ((s = query_i64(db, &found, &id, "SELECT job_id FROM retrain_jobs WHERE dedup_key = ?", "t", dedup_key)))
+    if ((s = hamf__db_query_i64(db, &found, &id, "SELECT job_id FROM retrain_jobs WHERE dedup_key = ?", "t", dedup_key)))
         goto fail;
     struct hamf__jobj n;
     hamf__jobj_init(&n);
@@ -757,16 +663,15 @@ hamf_status hamf__loop_job_enqueue(hamf_store *hs, const char *model, const char
     hamf__jobj_str(&n, "alertname", alertname);
     hamf__jobj_str(&n, "state", "queued");
     hamf__jobj_str(&n, "created_at", now);
-    if (!(s = hamf__jobj_finish(&n))) s = hamf__store_audit(db, "retrain_jobs", "INSERT", NULL, n.buf.data);
-    hamf__jobj_free(&n);
+    s = hamf__db_audit(db, "retrain_jobs", "INSERT", NULL, &n);
     if (s) goto fail;
-    if ((s = hamf__db_commit(db))) return s;
+    if ((s = hamf__db_tx_end(db, own, HAMF_OK))) return s;
     *created = true;
     *job_id = id;
     snprintf(why, why_cap, "queued job %lld", (long long)id);
     return HAMF_OK;
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
     return s;
 }
 
@@ -776,9 +681,9 @@ static hamf_status job_state(struct hamf__db *db, int64_t id, const char *from, 
     hamf__store_now(now);
     hamf_status s;
     if (!strcmp(to, "running"))
-        s = exec(db, "UPDATE retrain_jobs SET state = ?, started_at = ? WHERE job_id = ?", "tti", to, now, id);
+        s = hamf__db_execf(db, "UPDATE retrain_jobs SET state = ?, started_at = ? WHERE job_id = ?", "tti", to, now, id);
     else
-        s = exec(db, "UPDATE retrain_jobs SET state = ?, finished_at = ?, finished_ms = ?, result = ? WHERE job_id = ?",
+        s = hamf__db_execf(db, "UPDATE retrain_jobs SET state = ?, finished_at = ?, finished_ms = ?, result = ? WHERE job_id = ?",
                  "ttiti", to, now, hamf__now_ms(), result, id);
     if (s) return s;
     struct hamf__jobj o, n;
@@ -790,21 +695,18 @@ static hamf_status job_state(struct hamf__db *db, int64_t id, const char *from, 
     hamf__jobj_str(&n, "state", to);
     hamf__jobj_str(&n, "at", now);
     if (result) hamf__jobj_str(&n, "result", result);
-    if (!(s = hamf__jobj_finish(&o)) && !(s = hamf__jobj_finish(&n)))
-        s = hamf__store_audit(db, "retrain_jobs", "UPDATE", o.buf.data, n.buf.data);
-    hamf__jobj_free(&o);
-    hamf__jobj_free(&n);
-    return s;
+    return hamf__db_audit(db, "retrain_jobs", "UPDATE", &o, &n);
 }
 
 hamf_status hamf__loop_job_claim(hamf_store *hs, int64_t *job_id, char *model, size_t model_cap, bool *found)
 {
     struct hamf__db *db = hamf__store_db(hs);
     *found = false;
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     struct hamf__stmt *st = NULL;
-    if ((s = prep(db, &st, "SELECT job_id, model_name FROM retrain_jobs WHERE state = 'queued' ORDER BY job_id LIMIT 1",
+    if ((s = hamf__db_prepf(db, &st, "SELECT job_id, model_name FROM retrain_jobs WHERE state = 'queued' ORDER BY job_id LIMIT 1",
                   "")))
         goto fail;
     bool row = false;
@@ -816,29 +718,29 @@ hamf_status hamf__loop_job_claim(hamf_store *hs, int64_t *job_id, char *model, s
     hamf__db_finalize(st);
     if (s) goto fail;
     if (!row) {
-        hamf__db_rollback(db);
-        return HAMF_OK;
+        return hamf__db_tx_end(db, own, HAMF_OK);
     }
     if ((s = job_state(db, id, "queued", "running", NULL))) goto fail;
-    if ((s = hamf__db_commit(db))) return s;
+    if ((s = hamf__db_tx_end(db, own, HAMF_OK))) return s;
     *job_id = id;
     *found = true;
     return HAMF_OK;
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
     return s;
 }
 
 hamf_status hamf__loop_job_finish(hamf_store *hs, int64_t job_id, bool ok, const char *result_json)
 {
     struct hamf__db *db = hamf__store_db(hs);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
     if ((s = job_state(db, job_id, "running", ok ? "succeeded" : "failed", result_json))) {
-        hamf__db_rollback(db);
+        hamf__db_tx_end(db, own, s);
         return s;
     }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, own, HAMF_OK);
 }
 
 hamf_status hamf__loop_job_requeue_running(hamf_store *hs)
@@ -847,7 +749,7 @@ hamf_status hamf__loop_job_requeue_running(hamf_store *hs)
      * marked failed rather than run again (a job never runs twice). */
     struct hamf__db *db = hamf__store_db(hs);
     struct hamf__stmt *st = NULL;
-    hamf_status s = prep(db, &st, "SELECT job_id FROM retrain_jobs WHERE state = 'running'", "");
+    hamf_status s = hamf__db_prepf(db, &st, "SELECT job_id FROM retrain_jobs WHERE state = 'running'", "");
     if (s) return s;
     int64_t ids[64];
     size_t n = 0;
@@ -862,7 +764,7 @@ hamf_status hamf__loop_job_requeue_running(hamf_store *hs)
 hamf_status hamf__loop_jobs_json(hamf_store *hs, struct hamf__buf *out)
 {
     struct hamf__stmt *st = NULL;
-    hamf_status s = prep(hamf__store_db(hs), &st,
+    hamf_status s = hamf__db_prepf(hamf__store_db(hs), &st,
                          "SELECT job_id, model_name, dedup_key, alertname, state, created_at, started_at, finished_at,"
                          " result FROM retrain_jobs ORDER BY job_id",
                          "");
@@ -906,9 +808,10 @@ hamf_status hamf__loop_decision_record(hamf_store *hs, const char *name, int64_t
     struct hamf__db *db = hamf__store_db(hs);
     char now[32];
     hamf__store_now(now);
-    hamf_status s = hamf__db_begin(db);
+    bool own;
+    hamf_status s = hamf__db_tx_begin(db, &own);
     if (s) return s;
-    if ((s = exec(db,
+    if ((s = hamf__db_execf(db,
                   "INSERT INTO retrain_decisions (model_name, champion_version, challenger_version, promoted, reason,"
                   " details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                   "tiiittt", name, champion, challenger, (int64_t)promoted, reason, details_json, now)))
@@ -922,11 +825,10 @@ hamf_status hamf__loop_decision_record(hamf_store *hs, const char *name, int64_t
     hamf__jobj_str(&n, "reason", reason);
     hamf__jobj_str(&n, "details", details_json);
     hamf__jobj_str(&n, "created_at", now);
-    if (!(s = hamf__jobj_finish(&n))) s = hamf__store_audit(db, "retrain_decisions", "INSERT", NULL, n.buf.data);
-    hamf__jobj_free(&n);
+    s = hamf__db_audit(db, "retrain_decisions", "INSERT", NULL, &n);
     if (s) goto fail;
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, own, HAMF_OK);
 fail:
-    hamf__db_rollback(db);
+    hamf__db_tx_end(db, own, s);
     return s;
 }
