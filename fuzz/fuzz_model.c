@@ -10,6 +10,7 @@
 #include "ml/ml.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static int score_rows(const hamf_ensemble *m, double *out, size_t nrows)
     for (size_t i = 0; i < nrows; i++) {
         double q;
         if (hamf_ensemble_predict_row(m, vals + i * all, cats + i * all, &q)) abort();
-        if (!(q >= 0 && q <= 1) || q != out[i]) abort();
+        if (!(q >= 0 && q <= 1) || q != out[i]) { fprintf(stderr, "row %zu q %.17g batch %.17g\n", i, q, out[i]); abort(); }
     }
     free(vals);
     free(cats);

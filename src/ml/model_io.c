@@ -371,9 +371,12 @@ static inline uint64_t get_var(struct r *r)
 /* Checks shared by both versions for node k of tree t (nn nodes, nc
  * bitsets, nf features); leaves are normalised. Returns an error text. */
 static const char *check_node(struct hamf__node *nd, uint32_t k, uint32_t nn, uint32_t nc,
-                              const struct hamf__binmap *bm)
+                              const struct hamf__binmap *bm, bool rf)
 {
-    if (!isfinite(nd->value)) return "value not finite";
+    /* RF nodes hold a fraction of positives; GB values are log-odds steps,
+     * bounded so that no sum of up to 2^32 trees overflows */
+    if (rf ? !(nd->value >= 0 && nd->value <= 1) : !(fabs(nd->value) <= 1e30))
+        return rf ? "value outside [0, 1]" : "value not finite or beyond 1e30";
     if (nd->left < 0) {
         if (nd->left != -1) return "bad leaf";
         nd->right = -1;
@@ -437,7 +440,8 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
     RD_STR(m->params_json);
     m->init_score = get_f64(&r);
     m->oob_accuracy = get_f64(&r);
-    if (!isfinite(m->init_score)) BAD("model: %s: initial score not finite", path);
+    if (!(fabs(m->init_score) <= 1e30) || (algo == HAMF_ALGO_RANDOM_FOREST && m->init_score != 0))
+        BAD("model: %s: initial score out of range", path);
     if (!isnan(m->oob_accuracy) && !(m->oob_accuracy >= 0 && m->oob_accuracy <= 100))
         BAD("model: %s: out-of-bag accuracy %g out of range", path, m->oob_accuracy);
     uint32_t nf = get_u32(&r);
@@ -563,7 +567,7 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
                 nd->value = get_f64(&r);
             }
             if (r.bad) BAD("model: %s: truncated in tree %u", path, t);
-            const char *why = check_node(nd, k, (uint32_t)nn, (uint32_t)nc, &m->bins);
+            const char *why = check_node(nd, k, (uint32_t)nn, (uint32_t)nc, &m->bins, algo == HAMF_ALGO_RANDOM_FOREST);
             if (why) BAD("model: %s: tree %u node %u: %s", path, t, k, why);
         }
         if (!need(&r, (size_t)nc * 32)) BAD("model: %s: truncated in tree %u", path, t);
