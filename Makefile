@@ -156,6 +156,10 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/hamf.pc
 	rm -rf $(DESTDIR)$(PREFIX)/share/hamf
 
+# The demo keeps everything under demo/ (store, artifacts, data, models).
+demo-clean:
+	rm -rf demo
+
 clean:
 	rm -rf build build-asan build-fuzz
 

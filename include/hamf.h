@@ -61,6 +61,25 @@ const char *hamf_status_str(hamf_status s);
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *hamf_version(void);
 
+/* The shortest decimal text that reads back as exactly v (99.461,
+ * 0.9079754601226994, 1e-07), as hamf writes numbers in JSON and CSV;
+ * "NaN", "Infinity", "-Infinity" for the non-finite. Returns the length. */
+int hamf_format_double(char out[32], double v);
+
+/* Memory the library hands out (strings, file contents) goes back here. */
+void hamf_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Read a whole file, NUL-terminated [owned: hamf_free]; *len (may be NULL)
+ * gets its size. A missing file is HAMF_ERR_NOTFOUND, the message names
+ * the path. */
+hamf_status hamf_file_read(const char *path, char **out, size_t *len);
+/* Write a file atomically: whole or not at all (temp + fsync + rename). */
+hamf_status hamf_file_write(const char *path, const void *data, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Store: HAMF metadata registry (SQLite or PostgreSQL)                     */
 /* ------------------------------------------------------------------------ */

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# demo.sh BUILD — the HAMF workflow on the embedded default: SQLite file
-# ./hamf.db and generated sample data. SERVE=0 runs and exits (scripts, CI);
-# SERVE=1 then serves the tracking UI + MLflow API (:5000) and the metrics
-# exporter (:8000) until Ctrl-C. Re-runnable on an existing ./hamf.db (start
-# from scratch with `rm -rf hamf.db* demo mlartifacts`).
+# demo.sh BUILD — the HAMF workflow on the embedded default: a SQLite store
+# and generated sample data, everything under ./demo/. SERVE=0 runs and
+# exits (scripts, CI); SERVE=1 then serves the tracking UI + MLflow API
+# (:5000) and the metrics exporter (:8000) until Ctrl-C.
+# Every run starts from a fresh demo/ (its own store demo/hamf.db and
+# artifacts demo/mlartifacts), so it tells the same story each time;
+# `make demo-clean` removes demo/. With HAMF_DB set, that store is reused
+# (and said so): the registry then keeps growing.
 set -euo pipefail
 BUILD=${1:-build}
 HAMF="$(pwd)/$BUILD/hamf"
-export HAMF_DB="${HAMF_DB:-./hamf.db}"
 DEMO_DIR=demo
-echo "== hamf demo (store: $HAMF_DB)"
+if [ -n "${HAMF_DB:-}" ]; then
+  mkdir -p "$DEMO_DIR"
+  echo "== hamf demo, reusing the store HAMF_DB=$HAMF_DB (unset it for a fresh demo store)"
+else
+  rm -rf "$DEMO_DIR"
+  mkdir -p "$DEMO_DIR"
+  export HAMF_DB="$DEMO_DIR/hamf.db"
+  echo "== hamf demo on a fresh store: $HAMF_DB (make demo-clean removes $DEMO_DIR/)"
+fi
+ART="$DEMO_DIR/mlartifacts"
 "$HAMF" version
 json_field() { # JSON-on-stdin python-expression -> value
   /usr/bin/python3 -c "import json, sys; rows = json.load(sys.stdin); print($1)"
@@ -23,7 +34,9 @@ json_field() { # JSON-on-stdin python-expression -> value
 # registered as new versions and logged as MLflow runs (params, metrics,
 # loss history, model/MLmodel + model file under ./mlartifacts), Step 4 the
 # Prometheus metrics the exporter publishes for the latest run.
-"$HAMF" workflow run --db "$HAMF_DB" --rows 20000 --seed 1 --dir "$DEMO_DIR"
+# Clean labels (--label-noise 0) so the healthy model clears the seed's
+# alert thresholds (accuracy >= 98 %, F1 >= 0.95); only drift breaks it.
+"$HAMF" workflow run --db "$HAMF_DB" --rows 20000 --data-seed 1 --label-noise 0 --dir "$DEMO_DIR" --artifacts-dir "$ART"
 
 # ---- what the registry and the data look like now ---------------------------
 echo
@@ -53,7 +66,7 @@ echo "scored rows: $DEMO_DIR/scored.csv ($(($(wc -l < "$DEMO_DIR/scored.csv") - 
 echo
 echo "== Closed loop: drift, alert, retrain, promotion"
 mkdir -p "$DEMO_DIR/incoming"
-"$HAMF" datagen phishing --rows 4000 --seed 7 --drift 1 -o "$DEMO_DIR/drift_raw.csv"
+"$HAMF" datagen phishing --rows 4000 --seed 7 --drift 1 --label-noise 0 -o "$DEMO_DIR/drift_raw.csv"
 "$HAMF" preprocess "$DEMO_DIR/drift_raw.csv" -o "$DEMO_DIR/incoming/batch.csv" \
   --with 'alexa_rank_scaled = alexa_rank / 1000000' \
   --with 'pathlength_normalized = pathlength / urllength' \
@@ -63,7 +76,7 @@ mkdir -p "$DEMO_DIR/incoming"
 echo
 "$HAMF" drift --model PhishingDetectionModel "$DEMO_DIR/incoming/batch.csv"
 loop_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAMF" server --port "$loop_port" --db "$HAMF_DB" --retrain-data "$DEMO_DIR/incoming" --retrain-cooldown 0 >"$DEMO_DIR/loop-server.log" 2>&1 &
+"$HAMF" server --port "$loop_port" --db "$HAMF_DB" --artifacts-dir "$ART" --retrain-data "$DEMO_DIR/incoming" --retrain-cooldown 0 >"$DEMO_DIR/loop-server.log" 2>&1 &
 loop_pid=$!
 trap 'kill -TERM "$loop_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$loop_port/api/hamf/v1/jobs" 2>/dev/null && break; sleep 0.1; done
@@ -98,5 +111,5 @@ echo "(hamf audit list --table model_promotions / retrain_decisions shows every 
 if [ "${SERVE:-0}" = 1 ]; then
   echo
   echo "== Prometheus/Alertmanager too: hamf stack up (see README)."
-  exec "$HAMF" workflow serve --db "$HAMF_DB" --port 5000 --exporter-port 8000
+  exec "$HAMF" workflow serve --db "$HAMF_DB" --artifacts-dir "$ART" --port 5000 --exporter-port 8000
 fi

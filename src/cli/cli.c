@@ -142,12 +142,67 @@ bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool f
     return true;
 }
 
-const char *cli_db_url(const char *flag)
+static char *num_slot(void)
+{
+    static char ring[16][40];
+    static unsigned next;
+    return ring[next++ % 16];
+}
+
+const char *cli_jnum(double v)
+{
+    char *b = num_slot();
+    if (!isfinite(v)) return "null";
+    hamf_format_double(b, v);
+    return b;
+}
+
+const char *cli_pct(double v)
+{
+    char *b = num_slot();
+    if (isnan(v)) return "n/a";
+    snprintf(b, 40, "%.2f %%", v);
+    return b;
+}
+
+const char *cli_score(double v)
+{
+    char *b = num_slot();
+    if (isnan(v)) return "n/a";
+    snprintf(b, 40, "%.4f", v);
+    return b;
+}
+
+const char *cli_secs(double v)
+{
+    char *b = num_slot();
+    snprintf(b, 40, "%.3f s", v);
+    return b;
+}
+
+const char *cli_metric(const char *key, double v)
+{
+    char *b = num_slot();
+    size_t n = strlen(key);
+    if (!isfinite(v)) hamf_format_double(b, v);
+    else if (strstr(key, "accuracy")) snprintf(b, 40, "%.2f%%", v);
+    else if (n >= 7 && strcmp(key + n - 7, "seconds") == 0) snprintf(b, 40, "%.3fs", v);
+    else if (v >= -1 && v <= 1) snprintf(b, 40, "%.4f", v);
+    else hamf_format_double(b, v);
+    return b;
+}
+
+const char *cli_db_url_given(const char *flag)
 {
     if (flag && *flag) return flag;
     const char *env = getenv("HAMF_DB");
-    if (env && *env) return env;
-    return "./hamf.db";
+    return env && *env ? env : NULL;
+}
+
+const char *cli_db_url(const char *flag)
+{
+    const char *url = cli_db_url_given(flag);
+    return url ? url : "./hamf.db";
 }
 
 bool cli_parse_double(const char *s, double *out)
@@ -188,6 +243,8 @@ struct cli_table {
     size_t nrows, cap;
     char **cells; /* nrows * ncols, row 0 is the header */
     bool *numeric;
+    size_t max_width;  /* 0: no limit */
+    unsigned cut_cols; /* bit c: column c may be narrowed */
 };
 
 struct cli_table *table_new(int ncols, const char *const *headers)
@@ -226,6 +283,53 @@ static size_t utf8_width(const char *s)
     return w;
 }
 
+void table_fit(struct cli_table *t, size_t width, unsigned cols)
+{
+    t->max_width = width;
+    t->cut_cols = cols;
+}
+
+/* The columns in cut_cols are narrowed (widest first, never below 8 or the header)
+ * until the table fits max_width; their cells are cut with an ellipsis. */
+static void fit_widths(const struct cli_table *t, size_t *w)
+{
+    size_t total = 2 * (size_t)(t->ncols - 1);
+    for (int c = 0; c < t->ncols; c++) total += w[c];
+    while (total > t->max_width) {
+        int widest = -1;
+        for (int c = 0; c < t->ncols; c++) {
+            size_t floor = utf8_width(t->cells[c]);
+            if (floor < 8) floor = 8;
+            if (c < 32 && (t->cut_cols >> c & 1) && w[c] > floor && (widest < 0 || w[c] > w[widest])) widest = c;
+        }
+        if (widest < 0) return;
+        w[widest]--;
+        total--;
+    }
+}
+
+/* Print `cell` cut to `width` columns, the last one an ellipsis when cut;
+ * returns the columns printed. */
+static size_t put_cut(const char *cell, size_t width, FILE *out)
+{
+    size_t n = utf8_width(cell);
+    if (n <= width) {
+        fputs(cell, out);
+        return n;
+    }
+    size_t cols = 0;
+    const char *p = cell;
+    while (*p && cols < width - 1) {
+        const char *q = p + 1;
+        while ((*q & 0xC0) == 0x80) q++;
+        fwrite(p, 1, (size_t)(q - p), out);
+        p = q;
+        cols++;
+    }
+    fputs("\xe2\x80\xa6", out); /* U+2026 HORIZONTAL ELLIPSIS */
+    return cols + 1;
+}
+
 void table_print(struct cli_table *t, FILE *out)
 {
     size_t *w = calloc((size_t)t->ncols, sizeof *w);
@@ -235,10 +339,17 @@ void table_print(struct cli_table *t, FILE *out)
             size_t l = utf8_width(t->cells[r * (size_t)t->ncols + (size_t)c]);
             if (l > w[c]) w[c] = l;
         }
+    if (t->max_width) fit_widths(t, w);
     for (size_t r = 0; r < t->nrows; r++) {
         for (int c = 0; c < t->ncols; c++) {
             const char *cell = t->cells[r * (size_t)t->ncols + (size_t)c];
-            size_t pad = w[c] - utf8_width(cell);
+            size_t cw = utf8_width(cell);
+            if (cw > w[c]) { /* a narrowed text column */
+                size_t put = put_cut(cell, w[c], out);
+                if (c != t->ncols - 1) fprintf(out, "%*s  ", (int)(w[c] - put), "");
+                continue;
+            }
+            size_t pad = w[c] - cw;
             bool last = c == t->ncols - 1;
             if (t->numeric[c] && r > 0) {
                 fprintf(out, "%*s%s", (int)pad, "", cell);

@@ -37,8 +37,12 @@ int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, c
 /* The option cli_getopt returned last, as typed ("--accuracy", "-o"). */
 const char *cli_optname(void);
 
-/* The store URL: `flag` if non-NULL, else $HAMF_DB, else "./hamf.db". */
+/* The store URL, resolved one way for every command: `flag` (--db) if
+ * given, else $HAMF_DB, else "./hamf.db". */
 const char *cli_db_url(const char *flag);
+/* The same without the default: NULL when neither --db nor $HAMF_DB is set
+ * (for commands where the store is optional, e.g. `hamf train`). */
+const char *cli_db_url_given(const char *flag);
 
 /* Strict number parsing of flag values; false on junk, NaN or overflow. */
 bool cli_parse_double(const char *s, double *out);
@@ -50,12 +54,30 @@ bool cli_parse_i64(const char *s, long long *out);
  * Prints one error line and returns false on a bad value (exit CLI_USAGE). */
 bool cli_parse_percent(const char *verb, const char *flag, const char *s, bool fraction, double *out);
 
+/* Numbers as the CLI prints them. JSON: cli_jnum, the shortest text that
+ * reads back exactly ("null" for NaN/inf). Human output, one style per
+ * unit: cli_pct "97.33 %" (accuracy, a percent), cli_score "0.9678"
+ * (F1, precision, recall, AUC, PSI...), cli_secs "0.442 s". Each returns
+ * one of a few rotating static buffers: use the result within the same
+ * printf (up to 16 numbers per call). */
+const char *cli_jnum(double v);
+const char *cli_pct(double v);
+const char *cli_score(double v);
+const char *cli_secs(double v);
+/* A logged metric's value by its key: accuracy "97.33%", *seconds "0.442s",
+ * other values in [-1,1] as scores "0.9678", larger ones shortest-exact. */
+const char *cli_metric(const char *key, double v);
+
 /* Aligned text table: add a header row, then rows, then print. Cells are
  * copied. Numbers should be right-aligned: mark columns with table_numeric. */
 struct cli_table;
 struct cli_table *table_new(int ncols, const char *const *headers);
 void table_numeric(struct cli_table *t, int col);
 void table_add(struct cli_table *t, const char *const *cells);
+/* Fit the printed table into `width` columns by narrowing the columns whose
+ * bit is set in `cols` (cells cut with an ellipsis); width 0 (the default)
+ * prints cells in full. */
+void table_fit(struct cli_table *t, size_t width, unsigned cols);
 void table_print(struct cli_table *t, FILE *out);
 void table_free(struct cli_table *t);
 

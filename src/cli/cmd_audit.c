@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char audit_help[] =
-    "Usage: hamf audit list [--table T] [--json] [--db URL]\n"
+    "Usage: hamf audit list [--table T] [--wide] [--json] [--db URL]\n"
     "\n"
     "The HAMF registry's audit log (table audit_log): every insert and update of\n"
     "features_master, models_master, features_models_map and training_results,\n"
@@ -18,6 +18,8 @@ static const char audit_help[] =
     "\n"
     "Options:\n"
     "  --table T      only entries for table T\n"
+    "  --wide         print old_data/new_data in full (the table is cut to\n"
+    "                 100 columns by default, long cells ending in ...)\n"
     "  --json         print a JSON array of objects keyed by column\n"
     "  --db URL       store: a path, sqlite:///abs/path or postgresql://...\n"
     "                 (default $HAMF_DB, else ./hamf.db)\n"
@@ -26,18 +28,19 @@ static const char audit_help[] =
 static int audit_list(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"table", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"table", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'}, {"wide", no_argument, NULL, 'w'},
         {"db", required_argument, NULL, 'd'},    {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *table = NULL;
-    bool json = false;
+    bool json = false, wide = false;
     int c;
     optind = 1;
     while ((c = cli_getopt("audit", argc, argv, ":h", opts)) != -1) {
         switch (c) {
         case 't': table = optarg; break;
         case 'j': json = true; break;
+        case 'w': wide = true; break;
         case 'd': db = optarg; break;
         case 'h': fputs(audit_help, stdout); return CLI_OK;
         case ':': return CLI_USAGE;
@@ -55,6 +58,7 @@ static int audit_list(int argc, char **argv)
                                        "old_data", "new_data",   "operation_timestamp"};
     static const enum rows_kind kinds[] = {ROWS_NUM, ROWS_TEXT, ROWS_TEXT, ROWS_TEXT, ROWS_TEXT, ROWS_TEXT};
     struct rows *r = rows_new(6, cols, kinds, json);
+    if (!wide) rows_fit(r, 100, 1u << 3 | 1u << 4); /* old_data, new_data */
     for (size_t i = 0; i < l->count; i++) {
         const hamf_audit_entry *a = l->u.audit[i];
         char id[32];

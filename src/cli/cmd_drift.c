@@ -68,7 +68,7 @@ int cmd_drift(int argc, char **argv)
     if (!st) st = hamf__loop_version_get(s, model, 0, &v);
     if (!st) st = hamf__loop_version_bins(s, model, v.version, &bins);
     if (!st) st = hamf_ensemble_load(v.artifact, &m);
-    if (!st) st = hamf__loop_load_data(data, m, false, &d);
+    if (!st) st = hamf__drift_load_data(data, m, false, &d);
     if (!st) st = hamf__drift_compute(m, bins, d, &r);
     if (st) {
         rc = cli_fail_status(st);
@@ -82,11 +82,11 @@ int cmd_drift(int argc, char **argv)
     }
     if (json) {
         printf("{\"model\":\"%s\",\"version\":%lld,\"rows\":%zu,\"features\":{", model, (long long)v.version, r.n_rows);
-        for (size_t i = 0; i < r.nf; i++) printf("%s\"%s\":%.6f", i ? "," : "", r.f[i].name, r.f[i].psi);
+        for (size_t i = 0; i < r.nf; i++) printf("%s\"%s\":%s", i ? "," : "", r.f[i].name, cli_jnum(r.f[i].psi));
         printf("}");
         if (r.has_labels)
-            printf(",\"accuracy\":%.6f,\"f1_score\":%.6f,\"precision\":%.6f,\"recall\":%.6f", r.metrics.accuracy,
-                   r.metrics.f1_score, r.metrics.precision, r.metrics.recall);
+            printf(",\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,\"recall\":%s", cli_jnum(r.metrics.accuracy),
+                   cli_jnum(r.metrics.f1_score), cli_jnum(r.metrics.precision), cli_jnum(r.metrics.recall));
         printf("}\n");
     } else {
         printf("model      %s (champion version %lld)\n", model, (long long)v.version);
@@ -99,17 +99,15 @@ int cmd_drift(int argc, char **argv)
         }
         table_numeric(t, 2);
         for (size_t i = 0; i < r.nf; i++) {
-            char psi[32];
-            snprintf(psi, sizeof psi, "%.4f", r.f[i].psi);
-            const char *cells[] = {r.f[i].name, r.f[i].is_cat ? "categorical" : "numerical", psi,
+            const char *cells[] = {r.f[i].name, r.f[i].is_cat ? "categorical" : "numerical", cli_score(r.f[i].psi),
                                    r.f[i].psi > 0.25 ? "significant" : r.f[i].psi > 0.1 ? "moderate" : "none"};
             table_add(t, cells);
         }
         table_print(t, stdout);
         table_free(t);
         if (r.has_labels)
-            printf("live       accuracy %.4f %%, f1 %.6f (champion on this data)\n", r.metrics.accuracy,
-                   r.metrics.f1_score);
+            printf("live       accuracy %s, f1 %s (champion on this data)\n", cli_pct(r.metrics.accuracy),
+                   cli_score(r.metrics.f1_score));
     }
     rc = CLI_OK;
 cleanup:

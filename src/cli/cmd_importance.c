@@ -69,8 +69,8 @@ int cli_model_importance(int argc, char **argv)
         {
             printf("%s{\"feature\":", f ? "," : "");
             json_str(v[f].name);
-            printf(",\"type\":\"%s\",\"gain\":%.17g,\"share\":%.17g}", v[f].cat ? "categorical" : "numeric",
-                   v[f].gain, tot > 0 ? v[f].gain / tot : 0);
+            printf(",\"type\":\"%s\",\"gain\":%s,\"share\":%s}", v[f].cat ? "categorical" : "numerical",
+                   cli_jnum(v[f].gain), cli_jnum(tot > 0 ? v[f].gain / tot : 0));
         }
         printf("]\n");
     } else {
@@ -82,7 +82,7 @@ int cli_model_importance(int argc, char **argv)
             char gs[32], ss[32];
             snprintf(gs, sizeof gs, "%.6g", v[f].gain);
             snprintf(ss, sizeof ss, "%.2f %%", tot > 0 ? 100 * v[f].gain / tot : 0);
-            const char *cells[] = {v[f].name, v[f].cat ? "categorical" : "numeric", gs, ss};
+            const char *cells[] = {v[f].name, v[f].cat ? "categorical" : "numerical", gs, ss};
             table_add(t, cells);
         }
         table_print(t, stdout);

@@ -300,7 +300,7 @@ static int model_mappings(int argc, char **argv)
         const hamf_feature_map *m = l->u.maps[i];
         char a[32], b[32], c[32], d[32];
         const char *cells[] = {rows_int(a, m->map_id), rows_int(b, m->model_id), rows_int(c, m->feature_id),
-                               m->has_accuracy ? rows_num(d, m->accuracy) : NULL, m->last_used};
+                               m->has_accuracy ? rows_pct(r, d, m->accuracy) : NULL, m->last_used};
         rows_add(r, cells);
     }
     rows_finish(r, stdout);

@@ -139,10 +139,3 @@ int cli_model_rollback(int argc, char **argv)
     printf("%s: rolled back; version %lld is the champion again\n", pos[0], (long long)v);
     return CLI_OK;
 }
-
-hamf_status cli_loop_register_train(const char *db, const char *name, int64_t model_id, const char *artifact,
-                                    const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
-                                    int64_t *version)
-{
-    return hamf__loop_register_training(db, name, model_id, artifact, run_id, m, train, version);
-}

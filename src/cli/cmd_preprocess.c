@@ -50,30 +50,6 @@ static void help(void)
            "    --drop alexa_rank,pathlength,hassecureconnection\n");
 }
 
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + len, 1, cap - len - 1, fp)) > 0) {
-        len += r;
-        if (len + 1 == cap) {
-            if (cap > (64u << 20)) break;
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    fclose(fp);
-    if (buf) buf[len] = '\0';
-    return buf;
-}
-
 static bool append(char **spec, size_t *len, const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
@@ -256,20 +232,20 @@ int cmd_preprocess(int argc, char **argv)
             break;
         }
         case O_SPEC: {
-            char *text = read_file(optarg);
-            if (!text) {
+            char *text = NULL;
+            if (hamf_file_read(optarg, &text, NULL)) {
                 free(spec);
                 return cli_fail("%s: cannot read spec file", optarg);
             }
             st = hamf_pipeline_parse(text, optarg, &check);
             hamf_pipeline_free(check);
             if (st) {
-                free(text);
+                hamf_free(text);
                 free(spec);
                 return cli_fail_status(st);
             }
             bool ok = append(&spec, &speclen, text, "");
-            free(text);
+            hamf_free(text);
             if (!ok) {
                 free(spec);
                 return cli_fail("out of memory");

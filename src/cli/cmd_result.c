@@ -144,8 +144,9 @@ static int result_list(int argc, char **argv)
     for (size_t i = 0; i < l->count; i++) {
         const hamf_training_result *r = l->u.results[i];
         char a[32], b[32], x[32], f[32], p[32], rc[32];
-        const char *cells[] = {rows_int(a, r->result_id), rows_int(b, r->model_id), rows_num(x, r->accuracy),
-                               rows_num(f, r->f1_score),  rows_num(p, r->precision), rows_num(rc, r->recall),
+        const char *cells[] = {rows_int(a, r->result_id), rows_int(b, r->model_id), rows_pct(out, x, r->accuracy),
+                               rows_score(out, f, r->f1_score), rows_score(out, p, r->precision),
+                               rows_score(out, rc, r->recall),
                                r->training_status,        r->timestamp,              r->run_id};
         rows_add(out, cells);
     }

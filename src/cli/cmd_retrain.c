@@ -1,5 +1,5 @@
 /*
- * cmd_retrain.c — `hamf retrain --model NAME --data NEW.csv [--window N]
+ * cmd_retrain.c — `hamf retrain --model NAME NEW.csv [--window N]
  * [--min-gain X] [--tolerance T] [--holdout F] [--json]`: champion /
  * challenger retraining on new labelled data (library: src/track/retrain.c).
  */
@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: hamf retrain --model NAME --data NEW.csv [--window N] [--min-gain X]\n"
+            "Usage: hamf retrain --model NAME NEW.csv [--window N] [--min-gain X]\n"
             "                    [--tolerance T] [--holdout F] [--out-dir DIR] [--artifacts-dir DIR]\n"
             "                    [--json] [--db URL]\n\n"
             "Train a challenger for NAME's champion with the champion's algorithm,\n"
@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "challenger-promoted / challenger-rejected) and audit_log.\n\n"
             "Options:\n"
             "  --model NAME     registered model name\n"
-            "  --data FILE      new labelled CSV, oldest rows first\n"
+            "  NEW.csv          new labelled CSV, oldest rows first (--data FILE also works)\n"
             "  --window N       train on the last N rows before the held-out slice\n"
             "  --min-gain X     required accuracy gain in percentage points (default 0)\n"
             "  --tolerance T    allowed F1 loss (default 0.01)\n"
@@ -88,7 +88,8 @@ int cmd_retrain(int argc, char **argv)
         }
     }
     if (!model) return cli_usage("retrain", "--model NAME is required");
-    if (!data) return cli_usage("retrain", "--data NEW.csv is required");
+    if (!data && optind < argc) data = argv[optind++];
+    if (!data) return cli_usage("retrain", "missing NEW.csv (the new labelled data)");
     if (optind < argc) return cli_usage("retrain", "unexpected argument '%s'", argv[optind]);
     struct hamf__retrain_result r;
     hamf_status st = hamf__retrain_run(cli_db_url(db), model, data, &o, &r);
@@ -101,10 +102,10 @@ int cmd_retrain(int argc, char **argv)
         hamf__buf_free(&b);
         if (st) return cli_fail_status(st);
     } else {
-        printf("champion   version %lld: accuracy %.4f %%, f1 %.6f (run %s)\n", (long long)r.champion_version,
-               r.champion.accuracy, r.champion.f1_score, r.champion_run);
-        printf("challenger version %lld: accuracy %.4f %%, f1 %.6f (run %s)\n", (long long)r.challenger_version,
-               r.challenger.accuracy, r.challenger.f1_score, r.challenger_run);
+        printf("champion   version %lld: accuracy %s, f1 %s (run %s)\n", (long long)r.champion_version,
+               cli_pct(r.champion.accuracy), cli_score(r.champion.f1_score), r.champion_run);
+        printf("challenger version %lld: accuracy %s, f1 %s (run %s)\n", (long long)r.challenger_version,
+               cli_pct(r.challenger.accuracy), cli_score(r.challenger.f1_score), r.challenger_run);
         printf("decision   %s: %s\n", r.promoted ? "PROMOTED" : "kept the champion", r.reason);
     }
     return CLI_OK;

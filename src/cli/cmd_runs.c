@@ -101,7 +101,7 @@ static int list_runs(struct hamf__trk *t, const char *experiment, bool json)
         for (size_t k = 0; ms && k < ms->len && k < 4; k++) {
             const struct hamf__jval *v = hamf__jobj_get(&ms->items[k], "value");
             char num[32] = "NaN";
-            if (v && v->type == HAMF__JNUM) snprintf(num, sizeof num, "%.15g", v->num);
+            if (v && v->type == HAMF__JNUM) snprintf(num, sizeof num, "%s", cli_metric(jstr(&ms->items[k], "key"), v->num));
             (void)hamf__buf_printf(&mb, "%s%s=%s", k ? " " : "", jstr(&ms->items[k], "key"), num);
         }
         if (ms && ms->len > 4) (void)hamf__buf_puts(&mb, " ...");
@@ -165,7 +165,7 @@ static int show_run(struct hamf__trk *t, const char *id)
         for (size_t i = 0; i < ms->len; i++) {
             const struct hamf__jval *v = hamf__jobj_get(&ms->items[i], "value");
             char num[32] = "NaN";
-            if (v && v->type == HAMF__JNUM) snprintf(num, sizeof num, "%.15g", v->num);
+            if (v && v->type == HAMF__JNUM) snprintf(num, sizeof num, "%s", cli_metric(jstr(&ms->items[i], "key"), v->num));
             else if (v && v->type == HAMF__JSTR) snprintf(num, sizeof num, "%s", v->str);
             printf("  %-28s %s (step %lld)\n", jstr(&ms->items[i], "key"), num, (long long)jint(&ms->items[i], "step"));
         }

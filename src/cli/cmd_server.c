@@ -5,6 +5,7 @@
  * `hamf server passwd` helper that writes its entries. */
 #include "cli.h"
 
+#include "app/retrain_jobs.h"
 #include "server/alerts.h"
 #include "server/api.h"
 #include "server/auth.h"
@@ -241,6 +242,7 @@ int cmd_server(int argc, char **argv)
         .sync_full = sync_full, .auth = auth,
     };
     struct hamf__server *s = NULL;
+    hamf__retrain_jobs_install(); /* the alert webhook's jobs run (src/app/) */
     hamf_status st = hamf__alerts_configure(&ac);
     if (!st) st = hamf__server_start(&cfg, &s);
     if (st) {

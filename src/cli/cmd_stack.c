@@ -5,7 +5,7 @@
 #include "cli.h"
 
 #include "server/metrics_mount.h"
-#include "server/stack.h"
+#include "app/stack.h"
 
 #include <getopt.h>
 #include <limits.h>

@@ -7,6 +7,7 @@
 #include "ml_cli.h"
 #include "model_registry.h"
 #include "track_cli.h"
+#include "track/loop.h"
 #include "track/run_log.h"
 
 #include <getopt.h>
@@ -45,48 +46,25 @@ hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, ham
     return HAMF_OK;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, len = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t k = fread(b + len, 1, cap - len - 1, f);
-        len += k;
-        if (k == 0) break;
-        if (len + 1 == cap) {
-            char *nb = cap < (1u << 24) ? realloc(b, cap * 2) : NULL;
-            if (!nb) { free(b); b = NULL; break; }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    if (b) b[len] = 0;
-    fclose(f);
-    return b;
-}
-
 void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out)
 {
     if (json) {
-        fprintf(out, "{\"accuracy\":%.17g,\"f1_score\":%.17g,\"precision\":%.17g,\"recall\":%.17g,", m->accuracy,
-                m->f1_score, m->precision, m->recall);
-        if (isnan(m->roc_auc)) fprintf(out, "\"roc_auc\":null,");
-        else fprintf(out, "\"roc_auc\":%.17g,", m->roc_auc);
-        fprintf(out, "\"log_loss\":%.17g,\"confusion_matrix\":{\"tn\":%lld,\"fp\":%lld,\"fn\":%lld,\"tp\":%lld}",
-                m->log_loss, (long long)m->tn, (long long)m->fp, (long long)m->fn, (long long)m->tp);
+        fprintf(out, "{\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,\"recall\":%s,", cli_jnum(m->accuracy),
+                cli_jnum(m->f1_score), cli_jnum(m->precision), cli_jnum(m->recall));
+        fprintf(out, "\"roc_auc\":%s,", cli_jnum(m->roc_auc));
+        fprintf(out, "\"log_loss\":%s,\"confusion_matrix\":{\"tn\":%lld,\"fp\":%lld,\"fn\":%lld,\"tp\":%lld}",
+                cli_jnum(m->log_loss), (long long)m->tn, (long long)m->fp, (long long)m->fn, (long long)m->tp);
         if (extra_json && *extra_json) fprintf(out, ",%s", extra_json);
         fprintf(out, "}\n");
         return;
     }
-    fprintf(out, "accuracy   %.4f %%\n", m->accuracy);
-    fprintf(out, "f1_score   %.6f\n", m->f1_score);
-    fprintf(out, "precision  %.6f\n", m->precision);
-    fprintf(out, "recall     %.6f\n", m->recall);
+    fprintf(out, "accuracy   %s\n", cli_pct(m->accuracy));
+    fprintf(out, "f1_score   %s\n", cli_score(m->f1_score));
+    fprintf(out, "precision  %s\n", cli_score(m->precision));
+    fprintf(out, "recall     %s\n", cli_score(m->recall));
     if (isnan(m->roc_auc)) fprintf(out, "roc_auc    n/a (one class)\n");
-    else fprintf(out, "roc_auc    %.6f\n", m->roc_auc);
-    fprintf(out, "log_loss   %.6f\n", m->log_loss);
+    else fprintf(out, "roc_auc    %s\n", cli_score(m->roc_auc));
+    fprintf(out, "log_loss   %s\n", cli_score(m->log_loss));
     fprintf(out, "confusion  tn=%lld fp=%lld fn=%lld tp=%lld\n", (long long)m->tn, (long long)m->fp,
             (long long)m->fn, (long long)m->tp);
 }
@@ -147,11 +125,12 @@ static void usage(FILE *o)
         "                          f1_score, precision, recall, roc_auc, log_loss,\n"
         "                          n_train, n_test, fit_seconds, ...\n"
         "  -q, --quiet             no progress bar\n"
-        "  --db URL                register the run in this store (default: $HAMF_DB;\n"
-        "                          nothing is registered when neither is set):\n"
-        "                          models_master, features_models_map (features are\n"
-        "                          added to features_master when new) and\n"
-        "                          training_results\n"
+        "  --db URL                register the model in this store (default $HAMF_DB,\n"
+        "                          else ./hamf.db, as every command): models_master,\n"
+        "                          features_models_map (features are added to\n"
+        "                          features_master when new), training_results, a\n"
+        "                          registry version, and the run (unless --no-track)\n"
+        "  --no-register           register nothing (no store is opened or created)\n"
         "  --model-name NAME       registry name (default PhishingDetectionModel)\n"
         "  --model-version V       registry version (default: next free v1, v2, ...)\n");
     track_cli_help(o);
@@ -163,7 +142,7 @@ static void usage(FILE *o)
 }
 
 enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
-       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE };
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE, O_NOREG };
 
 int cmd_train(int argc, char **argv)
 {
@@ -174,7 +153,7 @@ int cmd_train(int argc, char **argv)
         {"l2", 1, 0, O_L2}, {"subsample", 1, 0, O_SUB}, {"colsample", 1, 0, O_COL}, {"max-features", 1, 0, O_MF},
         {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
         {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
-        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB},
+        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB}, {"no-register", 0, 0, O_NOREG},
         {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"pipeline", 1, 0, O_PIPE}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         TRACK_CLI_LONGOPTS,
         {0, 0, 0, 0}};
@@ -182,7 +161,7 @@ int cmd_train(int argc, char **argv)
     const char *algo = "gradient-boosting";
     const char *pipe_path = NULL;
     const char *db = NULL, *model_name = "PhishingDetectionModel", *model_version = NULL;
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, no_register = false;
     double test_size = 0.2;
     /* flags are applied after the algorithm defaults */
     struct { int opt; const char *val; } set[64];
@@ -202,6 +181,7 @@ int cmd_train(int argc, char **argv)
         case O_PARAMS: params = optarg; break;
         case O_JSON: json = true; break;
         case O_DB: db = optarg; break;
+        case O_NOREG: no_register = true; break;
         case O_PIPE: pipe_path = optarg; break;
         case O_MNAME: model_name = optarg; break;
         case O_MVER: model_version = optarg; break;
@@ -276,15 +256,18 @@ int cmd_train(int argc, char **argv)
     double *proba = NULL;
     hamf_status st;
     char *pipe_text = NULL;
-    const char *env_db = getenv("HAMF_DB");
-    if (!db && env_db && *env_db) db = env_db;
-    if ((rc = track_cli_begin(&tc, db, algo, model_name)) != CLI_OK) goto cleanup;
+    hamf_store *store = NULL; /* the one store handle of the command: run, registry rows and version */
+    db = no_register ? NULL : cli_db_url(db);
+    if (db && (st = hamf__loop_open(db, &store))) { rc = cli_fail("train: %s", hamf_last_error()); goto cleanup; }
+    if ((rc = track_cli_begin(&tc, db, store, algo, model_name)) != CLI_OK) goto cleanup;
     rc = CLI_FAIL;
     if (pipe_path) {
         hamf_pipeline *pl = NULL;
-        if (!(pipe_text = slurp(pipe_path))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
-        if ((st = hamf_pipeline_parse(pipe_text, pipe_path, &pl))) { rc = cli_fail_status(st); goto cleanup; }
-        free(pipe_text);
+        char *raw = NULL;
+        if ((st = hamf_file_read(pipe_path, &raw, NULL))) { rc = cli_fail("train: cannot read pipeline %s", pipe_path); goto cleanup; }
+        st = hamf_pipeline_parse(raw, pipe_path, &pl);
+        hamf_free(raw);
+        if (st) { rc = cli_fail_status(st); goto cleanup; }
         pipe_text = strdup(hamf_pipeline_text(pl));
         hamf_pipeline_free(pl);
         if (!pipe_text) { rc = cli_fail("train: out of memory"); goto cleanup; }
@@ -325,17 +308,19 @@ int cmd_train(int argc, char **argv)
     if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
     char extra[768], reg_line[256] = "";
     double oob = hamf_ensemble_oob_accuracy(m);
-    int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%.6f,\"algorithm\":\"%s\",\"n_trees\":%zu",
-                     hamf_dataset_nrows(tr), n_test, fit_seconds,
+    int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%s,\"algorithm\":\"%s\",\"n_trees\":%zu",
+                     hamf_dataset_nrows(tr), n_test, cli_jnum(fit_seconds),
                      a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting", hamf_ensemble_ntrees(m));
-    if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%.17g", oob);
+    if (!isnan(oob) && k > 0 && (size_t)k < sizeof extra) snprintf(extra + k, sizeof extra - (size_t)k, ",\"oob_accuracy\":%s", cli_jnum(oob));
     int64_t model_id = 0, result_id = 0;
     char ver[64] = "";
     if (db) {
         const struct hamf__track_register reg = {.model_name = model_name, .model_version = model_version,
                                                  .model = m, .metrics = &mt, .run_id = track_cli_run_id(&tc)};
         struct hamf__track_registered got;
-        if ((st = hamf__track_register_model(db, &reg, &got))) {
+        int64_t registry_version = 0; /* model registry version (cmd_model_registry.c) */
+        /* registry rows and the registry version: one transaction */
+        if ((st = hamf__track_register_training(store, &reg, out, tr, &got, &registry_version))) {
             rc = cli_fail("train: the model was saved to %s but registering it failed: %s", out,
                           st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
             goto cleanup;
@@ -343,11 +328,6 @@ int cmd_train(int argc, char **argv)
         model_id = got.model_id;
         result_id = got.result_id;
         snprintf(ver, sizeof ver, "%s", got.model_version);
-        int64_t registry_version = 0; /* model registry version (cmd_model_registry.c) */
-        if ((st = cli_loop_register_train(db, model_name, model_id, out, track_cli_run_id(&tc), m, tr, &registry_version))) {
-            rc = cli_fail_status(st);
-            goto cleanup;
-        }
         size_t k2 = strlen(extra);
         snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\",\"registry_version\":%lld",
                  (long long)model_id, (long long)result_id, ver, (long long)registry_version);
@@ -370,14 +350,15 @@ int cmd_train(int argc, char **argv)
         printf("model      %s (%s, %zu trees)\n", out, a == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
                hamf_ensemble_ntrees(m));
         printf("rows       train %zu, test %zu\n", hamf_dataset_nrows(tr), n_test);
-        printf("fit        %.3f s\n", fit_seconds);
-        if (!isnan(oob)) printf("oob        %.4f %%\n", oob);
+        printf("fit        %s\n", cli_secs(fit_seconds));
+        if (!isnan(oob)) printf("oob        %s\n", cli_pct(oob));
         ml_cli_print_metrics(&mt, false, NULL, stdout);
         fputs(reg_line, stdout);
     }
     rc = CLI_OK;
 cleanup:
-    track_cli_close(&tc);
+    track_cli_close(&tc); /* before the store: a local run uses its connection */
+    hamf_store_close(store);
     free(pipe_text);
     free(proba);
     hamf_free_indices(itr);

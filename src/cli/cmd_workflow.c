@@ -7,7 +7,7 @@
 #include "cli.h"
 
 #include "track/run_log.h"
-#include "track/workflow.h"
+#include "app/workflow.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -40,12 +40,15 @@ static void help(void)
            "Options:\n"
            "  --data RAW.csv          raw data with the seed's 15 columns (default: generate)\n"
            "  --rows N                generated rows (default 20000)\n"
-           "  --seed S                datagen seed (default 1)\n"
+           "  --data-seed S           datagen seed (default 1)\n"
+           "  --label-noise P         generated data's flipped-label fraction, 0..0.5\n"
+           "                          (default 0.008, as 'hamf datagen'; 0 = clean labels)\n"
            "  --db URL                store (default $HAMF_DB, else ./hamf.db)\n"
            "  --dir DIR               output files (default ./hamf-workflow)\n"
            "  --rf-estimators N       Random Forest trees (default 100)\n"
            "  --gb-estimators N       Gradient Boosting trees (default 1000, the seed's)\n"
-           "  --train-seed S          split and learner seed (default 42)\n"
+           "  --seed S                split and learner seed, as 'hamf train --seed'\n"
+           "                          (default 42; --train-seed is the same)\n"
            "  --test-size X           held-out fraction (default 0.2)\n"
            "  --threads N             worker threads (default: all cores)\n"
            "  --experiment NAME       default \"" HAMF__TRACK_DEFAULT_EXPERIMENT "\"\n"
@@ -68,10 +71,10 @@ struct out {
 
 static void print_model(const struct hamf__workflow_model *m)
 {
-    printf("   %-17s %zu trees, fit %.2f s: accuracy %.2f %%, f1 %.4f, precision %.4f, recall %.4f",
-           m->algorithm, m->n_trees, m->fit_seconds, m->metrics.accuracy, m->metrics.f1_score, m->metrics.precision,
-           m->metrics.recall);
-    if (!isnan(m->metrics.roc_auc)) printf(", roc_auc %.4f", m->metrics.roc_auc);
+    printf("   %-17s %zu trees, fit %s: accuracy %s, f1 %s, precision %s, recall %s", m->algorithm, m->n_trees,
+           cli_secs(m->fit_seconds), cli_pct(m->metrics.accuracy), cli_score(m->metrics.f1_score),
+           cli_score(m->metrics.precision), cli_score(m->metrics.recall));
+    if (!isnan(m->metrics.roc_auc)) printf(", roc_auc %s", cli_score(m->metrics.roc_auc));
     printf("\n");
     printf("   %-17s -> %s; registry model_id %lld (%s %s), result_id %lld\n", "", m->path, (long long)m->model_id,
            HAMF__WF_MODEL_NAME, m->model_version, (long long)m->result_id);
@@ -115,7 +118,7 @@ static void progress(void *ctx, enum hamf__wf_event ev, int step, const struct h
                 e += n + (nl ? 1 : 0);
             }
         }
-        printf("   (%.2f s)\n", r->step_seconds[step]);
+        printf("   (%s)\n", cli_secs(r->step_seconds[step]));
     }
     fflush(stdout);
 }
@@ -129,17 +132,19 @@ static void print_json(const struct hamf__workflow_report *r)
     for (size_t i = 0; i < r->nmodels; i++) {
         const struct hamf__workflow_model *m = &r->models[i];
         printf("%s{\"algorithm\":\"%s\",\"path\":\"%s\",\"run_id\":\"%s\",\"experiment_id\":\"%s\",\"model_id\":%lld,"
-               "\"model_version\":\"%s\",\"result_id\":%lld,\"accuracy\":%.17g,\"f1_score\":%.17g,\"precision\":%.17g,"
-               "\"recall\":%.17g,\"fit_seconds\":%.6f,\"n_trees\":%zu,\"n_train\":%zu,\"n_test\":%zu}",
+               "\"model_version\":\"%s\",\"result_id\":%lld,\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,"
+               "\"recall\":%s,\"fit_seconds\":%s,\"n_trees\":%zu,\"n_train\":%zu,\"n_test\":%zu}",
                i ? "," : "", m->algorithm, m->path, m->run_id, m->experiment_id, (long long)m->model_id, m->model_version,
-               (long long)m->result_id, m->metrics.accuracy, m->metrics.f1_score, m->metrics.precision,
-               m->metrics.recall, m->fit_seconds, m->n_trees, m->n_train, m->n_test);
+               (long long)m->result_id, cli_jnum(m->metrics.accuracy), cli_jnum(m->metrics.f1_score),
+               cli_jnum(m->metrics.precision), cli_jnum(m->metrics.recall), cli_jnum(m->fit_seconds), m->n_trees,
+               m->n_train, m->n_test);
     }
-    printf("],\"step_seconds\":[%.3f,%.3f,%.3f,%.3f],\"total_seconds\":%.3f}\n", r->step_seconds[1],
-           r->step_seconds[2], r->step_seconds[3], r->step_seconds[4], r->total_seconds);
+    printf("],\"step_seconds\":[%s,%s,%s,%s],\"total_seconds\":%s}\n", cli_jnum(r->step_seconds[1]),
+           cli_jnum(r->step_seconds[2]), cli_jnum(r->step_seconds[3]), cli_jnum(r->step_seconds[4]),
+           cli_jnum(r->total_seconds));
 }
 
-enum { O_DATA = 256, O_ROWS, O_SEED, O_DB, O_DIR, O_RFN, O_GBN, O_TSEED, O_TSIZE, O_THREADS, O_EXP, O_URI, O_ART,
+enum { O_DATA = 256, O_ROWS, O_NOISE, O_DSEED, O_DB, O_DIR, O_RFN, O_GBN, O_TSEED, O_TSIZE, O_THREADS, O_EXP, O_URI, O_ART,
        O_NOTRACK, O_SERVE, O_HOST, O_PORT, O_EPORT, O_JSON };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -209,7 +214,8 @@ int cmd_workflow(int argc, char **argv)
     if (!strcmp(argv[1], "serve")) return cmd_serve(argc, argv);
     if (strcmp(argv[1], "run")) return cli_usage("workflow", "unknown subcommand '%s' (expected run or serve)", argv[1]);
     static const struct option lo[] = {
-        {"data", 1, 0, O_DATA}, {"rows", 1, 0, O_ROWS}, {"seed", 1, 0, O_SEED}, {"db", 1, 0, O_DB},
+        {"data", 1, 0, O_DATA}, {"rows", 1, 0, O_ROWS}, {"db", 1, 0, O_DB},
+        {"label-noise", 1, 0, O_NOISE}, {"data-seed", 1, 0, O_DSEED}, {"seed", 1, 0, O_TSEED},
         {"dir", 1, 0, O_DIR}, {"rf-estimators", 1, 0, O_RFN}, {"gb-estimators", 1, 0, O_GBN},
         {"train-seed", 1, 0, O_TSEED}, {"test-size", 1, 0, O_TSIZE}, {"threads", 1, 0, O_THREADS},
         {"experiment", 1, 0, O_EXP}, {"tracking-uri", 1, 0, O_URI}, {"artifacts-dir", 1, 0, O_ART},
@@ -241,13 +247,19 @@ int cmd_workflow(int argc, char **argv)
             if (!parse_int(optarg, 10, 100000000, &v)) return cli_usage("workflow", "--rows must be 10..1e8, got '%s'", optarg);
             o.rows = (uint64_t)v;
             break;
-        case O_SEED:
-            if (!parse_int(optarg, 0, INT64_MAX, &v)) return cli_usage("workflow", "--seed must be >= 0, got '%s'", optarg);
+        case O_NOISE:
+            if (!cli_parse_double(optarg, &o.label_noise) || o.label_noise < 0 || o.label_noise > 0.5)
+                return cli_usage("workflow", "--label-noise needs a fraction from 0 to 0.5, got '%s'", optarg);
+            o.has_label_noise = true;
+            break;
+        case O_DSEED:
+            if (!parse_int(optarg, 0, INT64_MAX, &v)) return cli_usage("workflow", "--data-seed must be >= 0, got '%s'", optarg);
             o.data_seed = (uint64_t)v;
             o.has_data_seed = true;
             break;
         case O_TSEED:
-            if (!parse_int(optarg, 0, INT64_MAX, &v)) return cli_usage("workflow", "--train-seed must be >= 0, got '%s'", optarg);
+            if (!parse_int(optarg, 0, INT64_MAX, &v))
+                return cli_usage("workflow", "%s must be >= 0, got '%s'", cli_optname(), optarg);
             o.train_seed = (uint64_t)v;
             o.has_train_seed = true;
             break;
@@ -299,9 +311,9 @@ int cmd_workflow(int argc, char **argv)
     if (json) {
         print_json(&r);
     } else {
-        printf("== Done in %.1f s:", r.total_seconds);
+        printf("== Done in %s:", cli_secs(r.total_seconds));
         for (size_t i = 0; i < r.nmodels; i++)
-            printf(" %s %.2f %%%s", r.models[i].algorithm, r.models[i].metrics.accuracy, i + 1 < r.nmodels ? "," : "");
+            printf(" %s %s%s", r.models[i].algorithm, cli_pct(r.models[i].metrics.accuracy), i + 1 < r.nmodels ? "," : "");
         printf(" (held-out accuracy)\n");
     }
     fflush(stdout);

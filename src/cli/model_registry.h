@@ -15,7 +15,5 @@ int cli_model_rollback(int argc, char **argv);
  * next version of `name` (artifact = the saved model file, run_id = its
  * tracked run or NULL) with the
  * training rows' bin counts (for drift); the first version becomes champion. */
-hamf_status cli_loop_register_train(const char *db, const char *name, int64_t model_id, const char *artifact,
-                                    const char *run_id, const hamf_ensemble *m, const hamf_dataset *train, int64_t *version);
 
 #endif

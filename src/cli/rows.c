@@ -63,6 +63,11 @@ void rows_add(struct rows *r, const char *const *cells)
     must(hamf__buf_putc(&r->buf, '}'));
 }
 
+void rows_fit(struct rows *r, size_t width, unsigned cols)
+{
+    if (r->table) table_fit(r->table, width, cols);
+}
+
 void rows_finish(struct rows *r, FILE *out)
 {
     if (r->json) {
@@ -79,6 +84,20 @@ void rows_finish(struct rows *r, FILE *out)
 const char *rows_num(char out[32], double v)
 {
     hamf__fmt_double(out, v);
+    return out;
+}
+
+const char *rows_pct(const struct rows *r, char out[32], double v)
+{
+    if (r->json) return rows_num(out, v);
+    snprintf(out, 32, "%.2f %%", v);
+    return out;
+}
+
+const char *rows_score(const struct rows *r, char out[32], double v)
+{
+    if (r->json) return rows_num(out, v);
+    snprintf(out, 32, "%.4f", v);
     return out;
 }
 

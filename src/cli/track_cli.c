@@ -35,14 +35,15 @@ void track_cli_help(FILE *o)
         "  --no-track              do not log a run\n");
 }
 
-int track_cli_begin(struct track_cli *tc, const char *db, const char *algorithm, const char *model_name)
+int track_cli_begin(struct track_cli *tc, const char *db, hamf_store *store, const char *algorithm,
+                    const char *model_name)
 {
     tc->where = NULL;
     if (tc->off) return CLI_OK;
     const char *env = getenv("MLFLOW_TRACKING_URI");
     const char *uri = tc->uri && *tc->uri ? tc->uri : env && *env ? env : NULL;
     if (!uri && !db) return CLI_OK;
-    struct hamf__track_dest d = {.tracking_uri = uri, .db_url = db, .artifacts_dir = tc->artifacts_dir};
+    struct hamf__track_dest d = {.tracking_uri = uri, .db_url = db, .store = store, .artifacts_dir = tc->artifacts_dir};
     struct hamf__track_kv tags[2] = {{"hamf.algorithm", algorithm}, {"hamf.model_name", model_name}};
     struct hamf__track_start s = {.experiment = tc->experiment, .run_name = tc->run_name,
                                   .source_name = "hamf train", .tags = tags, .ntags = 2};

@@ -39,10 +39,12 @@ struct track_cli {
 void track_cli_option(struct track_cli *tc, int opt, const char *arg);
 /* The option lines for --help. */
 void track_cli_help(FILE *out);
-/* Decide whether to track (db = the registry store or NULL) and, if so,
+/* Decide whether to track (db = the registry store or NULL; store = it
+ * open, the command's one handle, used for local logging) and, if so,
  * create the RUNNING run. Prints the error and returns CLI_FAIL when the
  * destination cannot be reached. */
-int track_cli_begin(struct track_cli *tc, const char *db, const char *algorithm, const char *model_name);
+int track_cli_begin(struct track_cli *tc, const char *db, hamf_store *store, const char *algorithm,
+                    const char *model_name);
 /* Log the training and finish the run (no-op when off). Fills run_id
  * (33 bytes) on success. Prints the error and returns CLI_FAIL. */
 int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metrics *mt, const char *model_path,

@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +78,8 @@ static void ctx_free(struct ctx *c)
 
 static int cpu_count(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+    int n = hamf__ncpu();
+    return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
 static hamf_status ctx_init(struct ctx *c, const char *name, const hamf_csv_options *o)
@@ -661,22 +660,15 @@ static size_t split_ranges(const char *buf, size_t begin, size_t end, size_t n, 
     return nr;
 }
 
+static void job_task(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    job_run(&((struct job *)ctx)[i]);
+}
+
 static hamf_status run_jobs(struct job *jobs, size_t n)
 {
-    pthread_t th[MAX_THREADS];
-    size_t started = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (pthread_create(&th[i], NULL, job_run, &jobs[i]) != 0) {
-            /* run it inline instead */
-            job_run(&jobs[i]);
-            th[i] = 0;
-        } else {
-            started |= (size_t)1 << i;
-        }
-    }
-    job_run(&jobs[0]);
-    for (size_t i = 1; i < n; i++)
-        if (started & ((size_t)1 << i)) pthread_join(th[i], NULL);
+    hamf__run_parallel(n, job_task, jobs);
     return HAMF_OK;
 }
 
@@ -1378,6 +1370,12 @@ oom:
     return NULL;
 }
 
+static void wjob_task(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    wjob_run(&((struct wjob *)ctx)[i]);
+}
+
 struct hamf__csv_writer {
     int fd;
     char *path, *tmp;
@@ -1460,14 +1458,7 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
         hamf__buf_init(&jobs[nj].out, 0);
         nj++;
     }
-    pthread_t th[MAX_THREADS];
-    bool started[MAX_THREADS] = {false};
-    for (size_t i = 1; i < nj; i++) started[i] = pthread_create(&th[i], NULL, wjob_run, &jobs[i]) == 0;
-    for (size_t i = 1; i < nj; i++)
-        if (!started[i]) wjob_run(&jobs[i]);
-    wjob_run(&jobs[0]);
-    for (size_t i = 1; i < nj; i++)
-        if (started[i]) pthread_join(th[i], NULL);
+    hamf__run_parallel(nj, wjob_task, jobs);
     for (size_t i = 0; i < nj; i++) {
         if (!st && jobs[i].st) st = hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
         if (!st && jobs[i].out.len) st = write_all(w, jobs[i].out.data, jobs[i].out.len);

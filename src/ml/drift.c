@@ -13,7 +13,7 @@
  * a categorical feature's buckets are its categories (one bin each).
  */
 #include "ml/ml.h"
-#include "track/loop.h"
+#include "ml/drift.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -186,7 +186,7 @@ cleanup:
     return st;
 }
 
-hamf_status hamf__loop_load_data(const char *path, const hamf_ensemble *m, bool need_labels, hamf_dataset **out)
+hamf_status hamf__drift_load_data(const char *path, const hamf_ensemble *m, bool need_labels, hamf_dataset **out)
 {
     hamf_frame *fr = NULL;
     hamf_pipeline *pl = NULL;

@@ -19,22 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- thread pool (threads.c) ---- */
+/* The thread pool (hamf__pool_*) is util.h's. */
 
-/* A task function: runs task `task` on pool thread `tid` (0..nthreads-1).
- * Tasks of one run must write disjoint outputs; results then do not depend
- * on which thread ran which task (the determinism rule of this module). */
-typedef void (*hamf__task_fn)(void *ctx, size_t task, int tid);
-struct hamf__pool;
-hamf_status hamf__pool_new(int nthreads, struct hamf__pool **out);
-void hamf__pool_free(struct hamf__pool *p);
-int hamf__pool_size(const struct hamf__pool *p);
-/* Run tasks 0..ntasks-1 (the caller's thread works too) and wait. */
-void hamf__pool_run(struct hamf__pool *p, size_t ntasks, hamf__task_fn fn, void *ctx);
-/* Number of online CPUs (>= 1). */
-int hamf__ncpu(void);
-
-/* ---- RNG (threads.c): splitmix64-seeded xoshiro256** ---- */
+/* ---- RNG (rng.c): splitmix64-seeded xoshiro256** ---- */
 struct hamf__rng { uint64_t s[4]; };
 void hamf__rng_seed(struct hamf__rng *r, uint64_t seed, uint64_t stream);
 uint64_t hamf__rng_next(struct hamf__rng *r);

@@ -268,29 +268,7 @@ hamf_status hamf_ensemble_save(const hamf_ensemble *m, const char *path)
     struct hamf__buf b;
     hamf_status st = serialize(m, VERSION, &b);
     if (st) return st;
-    char *tmp = hamf__asprintf("%s.tmp.%ld", path, (long)getpid());
-    if (!tmp) { hamf__buf_free(&b); return hamf__err(HAMF_ERR_NOMEM, "model: out of memory"); }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = hamf__err(HAMF_ERR_IO, "model: cannot create %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    size_t off = 0;
-    while (off < b.len) {
-        ssize_t k = write(fd, b.data + off, b.len - off);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            st = hamf__err(HAMF_ERR_IO, "model: write %s: %s", tmp, strerror(errno));
-            break;
-        }
-        off += (size_t)k;
-    }
-    if (!st && fsync(fd) != 0) st = hamf__err(HAMF_ERR_IO, "model: fsync %s: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && !st) st = hamf__err(HAMF_ERR_IO, "model: close %s: %s", tmp, strerror(errno));
-    if (!st && rename(tmp, path) != 0) st = hamf__err(HAMF_ERR_IO, "model: rename to %s: %s", path, strerror(errno));
-    if (st) unlink(tmp);
-cleanup:
-    hamf__free(tmp);
+    if ((st = hamf__file_write_atomic(path, b.data, b.len, 0644))) hamf__err_prefix(st, "model");
     hamf__buf_free(&b);
     return st;
 }
@@ -625,22 +603,14 @@ hamf_status hamf__model_parse(const char *name, const void *buf, size_t len, str
 hamf_status hamf_ensemble_load(const char *path, hamf_ensemble **out)
 {
     if (!path || !out) return hamf__err(HAMF_ERR_MISUSE, "model: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f) return hamf__err(errno == ENOENT ? HAMF_ERR_NOTFOUND : HAMF_ERR_IO, "model: cannot open %s: %s", path, strerror(errno));
-    hamf_status st = HAMF_OK;
-    unsigned char *buf = NULL;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = hamf__err(HAMF_ERR_IO, "model: %s is not a regular file", path);
-        goto cleanup;
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    hamf_status st = hamf__file_read(path, 0, &b);
+    if (st) {
+        hamf__buf_free(&b);
+        return hamf__err_prefix(st, "model");
     }
-    size_t len = (size_t)sb.st_size;
-    buf = hamf__malloc(len + 1);
-    if (!buf) { st = hamf__err(HAMF_ERR_NOMEM, "model: out of memory reading %s", path); goto cleanup; }
-    if (fread(buf, 1, len, f) != len) { st = hamf__err(HAMF_ERR_IO, "model: read %s failed", path); goto cleanup; }
-    st = parse(path, buf, len, out);
-cleanup:
-    hamf__free(buf);
-    fclose(f);
+    st = parse(path, (const unsigned char *)(b.data ? b.data : ""), b.len, out);
+    hamf__buf_free(&b);
     return st;
 }

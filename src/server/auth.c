@@ -168,31 +168,18 @@ static const char *hash_problem(const char *h)
 
 static hamf_status read_all(const char *path, char **out, size_t *len, bool missing_ok)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (missing_ok && errno == ENOENT) {
-            *out = NULL;
-            *len = 0;
-            return HAMF_OK;
-        }
-        return hamf__err(HAMF_ERR_IO, "auth: cannot open %s: %s", path, strerror(errno));
-    }
     struct hamf__buf b;
-    hamf__buf_init(&b, AUTH_FILE_MAX);
-    hamf_status st = HAMF_OK;
-    char chunk[4096];
-    size_t n;
-    while (!st && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (hamf__buf_append(&b, chunk, n)) st = hamf__err(HAMF_ERR_CONSTRAINT, "auth: %s is over 1 MiB", path);
-    if (!st && ferror(f)) st = hamf__err(HAMF_ERR_IO, "auth: cannot read %s", path);
-    fclose(f);
+    hamf__buf_init(&b, 0);
+    hamf_status st = hamf__file_read(path, AUTH_FILE_MAX, &b);
+    if (st == HAMF_ERR_NOTFOUND && missing_ok) {
+        *out = NULL;
+        *len = 0;
+        return HAMF_OK;
+    }
+    if (!st) st = hamf__buf_putc(&b, '\0');
     if (st) {
         hamf__buf_free(&b);
-        return st;
-    }
-    if (hamf__buf_putc(&b, '\0')) {
-        hamf__buf_free(&b);
-        return hamf__err(HAMF_ERR_CONSTRAINT, "auth: %s is over 1 MiB", path);
+        return hamf__err_prefix(st == HAMF_ERR_NOTFOUND ? HAMF_ERR_IO : st, "auth");
     }
     size_t l = 0;
     *out = hamf__buf_detach(&b, &l);
@@ -371,9 +358,8 @@ hamf_status hamf__auth_passwd_set(const char *path, const char *user, const char
             return hamf__err(HAMF_ERR_CONSTRAINT, "auth: password holds a line break");
 
     hamf_status st = HAMF_OK;
-    char *old = NULL, *tmp = NULL, *dir = NULL;
+    char *old = NULL;
     size_t oldlen = 0;
-    int fd = -1;
     struct hamf__buf nb;
     hamf__buf_init(&nb, AUTH_FILE_MAX + 4096);
     struct crypt_data *cd = hamf__calloc(1, sizeof *cd);
@@ -411,54 +397,11 @@ hamf_status hamf__auth_passwd_set(const char *path, const char *user, const char
         st = hamf__err(HAMF_ERR_CONSTRAINT, "auth: %s would be over 1 MiB", path);
         goto cleanup;
     }
-    const char *slash = strrchr(path, '/');
-    dir = slash ? hamf__strndup(path, slash == path ? 1 : (size_t)(slash - path)) : hamf__strdup(".");
-    tmp = hamf__asprintf("%s.tmp.%ld", path, (long)getpid());
-    if (!dir || !tmp) {
-        st = hamf__err(HAMF_ERR_NOMEM, "auth: out of memory");
-        goto cleanup;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        st = hamf__err(HAMF_ERR_IO, "auth: cannot create %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    if (fchmod(fd, 0600)) { /* against a umask that would leave less */
-        st = hamf__err(HAMF_ERR_IO, "auth: chmod %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    for (size_t off = 0; off < nb.len;) {
-        ssize_t w = write(fd, nb.data + off, nb.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            st = hamf__err(HAMF_ERR_IO, "auth: write %s: %s", tmp, strerror(errno));
-            goto cleanup;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd)) {
-        st = hamf__err(HAMF_ERR_IO, "auth: fsync %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path)) {
-        st = hamf__err(HAMF_ERR_IO, "auth: rename %s to %s: %s", tmp, path, strerror(errno));
-        goto cleanup;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
+    if ((st = hamf__file_write_atomic(path, nb.data, nb.len, 0600))) hamf__err_prefix(st, "auth");
 cleanup:
-    if (fd >= 0) close(fd);
-    if (st && tmp) unlink(tmp);
     if (cd) memset(cd, 0, sizeof *cd);
     hamf__free(cd);
     hamf__free(old);
-    hamf__free(tmp);
-    hamf__free(dir);
     hamf__buf_free(&nb);
     return st;
 }

@@ -227,52 +227,50 @@ hamf_status hamf__db_run(struct hamf__stmt *st)
     return hamf__db_step(st, &row);
 }
 
-hamf_status hamf__db_execf(struct hamf__db *db, const char *sql, const char *types, ...)
+/* Prepare, bind, step once; when `v` is given read column 0 of the row:
+ * *found false when there is no row (or it is NULL). */
+static hamf_status vstep_one(struct hamf__db *db, const char *sql, const char *types, va_list ap, bool *found,
+                             int64_t *v)
 {
     struct hamf__stmt *st = NULL;
+    hamf_status s = vprepf(db, &st, sql, types, ap);
+    if (s) return s;
+    bool row = false;
+    if (!(s = hamf__db_step(st, &row)) && v) {
+        *found = row && !hamf__db_col_null(st, 0);
+        if (*found) *v = hamf__db_col_i64(st, 0);
+    }
+    hamf__db_finalize(st);
+    return s;
+}
+
+hamf_status hamf__db_execf(struct hamf__db *db, const char *sql, const char *types, ...)
+{
     va_list ap;
     va_start(ap, types);
-    hamf_status s = vprepf(db, &st, sql, types, ap);
+    hamf_status s = vstep_one(db, sql, types, ap, NULL, NULL);
     va_end(ap);
-    if (s) return s;
-    s = hamf__db_run(st);
-    hamf__db_finalize(st);
     return s;
 }
 
 hamf_status hamf__db_insert_id(struct hamf__db *db, int64_t *id, const char *sql, const char *types, ...)
 {
-    struct hamf__stmt *st = NULL;
+    bool found = false;
     va_list ap;
     va_start(ap, types);
-    hamf_status s = vprepf(db, &st, sql, types, ap);
+    hamf_status s = vstep_one(db, sql, types, ap, &found, id);
     va_end(ap);
-    if (s) return s;
-    bool row = false;
-    if (!(s = hamf__db_step(st, &row))) {
-        if (row) *id = hamf__db_col_i64(st, 0);
-        else s = hamf__err(HAMF_ERR_INTERNAL, "store: %.60s... returned no id", sql);
-    }
-    hamf__db_finalize(st);
+    if (!s && !found) s = hamf__err(HAMF_ERR_INTERNAL, "store: %.60s... returned no id", sql);
     return s;
 }
 
 hamf_status hamf__db_query_i64(struct hamf__db *db, bool *found, int64_t *v, const char *sql, const char *types,
                                ...)
 {
-    struct hamf__stmt *st = NULL;
     va_list ap;
     va_start(ap, types);
-    hamf_status s = vprepf(db, &st, sql, types, ap);
+    hamf_status s = vstep_one(db, sql, types, ap, found, v);
     va_end(ap);
-    if (s) return s;
-    bool row = false;
-    *found = false;
-    if (!(s = hamf__db_step(st, &row)) && row && !hamf__db_col_null(st, 0)) {
-        *found = true;
-        *v = hamf__db_col_i64(st, 0);
-    }
-    hamf__db_finalize(st);
     return s;
 }
 

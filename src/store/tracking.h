@@ -38,6 +38,10 @@ struct hamf__trk;
  * or migrate the tracking tables and the Default experiment "0". */
 hamf_status hamf__trk_open(const char *url, struct hamf__trk **out);
 void hamf__trk_close(struct hamf__trk *t);
+/* Tracking on the connection of an open registry store (one handle per
+ * command): writes join a transaction the caller opened on it, else each
+ * is its own. The store must outlive t; closing t leaves it open. */
+hamf_status hamf__trk_open_store(hamf_store *s, struct hamf__trk **out);
 
 struct hamf__trk_options {
     /* SQLite only: synchronous=NORMAL on the tracking connections. In WAL

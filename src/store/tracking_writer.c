@@ -9,6 +9,8 @@
  */
 #include "store/tracking_impl.h"
 
+#include "store/store.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -227,6 +229,7 @@ static void batch_end(struct group *g, hamf_status status, const char *msg)
  * write_end. */
 hamf_status hamf__trk_write_begin(struct hamf__trk *t)
 {
+    if (t->borrowed) return hamf__db_tx_begin(t->db, &t->own_tx);
     struct group *g = t->g;
     hamf_status s;
     atomic_fetch_add(&g->queued, 1);
@@ -259,6 +262,10 @@ fail:
  * s, or the commit's failure. Always releases the group mutex. */
 hamf_status hamf__trk_write_end(struct hamf__trk *t, hamf_status s)
 {
+    if (t->borrowed) {
+        hamf__trk_reset(t);
+        return hamf__db_tx_end(t->db, t->own_tx, s);
+    }
     struct group *g = t->g;
     hamf__trk_reset(g->w);
     tl_writer = NULL;
@@ -426,6 +433,8 @@ static hamf_status open_writer(struct group *g, struct hamf__trk **out)
     return HAMF_OK;
 }
 
+static hamf_status open_finish(struct hamf__trk *t);
+
 hamf_status hamf__trk_open(const char *url, struct hamf__trk **out)
 {
     return hamf__trk_open_opts(url, NULL, out);
@@ -437,29 +446,51 @@ hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options 
     bool sync_normal = opts && opts->sync_normal;
     hamf_status s = open_conn(url, sync_normal, &t);
     if (s) goto fail;
-    if ((s = hamf__trk_migrate(t->db))) goto fail;
     if (!(t->g = group_ref(url, sync_normal))) {
         s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
         goto fail;
     }
-    struct hamf__stmt *st;
-    bool row;
-    if ((s = hamf__trk_stmt(t, Q_DEFAULT_EXISTS, &st)) || (s = hamf__db_step(st, &row))) goto fail;
-    bool have = row && hamf__db_col_i64(st, 0) > 0;
-    hamf__db_reset(st);
-    if (!have) {
-        if ((s = hamf__trk_write_begin(t))) goto fail;
-        int64_t now = hamf__now_ms();
-        if (!(s = hamf__trk_stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = hamf__db_bindf(st, "i", now)) && !(s = hamf__db_bind_i64(st, 2, now)))
-            s = hamf__db_run(st);
-        if ((s = hamf__trk_write_end(t, s))) goto fail;
-    }
+    if ((s = open_finish(t))) goto fail;
     *out = t;
     return HAMF_OK;
 fail:
     hamf__err_prefix(s, "tracking");
     hamf__trk_close(t);
     return s;
+}
+
+hamf_status hamf__trk_open_store(hamf_store *hs, struct hamf__trk **out)
+{
+    struct hamf__trk *t = hamf__calloc(1, sizeof *t);
+    if (!t) return hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+    t->db = hamf__store_db(hs);
+    t->borrowed = true;
+    hamf_status s = t->db ? open_finish(t) : hamf__err(HAMF_ERR_MISUSE, "NULL store");
+    if (s) {
+        hamf__err_prefix(s, "tracking");
+        hamf__trk_close(t);
+        return s;
+    }
+    *out = t;
+    return HAMF_OK;
+}
+
+/* Tables up to date and the Default experiment present. */
+static hamf_status open_finish(struct hamf__trk *t)
+{
+    hamf_status s;
+    if ((s = hamf__trk_migrate(t->db))) return s;
+    struct hamf__stmt *st;
+    bool row;
+    if ((s = hamf__trk_stmt(t, Q_DEFAULT_EXISTS, &st)) || (s = hamf__db_step(st, &row))) return s;
+    bool have = row && hamf__db_col_i64(st, 0) > 0;
+    hamf__db_reset(st);
+    if (have) return HAMF_OK;
+    if ((s = hamf__trk_write_begin(t))) return s;
+    int64_t now = hamf__now_ms();
+    if (!(s = hamf__trk_stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = hamf__db_bindf(st, "ii", now, now)))
+        s = hamf__db_run(st);
+    return hamf__trk_write_end(t, s);
 }
 
 void hamf__trk_close(struct hamf__trk *t)
@@ -470,7 +501,7 @@ void hamf__trk_close(struct hamf__trk *t)
         hamf__db_finalize(t->cache[i].st);
         hamf__free(t->cache[i].sql);
     }
-    hamf__db_close(t->db);
+    if (!t->borrowed) hamf__db_close(t->db);
     group_unref(t->g);
     hamf__free(t);
 }

@@ -6,7 +6,7 @@
  *  - store/loop.h: the "loop" store component (versions, aliases, drift
  *    reports, retrain decisions and jobs; all the SQL).
  *  - register.c: hamf__loop_register_training.
- *  - src/ml/drift.c: training bin counts and PSI against the model's bins.
+ *  - ml/drift.h: training bin counts and PSI against the model's bins.
  *  - retrain.c: champion/challenger retraining and the promotion decision.
  *
  * Names are internal (hamf__loop_*); the CLI and server include this header.
@@ -15,6 +15,7 @@
 #define HAMF_TRACK_LOOP_H
 
 #include "hamf.h"
+#include "ml/drift.h"
 #include "store/loop.h"
 #include "util/util.h"
 
@@ -22,27 +23,13 @@
 #include <stdint.h>
 
 /* ---- registering a training ---- */
-/* After a training was registered in models_master (`model_id`): open the
- * store at `url` and add the next version of `name` with the bin counts of
+/* After a training was registered in models_master (`model_id`): in store
+ * `s` (joining an open transaction) add the next version of `name` with the bin counts of
  * the training rows `train` (for drift); artifact = the saved model file,
  * run_id may be NULL. Used by `hamf train --db` and `hamf workflow run`. */
-hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
+hamf_status hamf__loop_register_training(hamf_store *s, const char *name, int64_t model_id, const char *artifact,
                                          const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
                                          int64_t *version);
-/* ---- drift computation (src/ml/drift.c) ---- */
-/* Per-feature training bin counts of dataset d under the model's bins as
- * JSON {"feature":[count per bin], ...} [owned: hamf__free]. */
-hamf_status hamf__drift_train_bins(const hamf_ensemble *m, const hamf_dataset *d, char **json);
-/* PSI of every model feature: training counts (JSON above) vs d. Numeric
- * features' bins are merged into about 10 groups of equal training mass
- * (the model's edges, coarsened so small batches do not inflate PSI);
- * categorical features are compared category by category. */
-hamf_status hamf__drift_compute(const hamf_ensemble *m, const char *train_bins_json, const hamf_dataset *d,
-                                struct hamf__drift_report *out);
-/* Load a CSV, apply the model's pipeline, build a dataset; target may be
- * NULL or absent from the file (then no labels). */
-hamf_status hamf__loop_load_data(const char *path, const hamf_ensemble *m, bool need_labels, hamf_dataset **out);
-
 /* ---- retrain (retrain.c) ---- */
 struct hamf__retrain_opts {
     size_t window;          /* last N rows before the held-out slice; 0 = all */

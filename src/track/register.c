@@ -7,25 +7,25 @@
  */
 #include "track/run_log.h"
 
+#include "store/db.h"
+#include "store/store.h"
 #include "track/loop.h"
 
 #include <stdio.h>
 #include <string.h>
 
-hamf_status hamf__track_register_model(const char *db_url, const struct hamf__track_register *r,
+hamf_status hamf__track_register_model(hamf_store *s, const struct hamf__track_register *r,
                                        struct hamf__track_registered *out)
 {
-    if (!db_url || !r || !r->model || !r->metrics || !out) return hamf__err(HAMF_ERR_MISUSE, "register: NULL argument");
+    if (!s || !r || !r->model || !r->metrics || !out) return hamf__err(HAMF_ERR_MISUSE, "register: NULL argument");
     const hamf_ensemble *m = r->model;
     const char *name = r->model_name && *r->model_name ? r->model_name : "PhishingDetectionModel";
     const char *algo = r->algorithm && *r->algorithm ? r->algorithm
                        : hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
                                                                               : "GradientBoosting";
-    hamf_store *s = NULL;
     const char **names = NULL;
     struct hamf__track_registered res = {0};
-    hamf_status st = hamf_store_open(db_url, &s);
-    if (st) return hamf__err_prefix(st, "register: %s", db_url);
+    hamf_status st = HAMF_OK;
     if (r->model_version && *r->model_version) {
         snprintf(res.model_version, sizeof res.model_version, "%s", r->model_version);
     } else {
@@ -73,20 +73,33 @@ hamf_status hamf__track_register_model(const char *db_url, const struct hamf__tr
 cleanup:
     if (st) hamf__err_prefix(st, "register: model %s %s", name, res.model_version);
     hamf__free(names);
-    hamf_store_close(s);
     return st;
 }
 
-hamf_status hamf__loop_register_training(const char *url, const char *name, int64_t model_id, const char *artifact,
+hamf_status hamf__loop_register_training(hamf_store *s, const char *name, int64_t model_id, const char *artifact,
                                          const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
                                          int64_t *version)
 {
     char *bins = NULL;
-    hamf_store *s = NULL;
     hamf_status st = hamf__drift_train_bins(m, train, &bins);
-    if (!st) st = hamf__loop_open(url, &s);
     if (!st) st = hamf__loop_version_add(s, name, model_id, artifact, run_id, bins, "train", version);
-    hamf_store_close(s);
+    hamf__free(bins);
+    return st;
+}
+
+hamf_status hamf__track_register_training(hamf_store *s, const struct hamf__track_register *r, const char *artifact,
+                                          const hamf_dataset *train, struct hamf__track_registered *out,
+                                          int64_t *registry_version)
+{
+    char *bins = NULL;
+    hamf_status st = hamf__drift_train_bins(r->model, train, &bins); /* the CPU work before the write lock */
+    if (st) return st;
+    struct hamf__db *db = hamf__store_db(s);
+    bool own = false;
+    const char *name = r->model_name && *r->model_name ? r->model_name : "PhishingDetectionModel";
+    if (!(st = hamf__db_tx_begin(db, &own)) && !(st = hamf__track_register_model(s, r, out)))
+        st = hamf__loop_version_add(s, name, out->model_id, artifact, r->run_id, bins, "train", registry_version);
+    if (own) st = hamf__db_tx_end(db, own, st);
     hamf__free(bins);
     return st;
 }

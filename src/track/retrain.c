@@ -115,7 +115,7 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     }
     p.progress = NULL;
     p.threads = 0;
-    if ((st = hamf__loop_load_data(data_path, champ, true, &all))) goto cleanup;
+    if ((st = hamf__drift_load_data(data_path, champ, true, &all))) goto cleanup;
     size_t n = hamf_dataset_nrows(all);
     size_t nh = (size_t)llround((double)n * o->holdout);
     if (nh < 1) nh = 1;
@@ -152,7 +152,7 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     bool acc_ok = gain > 0 && gain >= o->min_gain, f1_ok = f1_loss <= o->tolerance;
     r.promoted = acc_ok && f1_ok;
     snprintf(r.reason, sizeof r.reason,
-             "accuracy %.4f%% vs champion %.4f%% (gain %+.4f, required > 0 and >= %g): %s; F1 %.4f vs %.4f (loss %.4f, "
+             "accuracy %.2f %% vs champion %.2f %% (gain %+.2f points, required > 0 and >= %g): %s; F1 %.4f vs %.4f (loss %.4f, "
              "tolerance %g): %s; held-out %zu newest rows, trained on %zu",
              r.challenger.accuracy, r.champion.accuracy, gain, o->min_gain, acc_ok ? "ok" : "insufficient",
              r.challenger.f1_score, r.champion.f1_score, f1_loss, o->tolerance, f1_ok ? "ok" : "too large", nh, w);

@@ -104,63 +104,12 @@ static hamf_status set_status(struct hamf__track_run *r, const char *status)
     return HAMF_OK;
 }
 
-/* mkdir -p for the directory part of `path`. */
-static hamf_status mkdirs(const char *path)
-{
-    char *p = hamf__strdup(path);
-    if (!p) return oom();
-    hamf_status s = HAMF_OK;
-    for (char *c = p + 1; *c && !s; c++) {
-        if (*c != '/') continue;
-        *c = '\0';
-        if (mkdir(p, 0755) && errno != EEXIST) s = hamf__err(HAMF_ERR_IO, "track: cannot create %s: %s", p, strerror(errno));
-        *c = '/';
-    }
-    hamf__free(p);
-    return s;
-}
-
-/* Write `len` bytes to `path` atomically: temp file in the same directory,
- * fsync, rename. */
+/* Write `len` bytes to `path` atomically, creating its directory. */
 static hamf_status write_atomic(const char *path, const void *data, size_t len)
 {
-    hamf_status s = mkdirs(path);
-    if (s) return s;
-    char *tmp = hamf__asprintf("%s.tmp.XXXXXX", path);
-    if (!tmp) return oom();
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        s = hamf__err(HAMF_ERR_IO, "track: cannot create %s: %s", tmp, strerror(errno));
-        hamf__free(tmp);
-        return s;
-    }
-    const char *c = data;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, c + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) break;
-        off += (size_t)w;
-    }
-    if (off < len || fchmod(fd, 0644) || fsync(fd)) s = hamf__err(HAMF_ERR_IO, "track: cannot write %s: %s", tmp, strerror(errno));
-    if (close(fd) && !s) s = hamf__err(HAMF_ERR_IO, "track: cannot write %s: %s", tmp, strerror(errno));
-    if (!s && rename(tmp, path)) s = hamf__err(HAMF_ERR_IO, "track: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (s) unlink(tmp);
-    hamf__free(tmp);
-    return s;
-}
-
-static hamf_status read_file(const char *path, struct hamf__buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return hamf__err(HAMF_ERR_IO, "track: cannot read %s: %s", path, strerror(errno));
-    char chunk[65536];
-    size_t k;
-    hamf_status s = HAMF_OK;
-    while (!s && (k = fread(chunk, 1, sizeof chunk, f)) > 0) s = hamf__buf_append(out, chunk, k);
-    if (!s && ferror(f)) s = hamf__err(HAMF_ERR_IO, "track: cannot read %s: %s", path, strerror(errno));
-    fclose(f);
-    return s;
+    hamf_status s = hamf__file_mkdirs_parent(path);
+    if (!s) s = hamf__file_write_atomic(path, data, len, 0644);
+    return s ? hamf__err_prefix(s, "track") : s;
 }
 
 /* The local directory holding the run's artifacts, from its artifact_uri:
@@ -233,7 +182,10 @@ static hamf_status put_artifact(struct hamf__track_run *r, const char *rel, cons
             goto cleanup;
         }
         if (!data) {
-            if ((s = read_file(src, &b))) goto cleanup;
+            if ((s = hamf__file_read(src, 0, &b))) {
+                hamf__err_prefix(s, "track");
+                goto cleanup;
+            }
             data = b.data ? b.data : "";
             len = b.len;
         }
@@ -264,10 +216,10 @@ static const char *user_name(void)
     return u && *u ? u : "";
 }
 
-static hamf_status local_start(struct hamf__track_run *r, const char *url, const char *experiment,
+static hamf_status local_start(struct hamf__track_run *r, const char *url, hamf_store *store, const char *experiment,
                                const char *run_name, const struct hamf__trk_kv *tags, size_t ntags)
 {
-    hamf_status s = hamf__trk_open(url, &r->trk);
+    hamf_status s = store ? hamf__trk_open_store(store, &r->trk) : hamf__trk_open(url, &r->trk);
     if (s) return s;
     s = hamf__trk_exp_id_by_name(r->trk, experiment, &r->exp_id);
     if (s == HAMF_ERR_NOTFOUND) {
@@ -330,7 +282,8 @@ hamf_status hamf__track_run_start(const struct hamf__track_dest *d, const struct
             goto cleanup;
         }
         for (size_t i = 0; i < ntags; i++) tk[i] = (struct hamf__trk_kv){tags[i].key, tags[i].value};
-        s = local_start(r, url, experiment, run_name, tk, ntags);
+        s = local_start(r, url, d->tracking_uri && *d->tracking_uri ? NULL : d->store, experiment, run_name, tk,
+                        ntags);
         hamf__free(tk);
     }
     if (s) hamf__err_prefix(s, "track: %s: cannot start a run in experiment '%s'", url, experiment);

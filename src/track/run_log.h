@@ -67,6 +67,9 @@ struct hamf__track_dest {
     const char *tracking_uri;
     /* The local store used when tracking_uri is NULL or "". */
     const char *db_url;
+    /* That store already open (the command's one handle): local logging
+     * goes through its connection instead of opening db_url. */
+    hamf_store *store;
     /* Local logging: artifacts root; NULL = HAMF__TRACK_DEFAULT_ARTIFACTS
      * (the same default as `hamf server --artifacts-dir`). */
     const char *artifacts_dir;
@@ -144,12 +147,20 @@ struct hamf__track_registered {
     char model_version[64];
 };
 
-/* In the store at `db_url`: insert the model (models_master, version
+/* In store `s` (the command's one handle): insert the model (models_master, version
  * auto-numbered unless given), its features (features_master, added when
  * new; categorical/numerical from the model) mapped in features_models_map
  * with the held-out accuracy, and one training_results row linked to
  * run_id. */
-hamf_status hamf__track_register_model(const char *db_url, const struct hamf__track_register *r,
+hamf_status hamf__track_register_model(hamf_store *s, const struct hamf__track_register *r,
                                        struct hamf__track_registered *out);
+/* The whole registration of one training in one transaction: the rows
+ * above, then the next model registry version of the name (store/loop.h,
+ * with the training rows' bin counts for drift; the first version becomes
+ * champion). *registry_version gets that version. `s` must have the loop
+ * tables (hamf__loop_open). */
+hamf_status hamf__track_register_training(hamf_store *s, const struct hamf__track_register *r, const char *artifact,
+                                          const hamf_dataset *train, struct hamf__track_registered *out,
+                                          int64_t *registry_version);
 
 #endif

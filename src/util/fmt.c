@@ -34,6 +34,8 @@ int hamf__fmt_double(char out[32], double v)
     return n;
 }
 
+int hamf_format_double(char out[32], double v) { return hamf__fmt_double(out, v); }
+
 bool hamf__parse_i64(const char *s, size_t n, int64_t *out)
 {
     char tmp[32];

@@ -106,6 +106,41 @@ static inline int hamf__fmt_i64(char *out, int64_t v)
 bool hamf__parse_i64(const char *s, size_t n, int64_t *out);
 bool hamf__parse_double(const char *s, size_t n, double *out);
 
+/* ---- files (file.c) ----
+ * Messages name the path ("cannot read PATH: reason"); callers prefix their
+ * module with hamf__err_prefix. */
+
+/* Append the whole file to out. A missing file is HAMF_ERR_NOTFOUND; more
+ * than max_bytes (0 = no bound) is HAMF_ERR_CONSTRAINT. */
+hamf_status hamf__file_read(const char *path, size_t max_bytes, struct hamf__buf *out);
+/* mkdir -p dir (0755); an existing directory is fine. */
+hamf_status hamf__file_mkdirs(const char *dir);
+/* mkdir -p the directory part of path. */
+hamf_status hamf__file_mkdirs_parent(const char *path);
+/* Write data atomically: a temp file beside path (created exclusively, mode
+ * `mode`), every byte written, fsync, rename over path, fsync of the
+ * directory. On failure path is untouched and the temp file removed. */
+hamf_status hamf__file_write_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* ---- threads (threads.c): the one pool and CPU count of the library ---- */
+
+/* A task function: runs task `task` on pool thread `tid` (0..nthreads-1).
+ * Tasks of one run must write disjoint outputs; results then do not depend
+ * on which thread ran which task. */
+typedef void (*hamf__task_fn)(void *ctx, size_t task, int tid);
+struct hamf__pool;
+/* nthreads <= 0: one per online CPU. */
+hamf_status hamf__pool_new(int nthreads, struct hamf__pool **out);
+void hamf__pool_free(struct hamf__pool *p);
+int hamf__pool_size(const struct hamf__pool *p);
+/* Run tasks 0..ntasks-1 (the caller's thread works too) and wait. */
+void hamf__pool_run(struct hamf__pool *p, size_t ntasks, hamf__task_fn fn, void *ctx);
+/* One-off: run tasks 0..ntasks-1 on ntasks threads (task 0 on the caller's;
+ * a thread that cannot start runs its task on the caller's) and wait. */
+void hamf__run_parallel(size_t ntasks, hamf__task_fn fn, void *ctx);
+/* Number of online CPUs (1..256). */
+int hamf__ncpu(void);
+
 /* ---- time (fmt.c) ---- */
 
 /* Milliseconds since the Unix epoch (wall clock). */

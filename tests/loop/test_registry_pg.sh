@@ -25,7 +25,7 @@ DB=$(pg_newdb loop)
 [ "$(pg_psql loop -tAc 'SELECT COUNT(*) FROM drift_features')" = 14 ] || fail "drift_features rows"
 "$HAMF" retrain --model "$NAME" --data "$T/new.csv" --db "$DB" --json | jq_py 'assert d["promoted"] is True, d' ||
   fail "retrain on PostgreSQL"
-"$HAMF" retrain --model "$NAME" --data "$T/new.csv" --window 20 --db "$DB" --json | jq_py 'assert d["promoted"] is False, d' ||
+"$HAMF" retrain --model "$NAME" "$T/new.csv" --window 20 --db "$DB" --json | jq_py 'assert d["promoted"] is False, d' ||
   fail "worse challenger on PostgreSQL"
 "$HAMF" model rollback "$NAME" --db "$DB" >/dev/null
 "$HAMF" model versions "$NAME" --db "$DB" --json |

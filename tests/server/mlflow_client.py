@@ -9,6 +9,7 @@ status below 500 (client mistakes must never look like server errors).
 Exits non-zero on the first failed check, printing what differed."""
 import http.client
 import json
+import time
 import os
 import sys
 import urllib.parse
@@ -101,6 +102,7 @@ err(post("experiments/update", {"experiment_id": "55", "new_name": "x"}, want=40
 
 for i in range(3, 6):
     check(post("experiments/create", {"name": "bulk-%d" % i}) == {"experiment_id": str(i)}, "sequential ids")
+    time.sleep(0.003)  # creation_time has millisecond resolution; ties order by id ASC (as MLflow)
 
 # search: default order creation_time DESC, pagination, filter, GET form
 seen = []

@@ -29,7 +29,7 @@ rid=$(grep first-run list.txt | cut -d' ' -f1)
 "$HAMF" runs show "$rid" --db "$T/track.db" > show.txt
 cat show.txt
 grep -q '^  max_depth  *6$' show.txt
-grep -q '^  accuracy  *96.5 (step 0)$' show.txt
+grep -q '^  accuracy  *96.50% (step 0)$' show.txt
 if "$HAMF" runs show 00000000000000000000000000000000 --db "$T/track.db"; then exit 1; fi
 rc=0; "$HAMF" runs bogus 2>/dev/null || rc=$?; [ "$rc" -eq 2 ]
 echo OK

@@ -119,11 +119,11 @@ static void test_log_local(void)
     /* registry rows linked to the run */
     struct hamf__track_register reg = {.model_name = "M", .model = m, .metrics = &mt, .run_id = id};
     struct hamf__track_registered got;
-    T_OK(hamf__track_register_model(db, &reg, &got));
-    T_EQ_STR(got.model_version, "v1");
     hamf_store *sto = NULL;
-    hamf_training_result *res = NULL;
     T_OK(hamf_store_open(db, &sto));
+    T_OK(hamf__track_register_model(sto, &reg, &got));
+    T_EQ_STR(got.model_version, "v1");
+    hamf_training_result *res = NULL;
     st = hamf_store_get_training_result(sto, got.result_id, &res);
     hamf_store_close(sto);
     T_OK(st);

@@ -13,7 +13,7 @@
  * relative). Written in C rather than a script so the stack needs nothing
  * beyond hamf and the two Debian binaries.
  */
-#include "server/stack.h"
+#include "app/stack.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -40,52 +40,21 @@ static const char *const comp_names[HAMF__STACK_N] = {
 
 static hamf_status read_file(const char *path, struct hamf__buf *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return hamf__err(HAMF_ERR_IO, "stack: %s: %s", path, strerror(errno));
-    char tmp[8192];
-    size_t n;
-    hamf_status st = HAMF_OK;
-    while (!st && (n = fread(tmp, 1, sizeof tmp, f)) > 0) st = hamf__buf_append(out, tmp, n);
-    if (!st && ferror(f)) st = hamf__err(HAMF_ERR_IO, "stack: reading %s failed", path);
-    fclose(f);
-    return st;
+    hamf_status st = hamf__file_read(path, 0, out);
+    return st ? hamf__err_prefix(st, "stack") : st;
 }
 
-/* Write atomically: temp file in the same directory, fsync, rename. */
+/* Write atomically (util/file.c). */
 static hamf_status write_file(const char *path, const char *data, size_t n)
 {
-    char *tmp = hamf__asprintf("%s.tmp.%ld", path, (long)getpid());
-    if (!tmp) return hamf__err(HAMF_ERR_NOMEM, "stack: out of memory");
-    hamf_status st = HAMF_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = hamf__err(HAMF_ERR_IO, "stack: %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, data + off, n - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            st = hamf__err(HAMF_ERR_IO, "stack: writing %s: %s", tmp, strerror(errno));
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (!st && fsync(fd) != 0) st = hamf__err(HAMF_ERR_IO, "stack: fsync %s: %s", tmp, strerror(errno));
-    close(fd);
-    if (!st && rename(tmp, path) != 0) st = hamf__err(HAMF_ERR_IO, "stack: rename to %s: %s", path, strerror(errno));
-    if (st) unlink(tmp);
-cleanup:
-    hamf__free(tmp);
-    return st;
+    hamf_status st = hamf__file_write_atomic(path, data, n, 0644);
+    return st ? hamf__err_prefix(st, "stack") : st;
 }
 
 static hamf_status make_dir(const char *path)
 {
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return hamf__err(HAMF_ERR_IO, "stack: mkdir %s: %s", path, strerror(errno));
-    return HAMF_OK;
+    hamf_status st = hamf__file_mkdirs(path);
+    return st ? hamf__err_prefix(st, "stack") : st;
 }
 
 /* ---- rendering ---- */

@@ -5,7 +5,9 @@
  * for the Prometheus snapshot; and the in-process serving of the tracking
  * server and the exporter afterwards.
  */
-#include "track/workflow.h"
+#include "app/workflow.h"
+
+#include "app/retrain_jobs.h"
 
 #include "server/api.h"
 #include "server/exporter.h"
@@ -49,11 +51,9 @@ static hamf_status seed_model(hamf_store *s, const char *version, const char *al
     return st;
 }
 
-static hamf_status step_registry(const struct hamf__workflow_opts *o, struct hamf__workflow_report *r)
+static hamf_status step_registry(hamf_store *s, struct hamf__workflow_report *r)
 {
-    hamf_store *s = NULL;
-    hamf_status st = hamf_store_open(o->db_url, &s);
-    if (st) return st;
+    hamf_status st = HAMF_OK;
     for (size_t i = 0; i < HAMF_ARRAY_LEN(seed_features); i++) {
         hamf_feature *f = NULL;
         st = hamf_store_find_feature(s, seed_features[i], &f);
@@ -81,7 +81,6 @@ static hamf_status step_registry(const struct hamf__workflow_opts *o, struct ham
         st = hamf_store_insert_training_result(s, &tr, &r->seed_result_id);
     }
 cleanup:
-    hamf_store_close(s);
     return st;
 }
 
@@ -94,19 +93,11 @@ static const char seed_pipeline[] =
     "with hassecureconnection_encoded = CASE WHEN hassecureconnection = 'yes' THEN 1 ELSE 0 END\n"
     "drop alexa_rank, pathlength, hassecureconnection\n";
 
+
 static hamf_status mkdir_p(const char *dir)
 {
-    char p[HAMF__WF_PATH_MAX];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return hamf__err(HAMF_ERR_CONSTRAINT, "workflow: path too long: %s", dir);
-    for (char *c = p + 1;; c++) {
-        if (*c != '/' && *c) continue;
-        char keep = *c;
-        *c = '\0';
-        if (mkdir(p, 0755) && errno != EEXIST) return hamf__err(HAMF_ERR_IO, "workflow: cannot create %s: %s", p, strerror(errno));
-        if (!keep) break;
-        *c = keep;
-    }
-    return HAMF_OK;
+    hamf_status st = hamf__file_mkdirs(dir);
+    return st ? hamf__err_prefix(st, "workflow") : st;
 }
 
 static hamf_status path_in(char out[HAMF__WF_PATH_MAX], const char *dir, const char *file)
@@ -126,7 +117,8 @@ static hamf_status step_data(const struct hamf__workflow_opts *o, const char *wo
     } else {
         if ((st = path_in(r->raw_path, work, "raw_data.csv"))) return st;
         hamf_datagen_options g = {.rows = o->rows ? o->rows : 20000, .seed = o->has_data_seed ? o->data_seed : 1,
-                                  .drift = 0, .label_noise = HAMF_DATAGEN_LABEL_NOISE};
+                                  .drift = 0,
+                                  .label_noise = o->has_label_noise ? o->label_noise : HAMF_DATAGEN_LABEL_NOISE};
         if ((st = hamf_datagen_phishing(&g, r->raw_path))) return st;
         r->generated = true;
     }
@@ -171,8 +163,8 @@ static hamf_status load_split(const struct hamf__workflow_opts *o, const char *p
     return st;
 }
 
-static hamf_status train_one(const struct hamf__workflow_opts *o, const char *work, const struct split *sp,
-                             hamf_algorithm algo, struct hamf__workflow_model *wm)
+static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *store, const char *work,
+                             const struct split *sp, hamf_algorithm algo, struct hamf__workflow_model *wm)
 {
     double t0 = hamf__mono_seconds();
     bool rf = algo == HAMF_ALGO_RANDOM_FOREST;
@@ -189,7 +181,8 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, const char *wo
     struct hamf__track_run *run = NULL;
     hamf_ensemble *m = NULL;
     double *proba = NULL;
-    struct hamf__track_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .artifacts_dir = o->artifacts_dir};
+    struct hamf__track_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .store = store,
+                                    .artifacts_dir = o->artifacts_dir};
     if (!o->no_track) {
         struct hamf__track_kv tags[2] = {{"hamf.algorithm", wm->algorithm}, {"hamf.model_name", HAMF__WF_MODEL_NAME}};
         struct hamf__track_start ts = {.experiment = o->experiment, .source_name = "hamf workflow run", .tags = tags,
@@ -216,15 +209,13 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, const char *wo
     struct hamf__track_register reg = {.model_name = HAMF__WF_MODEL_NAME, .model = m, .metrics = &wm->metrics,
                                        .run_id = run ? wm->run_id : NULL};
     struct hamf__track_registered got;
-    if ((st = hamf__track_register_model(o->db_url, &reg, &got))) goto cleanup;
+    /* registry rows and a model registry version (the first becomes
+     * champion), in one transaction */
+    int64_t loop_version = 0;
+    if ((st = hamf__track_register_training(store, &reg, wm->path, sp->tr, &got, &loop_version))) goto cleanup;
     wm->model_id = got.model_id;
     wm->result_id = got.result_id;
     snprintf(wm->model_version, sizeof wm->model_version, "%s", got.model_version);
-    /* a model registry version (track/loop_store.c; the first becomes champion) */
-    int64_t loop_version = 0;
-    if ((st = hamf__loop_register_training(o->db_url, HAMF__WF_MODEL_NAME, got.model_id, wm->path,
-                                           run ? wm->run_id : NULL, m, sp->tr, &loop_version)))
-        goto cleanup;
     if (run) {
         char ts[32], name[128];
         snprintf(ts, sizeof ts, "%g", o->test_size > 0 ? o->test_size : 0.2);
@@ -288,10 +279,11 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     double t0 = hamf__mono_seconds(), ts;
     hamf_status st;
     struct split sp = {0};
+    hamf_store *store = NULL; /* the one store handle of the run */
 
     emit(o, HAMF__WF_STEP_BEGIN, 1, r);
     ts = hamf__mono_seconds();
-    if ((st = step_registry(o, r))) {
+    if ((st = hamf__loop_open(o->db_url, &store)) || (st = step_registry(store, r))) {
         hamf__err_prefix(st, "workflow: step 1 (registry, %s)", o->db_url);
         goto done;
     }
@@ -319,7 +311,7 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     static const hamf_algorithm algos[2] = {HAMF_ALGO_RANDOM_FOREST, HAMF_ALGO_GRADIENT_BOOSTING};
     for (size_t i = 0; i < 2; i++) {
         emit(o, HAMF__WF_MODEL_BEGIN, 3, r);
-        if ((st = train_one(o, work, &sp, algos[i], &r->models[i]))) {
+        if ((st = train_one(o, store, work, &sp, algos[i], &r->models[i]))) {
             hamf__err_prefix(st, "workflow: step 3 (%s)", r->models[i].algorithm);
             goto done;
         }
@@ -338,6 +330,7 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     r->step_seconds[4] = hamf__mono_seconds() - ts;
     emit(o, HAMF__WF_STEP_END, 4, r);
 done:
+    hamf_store_close(store);
     hamf_dataset_free(sp.tr);
     hamf_dataset_free(sp.te);
     r->total_seconds = hamf__mono_seconds() - t0;
@@ -380,6 +373,7 @@ hamf_status hamf__workflow_serve_start(const struct hamf__workflow_serve_opts *o
                                      .db_url = o->db_url,
                                      .artifacts_dir = o->artifacts_dir && *o->artifacts_dir ? o->artifacts_dir
                                                                                              : HAMF__TRACK_DEFAULT_ARTIFACTS};
+    hamf__retrain_jobs_install();
     hamf_status st = hamf__server_start(&sc, &s->server);
     if (st) {
         hamf__err_prefix(st, "workflow: serve: tracking server on %s:%d", host, sc.port);

@@ -1,5 +1,7 @@
 /*
- * threads.c — the learner's small pthread pool and its seeded RNG.
+ * threads.c — the library's small pthread pool (the learner's tree builds,
+ * binning) and the one-off parallel run (CSV ranges and writer), with the
+ * CPU count both use.
  *
  * The pool runs "task sets": tasks 0..n-1 are handed out through an atomic
  * counter to the workers and the calling thread, and the call returns when
@@ -8,7 +10,7 @@
  * (never a shared float accumulator). Workers spin briefly before sleeping
  * on a condition variable, since a tree build issues many short task sets.
  */
-#include "ml.h"
+#include "util/util.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -151,49 +153,34 @@ void hamf__pool_run(struct hamf__pool *p, size_t ntasks, hamf__task_fn fn, void 
     }
 }
 
-/* ---- RNG ---- */
+struct once_arg {
+    hamf__task_fn fn;
+    void *ctx;
+    size_t task;
+};
 
-static uint64_t splitmix(uint64_t *x)
+static void *once_run(void *arg)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    struct once_arg *a = arg;
+    a->fn(a->ctx, a->task, (int)a->task);
+    return NULL;
 }
 
-void hamf__rng_seed(struct hamf__rng *r, uint64_t seed, uint64_t stream)
+void hamf__run_parallel(size_t ntasks, hamf__task_fn fn, void *ctx)
 {
-    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t hamf__rng_next(struct hamf__rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
-    s[2] ^= t; s[3] = rotl(s[3], 45);
-    return res;
-}
-
-uint64_t hamf__rng_below(struct hamf__rng *r, uint64_t n)
-{
-    if (n <= 1) return 0;
-    /* Lemire's multiply-shift with rejection for exact uniformity. */
-    uint64_t x = hamf__rng_next(r);
-    __uint128_t m = (__uint128_t)x * n;
-    uint64_t l = (uint64_t)m;
-    if (l < n) {
-        uint64_t t = -n % n;
-        while (l < t) {
-            x = hamf__rng_next(r);
-            m = (__uint128_t)x * n;
-            l = (uint64_t)m;
-        }
+    if (ntasks == 0) return;
+    enum { MAX = 256 }; /* tasks past it run on the caller's thread */
+    size_t nth = ntasks < MAX ? ntasks : MAX;
+    pthread_t th[MAX];
+    struct once_arg args[MAX];
+    bool started[MAX] = {false};
+    for (size_t i = 1; i < nth; i++) {
+        args[i] = (struct once_arg){fn, ctx, i};
+        started[i] = pthread_create(&th[i], NULL, once_run, &args[i]) == 0;
     }
-    return (uint64_t)(m >> 64);
+    for (size_t i = 1; i < ntasks; i++)
+        if (i >= nth || !started[i]) fn(ctx, i, (int)i);
+    fn(ctx, 0, 0);
+    for (size_t i = 1; i < nth; i++)
+        if (started[i]) pthread_join(th[i], NULL);
 }
-
-double hamf__rng_unit(struct hamf__rng *r) { return (double)(hamf__rng_next(r) >> 11) * 0x1.0p-53; }

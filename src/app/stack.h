@@ -11,8 +11,8 @@
  * /proc/PID/stat) makes `down` and `status` immune to PID reuse — a pid
  * whose start time differs is not ours and is never signalled.
  */
-#ifndef HAMF_SERVER_STACK_H
-#define HAMF_SERVER_STACK_H
+#ifndef HAMF_APP_STACK_H
+#define HAMF_APP_STACK_H
 
 #include "util/util.h"
 

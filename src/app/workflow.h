@@ -25,8 +25,8 @@
  * with UI and /metrics on :5000, the exporter on :8000) is started and
  * stopped in-process with hamf__workflow_serve_*.
  */
-#ifndef HAMF_TRACK_WORKFLOW_H
-#define HAMF_TRACK_WORKFLOW_H
+#ifndef HAMF_APP_WORKFLOW_H
+#define HAMF_APP_WORKFLOW_H
 
 #include "hamf.h"
 #include "util/util.h"
@@ -54,6 +54,10 @@ struct hamf__workflow_opts {
     uint64_t data_seed;        /* datagen seed; default 1 (0 is a valid seed:
                                   set has_data_seed) */
     bool has_data_seed;
+    double label_noise;        /* generated data's flipped-label fraction;
+                                  default HAMF_DATAGEN_LABEL_NOISE (set
+                                  has_label_noise for another, 0 included) */
+    bool has_label_noise;
     int rf_estimators;         /* 0 = 100 (scikit-learn's default) */
     int gb_estimators;         /* 0 = 1000 (the seed's train.py) */
     uint64_t train_seed;       /* split and learners; default 42 */
