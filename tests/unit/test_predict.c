@@ -98,7 +98,7 @@ static void test_row_batch_predictor(void)
         double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
         double *vals = malloc(n * 3 * sizeof *vals);
         const char **cats = calloc(n * 3, sizeof *cats);
-        char names[40][8];
+        char names[40][16];
         for (int k = 0; k < 40; k++) snprintf(names[k], sizeof names[k], "%d", k);
         T_OK(hamf_ensemble_predict(m, d, 2, a));
         for (size_t i = 0; i < n; i++) {
