@@ -519,6 +519,54 @@ hamf_status hamf_predictor_score_row(const hamf_predictor *p, const double *valu
 hamf_status hamf_predictor_score_batch(const hamf_predictor *p, size_t n, const double *values,
                                        const char *const *cats, double *proba);
 
+/* Exact SHAP values (path-dependent TreeSHAP, Lundberg et al.) of every
+ * row of d: contrib[i * (nfeatures + 1) + f] for model feature f (order of
+ * hamf_ensemble_feature_name) and the bias (expected output) last. Gradient
+ * boosting: raw margin (log-odds) units, a row sums to the margin; random
+ * forest: probability units, a row sums to P(label = 1). Columns are matched
+ * as in hamf_ensemble_predict. Deterministic for any thread count. */
+hamf_status hamf_ensemble_shap(const hamf_ensemble *m, const hamf_dataset *d, int threads,
+                               double *contrib);
+/* Global importance: mean |SHAP| per feature over the rows of d into
+ * importance[nfeatures]. */
+hamf_status hamf_ensemble_shap_importance(const hamf_ensemble *m, const hamf_dataset *d, int threads,
+                                          double *importance);
+
+/* XGBoost JSON model (what XGBoost's Booster.save_model writes; loads in
+ * XGBoost >= 1.7 with xgboost.Booster(model_file=path)), written
+ * atomically. It takes the pipeline's output columns, categorical features
+ * as codes into the sorted category lists kept in the learner attribute
+ * "hamf_categories". GB: binary:logistic, XGBoost's probability equals
+ * hamf's; RF: reg:squarederror returning hamf's averaged probability. Its
+ * pred_contribs equal hamf_ensemble_shap. */
+hamf_status hamf_ensemble_export_xgboost(const hamf_ensemble *m, const char *path);
+/* A model from an XGBoost JSON file: gbtree booster with binary:logistic
+ * (or a random forest exported by hamf). Anything hamf cannot represent
+ * (objective, multi-class, vector leaves, more than 254 thresholds or 255
+ * categories per feature) is HAMF_ERR_UNSUPPORTED naming it; a file that is
+ * not an XGBoost model is HAMF_ERR_PARSE or HAMF_ERR_SCHEMA. */
+hamf_status hamf_ensemble_import_xgboost(const char *path, hamf_ensemble **out);
+
+/* Register a saved model as the next version of a named model, the way
+ * `hamf train --db` does, in ONE transaction (on failure the store is
+ * unchanged): models_master (version "vN" numbered unless given), its
+ * features (features_master, features_models_map), a training_results row
+ * from `metrics`, and a model-registry version (artifact = the model file)
+ * holding the bin counts of the `reference` rows for drift; the first
+ * version of a name becomes champion. model_version (may be NULL) gets the
+ * models_master version (64 bytes). */
+typedef struct hamf_register_options {
+    const char *name;            /* required */
+    const char *version;         /* NULL = next free v1, v2, ... */
+    const hamf_ensemble *model;
+    const struct hamf_metrics *metrics; /* e.g. on the reference rows */
+    const char *artifact;        /* the saved model file */
+    const hamf_dataset *reference; /* rows the model was trained on (drift's baseline) */
+    const char *run_id;          /* tracked run or NULL */
+} hamf_register_options;
+hamf_status hamf_register_model(const char *db_url, const hamf_register_options *o, int64_t *model_id,
+                                char *model_version, int64_t *registry_version);
+
 /* Metrics of probabilities against 0/1 labels at a 0.5 threshold. */
 typedef struct hamf_metrics {
     double accuracy;   /* percent */

@@ -14,7 +14,7 @@ PKGS=(
   python3 python3-pandas python3-requests
   chromium
   # benchmarks: the tools users would pick instead
-  python3-sklearn python3-xgboost wrk hyperfine
+  python3-sklearn python3-xgboost wrk hyperfine  # python3-xgboost: also tests/explain (reference)
 )
 
 missing=()

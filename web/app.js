@@ -872,6 +872,9 @@
 
     const charts = h('div', { class: 'charts', 'data-testid': 'run-charts' });
     const artifacts = h('div', { class: 'artifacts', 'data-testid': 'artifacts' });
+    // hamf logs mean |SHAP| per feature as shap_importance.svg (shown when present)
+    const shap = h('section', { 'aria-labelledby': 'sec-shap', hidden: '', 'data-testid': 'shap-section' },
+      h('h2', { id: 'sec-shap' }, 'Feature importance (mean |SHAP|)'));
 
     render(ctx, name, [
       h('div', { class: 'page-head' },
@@ -882,6 +885,7 @@
         kvTable(params.map((p) => ({ key: p.key, value: p.value })), 'params-table', 'Parameters', 'mono')),
       h('section', { 'aria-labelledby': 'sec-tags' }, h('h2', { id: 'sec-tags' }, 'Tags'),
         kvTable(tags.map((t) => ({ key: t.key, value: t.value, cls: t.key.startsWith('mlflow.') ? 'sys' : null })), 'tags-table', 'Tags')),
+      shap,
       h('section', { 'aria-labelledby': 'sec-artifacts' }, h('h2', { id: 'sec-artifacts' }, 'Artifacts'), artifacts),
     ]);
 
@@ -903,7 +907,52 @@
         'chart-' + hst.key, false));
     }
     await showArtifacts(ctx, artifacts, info, '');
+    await showShap(ctx, shap, info);
   }
+
+  async function showShap(ctx, box, info) {
+    const root = artifactRootPath(info.artifact_uri);
+    if (root === null) return;
+    let files;
+    try {
+      files = await apiAll('GET', 'artifacts/list', { run_id: info.run_id }, 'files');
+    } catch (err) {
+      return; // the artifact section shows the error
+    }
+    if (!ctx.alive() || !files.some((f) => f.path === 'shap_importance.json')) return;
+    let doc;
+    try {
+      const resp = await fetch(artifactHref(root, 'shap_importance.json'));
+      if (!resp.ok) return;
+      doc = JSON.parse(await resp.text());
+    } catch (err) {
+      return;
+    }
+    const feats = Array.isArray(doc.features) ? doc.features.filter((f) => typeof f.feature === 'string' &&
+      typeof f.mean_abs_shap === 'number' && isFinite(f.mean_abs_shap)) : [];
+    if (!ctx.alive() || feats.length === 0) return;
+    // drawn here from the JSON (the logged .svg file is for download)
+    const W = 640, L = 170, BH = 18, GAP = 6, TOP = 8;
+    const H = TOP + feats.length * (BH + GAP);
+    const max = Math.max(...feats.map((f) => f.mean_abs_shap)) || 1;
+    const chart = svg('svg', { class: 'shap-chart', width: String(W), height: String(H), viewBox: `0 0 ${W} ${H}`,
+      role: 'img', 'aria-label': 'Mean |SHAP| per feature', 'data-testid': 'shap-importance' },
+    feats.map((f, i) => {
+      const y = TOP + i * (BH + GAP);
+      const w = Math.round(f.mean_abs_shap / max * (W - L - 90));
+      return svg('g', { class: 'bar', 'data-feature': f.feature, 'data-value': String(f.mean_abs_shap) },
+        svg('text', { x: String(L - 8), y: String(y + BH - 5), 'text-anchor': 'end' }, f.feature),
+        svg('rect', { x: String(L), y: String(y), width: String(w), height: String(BH), fill: SERIES_COLORS[0] },
+          svg('title', {}, f.feature + ': ' + f.mean_abs_shap)),
+        svg('text', { x: String(L + w + 6), y: String(y + BH - 5) }, fmtNum(f.mean_abs_shap)));
+    }));
+    box.appendChild(h('figure', { class: 'shap' }, chart,
+      h('figcaption', {}, 'Exact TreeSHAP (' + (doc.units || '') + ') on ' + (doc.rows || 0) + ' held-out rows; ',
+        h('a', { href: artifactHref(root, 'shap_importance.svg') }, 'SVG'), ', ',
+        h('a', { href: artifactHref(root, 'shap_importance.json') }, 'JSON'), '.')));
+    box.hidden = false;
+  }
+
 
   /* Small folder / file glyphs drawn in SVG (no icon font, no emoji font
    * needed). Decorative: hidden from assistive technology. */

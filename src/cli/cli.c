@@ -12,21 +12,37 @@
 #include <string.h>
 #include <unistd.h>
 
+static const char *cur_verb;
+
+void cli_set_verb(const char *verb) { cur_verb = verb; }
+
+/* "hamf <verb>: msg", without repeating a "verb: " the message starts with. */
+static void print_fail(const char *msg)
+{
+    if (!cur_verb) {
+        fprintf(stderr, "hamf: %s\n", msg);
+        return;
+    }
+    size_t n = strlen(cur_verb);
+    if (strncmp(msg, cur_verb, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') msg += n + 2;
+    fprintf(stderr, "hamf %s: %s\n", cur_verb, msg);
+}
+
 int cli_fail_status(hamf_status s)
 {
     (void)s;
-    fprintf(stderr, "hamf: %s\n", hamf_last_error());
+    print_fail(hamf_last_error());
     return CLI_FAIL;
 }
 
 int cli_fail(const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("hamf: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    print_fail(msg);
     return CLI_FAIL;
 }
 

@@ -20,9 +20,12 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 #include "commands.def"
 #undef CMD
 
-/* Print "hamf: <last library error>" to stderr and return CLI_FAIL. */
+/* The command being run ("train"), set once by main; errors name it. */
+void cli_set_verb(const char *verb);
+/* Print "hamf <verb>: <last library error>" to stderr and return CLI_FAIL. */
 int cli_fail_status(hamf_status s);
-/* Print "hamf: <formatted>" to stderr and return CLI_FAIL. */
+/* Print "hamf <verb>: <formatted>" to stderr and return CLI_FAIL (a leading
+ * "<verb>: " in the text is not repeated). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "hamf <verb>: <formatted>\nTry 'hamf <verb> --help'." and return CLI_USAGE. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "model_registry.h"
+#include "model_xgb.h"
 #include "rows.h"
 
 #include <errno.h>
@@ -42,6 +43,10 @@ static const struct subcommand {
     {"rollback", cli_model_rollback, "rollback NAME", "make the previous champion the champion again (audited)"},
     {"importance", cli_model_importance, "importance MODEL_FILE [--json]",
      "per-feature total split gain of a saved model file, largest first"},
+    {"export", cli_model_export, "export MODEL_FILE --format xgboost-json -o model.json",
+     "write the model as XGBoost JSON (loads in xgboost.Booster, same probabilities)"},
+    {"import", cli_model_import, "import model.json --name NAME -o MODEL_FILE [--pipeline SPEC] [--data REF.csv]",
+     "read an XGBoost JSON binary classifier as a hamf model (registered with --db)"},
 };
 
 static void model_help(FILE *out)
@@ -144,18 +149,18 @@ static bool parse_id_list(const char *spec, int64_t **ids, size_t *n)
                        : parse_id(p, len, &lo);
         if (!dash) hi = lo;
         if (!ok) {
-            fprintf(stderr, "hamf: --feature-ids '%s': '%.*s' is not a feature id (1, 2, ...) or range (1-14)\n",
+            fprintf(stderr, "hamf model: --feature-ids '%s': '%.*s' is not a feature id (1, 2, ...) or range (1-14)\n",
                     spec, (int)len, p);
             free(v);
             return false;
         }
         if (lo > hi) {
-            fprintf(stderr, "hamf: --feature-ids '%s': range '%.*s' goes backwards\n", spec, (int)len, p);
+            fprintf(stderr, "hamf model: --feature-ids '%s': range '%.*s' goes backwards\n", spec, (int)len, p);
             free(v);
             return false;
         }
         if (hi - lo >= MAX_MAP_IDS || cnt + (size_t)(hi - lo + 1) > MAX_MAP_IDS) {
-            fprintf(stderr, "hamf: --feature-ids '%s': more than %d ids\n", spec, MAX_MAP_IDS);
+            fprintf(stderr, "hamf model: --feature-ids '%s': more than %d ids\n", spec, MAX_MAP_IDS);
             free(v);
             return false;
         }
@@ -230,7 +235,7 @@ static int model_map(int argc, char **argv)
     if (!!f.feature_ids == !!f.features) return cli_usage("model", "map needs exactly one of --feature-ids and --features");
     int64_t model_id;
     if (!parse_id(f.pos[0], strlen(f.pos[0]), &model_id)) {
-        fprintf(stderr, "hamf: model map: MODEL_ID '%s' is not a model id (1, 2, ...)\n", f.pos[0]);
+        fprintf(stderr, "hamf model map: MODEL_ID '%s' is not a model id (1, 2, ...)\n", f.pos[0]);
         return CLI_USAGE;
     }
     double acc = 0;
@@ -252,7 +257,7 @@ static int model_map(int argc, char **argv)
             char *end = strchr(p, ',');
             if (end) *end = '\0';
             if (!*p) {
-                fprintf(stderr, "hamf: model map: --features '%s' has an empty name\n", f.features);
+                fprintf(stderr, "hamf model map: --features '%s' has an empty name\n", f.features);
                 free(names);
                 free(names_buf);
                 return CLI_USAGE;
@@ -284,7 +289,7 @@ static int model_mappings(int argc, char **argv)
     if (f.npos > 1) return cli_usage("model", "mappings takes at most one MODEL_ID");
     int64_t model_id = 0;
     if (f.npos == 1 && !parse_id(f.pos[0], strlen(f.pos[0]), &model_id)) {
-        fprintf(stderr, "hamf: model mappings: MODEL_ID '%s' is not a model id (1, 2, ...)\n", f.pos[0]);
+        fprintf(stderr, "hamf model mappings: MODEL_ID '%s' is not a model id (1, 2, ...)\n", f.pos[0]);
         return CLI_USAGE;
     }
     hamf_store *st = NULL;

@@ -275,7 +275,7 @@ int cmd_preprocess(int argc, char **argv)
     }
     size_t rows = 0;
     if ((st = hamf_csv_transform(in, &o, p, out, &rows))) rc = cli_fail_status(st);
-    else if (!quiet) fprintf(stderr, "hamf: preprocess: %zu rows -> %s\n", rows, out);
+    else if (!quiet) fprintf(stderr, "hamf preprocess: %zu rows -> %s\n", rows, out);
     hamf_pipeline_free(p);
     return rc;
 }

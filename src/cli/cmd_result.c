@@ -50,7 +50,7 @@ static bool metric(const char *flag, const char *s, double *out)
     errno = 0;
     double v = strtod(s, &end);
     if (!*s || *end || errno == ERANGE) {
-        fprintf(stderr, "hamf: result add: --%s '%s' is not a number\n", flag, s);
+        fprintf(stderr, "hamf result add: --%s '%s' is not a number\n", flag, s);
         return false;
     }
     *out = v;
@@ -61,7 +61,7 @@ static bool model_id(const char *s, int64_t *out)
 {
     long long v;
     if (!cli_parse_i64(s, &v) || v <= 0 || s[0] == '+' || s[0] == ' ') {
-        fprintf(stderr, "hamf: result: --model-id '%s' is not a model id (1, 2, ...)\n", s);
+        fprintf(stderr, "hamf result: --model-id '%s' is not a model id (1, 2, ...)\n", s);
         return false;
     }
     *out = v;

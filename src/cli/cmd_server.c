@@ -20,6 +20,7 @@
 static void help(void)
 {
     printf("Usage: hamf server [--host 127.0.0.1] [--port 5000] [--db URL] [--artifacts-dir DIR]\n"
+           "                   [--default-artifact-root URI] [--max-artifact-bytes N]\n"
            "                   [--threads N] [--sync normal|full] [--retrain-data PATH]\n"
            "                   [--retrain-cooldown SECONDS] [--retrain-window N] [--retrain-min-gain X]\n"
            "                   [--auth-file FILE [--metrics-public]] [--insecure]\n"
@@ -28,7 +29,12 @@ static void help(void)
            "Serve the MLflow tracking REST API (/api/2.0/mlflow/...) and proxied\n"
            "artifacts (/api/2.0/mlflow-artifacts/artifacts/...) from the hamf store, so\n"
            "MLflow clients, notebooks and scripts can log and read runs. Also answers\n"
-           "GET /api/2.0/mlflow/runs/search?experiment_ids=... like the POST form.\n"
+           "GET /api/2.0/mlflow/runs/search?experiment_ids=... like the POST form, and\n"
+           "every /api/2.0/mlflow/... route under /ajax-api/2.0/mlflow/... too (MLflow's\n"
+           "web UI prefix), with the UI's extras: metrics/get-history-bulk(-interval),\n"
+           "experiments/search-datasets, upload-artifact; /get-artifact and\n"
+           "/model-versions/get-artifact download one file (as an attachment, with\n"
+           "MLflow's MIME type for its name).\n"
            "Also serves:\n"
            "  /          the web UI (runs table, run pages with metric charts, artifacts)\n"
            "  /metrics   Prometheus metrics of the store's latest finished runs (the\n"
@@ -43,6 +49,16 @@ static void help(void)
            "  --db URL              store: a path, sqlite:///abs/path or postgresql://...\n"
            "                        (default $HAMF_DB, else ./hamf.db)\n"
            "  --artifacts-dir DIR   root of uploaded artifacts (default ./mlartifacts)\n"
+           "  --default-artifact-root URI\n"
+           "                        give new experiments URI/<id> as artifact location\n"
+           "                        (MLflow's flag): a local directory or file:// URI the\n"
+           "                        clients write to directly (the server then serves it\n"
+           "                        read-only through get-artifact and artifacts/list),\n"
+           "                        or a remote URI. Default: mlflow-artifacts:/<id>,\n"
+           "                        proxied into --artifacts-dir\n"
+           "  --max-artifact-bytes N\n"
+           "                        refuse an uploaded file larger than N bytes with 413\n"
+           "                        (nothing of it is kept); default no limit\n"
            "  --threads N           HTTP worker threads (default 8)\n"
            "  --sync MODE           SQLite commits: 'normal' (default; WAL, an answered\n"
            "                        write survives kill -9 of the server, the newest ones\n"
@@ -162,6 +178,7 @@ int cmd_server(int argc, char **argv)
         {"retrain-window", required_argument, NULL, 'W'}, {"retrain-min-gain", required_argument, NULL, 'G'},
         {"sync", required_argument, NULL, 's'}, {"auth-file", required_argument, NULL, 'A'},
         {"metrics-public", no_argument, NULL, 'M'}, {"insecure", no_argument, NULL, 'I'},
+        {"default-artifact-root", required_argument, NULL, 'D'}, {"max-artifact-bytes", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
@@ -170,7 +187,8 @@ int cmd_server(int argc, char **argv)
     hamf__alerts_config_init(&ac);
     long long win;
     bool sync_full = false, metrics_public = false, insecure = false;
-    const char *auth_file = NULL;
+    const char *auth_file = NULL, *art_root = NULL;
+    long long max_art = 0;
     int c;
     if (argc > 1 && !strcmp(argv[1], "passwd")) return cmd_passwd(argc - 1, argv + 1);
     optind = 1;
@@ -207,6 +225,11 @@ int cmd_server(int argc, char **argv)
                 return cli_usage("server", "--retrain-min-gain must be a number, got '%s'", optarg);
             break;
         case 'A': auth_file = optarg; break;
+        case 'D': art_root = optarg; break;
+        case 'B':
+            if (!cli_parse_i64(optarg, &max_art) || max_art < 1)
+                return cli_usage("server", "--max-artifact-bytes must be a number of bytes >= 1, got '%s'", optarg);
+            break;
         case 'M': metrics_public = true; break;
         case 'I': insecure = true; break;
         case 'h': help(); return CLI_OK;
@@ -239,7 +262,8 @@ int cmd_server(int argc, char **argv)
 
     struct hamf__server_config cfg = {
         .host = host, .port = (int)port, .threads = (int)threads, .db_url = cli_db_url(db), .artifacts_dir = art,
-        .sync_full = sync_full, .auth = auth,
+        .sync_full = sync_full, .auth = auth, .default_artifact_root = art_root,
+        .max_artifact_bytes = (uint64_t)max_art,
     };
     struct hamf__server *s = NULL;
     hamf__retrain_jobs_install(); /* the alert webhook's jobs run (src/app/) */

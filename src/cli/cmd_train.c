@@ -335,7 +335,7 @@ int cmd_train(int argc, char **argv)
                  model_name, ver, (long long)result_id);
     }
     if ((rc = track_cli_end(&tc, m, &mt, out, model_name, db ? ver : model_version, model_id, result_id, data_path,
-                            target, test_path ? 0 : test_size, fit_seconds, hamf_dataset_nrows(tr), n_test)))
+                            target, test_path ? 0 : test_size, fit_seconds, hamf_dataset_nrows(tr), n_test, te)))
         goto cleanup;
     rc = CLI_FAIL;
     if (track_cli_run_id(&tc)) {

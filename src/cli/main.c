@@ -51,7 +51,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(verb, "--version")) verb = "version";
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(commands[i].name, verb)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(commands[i].name, verb)) {
+            cli_set_verb(commands[i].name);
+            return commands[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "hamf: unknown command '%s'\nTry 'hamf --help'.\n", verb);
     return CLI_USAGE;
 }

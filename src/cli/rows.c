@@ -39,8 +39,7 @@ struct rows *rows_new(int ncols, const char *const *names, const enum rows_kind 
 static void must(hamf_status s)
 {
     if (s) {
-        fprintf(stderr, "hamf: %s\n", hamf_last_error());
-        exit(CLI_FAIL);
+        exit(cli_fail_status(s));
     }
 }
 

@@ -57,9 +57,27 @@ int track_cli_begin(struct track_cli *tc, const char *db, hamf_store *store, con
 int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metrics *mt, const char *model_path,
                   const char *model_name, const char *model_version, int64_t model_id, int64_t result_id,
                   const char *data_path, const char *target, double test_size, double fit_seconds, size_t n_train,
-                  size_t n_test)
+                  size_t n_test, const hamf_dataset *test_rows)
 {
     if (!tc->run) return CLI_OK;
+    /* global SHAP importance on (at most TRACK_SHAP_ROWS evenly spaced) test rows */
+    double *imp = NULL;
+    size_t shap_rows = 0;
+    if (test_rows && hamf_dataset_nrows(test_rows) > 0) {
+        size_t cap = hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? TRACK_SHAP_ROWS_RF : TRACK_SHAP_ROWS;
+        size_t n = hamf_dataset_nrows(test_rows), k = n < cap ? n : cap;
+        size_t *idx = malloc(k * sizeof *idx);
+        hamf_dataset *sub = NULL;
+        imp = malloc((hamf_ensemble_nfeatures(m) + 1) * sizeof *imp);
+        if (!idx || !imp) { free(idx); free(imp); return cli_fail("train: out of memory"); }
+        for (size_t i = 0; i < k; i++) idx[i] = (size_t)((double)i * (double)n / (double)k);
+        hamf_status st0 = hamf_dataset_subset(test_rows, idx, k, &sub);
+        if (!st0) st0 = hamf_ensemble_shap_importance(m, sub, 0, imp);
+        hamf_dataset_free(sub);
+        free(idx);
+        if (st0) { free(imp); return cli_fail_status(st0); }
+        shap_rows = k;
+    }
     char ts[32], name[256];
     snprintf(ts, sizeof ts, "%g", test_size);
     struct hamf__track_kv params[3] = {{"target", target}, {"data", data_path}, {"test_size", ts}};
@@ -79,8 +97,10 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
     struct hamf__track_training t = {.model = m, .metrics = mt, .model_path = model_path, .model_name = model_name,
                                      .model_version = model_version, .model_id = model_id, .result_id = result_id,
                                      .params = params, .nparams = np, .extra = extra,
-                                     .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags};
+                                     .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags,
+                                     .shap_importance = imp, .shap_rows = shap_rows};
     hamf_status st = hamf__track_run_finish(tc->run, &t);
+    free(imp);
     if (st) return cli_fail("train: the model was saved to %s but logging its run %s failed (marked FAILED if the tracking store can still be reached): %s",
                             model_path, hamf__track_run_id(tc->run), hamf_last_error());
     return CLI_OK;

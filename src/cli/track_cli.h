@@ -45,12 +45,17 @@ void track_cli_help(FILE *out);
  * destination cannot be reached. */
 int track_cli_begin(struct track_cli *tc, const char *db, hamf_store *store, const char *algorithm,
                     const char *model_name);
-/* Log the training and finish the run (no-op when off). Fills run_id
+/* Log the training and finish the run (no-op when off); with test_rows,
+ * also the global SHAP importance (shap_importance.json and .svg). Fills run_id
  * (33 bytes) on success. Prints the error and returns CLI_FAIL. */
 int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metrics *mt, const char *model_path,
                   const char *model_name, const char *model_version, int64_t model_id, int64_t result_id,
                   const char *data_path, const char *target, double test_size, double fit_seconds, size_t n_train,
-                  size_t n_test);
+                  size_t n_test, const hamf_dataset *test_rows);
+/* Rows of the test set the logged SHAP importance is computed on (evenly
+ * spaced when there are more): random forests' deep trees cost more. */
+#define TRACK_SHAP_ROWS 1000
+#define TRACK_SHAP_ROWS_RF 200
 /* Run id of the started run, or NULL when off. */
 const char *track_cli_run_id(const struct track_cli *tc);
 /* Mark an unfinished run FAILED and free it (safe to call twice). */

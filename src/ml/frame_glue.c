@@ -59,8 +59,8 @@ hamf_status hamf_dataset_from_frame(const hamf_frame *f, const char *target, ham
             for (size_t i = 0; i < n; i++) {
                 int v = codes[i] < 0 ? -1 : label_of_string(hamf_frame_dict_value(f, tcol, (size_t)codes[i]));
                 if (v < 0) {
-                    st = hamf__err(HAMF_ERR_SCHEMA, "dataset: target '%s' row %zu is '%s', not a binary label (0/1, yes/no, true/false)",
-                                   target, i + 1, codes[i] < 0 ? "" : hamf_frame_dict_value(f, tcol, (size_t)codes[i]));
+                    st = hamf__err(HAMF_ERR_SCHEMA, "dataset: target '%s' in data row %zu (CSV line %zu) is '%s', not a binary label (0/1, yes/no, true/false)",
+                                   target, i + 1, i + 2, codes[i] < 0 ? "" : hamf_frame_dict_value(f, tcol, (size_t)codes[i]));
                     goto fail;
                 }
                 buf[i] = v;
@@ -69,8 +69,8 @@ hamf_status hamf_dataset_from_frame(const hamf_frame *f, const char *target, ham
             if ((st = hamf_frame_get_f64(f, tcol, buf))) goto fail;
             for (size_t i = 0; i < n; i++)
                 if (!(buf[i] == 0 || buf[i] == 1)) {
-                    st = hamf__err(HAMF_ERR_SCHEMA, "dataset: target '%s' row %zu is %g, not a binary label (0 or 1)",
-                                   target, i + 1, buf[i]);
+                    st = hamf__err(HAMF_ERR_SCHEMA, "dataset: target '%s' in data row %zu (CSV line %zu) is %g, not a binary label (0 or 1)",
+                                   target, i + 1, i + 2, buf[i]);
                     goto fail;
                 }
         }

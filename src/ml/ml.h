@@ -14,6 +14,7 @@
 
 #include "hamf.h"
 #include "util/util.h"
+#include "ml/xgb_json.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -189,6 +190,9 @@ struct hamf_ensemble {
     double *train_loss, *valid_loss;
     double oob_accuracy;     /* RF: percent, NaN if unknown */
     struct hamf__fast *fast; /* packed predictor (lazy) */
+    double *cover;           /* SHAP: training rows per node, every tree's
+                                nodes concatenated in tree order; NULL =
+                                unknown (see shap.c) */
 };
 
 void hamf__model_drop_fast(struct hamf_ensemble *m);
@@ -212,6 +216,21 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
                            struct hamf_ensemble *m);
 hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_params *p,
                              struct hamf_ensemble *m);
+
+/* ---- SHAP (shap.c) ---- */
+/* Fill m->cover by routing the training set `d` (columns = model features,
+ * in order) through every tree. */
+hamf_status hamf__shap_fill_covers(struct hamf_ensemble *m, const struct hamf_dataset *d, int threads);
+/* A copy of the covers SHAP uses (m->cover, or leaf counts without them),
+ * every tree's nodes concatenated. [owned: hamf__free] */
+hamf_status hamf__shap_covers(const struct hamf_ensemble *m, double **out);
+/* SHAP values of column-major codes: out[i*(nf+1) + f], bias last. */
+hamf_status hamf__shap_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
+                             double *out);
+
+/* ---- XGBoost JSON (xgb_json.c; hamf__xgb_export is in xgb_json.h) ---- */
+/* A model from XGBoost JSON text; `source` names it in errors. */
+hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, struct hamf_ensemble **out);
 
 /* Row-major copy of column-major codes. */
 hamf_status hamf__codes_transpose(const uint8_t *codes, size_t n, size_t nf, uint8_t **rows);

@@ -196,6 +196,7 @@ void hamf_ensemble_free(hamf_ensemble *m)
     hamf__free(m->params_json);
     hamf__free(m->train_loss);
     hamf__free(m->valid_loss);
+    hamf__free(m->cover);
     hamf__free(m);
 }
 
@@ -219,6 +220,7 @@ hamf_status hamf_ensemble_fit(const hamf_dataset *d, const hamf_train_params *p,
     st = p->algorithm == HAMF_ALGO_RANDOM_FOREST ? hamf__forest_fit(d, p, m) : hamf__gbdt_fit(d, p, m);
     if (st) goto fail;
     if ((st = hamf__model_prepare(m))) goto fail;
+    if ((st = hamf__shap_fill_covers(m, d, p->threads))) goto fail;
     *out = m;
     return HAMF_OK;
 fail:

@@ -5,7 +5,8 @@
  * Layout (all integers little-endian, doubles as IEEE-754 bit patterns):
  *   "HAMFMDL\0"  magic, 8 bytes
  *   u32 version  (2 is written; 1 and 2 are read)
- *   u32 flags    (0; any other value is refused)
+ *   u32 flags    (bit 0: a node-cover section ends the payload; other bits
+ *                are refused)
  *   u64 length   of the payload
  *   payload
  *   u32 crc32    (IEEE 802.3 polynomial) of the payload
@@ -47,6 +48,7 @@
 
 #define MAGIC "HAMFMDL"
 #define VERSION 2u
+#define FLAG_COVER 1u
 
 /* CRC-32 (IEEE), eight table lookups per 8 bytes ("slicing by 8") */
 static uint32_t crc_table[8][256];
@@ -198,7 +200,7 @@ static hamf_status serialize(const struct hamf_ensemble *m, unsigned version, st
     hamf__buf_init(&w.b, 0);
     put(&w, MAGIC, 8);
     put_u32(&w, version);
-    put_u32(&w, 0);
+    put_u32(&w, m->cover ? FLAG_COVER : 0);
     put_u64(&w, 0); /* length, patched below */
     size_t start = w.b.len;
     put_u32(&w, (uint32_t)m->algorithm);
@@ -246,6 +248,18 @@ static hamf_status serialize(const struct hamf_ensemble *m, unsigned version, st
     for (size_t i = 0; i < m->n_iter; i++) {
         put_f64(&w, m->train_loss[i]);
         put_f64(&w, m->valid_loss[i]);
+    }
+    if (m->cover) { /* SHAP's node covers: f64 each (v1); v2: varints when all are whole numbers */
+        size_t tot = 0;
+        for (size_t t = 0; t < m->n_trees; t++) tot += m->trees[t].n_nodes;
+        bool whole = version >= 2;
+        for (size_t k = 0; k < tot && whole; k++)
+            whole = m->cover[k] >= 0 && m->cover[k] <= 9007199254740992.0 && m->cover[k] == floor(m->cover[k]);
+        if (version >= 2) put_u8(&w, whole);
+        for (size_t k = 0; k < tot; k++) {
+            if (whole) put_var(&w, (uint64_t)m->cover[k]);
+            else put_f64(&w, m->cover[k]);
+        }
     }
     if (w.st) { hamf__buf_free(&w.b); return hamf__err(w.st, "model: out of memory while serializing"); }
     uint64_t len = w.b.len - start;
@@ -397,7 +411,7 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
     if (ver < 1 || ver > VERSION)
         return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s has format version %u; this hamf reads versions 1 to %u",
                          path, ver, VERSION);
-    if (flags != 0) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
+    if (flags & ~FLAG_COVER) return hamf__err(HAMF_ERR_UNSUPPORTED, "model: %s uses unknown format flags 0x%x", path, flags);
     if (plen > len - 24 || len - 24 - plen < 4)
         return hamf__err(HAMF_ERR_CORRUPT, "model: %s is truncated (%zu bytes)", path, len);
     if (len - 24 - plen > 4)
@@ -581,6 +595,24 @@ static hamf_status parse(const char *path, const unsigned char *buf, size_t len,
                 BAD("model: %s: loss history value out of range", path);
         }
         m->n_iter = ni;
+    }
+    if (flags & FLAG_COVER) {
+        size_t tot = 0;
+        for (size_t t = 0; t < m->n_trees; t++) tot += m->trees[t].n_nodes;
+        int whole = ver >= 2 ? get_u8(&r) : 0;
+        if (r.bad || whole > 1 || tot > (r.n - r.off) / (whole ? 1 : 8)) BAD("model: %s: truncated node covers", path);
+        m->cover = hamf__malloc((tot + 1) * sizeof *m->cover);
+        if (!m->cover) OOM();
+        for (size_t k = 0; k < tot; k++) {
+            if (whole) {
+                uint64_t v = get_var(&r);
+                if (v > 9007199254740992ull) BAD("model: %s: bad node cover", path);
+                m->cover[k] = (double)v;
+            } else {
+                m->cover[k] = get_f64(&r);
+                if (!(m->cover[k] >= 0) || isinf(m->cover[k])) BAD("model: %s: bad node cover", path);
+            }
+        }
     }
     if (r.bad || r.off != r.n) BAD("model: %s: trailing or missing bytes in the payload", path);
     if ((st = hamf__model_prepare(m))) goto fail;

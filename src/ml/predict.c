@@ -655,7 +655,7 @@ hamf_status hamf_ensemble_predict_progress(const hamf_ensemble *m, const hamf_da
         colmap[f] = c;
     }
     if (nmiss) {
-        st = hamf__err(HAMF_ERR_SCHEMA, "predict: the data lacks %zu column%s the model needs: %s", nmiss,
+        st = hamf__err(HAMF_ERR_SCHEMA, "the data lacks %zu column%s the model needs: %s", nmiss,
                        nmiss == 1 ? "" : "s", miss.data ? miss.data : "");
         goto cleanup;
     }

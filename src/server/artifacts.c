@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,7 +27,18 @@
 struct hamf__artifacts {
     int rootfd;
     char *root;
+    uint64_t max_bytes; /* 0 = no limit on one uploaded file */
 };
+
+void hamf__artifacts_set_max_bytes(struct hamf__artifacts *a, uint64_t max_bytes)
+{
+    a->max_bytes = max_bytes;
+}
+
+uint64_t hamf__artifacts_max_bytes(const struct hamf__artifacts *a)
+{
+    return a->max_bytes;
+}
 
 hamf_status hamf__artifacts_open(const char *dir, struct hamf__artifacts **out)
 {
@@ -134,6 +146,64 @@ static hamf_status open_dir(struct hamf__artifacts *a, const struct rpath *p, in
     return HAMF_OK;
 }
 
+/* Is the path a regular file (no symlink anywhere)? */
+static bool is_file(struct hamf__artifacts *a, const struct rpath *p)
+{
+    int dfd = -1;
+    if (open_dir(a, p, p->n - 1, false, &dfd)) {
+
+        return false;
+    }
+    struct stat sb;
+    bool f = !fstatat(dfd, p->seg[p->n - 1], &sb, AT_SYMLINK_NOFOLLOW) && S_ISREG(sb.st_mode);
+    close(dfd);
+    return f;
+}
+
+/* ---- MIME types ---- */
+
+/* MLflow's rule (mlflow/utils/mime_type_utils.py): text-like extensions
+ * and the extension-less files MLmodel and mlproject (its spelling) are
+ * text/plain;
+ * otherwise the type of the extension (Python's mimetypes table; the common
+ * entries below), else application/octet-stream. Every download is sent as
+ * an attachment with X-Content-Type-Options: nosniff (http.c), so a
+ * browser never renders HTML, SVG or scripts from the server inline; .js
+ * and .xml are text/plain. */
+static const char *const text_exts[] = {
+    "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon", "toml", "yaml",
+    "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "mlproject",
+};
+
+static const struct {
+    const char *ext, *type;
+} mime_table[] = {
+    {"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"jpe", "image/jpeg"},
+    {"gif", "image/gif"}, {"bmp", "image/bmp"}, {"ico", "image/vnd.microsoft.icon"}, {"tif", "image/tiff"},
+    {"tiff", "image/tiff"}, {"svg", "image/svg+xml"}, {"webp", "image/webp"}, {"pdf", "application/pdf"},
+    {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"}, {"mjs", "text/javascript"},
+    {"zip", "application/zip"}, {"gz", "application/gzip"}, {"tar", "application/x-tar"},
+    {"bz2", "application/x-bzip2"}, {"xz", "application/x-xz"}, {"mp3", "audio/mpeg"}, {"wav", "audio/x-wav"},
+    {"mp4", "video/mp4"}, {"mpeg", "video/mpeg"}, {"webm", "video/webm"}, {"parquet", "application/vnd.apache.parquet"},
+    {"wasm", "application/wasm"}, {"ps", "application/postscript"}, {"rtf", "application/rtf"},
+    {"ipynb", "application/x-ipynb+json"}, {"h5", "application/x-hdf5"},
+};
+
+const char *hamf__artifacts_mime(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    const char *dot = strrchr(base, '.');
+    /* like os.path.splitext: a leading dot is not an extension */
+    const char *ext = dot && dot != base ? dot + 1 : base;
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(text_exts); i++)
+        if (!strcmp(ext, text_exts[i])) return "text/plain";
+    if (ext == base) return "application/octet-stream";
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(mime_table); i++)
+        if (!strcasecmp(ext, mime_table[i].ext)) return mime_table[i].type;
+    return "application/octet-stream";
+}
+
 /* ---- list ---- */
 
 struct entry {
@@ -159,6 +229,13 @@ hamf_status hamf__artifacts_list(struct hamf__artifacts *a, const char *rel, con
     st = open_dir(a, &p, p.n, false, &fd);
     if (st == HAMF_ERR_NOTFOUND) {
         st = HAMF_OK; /* nothing there yet: an empty listing */
+        goto cleanup;
+    }
+    if (st == HAMF_ERR_CONSTRAINT && p.n && is_file(a, &p)) {
+        /* a file lists as nothing, as MLflow answers: that is how its
+         * client tells a file from a directory */
+
+        st = HAMF_OK;
         goto cleanup;
     }
     if (st) goto cleanup;
@@ -241,11 +318,10 @@ void hamf__artifacts_list_route(void *ctx, const struct hamf__http_req *req, str
     if (st) hamf__api_status_error(resp, st);
 }
 
-void hamf__artifacts_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+void hamf__artifacts_send(struct hamf__artifacts *a, const char *rel, struct hamf__http_resp *resp)
 {
-    struct hamf__artifacts *a = ctx_artifacts(ctx);
     struct rpath p;
-    hamf_status st = split_path(req->route_rest, &p);
+    hamf_status st = split_path(rel, &p);
     if (st) {
         hamf__api_status_error(resp, st);
         return;
@@ -257,7 +333,7 @@ void hamf__artifacts_get(void *ctx, const struct hamf__http_req *req, struct ham
     }
     if ((st = open_dir(a, &p, p.n - 1, false, &dfd))) {
         if (st == HAMF_ERR_NOTFOUND)
-            hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST", "Artifact '%s' does not exist", req->route_rest);
+            hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST", "Artifact '%s' does not exist", rel);
         else
             hamf__api_status_error(resp, st);
         goto cleanup;
@@ -265,29 +341,30 @@ void hamf__artifacts_get(void *ctx, const struct hamf__http_req *req, struct ham
     fd = openat(dfd, p.seg[p.n - 1], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST", "Artifact '%s' does not exist", req->route_rest);
+            hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST", "Artifact '%s' does not exist", rel);
         else if (errno == ELOOP)
-            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid path '%s': symlinks are not served", req->route_rest);
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid path '%s': symlinks are not served", rel);
         else
             hamf__api_error(resp, 500, "INTERNAL_ERROR", "Cannot open artifact: %s", strerror(errno));
         goto cleanup;
     }
     struct stat sb;
     if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Artifact '%s' is not a file", req->route_rest);
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Artifact '%s' is not a file", rel);
         goto cleanup;
     }
     resp->fd = fd;
     fd = -1;
     resp->fd_size = (uint64_t)sb.st_size;
-    resp->content_type = "application/octet-stream";
     const char *base = p.seg[p.n - 1];
-    /* quote-safe filename: drop quotes and control bytes */
+    resp->content_type = hamf__artifacts_mime(base);
+    /* always an attachment (never rendered inline); quote-safe filename:
+     * drop quotes, backslashes and control bytes */
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
     if (!hamf__buf_puts(&b, "attachment; filename=\"")) {
         for (const char *c = base; *c; c++)
-            if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20) (void)hamf__buf_putc(&b, *c);
+            if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20 && *c != 0x7f) (void)hamf__buf_putc(&b, *c);
         if (!hamf__buf_putc(&b, '"')) resp->disposition = hamf__buf_detach(&b, NULL);
     }
     hamf__buf_free(&b);
@@ -295,6 +372,71 @@ cleanup:
     if (fd >= 0) close(fd);
     if (dfd >= 0) close(dfd);
     hamf__free(p.buf);
+}
+
+void hamf__artifacts_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    hamf__artifacts_send(ctx_artifacts(ctx), req->route_rest, resp);
+}
+
+/* Write a whole file atomically (temp file, fsync, rename). */
+hamf_status hamf__artifacts_write(struct hamf__artifacts *a, const char *rel, const char *data, size_t n)
+{
+    if (a->max_bytes && n > a->max_bytes)
+        return hamf__err(HAMF_ERR_CONSTRAINT, "Artifact '%s' is %zu bytes, more than the server's limit of %llu bytes",
+                         rel, n, (unsigned long long)a->max_bytes);
+    struct rpath p;
+    hamf_status st = split_path(rel, &p);
+    if (st) return st;
+    int dfd = -1, fd = -1;
+    char tmp[40] = "";
+    if (!p.n) {
+        st = hamf__err(HAMF_ERR_CONSTRAINT, "Artifact path is empty");
+        goto done;
+    }
+    if ((st = open_dir(a, &p, p.n - 1, true, &dfd))) goto done;
+    for (int tries = 0; tries < 10 && fd < 0; tries++) {
+        unsigned char rnd[8];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) memset(rnd, tries, sizeof rnd);
+        snprintf(tmp, sizeof tmp, ".hamf-upload-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+                 rnd[4], rnd[5], rnd[6], rnd[7]);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        st = hamf__err(HAMF_ERR_IO, "Cannot create artifact file: %s", strerror(errno));
+        goto done;
+    }
+    while (n) {
+        ssize_t w = write(fd, data, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            st = hamf__err(HAMF_ERR_IO, "Cannot write artifact: %s", strerror(errno));
+            goto done;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+    if (fsync(fd)) {
+        st = hamf__err(HAMF_ERR_IO, "Cannot sync artifact: %s", strerror(errno));
+        goto done;
+    }
+    if (renameat(dfd, tmp, dfd, p.seg[p.n - 1])) {
+        st = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST
+                 ? hamf__err(HAMF_ERR_CONSTRAINT, "Artifact path '%s' is a directory", rel)
+                 : hamf__err(HAMF_ERR_IO, "Cannot store artifact: %s", strerror(errno));
+        goto done;
+    }
+    close(fd);
+    fd = -1;
+    tmp[0] = '\0';
+    (void)fsync(dfd);
+done:
+    if (fd >= 0) close(fd);
+    if (tmp[0] && dfd >= 0) unlinkat(dfd, tmp, 0);
+    if (dfd >= 0) close(dfd);
+    hamf__free(p.buf);
+    return st;
 }
 
 static hamf_status remove_tree(int dfd, const char *name)
@@ -359,6 +501,7 @@ struct upload {
     int dfd, fd;
     char tmp[40];
     char *name;
+    uint64_t written, max_bytes;
 };
 
 static void up_abort(void *state)
@@ -394,6 +537,7 @@ static void *up_begin(void *ctx, const struct hamf__http_req *req, struct hamf__
         goto fail;
     }
     u->dfd = u->fd = -1;
+    u->max_bytes = a->max_bytes;
     u->name = hamf__strdup(p.seg[p.n - 1]);
     if (!u->name) {
         hamf__api_status_error(resp, hamf__err(HAMF_ERR_NOMEM, "artifacts: out of memory"));
@@ -426,6 +570,14 @@ fail:
 static bool up_chunk(void *state, const char *data, size_t n, struct hamf__http_resp *resp)
 {
     struct upload *u = state;
+    if (u->max_bytes && (u->written + n > u->max_bytes || u->written + n < u->written)) {
+        /* the temporary file is removed by abort: nothing partial appears */
+        hamf__api_error(resp, 413, "RESOURCE_LIMIT_EXCEEDED",
+                        "Artifact upload is larger than the server's limit of %llu bytes (--max-artifact-bytes)",
+                        (unsigned long long)u->max_bytes);
+        return false;
+    }
+    u->written += n;
     while (n) {
         ssize_t w = write(u->fd, data, n);
         if (w < 0) {
@@ -462,3 +614,91 @@ done:
 }
 
 const struct hamf__http_stream hamf__artifacts_upload = {up_begin, up_chunk, up_finish, up_abort};
+
+/* ---- locations ---- */
+
+/* rest of `path` below `root` ("" for the root itself), or NULL */
+static const char *below(const char *root, const char *path)
+{
+    size_t n = strlen(root);
+    if (strncmp(path, root, n)) return NULL;
+    if (path[n] == '\0') return path + n;
+    if (path[n] == '/' || (n && root[n - 1] == '/')) return path + n + (path[n] == '/');
+    return NULL;
+}
+
+hamf_status hamf__artifacts_resolve(const struct hamf__server_ctx *c, const char *uri, struct hamf__artifacts **a,
+                                    char **rel)
+{
+    static const char proxied[] = "mlflow-artifacts:", file[] = "file:";
+    if (!strncmp(uri, proxied, sizeof proxied - 1)) {
+        const char *r = uri + sizeof proxied - 1;
+        if (r[0] == '/' && r[1] == '/') { /* mlflow-artifacts://host:port/path */
+            r = strchr(r + 2, '/');
+            if (!r) r = "";
+        }
+        while (*r == '/') r++;
+        if (!(*rel = hamf__strdup(r))) return hamf__err(HAMF_ERR_NOMEM, "artifacts: out of memory");
+        *a = c->artifacts;
+        return HAMF_OK;
+    }
+    const char *path = uri;
+    char *decoded = NULL;
+    if (!strncmp(uri, file, sizeof file - 1)) {
+        path = uri + sizeof file - 1;
+        if (path[0] == '/' && path[1] == '/') { /* file://[localhost]/path */
+            path += 2;
+            if (!strncmp(path, "localhost/", 10)) path += 9;
+            else if (*path != '/') goto elsewhere;
+        }
+        if (!(decoded = hamf__http_unescape(path, strlen(path), false)))
+            return hamf__err(HAMF_ERR_CONSTRAINT, "Invalid artifact location '%s'", uri);
+        path = decoded;
+    }
+    if (path[0] == '/') {
+        struct hamf__artifacts *roots[2] = {c->local_root, c->artifacts};
+        for (int i = 0; i < 2; i++) {
+            const char *r = roots[i] ? below(roots[i]->root, path) : NULL;
+            if (!r) continue;
+            *rel = hamf__strdup(r);
+            hamf__free(decoded);
+            if (!*rel) return hamf__err(HAMF_ERR_NOMEM, "artifacts: out of memory");
+            *a = roots[i];
+            return HAMF_OK;
+        }
+    }
+elsewhere:
+    hamf__free(decoded);
+    return hamf__err(HAMF_ERR_CONSTRAINT,
+                     "The artifact location '%s' is not served by this server (only mlflow-artifacts:/ and "
+                     "local paths under its artifact roots are)",
+                     uri);
+}
+
+bool hamf__api_path_is_safe(const char *path)
+{
+    /* decode until stable, as MLflow does (at most a few rounds) */
+    char *cur = hamf__strdup(path);
+    if (!cur) return false;
+    for (int i = 0; i < 8 && strchr(cur, '%'); i++) {
+        char *d = hamf__http_unescape(cur, strlen(cur), false);
+        if (!d) break; /* a '%' that is not an escape stays as it is */
+        bool same = !strcmp(d, cur);
+        hamf__free(cur);
+        cur = d;
+        if (same) break;
+    }
+    const char *p = cur;
+    if (!strncmp(p, "file://", 7)) p += 7;
+    else if (!strncmp(p, "file:", 5)) p += 5;
+    bool ok = !strchr(cur, '#') && !strchr(p, '\\') && p[0] != '/' &&
+              !(((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':');
+    for (const char *s = p; ok && *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 2 && s[0] == '.' && s[1] == '.') ok = false;
+        s += n + (e != NULL);
+    }
+    hamf__free(cur);
+    return ok;
+}

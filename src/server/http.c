@@ -146,6 +146,12 @@ static bool parse_uri(struct request *r, struct MHD_Connection *con, const char 
 {
     r->path = hamf__http_unescape(url, strlen(url), false);
     if (!r->path) return false;
+    /* leading repeated slashes count as one, as in MLflow's router:
+     * //model-versions/get-artifact is /model-versions/get-artifact (inner
+     * ones stay: an artifact path "//etc" must still be refused) */
+    size_t lead = 0;
+    while (r->path[lead] == '/' && r->path[lead + 1] == '/') lead++;
+    if (lead) memmove(r->path, r->path + lead, strlen(r->path + lead) + 1);
     struct qcollect qc = {r, 0, false};
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &qc);
     return !qc.failed;

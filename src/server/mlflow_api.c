@@ -64,13 +64,13 @@ static void trk_key_init(void)
     (void)pthread_key_create(&trk_key, trk_destroy);
 }
 
-static struct hamf__trk *get_trk(void *ctx, struct hamf__http_resp *resp)
+struct hamf__trk *hamf__api_trk(void *ctx, struct hamf__http_resp *resp)
 {
     pthread_once(&trk_once, trk_key_init);
     struct hamf__trk *t = pthread_getspecific(trk_key);
     if (t) return t;
     const struct hamf__server_ctx *c = ctx;
-    struct hamf__trk_options o = {.sync_normal = !c->sync_full};
+    struct hamf__trk_options o = {.sync_normal = !c->sync_full, .artifact_root = c->artifact_root};
     hamf_status s = hamf__trk_open_opts(c->db_url, &o, &t);
     if (s) {
         hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "%s", hamf_last_error());
@@ -144,8 +144,7 @@ static int arg_str(struct args *a, const char *name, const char **out)
     const struct hamf__jval *v = jfield(a, name);
     if (!v) return 0;
     if (v->type != HAMF__JSTR) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid value for parameter '%s' supplied: expected a string", name);
+        hamf__api_bad_value(a->resp, name, v);
         return -1;
     }
     if (strlen(v->str) != v->len) {
@@ -160,7 +159,7 @@ static int arg_required(struct args *a, const char *name, const char **out)
 {
     int r = arg_str(a, name, out);
     if (r == 0) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter '%s'.", name);
+        hamf__api_missing(a->resp, name);
         return -1;
     }
     return r;
@@ -172,7 +171,7 @@ static int arg_run_id(struct args *a, const char **out)
     int r = arg_str(a, "run_id", out);
     if (r == 0) r = arg_str(a, "run_uuid", out);
     if (r == 0 || (r == 1 && !**out)) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.");
+        hamf__api_missing(a->resp, "run_id");
         return -1;
     }
     return r;
@@ -184,8 +183,7 @@ static int arg_i64(struct args *a, const char *name, int64_t *out)
         const char *v = a->req ? hamf__http_query(a->req, name) : NULL;
         if (!v) return 0;
         if (!hamf__parse_i64(v, strlen(v), out)) {
-            hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value '%s' for parameter '%s': expected an integer",
-                            v, name);
+            hamf__api_bad_query_value(a->resp, name, v);
             return -1;
         }
         return 1;
@@ -193,8 +191,7 @@ static int arg_i64(struct args *a, const char *name, int64_t *out)
     const struct hamf__jval *v = jfield(a, name);
     if (!v) return 0;
     if (!hamf__jval_to_i64(v, out)) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter '%s': expected an integer",
-                        name);
+        hamf__api_bad_value(a->resp, name, v);
         return -1;
     }
     return 1;
@@ -219,8 +216,7 @@ static int arg_list(struct args *a, const char *name, const char ***out, size_t 
         const struct hamf__jval *j = jfield(a, name);
         if (!j) return 0;
         if (j->type != HAMF__JARR) {
-            hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter '%s': expected a list",
-                            name);
+            hamf__api_bad_value(a->resp, name, j);
             return -1;
         }
         if (!j->len) return 0;
@@ -230,8 +226,7 @@ static int arg_list(struct args *a, const char *name, const char ***out, size_t 
             const struct hamf__jval *e = &j->items[i];
             if (e->type != HAMF__JSTR || strlen(e->str) != e->len) {
                 hamf__free(v);
-                hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                                "Invalid value for parameter '%s': expected a list of strings", name);
+                hamf__api_bad_value(a->resp, name, j);
                 return -1;
             }
             v[k++] = e->str;
@@ -305,8 +300,7 @@ static int arg_kvs(struct args *a, const struct hamf__jval *arr, const char *nam
     *n = arr->len;
     return 1;
 bad:
-    hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                    "Invalid value for parameter '%s': expected a list of {\"key\": string, \"value\": string}", name);
+    hamf__api_bad_value(a->resp, name, arr);
     return -1;
 }
 
@@ -328,7 +322,7 @@ static void finish(struct hamf__http_resp *resp, hamf_status s)
         args_free(&a);                                     \
         return;                                            \
     }                                                      \
-    struct hamf__trk *t = get_trk(ctx, resp);              \
+    struct hamf__trk *t = hamf__api_trk(ctx, resp);        \
     if (!t) {                                              \
         args_free(&a);                                     \
         return;                                            \
@@ -336,20 +330,48 @@ static void finish(struct hamf__http_resp *resp, hamf_status s)
 
 /* ---- experiments ---- */
 
+/* "scheme:..." with an RFC 3986 scheme (letters, digits, + - .) */
+static bool has_scheme(const char *uri)
+{
+    const char *p = uri;
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) return false;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '+' ||
+           *p == '-' || *p == '.')
+        p++;
+    return *p == ':' && p - uri > 1; /* one letter: a Windows drive, not a scheme */
+}
+
 static void h_exp_create(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN(a);
     const char *name = NULL, *loc = NULL;
     struct hamf__trk_kv *tags = NULL;
     size_t ntags = 0;
-    char *id = NULL;
+    char *id = NULL, *abs = NULL;
     if (arg_required(&a, "name", &name) < 0 || arg_str(&a, "artifact_location", &loc) < 0 ||
         arg_kvs(&a, jfield(&a, "tags"), "tags", &tags, &ntags) < 0)
         goto done;
+    /* a relative local path is made absolute against the server's working
+     * directory, as MLflow stores it */
+    if (loc && *loc && loc[0] != '/' && !has_scheme(loc)) {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd)) {
+            hamf__api_error(resp, 500, "INTERNAL_ERROR", "Cannot resolve artifact_location '%s'", loc);
+            goto done;
+        }
+        const char *r = loc;
+        while (r[0] == '.' && r[1] == '/') r += 2;
+        if (!(abs = hamf__asprintf("%s/%s", cwd, r))) {
+            hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
+            goto done;
+        }
+        loc = abs;
+    }
     hamf_status s = hamf__trk_exp_create(t, name, loc, tags, ntags, &id);
     if (!s) s = hamf__buf_printf(&resp->body, "{\"experiment_id\":\"%s\"}", id);
     finish(resp, s);
 done:
+    hamf__free(abs);
     hamf__free(id);
     hamf__free(tags);
     args_free(&a);
@@ -588,40 +610,50 @@ done:
 
 /* One metric object {key, value, timestamp, step}; for log-metric the
  * object is the request itself. */
-static int parse_metric(struct args *a, const struct hamf__jval *o, struct hamf__trk_metric *m)
+static int parse_metric(struct args *a, const struct hamf__jval *o, const struct hamf__jval *whole,
+                        struct hamf__trk_metric *m)
 {
+    if (whole) {
+        /* log-batch: MLflow reports any bad metric as the whole list */
+        if (o->type != HAMF__JOBJ) goto bad_whole;
+        int r = parse_metric(a, o, NULL, m);
+        if (r < 0) goto bad_whole;
+        return r;
+    bad_whole:
+        hamf__api_bad_value(a->resp, "metrics", whole);
+        return -1;
+    }
     const struct hamf__jval *k = hamf__jobj_get(o, "key");
     const struct hamf__jval *v = hamf__jobj_get(o, "value");
     const struct hamf__jval *ts = hamf__jobj_get(o, "timestamp");
     const struct hamf__jval *st = hamf__jobj_get(o, "step");
-    if (!k || k->type == HAMF__JNULL) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'key'.");
+    if (!k || k->type == HAMF__JNULL || (k->type == HAMF__JSTR && !k->len)) {
+        hamf__api_missing(a->resp, "key");
         return -1;
     }
     if (k->type != HAMF__JSTR || strlen(k->str) != k->len) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'key': expected a string");
+        hamf__api_bad_value(a->resp, "key", k);
         return -1;
     }
     if (!v || v->type == HAMF__JNULL) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'value'.");
+        hamf__api_missing(a->resp, "value");
         return -1;
     }
     if (!hamf__jval_to_f64(v, &m->value)) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'value': expected a number");
+        hamf__api_bad_value(a->resp, "value", v);
         return -1;
     }
     if (!ts || ts->type == HAMF__JNULL) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'timestamp'.");
+        hamf__api_missing(a->resp, "timestamp");
         return -1;
     }
     if (!hamf__jval_to_i64(ts, &m->timestamp)) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid value for parameter 'timestamp': expected an integer");
+        hamf__api_bad_value(a->resp, "timestamp", ts);
         return -1;
     }
     m->step = 0;
     if (st && st->type != HAMF__JNULL && !hamf__jval_to_i64(st, &m->step)) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'step': expected an integer");
+        hamf__api_bad_value(a->resp, "step", st);
         return -1;
     }
     m->key = k->str;
@@ -635,10 +667,10 @@ static void h_log_metric(void *ctx, const struct hamf__http_req *req, struct ham
     struct hamf__trk_metric m;
     if (arg_run_id(&a, &id) < 0) goto done;
     if (!a.obj) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'key'.");
+        hamf__api_missing(resp, "key");
         goto done;
     }
-    if (parse_metric(&a, a.obj, &m) < 0) goto done;
+    if (parse_metric(&a, a.obj, NULL, &m) < 0) goto done;
     hamf_status s = hamf__trk_log_batch(t, id, &m, 1, NULL, 0, NULL, 0);
     if (!s) reply_ok_empty(resp);
     finish(resp, s);
@@ -697,7 +729,7 @@ static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf
     const struct hamf__jval *ms = jfield(&a, "metrics");
     if (ms) {
         if (ms->type != HAMF__JARR) {
-            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'metrics': expected a list");
+            hamf__api_bad_value(resp, "metrics", ms);
             goto done;
         }
         if (ms->len > HAMF__TRK_MAX_BATCH_METRICS) {
@@ -711,7 +743,7 @@ static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf
             goto done;
         }
         for (size_t i = 0; i < ms->len; i++)
-            if (parse_metric(&a, &ms->items[i], &m[i]) < 0) goto done;
+            if (parse_metric(&a, &ms->items[i], ms, &m[i]) < 0) goto done;
         nm = ms->len;
     }
     if (arg_kvs(&a, jfield(&a, "params"), "params", &p, &np) < 0 || arg_kvs(&a, jfield(&a, "tags"), "tags", &tg, &nt) < 0)
@@ -751,8 +783,12 @@ static void h_log_inputs(void *ctx, const struct hamf__http_req *req, struct ham
     size_t n = 0;
     if (arg_run_id(&a, &id) < 0) goto done;
     const struct hamf__jval *ds = jfield(&a, "datasets");
-    if (ds && ds->type != HAMF__JARR) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value for parameter 'datasets': expected a list");
+    if (!ds) { /* required (an empty list is accepted, as MLflow) */
+        hamf__api_missing(resp, "datasets");
+        goto done;
+    }
+    if (ds->type != HAMF__JARR) {
+        hamf__api_bad_value(resp, "datasets", ds);
         goto done;
     }
     n = ds ? ds->len : 0;
@@ -786,6 +822,92 @@ done:
     args_free(&a);
 }
 
+/* runs/log-model: append the model's JSON (the client's MLmodel as a dict)
+ * to the run's mlflow.log-model.history tag, a JSON list, as MLflow's
+ * record_logged_model does. */
+#define LOGGED_MODELS_TAG "mlflow.log-model.history"
+
+static void h_log_model(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    BEGIN(a);
+    const char *id, *mj;
+    struct hamf__jdoc *model = NULL, *run = NULL;
+    struct hamf__buf rb, val;
+    hamf__buf_init(&rb, 0);
+    hamf__buf_init(&val, 0);
+    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "model_json", &mj) < 0) goto done;
+    if (!*mj) {
+        hamf__api_missing(resp, "model_json");
+        goto done;
+    }
+    if (hamf__json_parse(mj, strlen(mj), HAMF__JSON_MAX_DEPTH, &model) ||
+        hamf__jdoc_root(model)->type != HAMF__JOBJ) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Malformed model info. \n %.512s \n is not a valid JSON.",
+                        mj);
+        goto done;
+    }
+    static const char *const required[] = {"artifact_path", "flavors", "utc_time_created", "run_id"};
+    char missing[128] = "";
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(required); i++)
+        if (!hamf__jobj_get(hamf__jdoc_root(model), required[i]))
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s'%s'", *missing ? ", " : "",
+                     required[i]);
+    if (*missing) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Model json is missing mandatory fields: {%s}", missing);
+        goto done;
+    }
+    hamf_status s = hamf__mlflow_run_json(t, id, &rb);
+    if (s) {
+        finish(resp, s);
+        goto done;
+    }
+    const char *prev = NULL;
+    size_t prev_n = 0;
+    if (!hamf__json_parse(rb.data, rb.len, HAMF__JSON_MAX_DEPTH, &run)) {
+        const struct hamf__jval *tags = hamf__jobj_get(hamf__jobj_get(hamf__jdoc_root(run), "data"), "tags");
+        for (size_t i = 0; tags && tags->type == HAMF__JARR && i < tags->len; i++) {
+            const struct hamf__jval *k = hamf__jobj_get(&tags->items[i], "key");
+            const struct hamf__jval *v = hamf__jobj_get(&tags->items[i], "value");
+            if (k && k->type == HAMF__JSTR && !strcmp(k->str, LOGGED_MODELS_TAG) && v && v->type == HAMF__JSTR) {
+                prev = v->str;
+                prev_n = v->len;
+            }
+        }
+    }
+    /* the previous list without its closing bracket, if it is a list */
+    size_t keep = 0;
+    bool nonempty = false;
+    if (prev) {
+        struct hamf__jdoc *pd = NULL;
+        if (!hamf__json_parse(prev, prev_n, HAMF__JSON_MAX_DEPTH, &pd) && hamf__jdoc_root(pd)->type == HAMF__JARR) {
+            nonempty = hamf__jdoc_root(pd)->len > 0;
+            keep = prev_n;
+            while (keep && prev[keep - 1] != ']') keep--;
+            if (keep) keep--;
+        }
+        hamf__jdoc_free(pd);
+    }
+    if (keep) s = hamf__buf_append(&val, prev, keep);
+    else s = hamf__buf_putc(&val, '[');
+    if (!s && nonempty) s = hamf__buf_puts(&val, ", ");
+    if (!s) s = hamf__buf_puts(&val, mj);
+    if (!s) s = hamf__buf_putc(&val, ']');
+    if (s) {
+        finish(resp, s);
+        goto done;
+    }
+    struct hamf__trk_kv kv = {LOGGED_MODELS_TAG, val.data};
+    s = hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1);
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+done:
+    hamf__jdoc_free(model);
+    hamf__jdoc_free(run);
+    hamf__buf_free(&rb);
+    hamf__buf_free(&val);
+    args_free(&a);
+}
+
 static void h_get_history(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN(a);
@@ -811,28 +933,35 @@ static void h_artifacts_list(void *ctx, const struct hamf__http_req *req, struct
 {
     BEGIN(a);
     const char *id, *path = NULL;
-    char *uri = NULL, *rel = NULL, *prefix = NULL;
+    char *uri = NULL, *rel = NULL, *prefix = NULL, *root_rel = NULL;
     if (arg_run_id(&a, &id) < 0 || arg_str(&a, "path", &path) < 0) goto done;
+    if (path && !hamf__api_path_is_safe(path)) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid path");
+        goto done;
+    }
     hamf_status s = hamf__trk_run_artifact_uri(t, id, &uri);
     if (s) {
         finish(resp, s);
         goto done;
     }
-    if ((s = hamf__buf_puts(&resp->body, "{\"root_uri\":")) || (s = hamf__json_str(&resp->body, uri, (size_t)-1))) {
+    struct hamf__artifacts *root = NULL;
+    s = hamf__artifacts_resolve(ctx, uri, &root, &root_rel);
+    if (s == HAMF_ERR_CONSTRAINT) {
+        /* stored elsewhere (a remote store, or a local path outside the
+         * server's roots): MLflow's clients read such locations
+         * themselves; the server only names it */
+        s = HAMF_OK;
+        root = NULL;
+    }
+    if (s) {
         finish(resp, s);
         goto done;
     }
-    static const char scheme[] = "mlflow-artifacts:";
-    if (!strncmp(uri, scheme, sizeof scheme - 1)) {
-        const char *r = uri + sizeof scheme - 1;
-        while (*r == '/') r++;
+    if ((s = hamf__buf_puts(&resp->body, "{\"root_uri\":")) || (s = hamf__json_str(&resp->body, uri, (size_t)-1)))
+        goto fail;
+    if (root) {
         const char *p = path ? path : "";
-        while (*p == '/' && path) {
-            /* an absolute path inside the run is refused like any other */
-            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid path '%s': absolute paths are not allowed", path);
-            goto done;
-        }
-        rel = hamf__asprintf("%s/%s", r, p);
+        rel = hamf__asprintf("%s%s%s", root_rel, *root_rel ? "/" : "", p);
         size_t pl = strlen(p);
         while (pl && p[pl - 1] == '/') pl--;
         prefix = pl ? hamf__asprintf("%.*s/", (int)pl, p) : hamf__strdup("");
@@ -843,7 +972,7 @@ static void h_artifacts_list(void *ctx, const struct hamf__http_req *req, struct
         size_t mark = resp->body.len;
         if ((s = hamf__buf_putc(&resp->body, ','))) goto fail;
         size_t before = resp->body.len;
-        if ((s = hamf__artifacts_list(((struct hamf__server_ctx *)ctx)->artifacts, rel, prefix, &resp->body))) goto fail;
+        if ((s = hamf__artifacts_list(root, rel, prefix, &resp->body))) goto fail;
         if (resp->body.len == before) { /* nothing listed: drop the comma */
             resp->body.len = mark;
             resp->body.data[mark] = '\0';
@@ -855,6 +984,7 @@ fail:
     finish(resp, s);
 done:
     hamf__free(rel);
+    hamf__free(root_rel);
     hamf__free(prefix);
     hamf__free(uri);
     args_free(&a);
@@ -888,6 +1018,7 @@ static const struct hamf__http_route routes[] = {
     {"POST", API "runs/set-tag", JSON_BODY_MAX, h_set_tag, NULL},
     {"POST", API "runs/delete-tag", JSON_BODY_MAX, h_delete_tag, NULL},
     {"POST", API "runs/log-inputs", INPUTS_BODY_MAX, h_log_inputs, NULL},
+    {"POST", API "runs/log-model", JSON_BODY_MAX, h_log_model, NULL},
     {"GET", API "metrics/get-history", 0, h_get_history, NULL},
     {"GET", API "artifacts/list", 0, h_artifacts_list, NULL},
     {"GET", ART, 0, hamf__artifacts_list_route, NULL},
@@ -908,8 +1039,84 @@ struct hamf__server {
     struct hamf__server_ctx ctx;
     struct hamf__http_server *http;
     char *db_url;
+    char *artifact_root;
     struct hamf__trk *keep; /* holds the store's write group open while serving */
+    /* the served table: routes[], mlflow_ui_api.c's, and every
+     * /api/2.0/... route again under /ajax-api/2.0/... (the web UI's prefix,
+     * as MLflow serves both) */
+    struct hamf__http_route *table;
+    size_t ntable;
+    char **paths; /* the /ajax-api/ path strings [owned] */
+    size_t npaths;
 };
+
+static hamf_status build_routes(struct hamf__server *s)
+{
+    size_t nbase = HAMF_ARRAY_LEN(routes) + hamf__ui_api_nroutes, ndup = 0;
+    static const char api[] = "/api/2.0/";
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(routes); i++)
+        if (!strncmp(routes[i].path, api, sizeof api - 1)) ndup++;
+    s->table = hamf__calloc(nbase + ndup, sizeof *s->table);
+    s->paths = hamf__calloc(ndup ? ndup : 1, sizeof *s->paths);
+    if (!s->table || !s->paths) return hamf__err(HAMF_ERR_NOMEM, "server: out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(routes); i++) s->table[n++] = routes[i];
+    for (size_t i = 0; i < hamf__ui_api_nroutes; i++) s->table[n++] = hamf__ui_api_routes[i];
+    for (size_t i = 0; i < HAMF_ARRAY_LEN(routes); i++) {
+        if (strncmp(routes[i].path, api, sizeof api - 1)) continue;
+        char *p = hamf__asprintf("/ajax-api/2.0/%s", routes[i].path + sizeof api - 1);
+        if (!p) return hamf__err(HAMF_ERR_NOMEM, "server: out of memory");
+        s->paths[s->npaths++] = p;
+        s->table[n] = routes[i];
+        s->table[n++].path = p;
+    }
+    s->ntable = n;
+    return HAMF_OK;
+}
+
+static void free_routes(struct hamf__server *s)
+{
+    for (size_t i = 0; i < s->npaths; i++) hamf__free(s->paths[i]);
+    hamf__free(s->paths);
+    hamf__free(s->table);
+}
+
+/* --default-artifact-root: a relative local path made absolute; for a
+ * local root (a path or file:// URI), its directory opened as a served
+ * root. */
+static hamf_status open_artifact_root(struct hamf__server *s, const char *root)
+{
+    if (!root || !*root) return HAMF_OK;
+    bool local = root[0] == '/' || !strncmp(root, "file:", 5) || !has_scheme(root);
+    if (local && root[0] != '/' && strncmp(root, "file:", 5)) {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd)) return hamf__err(HAMF_ERR_IO, "server: cannot resolve '%s'", root);
+        s->artifact_root = hamf__asprintf("%s/%s", cwd, root);
+    } else {
+        s->artifact_root = hamf__strdup(root);
+    }
+    if (!s->artifact_root) return hamf__err(HAMF_ERR_NOMEM, "server: out of memory");
+    size_t n = strlen(s->artifact_root);
+    while (n > 1 && s->artifact_root[n - 1] == '/') s->artifact_root[--n] = '\0';
+    s->ctx.artifact_root = s->artifact_root;
+    if (!local) return HAMF_OK;
+    const char *path = s->artifact_root;
+    char *decoded = NULL;
+    if (!strncmp(path, "file:", 5)) {
+        path += 5;
+        if (path[0] == '/' && path[1] == '/') {
+            path += 2;
+            if (!strncmp(path, "localhost/", 10)) path += 9;
+            else if (*path != '/') return hamf__err(HAMF_ERR_CONSTRAINT, "--default-artifact-root: '%s' is not a local file URI", root);
+        }
+        if (!(decoded = hamf__http_unescape(path, strlen(path), false)))
+            return hamf__err(HAMF_ERR_CONSTRAINT, "--default-artifact-root: bad escape in '%s'", root);
+        path = decoded;
+    }
+    hamf_status st = hamf__artifacts_open(path, &s->ctx.local_root);
+    hamf__free(decoded);
+    return st;
+}
 
 hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct hamf__server **out)
 {
@@ -924,16 +1131,25 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
     }
     s->ctx.db_url = s->db_url;
     s->ctx.sync_full = cfg->sync_full;
+    if ((st = open_artifact_root(s, cfg->default_artifact_root))) goto fail;
     /* open once here: creates the tables and reports a bad store before listening */
-    struct hamf__trk_options o = {.sync_normal = !cfg->sync_full};
+    struct hamf__trk_options o = {.sync_normal = !cfg->sync_full, .artifact_root = s->ctx.artifact_root};
     if ((st = hamf__trk_open_opts(cfg->db_url, &o, &t))) goto fail;
     if ((st = hamf__artifacts_open(cfg->artifacts_dir, &s->ctx.artifacts))) goto fail;
+    hamf__artifacts_set_max_bytes(s->ctx.artifacts, cfg->max_artifact_bytes);
+    if (s->ctx.local_root) hamf__artifacts_set_max_bytes(s->ctx.local_root, cfg->max_artifact_bytes);
+    if ((st = build_routes(s))) goto fail;
     struct hamf__http_config hc = {
         .host = cfg->host,
         .port = cfg->port,
         .threads = cfg->threads,
-        .routes = routes,
-        .nroutes = HAMF_ARRAY_LEN(routes),
+        .routes = s->table,
+        .nroutes = s->ntable,
+        /* room for MLflow's long query strings: get-history-bulk takes up
+         * to 100 run ids and must answer 1000 with its 400, and each query
+         * argument also costs libmicrohttpd about 64 bytes of this pool
+         * (untouched pages cost nothing) */
+        .max_header = 128 * 1024,
         .error = router_error,
         .ctx = &s->ctx,
         .auth = cfg->auth ? hamf__auth_request : NULL, /* auth.c */
@@ -950,6 +1166,9 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
 fail:
     hamf__trk_close(t);
     hamf__artifacts_close(s->ctx.artifacts);
+    hamf__artifacts_close(s->ctx.local_root);
+    free_routes(s);
+    hamf__free(s->artifact_root);
     hamf__free(s->db_url);
     hamf__free(s);
     return st;
@@ -968,6 +1187,9 @@ void hamf__server_stop(struct hamf__server *s, double grace_seconds)
     hamf__metrics_server_unmount(&s->ctx);
     hamf__trk_close(s->keep);
     hamf__artifacts_close(s->ctx.artifacts);
+    hamf__artifacts_close(s->ctx.local_root);
+    free_routes(s);
+    hamf__free(s->artifact_root);
     hamf__free(s->db_url);
     hamf__free(s);
 }

@@ -81,7 +81,7 @@ const char *const hamf__trk_sql[Q_COUNT] = {
                   "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
     [Q_DEFAULT_EXISTS] = "SELECT count(*) FROM trk_experiments WHERE experiment_id = 0",
     [Q_DEFAULT_INSERT] = "INSERT INTO trk_experiments (experiment_id, name, artifact_location, lifecycle_stage, "
-                         "creation_time, last_update_time) VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', ?, ?) "
+                         "creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?) "
                          "ON CONFLICT DO NOTHING",
     [Q_SP_BEGIN] = "SAVEPOINT trk_write",
     [Q_SP_RELEASE] = "RELEASE trk_write",
@@ -208,6 +208,7 @@ hamf_status hamf__trk_exp_create(struct hamf__trk *t, const char *name, const ch
     id = hamf__db_col_i64(st, 0);
     hamf__db_reset(st);
     loc = artifact_location && *artifact_location ? hamf__strdup(artifact_location)
+          : t->artifact_root                      ? hamf__asprintf("%s/%lld", t->artifact_root, (long long)id)
                                                    : hamf__asprintf("mlflow-artifacts:/%lld", (long long)id);
     if (!loc) {
         s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");

@@ -52,6 +52,12 @@ struct hamf__trk_options {
      * synchronous=FULL, an fsync per commit (group commit shares it between
      * concurrent writers). */
     bool sync_normal;
+    /* Per connection: experiments created without an artifact_location
+     * (and the Default experiment of a new store) get
+     * "<artifact_root>/<id>" (e.g. a file:// URI the clients write to
+     * directly, as MLflow's --default-artifact-root). NULL or "" =
+     * "mlflow-artifacts:/<id>" (proxied through the server). */
+    const char *artifact_root;
 };
 /* The options apply to the first connection opened for `url` in the
  * process (connections to one URL share a writer). */

@@ -84,6 +84,7 @@ struct hamf__trk {
     struct group *g; /* the write group of this store (NULL for the writer itself) */
     bool borrowed;   /* db is a hamf_store's (hamf__trk_open_store): no group, not closed here */
     bool own_tx;     /* borrowed: this write section began the transaction */
+    char *artifact_root; /* NULL = mlflow-artifacts:/; see hamf__trk_options */
 };
 
 _Static_assert(Q_COUNT <= 64, "st_used has one bit per fixed statement");

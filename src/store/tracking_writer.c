@@ -450,6 +450,14 @@ hamf_status hamf__trk_open_opts(const char *url, const struct hamf__trk_options 
         s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
         goto fail;
     }
+    if (opts && opts->artifact_root && *opts->artifact_root) {
+        size_t n = strlen(opts->artifact_root);
+        while (n > 1 && opts->artifact_root[n - 1] == '/') n--;
+        if (!(t->artifact_root = hamf__strndup(opts->artifact_root, n))) {
+            s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+            goto fail;
+        }
+    }
     if ((s = open_finish(t))) goto fail;
     *out = t;
     return HAMF_OK;
@@ -488,8 +496,12 @@ static hamf_status open_finish(struct hamf__trk *t)
     if (have) return HAMF_OK;
     if ((s = hamf__trk_write_begin(t))) return s;
     int64_t now = hamf__now_ms();
-    if (!(s = hamf__trk_stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = hamf__db_bindf(st, "ii", now, now)))
+    /* the Default experiment's location follows the artifact root */
+    char *loc = t->artifact_root ? hamf__asprintf("%s/0", t->artifact_root) : hamf__strdup("mlflow-artifacts:/0");
+    if (!loc) s = hamf__err(HAMF_ERR_NOMEM, "tracking: out of memory");
+    else if (!(s = hamf__trk_stmt(t, Q_DEFAULT_INSERT, &st)) && !(s = hamf__db_bindf(st, "tii", loc, now, now)))
         s = hamf__db_run(st);
+    hamf__free(loc);
     return hamf__trk_write_end(t, s);
 }
 
@@ -503,6 +515,7 @@ void hamf__trk_close(struct hamf__trk *t)
     }
     if (!t->borrowed) hamf__db_close(t->db);
     group_unref(t->g);
+    hamf__free(t->artifact_root);
     hamf__free(t);
 }
 

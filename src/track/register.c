@@ -10,6 +10,7 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "track/loop.h"
+#include "store/loop.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -102,4 +103,25 @@ hamf_status hamf__track_register_training(hamf_store *s, const struct hamf__trac
     if (own) st = hamf__db_tx_end(db, own, st);
     hamf__free(bins);
     return st;
+}
+
+hamf_status hamf_register_model(const char *db_url, const hamf_register_options *o, int64_t *model_id,
+                                char *model_version, int64_t *registry_version)
+{
+    if (!db_url || !o || !o->model || !o->metrics || !o->reference || !o->artifact)
+        return hamf__err(HAMF_ERR_MISUSE, "register: NULL argument");
+    hamf_store *s = NULL;
+    hamf_status st = hamf__loop_open(db_url, &s);
+    if (st) return st;
+    const struct hamf__track_register reg = {.model_name = o->name, .model_version = o->version, .model = o->model,
+                                             .metrics = o->metrics, .run_id = o->run_id};
+    struct hamf__track_registered got;
+    int64_t rv = 0;
+    st = hamf__track_register_training(s, &reg, o->artifact, o->reference, &got, &rv);
+    hamf_store_close(s);
+    if (st) return st;
+    if (model_id) *model_id = got.model_id;
+    if (model_version) snprintf(model_version, 64, "%s", got.model_version);
+    if (registry_version) *registry_version = rv;
+    return HAMF_OK;
 }

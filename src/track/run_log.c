@@ -10,6 +10,8 @@
 
 #include "store/tracking.h"
 #include "track/mlflow_client.h"
+#include "track/flavors.h"
+#include "ml/xgb_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -426,7 +428,9 @@ static hamf_status mlmodel_doc(const struct hamf__track_run *r, const hamf_ensem
     if (!s) s = hamf__buf_printf(y, "\n    n_features: %zu\n    n_trees: %zu\n    pipeline: %s\n    target: ",
                                  hamf_ensemble_nfeatures(m), hamf_ensemble_ntrees(m), pipe && *pipe ? "true" : "false");
     if (!s) s = yaml_sq(y, hamf_ensemble_target(m));
-    if (!s) s = hamf__buf_printf(y, "\nmodel_uuid: %s\nrun_id: %s\nsignature:\n  inputs: ", uuid, r->run_id);
+    if (!s) s = hamf__buf_putc(y, '\n');
+    if (!s) s = hamf__flavors_yaml(y);
+    if (!s) s = hamf__buf_printf(y, "model_uuid: %s\nrun_id: %s\nsignature:\n  inputs: ", uuid, r->run_id);
     if (!s) s = yaml_sq(y, sig.data ? sig.data : "[]");
     if (!s) s = hamf__buf_puts(y, "\n  outputs: '[{\"type\": \"double\", \"name\": \"probability\", \"required\": true}]'\n");
     if (!s) s = hamf__buf_printf(y, "utc_time_created: '%s'\n", when);
@@ -437,7 +441,9 @@ static hamf_status mlmodel_doc(const struct hamf__track_run *r, const hamf_ensem
                                        "{\"hamf\": {\"algorithm\": \"%s\", \"hamf_version\": \"%s\", \"model_file\": ",
                                  when, algo_name(m), hamf_version());
     if (!s) s = hamf__json_str(hist, file, (size_t)-1);
-    if (!s) s = hamf__buf_printf(hist, "}}, \"model_uuid\": \"%s\"}]", uuid);
+    if (!s) s = hamf__buf_putc(hist, '}');
+    if (!s) s = hamf__flavors_json(hist);
+    if (!s) s = hamf__buf_printf(hist, "}, \"model_uuid\": \"%s\"}]", uuid);
     hamf__buf_free(&sig);
     return s;
 }
@@ -538,8 +544,33 @@ hamf_status hamf__track_run_finish(struct hamf__track_run *r, const struct hamf_
         char rel[600];
         snprintf(rel, sizeof rel, "model/%s", file);
         if ((s = put_artifact(r, rel, NULL, 0, t->model_path))) goto cleanup;
+        /* the xgboost and python_function flavors (flavors.h) */
+        char *xj = NULL;
+        size_t xlen = 0;
+        if ((s = hamf__xgb_export(m, &xj, &xlen))) goto cleanup;
+        s = put_artifact(r, "model/" HAMF__FLAVOR_XGB_FILE, xj, xlen, NULL);
+        hamf__free(xj);
+        if (s) goto cleanup;
+        size_t nff = 0;
+        const struct hamf__flavor_file *ff = hamf__flavor_files(&nff);
+        for (size_t i = 0; i < nff; i++) {
+            snprintf(rel, sizeof rel, "model/%s", ff[i].rel);
+            if ((s = put_artifact(r, rel, ff[i].text, strlen(ff[i].text), NULL))) goto cleanup;
+        }
         /* MLmodel last: a model directory with an MLmodel is complete */
         if ((s = put_artifact(r, "model/MLmodel", yaml.data, yaml.len, NULL))) goto cleanup;
+    }
+    if (t->shap_importance) {
+        struct hamf__buf ij, isvg;
+        hamf__buf_init(&ij, 0);
+        hamf__buf_init(&isvg, 0);
+        s = hamf__shap_importance_json(m, t->shap_importance, t->shap_rows, &ij);
+        if (!s) s = hamf__shap_importance_svg(m, t->shap_importance, &isvg);
+        if (!s) s = put_artifact(r, "shap_importance.json", ij.data, ij.len, NULL);
+        if (!s) s = put_artifact(r, "shap_importance.svg", isvg.data, isvg.len, NULL);
+        hamf__buf_free(&ij);
+        hamf__buf_free(&isvg);
+        if (s) goto cleanup;
     }
     s = set_status(r, "FINISHED");
 cleanup:

@@ -113,6 +113,10 @@ struct hamf__track_training {
     size_t nextra;
     const struct hamf__track_kv *tags; /* extra tags */
     size_t ntags;
+    const double *shap_importance; /* mean |SHAP| per feature on shap_rows test
+                                      rows, logged as shap_importance.json/.svg;
+                                      NULL = none */
+    size_t shap_rows;
 };
 
 /* Log params, metrics, history, tags and the model directory, then set

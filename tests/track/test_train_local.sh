@@ -72,9 +72,9 @@ for key in ("training_loss", "validation_loss"):
     assert metrics[key] == by[29], (key, metrics[key], by[29])
 # artifacts: listable, downloadable, identical
 ls = requests.get(api + "artifacts/list", params={"run_id": run}, timeout=5).json()
-assert [f["path"] for f in ls["files"]] == ["model"] and ls["files"][0]["is_dir"], ls
+assert [f["path"] for f in ls["files"]] == ["model", "shap_importance.json", "shap_importance.svg"] and ls["files"][0]["is_dir"], ls
 ls = requests.get(api + "artifacts/list", params={"run_id": run, "path": "model"}, timeout=5).json()
-assert sorted(f["path"] for f in ls["files"]) == ["model/MLmodel", "model/gb.hamf"], ls
+assert sorted(f["path"] for f in ls["files"]) == ["model/MLmodel", "model/code", "model/conda.yaml", "model/gb.hamf", "model/model.json", "model/python_env.yaml", "model/requirements.txt"], ls
 root = info["artifact_uri"].split("mlflow-artifacts:/", 1)[1]
 got = requests.get(f"{base}/api/2.0/mlflow-artifacts/artifacts/{root}/model/gb.hamf", timeout=5)
 assert got.status_code == 200 and got.content == open(model, "rb").read(), got.status_code

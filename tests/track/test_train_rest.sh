@@ -34,7 +34,7 @@ assert tags["hamf.model_name"] == "PhishingDetectionModel" and tags["hamf.model_
 h = requests.get(api + "metrics/get-history", params={"run_id": run, "metric_key": "validation_loss"}, timeout=5).json()
 assert sorted(m["step"] for m in h["metrics"]) == list(range(20)), h
 ls = requests.get(api + "artifacts/list", params={"run_id": run, "path": "model"}, timeout=5).json()
-assert sorted(f["path"] for f in ls["files"]) == ["model/MLmodel", "model/gb.hamf"], ls
+assert sorted(f["path"] for f in ls["files"]) == ["model/MLmodel", "model/code", "model/conda.yaml", "model/gb.hamf", "model/model.json", "model/python_env.yaml", "model/requirements.txt"], ls
 root = r["info"]["artifact_uri"].split("mlflow-artifacts:/", 1)[1]
 got = requests.get(f"{base}/api/2.0/mlflow-artifacts/artifacts/{root}/model/gb.hamf", timeout=5)
 assert got.status_code == 200 and got.content == open(model, "rb").read()
@@ -74,7 +74,7 @@ rc=0
 "$HAMF" train raw.csv --target phishing --n-estimators 5 -o down.hamf --db reg.db \
   --tracking-uri "http://127.0.0.1:$down" -q 2> down.err || rc=$?
 [ "$rc" = 1 ] || fail "server down: exit $rc, want 1"
-grep -q "hamf: train: tracking is on but no run could be created" down.err || fail "unclear error: $(cat down.err)"
+grep -q "hamf train: tracking is on but no run could be created" down.err || fail "unclear error: $(cat down.err)"
 grep -q "127.0.0.1:$down" down.err || fail "error does not name the server: $(cat down.err)"
 [ ! -e down.hamf ] || fail "server down: the model file was written"
 n=$("$HAMF" result list --db reg.db --json | jget 'len(d)')

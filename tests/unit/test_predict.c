@@ -142,6 +142,9 @@ static void test_row_batch_predictor(void)
 static int same_trees(const hamf_ensemble *a, const hamf_ensemble *b)
 {
     if (a->n_trees != b->n_trees || a->init_score != b->init_score) return 0;
+    size_t tot = 0;
+    for (size_t t = 0; t < a->n_trees; t++) tot += a->trees[t].n_nodes;
+    if (!a->cover != !b->cover || (a->cover && memcmp(a->cover, b->cover, tot * sizeof *a->cover))) return 0;
     for (size_t t = 0; t < a->n_trees; t++) {
         const struct hamf__tree *x = &a->trees[t], *y = &b->trees[t];
         if (x->n_nodes != y->n_nodes || x->n_cats != y->n_cats) return 0;
@@ -173,6 +176,7 @@ static void test_versions(void)
         T_OK(hamf__model_parse("v2", b2.data, b2.len, &m2));
         T_TRUE(same_trees(m, m1));
         T_TRUE(same_trees(m, m2));
+        T_TRUE(m->cover != NULL); /* the learner fills SHAP's covers; both versions keep them */
         T_OK(hamf__model_serialize(m1, 2, &b3));
         T_TRUE(b3.len == b2.len && !memcmp(b3.data, b2.data, b2.len));
         hamf__buf_free(&b1);
