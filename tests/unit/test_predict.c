@@ -227,9 +227,10 @@ static void test_refuses_bad_files(void)
     b.data[8] = 3;
     T_STATUS(hamf__model_parse("v3", b.data, b.len, &x), HAMF_ERR_UNSUPPORTED);
     b.data[8] = 2;
-    b.data[12] = 1;
+    char f0 = b.data[12];
+    b.data[12] = (char)(f0 | 2); /* bit 0 = covers; bit 1 is unknown */
     T_STATUS(hamf__model_parse("flags", b.data, b.len, &x), HAMF_ERR_UNSUPPORTED);
-    b.data[12] = 0;
+    b.data[12] = f0;
     /* every byte of the payload changed: a clean error or a model whose
      * scores are probabilities; a change in a tree must not go unnoticed
      * unless it only touches a gain or a value */
