@@ -134,7 +134,7 @@ void ml_cli_progress(void *ctx, size_t done, size_t total)
     if (pct == last && done != total) return;
     last = pct;
     int w = 30, fill = pct * w / 100;
-    fprintf(stderr, "\r%s [", ctx ? (const char *)ctx : "");
+    fprintf(stderr, "\r\033[K%s [", ctx ? (const char *)ctx : "");
     for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
     fprintf(stderr, "] %3d%% %zu/%zu trees", pct, done, total);
     if (done >= total) { fputc('\n', stderr); last = -1; }
@@ -334,12 +334,21 @@ int cmd_train(int argc, char **argv)
         hamf_pipeline_free(pl);
         if (!pipe_text) { rc = cli_fail("train: out of memory"); goto cleanup; }
     }
-    if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { rc = cli_fail_status(st); goto cleanup; }
-    if ((st = hamf_dataset_from_frame(fr, target, &all))) { rc = cli_fail_status(st); goto cleanup; }
+    /* Each step over about a second shows on a terminal: a status line for
+     * read / prepare / bin / score / write, the tree bar for the fit. */
+    struct ml_cli_status q = {!quiet && cli_isatty(2)};
+    char what[4200];
+    snprintf(what, sizeof what, "reading %s", data_path);
+    ml_cli_stage(&q, what);
+    if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
+    ml_cli_stage(&q, "preparing features and labels");
+    if ((st = hamf_dataset_from_frame(fr, target, &all))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
     hamf_frame_free(fr);
     fr = NULL;
     if (test_path) {
-        if ((st = ml_cli_load(test_path, p.threads, pipe_text, &ft))) { rc = cli_fail_status(st); goto cleanup; }
+        snprintf(what, sizeof what, "reading %s", test_path);
+        ml_cli_stage(&q, what);
+        if ((st = ml_cli_load(test_path, p.threads, pipe_text, &ft))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
         if ((st = hamf_dataset_from_frame(ft, target, &te))) { rc = cli_fail_status(st); goto cleanup; }
         hamf_frame_free(ft);
         ft = NULL;
@@ -356,18 +365,26 @@ int cmd_train(int argc, char **argv)
         hamf_dataset_free(all);
         all = NULL;
     }
-    if (hamf_dataset_nrows(tr) == 0) { rc = cli_fail("train: empty training set"); goto cleanup; }
+    if (hamf_dataset_nrows(tr) == 0) { ml_cli_stage(&q, NULL); rc = cli_fail("train: empty training set"); goto cleanup; }
+    snprintf(what, sizeof what, "binning %zu rows", hamf_dataset_nrows(tr));
+    ml_cli_stage(&q, what);
     double t0 = mono();
-    if ((st = hamf_ensemble_fit(tr, &p, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_fit(tr, &p, &m))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
     double fit_seconds = mono() - t0;
     if (pipe_text && (st = hamf_ensemble_set_pipeline(m, pipe_text))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n_test = hamf_dataset_nrows(te);
     proba = malloc((n_test + 1) * sizeof *proba);
     if (!proba) { rc = cli_fail("train: out of memory"); goto cleanup; }
-    if ((st = hamf_ensemble_predict(m, te, p.threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    snprintf(what, sizeof what, "scoring %zu test rows", n_test);
+    ml_cli_stage(&q, what);
+    if ((st = hamf_ensemble_predict(m, te, p.threads, proba))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
     hamf_metrics mt;
-    if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { rc = cli_fail_status(st); goto cleanup; }
-    if ((st = hamf_ensemble_save(m, out))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_metrics_compute(hamf_dataset_label(te), proba, n_test, &mt))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
+    snprintf(what, sizeof what, "writing %s", out);
+    ml_cli_stage(&q, what);
+    st = hamf_ensemble_save(m, out);
+    ml_cli_stage(&q, NULL);
+    if (st) { rc = cli_fail_status(st); goto cleanup; }
     char extra[768], reg_line[256] = "";
     double oob = hamf_ensemble_oob_accuracy(m);
     int k = snprintf(extra, sizeof extra, "\"n_train\":%zu,\"n_test\":%zu,\"fit_seconds\":%s,\"algorithm\":\"%s\",\"n_trees\":%zu",
