@@ -1,0 +1,95 @@
+/*
+ * cmd_serve.c — `hamf serve MODEL`: score rows over HTTP with MLflow's
+ * scoring protocol (POST /invocations). Parsing only; the server is
+ * hamf_serve_start() in src/server/scoring.c.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: hamf serve MODEL [--host 127.0.0.1] [--port 5001] [options]\n"
+        "\n"
+        "Serve MODEL (a model file) with MLflow's scoring protocol:\n"
+        "  POST /invocations  application/json (dataframe_split, dataframe_records,\n"
+        "                     instances, inputs) or text/csv with a header row\n"
+        "                     -> {\"predictions\": [...]}\n"
+        "  GET /ping, /health -> 200; GET /version -> the hamf version\n"
+        "Raw rows are accepted: the model's stored pipeline is applied, as in\n"
+        "`hamf predict`. Extra columns are ignored; a missing one is a 400 naming it.\n"
+        "Every answer carries the model version in X-Hamf-Model-Version.\n"
+        "\n"
+        "Options:\n"
+        "  --host HOST            address to bind (default 127.0.0.1)\n"
+        "  --port N               port (default 5001; 0 = any free port)\n"
+        "  --output KIND          probability (default; of class 1), label (1 if\n"
+        "                         probability > 0.5) or both; a request may\n"
+        "                         override it with ?output=KIND\n"
+        "  --threads N            HTTP threads (default 4)\n"
+        "  --max-body BYTES       largest request body (default 67108864)\n"
+        "  --model-version TEXT   version in the header (default: MODEL's file name)\n"
+        "  -h, --help             this help\n"
+        "Stops on SIGINT/SIGTERM after the requests in flight are answered.\n");
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option lo[] = {{"host", 1, 0, 'H'},    {"port", 1, 0, 'p'},     {"output", 1, 0, 'o'},
+                                       {"threads", 1, 0, 'T'}, {"max-body", 1, 0, 'B'}, {"model-version", 1, 0, 'V'},
+                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    hamf_serve_options o;
+    hamf_serve_options_init(&o);
+    long long v = 0;
+    optind = 1;
+    int c;
+    while ((c = cli_getopt("serve", argc, argv, "h", lo)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return CLI_OK;
+        case 'H': o.host = optarg; break;
+        case 'p':
+            if (!cli_parse_i64(optarg, &v) || v < 0 || v > 65535)
+                return cli_usage("serve", "--port must be 0..65535, got '%s'", optarg);
+            o.port = (int)v;
+            break;
+        case 'T':
+            if (!cli_parse_i64(optarg, &v) || v < 1 || v > 256)
+                return cli_usage("serve", "--threads must be in 1..256, got '%s'", optarg);
+            o.threads = (int)v;
+            break;
+        case 'B':
+            if (!cli_parse_i64(optarg, &v) || v < 1)
+                return cli_usage("serve", "--max-body must be a number of bytes >= 1, got '%s'", optarg);
+            o.max_body = (size_t)v;
+            break;
+        case 'o':
+            if (!strcmp(optarg, "probability")) o.output = HAMF_SERVE_PROBABILITY;
+            else if (!strcmp(optarg, "label")) o.output = HAMF_SERVE_LABEL;
+            else if (!strcmp(optarg, "both")) o.output = HAMF_SERVE_BOTH;
+            else return cli_usage("serve", "--output must be probability, label or both, got '%s'", optarg);
+            break;
+        case 'V': o.model_version = optarg; break;
+        default: return CLI_USAGE;
+        }
+    }
+    if (argc - optind != 1) return cli_usage("serve", "expected one MODEL");
+    sigset_t set;
+    cli_block_stop_signals(&set);
+    hamf_scoring_server *s = NULL;
+    hamf_status st = hamf_serve_start(argv[optind], &o, &s);
+    if (st) return cli_fail_status(st);
+    printf("hamf serve: listening on http://%s:%d (model %s, version %s)\n", o.host, hamf_serve_port(s), argv[optind],
+           hamf_serve_model_version(s));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    printf("hamf serve: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    fflush(stdout);
+    hamf_serve_stop(s, 30.0);
+    printf("hamf serve: stopped\n");
+    return CLI_OK;
+}

@@ -1,0 +1,518 @@
+/*
+ * scoring.c — `hamf serve`: MLflow's scoring protocol over the HTTP layer.
+ *
+ *   POST /invocations  application/json (dataframe_split, dataframe_records,
+ *                      instances, inputs) or text/csv with a header row
+ *                      -> {"predictions": [...]}
+ *   GET  /ping, /health -> 200;  GET /version -> the bare hamf version
+ *
+ * Every request body becomes CSV text that goes through the same reader,
+ * type inference, stored pipeline and scoring as `hamf predict`, so a row
+ * scores the same here as in a file. Errors use MLflow's shape: 400
+ * {"error_code": "BAD_REQUEST" | "INVALID_PARAMETER_VALUE", "message"}
+ * naming the field, column or row; 415 for other content types. Every
+ * answer from a handler carries X-Hamf-Model-Version.
+ */
+#include "hamf.h"
+#include "server/api.h"
+#include "server/http.h"
+#include "util/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define VERSION_HEADER "X-Hamf-Model-Version"
+
+struct hamf_scoring_server {
+    hamf_ensemble *model;
+    hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
+    char version[64];
+    hamf_serve_output output;
+    struct hamf__http_route routes[5];
+    struct hamf__http_server *http;
+};
+
+void hamf_serve_options_init(hamf_serve_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 5001;
+    o->threads = 4;
+    o->output = HAMF_SERVE_PROBABILITY;
+    o->max_body = 64u << 20;
+}
+
+static void set_version(const struct hamf_scoring_server *s, struct hamf__http_resp *resp)
+{
+    resp->xheader_name = VERSION_HEADER;
+    memcpy(resp->xheader_value, s->version, sizeof resp->xheader_value);
+}
+
+static void text(struct hamf__http_resp *resp, const char *t)
+{
+    resp->content_type = "text/plain; charset=utf-8";
+    hamf__buf_reset(&resp->body);
+    (void)hamf__buf_puts(&resp->body, t);
+}
+
+static void h_ping(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    set_version(ctx, resp);
+    text(resp, "\n");
+}
+
+static void h_version(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    set_version(ctx, resp);
+    text(resp, hamf_version());
+}
+
+/* ---- JSON bodies -> CSV text ---- */
+
+struct conv {
+    struct hamf__buf csv;
+    char err[512];
+    const char *code; /* MLflow error code when err is set */
+};
+
+static bool conv_fail(struct conv *c, const char *code, const char *fmt, ...) HAMF_PRINTF(3, 4);
+static bool conv_fail(struct conv *c, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    va_end(ap);
+    c->code = code;
+    return false;
+}
+
+static bool put_quoted(struct hamf__buf *b, const char *s, size_t n)
+{
+    if (hamf__buf_putc(b, '"')) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"' && hamf__buf_putc(b, '"')) return false;
+        if (hamf__buf_putc(b, s[i])) return false;
+    }
+    return hamf__buf_putc(b, '"') == HAMF_OK;
+}
+
+/* One cell; `row` and `col` only name the place in an error. */
+static bool put_cell(struct conv *c, const struct hamf__jval *v, size_t row, const char *col)
+{
+    struct hamf__buf *b = &c->csv;
+    switch (v ? v->type : HAMF__JNULL) {
+    case HAMF__JNULL: return true;
+    case HAMF__JBOOL: return hamf__buf_puts(b, v->b ? "true" : "false") == HAMF_OK;
+    case HAMF__JNUM:
+        if (v->is_int) return hamf__buf_printf(b, "%lld", (long long)v->i) == HAMF_OK;
+        return hamf__json_num(b, v->num) == HAMF_OK;
+    case HAMF__JSTR:
+        if (memchr(v->str, '\0', v->len))
+            return conv_fail(c, "BAD_REQUEST", "row %zu, column '%s': a NUL character in a string", row, col);
+        return put_quoted(b, v->str, v->len);
+    default:
+        return conv_fail(c, "BAD_REQUEST", "row %zu, column '%s': expected a number, string, boolean or null, got %s",
+                         row, col, v->type == HAMF__JARR ? "an array" : "an object");
+    }
+}
+
+static bool put_header(struct conv *c, const char *const *cols, size_t ncol)
+{
+    for (size_t j = 0; j < ncol; j++) {
+        if (j && hamf__buf_putc(&c->csv, ',')) return false;
+        if (!put_quoted(&c->csv, cols[j], strlen(cols[j]))) return false;
+    }
+    return hamf__buf_putc(&c->csv, '\n') == HAMF_OK;
+}
+
+static bool column_names(struct conv *c, const struct hamf__jval *arr, const char *field, const char ***out)
+{
+    const char **cols = hamf__calloc(arr->len + 1, sizeof *cols);
+    if (!cols) return conv_fail(c, "BAD_REQUEST", "out of memory");
+    for (size_t j = 0; j < arr->len; j++) {
+        if (arr->items[j].type != HAMF__JSTR) {
+            hamf__free(cols);
+            return conv_fail(c, "BAD_REQUEST", "%s.columns[%zu] must be a string", field, j);
+        }
+        cols[j] = arr->items[j].str;
+    }
+    *out = cols;
+    return true;
+}
+
+/* {"columns": [...], "data": [[...], ...]} */
+static bool conv_split(struct conv *c, const struct hamf__jval *v, const char *field)
+{
+    if (v->type != HAMF__JOBJ) return conv_fail(c, "BAD_REQUEST", "%s must be an object with columns and data", field);
+    const struct hamf__jval *cv = hamf__jobj_get(v, "columns"), *dv = hamf__jobj_get(v, "data");
+    if (!cv || cv->type != HAMF__JARR)
+        return conv_fail(c, "BAD_REQUEST", "%s.columns is missing or not an array of column names", field);
+    if (!dv || dv->type != HAMF__JARR) return conv_fail(c, "BAD_REQUEST", "%s.data is missing or not an array of rows", field);
+    const char **cols = NULL;
+    if (!column_names(c, cv, field, &cols)) return false;
+    bool ok = put_header(c, cols, cv->len);
+    for (size_t i = 0; ok && i < dv->len; i++) {
+        const struct hamf__jval *r = &dv->items[i];
+        if (r->type != HAMF__JARR || r->len != cv->len) {
+            ok = conv_fail(c, "BAD_REQUEST", "%s.data row %zu: expected an array of %zu values, got %s%zu", field, i,
+                           cv->len, r->type == HAMF__JARR ? "" : "a non-array, ",
+                           r->type == HAMF__JARR ? r->len : (size_t)0);
+            break;
+        }
+        for (size_t j = 0; ok && j < r->len; j++) {
+            if (j && hamf__buf_putc(&c->csv, ',')) ok = false;
+            if (ok) ok = put_cell(c, &r->items[j], i, cols[j]);
+        }
+        if (ok && hamf__buf_putc(&c->csv, '\n')) ok = false;
+    }
+    hamf__free(cols);
+    if (!ok && !c->code) conv_fail(c, "BAD_REQUEST", "out of memory");
+    return ok;
+}
+
+/* [{"col": value, ...}, ...]: the columns are the union of the keys in the
+ * order first seen; a key a row lacks is null there. */
+static bool conv_records(struct conv *c, const struct hamf__jval *v, const char *field)
+{
+    size_t cap = 16, ncol = 0;
+    const char **cols = hamf__calloc(cap, sizeof *cols);
+    if (!cols) return conv_fail(c, "BAD_REQUEST", "out of memory");
+    bool ok = true;
+    for (size_t i = 0; ok && i < v->len; i++) {
+        const struct hamf__jval *r = &v->items[i];
+        if (r->type != HAMF__JOBJ) {
+            ok = conv_fail(c, "BAD_REQUEST", "%s[%zu] must be an object of column: value", field, i);
+            break;
+        }
+        for (size_t k = 0; k < r->len; k++) {
+            const char *key = r->members[k].key;
+            size_t j = 0;
+            while (j < ncol && strcmp(cols[j], key)) j++;
+            if (j < ncol) continue;
+            if (ncol == cap) {
+                const char **nc = hamf__realloc(cols, 2 * cap * sizeof *cols);
+                if (!nc) { ok = conv_fail(c, "BAD_REQUEST", "out of memory"); break; }
+                cols = nc;
+                cap *= 2;
+            }
+            cols[ncol++] = key;
+        }
+    }
+    if (ok && ncol == 0 && v->len) ok = conv_fail(c, "BAD_REQUEST", "%s: the rows have no columns", field);
+    if (ok) ok = put_header(c, cols, ncol);
+    for (size_t i = 0; ok && i < v->len; i++) {
+        for (size_t j = 0; ok && j < ncol; j++) {
+            if (j && hamf__buf_putc(&c->csv, ',')) ok = false;
+            if (ok) ok = put_cell(c, hamf__jobj_get(&v->items[i], cols[j]), i, cols[j]);
+        }
+        if (ok && hamf__buf_putc(&c->csv, '\n')) ok = false;
+    }
+    hamf__free(cols);
+    if (!ok && !c->code) conv_fail(c, "BAD_REQUEST", "out of memory");
+    return ok;
+}
+
+/* {"col": [v0, v1, ...], ...} (or scalars: one row) */
+static bool conv_columns(struct conv *c, const struct hamf__jval *v, const char *field)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < v->len; j++) {
+        const struct hamf__jval *cv = &v->members[j].val;
+        size_t len = cv->type == HAMF__JARR ? cv->len : 1;
+        if (j && len != n)
+            return conv_fail(c, "BAD_REQUEST", "%s: column '%s' has %zu values, column '%s' has %zu", field,
+                             v->members[j].key, len, v->members[0].key, n);
+        n = len;
+    }
+    const char **cols = hamf__calloc(v->len + 1, sizeof *cols);
+    if (!cols) return conv_fail(c, "BAD_REQUEST", "out of memory");
+    for (size_t j = 0; j < v->len; j++) cols[j] = v->members[j].key;
+    bool ok = put_header(c, cols, v->len);
+    for (size_t i = 0; ok && i < n; i++) {
+        for (size_t j = 0; ok && j < v->len; j++) {
+            const struct hamf__jval *cv = &v->members[j].val;
+            if (j && hamf__buf_putc(&c->csv, ',')) ok = false;
+            if (ok) ok = put_cell(c, cv->type == HAMF__JARR ? &cv->items[i] : cv, i, cols[j]);
+        }
+        if (ok && hamf__buf_putc(&c->csv, '\n')) ok = false;
+    }
+    hamf__free(cols);
+    if (!ok && !c->code) conv_fail(c, "BAD_REQUEST", "out of memory");
+    return ok;
+}
+
+static bool conv_json(struct conv *c, const char *body, size_t len)
+{
+    struct hamf__jdoc *doc = NULL;
+    if (hamf__json_parse(body, len, HAMF__JSON_MAX_DEPTH, &doc))
+        return conv_fail(c, "BAD_REQUEST", "invalid JSON body: %s", hamf_last_error());
+    const struct hamf__jval *root = hamf__jdoc_root(doc);
+    static const char *const fields[] = {"dataframe_split", "dataframe_records", "instances", "inputs"};
+    const struct hamf__jval *v = NULL;
+    const char *field = NULL;
+    size_t nfound = 0;
+    if (root->type == HAMF__JOBJ)
+        for (size_t k = 0; k < 4; k++) {
+            const struct hamf__jval *x = hamf__jobj_get(root, fields[k]);
+            if (x) { v = x; field = fields[k]; nfound++; }
+        }
+    bool ok;
+    if (nfound != 1) {
+        ok = conv_fail(c, "BAD_REQUEST",
+                       "The input must be a JSON object with exactly one of the input fields "
+                       "'dataframe_split', 'dataframe_records', 'instances' or 'inputs'; got %s",
+                       root->type != HAMF__JOBJ ? "a non-object" : nfound ? "several" : "none");
+    } else if (!strcmp(field, "dataframe_split")) {
+        ok = conv_split(c, v, field);
+    } else if (v->type == HAMF__JARR && (v->len == 0 || v->items[0].type == HAMF__JOBJ)) {
+        ok = conv_records(c, v, field);
+    } else if (!strcmp(field, "dataframe_records")) {
+        ok = conv_fail(c, "BAD_REQUEST", "dataframe_records must be an array of objects (column: value)");
+    } else if (v->type == HAMF__JOBJ) {
+        ok = conv_columns(c, v, field);
+    } else {
+        ok = conv_fail(c, "BAD_REQUEST",
+                       "%s must be a list of objects (column: value) or an object of columns; "
+                       "this model needs named columns",
+                       field);
+    }
+    hamf__jdoc_free(doc);
+    return ok;
+}
+
+/* ---- scoring ---- */
+
+static bool media_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    while (*ct == ' ') ct++;
+    if (strncasecmp(ct, type, n)) return false;
+    ct += n;
+    while (*ct == ' ') ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* The frame's columns as the model needs them: a numeric feature given only
+ * as nulls (typed string by inference) becomes a NaN column; any other
+ * string in a numeric feature is a type error naming column and row. */
+static bool check_types(const hamf_ensemble *m, hamf_frame *fr, struct hamf__http_resp *resp)
+{
+    size_t nf = hamf_ensemble_nfeatures(m), n = hamf_frame_nrows(fr);
+    struct hamf__buf miss;
+    hamf__buf_init(&miss, 4096);
+    size_t nmiss = 0;
+    for (size_t f = 0; f < nf; f++) {
+        const char *name = hamf_ensemble_feature_name(m, f);
+        size_t col;
+        if (hamf_frame_find(fr, name, &col)) {
+            (void)hamf__buf_printf(&miss, "%s'%s'", nmiss++ ? ", " : "", name);
+            continue;
+        }
+        if (hamf_ensemble_feature_is_categorical(m, f) || hamf_frame_col_type(fr, col) != HAMF_DTYPE_STRING) continue;
+        const int32_t *codes = hamf_frame_codes(fr, col);
+        size_t bad = 0, firstval = n;
+        for (; bad < n; bad++) {
+            if (codes[bad] < 0) continue;
+            if (firstval == n) firstval = bad;
+            const char *t = hamf_frame_dict_value(fr, col, (size_t)codes[bad]);
+            char *end = NULL;
+            (void)strtod(t, &end);
+            if (end == t || *end) break; /* not a number: the culprit */
+        }
+        if (bad == n) bad = firstval;
+        if (bad < n) {
+            hamf__api_error(resp, 400, "BAD_REQUEST",
+                            "column '%s' must be numeric: row %zu has the string '%.64s'", name, bad,
+                            hamf_frame_dict_value(fr, col, (size_t)codes[bad]));
+            hamf__buf_free(&miss);
+            return false;
+        }
+        double *nan = hamf__malloc((n + 1) * sizeof *nan);
+        char *keep = hamf__strdup(name);
+        bool ok = nan && keep;
+        for (size_t i = 0; ok && i < n; i++) nan[i] = NAN;
+        if (ok) ok = !hamf_frame_drop(fr, keep) && !hamf_frame_add_f64(fr, keep, nan, NULL, n);
+        hamf__free(nan);
+        hamf__free(keep);
+        if (!ok) {
+            hamf__api_error(resp, 500, "INTERNAL_ERROR", "%s", hamf_last_error());
+            hamf__buf_free(&miss);
+            return false;
+        }
+    }
+    if (nmiss) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "the input lacks %zu column%s the model needs: %s",
+                        nmiss, nmiss == 1 ? "" : "s", miss.data);
+        hamf__buf_free(&miss);
+        return false;
+    }
+    hamf__buf_free(&miss);
+    return true;
+}
+
+static void h_invocations(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    struct hamf_scoring_server *s = ctx;
+    set_version(s, resp);
+    hamf_serve_output out = s->output;
+    const char *q = hamf__http_query(req, "output");
+    if (q) {
+        if (!strcmp(q, "probability")) out = HAMF_SERVE_PROBABILITY;
+        else if (!strcmp(q, "label")) out = HAMF_SERVE_LABEL;
+        else if (!strcmp(q, "both")) out = HAMF_SERVE_BOTH;
+        else {
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
+                            "query parameter output must be probability, label or both, got '%.64s'", q);
+            return;
+        }
+    }
+    const char *ct = req->content_type;
+    bool json = ct && media_is(ct, "application/json"), csv = ct && media_is(ct, "text/csv");
+    if (!json && !csv) {
+        hamf__api_error(resp, 415, "BAD_REQUEST",
+                        "content type must be application/json or text/csv, got '%.100s'", ct ? ct : "(none)");
+        return;
+    }
+    struct conv c = {.code = NULL};
+    hamf__buf_init(&c.csv, 0);
+    hamf_frame *fr = NULL;
+    hamf_dataset *d = NULL;
+    double *proba = NULL;
+    hamf_csv_options o;
+    hamf_csv_options_init(&o);
+    o.threads = 1;
+    if (json) {
+        if (!conv_json(&c, req->body, req->body_len)) {
+            hamf__api_error(resp, 400, c.code, "%s", c.err);
+            goto done;
+        }
+        if (hamf_csv_read_mem(c.csv.data ? c.csv.data : "", c.csv.len, "request", &o, &fr)) {
+            hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
+            goto done;
+        }
+    } else if (hamf_csv_read_mem(req->body, req->body_len, "request body", &o, &fr)) {
+        hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
+        goto done;
+    }
+    if (s->pipeline && hamf_frame_nrows(fr) > 0 && hamf_pipeline_apply(s->pipeline, fr)) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "the model's pipeline failed on the input: %s",
+                        hamf_last_error());
+        goto done;
+    }
+    size_t n = hamf_frame_nrows(fr);
+    if (n > 0) {
+        if (!check_types(s->model, fr, resp)) goto done;
+        if (hamf_dataset_from_frame(fr, NULL, &d)) {
+            hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
+            goto done;
+        }
+        proba = hamf__malloc(n * sizeof *proba);
+        if (!proba) {
+            hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
+            goto done;
+        }
+        if (hamf_ensemble_predict(s->model, d, 1, proba)) {
+            hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
+            goto done;
+        }
+    }
+    hamf__buf_reset(&resp->body);
+    struct hamf__buf *b = &resp->body;
+    bool ok = !hamf__buf_reserve(b, 24 + n * (out == HAMF_SERVE_BOTH ? 48 : 24)) &&
+              !hamf__buf_puts(b, "{\"predictions\": [");
+    for (size_t i = 0; ok && i < n; i++) {
+        if (i) ok = !hamf__buf_puts(b, ", ");
+        int label = proba[i] > 0.5;
+        if (out == HAMF_SERVE_PROBABILITY) ok = ok && !hamf__json_num(b, proba[i]);
+        else if (out == HAMF_SERVE_LABEL) ok = ok && !hamf__buf_putc(b, label ? '1' : '0');
+        else
+            ok = ok && !hamf__buf_puts(b, "{\"probability\": ") && !hamf__json_num(b, proba[i]) &&
+                 !hamf__buf_printf(b, ", \"label\": %d}", label);
+    }
+    if (ok) ok = !hamf__buf_puts(b, "]}");
+    if (!ok) hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
+    resp->status = ok ? 200 : 500;
+    resp->content_type = "application/json";
+done:
+    hamf__free(proba);
+    hamf_dataset_free(d);
+    hamf_frame_free(fr);
+    hamf__buf_free(&c.csv);
+}
+
+static void router_error(int status, const char *message, struct hamf__http_resp *resp)
+{
+    hamf__api_error(resp, status, status == 404 ? "ENDPOINT_NOT_FOUND" : "BAD_REQUEST", "%s", message);
+}
+
+hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *opt, hamf_scoring_server **out)
+{
+    if (!model_path || !out) return hamf__err(HAMF_ERR_MISUSE, "serve: NULL argument");
+    hamf_serve_options def;
+    if (!opt) {
+        hamf_serve_options_init(&def);
+        opt = &def;
+    }
+    struct hamf_scoring_server *s = hamf__calloc(1, sizeof *s);
+    if (!s) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+    hamf_status st = hamf_ensemble_load(model_path, &s->model);
+    if (!st && hamf_ensemble_pipeline(s->model))
+        st = hamf_pipeline_parse(hamf_ensemble_pipeline(s->model), "model pipeline", &s->pipeline);
+    if (st) goto fail;
+    const char *ver = opt->model_version;
+    if (!ver || !*ver) {
+        const char *slash = strrchr(model_path, '/');
+        ver = slash ? slash + 1 : model_path;
+    }
+    snprintf(s->version, sizeof s->version, "%s", ver);
+    for (char *p = s->version; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_'; /* a header value */
+    s->output = opt->output;
+    size_t max_body = opt->max_body ? opt->max_body : 64u << 20;
+    struct hamf__http_route r[] = {
+        {"GET", "/ping", 0, h_ping, NULL},
+        {"GET", "/health", 0, h_ping, NULL},
+        {"GET", "/version", 0, h_version, NULL},
+        {"POST", "/invocations", max_body, h_invocations, NULL},
+    };
+    memcpy(s->routes, r, sizeof r);
+    struct hamf__http_config hc = {
+        .host = opt->host ? opt->host : "127.0.0.1",
+        .port = opt->port,
+        .threads = opt->threads,
+        .routes = s->routes,
+        .nroutes = sizeof r / sizeof r[0],
+        .error = router_error,
+        .ctx = s,
+    };
+    if ((st = hamf__http_start(&hc, &s->http))) goto fail;
+    *out = s;
+    return HAMF_OK;
+fail:
+    hamf_pipeline_free(s->pipeline);
+    hamf_ensemble_free(s->model);
+    hamf__free(s);
+    return st;
+}
+
+int hamf_serve_port(const hamf_scoring_server *s)
+{
+    return s ? hamf__http_port(s->http) : -1;
+}
+
+const char *hamf_serve_model_version(const hamf_scoring_server *s)
+{
+    return s ? s->version : NULL;
+}
+
+void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
+{
+    if (!s) return;
+    hamf__http_stop(s->http, grace_seconds);
+    hamf_pipeline_free(s->pipeline);
+    hamf_ensemble_free(s->model);
+    hamf__free(s);
+}
