@@ -554,7 +554,9 @@ void hamf_free_indices(size_t *idx);
 /* ---- Scoring server: MLflow's scoring protocol (src/server/scoring.c) ----
  * POST /invocations (application/json: dataframe_split, dataframe_records,
  * instances, inputs; text/csv with a header) -> {"predictions": [...]};
- * GET /ping, /health, /version. Raw rows go through the model's stored
+ * GET /ping, /health, /version; GET /metrics (Prometheus); POST /feedback
+ * {"request_id", "labels"} -> live accuracy/F1/precision/recall on /metrics
+ * (X-Hamf-Request-Id names each scoring answer). Raw rows go through the model's stored
  * pipeline, as in `hamf predict`. Every answer carries the model version
  * in the X-Hamf-Model-Version header. */
 typedef enum hamf_serve_output {
@@ -569,6 +571,7 @@ typedef struct hamf_serve_options {
     hamf_serve_output output;  /* default; a request may override with ?output= */
     size_t max_body;           /* request bodies past this get 400; default 64 MiB */
     const char *model_version; /* header value; NULL = the model file's name */
+    const char *model_name;    /* `model` label on /metrics; NULL = file name without extension */
 } hamf_serve_options;
 void hamf_serve_options_init(hamf_serve_options *o);
 typedef struct hamf_scoring_server hamf_scoring_server;

@@ -20,6 +20,13 @@ static void usage(FILE *o)
         "                     instances, inputs) or text/csv with a header row\n"
         "                     -> {\"predictions\": [...]}\n"
         "  GET /ping, /health -> 200; GET /version -> the hamf version\n"
+        "  GET /metrics       Prometheus text: requests, errors, latency and score\n"
+        "                     histograms, positive rate; live accuracy (percent),\n"
+        "                     F1, precision, recall over the last 1000 fed-back rows\n"
+        "                     as mlflow_model_accuracy{source=\"serving\"} etc.\n"
+        "  POST /feedback     {\"request_id\": ID, \"labels\": [0, 1, ...]}: the true\n"
+        "                     labels of the rows of a scoring answer (its ID is in\n"
+        "                     the X-Hamf-Request-Id header)\n"
         "Raw rows are accepted: the model's stored pipeline is applied, as in\n"
         "`hamf predict`. Extra columns are ignored; a missing one is a 400 naming it.\n"
         "Every answer carries the model version in X-Hamf-Model-Version.\n"
@@ -32,7 +39,10 @@ static void usage(FILE *o)
         "                         override it with ?output=KIND\n"
         "  --threads N            HTTP threads (default 4)\n"
         "  --max-body BYTES       largest request body (default 67108864)\n"
-        "  --model-version TEXT   version in the header (default: MODEL's file name)\n"
+        "  --model-version TEXT   version in the header and the model_version label\n"
+        "                         on /metrics (default: MODEL's file name)\n"
+        "  --model-name TEXT      model label on /metrics (default: MODEL's file\n"
+        "                         name without its extension)\n"
         "  -h, --help             this help\n"
         "Stops on SIGINT/SIGTERM after the requests in flight are answered.\n");
 }
@@ -41,7 +51,7 @@ int cmd_serve(int argc, char **argv)
 {
     static const struct option lo[] = {{"host", 1, 0, 'H'},    {"port", 1, 0, 'p'},     {"output", 1, 0, 'o'},
                                        {"threads", 1, 0, 'T'}, {"max-body", 1, 0, 'B'}, {"model-version", 1, 0, 'V'},
-                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+                                       {"model-name", 1, 0, 'N'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     hamf_serve_options o;
     hamf_serve_options_init(&o);
     long long v = 0;
@@ -73,6 +83,7 @@ int cmd_serve(int argc, char **argv)
             else return cli_usage("serve", "--output must be probability, label or both, got '%s'", optarg);
             break;
         case 'V': o.model_version = optarg; break;
+        case 'N': o.model_name = optarg; break;
         default: return CLI_USAGE;
         }
     }

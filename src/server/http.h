@@ -36,8 +36,8 @@ struct hamf__http_resp {
     int fd;                   /* >= 0: send this file (fd_size bytes) instead of body; closed by the layer */
     uint64_t fd_size;
     char *disposition;        /* Content-Disposition value [owned by resp] */
-    const char *xheader_name; /* one extra response header (static name), or NULL */
-    char xheader_value[64];   /* its value (the scoring server's model version) */
+    const char *xheader_name[2]; /* extra response headers (static names), or NULL */
+    char xheader_value[2][64];   /* their values (scoring: model version, request id) */
 };
 
 typedef void (*hamf__http_handler)(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp);

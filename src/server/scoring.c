@@ -5,13 +5,25 @@
  *                      instances, inputs) or text/csv with a header row
  *                      -> {"predictions": [...]}
  *   GET  /ping, /health -> 200;  GET /version -> the bare hamf version
+ *   GET  /metrics       Prometheus text: requests, errors, latency and score
+ *                       histograms, positive rate, live quality from feedback
+ *   POST /feedback      {"request_id": "...", "labels": [0, 1, ...]}: the true
+ *                       labels of a scored request's rows, in order
  *
  * Every request body becomes CSV text that goes through the same reader,
  * type inference, stored pipeline and scoring as `hamf predict`, so a row
  * scores the same here as in a file. Errors use MLflow's shape: 400
  * {"error_code": "BAD_REQUEST" | "INVALID_PARAMETER_VALUE", "message"}
  * naming the field, column or row; 415 for other content types. Every
- * answer from a handler carries X-Hamf-Model-Version.
+ * answer from a handler carries X-Hamf-Model-Version; each scoring answer
+ * also X-Hamf-Request-Id, the key for /feedback.
+ *
+ * Live quality: the predicted labels of the last FB_REQS scored requests
+ * (up to FB_MAX_ROWS rows each) are remembered; fed-back labels join them
+ * into a window of the last FB_WINDOW labelled rows, from which accuracy
+ * (percent), F1, precision and recall are exported under the names the
+ * shipped ModelAccuracyLow / ModelF1Low rules read (mlflow_model_accuracy,
+ * mlflow_model_f1_score, ...) with source="serving".
  */
 #include "hamf.h"
 #include "server/api.h"
@@ -19,19 +31,49 @@
 #include "util/util.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define VERSION_HEADER "X-Hamf-Model-Version"
+#define REQUEST_ID_HEADER "X-Hamf-Request-Id"
+#define FB_REQS 1024       /* scored requests remembered for feedback */
+#define FB_MAX_ROWS 10000  /* rows remembered per request */
+#define FB_WINDOW 1000     /* labelled rows in the live-quality window */
+
+static const double lat_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+#define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
+#define NSCORE 10 /* score buckets 0.1, 0.2, ... 1.0 */
+
+struct fb_req {
+    uint64_t id;
+    uint8_t *pred; /* predicted labels [owned] */
+    size_t n;
+    bool used;     /* feedback already given */
+};
 
 struct hamf_scoring_server {
+    char model_name[64];
+    /* counters (relaxed atomics; /metrics reads a consistent-enough view) */
+    atomic_ullong requests, errors, rows, positives, next_id;
+    atomic_ullong lat_count[NLAT + 1], score_count[NSCORE];
+    _Atomic double lat_sum, score_sum;
+    /* feedback: a ring of scored requests and a window of labelled rows */
+    pthread_mutex_t fb_lock;
+    bool fb_lock_init;
+    struct fb_req fb[FB_REQS];
+    uint8_t win_pred[FB_WINDOW], win_true[FB_WINDOW];
+    size_t win_n, win_pos;
+    unsigned long long feedback_rows;
     hamf_ensemble *model;
     hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
     char version[64];
     hamf_serve_output output;
-    struct hamf__http_route routes[5];
+    struct hamf__http_route routes[7];
     struct hamf__http_server *http;
 };
 
@@ -47,8 +89,36 @@ void hamf_serve_options_init(hamf_serve_options *o)
 
 static void set_version(const struct hamf_scoring_server *s, struct hamf__http_resp *resp)
 {
-    resp->xheader_name = VERSION_HEADER;
-    memcpy(resp->xheader_value, s->version, sizeof resp->xheader_value);
+    resp->xheader_name[0] = VERSION_HEADER;
+    memcpy(resp->xheader_value[0], s->version, sizeof resp->xheader_value[0]);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void atomic_add_double(_Atomic double *a, double v)
+{
+    double old = atomic_load_explicit(a, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(a, &old, old + v, memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
+/* Remember a scored request's labels for /feedback (the ring drops the
+ * oldest). Takes ownership of pred. */
+static void fb_remember(struct hamf_scoring_server *s, uint64_t id, uint8_t *pred, size_t n)
+{
+    pthread_mutex_lock(&s->fb_lock);
+    struct fb_req *r = &s->fb[id % FB_REQS];
+    hamf__free(r->pred);
+    r->id = id;
+    r->pred = pred;
+    r->n = n;
+    r->used = false;
+    pthread_mutex_unlock(&s->fb_lock);
 }
 
 static void text(struct hamf__http_resp *resp, const char *t)
@@ -353,10 +423,8 @@ static bool check_types(const hamf_ensemble *m, hamf_frame *fr, struct hamf__htt
     return true;
 }
 
-static void h_invocations(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+static void score_request(struct hamf_scoring_server *s, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
-    struct hamf_scoring_server *s = ctx;
-    set_version(s, resp);
     hamf_serve_output out = s->output;
     const char *q = hamf__http_query(req, "output");
     if (q) {
@@ -433,14 +501,239 @@ static void h_invocations(void *ctx, const struct hamf__http_req *req, struct ha
                  !hamf__buf_printf(b, ", \"label\": %d}", label);
     }
     if (ok) ok = !hamf__buf_puts(b, "]}");
-    if (!ok) hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
-    resp->status = ok ? 200 : 500;
+    if (!ok) {
+        hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
+        goto done;
+    }
+    resp->status = 200;
     resp->content_type = "application/json";
+    /* the scores' distribution and a request id for feedback */
+    size_t npos = 0;
+    double ssum = 0;
+    for (size_t i = 0; i < n; i++) {
+        npos += proba[i] > 0.5;
+        ssum += proba[i];
+        int k = proba[i] >= 1 ? NSCORE - 1 : proba[i] > 0 ? (int)(proba[i] * NSCORE) : 0;
+        if (k > 0 && proba[i] <= (double)k / NSCORE) k--; /* buckets are le= */
+        atomic_fetch_add_explicit(&s->score_count[k], 1, memory_order_relaxed);
+    }
+    atomic_add_double(&s->score_sum, ssum);
+    atomic_fetch_add_explicit(&s->rows, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->positives, npos, memory_order_relaxed);
+    uint64_t id = atomic_fetch_add_explicit(&s->next_id, 1, memory_order_relaxed) + 1;
+    resp->xheader_name[1] = REQUEST_ID_HEADER;
+    snprintf(resp->xheader_value[1], sizeof resp->xheader_value[1], "%llu", (unsigned long long)id);
+    if (n > 0 && n <= FB_MAX_ROWS) {
+        uint8_t *pl = hamf__malloc(n);
+        if (pl) {
+            for (size_t i = 0; i < n; i++) pl[i] = proba[i] > 0.5;
+            fb_remember(s, id, pl, n);
+        }
+    }
 done:
     hamf__free(proba);
     hamf_dataset_free(d);
     hamf_frame_free(fr);
     hamf__buf_free(&c.csv);
+}
+
+static void h_invocations(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    struct hamf_scoring_server *s = ctx;
+    double t0 = now_s();
+    set_version(s, resp);
+    score_request(s, req, resp);
+    double dt = now_s() - t0;
+    atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
+    if (resp->status != 200) atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+    size_t k = 0;
+    while (k < NLAT && dt > lat_bounds[k]) k++;
+    atomic_fetch_add_explicit(&s->lat_count[k], 1, memory_order_relaxed);
+    atomic_add_double(&s->lat_sum, dt);
+}
+
+/* {"request_id": "17", "labels": [0, 1, ...]} — one true label per row of
+ * that request, in order. */
+static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    struct hamf_scoring_server *s = ctx;
+    set_version(s, resp);
+    struct hamf__jdoc *doc = NULL;
+    if (hamf__json_parse(req->body, req->body_len, HAMF__JSON_MAX_DEPTH, &doc)) {
+        hamf__api_error(resp, 400, "BAD_REQUEST", "invalid JSON body: %s", hamf_last_error());
+        return;
+    }
+    const struct hamf__jval *root = hamf__jdoc_root(doc);
+    const struct hamf__jval *idv = hamf__jobj_get(root, "request_id"), *lv = hamf__jobj_get(root, "labels");
+    int64_t id = 0;
+    if (!idv || !hamf__jval_to_i64(idv, &id) || id <= 0) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
+                        "request_id must be the X-Hamf-Request-Id of a scored request");
+        goto done;
+    }
+    if (!lv || lv->type != HAMF__JARR) {
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "labels must be an array of 0/1, one per row");
+        goto done;
+    }
+    uint8_t stack[64];
+    uint8_t *lab = lv->len <= sizeof stack ? stack : hamf__malloc(lv->len);
+    if (!lab) {
+        hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < lv->len; i++) {
+        int64_t y = -1;
+        const struct hamf__jval *e = &lv->items[i];
+        if (e->type == HAMF__JBOOL) y = e->b;
+        else if (e->type == HAMF__JNUM && e->is_int) y = e->i;
+        if (y != 0 && y != 1) {
+            hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "labels[%zu] must be 0 or 1", i);
+            if (lab != stack) hamf__free(lab);
+            goto done;
+        }
+        lab[i] = (uint8_t)y;
+    }
+    pthread_mutex_lock(&s->fb_lock);
+    struct fb_req *r = &s->fb[(uint64_t)id % FB_REQS];
+    if (r->id != (uint64_t)id || !r->pred) {
+        pthread_mutex_unlock(&s->fb_lock);
+        hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST",
+                        "request %lld is unknown or too old (the last %d requests of up to %d rows are kept)",
+                        (long long)id, FB_REQS, FB_MAX_ROWS);
+    } else if (r->used) {
+        pthread_mutex_unlock(&s->fb_lock);
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "request %lld already has feedback", (long long)id);
+    } else if (r->n != lv->len) {
+        size_t want = r->n;
+        pthread_mutex_unlock(&s->fb_lock);
+        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "request %lld scored %zu rows, got %zu labels",
+                        (long long)id, want, lv->len);
+    } else {
+        r->used = true;
+        for (size_t i = 0; i < r->n; i++) {
+            s->win_pred[s->win_pos] = r->pred[i];
+            s->win_true[s->win_pos] = lab[i];
+            s->win_pos = (s->win_pos + 1) % FB_WINDOW;
+            if (s->win_n < FB_WINDOW) s->win_n++;
+        }
+        s->feedback_rows += r->n;
+        pthread_mutex_unlock(&s->fb_lock);
+        hamf__buf_reset(&resp->body);
+        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu}", (long long)id, lv->len);
+    }
+    if (lab != stack) hamf__free(lab);
+done:
+    hamf__jdoc_free(doc);
+}
+
+static void put_labels(struct hamf__buf *b, const struct hamf_scoring_server *s, const char *extra)
+{
+    (void)hamf__buf_putc(b, '{');
+    const char *names[2] = {"model", "model_version"}, *vals[2] = {s->model_name, s->version};
+    for (int k = 0; k < 2; k++) {
+        (void)hamf__buf_printf(b, "%s%s=\"", k ? "," : "", names[k]);
+        for (const char *p = vals[k]; *p; p++) {
+            if (*p == '\\' || *p == '"') (void)hamf__buf_putc(b, '\\');
+            (void)hamf__buf_putc(b, *p);
+        }
+        (void)hamf__buf_putc(b, '"');
+    }
+    if (extra) (void)hamf__buf_printf(b, ",%s", extra);
+    (void)hamf__buf_putc(b, '}');
+}
+
+static void put_metric(struct hamf__buf *b, const struct hamf_scoring_server *s, const char *name, const char *extra,
+                       double v)
+{
+    (void)hamf__buf_puts(b, name);
+    put_labels(b, s, extra);
+    (void)hamf__buf_putc(b, ' ');
+    if (isnan(v)) (void)hamf__buf_puts(b, "NaN");
+    else (void)hamf__buf_printf(b, "%.17g", v);
+    (void)hamf__buf_putc(b, '\n');
+}
+
+static void h_metrics(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    struct hamf_scoring_server *s = ctx;
+    set_version(s, resp);
+    struct hamf__buf *b = &resp->body;
+    hamf__buf_reset(b);
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+#define RD(x) ((double)atomic_load_explicit(&(x), memory_order_relaxed))
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_requests_total Scoring requests (POST /invocations) answered.\n"
+                            "# TYPE hamf_serve_requests_total counter\n");
+    put_metric(b, s, "hamf_serve_requests_total", NULL, RD(s->requests));
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_errors_total Scoring requests answered with an error (4xx/5xx).\n"
+                            "# TYPE hamf_serve_errors_total counter\n");
+    put_metric(b, s, "hamf_serve_errors_total", NULL, RD(s->errors));
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_rows_total Rows scored.\n# TYPE hamf_serve_rows_total counter\n");
+    put_metric(b, s, "hamf_serve_rows_total", NULL, RD(s->rows));
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_positive_rows_total Rows scored as phishing (probability > 0.5).\n"
+                            "# TYPE hamf_serve_positive_rows_total counter\n");
+    put_metric(b, s, "hamf_serve_positive_rows_total", NULL, RD(s->positives));
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_positive_rate Share of scored rows labelled phishing, in [0,1].\n"
+                            "# TYPE hamf_serve_positive_rate gauge\n");
+    put_metric(b, s, "hamf_serve_positive_rate", NULL, RD(s->rows) > 0 ? RD(s->positives) / RD(s->rows) : NAN);
+    char le[48];
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_request_duration_seconds Time to answer a scoring request.\n"
+                            "# TYPE hamf_serve_request_duration_seconds histogram\n");
+    double cum = 0;
+    for (size_t k = 0; k <= NLAT; k++) {
+        cum += RD(s->lat_count[k]);
+        if (k < NLAT) snprintf(le, sizeof le, "le=\"%g\"", lat_bounds[k]);
+        else snprintf(le, sizeof le, "le=\"+Inf\"");
+        put_metric(b, s, "hamf_serve_request_duration_seconds_bucket", le, cum);
+    }
+    put_metric(b, s, "hamf_serve_request_duration_seconds_sum", NULL, atomic_load(&s->lat_sum));
+    put_metric(b, s, "hamf_serve_request_duration_seconds_count", NULL, cum);
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_score Phishing probability of each scored row.\n"
+                            "# TYPE hamf_serve_score histogram\n");
+    cum = 0;
+    for (int k = 0; k < NSCORE; k++) {
+        cum += RD(s->score_count[k]);
+        snprintf(le, sizeof le, "le=\"%g\"", (k + 1) / (double)NSCORE);
+        put_metric(b, s, "hamf_serve_score_bucket", le, cum);
+    }
+    put_metric(b, s, "hamf_serve_score_bucket", "le=\"+Inf\"", cum);
+    put_metric(b, s, "hamf_serve_score_sum", NULL, atomic_load(&s->score_sum));
+    put_metric(b, s, "hamf_serve_score_count", NULL, cum);
+#undef RD
+    pthread_mutex_lock(&s->fb_lock);
+    size_t tp = 0, fp = 0, tn = 0, fn = 0;
+    for (size_t i = 0; i < s->win_n; i++) {
+        int p = s->win_pred[i], y = s->win_true[i];
+        tp += p && y;
+        fp += p && !y;
+        tn += !p && !y;
+        fn += !p && y;
+    }
+    size_t wn = s->win_n;
+    unsigned long long fbr = s->feedback_rows;
+    pthread_mutex_unlock(&s->fb_lock);
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_feedback_rows_total Rows with a true label fed back.\n"
+                            "# TYPE hamf_serve_feedback_rows_total counter\n");
+    put_metric(b, s, "hamf_serve_feedback_rows_total", NULL, (double)fbr);
+    if (wn > 0) {
+        double prec = tp + fp ? (double)tp / (double)(tp + fp) : 0, rec = tp + fn ? (double)tp / (double)(tp + fn) : 0;
+        double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+        const char *ex = "experiment=\"serving\",source=\"serving\"";
+        (void)hamf__buf_printf(b, "# HELP hamf_serve_feedback_window_rows Labelled rows in the live-quality window (max %d).\n"
+                                  "# TYPE hamf_serve_feedback_window_rows gauge\n", FB_WINDOW);
+        put_metric(b, s, "hamf_serve_feedback_window_rows", NULL, (double)wn);
+        (void)hamf__buf_puts(b, "# HELP mlflow_model_accuracy Accuracy in percent (source=serving: served rows with fed-back labels).\n"
+                                "# TYPE mlflow_model_accuracy gauge\n");
+        put_metric(b, s, "mlflow_model_accuracy", ex, 100.0 * (double)(tp + tn) / (double)wn);
+        (void)hamf__buf_puts(b, "# HELP mlflow_model_f1_score F1 in [0,1] (source=serving: served rows with fed-back labels).\n"
+                                "# TYPE mlflow_model_f1_score gauge\n");
+        put_metric(b, s, "mlflow_model_f1_score", ex, f1);
+        (void)hamf__buf_puts(b, "# HELP mlflow_model_precision Precision in [0,1] (source=serving).\n"
+                                "# TYPE mlflow_model_precision gauge\n");
+        put_metric(b, s, "mlflow_model_precision", ex, prec);
+        (void)hamf__buf_puts(b, "# HELP mlflow_model_recall Recall in [0,1] (source=serving).\n"
+                                "# TYPE mlflow_model_recall gauge\n");
+        put_metric(b, s, "mlflow_model_recall", ex, rec);
+    }
 }
 
 static void router_error(int status, const char *message, struct hamf__http_resp *resp)
@@ -468,6 +761,15 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
         ver = slash ? slash + 1 : model_path;
     }
     snprintf(s->version, sizeof s->version, "%s", ver);
+    const char *base = strrchr(model_path, '/');
+    snprintf(s->model_name, sizeof s->model_name, "%s", opt->model_name && *opt->model_name ? opt->model_name
+                                                         : base ? base + 1 : model_path);
+    char *dot = opt->model_name ? NULL : strrchr(s->model_name, '.');
+    if (dot && dot != s->model_name) *dot = '\0';
+    for (char *p = s->model_name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_';
+    pthread_mutex_init(&s->fb_lock, NULL);
+    s->fb_lock_init = true;
     for (char *p = s->version; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_'; /* a header value */
     s->output = opt->output;
@@ -477,6 +779,8 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
         {"GET", "/health", 0, h_ping, NULL},
         {"GET", "/version", 0, h_version, NULL},
         {"POST", "/invocations", max_body, h_invocations, NULL},
+        {"GET", "/metrics", 0, h_metrics, NULL},
+        {"POST", "/feedback", 1u << 20, h_feedback, NULL},
     };
     memcpy(s->routes, r, sizeof r);
     struct hamf__http_config hc = {
@@ -492,6 +796,7 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     *out = s;
     return HAMF_OK;
 fail:
+    if (s->fb_lock_init) pthread_mutex_destroy(&s->fb_lock);
     hamf_pipeline_free(s->pipeline);
     hamf_ensemble_free(s->model);
     hamf__free(s);
@@ -512,6 +817,8 @@ void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
 {
     if (!s) return;
     hamf__http_stop(s->http, grace_seconds);
+    for (size_t i = 0; i < FB_REQS; i++) hamf__free(s->fb[i].pred);
+    pthread_mutex_destroy(&s->fb_lock);
     hamf_pipeline_free(s->pipeline);
     hamf_ensemble_free(s->model);
     hamf__free(s);

@@ -49,11 +49,21 @@ try:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
 
-    def score(payload, query="", ctype="application/json"):
+    counts = {"req": 0, "err": 0, "rows": 0, "pos": 0}
+
+    def score(payload, query="", ctype="application/json", want_id=False):
         body = payload if isinstance(payload, str) else json.dumps(payload)
         st, h, b = req("/invocations" + query, body, ctype)
         check(h.get("X-Hamf-Model-Version") == "v7", "version header on %s %s" % (st, b[:80]))
-        return st, b
+        counts["req"] += 1
+        if st != 200:
+            counts["err"] += 1
+        else:
+            p = json.loads(b)["predictions"]
+            counts["rows"] += len(p)
+            counts["pos"] += sum(1 for x in p if (x["label"] if isinstance(x, dict) else x if query == "?output=label" else x > 0.5))
+            check(re.fullmatch(r"\d+", h.get("X-Hamf-Request-Id", "")), "request id header")
+        return (st, b, h.get("X-Hamf-Request-Id")) if want_id else (st, b)
 
     def preds(payload, query="", ctype="application/json", n=None):
         st, b = score(payload, query, ctype)
@@ -132,6 +142,58 @@ try:
     check(st in (404, 405), "GET /invocations refused, got %s" % st)
     # still serving after all of that
     check(preds({"dataframe_records": recs[:3]}) == want[:3], "serves after errors")
+
+    # --- feedback -> live quality under the names the shipped rules read
+    n = 300
+    st, b, rid = score({"dataframe_records": recs[:n]}, want_id=True)
+    check(st == 200, "scored for feedback")
+    truth = [int(r["phishing"]) for r in rows[:n]]
+    def fb(body):
+        st, h, b = req("/feedback", json.dumps(body), "application/json")
+        return st, b
+    st, b = fb({"request_id": rid, "labels": truth[:-1]})
+    check(st == 400 and "INVALID_PARAMETER_VALUE" in b and "300" in b, "feedback row count: %s %s" % (st, b))
+    st, b = fb({"request_id": rid, "labels": truth[:-1] + [2]})
+    check(st == 400 and "labels[299]" in b, "feedback label 2: %s %s" % (st, b))
+    st, b = fb({"request_id": "999999", "labels": truth})
+    check(st == 404 and "RESOURCE_DOES_NOT_EXIST" in b, "feedback unknown id: %s %s" % (st, b))
+    st, b = fb({"request_id": rid, "labels": truth})
+    check(st == 200, "feedback accepted: %s %s" % (st, b))
+    st, b = fb({"request_id": rid, "labels": truth})
+    check(st == 400 and "already" in b, "feedback twice: %s %s" % (st, b))
+    st, h, text = req("/metrics")
+    check(st == 200 and h.get("Content-Type", "").startswith("text/plain"), "/metrics")
+    metrics = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            metrics[k] = float(v)
+    lab = 'model="pipe",model_version="v7"'
+    def metric(name, extra=""):
+        key = "%s{%s%s}" % (name, lab, extra)
+        check(key in metrics, "metric %s present" % key)
+        return metrics.get(key)
+    check(metric("hamf_serve_requests_total") == counts["req"], "requests_total = %d" % counts["req"])
+    check(metric("hamf_serve_errors_total") == counts["err"], "errors_total = %d" % counts["err"])
+    check(metric("hamf_serve_rows_total") == counts["rows"], "rows_total = %d" % counts["rows"])
+    check(metric("hamf_serve_positive_rows_total") == counts["pos"], "positive rows = %d" % counts["pos"])
+    check(abs(metric("hamf_serve_positive_rate") - counts["pos"] / counts["rows"]) < 1e-12, "positive rate")
+    check(metric("hamf_serve_score_count") == counts["rows"], "score histogram count")
+    check(metric("hamf_serve_request_duration_seconds_count") == counts["req"], "latency histogram count")
+    check(metric("hamf_serve_request_duration_seconds_bucket", ',le="+Inf"') == counts["req"], "latency +Inf")
+    tp = sum(1 for i in range(n) if want_label[i] and truth[i]); fp = sum(1 for i in range(n) if want_label[i] and not truth[i])
+    fn = sum(1 for i in range(n) if not want_label[i] and truth[i]); tn = n - tp - fp - fn
+    prec = tp / (tp + fp); rec = tp / (tp + fn); f1 = 2 * prec * rec / (prec + rec)
+    ex = ',experiment="serving",source="serving"'
+    check(abs(metric("mlflow_model_accuracy", ex) - 100.0 * (tp + tn) / n) < 1e-9, "live accuracy (percent)")
+    check(abs(metric("mlflow_model_f1_score", ex) - f1) < 1e-9, "live F1")
+    check(abs(metric("mlflow_model_precision", ex) - prec) < 1e-9, "live precision")
+    check(abs(metric("mlflow_model_recall", ex) - rec) < 1e-9, "live recall")
+    check(metric("hamf_serve_feedback_rows_total") == n, "feedback rows")
+    import shutil
+    if shutil.which("promtool"):
+        pr = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        check(pr.returncode == 0, "promtool check metrics: " + pr.stdout + pr.stderr)
 finally:
     proc.terminate()
     try:
