@@ -578,7 +578,8 @@ typedef struct hamf_scoring_server hamf_scoring_server;
 /* Load the model file and start serving it [owned: stop with hamf_serve_stop]. */
 hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o, hamf_scoring_server **out);
 int hamf_serve_port(const hamf_scoring_server *s);
-const char *hamf_serve_model_version(const hamf_scoring_server *s);
+/* The version answering new requests, copied into buf[n]; returns buf. */
+const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n);
 /* Stop accepting, let requests in flight finish (up to grace_seconds), free. */
 void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds);
 

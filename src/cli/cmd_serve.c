@@ -93,8 +93,9 @@ int cmd_serve(int argc, char **argv)
     hamf_scoring_server *s = NULL;
     hamf_status st = hamf_serve_start(argv[optind], &o, &s);
     if (st) return cli_fail_status(st);
+    char ver[64];
     printf("hamf serve: listening on http://%s:%d (model %s, version %s)\n", o.host, hamf_serve_port(s), argv[optind],
-           hamf_serve_model_version(s));
+           hamf_serve_model_version(s, ver, sizeof ver));
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);

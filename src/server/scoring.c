@@ -56,26 +56,107 @@ struct fb_req {
     bool used;     /* feedback already given */
 };
 
-struct hamf_scoring_server {
-    char model_name[64];
-    /* counters (relaxed atomics; /metrics reads a consistent-enough view) */
-    atomic_ullong requests, errors, rows, positives, next_id;
+/* Counters of one model version (kept for /metrics after a switch). */
+struct vstats {
+    char version[64];
+    atomic_ullong requests, errors, rows, positives;
     atomic_ullong lat_count[NLAT + 1], score_count[NSCORE];
     _Atomic double lat_sum, score_sum;
+};
+#define MAX_VERSIONS 16
+
+/* A loaded model version: reference-counted, so requests in flight finish
+ * on the version they started with while a new one takes over. */
+struct served {
+    hamf_ensemble *model;
+    hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
+    char version[64];
+    struct vstats *st;
+    atomic_int refs;
+};
+
+struct hamf_scoring_server {
+    char model_name[64];
+    pthread_mutex_t cur_lock; /* guards cur (the pointer, not the model) */
+    struct served *cur;
+    struct vstats stats[MAX_VERSIONS];
+    size_t nstats; /* under cur_lock */
+    atomic_ullong next_id;
     /* feedback: a ring of scored requests and a window of labelled rows */
     pthread_mutex_t fb_lock;
-    bool fb_lock_init;
     struct fb_req fb[FB_REQS];
     uint8_t win_pred[FB_WINDOW], win_true[FB_WINDOW];
     size_t win_n, win_pos;
     unsigned long long feedback_rows;
-    hamf_ensemble *model;
-    hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
-    char version[64];
     hamf_serve_output output;
     struct hamf__http_route routes[7];
     struct hamf__http_server *http;
 };
+
+static void served_free(struct served *m)
+{
+    if (!m) return;
+    hamf_pipeline_free(m->pipeline);
+    hamf_ensemble_free(m->model);
+    hamf__free(m);
+}
+
+static struct served *served_acquire(struct hamf_scoring_server *s)
+{
+    pthread_mutex_lock(&s->cur_lock);
+    struct served *m = s->cur;
+    atomic_fetch_add(&m->refs, 1);
+    pthread_mutex_unlock(&s->cur_lock);
+    return m;
+}
+
+static void served_release(struct served *m)
+{
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1) served_free(m);
+}
+
+/* The counters for `version` (created on first use; past MAX_VERSIONS the
+ * last slot is shared). Under cur_lock. */
+static struct vstats *stats_for(struct hamf_scoring_server *s, const char *version)
+{
+    for (size_t i = 0; i < s->nstats; i++)
+        if (!strcmp(s->stats[i].version, version)) return &s->stats[i];
+    if (s->nstats == MAX_VERSIONS) return &s->stats[MAX_VERSIONS - 1];
+    struct vstats *v = &s->stats[s->nstats++];
+    snprintf(v->version, sizeof v->version, "%s", version);
+    return v;
+}
+
+/* Make `m` the version new requests use (takes the caller's reference). */
+static void served_install(struct hamf_scoring_server *s, struct served *m)
+{
+    pthread_mutex_lock(&s->cur_lock);
+    m->st = stats_for(s, m->version);
+    struct served *old = s->cur;
+    s->cur = m;
+    pthread_mutex_unlock(&s->cur_lock);
+    served_release(old);
+}
+
+/* Load a model file into a new handle with one reference. */
+static hamf_status served_load_file(const char *path, const char *version, struct served **out)
+{
+    struct served *m = hamf__calloc(1, sizeof *m);
+    if (!m) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+    hamf_status st = hamf_ensemble_load(path, &m->model);
+    if (!st && hamf_ensemble_pipeline(m->model))
+        st = hamf_pipeline_parse(hamf_ensemble_pipeline(m->model), "model pipeline", &m->pipeline);
+    if (st) {
+        served_free(m);
+        return st;
+    }
+    snprintf(m->version, sizeof m->version, "%s", version);
+    for (char *p = m->version; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_'; /* a header value */
+    atomic_init(&m->refs, 1);
+    *out = m;
+    return HAMF_OK;
+}
 
 void hamf_serve_options_init(hamf_serve_options *o)
 {
@@ -87,10 +168,18 @@ void hamf_serve_options_init(hamf_serve_options *o)
     o->max_body = 64u << 20;
 }
 
-static void set_version(const struct hamf_scoring_server *s, struct hamf__http_resp *resp)
+static void set_version(const struct served *m, struct hamf__http_resp *resp)
 {
     resp->xheader_name[0] = VERSION_HEADER;
-    memcpy(resp->xheader_value[0], s->version, sizeof resp->xheader_value[0]);
+    memcpy(resp->xheader_value[0], m->version, sizeof resp->xheader_value[0]);
+}
+
+/* The version header of the version in use, for answers that score nothing. */
+static void set_current_version(struct hamf_scoring_server *s, struct hamf__http_resp *resp)
+{
+    struct served *m = served_acquire(s);
+    set_version(m, resp);
+    served_release(m);
 }
 
 static double now_s(void)
@@ -130,13 +219,13 @@ static void text(struct hamf__http_resp *resp, const char *t)
 
 static void h_ping(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
-    set_version(ctx, resp);
+    set_current_version(ctx, resp);
     text(resp, "\n");
 }
 
 static void h_version(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
-    set_version(ctx, resp);
+    set_current_version(ctx, resp);
     text(resp, hamf_version());
 }
 
@@ -423,7 +512,8 @@ static bool check_types(const hamf_ensemble *m, hamf_frame *fr, struct hamf__htt
     return true;
 }
 
-static void score_request(struct hamf_scoring_server *s, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+static void score_request(struct hamf_scoring_server *s, const struct served *m, const struct hamf__http_req *req,
+                          struct hamf__http_resp *resp)
 {
     hamf_serve_output out = s->output;
     const char *q = hamf__http_query(req, "output");
@@ -465,14 +555,14 @@ static void score_request(struct hamf_scoring_server *s, const struct hamf__http
         hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
         goto done;
     }
-    if (s->pipeline && hamf_frame_nrows(fr) > 0 && hamf_pipeline_apply(s->pipeline, fr)) {
+    if (m->pipeline && hamf_frame_nrows(fr) > 0 && hamf_pipeline_apply(m->pipeline, fr)) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "the model's pipeline failed on the input: %s",
                         hamf_last_error());
         goto done;
     }
     size_t n = hamf_frame_nrows(fr);
     if (n > 0) {
-        if (!check_types(s->model, fr, resp)) goto done;
+        if (!check_types(m->model, fr, resp)) goto done;
         if (hamf_dataset_from_frame(fr, NULL, &d)) {
             hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
             goto done;
@@ -482,7 +572,7 @@ static void score_request(struct hamf_scoring_server *s, const struct hamf__http
             hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
             goto done;
         }
-        if (hamf_ensemble_predict(s->model, d, 1, proba)) {
+        if (hamf_ensemble_predict(m->model, d, 1, proba)) {
             hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
             goto done;
         }
@@ -515,11 +605,11 @@ static void score_request(struct hamf_scoring_server *s, const struct hamf__http
         ssum += proba[i];
         int k = proba[i] >= 1 ? NSCORE - 1 : proba[i] > 0 ? (int)(proba[i] * NSCORE) : 0;
         if (k > 0 && proba[i] <= (double)k / NSCORE) k--; /* buckets are le= */
-        atomic_fetch_add_explicit(&s->score_count[k], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->st->score_count[k], 1, memory_order_relaxed);
     }
-    atomic_add_double(&s->score_sum, ssum);
-    atomic_fetch_add_explicit(&s->rows, n, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->positives, npos, memory_order_relaxed);
+    atomic_add_double(&m->st->score_sum, ssum);
+    atomic_fetch_add_explicit(&m->st->rows, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->st->positives, npos, memory_order_relaxed);
     uint64_t id = atomic_fetch_add_explicit(&s->next_id, 1, memory_order_relaxed) + 1;
     resp->xheader_name[1] = REQUEST_ID_HEADER;
     snprintf(resp->xheader_value[1], sizeof resp->xheader_value[1], "%llu", (unsigned long long)id);
@@ -541,15 +631,18 @@ static void h_invocations(void *ctx, const struct hamf__http_req *req, struct ha
 {
     struct hamf_scoring_server *s = ctx;
     double t0 = now_s();
-    set_version(s, resp);
-    score_request(s, req, resp);
+    struct served *m = served_acquire(s);
+    set_version(m, resp);
+    score_request(s, m, req, resp);
     double dt = now_s() - t0;
-    atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
-    if (resp->status != 200) atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+    struct vstats *v = m->st;
+    atomic_fetch_add_explicit(&v->requests, 1, memory_order_relaxed);
+    if (resp->status != 200) atomic_fetch_add_explicit(&v->errors, 1, memory_order_relaxed);
     size_t k = 0;
     while (k < NLAT && dt > lat_bounds[k]) k++;
-    atomic_fetch_add_explicit(&s->lat_count[k], 1, memory_order_relaxed);
-    atomic_add_double(&s->lat_sum, dt);
+    atomic_fetch_add_explicit(&v->lat_count[k], 1, memory_order_relaxed);
+    atomic_add_double(&v->lat_sum, dt);
+    served_release(m);
 }
 
 /* {"request_id": "17", "labels": [0, 1, ...]} — one true label per row of
@@ -557,7 +650,7 @@ static void h_invocations(void *ctx, const struct hamf__http_req *req, struct ha
 static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     struct hamf_scoring_server *s = ctx;
-    set_version(s, resp);
+    set_current_version(s, resp);
     struct hamf__jdoc *doc = NULL;
     if (hamf__json_parse(req->body, req->body_len, HAMF__JSON_MAX_DEPTH, &doc)) {
         hamf__api_error(resp, 400, "BAD_REQUEST", "invalid JSON body: %s", hamf_last_error());
@@ -626,10 +719,10 @@ done:
     hamf__jdoc_free(doc);
 }
 
-static void put_labels(struct hamf__buf *b, const struct hamf_scoring_server *s, const char *extra)
+static void put_labels(struct hamf__buf *b, const char *model, const char *version, const char *extra)
 {
     (void)hamf__buf_putc(b, '{');
-    const char *names[2] = {"model", "model_version"}, *vals[2] = {s->model_name, s->version};
+    const char *names[2] = {"model", "model_version"}, *vals[2] = {model, version};
     for (int k = 0; k < 2; k++) {
         (void)hamf__buf_printf(b, "%s%s=\"", k ? "," : "", names[k]);
         for (const char *p = vals[k]; *p; p++) {
@@ -642,63 +735,84 @@ static void put_labels(struct hamf__buf *b, const struct hamf_scoring_server *s,
     (void)hamf__buf_putc(b, '}');
 }
 
-static void put_metric(struct hamf__buf *b, const struct hamf_scoring_server *s, const char *name, const char *extra,
-                       double v)
+static void put_metric(struct hamf__buf *b, const char *model, const char *version, const char *name,
+                       const char *extra, double v)
 {
     (void)hamf__buf_puts(b, name);
-    put_labels(b, s, extra);
+    put_labels(b, model, version, extra);
     (void)hamf__buf_putc(b, ' ');
     if (isnan(v)) (void)hamf__buf_puts(b, "NaN");
     else (void)hamf__buf_printf(b, "%.17g", v);
     (void)hamf__buf_putc(b, '\n');
 }
 
+#define RD(x) ((double)atomic_load_explicit(&(x), memory_order_relaxed))
+
+/* One counter family over every version served so far. */
+static void put_family(struct hamf__buf *b, const struct hamf_scoring_server *s, size_t nv, const char *name,
+                       const char *type, const char *help, int which)
+{
+    (void)hamf__buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (size_t i = 0; i < nv; i++) {
+        const struct vstats *v = &s->stats[i];
+        double x = which == 0   ? RD(v->requests)
+                   : which == 1 ? RD(v->errors)
+                   : which == 2 ? RD(v->rows)
+                   : which == 3 ? RD(v->positives)
+                                : (RD(v->rows) > 0 ? RD(v->positives) / RD(v->rows) : NAN);
+        put_metric(b, s->model_name, v->version, name, NULL, x);
+    }
+}
+
 static void h_metrics(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     struct hamf_scoring_server *s = ctx;
-    set_version(s, resp);
+    struct served *cur = served_acquire(s);
+    set_version(cur, resp);
+    pthread_mutex_lock(&s->cur_lock);
+    size_t nv = s->nstats;
+    pthread_mutex_unlock(&s->cur_lock);
     struct hamf__buf *b = &resp->body;
     hamf__buf_reset(b);
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-#define RD(x) ((double)atomic_load_explicit(&(x), memory_order_relaxed))
-    (void)hamf__buf_puts(b, "# HELP hamf_serve_requests_total Scoring requests (POST /invocations) answered.\n"
-                            "# TYPE hamf_serve_requests_total counter\n");
-    put_metric(b, s, "hamf_serve_requests_total", NULL, RD(s->requests));
-    (void)hamf__buf_puts(b, "# HELP hamf_serve_errors_total Scoring requests answered with an error (4xx/5xx).\n"
-                            "# TYPE hamf_serve_errors_total counter\n");
-    put_metric(b, s, "hamf_serve_errors_total", NULL, RD(s->errors));
-    (void)hamf__buf_puts(b, "# HELP hamf_serve_rows_total Rows scored.\n# TYPE hamf_serve_rows_total counter\n");
-    put_metric(b, s, "hamf_serve_rows_total", NULL, RD(s->rows));
-    (void)hamf__buf_puts(b, "# HELP hamf_serve_positive_rows_total Rows scored as phishing (probability > 0.5).\n"
-                            "# TYPE hamf_serve_positive_rows_total counter\n");
-    put_metric(b, s, "hamf_serve_positive_rows_total", NULL, RD(s->positives));
-    (void)hamf__buf_puts(b, "# HELP hamf_serve_positive_rate Share of scored rows labelled phishing, in [0,1].\n"
-                            "# TYPE hamf_serve_positive_rate gauge\n");
-    put_metric(b, s, "hamf_serve_positive_rate", NULL, RD(s->rows) > 0 ? RD(s->positives) / RD(s->rows) : NAN);
+    const char *mn = s->model_name;
+    (void)hamf__buf_puts(b, "# HELP hamf_serve_model_info The model version answering new requests (1).\n"
+                            "# TYPE hamf_serve_model_info gauge\n");
+    put_metric(b, mn, cur->version, "hamf_serve_model_info", NULL, 1);
+    put_family(b, s, nv, "hamf_serve_requests_total", "counter", "Scoring requests (POST /invocations) answered.", 0);
+    put_family(b, s, nv, "hamf_serve_errors_total", "counter", "Scoring requests answered with an error (4xx/5xx).", 1);
+    put_family(b, s, nv, "hamf_serve_rows_total", "counter", "Rows scored.", 2);
+    put_family(b, s, nv, "hamf_serve_positive_rows_total", "counter", "Rows scored as phishing (probability > 0.5).", 3);
+    put_family(b, s, nv, "hamf_serve_positive_rate", "gauge", "Share of scored rows labelled phishing, in [0,1].", 4);
     char le[48];
     (void)hamf__buf_puts(b, "# HELP hamf_serve_request_duration_seconds Time to answer a scoring request.\n"
                             "# TYPE hamf_serve_request_duration_seconds histogram\n");
-    double cum = 0;
-    for (size_t k = 0; k <= NLAT; k++) {
-        cum += RD(s->lat_count[k]);
-        if (k < NLAT) snprintf(le, sizeof le, "le=\"%g\"", lat_bounds[k]);
-        else snprintf(le, sizeof le, "le=\"+Inf\"");
-        put_metric(b, s, "hamf_serve_request_duration_seconds_bucket", le, cum);
+    for (size_t i = 0; i < nv; i++) {
+        const struct vstats *v = &s->stats[i];
+        double cum = 0;
+        for (size_t k = 0; k <= NLAT; k++) {
+            cum += RD(v->lat_count[k]);
+            if (k < NLAT) snprintf(le, sizeof le, "le=\"%g\"", lat_bounds[k]);
+            else snprintf(le, sizeof le, "le=\"+Inf\"");
+            put_metric(b, mn, v->version, "hamf_serve_request_duration_seconds_bucket", le, cum);
+        }
+        put_metric(b, mn, v->version, "hamf_serve_request_duration_seconds_sum", NULL, atomic_load(&v->lat_sum));
+        put_metric(b, mn, v->version, "hamf_serve_request_duration_seconds_count", NULL, cum);
     }
-    put_metric(b, s, "hamf_serve_request_duration_seconds_sum", NULL, atomic_load(&s->lat_sum));
-    put_metric(b, s, "hamf_serve_request_duration_seconds_count", NULL, cum);
     (void)hamf__buf_puts(b, "# HELP hamf_serve_score Phishing probability of each scored row.\n"
                             "# TYPE hamf_serve_score histogram\n");
-    cum = 0;
-    for (int k = 0; k < NSCORE; k++) {
-        cum += RD(s->score_count[k]);
-        snprintf(le, sizeof le, "le=\"%g\"", (k + 1) / (double)NSCORE);
-        put_metric(b, s, "hamf_serve_score_bucket", le, cum);
+    for (size_t i = 0; i < nv; i++) {
+        const struct vstats *v = &s->stats[i];
+        double cum = 0;
+        for (int k = 0; k < NSCORE; k++) {
+            cum += RD(v->score_count[k]);
+            snprintf(le, sizeof le, "le=\"%g\"", (k + 1) / (double)NSCORE);
+            put_metric(b, mn, v->version, "hamf_serve_score_bucket", le, cum);
+        }
+        put_metric(b, mn, v->version, "hamf_serve_score_bucket", "le=\"+Inf\"", cum);
+        put_metric(b, mn, v->version, "hamf_serve_score_sum", NULL, atomic_load(&v->score_sum));
+        put_metric(b, mn, v->version, "hamf_serve_score_count", NULL, cum);
     }
-    put_metric(b, s, "hamf_serve_score_bucket", "le=\"+Inf\"", cum);
-    put_metric(b, s, "hamf_serve_score_sum", NULL, atomic_load(&s->score_sum));
-    put_metric(b, s, "hamf_serve_score_count", NULL, cum);
-#undef RD
     pthread_mutex_lock(&s->fb_lock);
     size_t tp = 0, fp = 0, tn = 0, fn = 0;
     for (size_t i = 0; i < s->win_n; i++) {
@@ -711,30 +825,34 @@ static void h_metrics(void *ctx, const struct hamf__http_req *req, struct hamf__
     size_t wn = s->win_n;
     unsigned long long fbr = s->feedback_rows;
     pthread_mutex_unlock(&s->fb_lock);
+    /* live quality is labelled with the version now answering */
+    const char *cv = cur->version;
     (void)hamf__buf_puts(b, "# HELP hamf_serve_feedback_rows_total Rows with a true label fed back.\n"
                             "# TYPE hamf_serve_feedback_rows_total counter\n");
-    put_metric(b, s, "hamf_serve_feedback_rows_total", NULL, (double)fbr);
+    put_metric(b, mn, cv, "hamf_serve_feedback_rows_total", NULL, (double)fbr);
     if (wn > 0) {
         double prec = tp + fp ? (double)tp / (double)(tp + fp) : 0, rec = tp + fn ? (double)tp / (double)(tp + fn) : 0;
         double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
         const char *ex = "experiment=\"serving\",source=\"serving\"";
         (void)hamf__buf_printf(b, "# HELP hamf_serve_feedback_window_rows Labelled rows in the live-quality window (max %d).\n"
                                   "# TYPE hamf_serve_feedback_window_rows gauge\n", FB_WINDOW);
-        put_metric(b, s, "hamf_serve_feedback_window_rows", NULL, (double)wn);
+        put_metric(b, mn, cv, "hamf_serve_feedback_window_rows", NULL, (double)wn);
         (void)hamf__buf_puts(b, "# HELP mlflow_model_accuracy Accuracy in percent (source=serving: served rows with fed-back labels).\n"
                                 "# TYPE mlflow_model_accuracy gauge\n");
-        put_metric(b, s, "mlflow_model_accuracy", ex, 100.0 * (double)(tp + tn) / (double)wn);
+        put_metric(b, mn, cv, "mlflow_model_accuracy", ex, 100.0 * (double)(tp + tn) / (double)wn);
         (void)hamf__buf_puts(b, "# HELP mlflow_model_f1_score F1 in [0,1] (source=serving: served rows with fed-back labels).\n"
                                 "# TYPE mlflow_model_f1_score gauge\n");
-        put_metric(b, s, "mlflow_model_f1_score", ex, f1);
+        put_metric(b, mn, cv, "mlflow_model_f1_score", ex, f1);
         (void)hamf__buf_puts(b, "# HELP mlflow_model_precision Precision in [0,1] (source=serving).\n"
                                 "# TYPE mlflow_model_precision gauge\n");
-        put_metric(b, s, "mlflow_model_precision", ex, prec);
+        put_metric(b, mn, cv, "mlflow_model_precision", ex, prec);
         (void)hamf__buf_puts(b, "# HELP mlflow_model_recall Recall in [0,1] (source=serving).\n"
                                 "# TYPE mlflow_model_recall gauge\n");
-        put_metric(b, s, "mlflow_model_recall", ex, rec);
+        put_metric(b, mn, cv, "mlflow_model_recall", ex, rec);
     }
+    served_release(cur);
 }
+#undef RD
 
 static void router_error(int status, const char *message, struct hamf__http_resp *resp)
 {
@@ -751,27 +869,20 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     }
     struct hamf_scoring_server *s = hamf__calloc(1, sizeof *s);
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
-    hamf_status st = hamf_ensemble_load(model_path, &s->model);
-    if (!st && hamf_ensemble_pipeline(s->model))
-        st = hamf_pipeline_parse(hamf_ensemble_pipeline(s->model), "model pipeline", &s->pipeline);
-    if (st) goto fail;
-    const char *ver = opt->model_version;
-    if (!ver || !*ver) {
-        const char *slash = strrchr(model_path, '/');
-        ver = slash ? slash + 1 : model_path;
-    }
-    snprintf(s->version, sizeof s->version, "%s", ver);
+    pthread_mutex_init(&s->cur_lock, NULL);
+    pthread_mutex_init(&s->fb_lock, NULL);
     const char *base = strrchr(model_path, '/');
-    snprintf(s->model_name, sizeof s->model_name, "%s", opt->model_name && *opt->model_name ? opt->model_name
-                                                         : base ? base + 1 : model_path);
-    char *dot = opt->model_name ? NULL : strrchr(s->model_name, '.');
+    base = base ? base + 1 : model_path;
+    const char *ver = opt->model_version && *opt->model_version ? opt->model_version : base;
+    struct served *m = NULL;
+    hamf_status st = served_load_file(model_path, ver, &m);
+    if (st) goto fail;
+    served_install(s, m);
+    snprintf(s->model_name, sizeof s->model_name, "%s", opt->model_name && *opt->model_name ? opt->model_name : base);
+    char *dot = opt->model_name && *opt->model_name ? NULL : strrchr(s->model_name, '.');
     if (dot && dot != s->model_name) *dot = '\0';
     for (char *p = s->model_name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_';
-    pthread_mutex_init(&s->fb_lock, NULL);
-    s->fb_lock_init = true;
-    for (char *p = s->version; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_'; /* a header value */
     s->output = opt->output;
     size_t max_body = opt->max_body ? opt->max_body : 64u << 20;
     struct hamf__http_route r[] = {
@@ -796,9 +907,9 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     *out = s;
     return HAMF_OK;
 fail:
-    if (s->fb_lock_init) pthread_mutex_destroy(&s->fb_lock);
-    hamf_pipeline_free(s->pipeline);
-    hamf_ensemble_free(s->model);
+    served_release(s->cur);
+    pthread_mutex_destroy(&s->cur_lock);
+    pthread_mutex_destroy(&s->fb_lock);
     hamf__free(s);
     return st;
 }
@@ -808,9 +919,13 @@ int hamf_serve_port(const hamf_scoring_server *s)
     return s ? hamf__http_port(s->http) : -1;
 }
 
-const char *hamf_serve_model_version(const hamf_scoring_server *s)
+const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n)
 {
-    return s ? s->version : NULL;
+    if (!s || !buf || !n) return NULL;
+    struct served *m = served_acquire(s);
+    snprintf(buf, n, "%s", m->version);
+    served_release(m);
+    return buf;
 }
 
 void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
@@ -818,8 +933,8 @@ void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
     if (!s) return;
     hamf__http_stop(s->http, grace_seconds);
     for (size_t i = 0; i < FB_REQS; i++) hamf__free(s->fb[i].pred);
+    served_release(s->cur);
+    pthread_mutex_destroy(&s->cur_lock);
     pthread_mutex_destroy(&s->fb_lock);
-    hamf_pipeline_free(s->pipeline);
-    hamf_ensemble_free(s->model);
     hamf__free(s);
 }
