@@ -201,14 +201,17 @@ fail:
 uint8_t hamf__bin_value(const struct hamf__feat *f, double v)
 {
     if (isnan(v)) return 0;
-    /* first edge >= v among edges[0..nbins-2] (last is +inf) */
-    int lo = 0, hi = f->nbins - 2;
-    while (lo < hi) {
-        int mid = (lo + hi) >> 1;
-        if (f->edges[mid] >= v) hi = mid;
-        else lo = mid + 1;
+    /* first edge >= v among edges[0..nbins-2] (the last is +inf): a
+     * branch-free lower bound (the comparisons compile to conditional
+     * moves, so unpredictable values cost no mispredictions) */
+    const double *b = f->edges;
+    size_t n = (size_t)f->nbins - 1;
+    while (n > 1) {
+        size_t h = n / 2;
+        b = b[h - 1] < v ? b + h : b;
+        n -= h;
     }
-    return (uint8_t)(lo + 1);
+    return (uint8_t)(b - f->edges + (*b < v) + 1);
 }
 
 struct apply_ctx {

@@ -9,12 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void shuffle(size_t *v, size_t n, struct hamf__rng *r)
 {
     for (size_t i = n; i > 1; i--) {
@@ -51,13 +45,17 @@ hamf_status hamf_split_train_test(size_t n, double test_size, uint64_t seed, con
         size_t nt = (size_t)ceil(test_size * (double)m);
         if (y) nt = (size_t)floor(test_size * (double)m + 0.5);
         if (nt > m) nt = m;
-        for (size_t k = 0; k < m; k++) {
-            if (k < nt) te[b++] = perm[k];
-            else tr[a++] = perm[k];
-        }
+        for (size_t k = 0; k < nt; k++) perm[k] |= (size_t)1 << 63; /* the top bit marks a test row */
+        for (size_t k = 0; k < m; k++) te[a++] = perm[k];
     }
-    qsort(tr, a, sizeof *tr, cmp_size);
-    qsort(te, b, sizeof *te, cmp_size);
+    /* te[0..n) holds every row once; put each mark at its row, then one scan
+     * gives both sides in row order (no sort) */
+    for (size_t k = 0; k < n; k++) perm[te[k] & ~((size_t)1 << 63)] = te[k];
+    a = b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (perm[i] >> 63) te[b++] = i;
+        else tr[a++] = i;
+    }
     hamf__free(perm);
     *train = tr;
     *ntrain = a;

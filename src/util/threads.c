@@ -16,17 +16,26 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+/* A task set is published as one atomic word, claim = (set number << 32) |
+ * next task index: a thread takes task k of set g by moving the word from
+ * (g, k) to (g, k + 1), so a worker that wakes up late can never take a task
+ * of a set that has moved on. The set's fn/ctx/ntasks sit in one of two
+ * slots (set number parity), written before the set is published and not
+ * rewritten until the set after next, which cannot start before this one is
+ * done. The caller waits for the tasks to be done, not for every worker to
+ * check in: a worker the scheduler has not run yet costs nothing. */
+struct pool_set { _Atomic(hamf__task_fn) fn; _Atomic(void *) ctx; _Atomic size_t ntasks; };
+
 struct hamf__pool {
     int n;                    /* threads including the caller */
     pthread_t *th;
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
-    _Atomic uint64_t gen;     /* bumped per task set */
-    _Atomic size_t next;      /* next task index */
-    _Atomic int active;       /* workers still inside the current set */
-    size_t ntasks;
-    hamf__task_fn fn;
-    void *ctx;
+    _Atomic uint64_t gen;     /* bumped per task set (wakes workers) */
+    _Atomic uint64_t claim;   /* (set << 32) | next task */
+    _Atomic size_t done;      /* tasks of the current set finished */
+    struct pool_set set[2];
+    uint32_t nset;            /* sets published so far */
     bool stop;
 };
 
@@ -38,12 +47,27 @@ int hamf__ncpu(void)
     return n < 1 ? 1 : (int)(n > 256 ? 256 : n);
 }
 
-static void drain(struct hamf__pool *p, int tid)
+/* run tasks of the current set until none is left; a worker finishing the
+ * set's last task wakes the caller */
+static void drain(struct hamf__pool *p, int tid, bool worker)
 {
     for (;;) {
-        size_t t = atomic_fetch_add(&p->next, 1);
-        if (t >= p->ntasks) break;
-        p->fn(p->ctx, t, tid);
+        uint64_t c = atomic_load_explicit(&p->claim, memory_order_acquire);
+        const struct pool_set *st = &p->set[(c >> 32) & 1];
+        size_t ntasks = atomic_load_explicit(&st->ntasks, memory_order_relaxed);
+        hamf__task_fn fn = atomic_load_explicit(&st->fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&st->ctx, memory_order_relaxed);
+        uint32_t k = (uint32_t)c;
+        if (k >= ntasks) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        fn(ctx, k, tid);
+        if (atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel) + 1 == ntasks && worker) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->cv_done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -70,12 +94,7 @@ static void *worker(void *arg)
         }
         seen = g;
         if (p->stop) return NULL;
-        drain(p, tid);
-        if (atomic_fetch_sub(&p->active, 1) == 1) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->cv_done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        drain(p, tid, true);
     }
 }
 
@@ -131,24 +150,25 @@ void hamf__pool_run(struct hamf__pool *p, size_t ntasks, hamf__task_fn fn, void 
         for (size_t t = 0; t < ntasks; t++) fn(ctx, t, 0);
         return;
     }
-    p->fn = fn;
-    p->ctx = ctx;
-    p->ntasks = ntasks;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->active, p->n - 1);
+    uint32_t g = ++p->nset;
+    atomic_store_explicit(&p->set[g & 1].fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->set[g & 1].ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&p->set[g & 1].ntasks, ntasks, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->claim, (uint64_t)g << 32, memory_order_release);
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add(&p->gen, 1);
     pthread_cond_broadcast(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
-    drain(p, 0);
-    for (int spin = 0; atomic_load(&p->active) > 0 && spin < 200; spin++) {
+    drain(p, 0, false);
+    for (int spin = 0; atomic_load(&p->done) < ntasks && spin < 200; spin++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
     }
-    if (atomic_load(&p->active) > 0) {
+    if (atomic_load(&p->done) < ntasks) {
         pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->active) > 0) pthread_cond_wait(&p->cv_done, &p->mu);
+        while (atomic_load(&p->done) < ntasks) pthread_cond_wait(&p->cv_done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
 }

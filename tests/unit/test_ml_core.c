@@ -1,9 +1,11 @@
 /* test_ml_core.c — the learner on tiny hand-checkable data (a single split,
  * XOR, a categorical-only target), determinism across thread counts,
- * save -> load -> predict identity, corrupt model files, bad input. */
+ * save -> load -> predict identity, corrupt model files, bad input, and
+ * the thread pool's task sets. */
 #include "t.h"
 #include "ml/ml.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -18,6 +20,37 @@ static hamf_train_params gb_params(int trees, int depth, double lr)
     p.min_child_weight = 0;
     p.threads = 1;
     return p;
+}
+
+/* The pool: when hamf__pool_run returns, every task of the set has run
+ * exactly once, also when workers wake up late (a sleeping task holds one
+ * thread while the others drain the set, and sets follow each other with
+ * no pause, so a worker may still be waking for a set that is over). */
+struct pool_t { _Atomic int *hits; size_t round; _Atomic int late; };
+static void pool_task(void *vctx, size_t task, int tid)
+{
+    struct pool_t *c = vctx;
+    if (task == 0 && c->round % 97 == 0 && tid != 0) { usleep(2000); atomic_fetch_add(&c->late, 1); }
+    atomic_fetch_add(&c->hits[task], 1);
+}
+
+static void test_pool_sets(void)
+{
+    for (int nt = 2; nt <= 4; nt++) {
+        struct hamf__pool *p = NULL;
+        T_OK(hamf__pool_new(nt, &p));
+        _Atomic int hits[16];
+        struct pool_t c = {hits, 0, 0};
+        int bad = 0;
+        for (c.round = 0; c.round < 20000; c.round++) {
+            size_t n = 1 + c.round % 16;
+            for (size_t k = 0; k < 16; k++) atomic_store(&hits[k], 0);
+            hamf__pool_run(p, n, pool_task, &c);
+            for (size_t k = 0; k < 16; k++) bad += atomic_load(&hits[k]) != (k < n);
+        }
+        T_EQ_INT(bad, 0);
+        hamf__pool_free(p);
+    }
 }
 
 /* x = 0..99, y = x >= 50: one tree of depth 1 with lr 1 and no L2 must cut
@@ -485,5 +518,6 @@ int main(void)
     T_RUN(test_bad_input);
     T_RUN(test_params_json);
     T_RUN(test_early_stopping);
+    T_RUN(test_pool_sets);
     return T_DONE();
 }
