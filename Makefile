@@ -117,6 +117,18 @@ fuzz:
 	  clang -std=c11 -D_GNU_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude -Isrc $$f build-fuzz/libhamf.a \
 	    $(LDLIBS_ALL) -o build-fuzz/$$t || exit 1; done
 
+# Benchmarks: each bench/NAME has an executable `run` (taking the build dir)
+# and a RESULTS.md (date, machine, commit, figures). `make bench` lists them;
+# `make bench B=server` runs one. They stay out of `make check`.
+B ?=
+bench: all
+	@if [ -z "$(B)" ]; then \
+	  echo "benches (make bench B=NAME):"; \
+	  for d in bench/*/; do n=$$(basename $$d); \
+	    if [ -x $$d/run ]; then echo "  $$n"; else echo "  $$n (no bench/$$n/run yet)"; fi; done; \
+	elif [ -x bench/$(B)/run ]; then bench/$(B)/run $(BUILD); \
+	else echo "make bench: no bench/$(B)/run" >&2; exit 2; fi
+
 # CSV benchmark: hamf preprocess vs pandas vs cat on a 1M-row generated file.
 bench-csv: all
 	@bash bench/csv/run.sh $(BUILD)

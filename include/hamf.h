@@ -83,7 +83,7 @@ hamf_status hamf_file_write(const char *path, const void *data, size_t len);
 /* ------------------------------------------------------------------------ */
 /* Store: HAMF metadata registry (SQLite or PostgreSQL)                     */
 /* ------------------------------------------------------------------------ */
-/* @@STORE-API@@ (owned by src/store/) */
+/* (implemented in src/store/) */
 
 /* The registry behind Step 1 of the HAMF workflow: five tables, the same on
  * both backends (column names below are the SQL column names and the keys
@@ -261,7 +261,7 @@ hamf_status hamf_store_list_audit(hamf_store *s, const char *table, hamf_store_l
 /* ------------------------------------------------------------------------ */
 /* Data: frames, CSV, expressions                                           */
 /* ------------------------------------------------------------------------ */
-/* @@DATA-API@@ (owned by src/data/) */
+/* (implemented in src/data/) */
 
 /* A frame is an in-memory table of named, typed columns (struct of arrays).
  * STRING columns are dictionary-encoded: int32 codes into a per-column
@@ -372,7 +372,7 @@ hamf_status hamf_datagen_phishing(const hamf_datagen_options *o, const char *pat
 /* ------------------------------------------------------------------------ */
 /* Learning: binning, trees, ensembles, metrics, model files                */
 /* ------------------------------------------------------------------------ */
-/* @@ML-API@@ (owned by src/ml/) */
+/* (implemented in src/ml/) */
 
 /* A dataset is the learner's input: named numeric columns (double, NaN =
  * missing) and categorical columns (int32 codes, -1 = missing, with a string

@@ -208,17 +208,12 @@ const char *cli_metric(const char *key, double v)
     return b;
 }
 
-const char *cli_db_url_given(const char *flag)
+const char *cli_db_url(const char *flag)
 {
     if (flag && *flag) return flag;
     const char *env = getenv("HAMF_DB");
-    return env && *env ? env : NULL;
-}
-
-const char *cli_db_url(const char *flag)
-{
-    const char *url = cli_db_url_given(flag);
-    return url ? url : "./hamf.db";
+    if (env && *env) return env;
+    return "./hamf.db";
 }
 
 bool cli_parse_double(const char *s, double *out)

@@ -43,9 +43,6 @@ const char *cli_optname(void);
 /* The store URL, resolved one way for every command: `flag` (--db) if
  * given, else $HAMF_DB, else "./hamf.db". */
 const char *cli_db_url(const char *flag);
-/* The same without the default: NULL when neither --db nor $HAMF_DB is set
- * (for commands where the store is optional, e.g. `hamf train`). */
-const char *cli_db_url_given(const char *flag);
 
 /* Strict number parsing of flag values; false on junk, NaN or overflow. */
 bool cli_parse_double(const char *s, double *out);

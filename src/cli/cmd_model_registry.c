@@ -3,7 +3,7 @@
  * `hamf model promote NAME VERSION` and `hamf model rollback NAME`: the
  * versions of a named model (each linked to its models_master row, run and
  * model file), the champion / challenger aliases, and manual promotion and
- * rollback (audited in audit_log). Library side: src/track/loop_store.c.
+ * rollback (audited in audit_log). Library side: src/store/loop.c.
  */
 #include "cli.h"
 #include "model_registry.h"

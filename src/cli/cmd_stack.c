@@ -1,7 +1,7 @@
 /* cmd_stack.c — `hamf stack up|down|status`: a local monitoring stack
  * (hamf server, hamf exporter, Prometheus, Alertmanager) run as detached
  * processes from a state directory, without Docker. Flag parsing and
- * printing only; the work is in src/server/stack.c. */
+ * printing only; the work is in src/app/stack.c. */
 #include "cli.h"
 
 #include "server/metrics_mount.h"

@@ -1,6 +1,6 @@
 /*
  * cmd_workflow.c — `hamf workflow run`: the seed's four steps in one
- * command (src/track/workflow.c), printed as a step-by-step report, then
+ * command (src/app/workflow.c), printed as a step-by-step report, then
  * with --serve the tracking server (UI, MLflow API, /metrics) and the
  * exporter kept running in this process until Ctrl-C / SIGTERM.
  */

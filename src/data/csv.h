@@ -13,9 +13,19 @@
  * once, even when the file has no data rows (then with a 0-row frame). */
 typedef hamf_status (*hamf__csv_block_fn)(hamf_frame *block, void *user);
 
+/* Called once with the header's column names; clear need[k] for columns
+ * nobody will read: they are still checked for shape and UTF-8 (and a
+ * --schema type) but not converted, and appear in each block as 0-row-cost
+ * placeholders that must not be read (only dropped). */
+typedef hamf_status (*hamf__csv_need_fn)(char *const *names, size_t ncols, uint8_t *need, void *user);
+
 /* Stream `path` in blocks of about `block_bytes` (0 = whole file at once). */
 hamf_status hamf__csv_stream(const char *path, const hamf_csv_options *opt, size_t block_bytes,
                              hamf__csv_block_fn fn, void *user);
+
+/* The same with a column filter (need_fn may be NULL). */
+hamf_status hamf__csv_stream_cols(const char *path, const hamf_csv_options *opt, size_t block_bytes,
+                                  hamf__csv_need_fn need_fn, void *need_user, hamf__csv_block_fn fn, void *user);
 
 struct hamf__csv_writer;
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out);

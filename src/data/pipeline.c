@@ -458,6 +458,101 @@ hamf_status hamf_pipeline_apply(const hamf_pipeline *p, hamf_frame *f)
 
 /* ---- CSV -> pipeline -> CSV, streaming ----------------------------------- */
 
+/* Which input columns the steps read (for the CSV reader to skip the rest):
+ * the steps run on names only, with the frame's name resolution (exact,
+ * then unique case-insensitive). Anything unexpected: every column. */
+struct need_col {
+    const char *name;
+    long orig; /* input column index, -1 for a computed one */
+};
+
+static long need_resolve(const struct need_col *v, size_t n, const char *name)
+{
+    long hit = -1;
+    size_t nhit = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0) return (long)i;
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(v[i].name, name) == 0) hit = (long)i, nhit++;
+    return nhit == 1 ? hit : -1;
+}
+
+static void need_expr(const struct hamf__expr *e, const struct need_col *v, size_t n, uint8_t *need)
+{
+    if (!e) return;
+    if (e->kind == E_COL && e->s) {
+        long i = need_resolve(v, n, e->s);
+        if (i >= 0 && v[i].orig >= 0) need[v[i].orig] = 1;
+    }
+    for (size_t i = 0; i < e->nargs; i++) need_expr(e->args[i], v, n, need);
+}
+
+static hamf_status pipeline_need(char *const *names, size_t ncols, uint8_t *need, void *user)
+{
+    const hamf_pipeline *p = user;
+    struct need_col *v = hamf__malloc((ncols + p->n + 1) * sizeof *v);
+    if (!v) return HAMF_OK; /* read everything */
+    size_t n = ncols;
+    for (size_t i = 0; i < ncols; i++) v[i] = (struct need_col){names[i], (long)i};
+    uint8_t *want = hamf__calloc(ncols ? ncols : 1, 1);
+    bool ok = want != NULL;
+    for (size_t i = 0; i < p->n && ok; i++) {
+        const struct step *s = &p->steps[i];
+        if (s->kind == STEP_WITH) {
+            struct hamf__expr_prog *prog = NULL;
+            if (hamf__expr_parse(s->expr, &prog) != HAMF_OK) {
+                ok = false;
+                break;
+            }
+            need_expr(prog->root, v, n, want);
+            hamf__expr_prog_free(prog);
+            long at = need_resolve(v, n, s->name);
+            if (at >= 0) v[at].orig = -1; /* replaced in place: keeps its name */
+            else v[n++] = (struct need_col){s->name, -1};
+        } else {
+            struct need_col *nv = hamf__malloc((n + 1) * sizeof *nv);
+            size_t nn = 0;
+            if (!nv) {
+                ok = false;
+                break;
+            }
+            if (s->kind == STEP_DROP) {
+                uint8_t *gone = hamf__calloc(n + 1, 1);
+                if (!gone) {
+                    hamf__free(nv);
+                    ok = false;
+                    break;
+                }
+                for (size_t k = 0; k < s->ncols; k++) {
+                    long at = need_resolve(v, n, s->cols[k]);
+                    if (at < 0) ok = false; /* the real step reports it */
+                    else gone[at] = 1;
+                }
+                for (size_t k = 0; k < n; k++)
+                    if (!gone[k]) nv[nn++] = v[k];
+                hamf__free(gone);
+            } else {
+                for (size_t k = 0; k < s->ncols && nn <= n; k++) {
+                    long at = need_resolve(v, n, s->cols[k]);
+                    if (at < 0) ok = false;
+                    else nv[nn++] = v[at];
+                }
+            }
+            memcpy(v, nv, nn * sizeof *nv);
+            n = nn;
+            hamf__free(nv);
+        }
+    }
+    if (ok) {
+        for (size_t i = 0; i < n; i++)
+            if (v[i].orig >= 0) want[v[i].orig] = 1;
+        memcpy(need, want, ncols);
+    }
+    hamf__free(want);
+    hamf__free(v);
+    return HAMF_OK;
+}
+
 struct xform {
     const hamf_pipeline *p;
     struct hamf__csv_writer *w;
@@ -488,7 +583,8 @@ hamf_status hamf_csv_transform(const char *in_path, const hamf_csv_options *opt,
     struct xform x = {p, NULL, in_path, 0};
     hamf_status st = hamf__csv_writer_open(out_path, &x.w);
     if (st) return st;
-    st = hamf__csv_stream(in_path, opt, opt && opt->block_bytes ? opt->block_bytes : 8u << 20, xform_block, &x);
+    st = hamf__csv_stream_cols(in_path, opt, opt && opt->block_bytes ? opt->block_bytes : 8u << 20,
+                               p ? pipeline_need : NULL, (void *)p, xform_block, &x);
     if (st) {
         hamf__csv_writer_abort(x.w);
         return st;

@@ -125,7 +125,7 @@ static int cmp_freq(const void *a, const void *b)
     return (x->code > y->code) - (x->code < y->code);
 }
 
-static hamf_status cat_bins(const struct hamf__col *c, size_t n, struct hamf__feat *ft)
+static hamf_status cat_bins(const struct hamf__ml_col *c, size_t n, struct hamf__feat *ft)
 {
     hamf_status st = HAMF_OK;
     struct catfreq *fr = hamf__calloc(c->ncat + 1, sizeof *fr);
@@ -165,7 +165,7 @@ static void build_task(void *vctx, size_t f, int tid)
 {
     (void)tid;
     struct build_ctx *c = vctx;
-    const struct hamf__col *col = &c->d->cols[f];
+    const struct hamf__ml_col *col = &c->d->cols[f];
     struct hamf__feat *ft = &c->m->f[f];
     ft->is_cat = col->is_cat;
     c->st[f] = col->is_cat ? cat_bins(col, c->d->n, ft) : numeric_edges(col->num, c->d->n, c->max_bins, ft);
@@ -232,7 +232,7 @@ static void apply_task(void *vctx, size_t task, int tid)
     size_t f = task / nchunks, ch = task % nchunks;
     size_t i0 = ch * APPLY_CHUNK, i1 = i0 + APPLY_CHUNK < n ? i0 + APPLY_CHUNK : n;
     const struct hamf__feat *ft = &c->m->f[f];
-    const struct hamf__col *col = &c->d->cols[c->colmap ? c->colmap[f] : f];
+    const struct hamf__ml_col *col = &c->d->cols[c->colmap ? c->colmap[f] : f];
     uint8_t *out = c->codes + f * n;
     if (ft->is_cat) {
         const uint8_t *rm = c->remap[f];
@@ -256,7 +256,7 @@ hamf_status hamf__binmap_apply(const struct hamf__binmap *m, const struct hamf_d
     if (!c.codes || !c.remap) { st = hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); goto cleanup; }
     for (size_t f = 0; f < m->nf; f++) {
         const struct hamf__feat *ft = &m->f[f];
-        const struct hamf__col *col = &d->cols[colmap ? colmap[f] : f];
+        const struct hamf__ml_col *col = &d->cols[colmap ? colmap[f] : f];
         if (ft->is_cat != col->is_cat) {
             st = hamf__err(HAMF_ERR_SCHEMA, "model: column '%s' is %s in the data but %s in the model",
                            ft->name, col->is_cat ? "categorical" : "numeric",

@@ -20,7 +20,7 @@ hamf_status hamf_dataset_new(size_t nrows, hamf_dataset **out)
     return HAMF_OK;
 }
 
-static void col_clear(struct hamf__col *c)
+static void col_clear(struct hamf__ml_col *c)
 {
     hamf__free(c->name);
     hamf__free(c->num);
@@ -44,7 +44,7 @@ size_t hamf_dataset_nrows(const hamf_dataset *d) { return d ? d->n : 0; }
 size_t hamf_dataset_ncols(const hamf_dataset *d) { return d ? d->ncols : 0; }
 const double *hamf_dataset_label(const hamf_dataset *d) { return d ? d->y : NULL; }
 
-static hamf_status add_col(hamf_dataset *d, const char *name, struct hamf__col **out)
+static hamf_status add_col(hamf_dataset *d, const char *name, struct hamf__ml_col **out)
 {
     if (!d || !name) return hamf__err(HAMF_ERR_MISUSE, "dataset: NULL argument");
     for (size_t c = 0; c < d->ncols; c++)
@@ -52,12 +52,12 @@ static hamf_status add_col(hamf_dataset *d, const char *name, struct hamf__col *
     if (d->ncols >= 65535) return hamf__err(HAMF_ERR_CONSTRAINT, "dataset: too many columns");
     if (d->ncols == d->capcols) {
         size_t nc = d->capcols ? d->capcols * 2 : 16;
-        struct hamf__col *cols = hamf__realloc(d->cols, nc * sizeof *cols);
+        struct hamf__ml_col *cols = hamf__realloc(d->cols, nc * sizeof *cols);
         if (!cols) return hamf__err(HAMF_ERR_NOMEM, "dataset: out of memory");
         d->cols = cols;
         d->capcols = nc;
     }
-    struct hamf__col *c = &d->cols[d->ncols];
+    struct hamf__ml_col *c = &d->cols[d->ncols];
     memset(c, 0, sizeof *c);
     c->name = hamf__strdup(name);
     if (!c->name) return hamf__err(HAMF_ERR_NOMEM, "dataset: out of memory");
@@ -67,7 +67,7 @@ static hamf_status add_col(hamf_dataset *d, const char *name, struct hamf__col *
 
 hamf_status hamf_dataset_add_numeric(hamf_dataset *d, const char *name, const double *v)
 {
-    struct hamf__col *c;
+    struct hamf__ml_col *c;
     hamf_status st = add_col(d, name, &c);
     if (st) return st;
     if (!v && d->n) { col_clear(c); return hamf__err(HAMF_ERR_MISUSE, "dataset: NULL values for '%s'", name); }
@@ -81,7 +81,7 @@ hamf_status hamf_dataset_add_numeric(hamf_dataset *d, const char *name, const do
 hamf_status hamf_dataset_add_categorical(hamf_dataset *d, const char *name, const int32_t *codes, size_t ncat,
                                          const char *const *dict)
 {
-    struct hamf__col *c;
+    struct hamf__ml_col *c;
     hamf_status st = add_col(d, name, &c);
     if (st) return st;
     if (!codes && d->n) { col_clear(c); return hamf__err(HAMF_ERR_MISUSE, "dataset: NULL codes for '%s'", name); }
@@ -139,7 +139,7 @@ hamf_status hamf_dataset_subset(const hamf_dataset *d, const size_t *rows, size_
     int32_t *tmpi = hamf__malloc((n + 1) * sizeof *tmpi);
     if (!tmpd || !tmpi) { st = hamf__err(HAMF_ERR_NOMEM, "dataset: out of memory"); goto fail; }
     for (size_t c = 0; c < d->ncols; c++) {
-        const struct hamf__col *col = &d->cols[c];
+        const struct hamf__ml_col *col = &d->cols[c];
         if (col->is_cat) {
             for (size_t k = 0; k < n; k++) tmpi[k] = col->codes[rows[k]];
             st = hamf_dataset_add_categorical(s, col->name, tmpi, col->ncat, (const char *const *)col->dict);

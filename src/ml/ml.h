@@ -31,7 +31,7 @@ uint64_t hamf__rng_below(struct hamf__rng *r, uint64_t n);
 double hamf__rng_unit(struct hamf__rng *r); /* [0,1) */
 
 /* ---- raw columns (the ML core's input) ---- */
-struct hamf__col {
+struct hamf__ml_col {
     char *name;
     bool is_cat;
     double *num;      /* numeric: n values, NaN = missing */
@@ -43,7 +43,7 @@ struct hamf__col {
 struct hamf_dataset {
     size_t n;
     size_t ncols, capcols;
-    struct hamf__col *cols;
+    struct hamf__ml_col *cols;
     double *y;        /* 0/1 labels or NULL */
     char *target;     /* name of the label column, or NULL */
 };

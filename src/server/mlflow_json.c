@@ -28,15 +28,6 @@ static void jctx_free_parts(struct jctx *c)
     c->nruns = 0;
 }
 
-static hamf_status json_kv(struct hamf__buf *b, const char *k, const char *v)
-{
-    hamf_status s;
-    if ((s = hamf__buf_puts(b, "{\"key\":")) || (s = hamf__json_str(b, k, (size_t)-1)) ||
-        (s = hamf__buf_puts(b, ",\"value\":")) || (s = hamf__json_str(b, v, (size_t)-1)))
-        return s;
-    return hamf__buf_putc(b, '}');
-}
-
 /* A metric value in protobuf JSON: numbers, or "NaN"/"Infinity" strings. */
 static hamf_status json_metric_value(struct hamf__buf *b, double v, bool is_nan)
 {
@@ -136,7 +127,7 @@ static hamf_status on_exp_tag(void *ctx, const char *key, const char *value)
 {
     struct jctx *c = ctx;
     hamf_status s = hamf__buf_puts(c->out, c->ntags++ ? "," : ",\"tags\":[");
-    return s ? s : json_kv(c->out, key, value);
+    return s ? s : hamf__json_kv(c->out, key, value);
 }
 
 static hamf_status on_exp_end(void *ctx)
@@ -170,7 +161,7 @@ static hamf_status on_run_row(void *ctx, size_t i, enum hamf__trk_part part, con
     case HAMF__TRK_INFO: return json_run_info(b, r->info);
     case HAMF__TRK_METRICS: return json_metric(b, r->metric);
     case HAMF__TRK_PARAMS:
-    case HAMF__TRK_TAGS: return json_kv(b, r->kv->key, r->kv->value);
+    case HAMF__TRK_TAGS: return hamf__json_kv(b, r->kv->key, r->kv->value);
     case HAMF__TRK_INPUTS: return json_input(b, r->input);
     default: return HAMF_OK;
     }
@@ -246,50 +237,40 @@ hamf_status hamf__mlflow_exp_by_name_json(struct hamf__trk *t, const char *name,
     return hamf__trk_exp_get_by_name(t, name, &k);
 }
 
-/* `"<name>":[` is written before the list: an empty list leaves nothing. */
-static hamf_status list_open(struct hamf__buf *out, const char *name, size_t *mark)
-{
-    *mark = out->len;
-    return hamf__buf_printf(out, "\"%s\":[", name);
-}
+typedef hamf_status (*search_fn)(struct hamf__trk *t, const struct hamf__trk_search *q,
+                                 const struct hamf__trk_sink *k, int64_t *next_offset);
 
-static hamf_status list_close(struct hamf__buf *out, size_t mark, size_t n, int64_t next)
+/* `"<name>":[...]` and the next page token; `"<name>":[` is written before
+ * the list and taken back when the page is empty. */
+static hamf_status search_json(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out,
+                               const char *name, search_fn fn)
 {
-    if (!n) {
+    struct jctx c;
+    struct hamf__trk_sink k;
+    sink_init(&k, &c, out);
+    int64_t next = -1;
+    size_t mark = out->len;
+    hamf_status s = hamf__buf_printf(out, "\"%s\":[", name);
+    if (!s) s = fn(t, q, &k, &next);
+    jctx_free_parts(&c);
+    if (s) return s;
+    if (!c.n) {
         out->len = mark;
         if (out->data) out->data[mark] = '\0';
-    } else {
-        hamf_status s = hamf__buf_putc(out, ']');
-        if (s) return s;
+    } else if ((s = hamf__buf_putc(out, ']'))) {
+        return s;
     }
-    return page_token_member(out, next, n > 0);
+    return page_token_member(out, next, c.n > 0);
 }
 
 hamf_status hamf__mlflow_exp_search_json(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out)
 {
-    struct jctx c;
-    struct hamf__trk_sink k;
-    sink_init(&k, &c, out);
-    size_t mark;
-    int64_t next = -1;
-    hamf_status s = list_open(out, "experiments", &mark);
-    if (!s) s = hamf__trk_exp_search(t, q, &k, &next);
-    if (!s) s = list_close(out, mark, c.n, next);
-    return s;
+    return search_json(t, q, out, "experiments", hamf__trk_exp_search);
 }
 
 hamf_status hamf__mlflow_run_search_json(struct hamf__trk *t, const struct hamf__trk_search *q, struct hamf__buf *out)
 {
-    struct jctx c;
-    struct hamf__trk_sink k;
-    sink_init(&k, &c, out);
-    size_t mark;
-    int64_t next = -1;
-    hamf_status s = list_open(out, "runs", &mark);
-    if (!s) s = hamf__trk_run_search(t, q, &k, &next);
-    if (!s) s = list_close(out, mark, c.n, next);
-    jctx_free_parts(&c);
-    return s;
+    return search_json(t, q, out, "runs", hamf__trk_run_search);
 }
 
 hamf_status hamf__mlflow_run_json(struct hamf__trk *t, const char *run_id, struct hamf__buf *out)

@@ -907,16 +907,6 @@ done:
     return hamf__trk_write_end(t, s);
 }
 
-/* The stored form of a dataset input's tags: a JSON array of {key, value}. */
-static hamf_status tag_json(struct hamf__buf *b, const char *k, const char *v)
-{
-    hamf_status s;
-    if ((s = hamf__buf_puts(b, "{\"key\":")) || (s = hamf__json_str(b, k, (size_t)-1)) ||
-        (s = hamf__buf_puts(b, ",\"value\":")) || (s = hamf__json_str(b, v, (size_t)-1)))
-        return s;
-    return hamf__buf_putc(b, '}');
-}
-
 hamf_status hamf__trk_log_inputs(struct hamf__trk *t, const char *run_id, const struct hamf__trk_input *in, size_t n)
 {
     hamf__trk_reset(t);
@@ -942,7 +932,7 @@ hamf_status hamf__trk_log_inputs(struct hamf__trk *t, const char *run_id, const 
         if ((s = hamf__buf_putc(&tags, '['))) goto done;
         for (size_t k = 0; k < in[i].ntags; k++) {
             if (k && (s = hamf__buf_putc(&tags, ','))) goto done;
-            if ((s = tag_json(&tags, in[i].tags[k].key, in[i].tags[k].value))) goto done;
+            if ((s = hamf__json_kv(&tags, in[i].tags[k].key, in[i].tags[k].value))) goto done;
             if (!strcmp(in[i].tags[k].key, "mlflow.data.context")) context = in[i].tags[k].value;
         }
         if ((s = hamf__buf_putc(&tags, ']'))) goto done;

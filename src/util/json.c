@@ -52,3 +52,12 @@ hamf_status hamf__json_num(struct hamf__buf *b, double v)
     int n = hamf__fmt_double(tmp, v);
     return hamf__buf_append(b, tmp, (size_t)n);
 }
+
+hamf_status hamf__json_kv(struct hamf__buf *b, const char *k, const char *v)
+{
+    hamf_status s;
+    if ((s = hamf__buf_puts(b, "{\"key\":")) || (s = hamf__json_str(b, k, (size_t)-1)) ||
+        (s = hamf__buf_puts(b, ",\"value\":")) || (s = hamf__json_str(b, v, (size_t)-1)))
+        return s;
+    return hamf__buf_putc(b, '}');
+}

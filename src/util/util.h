@@ -79,6 +79,8 @@ char *hamf__buf_detach(struct hamf__buf *b, size_t *len);
 hamf_status hamf__json_str(struct hamf__buf *b, const char *s, size_t n);
 /* Append a finite double in shortest round-trip form; NaN/inf become null. */
 hamf_status hamf__json_num(struct hamf__buf *b, double v);
+/* Append {"key":k,"value":v} (MLflow's tags and params). */
+hamf_status hamf__json_kv(struct hamf__buf *b, const char *k, const char *v);
 
 /* ---- numbers (fmt.c) ---- */
 

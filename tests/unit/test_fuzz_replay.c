@@ -12,6 +12,9 @@
 #define LLVMFuzzerTestOneInput fuzz_csv_one
 #include "../../fuzz/fuzz_csv.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_csv_diff_one
+#include "../../fuzz/fuzz_csv_diff.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_expr_one
 #include "../../fuzz/fuzz_expr.c"
 #undef LLVMFuzzerTestOneInput
@@ -49,6 +52,17 @@ static void test_csv_corpus(void)
     T_TRUE(n >= 10);
 }
 
+/* The differential target (scalar vs SSE2 vs AVX2 scanner, Eisel-Lemire
+ * vs strtod, fast vs exact shortest doubles) on its own corpus and on the
+ * reader's. */
+static void test_csv_diff_corpus(void)
+{
+    int n = replay("csv_diff", fuzz_csv_diff_one);
+    int m = replay("csv", fuzz_csv_diff_one);
+    printf("  %d csv_diff inputs, %d csv inputs\n", n, m);
+    T_TRUE(n >= 10);
+}
+
 static void test_expr_corpus(void)
 {
     int n = replay("expr", fuzz_expr_one);
@@ -59,6 +73,7 @@ static void test_expr_corpus(void)
 int main(void)
 {
     T_RUN(test_csv_corpus);
+    T_RUN(test_csv_diff_corpus);
     T_RUN(test_expr_corpus);
     return T_DONE();
 }
