@@ -48,6 +48,7 @@ typedef enum hamf_status {
     HAMF_ERR_INTERNAL = 12,   /* a bug; please report */
     HAMF_ERR_CORRUPT = 13,    /* file or database damaged */
     HAMF_ERR_CONNECT = 14,    /* could not reach a server */
+    HAMF_ERR_FULL = 15,       /* disk or quota full (ENOSPC, EDQUOT, SQLITE_FULL) */
     HAMF_STATUS_LAST          /* not a status; one past the last */
 } hamf_status;
 
@@ -257,6 +258,31 @@ hamf_status hamf_store_list_training_results(hamf_store *s, int64_t model_id, ha
 /* table NULL: every entry; else only entries for that table_name (other
  * modules audit their own tables too, so any name is accepted). */
 hamf_status hamf_store_list_audit(hamf_store *s, const char *table, hamf_store_list **out);
+
+/* ---- maintenance (SQLite stores; PostgreSQL: pg_dump / pg_restore) ---- */
+
+/* Check the store at `url` (any hamf store: registry and tracking share a
+ * file). full != 0: PRAGMA integrity_check, else quick_check. HAMF_OK when
+ * sound; HAMF_ERR_CORRUPT with SQLite's first findings when not (also for a
+ * 0-byte or cut-short file); HAMF_ERR_UNSUPPORTED for PostgreSQL. */
+hamf_status hamf_store_check(const char *url, int full);
+/* Copy the live store at `url` to the new file `dest` with SQLite's online
+ * backup API: one consistent snapshot, taken while others keep writing
+ * (WAL readers do not block writers). The copy is checked, written to a
+ * temporary file next to dest, fsynced and renamed; dest must not exist. */
+hamf_status hamf_store_backup(const char *url, const char *dest);
+/* Replace the store at `url` (a path or sqlite:///) with the backup file
+ * `src` after checking src. Stop servers using the store first. The new
+ * file is built next to the store, fsynced, and renamed over it (after its
+ * old -wal/-shm files are removed), so a crash leaves the old or the new
+ * store, never a mix. */
+hamf_status hamf_store_restore(const char *src, const char *url);
+/* Process-wide bound on a SQLite store's WAL file for tracking writes
+ * (hamf server): once the WAL holds max_bytes (default 64 MiB), or a
+ * quarter of the free space on the store's file system if that is less,
+ * the checkpointer copies it into the database and the WAL restarts (its
+ * file truncated back to max_bytes). <= 0 restores the default. */
+void hamf_store_set_wal_limit(int64_t max_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Data: frames, CSV, expressions                                           */

@@ -23,7 +23,9 @@ static void help(void)
            "                   [--default-artifact-root URI] [--max-artifact-bytes N]\n"
            "                   [--threads N] [--sync normal|full] [--retrain-data PATH]\n"
            "                   [--retrain-cooldown SECONDS] [--retrain-window N] [--retrain-min-gain X]\n"
-           "                   [--auth-file FILE [--metrics-public]] [--insecure]\n"
+           "                   [--auth-file FILE [--metrics-public] [--auth-max-failures N]] [--insecure]\n"
+           "                   [--max-connections N] [--max-connections-per-ip N]\n"
+           "                   [--header-timeout S] [--body-timeout S] [--wal-max-mb N]\n"
            "       hamf server passwd FILE USER\n"
            "\n"
            "Serve the MLflow tracking REST API (/api/2.0/mlflow/...) and proxied\n"
@@ -75,9 +77,34 @@ static void help(void)
            "                        in memory (salted SHA-256, never the password) for 60 s.\n"
            "                        MLflow clients send them from MLFLOW_TRACKING_USERNAME\n"
            "                        and MLFLOW_TRACKING_PASSWORD (hamf too).\n"
+           "  --auth-max-failures N with --auth-file: past N failed attempts from one\n"
+           "                        client address within 60 s, that address gets 429\n"
+           "                        with Retry-After (no password check) until the\n"
+           "                        window ends; cached valid credentials still pass\n"
+           "                        (default 10; 0 = no limit). An auth file readable by\n"
+           "                        group or others is used with a warning.\n"
            "  --metrics-public      with --auth-file: leave /metrics open (for a\n"
            "                        Prometheus without credentials); default protected\n"
            "  --insecure            allow a non-loopback --host without --auth-file\n"
+           "  --max-connections N   open connections at most (default 1024); more wait\n"
+           "                        in the kernel's backlog\n"
+           "  --max-connections-per-ip N\n"
+           "                        open connections from one client address at most\n"
+           "                        (default 256); more are closed at once\n"
+           "  --header-timeout S    a request's line and headers must arrive within S\n"
+           "                        seconds of the connection (or of the request line on\n"
+           "                        a kept-alive one), however slowly bytes trickle in;\n"
+           "                        else the connection is closed (default 10)\n"
+           "  --wal-max-mb N        SQLite: checkpoint the WAL into the database once it\n"
+           "                        holds N MiB (default 64), or a quarter of the free\n"
+           "                        disk space if that is less; the WAL file is cut back\n"
+           "                        to N MiB when it restarts\n"
+           "  --body-timeout S      a request's body must arrive within S seconds of its\n"
+           "                        headers (default 300). A kept-alive connection must\n"
+           "                        send its next request within 60 s of an answer.\n"
+           "                        Request line over 64 KiB or more than 1024 query\n"
+           "                        arguments: 414; headers over 64 KiB: 431 (JSON body;\n"
+           "                        past 128 KiB libmicrohttpd answers itself, HTML body)\n"
            "  --retrain-data PATH   new labelled data for alert-triggered retrains: a CSV\n"
            "                        file, or a directory whose newest *.csv is used\n"
            "  --retrain-cooldown S  no new retrain of a model within S seconds of its last\n"
@@ -178,6 +205,9 @@ int cmd_server(int argc, char **argv)
         {"retrain-window", required_argument, NULL, 'W'}, {"retrain-min-gain", required_argument, NULL, 'G'},
         {"sync", required_argument, NULL, 's'}, {"auth-file", required_argument, NULL, 'A'},
         {"metrics-public", no_argument, NULL, 'M'}, {"insecure", no_argument, NULL, 'I'},
+        {"max-connections", required_argument, NULL, 1001}, {"max-connections-per-ip", required_argument, NULL, 1002},
+        {"header-timeout", required_argument, NULL, 1003}, {"body-timeout", required_argument, NULL, 1004},
+        {"auth-max-failures", required_argument, NULL, 1005}, {"wal-max-mb", required_argument, NULL, 1006},
         {"default-artifact-root", required_argument, NULL, 'D'}, {"max-artifact-bytes", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
@@ -189,6 +219,8 @@ int cmd_server(int argc, char **argv)
     bool sync_full = false, metrics_public = false, insecure = false;
     const char *auth_file = NULL, *art_root = NULL;
     long long max_art = 0;
+    struct hamf__http_limits lim = {0};
+    long long lv, auth_max_failures = HAMF__AUTH_MAX_FAILURES;
     int c;
     if (argc > 1 && !strcmp(argv[1], "passwd")) return cmd_passwd(argc - 1, argv + 1);
     optind = 1;
@@ -232,6 +264,31 @@ int cmd_server(int argc, char **argv)
             break;
         case 'M': metrics_public = true; break;
         case 'I': insecure = true; break;
+        case 1001:
+        case 1002:
+            if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 1000000)
+                return cli_usage("server", "--%s must be 1..1000000, got '%s'",
+                                 c == 1001 ? "max-connections" : "max-connections-per-ip", optarg);
+            if (c == 1001) lim.max_connections = (unsigned)lv;
+            else lim.max_per_ip = (unsigned)lv;
+            break;
+        case 1003:
+        case 1004:
+            if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 86400)
+                return cli_usage("server", "--%s must be 1..86400 seconds, got '%s'",
+                                 c == 1003 ? "header-timeout" : "body-timeout", optarg);
+            if (c == 1003) lim.header_timeout = (unsigned)lv;
+            else lim.body_timeout = (unsigned)lv;
+            break;
+        case 1006:
+            if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 1024 * 1024)
+                return cli_usage("server", "--wal-max-mb must be 1..1048576, got '%s'", optarg);
+            hamf_store_set_wal_limit((int64_t)lv * 1024 * 1024);
+            break;
+        case 1005:
+            if (!cli_parse_i64(optarg, &auth_max_failures) || auth_max_failures < 0 || auth_max_failures > 1000000)
+                return cli_usage("server", "--auth-max-failures must be 0..1000000, got '%s'", optarg);
+            break;
         case 'h': help(); return CLI_OK;
         default: return CLI_USAGE;
         }
@@ -253,6 +310,7 @@ int cmd_server(int argc, char **argv)
         hamf_status as = hamf__auth_load(auth_file, &auth);
         if (as) return cli_fail_status(as);
         hamf__auth_set_metrics_public(auth, metrics_public);
+        hamf__auth_set_limit(auth, (unsigned)auth_max_failures, HAMF__AUTH_WINDOW_SECONDS);
     }
 
     /* Block the stop signals in every thread (the HTTP threads inherit the
@@ -263,11 +321,18 @@ int cmd_server(int argc, char **argv)
     struct hamf__server_config cfg = {
         .host = host, .port = (int)port, .threads = (int)threads, .db_url = cli_db_url(db), .artifacts_dir = art,
         .sync_full = sync_full, .auth = auth, .default_artifact_root = art_root,
-        .max_artifact_bytes = (uint64_t)max_art,
+        .max_artifact_bytes = (uint64_t)max_art, .limits = lim,
     };
     struct hamf__server *s = NULL;
+    /* a damaged store is refused before serving anything from it */
+    hamf_status st = hamf_store_check(cfg.db_url, 0);
+    if (st == HAMF_ERR_UNSUPPORTED) st = HAMF_OK; /* PostgreSQL checks itself */
+    if (st) {
+        hamf__auth_free(auth);
+        return cli_fail_status(st);
+    }
     hamf__retrain_jobs_install(); /* the alert webhook's jobs run (src/app/) */
-    hamf_status st = hamf__alerts_configure(&ac);
+    st = hamf__alerts_configure(&ac);
     if (!st) st = hamf__server_start(&cfg, &s);
     if (st) {
         hamf__auth_free(auth);

@@ -115,6 +115,7 @@ struct hamf__server_config {
     const char *artifacts_dir;
     bool sync_full; /* SQLite: fsync every commit (default: WAL synchronous=NORMAL, see tracking.h) */
     struct hamf__auth *auth; /* NULL = open; else basic auth on every request (auth.h) [borrowed] */
+    struct hamf__http_limits limits; /* connections and deadlines (http.h); zeros = defaults */
     const char *default_artifact_root; /* NULL = proxied (mlflow-artifacts:/); see hamf__server_ctx */
     uint64_t max_artifact_bytes;       /* 0 = no limit */
 };

@@ -50,6 +50,9 @@ void hamf__api_status_error(struct hamf__http_resp *resp, hamf_status st)
     case HAMF_ERR_BUSY:
     case HAMF_ERR_TIMEOUT:
     case HAMF_ERR_NOMEM: hamf__api_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "%s", m); break;
+    case HAMF_ERR_FULL:
+        hamf__api_error(resp, 507, "RESOURCE_EXHAUSTED", "%s (free space on the server's disk, then retry)", m);
+        break;
     default: hamf__api_error(resp, 500, "INTERNAL_ERROR", "%s", m); break;
     }
 }

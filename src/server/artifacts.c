@@ -582,7 +582,10 @@ static bool up_chunk(void *state, const char *data, size_t n, struct hamf__http_
         ssize_t w = write(u->fd, data, n);
         if (w < 0) {
             if (errno == EINTR) continue;
-            hamf__api_error(resp, 500, "INTERNAL_ERROR", "Cannot write artifact: %s", strerror(errno));
+            if (errno == ENOSPC || errno == EDQUOT)
+                hamf__api_error(resp, 507, "RESOURCE_EXHAUSTED", "Cannot write artifact: %s", strerror(errno));
+            else
+                hamf__api_error(resp, 500, "INTERNAL_ERROR", "Cannot write artifact: %s", strerror(errno));
             return false;
         }
         data += w;

@@ -23,6 +23,7 @@
 #define USER_MAX 64
 #define PASS_MAX 1024
 #define CACHE_SLOTS 64
+#define FAIL_SLOTS 1024
 
 struct entry {
     char *user;
@@ -34,6 +35,13 @@ struct cache_slot {
     double expires; /* monotonic seconds; 0 = empty */
 };
 
+/* Failed attempts of one client address in the current window. */
+struct fail_slot {
+    char addr[48];
+    unsigned count;
+    double window_start; /* monotonic seconds; 0 = empty */
+};
+
 struct hamf__auth {
     struct entry *e;
     size_t n;
@@ -42,6 +50,9 @@ struct hamf__auth {
     pthread_mutex_t mu;
     struct cache_slot cache[CACHE_SLOTS];
     size_t next_slot;
+    unsigned max_failures; /* per address and window; 0 = no limit */
+    double window_s;
+    struct fail_slot fails[FAIL_SLOTS];
 };
 
 /* ---- SHA-256 (FIPS 180-4) ---- */
@@ -213,6 +224,14 @@ hamf_status hamf__auth_load(const char *path, struct hamf__auth **out)
         return hamf__err(HAMF_ERR_NOMEM, "auth: out of memory");
     }
     pthread_mutex_init(&a->mu, NULL);
+    a->max_failures = HAMF__AUTH_MAX_FAILURES;
+    a->window_s = HAMF__AUTH_WINDOW_SECONDS;
+    struct stat sb;
+    if (!stat(path, &sb) && (sb.st_mode & 077))
+        fprintf(stderr,
+                "hamf: warning: auth file %s is accessible by group or others (mode %04o): anyone who can read "
+                "it can try to crack the hashes offline; run 'chmod 600 %s'\n",
+                path, (unsigned)(sb.st_mode & 07777), path);
     size_t cap = 0, lineno = 0;
     for (char *line = text; line && line < text + len;) {
         char *nl = strchr(line, '\n');
@@ -277,6 +296,12 @@ void hamf__auth_set_metrics_public(struct hamf__auth *a, bool on)
     a->metrics_public = on;
 }
 
+void hamf__auth_set_limit(struct hamf__auth *a, unsigned max_failures, double window_s)
+{
+    a->max_failures = max_failures;
+    a->window_s = window_s > 0 ? window_s : HAMF__AUTH_WINDOW_SECONDS;
+}
+
 /* ---- verifying ---- */
 
 static bool crypt_matches(const char *pass, const char *hash)
@@ -303,43 +328,91 @@ static void cache_key(const struct hamf__auth *a, const char *user, const char *
     memset(buf, 0, sizeof buf);
 }
 
-bool hamf__auth_verify(struct hamf__auth *a, const char *user, const char *pass)
+/* The slot of `addr` (locked), or NULL; with `make`, a fresh slot in place
+ * of an expired or the oldest one. */
+static struct fail_slot *fail_slot(struct hamf__auth *a, const char *addr, double now, bool make)
 {
-    if (!a || !user || !pass) return false;
+    struct fail_slot *oldest = &a->fails[0];
+    for (size_t i = 0; i < FAIL_SLOTS; i++) {
+        struct fail_slot *f = &a->fails[i];
+        if (f->window_start > 0 && now - f->window_start >= a->window_s) f->window_start = 0; /* expired */
+        if (f->window_start > 0 && !strcmp(f->addr, addr)) return f;
+        if (f->window_start < oldest->window_start) oldest = f;
+    }
+    if (!make) return NULL;
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->addr, sizeof oldest->addr, "%s", addr);
+    oldest->window_start = now;
+    return oldest;
+}
+
+/* 0 when verified, 401 when not; 429 (with *retry_after) without checking
+ * when `client` is blocked and the credentials are not in the cache. */
+static int verify(struct hamf__auth *a, const char *user, const char *pass, const char *client, int *retry_after)
+{
+    if (!a || !user || !pass) return 401;
     size_t ul = strlen(user), pl = strlen(pass);
-    if (!user_ok(user, ul) || pl == 0 || pl > PASS_MAX) return false;
+    bool well_formed = user_ok(user, ul) && pl > 0 && pl <= PASS_MAX;
     uint8_t key[32];
-    cache_key(a, user, pass, key);
+    if (well_formed) cache_key(a, user, pass, key);
     double now = hamf__mono_seconds();
     bool hit = false;
     pthread_mutex_lock(&a->mu);
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
+    for (size_t i = 0; well_formed && i < CACHE_SLOTS; i++)
         hit |= !ct_diff(a->cache[i].key, key, 32) && a->cache[i].expires > now;
+    if (!hit && client && a->max_failures) {
+        struct fail_slot *f = fail_slot(a, client, now, false);
+        if (f && f->count >= a->max_failures) {
+            double left = f->window_start + a->window_s - now;
+            *retry_after = (int)left + 1;
+            pthread_mutex_unlock(&a->mu);
+            return 429;
+        }
+    }
     pthread_mutex_unlock(&a->mu);
-    if (hit) return true;
+    if (hit) return 0;
+    bool ok = false;
+    if (well_formed) {
 
     const struct entry *e = NULL;
     for (size_t i = 0; i < a->n; i++)
         if (!strcmp(a->e[i].user, user)) e = &a->e[i];
     /* an unknown user costs a hash computation too, so timing does not tell
      * which users exist */
-    bool ok = crypt_matches(pass, e ? e->hash : a->e[0].hash) && e;
+    ok = crypt_matches(pass, e ? e->hash : a->e[0].hash) && e;
+    }
+    pthread_mutex_lock(&a->mu);
     if (ok) {
-        pthread_mutex_lock(&a->mu);
         struct cache_slot *s = &a->cache[a->next_slot];
         a->next_slot = (a->next_slot + 1) % CACHE_SLOTS;
         memcpy(s->key, key, 32);
         s->expires = now + HAMF__AUTH_CACHE_SECONDS;
-        pthread_mutex_unlock(&a->mu);
+    } else if (client && a->max_failures) {
+        struct fail_slot *f = fail_slot(a, client, now, true);
+        f->count++;
     }
-    return ok;
+    pthread_mutex_unlock(&a->mu);
+    return ok ? 0 : 401;
+}
+
+bool hamf__auth_verify(struct hamf__auth *a, const char *user, const char *pass)
+{
+    int retry = 0;
+    return verify(a, user, pass, NULL, &retry) == 0;
+}
+
+int hamf__auth_check(void *ctx, const char *path, const char *user, const char *pass, const char *client,
+                     int *retry_after)
+{
+    struct hamf__auth *a = ctx;
+    if (a->metrics_public && !strcmp(path, "/metrics")) return 0;
+    return verify(a, user, pass, client, retry_after);
 }
 
 bool hamf__auth_request(void *ctx, const char *path, const char *user, const char *pass)
 {
-    struct hamf__auth *a = ctx;
-    if (a->metrics_public && !strcmp(path, "/metrics")) return true;
-    return hamf__auth_verify(a, user, pass);
+    int retry = 0;
+    return hamf__auth_check(ctx, path, user, pass, NULL, &retry) == 0;
 }
 
 /* ---- writing ---- */

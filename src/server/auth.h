@@ -18,12 +18,19 @@
 #include "util/util.h"
 
 #define HAMF__AUTH_CACHE_SECONDS 60.0
+/* Past this many failed attempts from one client address within the
+ * window, that address gets 429 (Retry-After: the rest of the window)
+ * without a password check, except for credentials already in the cache,
+ * so a valid user is never held up by someone guessing. */
+#define HAMF__AUTH_MAX_FAILURES 10
+#define HAMF__AUTH_WINDOW_SECONDS 60.0
 
 struct hamf__auth;
 
 /* Read and check `path` (blank lines and lines starting with '#' are
  * skipped). A malformed line fails with HAMF_ERR_PARSE naming path:line;
- * a file without users fails too. [owned: hamf__auth_free] */
+ * a file without users fails too. A file accessible by group or others
+ * (mode & 077) is loaded with a warning on stderr. [owned: hamf__auth_free] */
 hamf_status hamf__auth_load(const char *path, struct hamf__auth **out);
 void hamf__auth_free(struct hamf__auth *a);
 
@@ -34,8 +41,16 @@ void hamf__auth_set_metrics_public(struct hamf__auth *a, bool on);
  * user as for a wrong password; compares in constant time. */
 bool hamf__auth_verify(struct hamf__auth *a, const char *user, const char *pass);
 
-/* The http.c auth hook (ctx is a struct hamf__auth): true when the request
- * for `path` may be served. user/pass are NULL without credentials. */
+/* Failed attempts allowed per client address and window (0 = no limit). */
+void hamf__auth_set_limit(struct hamf__auth *a, unsigned max_failures, double window_s);
+
+/* The http.c auth hook (ctx is a struct hamf__auth, see hamf__http_auth_fn):
+ * 0 when the request for `path` may be served, 401, or 429 when `client`
+ * is past its failed attempts (see HAMF__AUTH_MAX_FAILURES). user/pass are
+ * NULL without credentials; a request without them is not a failed attempt. */
+int hamf__auth_check(void *ctx, const char *path, const char *user, const char *pass, const char *client,
+                     int *retry_after);
+/* The same without a client address (no rate limit): true = serve. */
 bool hamf__auth_request(void *ctx, const char *path, const char *user, const char *pass);
 
 /* Add `user` to the file at `path` or replace its hash (yescrypt, fresh

@@ -12,6 +12,17 @@
  * (bounded) or streamed on the next ones, and the handler runs on the last.
  * A counter of requests in flight lets hamf__http_stop finish them before
  * closing.
+ *
+ * Limits (see struct hamf__http_limits): libmicrohttpd enforces the total
+ * and per-address connection counts and the idle timeout, but resets that
+ * timeout on every byte, so a client sending a header byte a second keeps
+ * its connection forever. The request-line callback and the connection
+ * notifications keep a deadline per connection instead; a watchdog thread
+ * shuts down (shutdown(2), which libmicrohttpd sees as the peer closing)
+ * any connection past it. The request line is copied in that callback and
+ * the query parsed here, and libmicrohttpd is kept from parsing the
+ * arguments itself: it stores each one in the 16 KiB per-connection pool
+ * and, when the pool runs out there, answers nothing at all.
  */
 #include "http.h"
 
@@ -20,12 +31,30 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#define NO_DEADLINE INT64_MAX
+
+/* One per TCP connection, from libmicrohttpd's STARTED notification to its
+ * CLOSED one (which comes before the socket is closed, so the watchdog,
+ * holding the list lock, never shuts down a reused descriptor). The
+ * deadline is written by the connection's own polling thread. */
+struct conn {
+    struct conn *prev, *next;
+    int fd;
+    int64_t shut_ms;             /* when the watchdog last shut it down; 0 = never */
+    _Atomic int64_t deadline_ms; /* monotonic milliseconds */
+};
 
 struct hamf__http_server {
     struct MHD_Daemon *d;
@@ -35,10 +64,18 @@ struct hamf__http_server {
     struct hamf__http_config cfg;
     _Atomic long inflight;
     int port;
+    struct hamf__http_limits lim;
+    pthread_mutex_t mu; /* guards conns, stopping */
+    pthread_cond_t wake;
+    struct conn *conns;
+    bool stopping, watchdog_on;
+    pthread_t watchdog;
+    _Atomic long deadline_kills;
 };
 
 struct request {
     struct hamf__http_server *srv;
+    char *raw_uri;     /* request target as sent (NULL when over max_uri) */
     bool started;
     bool refused;  /* body too big or stream failed: discard the rest */
     bool bad_uri;
@@ -107,54 +144,79 @@ bad:
     return NULL;
 }
 
-/* MHD hands over the path and the query arguments undecoded (see
- * identity_unescape); decode them here, each by its own rule. */
-struct qcollect {
-    struct request *r;
-    size_t cap;
-    bool failed;
-};
-
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    struct qcollect *qc = cls;
-    struct request *r = qc->r;
-    if (r->nquery == qc->cap) {
-        size_t nc = qc->cap ? qc->cap * 2 : 8;
-        struct hamf__http_qarg *na = nc > 1024 ? NULL : hamf__realloc(r->query, nc * sizeof *na);
-        if (!na) {
-            qc->failed = true;
-            return MHD_NO;
-        }
-        r->query = na;
-        qc->cap = nc;
-    }
-    struct hamf__http_qarg *a = &r->query[r->nquery];
-    a->key = hamf__http_unescape(key, strlen(key), true);
-    a->value = value ? hamf__http_unescape(value, strlen(value), true) : hamf__strdup("");
-    if (!a->key || !a->value) {
-        hamf__free(a->key);
-        hamf__free(a->value);
-        qc->failed = true;
-        return MHD_NO;
-    }
-    r->nquery++;
-    return MHD_YES;
-}
-
-static bool parse_uri(struct request *r, struct MHD_Connection *con, const char *url)
+/* MHD hands over the path undecoded (see identity_unescape) and never sees
+ * the query (see uri_log_cb); decode both here, each by its own rule.
+ * Returns 0, or the status to refuse the request with (400 bad escape,
+ * NUL or invalid UTF-8; 414 too many arguments; 503 out of memory). */
+static int parse_uri(struct request *r, const char *url, const char **why)
 {
     r->path = hamf__http_unescape(url, strlen(url), false);
-    if (!r->path) return false;
+    if (!r->path) {
+        *why = "malformed request path (bad percent-escape or NUL)";
+        return 400;
+    }
     /* leading repeated slashes count as one, as in MLflow's router:
      * //model-versions/get-artifact is /model-versions/get-artifact (inner
      * ones stay: an artifact path "//etc" must still be refused) */
     size_t lead = 0;
     while (r->path[lead] == '/' && r->path[lead + 1] == '/') lead++;
     if (lead) memmove(r->path, r->path + lead, strlen(r->path + lead) + 1);
-    struct qcollect qc = {r, 0, false};
-    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &qc);
-    return !qc.failed;
+    if (!hamf__utf8_valid(r->path, strlen(r->path))) {
+        *why = "request path is not valid UTF-8";
+        return 400;
+    }
+    /* a path segment can name a file (artifacts): none longer than a file
+     * name may be (NAME_MAX), so that is a client mistake, not ENAMETOOLONG */
+    for (const char *p = r->path; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n > 255) {
+            *why = "a path segment is longer than 255 bytes (the file-name limit)";
+            return 400;
+        }
+        p += n;
+        if (*p) p++;
+    }
+    const char *q = r->raw_uri ? strchr(r->raw_uri, '?') : NULL;
+    if (!q) return 0;
+    size_t cap = 0;
+    for (const char *p = q + 1; *p;) {
+        const char *end = strchr(p, '&');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n) {
+            if (r->nquery == r->srv->lim.max_args) {
+                *why = "too many query arguments";
+                return 414;
+            }
+            if (r->nquery == cap) {
+                size_t nc = cap ? cap * 2 : 8;
+                struct hamf__http_qarg *na = hamf__realloc(r->query, nc * sizeof *na);
+                if (!na) {
+                    *why = "out of memory";
+                    return 503;
+                }
+                r->query = na;
+                cap = nc;
+            }
+            const char *eq = memchr(p, '=', n);
+            struct hamf__http_qarg *a = &r->query[r->nquery];
+            a->key = hamf__http_unescape(p, eq ? (size_t)(eq - p) : n, true);
+            a->value = eq ? hamf__http_unescape(eq + 1, n - (size_t)(eq + 1 - p), true) : hamf__strdup("");
+            if (!a->key || !a->value) {
+                hamf__free(a->key);
+                hamf__free(a->value);
+                *why = "malformed query argument (bad percent-escape or NUL)";
+                return 400;
+            }
+            r->nquery++;
+            if (!hamf__utf8_valid(a->key, strlen(a->key)) || !hamf__utf8_valid(a->value, strlen(a->value))) {
+                *why = "query argument is not valid UTF-8";
+                return 400;
+            }
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
 }
 
 /* MHD's unescape step is skipped: the path and the arguments need
@@ -194,19 +256,200 @@ static void route_match(struct request *r)
     r->route_status = path_seen ? 405 : 404;
 }
 
-/* Basic credentials from the Authorization header (decoded by MHD) through
- * the configured hook. */
-static bool check_auth(const struct hamf__http_config *c, struct MHD_Connection *con, const char *path)
+static int b64v(unsigned char c)
 {
-    char *pass = NULL;
-    char *user = MHD_basic_auth_get_username_password(con, &pass);
-    bool ok = c->auth(c->auth_ctx, path, user, user ? pass : NULL);
-    if (pass) {
-        memset(pass, 0, strlen(pass));
-        MHD_free(pass);
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* `Authorization: Basic <base64 of user:pass>`, the scheme matched
+ * case-insensitively (RFC 9110 section 11.1; libmicrohttpd 0.9.75 wants
+ * "Basic" exactly). Fills out (NUL-separated user and password) and
+ * returns true when the header is well formed. */
+#define AUTH_HEADER_MAX 4096
+static bool parse_basic(const char *h, char *out, const char **user, const char **pass)
+{
+    if (!h || strncasecmp(h, "basic", 5) || (h[5] != ' ' && h[5] != '\t')) return false;
+    h += 5;
+    while (*h == ' ' || *h == '\t') h++;
+    size_t n = strlen(h);
+    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t')) n--;
+    while (n && h[n - 1] == '=') n--;
+    if (!n || n >= AUTH_HEADER_MAX) return false;
+    size_t k = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64v((unsigned char)h[i]);
+        if (v < 0) return false;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            char c = (char)((acc >> bits) & 0xFF);
+            if (!c) return false;
+            out[k++] = c;
+        }
     }
-    if (user) MHD_free(user);
-    return ok;
+    out[k] = '\0';
+    char *colon = strchr(out, ':');
+    if (!colon) return false;
+    *colon = '\0';
+    *user = out;
+    *pass = colon + 1;
+    return true;
+}
+
+static void client_text(struct MHD_Connection *con, char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buf, n, "?");
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf, (socklen_t)n);
+}
+
+/* Basic credentials from the Authorization header through the configured
+ * hook: 0, 401 or 429 (with *retry_after). */
+static int check_auth(const struct hamf__http_config *c, struct MHD_Connection *con, const char *path,
+                      int *retry_after)
+{
+    const char *h = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    char buf[AUTH_HEADER_MAX];
+    const char *user = NULL, *pass = NULL;
+    if (!parse_basic(h, buf, &user, &pass)) user = pass = NULL;
+    char client[INET6_ADDRSTRLEN + 1];
+    client_text(con, client, sizeof client);
+    int st = c->auth(c->auth_ctx, path, user, pass, client, retry_after);
+    memset(buf, 0, sizeof buf);
+    return st;
+}
+
+/* ---- connections and their deadlines ---- */
+
+static int64_t now_ms(void)
+{
+    return (int64_t)(hamf__mono_seconds() * 1000.0);
+}
+
+static struct conn *conn_of(struct MHD_Connection *con)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_deadline(struct MHD_Connection *con, int64_t at, bool only_earlier)
+{
+    struct conn *c = conn_of(con);
+    if (!c) return;
+    if (only_earlier && atomic_load(&c->deadline_ms) <= at) return;
+    atomic_store(&c->deadline_ms, at);
+}
+
+static int64_t after(const struct hamf__http_server *s, unsigned units)
+{
+    return units ? now_ms() + (int64_t)units * s->lim.timeout_unit_ms : NO_DEADLINE;
+}
+
+static void notify_conn_cb(void *cls, struct MHD_Connection *con, void **socket_context,
+                           enum MHD_ConnectionNotificationCode toe)
+{
+    struct hamf__http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *c = hamf__calloc(1, sizeof *c);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!c || !ci) {
+            hamf__free(c); /* untracked: only libmicrohttpd's idle timeout applies */
+            return;
+        }
+        c->fd = ci->connect_fd;
+        atomic_init(&c->deadline_ms, after(s, s->lim.header_timeout));
+        pthread_mutex_lock(&s->mu);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        pthread_mutex_unlock(&s->mu);
+        *socket_context = c;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn *c = *socket_context;
+        if (!c) return;
+        pthread_mutex_lock(&s->mu);
+        if (c->prev) c->prev->next = c->next;
+        else s->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        pthread_mutex_unlock(&s->mu);
+        hamf__free(c);
+        *socket_context = NULL;
+    }
+}
+
+static void *watchdog_main(void *arg)
+{
+    struct hamf__http_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)s->lim.timeout_unit_ms * 200 * 1000; /* a fifth of the unit */
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->wake, &s->mu, &ts);
+        int64_t now = now_ms();
+        for (struct conn *c = s->conns; c; c = c->next) {
+            if (atomic_load(&c->deadline_ms) > now) continue;
+            if (c->shut_ms && now - c->shut_ms < (int64_t)s->lim.timeout_unit_ms) continue;
+            /* the peer appears to have closed: libmicrohttpd drops the
+             * connection when it reads the end (and notifies CLOSED). Its
+             * edge-triggered epoll can miss that end when it arrived with
+             * the last bytes (a short read clears the ready flag), so a
+             * connection still here a unit later is shut down again: each
+             * shutdown wakes the socket's waiters anew. */
+            shutdown(c->fd, SHUT_RDWR);
+            if (!c->shut_ms) atomic_fetch_add(&s->deadline_kills, 1);
+            c->shut_ms = now;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static struct request *request_new(struct hamf__http_server *s)
+{
+    struct request *r = hamf__calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->srv = s;
+    hamf__buf_init(&r->body, 0);
+    resp_init(&r->resp);
+    atomic_fetch_add(&s->inflight, 1);
+    return r;
+}
+
+/* Called with the request line, before libmicrohttpd parses the query: the
+ * target is copied (the query is parsed from the copy), and the query is
+ * cut off MHD's buffer so that it stores no arguments in its pool. The
+ * returned request becomes the access handler's *con_cls; libmicrohttpd
+ * calls completed_cb for it however the request ends. */
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct hamf__http_server *s = cls;
+    conn_deadline(con, after(s, s->lim.header_timeout), true);
+    struct request *r = request_new(s);
+    char *q = strchr(uri, '?');
+    if (r && strlen(uri) <= s->lim.max_uri) {
+        r->raw_uri = hamf__strdup(uri);
+        if (!r->raw_uri) r->resp.status = 503;
+    }
+    if (q && q[1]) q[1] = '\0'; /* libmicrohttpd wrote this buffer; it reads the query from q + 1 next */
+    return r;
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -222,12 +465,16 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, 
         }
         hamf__free(r->query);
         hamf__free(r->path);
+        hamf__free(r->raw_uri);
         hamf__buf_free(&r->body);
         resp_free(&r->resp);
         hamf__free(r);
         *con_cls = NULL;
     }
     atomic_fetch_sub(&s->inflight, 1);
+    /* the answer is out: a kept-alive connection has idle_timeout seconds
+     * to send the whole head of its next request */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) conn_deadline(con, after(s, s->lim.idle_timeout), false);
 }
 
 static void add_headers(struct MHD_Response *mr, const struct hamf__http_resp *hr)
@@ -239,6 +486,11 @@ static void add_headers(struct MHD_Response *mr, const struct hamf__http_resp *h
     /* Every answer: no MIME sniffing, and the web UI (and anything else a
      * browser renders from here) may load only from this origin. */
     if (hr->status == 401) MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"hamf\"");
+    if (hr->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", hr->retry_after);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(mr, "Content-Security-Policy",
                             "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -296,28 +548,59 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     struct request *r = *con_cls;
     const struct hamf__http_config *c = &s->cfg;
     if (!r) {
-        /* first call: from here on MHD calls completed_cb for this request */
-        r = hamf__calloc(1, sizeof *r);
+        /* uri_log_cb ran out of memory */
+        r = request_new(s);
         if (!r) return MHD_NO; /* out of memory: drop the connection */
-        r->srv = s;
-        hamf__buf_init(&r->body, 0);
-        resp_init(&r->resp);
         *con_cls = r;
-        atomic_fetch_add(&s->inflight, 1);
+        r->resp.status = 503;
     }
 
     if (!r->started) {
         r->started = true;
+        /* the head is in: the body has body_timeout seconds */
+        conn_deadline(con, after(s, s->lim.body_timeout), false);
         /* HEAD is served by the GET handler; MHD sends the headers only */
         r->req.method = strcmp(method, "HEAD") ? method : "GET";
         r->req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (!parse_uri(r, con, url)) {
-            router_error(r, 400, "malformed request URI (bad percent-escape or too many arguments)");
+        if (r->resp.status == 503) {
+            router_error(r, 503, "out of memory");
             return send_resp(s, con, &r->resp);
         }
-        if (c->auth && !check_auth(c, con, r->path)) {
-            router_error(r, 401, "Authentication required: send valid HTTP basic credentials");
+        if (!r->raw_uri) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "request target is over the limit of %zu bytes", s->lim.max_uri);
+            router_error(r, 414, msg);
             return send_resp(s, con, &r->resp);
+        }
+        const union MHD_ConnectionInfo *hi = MHD_get_connection_info(con, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        if (hi && hi->header_size > s->lim.max_head) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "request head of %zu bytes is over the limit of %zu bytes", hi->header_size,
+                     s->lim.max_head);
+            router_error(r, 431, msg);
+            return send_resp(s, con, &r->resp);
+        }
+        const char *why = NULL;
+        int bad = parse_uri(r, url, &why);
+        if (bad) {
+            router_error(r, bad, why);
+            return send_resp(s, con, &r->resp);
+        }
+        if (c->auth) {
+            int retry = 0;
+            int ast = check_auth(c, con, r->path, &retry);
+            if (ast == 429) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "Too many failed authentication attempts from this address; retry in %d s",
+                         retry);
+                router_error(r, 429, msg);
+                r->resp.retry_after = retry > 0 ? retry : 1;
+                return send_resp(s, con, &r->resp);
+            }
+            if (ast) {
+                router_error(r, 401, "Authentication required: send valid HTTP basic credentials");
+                return send_resp(s, con, &r->resp);
+            }
         }
         r->req.path = r->path;
         r->req.query = r->query;
@@ -376,7 +659,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
         return MHD_YES;
     }
 
-    /* the whole request is in */
+    /* the whole request is in; answering may take as long as it takes */
+    conn_deadline(con, NO_DEADLINE, false);
     if (r->refused) return send_resp(s, con, &r->resp);
     r->req.body = r->body.data ? r->body.data : "";
     r->req.body_len = r->body.len;
@@ -395,6 +679,22 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     struct hamf__http_server *s = hamf__calloc(1, sizeof *s);
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "http: out of memory");
     s->cfg = *cfg;
+    struct hamf__http_limits *L = &s->lim;
+    *L = cfg->limits;
+    if (!L->max_connections) L->max_connections = 1024;
+    if (!L->max_per_ip) L->max_per_ip = 256;
+    if (!L->header_timeout) L->header_timeout = 10;
+    if (!L->body_timeout) L->body_timeout = 300;
+    if (!L->idle_timeout) L->idle_timeout = 60;
+    /* half the per-connection memory (at least 8 KiB): heads up to there
+     * get hamf's JSON 414/431, larger ones libmicrohttpd's own answer */
+    size_t pool = cfg->max_header ? cfg->max_header : 16 * 1024;
+    if (!L->max_uri) L->max_uri = pool / 2 > 8192 ? pool / 2 : 8192;
+    if (!L->max_head) L->max_head = pool / 2 > 8192 ? pool / 2 : 8192;
+    if (!L->max_args) L->max_args = 1024;
+    if (!L->timeout_unit_ms || L->timeout_unit_ms > 1000) L->timeout_unit_ms = 1000;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->wake, NULL);
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->port);
@@ -404,6 +704,8 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int rc = getaddrinfo(host, port, &hints, &ai);
     if (rc || !ai) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->wake);
         hamf__free(s);
         return hamf__err(HAMF_ERR_CONNECT, "http: cannot resolve host '%s': %s", host, gai_strerror(rc));
     }
@@ -415,6 +717,7 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (cfg->no_listen) flags |= MHD_USE_NO_LISTEN_SOCKET;
     int threads = cfg->threads > 0 ? cfg->threads : 4;
     /* libmicrohttpd clears the used part of this pool for every request on
      * a kept-alive connection: 16 KiB holds any sane request head (bodies
@@ -424,15 +727,26 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_CONNECTION_LIMIT, L->max_connections,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, L->max_per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, L->idle_timeout,
                             MHD_OPTION_UNESCAPE_CALLBACK, identity_unescape, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, s,
                             MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                             MHD_OPTION_END);
     int err = errno;
     freeaddrinfo(ai);
+    if (s->d && pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0) s->watchdog_on = true;
+    if (s->d && !s->watchdog_on) {
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+        err = EAGAIN;
+    }
     if (!s->d) {
         if (s->empty_json) MHD_destroy_response(s->empty_json);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->wake);
         hamf__free(s);
         return hamf__err(HAMF_ERR_IO, "http: cannot listen on %s:%d: %s", host, cfg->port,
                          err ? strerror(err) : "libmicrohttpd refused to start");
@@ -448,6 +762,20 @@ int hamf__http_port(const struct hamf__http_server *s)
     return s ? s->port : 0;
 }
 
+hamf_status hamf__http_add_connection(struct hamf__http_server *s, int fd)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(40000)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(s->d, fd, (const struct sockaddr *)&sa, sizeof sa) != MHD_YES)
+        return hamf__err(HAMF_ERR_IO, "http: cannot add a connection");
+    return HAMF_OK;
+}
+
+long hamf__http_deadline_kills(const struct hamf__http_server *s)
+{
+    return s ? atomic_load(&s->deadline_kills) : 0;
+}
+
 void hamf__http_stop(struct hamf__http_server *s, double grace_seconds)
 {
     if (!s) return;
@@ -458,7 +786,14 @@ void hamf__http_stop(struct hamf__http_server *s, double grace_seconds)
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->watchdog, NULL);
     MHD_stop_daemon(s->d);
     if (s->empty_json) MHD_destroy_response(s->empty_json);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->wake);
     hamf__free(s);
 }

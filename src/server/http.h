@@ -36,6 +36,7 @@ struct hamf__http_resp {
     int fd;                   /* >= 0: send this file (fd_size bytes) instead of body; closed by the layer */
     uint64_t fd_size;
     char *disposition;        /* Content-Disposition value [owned by resp] */
+    int retry_after;          /* > 0: a Retry-After header (seconds) */
     const char *xheader_name[2]; /* extra response headers (static names), or NULL */
     char xheader_value[2][64];   /* their values (scoring: model version, request id) */
 };
@@ -62,33 +63,68 @@ struct hamf__http_route {
 };
 
 /* Decides whether a request for `path` may be served; user/pass are the
- * HTTP basic credentials, NULL when the request has none. false = 401
- * with `WWW-Authenticate: Basic realm="hamf"` (body from the error hook). */
-typedef bool (*hamf__http_auth_fn)(void *auth_ctx, const char *path, const char *user, const char *pass);
+ * HTTP basic credentials (scheme matched case-insensitively), NULL when the
+ * request has none; client is the peer address as text. Returns 0 to
+ * serve, 401 (answered with `WWW-Authenticate: Basic realm="hamf"`) or 429
+ * (answered with `Retry-After: *retry_after`); bodies from the error hook. */
+typedef int (*hamf__http_auth_fn)(void *auth_ctx, const char *path, const char *user, const char *pass,
+                                  const char *client, int *retry_after);
 
-/* Called when no route matches the path (404) or the method (405). */
+/* Connection limits and deadlines; a zero field takes the default shown.
+ * libmicrohttpd resets its idle timeout on every byte received, so the
+ * header and body deadlines are kept here: a watchdog thread shuts down a
+ * connection whose request head has not fully arrived header_timeout
+ * seconds after its request line (or its accept), or whose body has not
+ * fully arrived body_timeout seconds after its head. A kept-alive
+ * connection must start its next request within idle_timeout seconds of
+ * the previous answer, however slowly it dribbles bytes. */
+struct hamf__http_limits {
+    unsigned max_connections;  /* 1024; past it new connections wait in the backlog */
+    unsigned max_per_ip;       /* 256; past it a new connection from that address is closed */
+    unsigned header_timeout;   /* seconds, 10 */
+    unsigned body_timeout;     /* seconds, 300 */
+    unsigned idle_timeout;     /* seconds, 60 */
+    size_t max_uri;            /* bytes of the request target, half of max_header (>= 8 KiB); past it 414 */
+    size_t max_head;           /* bytes of the request head, half of max_header (>= 8 KiB); past it 431 */
+    size_t max_args;           /* query arguments, 1024; past it 414 */
+    unsigned timeout_unit_ms;  /* the unit of the three timeouts: 1000 (seconds); the HTTP fuzzer uses 10 */
+};
+
+/* Called when no route matches the path (404) or the method (405), and for
+ * the layer's own refusals (400, 401, 413, 414, 429, 431, 503). */
 typedef void (*hamf__http_error_fn)(int status, const char *message, struct hamf__http_resp *resp);
 
 struct hamf__http_config {
     const char *host;     /* default 127.0.0.1 */
     int port;             /* 0 = any free port */
     int threads;          /* polling threads; <= 0 = 4 */
-    size_t max_header;    /* per-connection memory for the request head; 0 = 16 KiB */
+    size_t max_header;    /* per-connection memory (request head, libmicrohttpd's pool); 0 = 16 KiB.
+                           * Heads past it get libmicrohttpd's own 414/431 (HTML body); heads
+                           * within it but past limits.max_uri/max_head get 414/431 with a
+                           * body from the error hook */
+    struct hamf__http_limits limits;
     const struct hamf__http_route *routes;
     size_t nroutes;
     hamf__http_error_fn error; /* formats router errors (JSON for the API) */
     void *ctx;            /* passed to every handler */
     hamf__http_auth_fn auth; /* NULL: every request is served */
     void *auth_ctx;
+    bool no_listen;       /* no socket: connections come from hamf__http_add_connection (fuzzing) */
 };
 
 struct hamf__http_server;
 
 hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__http_server **out);
 int hamf__http_port(const struct hamf__http_server *s);
+/* Connections shut down so far for missing a header, body or idle deadline. */
+long hamf__http_deadline_kills(const struct hamf__http_server *s);
 /* Stop accepting, wait up to grace_seconds for requests in flight to be
  * answered, then close every connection and free the server. */
 void hamf__http_stop(struct hamf__http_server *s, double grace_seconds);
+
+/* Serve an already connected socket (from socketpair(2) say) as if a
+ * client at 127.0.0.1 had connected; the server owns fd from here on. */
+hamf_status hamf__http_add_connection(struct hamf__http_server *s, int fd);
 
 /* First value of query parameter `key`, or NULL. */
 const char *hamf__http_query(const struct hamf__http_req *req, const char *key);

@@ -1152,7 +1152,8 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
         .max_header = 128 * 1024,
         .error = router_error,
         .ctx = &s->ctx,
-        .auth = cfg->auth ? hamf__auth_request : NULL, /* auth.c */
+        .auth = cfg->auth ? hamf__auth_check : NULL, /* auth.c */
+        .limits = cfg->limits,
         .auth_ctx = cfg->auth,
     };
     if ((st = hamf__alerts_start(cfg->db_url, cfg->artifacts_dir))) goto fail;

@@ -44,5 +44,8 @@ hamf_status hamf__sqlite_open(const char *path, const struct hamf__db_limits *li
                               struct hamf__db **out);
 hamf_status hamf__pg_open(const char *url, const struct hamf__db_limits *lim,
                           struct hamf__db **out);
+/* The SQLite connection under db, NULL for another backend (maint.c). */
+struct sqlite3;
+struct sqlite3 *hamf__sqlite_handle(struct hamf__db *db);
 
 #endif

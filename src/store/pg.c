@@ -73,7 +73,7 @@ static hamf_status map_sqlstate(const char *state)
     if (!strcmp(state, "55P03") || !strcmp(state, "40P01") || !strcmp(state, "40001")) return HAMF_ERR_BUSY;
     if (!strcmp(state, "57014")) return HAMF_ERR_TIMEOUT;
     if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)) return HAMF_ERR_CONNECT;
-    if (!strcmp(state, "53100")) return HAMF_ERR_IO;
+    if (!strcmp(state, "53100")) return HAMF_ERR_FULL; /* disk_full */
     if (!strcmp(state, "53200")) return HAMF_ERR_NOMEM;
     if (!strncmp(state, "42", 2)) return HAMF_ERR_SCHEMA;
     return HAMF_ERR_INTERNAL;

@@ -258,8 +258,16 @@ static hamf_status read_op(struct lex *l, enum hamf__search_op *op)
     return perr(l, "expected a comparison operator");
 }
 
+#define SEARCH_MAX_CLAUSES 200
+#define SEARCH_MAX_IN 1000
+#define SEARCH_MAX_VALUES 10000 /* bound parameters: SQLite allows 32766 */
+
 static hamf_status add_str(struct hamf__search_clause *c, char *s)
 {
+    if (c->nstrs == SEARCH_MAX_IN) {
+        hamf__free(s);
+        return hamf__err(HAMF_ERR_PARSE, "search: filter too complex: an IN list of more than %d values", SEARCH_MAX_IN);
+    }
     char **n = hamf__realloc(c->strs, (c->nstrs + 1) * sizeof *n);
     if (!n) {
         hamf__free(s);
@@ -357,11 +365,16 @@ hamf_status hamf__search_parse_filter(const char *text, enum hamf__search_kind k
     hamf_status st = HAMF_OK;
     struct lex l = {text ? text : "", 0};
     ws(&l);
-    size_t cap = 0;
+    size_t cap = 0, nvalues = 0;
     while (l.s[l.pos]) {
         if (f->n) {
             if (kw(&l, "OR")) { l.pos -= 2; st = perr(&l, "OR is not supported (clauses join with AND)"); goto cleanup; }
             if (!kw(&l, "AND")) { st = perr(&l, "expected AND between clauses"); goto cleanup; }
+        }
+        if (f->n == SEARCH_MAX_CLAUSES) {
+            /* SQLite refuses deep expression trees (a 500 otherwise) */
+            st = hamf__err(HAMF_ERR_PARSE, "search: filter too complex: more than %d clauses", SEARCH_MAX_CLAUSES);
+            goto cleanup;
         }
         if (f->n == cap) {
             size_t nc = cap ? cap * 2 : 4;
@@ -373,6 +386,11 @@ hamf_status hamf__search_parse_filter(const char *text, enum hamf__search_kind k
         st = read_clause(&l, kind, &f->c[f->n]);
         f->n++; /* counted even on failure so its parts are freed */
         if (st) goto cleanup;
+        nvalues += f->c[f->n - 1].nstrs;
+        if (nvalues > SEARCH_MAX_VALUES) {
+            st = hamf__err(HAMF_ERR_PARSE, "search: filter too complex: more than %d values in all", SEARCH_MAX_VALUES);
+            goto cleanup;
+        }
         ws(&l);
     }
     *out = f;

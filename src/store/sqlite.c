@@ -5,13 +5,19 @@
  * extended result codes, and a busy timeout so a writer waits a bounded time
  * for the lock and then fails with HAMF_ERR_BUSY ("database is locked").
  * A file that is not a database, or is damaged, gives HAMF_ERR_CORRUPT
- * naming the file.
+ * naming the file; so does an existing file of 0 bytes (a truncated store
+ * is not silently made a new empty one: only a path that did not exist, or
+ * one this process created, starts a store) and a file that is not a whole
+ * number of pages (cut short).
  */
 #include "store/db_impl.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* The transaction statements run once or twice per write: prepared on
@@ -42,10 +48,10 @@ static hamf_status map_rc(int rc)
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT: return HAMF_ERR_CORRUPT;
     case SQLITE_NOMEM: return HAMF_ERR_NOMEM;
+    case SQLITE_FULL: return HAMF_ERR_FULL;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_FULL:
     case SQLITE_PERM:
     case SQLITE_AUTH: return HAMF_ERR_IO;
     case SQLITE_MISUSE:
@@ -187,10 +193,91 @@ static const struct hamf__db_ops sq_ops = {
     sq_col_null, sq_col_i64, sq_col_f64, sq_col_text, sq_reset, sq_finalize,
 };
 
+/* Paths this process created (stat said ENOENT before it opened them): a
+ * 0-byte file there is a store being started, not a truncated one. */
+static pthread_mutex_t g_created_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *g_created[16];
+static size_t g_ncreated;
+
+static bool created_here(const char *path, bool add)
+{
+    bool found = false;
+    pthread_mutex_lock(&g_created_mu);
+    for (size_t i = 0; i < g_ncreated && !found; i++) found = !strcmp(g_created[i], path);
+    if (!found && add) {
+        char *c = hamf__strdup(path);
+        if (c) {
+            if (g_ncreated == HAMF_ARRAY_LEN(g_created)) {
+                hamf__free(g_created[0]);
+                memmove(g_created, g_created + 1, (g_ncreated - 1) * sizeof *g_created);
+                g_ncreated--;
+            }
+            g_created[g_ncreated++] = c;
+        }
+    }
+    pthread_mutex_unlock(&g_created_mu);
+    return found;
+}
+
+/* Refuse an existing file that cannot be a store: 0 bytes (unless another
+ * opener is just creating it: it gets its header within moments). Only
+ * stat(2): opening and closing the file here would drop every POSIX lock
+ * SQLite holds on it in this process (close releases them all), which
+ * breaks the other connections' locking (disk I/O errors). */
+static hamf_status check_file(const char *path)
+{
+    if (!strcmp(path, ":memory:") || !*path) return HAMF_OK;
+    struct stat sb;
+    if (stat(path, &sb)) {
+        if (errno == ENOENT) (void)created_here(path, true);
+        return HAMF_OK; /* sqlite3_open_v2 reports anything else */
+    }
+    if (!S_ISREG(sb.st_mode)) return HAMF_OK;
+    if (sb.st_size == 0 && !created_here(path, false)) {
+        for (int i = 0; i < 50 && sb.st_size == 0; i++) {
+            struct timespec nap = {0, 10 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+            if (stat(path, &sb)) return HAMF_OK;
+        }
+        if (sb.st_size == 0)
+            return hamf__err(HAMF_ERR_CORRUPT,
+                             "store: %s: the file is empty (0 bytes), not a hamf store (truncated?); "
+                             "restore it from a backup ('hamf store restore'), or delete it to start a new store",
+                             path);
+    }
+    return HAMF_OK;
+}
+
+/* After the header was read: a file that is not a whole number of pages
+ * was cut short. */
+static hamf_status check_pages(struct sq_db *d, const char *path)
+{
+    struct stat sb;
+    if (!strcmp(path, ":memory:") || !*path || stat(path, &sb) || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+        return HAMF_OK;
+    sqlite3_stmt *q = NULL;
+    long long page = 0;
+    if (sqlite3_prepare_v2(d->h, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        page = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (page >= 512 && (sb.st_size % page) != 0)
+        return hamf__err(HAMF_ERR_CORRUPT,
+                         "store: %s: damaged: %lld bytes is not a whole number of %lld-byte pages (cut short?); "
+                         "restore it from a backup ('hamf store restore')",
+                         path, (long long)sb.st_size, page);
+    return HAMF_OK;
+}
+
+sqlite3 *hamf__sqlite_handle(struct hamf__db *db)
+{
+    return db && db->backend == HAMF__DB_SQLITE ? ((struct sq_db *)db)->h : NULL;
+}
+
 hamf_status hamf__sqlite_open(const char *path, const struct hamf__db_limits *lim,
                               struct hamf__db **out)
 {
-    hamf_status s = HAMF_OK;
+    hamf_status s = check_file(path);
+    if (s) return s;
     struct sq_db *d = hamf__calloc(1, sizeof *d);
     if (!d) return hamf__err(HAMF_ERR_NOMEM, "store: out of memory opening %s", path);
     d->base.ops = &sq_ops;
@@ -231,6 +318,7 @@ hamf_status hamf__sqlite_open(const char *path, const struct hamf__db_limits *li
         s = fail(d, sqlite3_extended_errcode(d->h));
         goto cleanup;
     }
+    if ((s = check_pages(d, path))) goto cleanup;
     static const char *const pragmas[] = {
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=FULL",

@@ -35,6 +35,7 @@ const char *hamf_status_str(hamf_status s)
     case HAMF_ERR_INTERNAL: return "internal error";
     case HAMF_ERR_CORRUPT: return "corrupt data";
     case HAMF_ERR_CONNECT: return "cannot connect";
+    case HAMF_ERR_FULL: return "storage full";
     case HAMF_STATUS_LAST: break;
     }
     return "unknown status";

@@ -1,6 +1,7 @@
 /*
  * json.c — writing JSON text into a hamf__buf: string literals with full
- * escaping and numbers in shortest round-trip form. Parsing JSON lives in
+ * escaping (invalid UTF-8 bytes become \ufffd) and numbers in shortest
+ * round-trip form. Parsing JSON lives in
  * json_parse.c.
  */
 #include "util.h"
@@ -29,7 +30,16 @@ hamf_status hamf__json_str(struct hamf__buf *b, const char *s, size_t n)
         case '\b': esc = "\\b"; break;
         case '\f': esc = "\\f"; break;
         default:
-            if (c < 0x20) {
+            if (c >= 0x80) {
+                /* valid sequences go out as they are; each byte of an
+                 * invalid one becomes U+FFFD, so every reply is UTF-8 */
+                size_t l = hamf__utf8_len((const unsigned char *)s + i, n - i);
+                if (l) {
+                    i += l - 1;
+                    continue;
+                }
+                esc = "\\ufffd";
+            } else if (c < 0x20) {
                 u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
                 u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
                 esc = u;

@@ -141,8 +141,7 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..avail), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
+size_t hamf__utf8_len(const unsigned char *s, size_t avail)
 {
     unsigned c = s[0];
     if (c < 0x80) return 1;
@@ -164,6 +163,21 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return n;
+}
+
+bool hamf__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = hamf__utf8_len(u + i, n - i);
+        if (!l) return false;
+        i += l;
+    }
+    return true;
 }
 
 /* Parse a string at p->pos (which is at the opening quote) into the arena. */
@@ -240,7 +254,7 @@ static hamf_status parse_string(struct parser *p, const char **out, size_t *out_
             }
             continue;
         }
-        size_t l = utf8_len((const unsigned char *)p->s + p->pos, p->n - p->pos);
+        size_t l = hamf__utf8_len((const unsigned char *)p->s + p->pos, p->n - p->pos);
         if (!l) return fail(p, "invalid UTF-8 in string");
         memcpy(o + k, p->s + p->pos, l);
         k += l;

@@ -77,6 +77,11 @@ char *hamf__buf_detach(struct hamf__buf *b, size_t *len);
 /* Append `s` (n bytes, or strlen if n == (size_t)-1) as a JSON string
  * literal with quotes, escaping control characters, quotes and backslashes. */
 hamf_status hamf__json_str(struct hamf__buf *b, const char *s, size_t n);
+/* UTF-8 (json_parse.c): length of the valid sequence at s[0..avail) or 0
+ * when invalid (overlong, surrogate, past U+10FFFF, truncated); whether all
+ * of s[0..n) is valid. hamf__json_str writes each invalid byte as \ufffd. */
+size_t hamf__utf8_len(const unsigned char *s, size_t avail);
+bool hamf__utf8_valid(const char *s, size_t n);
 /* Append a finite double in shortest round-trip form; NaN/inf become null. */
 hamf_status hamf__json_num(struct hamf__buf *b, double v);
 /* Append {"key":k,"value":v} (MLflow's tags and params). */

@@ -37,6 +37,23 @@ static void test_json_escape(void)
     hamf__buf_free(&b);
 }
 
+/* issue 18 item 4: bytes that are not UTF-8 (0xff 0xfe, a lone
+ * continuation byte, an overlong, a surrogate, a cut-off sequence) are
+ * written as \ufffd; valid 2-, 3- and 4-byte sequences pass unchanged. */
+static void test_json_invalid_utf8(void)
+{
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    T_OK(hamf__json_str(&b, "x\xff\xfe.txt", (size_t)-1));
+    T_EQ_STR(b.data, "\"x\\ufffd\\ufffd.txt\"");
+    hamf__buf_reset(&b);
+    T_OK(hamf__json_str(&b, "\x80|\xc0\xaf|\xed\xa0\x80|\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xe2\x82", (size_t)-1));
+    T_EQ_STR(b.data, "\"\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\\ufffd\\ufffd\"");
+    T_TRUE(hamf__utf8_valid("\xc3\xa9" "abc", 5));
+    T_TRUE(!hamf__utf8_valid("ab\xff", 3));
+    hamf__buf_free(&b);
+}
+
 static void test_fmt_roundtrip(void)
 {
     char s[32];
@@ -94,6 +111,7 @@ int main(void)
     T_RUN(test_error_message);
     T_RUN(test_buf_limit);
     T_RUN(test_json_escape);
+    T_RUN(test_json_invalid_utf8);
     T_RUN(test_fmt_roundtrip);
     T_RUN(test_parse_strict);
     T_RUN(test_alloc_fail_hook);
