@@ -608,6 +608,31 @@ int hamf_serve_port(const hamf_scoring_server *s);
 const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n);
 /* Stop accepting, let requests in flight finish (up to grace_seconds), free. */
 void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds);
+/* ------------------------------------------------------------------------ */
+/* Model references: files and MLflow model URIs                            */
+/* ------------------------------------------------------------------------ */
+/* @@MODEL-REF-API@@ (owned by src/track/model_ref.c) */
+
+/* What a reference resolved to. */
+typedef struct hamf_model_info {
+    char name[128];   /* registered model name; "" for a plain file */
+    int64_t version;  /* registered version; 0 for a plain file */
+    char path[1024];  /* the file that was loaded */
+    char digest[72];  /* SHA-256 it was verified against; "" when none */
+} hamf_model_info;
+
+/* Load a model from `ref`: a file path, or an MLflow model URI resolved
+ * against the registry in the store at db_url (NULL = "./hamf.db"):
+ * models:/NAME/VERSION, models:/NAME/STAGE (None, Staging, Production,
+ * Archived: the newest version there), models:/NAME/latest,
+ * models:/NAME@ALIAS (champion, challenger or any alias set through
+ * MLflow's API), runs:/RUN_ID/PATH (the newest version registered from that
+ * run, else the model folder the run logged). A registered version is read
+ * from the registry's own read-only copy and its SHA-256 checked first:
+ * a changed or missing copy is HAMF_ERR_CORRUPT naming the version and
+ * digest. HAMF_ERR_PARSE for a malformed URI, HAMF_ERR_NOTFOUND for an
+ * unknown model, version or alias. `info` may be NULL. */
+hamf_status hamf_model_load(const char *ref, const char *db_url, hamf_ensemble **out, hamf_model_info *info);
 
 #ifdef __cplusplus
 }

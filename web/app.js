@@ -8,6 +8,13 @@
  *   #/runs/<run_id>             run page: info, metrics + history charts,
  *                               params, tags, artifacts (browse + download)
  *   #/compare?runs=a,b[,c...]   side-by-side table and overlaid charts
+ *   #/models                    registered models: latest versions, aliases
+ *   #/models/<name>             a model: versions (aliases, sha256 digest,
+ *                               source run, stage, tags, created), promotion
+ *                               history, each retrain decision and its reasons
+ *   #/models/<name>/versions/<v>  one version
+ *   MLflow's own URLs work too: #/experiments/<id>/runs/<run_id> (the link
+ *   MLflow's client prints) opens the run page.
  *
  * It talks only to this server's MLflow REST API (same origin, relative
  * URLs): experiments/search, experiments/get, runs/search (POST), runs/get,
@@ -346,6 +353,18 @@
       } else if (name === 'runs' && parts.length === 2) {
         ctx.route = 'run';
         await viewRun(ctx, parts[1]);
+      } else if (name === 'experiments' && parts.length === 4 && parts[2] === 'runs') {
+        ctx.route = 'run'; // MLflow's run URL
+        await viewRun(ctx, parts[3]);
+      } else if (name === 'models' && parts.length === 1) {
+        ctx.route = 'models';
+        await viewModels(ctx);
+      } else if (name === 'models' && parts.length === 2) {
+        ctx.route = 'model';
+        await viewModel(ctx, parts[1], null);
+      } else if (name === 'models' && parts.length === 4 && parts[2] === 'versions') {
+        ctx.route = 'model-version';
+        await viewModel(ctx, parts[1], parts[3]);
       } else if (name === 'compare') {
         ctx.route = 'compare';
         await viewCompare(ctx, query);
@@ -363,6 +382,106 @@
       const h1 = view().querySelector('h1');
       if (h1 && document.activeElement === document.body) h1.focus({ preventScroll: true });
     }
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* Models (the registry)                                             */
+  /* ---------------------------------------------------------------- */
+
+  /* hamf's own JSON views of the registry (GET, query fields). */
+  async function hamfApi(endpoint, fields) {
+    const q = new URLSearchParams(fields || {}).toString();
+    const res = await fetch('api/hamf/v1/' + endpoint + (q ? '?' + q : ''),
+      { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    let body = null;
+    try {
+      body = await res.json();
+    } catch (e) {
+      body = null;
+    }
+    if (!res.ok) throw new ApiError(res.status, body && body.error_code, (body && body.message) || res.statusText);
+    return body || {};
+  }
+
+  function aliasChips(list) {
+    return h('span', { class: 'aliases' }, (list || []).map((a) => h('span', { class: 'badge alias', 'data-alias': a }, '@' + a)));
+  }
+
+  async function viewModels(ctx) {
+    setCrumbs([{ label: 'Experiments', href: '#/' }, { label: 'Models' }]);
+    const { models } = await hamfApi('models');
+    const rows = (models || []).map((m) => {
+      const aliases = {};
+      for (const a of m.aliases || []) (aliases[a.version] = aliases[a.version] || []).push(a.alias);
+      const latest = (m.latest_versions || []).slice().sort((a, b) => Number(b.version) - Number(a.version));
+      return h('tr', { 'data-model': m.name },
+        h('th', { scope: 'row' }, h('a', { href: link(['models', m.name]) }, m.name)),
+        h('td', { class: 'num' }, String(m.version_count)),
+        h('td', {}, latest.map((v, i) => h('span', {}, i ? ', ' : '',
+          h('a', { href: link(['models', m.name, 'versions', v.version]) }, 'v' + v.version),
+          v.current_stage && v.current_stage !== 'None' ? ' (' + v.current_stage + ')' : ''))),
+        h('td', { 'data-testid': 'model-aliases' }, (m.aliases || []).map((a, i) => h('span', {}, i ? ' ' : '',
+          h('span', { class: 'badge alias' }, '@' + a.alias), ' → v' + a.version))),
+        h('td', {}, fmtTime(m.last_updated_timestamp)),
+        h('td', {}, m.description || ''));
+    });
+    render(ctx, 'Models', [
+      h('h1', { tabindex: '-1' }, 'Registered models'),
+      rows.length === 0 ? h('p', { class: 'empty', 'data-testid': 'models-empty' }, 'No registered models.')
+        : h('div', { class: 'table-wrap' }, h('table', { class: 'grid', 'data-testid': 'models-table' },
+          h('caption', { class: 'sr-only' }, 'Registered models'),
+          h('thead', {}, h('tr', {}, ['Name', 'Versions', 'Latest versions', 'Aliases', 'Last modified', 'Description']
+            .map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, rows))),
+    ]);
+  }
+
+  async function viewModel(ctx, name, onlyVersion) {
+    const j = await hamfApi('model', { name });
+    const rm = j.registered_model || {};
+    const versions = (j.versions || []).filter((v) => onlyVersion === null || v.version === String(onlyVersion));
+    if (onlyVersion !== null && versions.length === 0) {
+      throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=' + name + ', version=' + onlyVersion + ') not found');
+    }
+    setCrumbs([{ label: 'Experiments', href: '#/' }, { label: 'Models', href: '#/models' },
+      onlyVersion === null ? { label: name } : { label: name, href: link(['models', name]) },
+      ...(onlyVersion === null ? [] : [{ label: 'Version ' + onlyVersion }])]);
+    const vrows = versions.map((v) => h('tr', { 'data-version': v.version },
+      h('th', { scope: 'row' }, h('a', { href: link(['models', name, 'versions', v.version]) }, 'Version ' + v.version)),
+      h('td', { 'data-testid': 'version-aliases' }, aliasChips(v.aliases)),
+      h('td', { class: 'mono', 'data-testid': 'version-digest', title: v.digest || '' }, v.digest ? v.digest.slice(0, 12) : '—'),
+      h('td', {}, v.run_id && !v.run_id.startsWith('REDACTED') ? h('a', { href: link(['runs', v.run_id]), class: 'mono' }, shortId(v.run_id)) : '—'),
+      h('td', {}, v.current_stage || 'None'),
+      h('td', {}, (v.tags || []).map((t) => t.key + '=' + t.value).join(', ')),
+      h('td', {}, fmtTime(v.creation_timestamp)),
+      h('td', {}, v.origin || ''),
+      h('td', { class: 'mono wide-cell' }, v.source || '')));
+    const nodes = [
+      h('h1', { tabindex: '-1', 'data-testid': 'model-name' }, onlyVersion === null ? name : name + ' version ' + onlyVersion),
+      rm.description ? h('p', {}, rm.description) : null,
+      h('section', { 'aria-labelledby': 'sec-versions' }, h('h2', { id: 'sec-versions' }, 'Versions'),
+        h('div', { class: 'table-wrap' }, h('table', { class: 'grid', 'data-testid': 'versions-table' },
+          h('caption', { class: 'sr-only' }, 'Versions of ' + name),
+          h('thead', {}, h('tr', {}, ['Version', 'Aliases', 'SHA-256', 'Source run', 'Stage', 'Tags', 'Created', 'Origin', 'Source']
+            .map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, vrows)))),
+    ];
+    if (onlyVersion === null) {
+      const promos = j.promotions || [];
+      nodes.push(h('section', { 'aria-labelledby': 'sec-promotions' }, h('h2', { id: 'sec-promotions' }, 'Promotion history'),
+        promos.length === 0 ? h('p', { class: 'empty' }, 'No promotions.')
+          : h('ol', { class: 'history', 'data-testid': 'promotions' }, promos.map((p) => h('li', { 'data-action': p.action },
+            fmtTime(Date.parse(p.created_at)), ' — ', p.action, ': champion ',
+            p.from_version === null ? '' : 'v' + p.from_version + ' → ', 'v' + p.to_version,
+            p.reason ? ' (' + p.reason + ')' : '')))));
+      const decisions = j.decisions || [];
+      nodes.push(h('section', { 'aria-labelledby': 'sec-decisions' }, h('h2', { id: 'sec-decisions' }, 'Retrain decisions'),
+        decisions.length === 0 ? h('p', { class: 'empty' }, 'No retrain decisions.')
+          : h('ol', { class: 'history', 'data-testid': 'decisions' }, decisions.map((d) => h('li', { 'data-promoted': String(d.promoted) },
+            fmtTime(Date.parse(d.created_at)), ' — challenger v' + d.challenger_version + ' vs champion v' + d.champion_version + ': ',
+            h('strong', {}, d.promoted ? 'promoted' : 'rejected'), ' — ', d.reason)))));
+    }
+    render(ctx, onlyVersion === null ? name : name + ' v' + onlyVersion, nodes.filter(Boolean));
   }
 
   /* ---------------------------------------------------------------- */
@@ -872,6 +991,17 @@
 
     const charts = h('div', { class: 'charts', 'data-testid': 'run-charts' });
     const artifacts = h('div', { class: 'artifacts', 'data-testid': 'artifacts' });
+    let registered = [];
+    try {
+      registered = (await hamfApi('run-models', { run_id: info.run_id })).model_versions || [];
+    } catch (e) {
+      registered = [];
+    }
+    if (registered.length) {
+      overview.appendChild(h('div', { class: 'wide' }, h('dt', {}, 'Registered'),
+        h('dd', { 'data-testid': 'run-registered' }, registered.map((v, i) => h('span', {}, i ? '; ' : '',
+          'registered as ', h('a', { href: link(['models', v.name, 'versions', v.version]) }, v.name + ' version ' + v.version))))));
+    }
     // hamf logs mean |SHAP| per feature as shap_importance.svg (shown when present)
     const shap = h('section', { 'aria-labelledby': 'sec-shap', hidden: '', 'data-testid': 'shap-section' },
       h('h2', { id: 'sec-shap' }, 'Feature importance (mean |SHAP|)'));

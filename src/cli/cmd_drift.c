@@ -28,7 +28,8 @@ static void usage(FILE *out)
             "The report is stored (drift_reports) for the exporter's\n"
             "hamf_feature_drift_psi{model,feature} and hamf_model_live_accuracy{model}.\n\n"
             "Options:\n"
-            "  --model NAME   registered model name (its champion is used)\n"
+            "  --model NAME   registered model name (its champion is used), or a\n"
+            "                 registered version: models:/NAME/VERSION, models:/NAME@ALIAS\n"
             "  --json         print one JSON object\n"
             "  --no-record    do not store the report\n"
             "  --db URL       store (default $HAMF_DB, else ./hamf.db)\n"
@@ -65,9 +66,18 @@ int cmd_drift(int argc, char **argv)
     memset(&r, 0, sizeof r);
     struct hamf__loop_version v;
     hamf_status st = hamf__loop_open(cli_db_url(db), &s);
-    if (!st) st = hamf__loop_version_get(s, model, 0, &v);
+    /* NAME (its champion) or a models:/ / runs:/ URI naming a registered version */
+    char *file = NULL;
+    if (!st && (!strncmp(model, "models:/", 8) || !strncmp(model, "runs:/", 6))) {
+        st = hamf__model_ref_resolve(model, cli_db_url(db), &v, &file);
+        if (!st && file) st = hamf__err(HAMF_ERR_NOTFOUND, "drift: '%s' is not a registered version", model);
+        hamf__free(file);
+        if (!st) model = v.model_name;
+    } else if (!st) {
+        st = hamf__loop_version_get(s, model, 0, &v);
+    }
     if (!st) st = hamf__loop_version_bins(s, model, v.version, &bins);
-    if (!st) st = hamf_ensemble_load(v.artifact, &m);
+    if (!st) st = hamf__loop_version_load(&v, &m);
     if (!st) st = hamf__drift_load_data(data, m, false, &d);
     if (!st) st = hamf__drift_compute(m, bins, d, &r);
     if (st) {

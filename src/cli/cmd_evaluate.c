@@ -12,7 +12,13 @@
 static void usage(FILE *o)
 {
     fprintf(o,
-        "Usage: hamf evaluate MODEL DATA.csv [--target COL] [--json] [--threads N]\n"
+        "Usage: hamf evaluate MODEL DATA.csv [--target COL] [--json] [--threads N] [--db URL]\n"
+        "\n"
+        "MODEL is a model file or an MLflow model URI resolved in the registry:\n"
+        "models:/NAME/VERSION, models:/NAME@ALIAS (e.g. @champion),\n"
+        "models:/NAME/STAGE, models:/NAME/latest, runs:/RUN_ID/model. A registered\n"
+        "version is read from the registry's read-only copy after its SHA-256 is\n"
+        "checked.\n"
         "\n"
         "Score DATA.csv with MODEL and compare with its label column (by default\n"
         "the column the model was trained on). Prints accuracy (percent),\n"
@@ -26,14 +32,15 @@ static void usage(FILE *o)
         "  --threads N    worker threads (default: all cores)\n"
         "  --no-pipeline  do not apply the preprocessing stored in the model (the\n"
         "                 data is already preprocessed)\n"
+        "  --db URL       store for models:/ and runs:/ (default $HAMF_DB, else ./hamf.db)\n"
         "  -h, --help     this help\n");
 }
 
 int cmd_evaluate(int argc, char **argv)
 {
     static const struct option lo[] = {{"target", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'},
-                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *target = NULL;
+                                       {"help", 0, 0, 'h'}, {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
+    const char *target = NULL, *db = NULL;
     bool json = false;
     long long threads = 0;
     bool no_pipe = false;
@@ -45,6 +52,7 @@ int cmd_evaluate(int argc, char **argv)
         case 't': target = optarg; break;
         case 'j': json = true; break;
         case 'N': no_pipe = true; break;
+        case 'd': db = optarg; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("evaluate", "--threads must be in 0..256, got '%s'", optarg);
@@ -60,7 +68,7 @@ int cmd_evaluate(int argc, char **argv)
     hamf_dataset *d = NULL;
     double *proba = NULL;
     hamf_status st;
-    if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_model_load(model_path, cli_db_url(db), &m, NULL))) { rc = cli_fail_status(st); goto cleanup; }
     if (!target) target = hamf_ensemble_target(m);
     if (!target || !*target) { rc = cli_fail("evaluate: the model does not name its label column; pass --target"); goto cleanup; }
     if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }

@@ -31,24 +31,28 @@ static void json_str(const char *s)
 
 int cli_model_importance(int argc, char **argv)
 {
-    static const struct option lo[] = {{"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
     bool json = false;
+    const char *db = NULL;
     optind = 1;
     int c;
     while ((c = cli_getopt("model importance", argc, argv, "h", lo)) != -1) {
         switch (c) {
         case 'h':
-            printf("Usage: hamf model importance MODEL [--json]\n\n"
+            printf("Usage: hamf model importance MODEL [--json] [--db URL]\n\n"
                    "Total split gain per feature over all trees (largest first) and its share\n"
-                   "of the total. --json prints [{\"feature\":...,\"gain\":...,\"share\":...}].\n");
+                   "of the total. --json prints [{\"feature\":...,\"gain\":...,\"share\":...}].\n"
+                   "MODEL is a file or models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/model\n"
+                   "(resolved in the store --db, default $HAMF_DB, else ./hamf.db).\n");
             return CLI_OK;
         case 'j': json = true; break;
+        case 'd': db = optarg; break;
         default: return CLI_USAGE;
         }
     }
     if (argc - optind != 1) return cli_usage("model importance", "expected MODEL");
     hamf_ensemble *m = NULL;
-    hamf_status st = hamf_ensemble_load(argv[optind], &m);
+    hamf_status st = hamf_model_load(argv[optind], cli_db_url(db), &m, NULL);
     if (st) return cli_fail_status(st);
     size_t nf = hamf_ensemble_nfeatures(m);
     double *g = malloc((nf + 1) * sizeof *g);

@@ -82,11 +82,14 @@ int cli_model_versions(int argc, char **argv)
     struct hamf__loop_version *v = NULL;
     size_t n = 0;
     st = hamf__loop_versions(s, pos[0], &v, &n);
-    hamf_store_close(s);
-    if (st) return cli_fail_status(st);
-    static const char *const hdr[] = {"version", "aliases", "model_id", "source", "created_at", "run_id", "artifact"};
+    if (st) {
+        hamf_store_close(s);
+        return cli_fail_status(st);
+    }
+    static const char *const hdr[] = {"version", "aliases", "model_id", "source", "created_at", "run_id", "sha256"};
     struct cli_table *t = table_new(7, hdr);
     if (!t) {
+        hamf_store_close(s);
         hamf__free(v);
         return cli_fail("model versions: out of memory");
     }
@@ -96,11 +99,18 @@ int cli_model_versions(int argc, char **argv)
         char ver[32], mid[32];
         snprintf(ver, sizeof ver, "%lld", (long long)v[i].version);
         snprintf(mid, sizeof mid, "%lld", (long long)v[i].model_id);
-        const char *al = v[i].champion ? (v[i].challenger ? "champion,challenger" : "champion")
-                                       : (v[i].challenger ? "challenger" : "");
-        const char *cells[] = {ver, al, v[i].model_id ? mid : "", v[i].source, v[i].created_at, v[i].run_id,
-                               v[i].artifact};
+        char al[512]; /* every alias: champion/challenger and those set through MLflow's API */
+        if ((st = hamf__loop_version_aliases(s, pos[0], v[i].version, al, sizeof al))) break;
+        char dg[16];
+        snprintf(dg, sizeof dg, "%.12s", v[i].digest);
+        const char *cells[] = {ver, al, v[i].model_id ? mid : "", v[i].source, v[i].created_at, v[i].run_id, dg};
         table_add(t, cells);
+    }
+    hamf_store_close(s);
+    if (st) {
+        table_free(t);
+        hamf__free(v);
+        return cli_fail_status(st);
     }
     table_print(t, stdout);
     table_free(t);

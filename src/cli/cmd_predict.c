@@ -12,7 +12,13 @@
 static void usage(FILE *o)
 {
     fprintf(o,
-        "Usage: hamf predict MODEL DATA.csv -o OUT.csv [--threads N]\n"
+        "Usage: hamf predict MODEL DATA.csv -o OUT.csv [--threads N] [--db URL]\n"
+        "\n"
+        "MODEL is a model file or an MLflow model URI resolved in the registry:\n"
+        "models:/NAME/VERSION, models:/NAME@ALIAS (e.g. @champion),\n"
+        "models:/NAME/STAGE, models:/NAME/latest, runs:/RUN_ID/model. A registered\n"
+        "version is read from the registry's read-only copy after its SHA-256 is\n"
+        "checked.\n"
         "\n"
         "Score DATA.csv with MODEL; OUT.csv holds every input column plus\n"
         "`probability` (of class 1) and `prediction` (1 if probability > 0.5).\n"
@@ -24,14 +30,16 @@ static void usage(FILE *o)
         "  -o, --output OUT.csv  file to write (required)\n"
         "  --threads N           worker threads (default: all cores)\n"
         "  --no-pipeline         do not apply the preprocessing stored in the model\n"
+        "  --db URL              store for models:/ and runs:/ (default $HAMF_DB,\n"
+        "                        else ./hamf.db)\n"
         "  -h, --help            this help\n");
 }
 
 int cmd_predict(int argc, char **argv)
 {
     static const struct option lo[] = {{"output", 1, 0, 'o'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'}, {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
-    const char *out = NULL;
+                                       {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
+    const char *out = NULL, *db = NULL;
     long long threads = 0;
     bool no_pipe = false;
     optind = 1;
@@ -41,6 +49,7 @@ int cmd_predict(int argc, char **argv)
         case 'h': usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
         case 'N': no_pipe = true; break;
+        case 'd': db = optarg; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("predict", "--threads must be in 0..256, got '%s'", optarg);
@@ -58,7 +67,7 @@ int cmd_predict(int argc, char **argv)
     double *proba = NULL;
     int64_t *pred = NULL;
     hamf_status st;
-    if ((st = hamf_ensemble_load(model_path, &m))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_model_load(model_path, cli_db_url(db), &m, NULL))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n = hamf_dataset_nrows(d);

@@ -29,7 +29,7 @@ static void usage(FILE *out)
             "reasons go to retrain_decisions, training_results (status\n"
             "challenger-promoted / challenger-rejected) and audit_log.\n\n"
             "Options:\n"
-            "  --model NAME     registered model name\n"
+            "  --model NAME     registered model name (or models:/NAME@champion)\n"
             "  NEW.csv          new labelled CSV, oldest rows first (--data FILE also works)\n"
             "  --window N       train on the last N rows before the held-out slice\n"
             "  --min-gain X     required accuracy gain in percentage points (default 0)\n"

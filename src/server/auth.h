@@ -60,9 +60,6 @@ bool hamf__auth_request(void *ctx, const char *path, const char *user, const cha
  * whitespace or control characters, fails with HAMF_ERR_CONSTRAINT. */
 hamf_status hamf__auth_passwd_set(const char *path, const char *user, const char *password);
 
-/* SHA-256 of data[0..n) into out (FIPS 180-4). */
-void hamf__sha256(const void *data, size_t n, uint8_t out[32]);
-
 /* *loopback = true when every address `host` resolves to is a loopback
  * address (127.0.0.0/8, ::1). HAMF_ERR_CONNECT when it does not resolve. */
 hamf_status hamf__host_is_loopback(const char *host, bool *loopback);

@@ -17,6 +17,7 @@
 #include "server/api.h"
 #include "server/auth.h"
 #include "server/metrics_mount.h"
+#include "server/registry_api.h"
 #include "server/ui.h"
 
 #include "store/search.h"
@@ -1025,6 +1026,7 @@ static const struct hamf__http_route routes[] = {
     {"PUT", ART "/*", 0, NULL, &hamf__artifacts_upload},
     {"GET", ART "/*", 0, hamf__artifacts_get, NULL},
     {"DELETE", ART "/*", 0, hamf__artifacts_delete_route, NULL},
+    HAMF__REGISTRY_ROUTES, /* the Model Registry (registry_api.c) */
     {"GET", "/metrics", 0, hamf__metrics_server_route, NULL}, /* metrics_mount.c */
     /* closed loop: Alertmanager webhook and retrain jobs (alerts.c) */
     {"POST", "/api/hamf/v1/alerts", JSON_BODY_MAX, hamf__alerts_route, NULL},
@@ -1136,6 +1138,9 @@ hamf_status hamf__server_start(const struct hamf__server_config *cfg, struct ham
     struct hamf__trk_options o = {.sync_normal = !cfg->sync_full, .artifact_root = s->ctx.artifact_root};
     if ((st = hamf__trk_open_opts(cfg->db_url, &o, &t))) goto fail;
     if ((st = hamf__artifacts_open(cfg->artifacts_dir, &s->ctx.artifacts))) goto fail;
+    hamf_store *reg = NULL; /* the model registry's tables, before the first request */
+    if ((st = hamf__registry_open(cfg->db_url, &reg))) goto fail;
+    hamf_store_close(reg);
     hamf__artifacts_set_max_bytes(s->ctx.artifacts, cfg->max_artifact_bytes);
     if (s->ctx.local_root) hamf__artifacts_set_max_bytes(s->ctx.local_root, cfg->max_artifact_bytes);
     if ((st = build_routes(s))) goto fail;

@@ -7,6 +7,7 @@
  * in the same transaction (hamf__db_tx / hamf__db_audit). See store/loop.h.
  */
 #include "store/loop.h"
+#include "store/model_registry.h"
 
 #include "store/store.h"
 
@@ -162,7 +163,8 @@ hamf_status hamf__loop_open(const char *url, hamf_store **out)
     hamf_status st = hamf_store_open(url, &s);
     if (st) return st;
     int v = 0;
-    if ((st = hamf__store_migrate(hamf__store_db(s), "loop", loop_migrations, HAMF_ARRAY_LEN(loop_migrations), &v))) {
+    if ((st = hamf__store_migrate(hamf__store_db(s), "loop", loop_migrations, HAMF_ARRAY_LEN(loop_migrations), &v)) ||
+        (st = hamf__mreg_migrate(s))) { /* MLflow's registry columns on the same tables */
         hamf_store_close(s);
         return st;
     }
@@ -253,24 +255,39 @@ hamf_status hamf__loop_version_add(hamf_store *hs, const char *name, int64_t mod
     const char *path = abs ? abs : artifact;
     char now[32];
     hamf__store_now(now);
-    bool own;
-    hamf_status s = hamf__db_tx_begin(db, &own);
+    /* the registry keeps its own read-only copy, named by its SHA-256: the
+     * user's file (train -o) may be overwritten, the version may not */
+    char digest[65];
+    char *blob = NULL, *src_uri = run_id && *run_id ? hamf__asprintf("runs:/%s/model", run_id) : NULL;
+    hamf_status s = hamf__mreg_blob_put(NULL, path, digest, &blob);
     if (s) goto out;
+    bool own;
+    if ((s = hamf__db_tx_begin(db, &own))) goto out;
     bool found;
-    int64_t v = 0;
+    int64_t v = 0, ms = hamf__now_ms();
     if ((s = hamf__db_query_i64(db, &found, &v, "SELECT MAX(version) FROM model_versions WHERE model_name = ?", "t", name)))
         goto fail;
     v = found ? v + 1 : 1;
+    /* the registered model MLflow's API lists */
+    if ((s = hamf__db_execf(db,
+                            "INSERT INTO registered_models (name, creation_time, last_updated_time) VALUES (?, ?, ?)"
+                            " ON CONFLICT (name) DO UPDATE SET last_updated_time = excluded.last_updated_time",
+                            "tii", name, ms, ms)))
+        goto fail;
     if (model_id > 0)
         s = hamf__db_execf(db,
                  "INSERT INTO model_versions (model_name, version, model_id, run_id, artifact_path, train_bins, source,"
-                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                 "tiitttt" "t", name, v, model_id, run_id, path, train_bins_json, source ? source : "train", now);
+                 " created_at, creation_time, last_updated_time, current_stage, status, source_uri, digest, blob_path)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'None', 'READY', ?, ?, ?)",
+                 "tiitttt" "tiittt", name, v, model_id, run_id, path, train_bins_json, source ? source : "train", now,
+                 ms, ms, src_uri, digest, blob);
     else
         s = hamf__db_execf(db,
                  "INSERT INTO model_versions (model_name, version, model_id, run_id, artifact_path, train_bins, source,"
-                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                 "tintttt" "t", name, v, run_id, path, train_bins_json, source ? source : "train", now);
+                 " created_at, creation_time, last_updated_time, current_stage, status, source_uri, digest, blob_path)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'None', 'READY', ?, ?, ?)",
+                 "tintttt" "tiittt", name, v, run_id, path, train_bins_json, source ? source : "train", now, ms, ms,
+                 src_uri, digest, blob);
     if (s) goto fail;
     struct hamf__jobj n;
     hamf__jobj_init(&n);
@@ -279,6 +296,8 @@ hamf_status hamf__loop_version_add(hamf_store *hs, const char *name, int64_t mod
     hamf__jobj_num(&n, "model_id", model_id > 0, (double)model_id);
     hamf__jobj_str(&n, "run_id", run_id);
     hamf__jobj_str(&n, "artifact_path", path);
+    hamf__jobj_str(&n, "digest", digest);
+    hamf__jobj_str(&n, "blob_path", blob);
     hamf__jobj_str(&n, "source", source ? source : "train");
     hamf__jobj_str(&n, "created_at", now);
     s = hamf__db_audit(db, "model_versions", "INSERT", NULL, &n);
@@ -297,15 +316,22 @@ fail:
     hamf__db_tx_end(db, own, s);
 out:
     free(abs);
+    hamf__free(blob);
+    hamf__free(src_uri);
     return s;
 }
 
+/* versions deleted through MLflow's API are tombstones (numbers are never reused) */
+#define LIVE "(v.current_stage IS NULL OR v.current_stage <> 'Deleted_Internal')"
+
 static const char version_cols[] =
-    "SELECT v.model_name, v.version, v.model_id, v.run_id, v.artifact_path, v.created_at, v.source,"
+    "SELECT v.model_name, v.version, v.model_id, v.run_id, COALESCE(v.blob_path, v.artifact_path), v.created_at,"
+    " v.source,"
     " (SELECT COUNT(*) FROM model_aliases a WHERE a.model_name = v.model_name AND a.version = v.version"
     "  AND a.alias = 'champion'),"
     " (SELECT COUNT(*) FROM model_aliases a WHERE a.model_name = v.model_name AND a.version = v.version"
-    "  AND a.alias = 'challenger')"
+    "  AND a.alias = 'challenger'),"
+    " v.digest, v.artifact_path"
     " FROM model_versions v";
 
 static void read_version_row(struct hamf__stmt *st, struct hamf__loop_version *v)
@@ -320,13 +346,34 @@ static void read_version_row(struct hamf__stmt *st, struct hamf__loop_version *v
     cpy(v->source, sizeof v->source, hamf__db_col_text(st, 6));
     v->champion = hamf__db_col_i64(st, 7) > 0;
     v->challenger = hamf__db_col_i64(st, 8) > 0;
+    cpy(v->digest, sizeof v->digest, hamf__db_col_text(st, 9));
+    cpy(v->user_file, sizeof v->user_file, hamf__db_col_text(st, 10));
+}
+
+hamf_status hamf__loop_version_aliases(hamf_store *hs, const char *name, int64_t version, char *out, size_t cap)
+{
+    struct hamf__stmt *st = NULL;
+    hamf_status s = hamf__db_prepf(hamf__store_db(hs), &st,
+                                   "SELECT alias FROM model_aliases WHERE model_name = ? AND version = ? ORDER BY alias",
+                                   "ti", name, version);
+    if (s) return s;
+    size_t len = 0;
+    out[0] = 0;
+    bool row;
+    while (!(s = hamf__db_step(st, &row)) && row) {
+        int w = snprintf(out + len, cap - len, "%s%s", len ? "," : "", hamf__db_col_text(st, 0));
+        if (w < 0 || (size_t)w >= cap - len) break;
+        len += (size_t)w;
+    }
+    hamf__db_finalize(st);
+    return s;
 }
 
 hamf_status hamf__loop_versions(hamf_store *hs, const char *name, struct hamf__loop_version **out, size_t *n)
 {
     struct hamf__db *db = hamf__store_db(hs);
     char sql[1024];
-    snprintf(sql, sizeof sql, "%s WHERE v.model_name = ? ORDER BY v.version", version_cols);
+    snprintf(sql, sizeof sql, "%s WHERE v.model_name = ? AND " LIVE " ORDER BY v.version", version_cols);
     struct hamf__stmt *st = NULL;
     hamf_status s = hamf__db_prepf(db, &st, sql, "t", name);
     if (s) return s;
@@ -368,7 +415,7 @@ hamf_status hamf__loop_version_get(hamf_store *hs, const char *name, int64_t ver
                              "registry: model '%s' has no champion (no registered version; train it with --db)", name);
     }
     char sql[1024];
-    snprintf(sql, sizeof sql, "%s WHERE v.model_name = ? AND v.version = ?", version_cols);
+    snprintf(sql, sizeof sql, "%s WHERE v.model_name = ? AND v.version = ? AND " LIVE, version_cols);
     struct hamf__stmt *st = NULL;
     if ((s = hamf__db_prepf(db, &st, sql, "ti", name, version))) return s;
     bool row = false;
@@ -496,11 +543,18 @@ hamf_status hamf__loop_versions_json(hamf_store *hs, const char *name, struct ha
         hamf__jobj_i64(&j, "version", v[i].version);
         hamf__jobj_num(&j, "model_id", v[i].model_id > 0, (double)v[i].model_id);
         hamf__jobj_str(&j, "run_id", v[i].run_id[0] ? v[i].run_id : NULL);
-        hamf__jobj_str(&j, "artifact_path", v[i].artifact);
+        /* the file training wrote, and the registry's own copy loads read */
+        hamf__jobj_str(&j, "artifact_path", v[i].user_file);
+        hamf__jobj_str(&j, "stored_copy", v[i].artifact);
+        hamf__jobj_str(&j, "digest", v[i].digest[0] ? v[i].digest : NULL);
         hamf__jobj_str(&j, "source", v[i].source);
         hamf__jobj_str(&j, "created_at", v[i].created_at);
-        const char *aliases = v[i].champion ? (v[i].challenger ? "champion,challenger" : "champion")
-                                            : (v[i].challenger ? "challenger" : "");
+        /* every alias, hamf's champion/challenger and those set through MLflow's API */
+        char aliases[512];
+        if ((s = hamf__loop_version_aliases(hs, name, v[i].version, aliases, sizeof aliases))) {
+            hamf__jobj_free(&j);
+            break;
+        }
         hamf__jobj_str(&j, "aliases", aliases);
         /* the latest retrain decision about this version, if any */
         struct hamf__stmt *st = NULL;

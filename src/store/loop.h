@@ -32,7 +32,11 @@ struct hamf__loop_version {
     int64_t version;        /* 1, 2, ... per name */
     int64_t model_id;       /* models_master row */
     char run_id[64];        /* "" when none */
-    char artifact[1024];    /* model file path */
+    char artifact[1024];    /* the model file to load: the registry's own read-only copy
+                               (content-addressed, see store/model_registry.h), or for
+                               versions from before that copy existed, the user's file */
+    char digest[72];        /* SHA-256 of the copy ("" for old versions); loads verify it */
+    char user_file[1024];   /* the file training wrote (-o), for display only */
     char created_at[32];
     char source[32];        /* "train", "retrain" */
     bool champion, challenger;
@@ -45,6 +49,8 @@ struct hamf__loop_version {
 hamf_status hamf__loop_version_add(hamf_store *s, const char *name, int64_t model_id, const char *artifact,
                                    const char *run_id, const char *train_bins_json, const char *source,
                                    int64_t *version);
+/* Every alias pointing at (name, version), comma-separated, into out. */
+hamf_status hamf__loop_version_aliases(hamf_store *s, const char *name, int64_t version, char *out, size_t cap);
 /* All versions of `name`, oldest first [owned: hamf__free]. */
 hamf_status hamf__loop_versions(hamf_store *s, const char *name, struct hamf__loop_version **out, size_t *n);
 /* Version `version` of `name` (0 = the champion). */

@@ -22,6 +22,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* ---- loading versions (model_ref.c) ---- */
+/* Load a version's model file, verifying its digest first when it has one. */
+hamf_status hamf__loop_version_load(const struct hamf__loop_version *v, hamf_ensemble **out);
+/* Resolve a model reference (see hamf_model_load): a registered version
+ * into *v, or a plain file into *file [owned: hamf__free]. */
+hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *v, char **file);
+
 /* ---- registering a training ---- */
 /* After a training was registered in models_master (`model_id`): in store
  * `s` (joining an open transaction) add the next version of `name` with the bin counts of

@@ -91,6 +91,21 @@ hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, stru
 hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
                               const struct hamf__retrain_opts *o, struct hamf__retrain_result *out)
 {
+    /* models:/NAME@champion (or any URI naming the champion) works as NAME */
+    struct hamf__loop_version ref;
+    if (name && (!strncmp(name, "models:/", 8) || !strncmp(name, "runs:/", 6))) {
+        char *file = NULL;
+        hamf_status rs = hamf__model_ref_resolve(name, url, &ref, &file);
+        bool plain = file != NULL;
+        hamf__free(file);
+        if (rs) return rs;
+        if (plain || !ref.champion)
+            return hamf__err(HAMF_ERR_CONSTRAINT,
+                             "retrain: '%s' is not the champion of a registered model; retraining starts from the "
+                             "champion (models:/NAME@champion)",
+                             name);
+        name = ref.model_name;
+    }
     struct hamf__retrain_result r;
     memset(&r, 0, sizeof r);
     hamf_store *s = NULL;
@@ -105,7 +120,7 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     if (st) goto cleanup;
     if ((st = hamf__loop_version_get(s, name, 0, &cv))) goto cleanup;
     r.champion_version = cv.version;
-    if ((st = hamf_ensemble_load(cv.artifact, &champ))) goto cleanup;
+    if ((st = hamf__loop_version_load(&cv, &champ))) goto cleanup;
     hamf_train_params p;
     hamf_train_params_init(&p, hamf_ensemble_algorithm(champ));
     const char *pj = hamf_ensemble_params_json(champ);
@@ -163,7 +178,8 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     if ((st = hamf__loop_versions(s, name, &vs, &nv))) goto cleanup;
     int64_t next = nv ? vs[nv - 1].version + 1 : 1;
     hamf__free(vs);
-    dir_copy = hamf__strdup(cv.artifact);
+    /* beside the champion's own file (not the registry's content store) */
+    dir_copy = hamf__strdup(cv.user_file[0] ? cv.user_file : cv.artifact);
     if (!dir_copy) {
         st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
         goto cleanup;

@@ -152,6 +152,9 @@ int hamf__ncpu(void);
 
 /* Milliseconds since the Unix epoch (wall clock). */
 int64_t hamf__now_ms(void);
+
+/* SHA-256 of data[0..n) into out (FIPS 180-4; src/util/sha256.c). */
+void hamf__sha256(const void *data, size_t n, uint8_t out[32]);
 /* Seconds on a monotonic clock, for measuring durations. */
 double hamf__mono_seconds(void);
 

@@ -88,6 +88,24 @@ out["artifact_run_id"] = best["run_id"]
 out["artifact_files"] = sorted(files)
 out["artifact_download"] = {"dir": "model", "name": "model.bin", "local": os.path.join(OUT, "model.bin")}
 
+# The Model Registry, through MLflow's registry API: two versions of one
+# model from the best and the worst run, aliases, a tag, a stage.
+worst = min((r for r in out["runs"] if r["accuracy"] is not None), key=lambda r: r["accuracy"])
+reg = "phish-ui"
+call("POST", "registered-models/create", name=reg, description="UI test model")
+for r in (best, worst):
+    S.post(API + "model-versions/create", json={"name": reg, "source": f"runs:/{r['run_id']}/model",
+                                                "run_id": r["run_id"]}, timeout=10).raise_for_status()
+call("POST", "registered-models/alias", name=reg, alias="champion", version="1")
+call("POST", "registered-models/alias", name=reg, alias="challenger", version="2")
+call("POST", "model-versions/set-tag", name=reg, version="2", key="reviewed", value="no")
+call("POST", "model-versions/transition-stage", name=reg, version="1", stage="Production",
+     archive_existing_versions=False)
+out["registry"] = {"name": reg, "versions": {"1": {"run_id": best["run_id"], "aliases": ["champion"],
+                                                   "stage": "Production"},
+                                             "2": {"run_id": worst["run_id"], "aliases": ["challenger"],
+                                                   "tags": "reviewed=no", "stage": "None"}}}
+
 with open(os.path.join(OUT, "data.json"), "w") as f:
     json.dump(out, f, indent=1)
 print(f"populate: experiment {exp_id}, {len(out['runs'])} runs, artifacts on {best['name']}")

@@ -5,7 +5,9 @@
 # (populate.py, python3-requests), then drives the UI in Debian's headless
 # Chromium with playwright-core (ui.test.mjs): runs table, server-side sort
 # and paging, filter (and a rejected one), run page with its SVG chart,
-# artifact download, compare view, no request to another origin.
+# artifact download, compare view, the Models pages (registry: versions,
+# aliases, digests, promotion history, a retrain decision's reasons, run
+# page "registered as"), MLflow's own run URL, no request to another origin.
 # Screenshots: $HAMF_BUILD/test-artifacts/ui-*.png.
 #
 # playwright-core comes from the npm registry at the version in
@@ -70,7 +72,19 @@ echo "hamf server on $BASE"
 
 /usr/bin/python3 "$UI_DIR/populate.py" "$BASE" "$T"
 
+# --- the registry seen by hamf itself: a trained champion and one retrain
+# decision (small data), written to the server's store while it serves
+(
+  cd "$T"
+  export HAMF_ARTIFACTS_DIR="$T/artifacts"
+  "$HAMF" datagen phishing --rows 1200 --seed 5 -o tr.csv
+  "$HAMF" datagen phishing --rows 1200 --seed 6 --drift 1 -o new.csv
+  "$HAMF" train tr.csv --target phishing --n-estimators 10 --db "$T/store.db" -o champ.hamf -q >/dev/null
+  "$HAMF" retrain --model PhishingDetectionModel --data new.csv --db "$T/store.db" --artifacts-dir "$T/artifacts" >/dev/null
+  "$HAMF" model versions PhishingDetectionModel --db "$T/store.db" --json > loop.json
+)
+
 mkdir -p "$T/chromium-profile"
-UI_BASE="$BASE" UI_DATA="$T/data.json" UI_SHOTS="$SHOTS" UI_PROFILE="$T/chromium-profile" \
+UI_BASE="$BASE" UI_DATA="$T/data.json" UI_LOOP="$T/loop.json" UI_SHOTS="$SHOTS" UI_PROFILE="$T/chromium-profile" \
   node --test-reporter=spec "$UI_DIR/ui.test.mjs"
 ls -l "$SHOTS"/ui-*.png

@@ -19,6 +19,7 @@ const DATA = JSON.parse(fs.readFileSync(process.env.UI_DATA, 'utf8'));
 const SHOTS = process.env.UI_SHOTS;
 const PROFILE = process.env.UI_PROFILE;
 const ORIGIN = new URL(BASE).origin;
+const LOOP = JSON.parse(fs.readFileSync(process.env.UI_LOOP, 'utf8'));
 
 /* Expected order of runs for `metrics.accuracy <dir>`: runs with the metric
  * sorted by value, ties by start_time DESC; runs without it last (by
@@ -258,6 +259,56 @@ test('hamf web UI in headless Chromium', async (t) => {
       await page.check('#only-diff');
       assert.equal(await page.isVisible('#compare-table tr[data-key="params.algorithm"]'), false);
       assert.equal(await page.isVisible('#compare-table tr[data-key="params.max_depth"]'), true);
+    });
+
+    await t.test('MLflow run URL opens the run page, which names its registered versions', async () => {
+      const reg = DATA.registry;
+      const v1 = reg.versions['1'];
+      const run = DATA.runs.find((r) => r.run_id === v1.run_id);
+      await navigate(page, () => page.goto(`${BASE}/#/experiments/${exp}/runs/${v1.run_id}`), 'run');
+      assert.equal(await page.textContent('[data-testid="run-id"]'), v1.run_id);
+      assert.equal(await page.textContent('[data-testid="run-name"]'), run.name);
+      assert.equal(await page.textContent('[data-testid="run-registered"]'), `registered as ${reg.name} version 1`);
+      await navigate(page, () => page.click('[data-testid="run-registered"] a'), 'model-version');
+      assert.equal(await page.textContent('[data-testid="model-name"]'), `${reg.name} version 1`);
+    });
+
+    await t.test('Models page: every model, its latest versions and aliases', async () => {
+      await navigate(page, () => page.click('[data-testid="models-link"]'), 'models');
+      const names = await page.$$eval('[data-testid="models-table"] tbody tr', (trs) => trs.map((tr) => tr.dataset.model));
+      assert.deepEqual(names, ['PhishingDetectionModel', DATA.registry.name].sort());
+      const aliases = await page.textContent(`tr[data-model="${DATA.registry.name}"] [data-testid="model-aliases"]`);
+      assert.equal(aliases, '@challenger → v2 @champion → v1'); // alias order
+      const loopChamp = LOOP.find((v) => v.aliases.split(',').includes('champion'));
+      const la = await page.textContent('tr[data-model="PhishingDetectionModel"] [data-testid="model-aliases"]');
+      assert.ok(la.includes(`@champion → v${loopChamp.version}`), la);
+      await page.screenshot({ path: path.join(SHOTS, 'ui-models.png'), fullPage: true });
+    });
+
+    await t.test('model page: versions with aliases, digest, run, stage, tags; promotions; retrain reasons', async () => {
+      const reg = DATA.registry;
+      await navigate(page, () => page.click(`tr[data-model="${reg.name}"] th a`), 'model');
+      for (const [v, want] of Object.entries(reg.versions)) {
+        const row = `[data-testid="versions-table"] tr[data-version="${v}"]`;
+        const al = await page.$$eval(`${row} [data-alias]`, (s) => s.map((x) => x.dataset.alias));
+        assert.deepEqual(al, want.aliases);
+        assert.equal(await page.textContent(`${row} td:nth-child(5)`), want.stage);
+        if (want.tags) assert.equal(await page.textContent(`${row} td:nth-child(6)`), want.tags);
+        assert.equal(await page.getAttribute(`${row} td a.mono`, 'href'), `#/runs/${want.run_id}`);
+      }
+      // hamf's own model: digests of the stored copies, promotion history, the decision's reason
+      await navigate(page, () => page.goto(`${BASE}/#/models/PhishingDetectionModel`), 'model');
+      for (const v of LOOP) {
+        assert.equal(await page.getAttribute(`tr[data-version="${v.version}"] [data-testid="version-digest"]`, 'title'), v.digest);
+      }
+      const actions = await page.$$eval('[data-testid="promotions"] li', (lis) => lis.map((li) => li.dataset.action));
+      assert.equal(actions[actions.length - 1], 'initial');
+      const decided = LOOP.find((v) => v.decision);
+      assert.ok(decided, 'retrain recorded a decision');
+      const text = await page.textContent('[data-testid="decisions"] li');
+      assert.ok(text.includes(decided.decision_reason), `${text} lacks "${decided.decision_reason}"`);
+      assert.ok(text.includes(decided.decision), text);
+      await page.screenshot({ path: path.join(SHOTS, 'ui-model.png'), fullPage: true });
     });
 
     await t.test('no request left the origin, no script errors', () => {
