@@ -597,11 +597,18 @@ typedef struct hamf_serve_options {
     hamf_serve_output output;  /* default; a request may override with ?output= */
     size_t max_body;           /* request bodies past this get 400; default 64 MiB */
     const char *model_version; /* header value; NULL = the model file's name */
-    const char *model_name;    /* `model` label on /metrics; NULL = file name without extension */
+    const char *model_name;    /* `model` label on /metrics; NULL = registered name, or file name without extension */
+    const char *db_url;        /* registry store for models:/ and runs:/ references; NULL = ./hamf.db */
+    double poll_seconds;       /* models:/NAME@ALIAS: how often to check the alias (0 = 1 s; < 0 = never) */
 } hamf_serve_options;
 void hamf_serve_options_init(hamf_serve_options *o);
 typedef struct hamf_scoring_server hamf_scoring_server;
-/* Load the model file and start serving it [owned: stop with hamf_serve_stop]. */
+/* Load the model (a file, or models:/NAME/VERSION, models:/NAME@ALIAS,
+ * runs:/RUN_ID/model resolved with hamf_model_load) and start serving it
+ * [owned: stop with hamf_serve_stop]. For models:/NAME@ALIAS the alias is
+ * re-resolved every poll_seconds; when it moves the new version is loaded
+ * and answers new requests, while requests in flight finish on the old
+ * one. The version header and metric label are the registry version. */
 hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o, hamf_scoring_server **out);
 int hamf_serve_port(const hamf_scoring_server *s);
 /* The version answering new requests, copied into buf[n]; returns buf. */

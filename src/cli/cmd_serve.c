@@ -15,7 +15,10 @@ static void usage(FILE *o)
     fprintf(o,
         "Usage: hamf serve MODEL [--host 127.0.0.1] [--port 5001] [options]\n"
         "\n"
-        "Serve MODEL (a model file) with MLflow's scoring protocol:\n"
+        "Serve MODEL with MLflow's scoring protocol. MODEL is a model file or a\n"
+        "registry reference: models:/NAME/VERSION, models:/NAME@ALIAS (followed:\n"
+        "when the alias moves, new requests get the new version within --poll\n"
+        "seconds; requests in flight finish on the old one), runs:/RUN_ID/model.\n"
         "  POST /invocations  application/json (dataframe_split, dataframe_records,\n"
         "                     instances, inputs) or text/csv with a header row\n"
         "                     -> {\"predictions\": [...]}\n"
@@ -39,8 +42,12 @@ static void usage(FILE *o)
         "                         override it with ?output=KIND\n"
         "  --threads N            HTTP threads (default 4)\n"
         "  --max-body BYTES       largest request body (default 67108864)\n"
+        "  --db URL               registry store for models:/ and runs:/ (default:\n"
+        "                         $HAMF_DB, then ./hamf.db)\n"
+        "  --poll SECONDS         how often to check a models:/NAME@ALIAS (default 1)\n"
         "  --model-version TEXT   version in the header and the model_version label\n"
-        "                         on /metrics (default: MODEL's file name)\n"
+        "                         on /metrics (default: the registry version, or\n"
+        "                         MODEL's file name)\n"
         "  --model-name TEXT      model label on /metrics (default: MODEL's file\n"
         "                         name without its extension)\n"
         "  -h, --help             this help\n"
@@ -51,7 +58,8 @@ int cmd_serve(int argc, char **argv)
 {
     static const struct option lo[] = {{"host", 1, 0, 'H'},    {"port", 1, 0, 'p'},     {"output", 1, 0, 'o'},
                                        {"threads", 1, 0, 'T'}, {"max-body", 1, 0, 'B'}, {"model-version", 1, 0, 'V'},
-                                       {"model-name", 1, 0, 'N'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+                                       {"model-name", 1, 0, 'N'}, {"db", 1, 0, 'D'},
+                                       {"poll", 1, 0, 'P'},       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     hamf_serve_options o;
     hamf_serve_options_init(&o);
     long long v = 0;
@@ -84,6 +92,11 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'V': o.model_version = optarg; break;
         case 'N': o.model_name = optarg; break;
+        case 'D': o.db_url = optarg; break;
+        case 'P':
+            if (!cli_parse_double(optarg, &o.poll_seconds) || !(o.poll_seconds > 0) || o.poll_seconds > 3600)
+                return cli_usage("serve", "--poll must be seconds in (0, 3600], got '%s'", optarg);
+            break;
         default: return CLI_USAGE;
         }
     }
@@ -91,6 +104,7 @@ int cmd_serve(int argc, char **argv)
     sigset_t set;
     cli_block_stop_signals(&set);
     hamf_scoring_server *s = NULL;
+    o.db_url = cli_db_url(o.db_url);
     hamf_status st = hamf_serve_start(argv[optind], &o, &s);
     if (st) return cli_fail_status(st);
     char ver[64];

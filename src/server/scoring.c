@@ -28,6 +28,8 @@
 #include "hamf.h"
 #include "server/api.h"
 #include "server/http.h"
+#include "store/loop.h"
+#include "track/loop.h"
 #include "util/util.h"
 
 #include <math.h>
@@ -76,7 +78,7 @@ struct served {
 };
 
 struct hamf_scoring_server {
-    char model_name[64];
+    char model_name[128];
     pthread_mutex_t cur_lock; /* guards cur (the pointer, not the model) */
     struct served *cur;
     struct vstats stats[MAX_VERSIONS];
@@ -89,6 +91,15 @@ struct hamf_scoring_server {
     size_t win_n, win_pos;
     unsigned long long feedback_rows;
     hamf_serve_output output;
+    /* following a registry alias: a thread polls the reference */
+    char *ref, *db_url;
+    double poll_s;
+    int64_t cur_version; /* registry version in use (poll thread only) */
+    pthread_t poller;
+    bool polling;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
     struct hamf__http_route routes[7];
     struct hamf__http_server *http;
 };
@@ -136,6 +147,29 @@ static void served_install(struct hamf_scoring_server *s, struct served *m)
     s->cur = m;
     pthread_mutex_unlock(&s->cur_lock);
     served_release(old);
+}
+
+/* A loaded ensemble into a new handle with one reference (takes e). */
+static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct served **out)
+{
+    struct served *m = hamf__calloc(1, sizeof *m);
+    if (!m) {
+        hamf_ensemble_free(e);
+        return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+    }
+    m->model = e;
+    hamf_status st = HAMF_OK;
+    if (hamf_ensemble_pipeline(e)) st = hamf_pipeline_parse(hamf_ensemble_pipeline(e), "model pipeline", &m->pipeline);
+    if (st) {
+        served_free(m);
+        return st;
+    }
+    snprintf(m->version, sizeof m->version, "%s", version);
+    for (char *p = m->version; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_'; /* a header value */
+    atomic_init(&m->refs, 1);
+    *out = m;
+    return HAMF_OK;
 }
 
 /* Load a model file into a new handle with one reference. */
@@ -859,6 +893,51 @@ static void router_error(int status, const char *message, struct hamf__http_resp
     hamf__api_error(resp, status, status == 404 ? "ENDPOINT_NOT_FOUND" : "BAD_REQUEST", "%s", message);
 }
 
+/* Follow models:/NAME@ALIAS: resolve the reference every poll_s seconds
+ * (a store query, no model load) and load + install the version it names
+ * when it changed. Requests in flight keep the handle they took. */
+static void *poll_main(void *arg)
+{
+    struct hamf_scoring_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->stop_lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double t = (double)until.tv_nsec / 1e9 + s->poll_s;
+        until.tv_sec += (time_t)t;
+        until.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+        while (!s->stopping && pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until) == 0) {
+        }
+        bool stop = s->stopping;
+        pthread_mutex_unlock(&s->stop_lock);
+        if (stop) break;
+        struct hamf__loop_version v;
+        char *file = NULL;
+        hamf_status st = hamf__model_ref_resolve(s->ref, s->db_url, &v, &file);
+        hamf__free(file);
+        if (st) {
+            fprintf(stderr, "hamf serve: following %s: %s (keeping version %lld)\n", s->ref, hamf_last_error(),
+                    (long long)s->cur_version);
+            continue;
+        }
+        if (v.version == s->cur_version) continue;
+        hamf_ensemble *e = NULL;
+        struct served *m = NULL;
+        char ver[32];
+        snprintf(ver, sizeof ver, "%lld", (long long)v.version);
+        if ((st = hamf__loop_version_load(&v, &e)) || (st = served_wrap(e, ver, &m))) {
+            fprintf(stderr, "hamf serve: loading %s version %lld: %s (keeping version %lld)\n", s->ref,
+                    (long long)v.version, hamf_last_error(), (long long)s->cur_version);
+            continue;
+        }
+        served_install(s, m);
+        fprintf(stderr, "hamf serve: %s moved: now serving version %lld (was %lld)\n", s->ref, (long long)v.version,
+                (long long)s->cur_version);
+        s->cur_version = v.version;
+    }
+    return NULL;
+}
+
 hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *opt, hamf_scoring_server **out)
 {
     if (!model_path || !out) return hamf__err(HAMF_ERR_MISUSE, "serve: NULL argument");
@@ -871,16 +950,43 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
     pthread_mutex_init(&s->cur_lock, NULL);
     pthread_mutex_init(&s->fb_lock, NULL);
+    pthread_mutex_init(&s->stop_lock, NULL);
+    pthread_cond_init(&s->stop_cond, NULL);
     const char *base = strrchr(model_path, '/');
     base = base ? base + 1 : model_path;
-    const char *ver = opt->model_version && *opt->model_version ? opt->model_version : base;
     struct served *m = NULL;
-    hamf_status st = served_load_file(model_path, ver, &m);
-    if (st) goto fail;
+    hamf_status st;
+    bool is_ref = !strncmp(model_path, "models:/", 8) || !strncmp(model_path, "runs:/", 6);
+    if (is_ref) {
+        hamf_ensemble *e = NULL;
+        hamf_model_info info;
+        if ((st = hamf_model_load(model_path, opt->db_url, &e, &info))) goto fail;
+        char ver[32];
+        snprintf(ver, sizeof ver, "%lld", (long long)info.version);
+        if ((st = served_wrap(e, opt->model_version && *opt->model_version ? opt->model_version : ver, &m)))
+            goto fail;
+        s->cur_version = info.version;
+        snprintf(s->model_name, sizeof s->model_name, "%s",
+                 opt->model_name && *opt->model_name ? opt->model_name : info.name[0] ? info.name : model_path);
+        /* an alias moves: follow it */
+        if (!strncmp(model_path, "models:/", 8) && strchr(model_path, '@') && opt->poll_seconds >= 0) {
+            s->ref = hamf__strdup(model_path);
+            s->db_url = hamf__strdup(opt->db_url ? opt->db_url : "./hamf.db");
+            s->poll_s = opt->poll_seconds > 0 ? opt->poll_seconds : 1.0;
+            if (!s->ref || !s->db_url) {
+                served_free(m);
+                st = hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+                goto fail;
+            }
+        }
+    } else {
+        const char *ver = opt->model_version && *opt->model_version ? opt->model_version : base;
+        if ((st = served_load_file(model_path, ver, &m))) goto fail;
+        snprintf(s->model_name, sizeof s->model_name, "%s", opt->model_name && *opt->model_name ? opt->model_name : base);
+        char *dot = opt->model_name && *opt->model_name ? NULL : strrchr(s->model_name, '.');
+        if (dot && dot != s->model_name) *dot = '\0';
+    }
     served_install(s, m);
-    snprintf(s->model_name, sizeof s->model_name, "%s", opt->model_name && *opt->model_name ? opt->model_name : base);
-    char *dot = opt->model_name && *opt->model_name ? NULL : strrchr(s->model_name, '.');
-    if (dot && dot != s->model_name) *dot = '\0';
     for (char *p = s->model_name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_';
     s->output = opt->output;
@@ -904,12 +1010,24 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
         .ctx = s,
     };
     if ((st = hamf__http_start(&hc, &s->http))) goto fail;
+    if (s->ref) {
+        if (pthread_create(&s->poller, NULL, poll_main, s)) {
+            hamf__http_stop(s->http, 0);
+            st = hamf__err(HAMF_ERR_IO, "serve: cannot start the registry poller");
+            goto fail;
+        }
+        s->polling = true;
+    }
     *out = s;
     return HAMF_OK;
 fail:
     served_release(s->cur);
     pthread_mutex_destroy(&s->cur_lock);
     pthread_mutex_destroy(&s->fb_lock);
+    pthread_mutex_destroy(&s->stop_lock);
+    pthread_cond_destroy(&s->stop_cond);
+    hamf__free(s->ref);
+    hamf__free(s->db_url);
     hamf__free(s);
     return st;
 }
@@ -931,10 +1049,21 @@ const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n
 void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
 {
     if (!s) return;
+    if (s->polling) {
+        pthread_mutex_lock(&s->stop_lock);
+        s->stopping = true;
+        pthread_cond_signal(&s->stop_cond);
+        pthread_mutex_unlock(&s->stop_lock);
+        pthread_join(s->poller, NULL);
+    }
     hamf__http_stop(s->http, grace_seconds);
     for (size_t i = 0; i < FB_REQS; i++) hamf__free(s->fb[i].pred);
     served_release(s->cur);
     pthread_mutex_destroy(&s->cur_lock);
     pthread_mutex_destroy(&s->fb_lock);
+    pthread_mutex_destroy(&s->stop_lock);
+    pthread_cond_destroy(&s->stop_cond);
+    hamf__free(s->ref);
+    hamf__free(s->db_url);
     hamf__free(s);
 }
