@@ -33,7 +33,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Iinclude -Isrc -
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
+SANFLAGS :=
 ifeq ($(SAN),1)
+SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
@@ -44,13 +46,17 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# examples/*.c: programs using only include/hamf.h and libhamf.a (run by the tests)
+EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(sort $(wildcard examples/*.c)))
+# bench/predict/predict_bench.c: scoring speed through the public API
+BENCH_BIN := $(BUILD)/bench/predict_bench
 # The web UI (web/*) is compiled into the library as byte arrays by tools/embed.c.
 WEB_FILES := $(sort $(wildcard web/*))
 LIB_OBJ  += $(BUILD)/obj/gen/web_assets.o
 GEN_SRC  := $(sort $(wildcard $(BUILD)/gen/*.c))
 
 .PHONY: all deps check check-asan check-run demo demo-clean install uninstall clean fuzz bench bench-csv
-all: $(BUILD)/hamf $(BUILD)/libhamf.a $(TEST_BIN)
+all: $(BUILD)/hamf $(BUILD)/libhamf.a $(TEST_BIN) $(EXAMPLE_BIN) $(BENCH_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,6 +91,16 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libhamf.a
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
+
+$(BUILD)/examples/%: examples/%.c include/hamf.h $(BUILD)/libhamf.a
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -Iinclude -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
+
+$(BUILD)/bench/predict_bench: bench/predict/predict_bench.c include/hamf.h $(BUILD)/libhamf.a
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -Iinclude -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
 
 deps:
 	@bash scripts/install-deps.sh

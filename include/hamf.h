@@ -478,6 +478,10 @@ void hamf_ensemble_free(hamf_ensemble *m);
  * HAMF_ERR_SCHEMA naming it); unseen categories are treated as missing. */
 hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d, int threads,
                                double *proba);
+/* The same, calling progress(ctx, rows_done, rows_total) now and then from
+ * one thread (and once at the end). */
+hamf_status hamf_ensemble_predict_progress(const hamf_ensemble *m, const hamf_dataset *d, int threads,
+                                           double *proba, hamf_progress_fn progress, void *progress_ctx);
 /* One row given in model feature order: numeric values (NaN = missing) and,
  * for categorical features, the category string in cats[f] (NULL = missing;
  * values[f] is then ignored). `cats` may be NULL if there are none. */
@@ -508,6 +512,38 @@ void hamf_ensemble_loss_history(const hamf_ensemble *m, size_t *n, const double 
                              const double **valid);
 /* RF: out-of-bag accuracy in percent (NaN when not available). */
 double hamf_ensemble_oob_accuracy(const hamf_ensemble *m);
+
+/* Embedded scoring: a model opened read-only for scoring from any number
+ * of threads at once. Scoring calls allocate nothing (rows are binned on
+ * the stack) and run on the caller's thread. Rows are given in the model's
+ * feature order (hamf_predictor_feature_name / hamf_predictor_feature_index):
+ * numeric values (NaN = missing) and, for categorical features, the
+ * category string (NULL = missing; a category not seen in training counts
+ * as missing). */
+typedef struct hamf_predictor hamf_predictor;
+
+/* Open a model file (either format version). */
+hamf_status hamf_predictor_open(const char *path, hamf_predictor **out);
+/* Wrap a trained or loaded ensemble; the predictor takes ownership of m
+ * (also on failure). */
+hamf_status hamf_predictor_from_ensemble(hamf_ensemble *m, hamf_predictor **out);
+void hamf_predictor_close(hamf_predictor *p);
+size_t hamf_predictor_nfeatures(const hamf_predictor *p);
+const char *hamf_predictor_feature_name(const hamf_predictor *p, size_t f);
+int hamf_predictor_feature_is_categorical(const hamf_predictor *p, size_t f);
+/* Position of the feature called `name` (HAMF_ERR_NOTFOUND if none). */
+hamf_status hamf_predictor_feature_index(const hamf_predictor *p, const char *name, size_t *f);
+/* The model behind p. [borrowed: valid until p is closed] */
+const hamf_ensemble *hamf_predictor_ensemble(const hamf_predictor *p);
+/* P(label = 1) of one row: values[nfeatures] (may be NULL when every
+ * feature is categorical), cats[nfeatures] (may be NULL when none is). */
+hamf_status hamf_predictor_score_row(const hamf_predictor *p, const double *values, const char *const *cats,
+                                     double *proba);
+/* P(label = 1) of n rows, row-major: row i is values[i*nf .. i*nf+nf) and
+ * cats[i*nf ..] (nf = hamf_predictor_nfeatures); proba[n]. Rows are scored
+ * in blocks, tree by tree, on the caller's thread. */
+hamf_status hamf_predictor_score_batch(const hamf_predictor *p, size_t n, const double *values,
+                                       const char *const *cats, double *proba);
 
 /* Exact SHAP values (path-dependent TreeSHAP, Lundberg et al.) of every
  * row of d: contrib[i * (nfeatures + 1) + f] for model feature f (order of

@@ -33,26 +33,28 @@ static void usage(FILE *o)
         "  --no-pipeline  do not apply the preprocessing stored in the model (the\n"
         "                 data is already preprocessed)\n"
         "  --db URL       store for models:/ and runs:/ (default $HAMF_DB, else ./hamf.db)\n"
+        "  -q, --quiet    no progress line (shown only when stderr is a terminal)\n"
         "  -h, --help     this help\n");
 }
 
 int cmd_evaluate(int argc, char **argv)
 {
     static const struct option lo[] = {{"target", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'},
-                                       {"help", 0, 0, 'h'}, {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
+                                       {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
     const char *target = NULL, *db = NULL;
     bool json = false;
     long long threads = 0;
-    bool no_pipe = false;
+    bool no_pipe = false, quiet = false;
     optind = 1;
     int c;
-    while ((c = cli_getopt("evaluate", argc, argv, "h", lo)) != -1) {
+    while ((c = cli_getopt("evaluate", argc, argv, "hq", lo)) != -1) {
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 't': target = optarg; break;
         case 'j': json = true; break;
         case 'N': no_pipe = true; break;
         case 'd': db = optarg; break;
+        case 'q': quiet = true; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("evaluate", "--threads must be in 0..256, got '%s'", optarg);
@@ -68,7 +70,13 @@ int cmd_evaluate(int argc, char **argv)
     hamf_dataset *d = NULL;
     double *proba = NULL;
     hamf_status st;
+    struct ml_cli_status q = {!quiet && cli_isatty(2)};
+    char what[4200];
+    snprintf(what, sizeof what, "loading %s", model_path);
+    ml_cli_stage(&q, what);
     if ((st = hamf_model_load(model_path, cli_db_url(db), &m, NULL))) { rc = cli_fail_status(st); goto cleanup; }
+    snprintf(what, sizeof what, "reading %s", data_path);
+    ml_cli_stage(&q, what);
     if (!target) target = hamf_ensemble_target(m);
     if (!target || !*target) { rc = cli_fail("evaluate: the model does not name its label column; pass --target"); goto cleanup; }
     if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }
@@ -77,7 +85,8 @@ int cmd_evaluate(int argc, char **argv)
     if (n == 0) { rc = cli_fail("evaluate: %s has no data rows", data_path); goto cleanup; }
     proba = malloc(n * sizeof *proba);
     if (!proba) { rc = cli_fail("evaluate: out of memory"); goto cleanup; }
-    if ((st = hamf_ensemble_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_predict_progress(m, d, (int)threads, proba, ml_cli_rows_progress, &q))) { rc = cli_fail_status(st); goto cleanup; }
+    ml_cli_stage(&q, NULL);
     hamf_metrics mt;
     if ((st = hamf_metrics_compute(hamf_dataset_label(d), proba, n, &mt))) { rc = cli_fail_status(st); goto cleanup; }
     char extra[64];
@@ -86,6 +95,7 @@ int cmd_evaluate(int argc, char **argv)
     ml_cli_print_metrics(&mt, json, extra, stdout);
     rc = CLI_OK;
 cleanup:
+    ml_cli_stage(&q, NULL);
     free(proba);
     hamf_dataset_free(d);
     hamf_frame_free(fr);

@@ -9,6 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+void ml_cli_stage(struct ml_cli_status *q, const char *what)
+{
+    if (!q || !q->on) return;
+    fprintf(stderr, "\r\033[K");
+    if (what) fprintf(stderr, "%s ...", what);
+    fflush(stderr);
+}
+
+void ml_cli_rows_progress(void *ctx, size_t done, size_t total)
+{
+    struct ml_cli_status *q = ctx;
+    if (!q || !q->on) return;
+    int pct = total ? (int)(100.0 * (double)done / (double)total) : 100, w = 30, fill = pct * w / 100;
+    fprintf(stderr, "\r\033[Kscoring [");
+    for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%% %zu/%zu rows", pct, done, total);
+    fflush(stderr);
+}
+
 static void usage(FILE *o)
 {
     fprintf(o,
@@ -32,24 +51,26 @@ static void usage(FILE *o)
         "  --no-pipeline         do not apply the preprocessing stored in the model\n"
         "  --db URL              store for models:/ and runs:/ (default $HAMF_DB,\n"
         "                        else ./hamf.db)\n"
+        "  -q, --quiet           no progress line (shown only when stderr is a terminal)\n"
         "  -h, --help            this help\n");
 }
 
 int cmd_predict(int argc, char **argv)
 {
     static const struct option lo[] = {{"output", 1, 0, 'o'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'}, {"help", 0, 0, 'h'},
-                                       {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
+                                       {"db", 1, 0, 'd'}, {"quiet", 0, 0, 'q'}, {0, 0, 0, 0}};
     const char *out = NULL, *db = NULL;
     long long threads = 0;
-    bool no_pipe = false;
+    bool no_pipe = false, quiet = false;
     optind = 1;
     int c;
-    while ((c = cli_getopt("predict", argc, argv, "o:h", lo)) != -1) {
+    while ((c = cli_getopt("predict", argc, argv, "o:hq", lo)) != -1) {
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 'o': out = optarg; break;
         case 'N': no_pipe = true; break;
         case 'd': db = optarg; break;
+        case 'q': quiet = true; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("predict", "--threads must be in 0..256, got '%s'", optarg);
@@ -67,15 +88,23 @@ int cmd_predict(int argc, char **argv)
     double *proba = NULL;
     int64_t *pred = NULL;
     hamf_status st;
+    struct ml_cli_status q = {!quiet && cli_isatty(2)};
+    char what[4200];
+    snprintf(what, sizeof what, "loading %s", model_path);
+    ml_cli_stage(&q, what);
     if ((st = hamf_model_load(model_path, cli_db_url(db), &m, NULL))) { rc = cli_fail_status(st); goto cleanup; }
+    snprintf(what, sizeof what, "reading %s", data_path);
+    ml_cli_stage(&q, what);
     if ((st = ml_cli_load(data_path, (int)threads, no_pipe ? NULL : hamf_ensemble_pipeline(m), &fr))) { rc = cli_fail_status(st); goto cleanup; }
     if ((st = hamf_dataset_from_frame(fr, NULL, &d))) { rc = cli_fail_status(st); goto cleanup; }
     size_t n = hamf_dataset_nrows(d);
     proba = malloc((n + 1) * sizeof *proba);
     pred = malloc((n + 1) * sizeof *pred);
     if (!proba || !pred) { rc = cli_fail("predict: out of memory"); goto cleanup; }
-    if ((st = hamf_ensemble_predict(m, d, (int)threads, proba))) { rc = cli_fail_status(st); goto cleanup; }
+    if ((st = hamf_ensemble_predict_progress(m, d, (int)threads, proba, ml_cli_rows_progress, &q))) { rc = cli_fail_status(st); goto cleanup; }
     for (size_t i = 0; i < n; i++) pred[i] = proba[i] > 0.5;
+    snprintf(what, sizeof what, "writing %s", out);
+    ml_cli_stage(&q, what);
     /* the output keeps the input's own columns: re-read them when a
      * pipeline rewrote the frame */
     hamf_frame *o = fr;
@@ -93,6 +122,7 @@ int cmd_predict(int argc, char **argv)
     }
     rc = CLI_OK;
 cleanup:
+    ml_cli_stage(&q, NULL);
     free(proba);
     free(pred);
     hamf_dataset_free(d);

@@ -17,5 +17,12 @@ hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, ham
 void ml_cli_print_metrics(const hamf_metrics *m, bool json, const char *extra_json, FILE *out);
 /* A progress bar on stderr for the fit callback (ctx = const char *label). */
 void ml_cli_progress(void *ctx, size_t done, size_t total);
+/* Status of predict/evaluate on stderr when it is a terminal and !quiet:
+ * ml_cli_stage(q, "reading data.csv") replaces the line, and
+ * ml_cli_rows_progress (a hamf_progress_fn, ctx = &q) draws a bar of rows
+ * scored; ml_cli_stage(q, NULL) clears the line. */
+struct ml_cli_status { bool on; };
+void ml_cli_stage(struct ml_cli_status *q, const char *what);
+void ml_cli_rows_progress(void *ctx, size_t done, size_t total);
 
 #endif

@@ -201,6 +201,15 @@ hamf_status hamf__model_prepare(struct hamf_ensemble *m);
 /* Raw scores for column-major codes (n rows): GB log-odds / RF mean prob. */
 hamf_status hamf__model_score_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n,
                                     int threads, double *out);
+/* P(label = 1) of n rows given in model feature order (values[i*nf + f],
+ * cats[i*nf + f]; either may be NULL), on the caller's thread, binned in
+ * stack blocks: no allocation. */
+hamf_status hamf__model_predict_rows(const struct hamf_ensemble *m, size_t n, const double *values,
+                                     const char *const *cats, double *proba);
+
+/* model_io.c: the file format in memory (version 1 or 2) and back */
+hamf_status hamf__model_serialize(const struct hamf_ensemble *m, unsigned version, struct hamf__buf *out);
+hamf_status hamf__model_parse(const char *name, const void *buf, size_t len, struct hamf_ensemble **out);
 
 /* gbdt.c / forest.c */
 hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params *p,

@@ -1,0 +1,731 @@
+/*
+ * predict.c — scoring: the compact predictor built from an ensemble's trees
+ * (after fit or load) and the batch and single-row paths on u8 bin codes.
+ *
+ * The trees (struct hamf__tree) stay the model's source of truth; this file
+ * derives a read-only form from them (struct hamf__fast) that only
+ * prediction reads:
+ *
+ *   shallow  every tree of depth <= 8 (the GB case) is padded to a complete
+ *            binary tree of 4-byte nodes {feature, sub, thr}; a row goes
+ *            from node p to 2p+1+right with no branch and no child pointer,
+ *            leaves are the 2^depth doubles after the last level.
+ *   deep     any deeper tree (random forest) is laid out breadth first as
+ *            8-byte nodes {feature, sub, thr, child} with the two children
+ *            adjacent (right = child + 1); a leaf points at itself, so a
+ *            group of rows can take steps together until none moves.
+ *
+ * A numeric split "bins 1..thr go left, missing (bin 0) goes left or right"
+ * becomes one unsigned byte compare: right = (uint8)(bin - sub) > thr', with
+ * sub = 0, thr' = thr when missing goes left and sub = 1, thr' = thr - 1
+ * when it goes right (bin 0 wraps to 255). Categorical splits (sub = 2) and
+ * any split that compare cannot express read a 256-bit "goes left" set.
+ *
+ * Batches are scored in blocks of rows binned once (row-major), one tree at
+ * a time over the whole block so the tree stays in cache; deep trees walk 8
+ * rows at a time so their cache misses overlap. One row bins into a stack
+ * buffer and allocates nothing.
+ */
+#include "ml.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHALLOW_MAX_DEPTH 8
+#define SUB_CAT 2
+#define GROUP 8
+
+struct snode { uint16_t feat; uint8_t sub; uint8_t thr; };
+struct dnode { uint16_t feat; uint8_t sub; uint8_t thr; uint32_t child; };
+
+/* category string -> bin, for single rows (open addressing) */
+struct cat_hash {
+    uint32_t mask;
+    uint32_t *slot; /* index + 1 into the feature's cats, 0 = empty */
+};
+
+struct hamf__fast {
+    size_t ntrees;
+    bool deep;
+    bool has_cat;
+    /* shallow */
+    uint8_t *depth;        /* per tree */
+    size_t *node_off;      /* per tree: first node (shallow: into sn; deep: into dn) */
+    size_t *leaf_off;      /* shallow, per tree: first leaf */
+    uint32_t *cat_off;     /* shallow, per tree: first of its bitsets in cat */
+    struct snode *sn;
+    /* deep */
+    struct dnode *dn;
+    uint32_t *aux;         /* per deep node: leaf -> value index, categorical -> bitset index */
+    double *leaf;
+    uint32_t *cat;         /* cw words per bitset: bit b set = bin b goes left */
+    size_t ncat;
+    uint32_t cw;           /* words per bitset: enough for the widest feature a bitset split uses */
+    struct cat_hash *ch;   /* per feature (mask 0 = numeric) */
+};
+
+void hamf__model_drop_fast(struct hamf_ensemble *m)
+{
+    struct hamf__fast *fs = m->fast;
+    if (!fs) return;
+    hamf__free(fs->depth);
+    hamf__free(fs->node_off);
+    hamf__free(fs->leaf_off);
+    hamf__free(fs->cat_off);
+    hamf__free(fs->sn);
+    hamf__free(fs->dn);
+    hamf__free(fs->aux);
+    hamf__free(fs->leaf);
+    hamf__free(fs->cat);
+    if (fs->ch) {
+        for (size_t f = 0; f < m->bins.nf; f++) hamf__free(fs->ch[f].slot);
+        hamf__free(fs->ch);
+    }
+    hamf__free(fs);
+    m->fast = NULL;
+}
+
+static int node_left_bin(const struct hamf__tree *t, const struct hamf__node *nd, int b)
+{
+    if (nd->flags & HAMF_NODE_CAT) return (t->cat_bits[nd->cat * 8 + (b >> 5)] >> (b & 31)) & 1;
+    if (b == 0) return nd->flags & HAMF_NODE_DEFAULT_LEFT;
+    return b <= nd->thr;
+}
+
+/* The compare form of a node, or false when it needs a bitset. */
+static bool numeric_form(const struct hamf__node *nd, uint8_t *sub, uint8_t *thr)
+{
+    if ((nd->flags & HAMF_NODE_CAT) || nd->thr == 0) return false;
+    if (nd->flags & HAMF_NODE_DEFAULT_LEFT) { *sub = 0; *thr = nd->thr; }
+    else { *sub = 1; *thr = (uint8_t)(nd->thr - 1); }
+    return true;
+}
+
+static void fill_bitset(const struct hamf__tree *t, const struct hamf__node *nd, uint32_t *w, uint32_t cw)
+{
+    if (nd->flags & HAMF_NODE_CAT) { /* the learner's own "goes left" words */
+        memcpy(w, t->cat_bits + (size_t)nd->cat * 8, cw * 4);
+        return;
+    }
+    memset(w, 0, cw * 4);
+    for (int b = 0; b < (int)cw * 32; b++)
+        if (node_left_bin(t, nd, b)) w[b >> 5] |= 1u << (b & 31);
+}
+
+static uint32_t str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static hamf_status build_cat_hash(struct hamf_ensemble *m, struct hamf__fast *fs)
+{
+    fs->ch = hamf__calloc(m->bins.nf + 1, sizeof *fs->ch);
+    if (!fs->ch) return HAMF_ERR_NOMEM;
+    for (size_t f = 0; f < m->bins.nf; f++) {
+        const struct hamf__feat *ft = &m->bins.f[f];
+        if (!ft->is_cat) continue;
+        size_t cap = 4;
+        while (cap < 2 * ft->ncat + 2) cap *= 2;
+        if (cap > UINT32_MAX / 2) return HAMF_ERR_NOMEM;
+        fs->ch[f].slot = hamf__calloc(cap, sizeof(uint32_t));
+        if (!fs->ch[f].slot) return HAMF_ERR_NOMEM;
+        fs->ch[f].mask = (uint32_t)cap - 1;
+        for (size_t k = 0; k < ft->ncat; k++) {
+            uint32_t h = str_hash(ft->cats[k]) & fs->ch[f].mask;
+            bool dup = false;
+            while (fs->ch[f].slot[h]) {
+                if (!strcmp(ft->cats[fs->ch[f].slot[h] - 1], ft->cats[k])) { dup = true; break; } /* first wins */
+                h = (h + 1) & fs->ch[f].mask;
+            }
+            if (!dup) fs->ch[f].slot[h] = (uint32_t)k + 1;
+        }
+    }
+    return HAMF_OK;
+}
+
+/* Depth of every tree without recursion: children come after their parent
+ * (checked by the loader and true of the learner), so one pass in index
+ * order sees each parent's depth first. Returns -1 on a malformed tree. */
+static int tree_depth(const struct hamf__tree *t, uint8_t *dep, int cap)
+{
+    int D = 0;
+    dep[0] = 0;
+    for (uint32_t k = 0; k < t->n_nodes; k++) {
+        const struct hamf__node *nd = &t->nodes[k];
+        if (nd->left < 0) continue;
+        if ((uint32_t)nd->left <= k || (uint32_t)nd->right <= k || (uint32_t)nd->left >= t->n_nodes ||
+            (uint32_t)nd->right >= t->n_nodes)
+            return -1;
+        int d = dep[k] + 1;
+        if (d > cap) return cap + 1;
+        dep[nd->left] = dep[nd->right] = (uint8_t)d;
+        if (d > D) D = d;
+    }
+    return D;
+}
+
+static void pad(const struct hamf__tree *t, int32_t k, size_t pos, int d, int D, struct hamf__fast *fs, size_t tr,
+                uint32_t *ncat)
+{
+    const struct hamf__node *nd = &t->nodes[k];
+    if (d == D) {
+        fs->leaf[fs->leaf_off[tr] + (pos - (((size_t)1 << D) - 1))] = nd->value;
+        return;
+    }
+    struct snode *sn = &fs->sn[fs->node_off[tr] + pos];
+    if (nd->left < 0) { /* a leaf above the last level: every bin goes left */
+        *sn = (struct snode){0, 0, 255};
+        pad(t, k, 2 * pos + 1, d + 1, D, fs, tr, ncat);
+        pad(t, k, 2 * pos + 2, d + 1, D, fs, tr, ncat);
+        return;
+    }
+    uint8_t sub, thr;
+    if (numeric_form(nd, &sub, &thr)) {
+        *sn = (struct snode){nd->feat, sub, thr};
+    } else {
+        uint32_t c = (*ncat)++;
+        fill_bitset(t, nd, fs->cat + ((size_t)fs->cat_off[tr] + c) * fs->cw, fs->cw);
+        *sn = (struct snode){nd->feat, SUB_CAT, (uint8_t)c};
+        fs->has_cat = true;
+    }
+    pad(t, nd->left, 2 * pos + 1, d + 1, D, fs, tr, ncat);
+    pad(t, nd->right, 2 * pos + 2, d + 1, D, fs, tr, ncat);
+}
+
+static hamf_status prepare_shallow(struct hamf_ensemble *m, struct hamf__fast *fs)
+{
+    size_t nodes = 0, leaves = 0, cats = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        nodes += ((size_t)1 << fs->depth[t]) - 1;
+        leaves += (size_t)1 << fs->depth[t];
+        for (uint32_t k = 0; k < m->trees[t].n_nodes; k++) {
+            const struct hamf__node *nd = &m->trees[t].nodes[k];
+            uint8_t s, h;
+            if (nd->left >= 0 && !numeric_form(nd, &s, &h)) cats++;
+        }
+    }
+    fs->node_off = hamf__malloc((m->n_trees + 1) * sizeof *fs->node_off);
+    fs->leaf_off = hamf__malloc((m->n_trees + 1) * sizeof *fs->leaf_off);
+    fs->cat_off = hamf__malloc((m->n_trees + 1) * sizeof *fs->cat_off);
+    fs->sn = hamf__malloc((nodes + 1) * sizeof *fs->sn);
+    fs->leaf = hamf__malloc((leaves + 1) * sizeof *fs->leaf);
+    fs->cat = hamf__malloc((cats + 1) * fs->cw * 4);
+    if (!fs->node_off || !fs->leaf_off || !fs->cat_off || !fs->sn || !fs->leaf || !fs->cat || cats > UINT32_MAX)
+        return HAMF_ERR_NOMEM;
+    size_t no = 0, lo = 0, co = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        fs->node_off[t] = no;
+        fs->leaf_off[t] = lo;
+        fs->cat_off[t] = (uint32_t)co;
+        uint32_t nc = 0;
+        pad(&m->trees[t], 0, 0, 0, fs->depth[t], fs, t, &nc);
+        no += ((size_t)1 << fs->depth[t]) - 1;
+        lo += (size_t)1 << fs->depth[t];
+        co += nc;
+    }
+    fs->ncat = co;
+    return HAMF_OK;
+}
+
+static hamf_status prepare_deep(struct hamf_ensemble *m, struct hamf__fast *fs)
+{
+    size_t total = 0, leaves = 0, cats = 0, maxn = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const struct hamf__tree *tr = &m->trees[t];
+        total += tr->n_nodes;
+        if (tr->n_nodes > maxn) maxn = tr->n_nodes;
+        for (uint32_t k = 0; k < tr->n_nodes; k++) {
+            uint8_t s, h;
+            if (tr->nodes[k].left < 0) leaves++;
+            else if (!numeric_form(&tr->nodes[k], &s, &h)) cats++;
+        }
+    }
+    if (total >= UINT32_MAX - 1 || cats >= UINT32_MAX) return HAMF_ERR_NOMEM;
+    fs->deep = true;
+    fs->node_off = hamf__malloc((m->n_trees + 1) * sizeof *fs->node_off);
+    fs->cat_off = hamf__malloc((m->n_trees + 1) * sizeof *fs->cat_off);
+    fs->dn = hamf__malloc((total + 1) * sizeof *fs->dn);
+    fs->aux = hamf__malloc((total + 1) * sizeof *fs->aux);
+    fs->leaf = hamf__malloc((leaves + 1) * sizeof *fs->leaf);
+    fs->cat = hamf__malloc((cats + 1) * fs->cw * 4);
+    int32_t *queue = hamf__malloc((maxn + 1) * sizeof *queue);
+    if (!fs->node_off || !fs->cat_off || !fs->dn || !fs->aux || !fs->leaf || !fs->cat || !queue) {
+        hamf__free(queue);
+        return HAMF_ERR_NOMEM;
+    }
+    size_t base = 0, lv = 0, nc = 0;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const struct hamf__tree *tr = &m->trees[t];
+        fs->node_off[t] = base;
+        fs->cat_off[t] = (uint32_t)nc;
+        /* breadth first: the node taken from queue[q] is placed at base + q */
+        size_t head = 0, tail = 0;
+        queue[tail++] = 0;
+        while (head < tail) {
+            const struct hamf__node *nd = &tr->nodes[queue[head]];
+            size_t p = base + head++;
+            struct dnode *c = &fs->dn[p];
+            uint8_t sub, thr;
+            if (nd->left < 0) {
+                *c = (struct dnode){0, 0, 255, (uint32_t)p};
+                fs->aux[p] = (uint32_t)lv;
+                fs->leaf[lv++] = nd->value;
+                continue;
+            }
+            if (tail + 2 > tr->n_nodes) { hamf__free(queue); return HAMF_ERR_CORRUPT; }
+            uint32_t child = (uint32_t)(base + tail);
+            if (numeric_form(nd, &sub, &thr)) {
+                *c = (struct dnode){nd->feat, sub, thr, child};
+                fs->aux[p] = 0;
+            } else {
+                /* the tree's first 16384 bitsets are found from the node
+                 * itself (thr + 256 * (sub >> 2)); later ones through aux */
+                size_t local = nc - fs->cat_off[t];
+                fill_bitset(tr, nd, fs->cat + nc * fs->cw, fs->cw);
+                if (local < 16384) *c = (struct dnode){nd->feat, (uint8_t)(SUB_CAT | (local >> 8) << 2), (uint8_t)local, child};
+                else *c = (struct dnode){nd->feat, SUB_CAT | 1, 0, child};
+                fs->aux[p] = (uint32_t)nc++;
+                fs->has_cat = true;
+            }
+            queue[tail++] = nd->left;
+            queue[tail++] = nd->right;
+        }
+        base += tail;
+    }
+    fs->node_off[m->n_trees] = base;
+    fs->dn[base] = (struct dnode){0, 0, 255, (uint32_t)base}; /* the idle slots' self loop */
+    fs->aux[base] = 0;
+    fs->ncat = nc;
+    hamf__free(queue);
+    return HAMF_OK;
+}
+
+/* Validate the trees' shape and build the predictor (after fit or load). */
+hamf_status hamf__model_prepare(struct hamf_ensemble *m)
+{
+    hamf__model_drop_fast(m);
+    if (m->bins.nf == 0 || m->bins.nf > 65535) return hamf__err(HAMF_ERR_CORRUPT, "model: bad feature count");
+    struct hamf__fast *fs = hamf__calloc(1, sizeof *fs);
+    if (!fs) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
+    m->fast = fs;
+    fs->ntrees = m->n_trees;
+    fs->depth = hamf__malloc(m->n_trees + 1);
+    size_t maxn = 1;
+    for (size_t t = 0; t < m->n_trees; t++)
+        if (m->trees[t].n_nodes > maxn) maxn = m->trees[t].n_nodes;
+    uint8_t *dep = hamf__malloc(maxn);
+    hamf_status st = HAMF_OK;
+    if (!fs->depth || !dep) { st = HAMF_ERR_NOMEM; goto done; }
+    bool deep = false;
+    for (size_t t = 0; t < m->n_trees; t++) {
+        const struct hamf__tree *tr = &m->trees[t];
+        if (tr->n_nodes == 0) { hamf__free(dep); hamf__model_drop_fast(m); return hamf__err(HAMF_ERR_CORRUPT, "model: tree %zu is empty", t); }
+        int D = tree_depth(tr, dep, SHALLOW_MAX_DEPTH);
+        if (D < 0) { hamf__free(dep); hamf__model_drop_fast(m); return hamf__err(HAMF_ERR_CORRUPT, "model: tree %zu: bad child index", t); }
+        if (D > SHALLOW_MAX_DEPTH) deep = true;
+        fs->depth[t] = (uint8_t)(D > SHALLOW_MAX_DEPTH ? 0 : D);
+        for (uint32_t k = 0; k < tr->n_nodes; k++) {
+            const struct hamf__node *nd = &tr->nodes[k];
+            if (nd->left < 0) continue;
+            if (nd->feat >= m->bins.nf || ((nd->flags & HAMF_NODE_CAT) && nd->cat >= tr->n_cats)) {
+                hamf__free(dep);
+                hamf__model_drop_fast(m);
+                return hamf__err(HAMF_ERR_CORRUPT, "model: tree %zu node %u: feature or category set out of range", t, k);
+            }
+        }
+    }
+    /* bitset width: the widest feature a bitset split reads */
+    fs->cw = 1;
+    for (size_t t = 0; t < m->n_trees; t++)
+        for (uint32_t k = 0; k < m->trees[t].n_nodes; k++) {
+            const struct hamf__node *nd = &m->trees[t].nodes[k];
+            uint8_t s, h;
+            if (nd->left < 0 || numeric_form(nd, &s, &h)) continue;
+            uint32_t w = (uint32_t)(m->bins.f[nd->feat].nbins + 31) / 32;
+            if (w > fs->cw) fs->cw = w;
+        }
+    st = deep ? prepare_deep(m, fs) : prepare_shallow(m, fs);
+    if (!st) st = build_cat_hash(m, fs);
+done:
+    hamf__free(dep);
+    if (st) {
+        hamf__model_drop_fast(m);
+        return st == HAMF_ERR_NOMEM ? hamf__err(st, "model: out of memory") : hamf__err(st, "model: malformed tree");
+    }
+    return HAMF_OK;
+}
+
+/* ---- walks ---- */
+
+static inline unsigned cat_right(const uint32_t *set, unsigned b)
+{
+    return !((set[b >> 5] >> (b & 31)) & 1);
+}
+
+/* Shallow trees: rows x[nr][nf] (row-major), raw sums added to out. */
+static void shallow_block(const struct hamf__fast *fs, const uint8_t *x, size_t nf, size_t nr, double *out)
+{
+    uint32_t pos[256];
+    for (size_t r0 = 0; r0 < nr; r0 += 256) {
+        size_t k = nr - r0 < 256 ? nr - r0 : 256;
+        const uint8_t *xb = x + r0 * nf;
+        double *ob = out + r0;
+        for (size_t t = 0; t < fs->ntrees; t++) {
+            const struct snode *sn = fs->sn + fs->node_off[t];
+            const double *leaf = fs->leaf + fs->leaf_off[t];
+            const int D = fs->depth[t];
+            if (D == 0) {
+                for (size_t r = 0; r < k; r++) ob[r] += leaf[0];
+                continue;
+            }
+            for (size_t r = 0; r < k; r++) pos[r] = 0;
+            if (!fs->has_cat) {
+                for (int d = 0; d < D; d++)
+                    for (size_t r = 0; r < k; r++) {
+                        struct snode n = sn[pos[r]];
+                        unsigned b = xb[r * nf + n.feat];
+                        pos[r] = 2 * pos[r] + 1 + ((uint8_t)(b - n.sub) > n.thr);
+                    }
+            } else {
+                const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+                for (int d = 0; d < D; d++)
+                    for (size_t r = 0; r < k; r++) {
+                        struct snode n = sn[pos[r]];
+                        unsigned b = xb[r * nf + n.feat];
+                        unsigned right = n.sub == SUB_CAT ? cat_right(cat + (size_t)n.thr * fs->cw, b)
+                                                          : (uint8_t)(b - n.sub) > n.thr;
+                        pos[r] = 2 * pos[r] + 1 + right;
+                    }
+            }
+            const uint32_t base = (1u << D) - 1;
+            for (size_t r = 0; r < k; r++) ob[r] += leaf[pos[r] - base];
+        }
+    }
+}
+
+/* One step from node p; `cat` is the tree's first bitset. */
+static inline uint32_t deep_step(const struct hamf__fast *fs, const uint32_t *cat, uint32_t p, const uint8_t *row,
+                                 bool cats)
+{
+    struct dnode n = fs->dn[p];
+    unsigned b = row[n.feat];
+    if (cats && n.sub >= SUB_CAT) {
+        const uint32_t *set = (n.sub & 3) == SUB_CAT ? cat + ((size_t)n.thr | (size_t)(n.sub >> 2) << 8) * fs->cw
+                                                    : fs->cat + (size_t)fs->aux[p] * fs->cw;
+        return n.child + cat_right(set, b);
+    }
+    return n.child + ((uint8_t)(b - n.sub) > n.thr);
+}
+
+/* One deep tree over rows x[nr][nf]: GROUP slots step together; a slot
+ * whose row reached its leaf takes the next row, so no slot waits for the
+ * deepest row of a group. Idle slots sit on the sentinel node. */
+static inline void deep_tree(const struct hamf__fast *fs, size_t t, const uint8_t *x, size_t nf, size_t nr,
+                             double *out, bool cats)
+{
+    const uint32_t root = (uint32_t)fs->node_off[t], idle = (uint32_t)fs->node_off[fs->ntrees];
+    const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+    uint32_t p[GROUP];
+    const uint8_t *xr[GROUP];
+    size_t row[GROUP], next = 0, live = 0;
+    for (int j = 0; j < GROUP; j++) {
+        if (next < nr) { p[j] = root; row[j] = next; xr[j] = x + next * nf; next++; live++; }
+        else { p[j] = idle; row[j] = 0; xr[j] = x; }
+    }
+    while (live) {
+        for (int j = 0; j < GROUP; j++) {
+            uint32_t q = deep_step(fs, cat, p[j], xr[j], cats);
+            if (q != p[j]) { p[j] = q; continue; }
+            if (q == idle) continue;
+            out[row[j]] += fs->leaf[fs->aux[q]];
+            if (next < nr) { p[j] = root; row[j] = next; xr[j] = x + next * nf; next++; }
+            else { p[j] = idle; live--; }
+        }
+    }
+}
+
+static void deep_block(const struct hamf__fast *fs, const uint8_t *x, size_t nf, size_t nr, double *out)
+{
+    if (fs->has_cat)
+        for (size_t t = 0; t < fs->ntrees; t++) deep_tree(fs, t, x, nf, nr, out, true);
+    else
+        for (size_t t = 0; t < fs->ntrees; t++) deep_tree(fs, t, x, nf, nr, out, false);
+}
+
+/* Raw sums of row-major codes x[nr][nf] into out (overwritten). */
+static void score_block(const struct hamf_ensemble *m, const uint8_t *x, size_t nr, double *out)
+{
+    for (size_t r = 0; r < nr; r++) out[r] = 0;
+    if (m->fast->deep) deep_block(m->fast, x, m->bins.nf, nr, out);
+    else shallow_block(m->fast, x, m->bins.nf, nr, out);
+}
+
+static inline unsigned shallow_dir(struct snode n, const uint8_t *x, const uint32_t *cat, uint32_t cw)
+{
+    unsigned b = x[n.feat];
+    return n.sub == SUB_CAT ? cat_right(cat + (size_t)n.thr * cw, b) : (uint8_t)(b - n.sub) > n.thr;
+}
+
+static double shallow_one(const struct hamf__fast *fs, size_t t, const uint8_t *x);
+
+/* One row: all trees, no allocation. */
+static double score_one(const struct hamf__fast *fs, const uint8_t *x)
+{
+    double s = 0;
+    if (fs->deep) {
+        for (size_t t = 0; t < fs->ntrees; t++) {
+            uint32_t p = (uint32_t)fs->node_off[t], q;
+            const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+            while ((q = deep_step(fs, cat, p, x, true)) != p) p = q;
+            s += fs->leaf[fs->aux[p]];
+        }
+        return s;
+    }
+    size_t t = 0;
+    /* four trees of one depth at a time: four independent chains of loads */
+    for (; t + 4 <= fs->ntrees; t += 4) {
+        const int D = fs->depth[t];
+        if (fs->depth[t + 1] != D || fs->depth[t + 2] != D || fs->depth[t + 3] != D) {
+            for (size_t u = t; u < t + 4; u++) s += shallow_one(fs, u, x);
+            continue;
+        }
+        const struct snode *s0 = fs->sn + fs->node_off[t], *s1 = fs->sn + fs->node_off[t + 1],
+                           *s2 = fs->sn + fs->node_off[t + 2], *s3 = fs->sn + fs->node_off[t + 3];
+        uint32_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+        if (fs->has_cat) {
+            const uint32_t cw = fs->cw;
+            const uint32_t *c0 = fs->cat + (size_t)fs->cat_off[t] * cw, *c1 = fs->cat + (size_t)fs->cat_off[t + 1] * cw,
+                           *c2 = fs->cat + (size_t)fs->cat_off[t + 2] * cw, *c3 = fs->cat + (size_t)fs->cat_off[t + 3] * cw;
+            for (int d = 0; d < D; d++) {
+                p0 = 2 * p0 + 1 + shallow_dir(s0[p0], x, c0, cw);
+                p1 = 2 * p1 + 1 + shallow_dir(s1[p1], x, c1, cw);
+                p2 = 2 * p2 + 1 + shallow_dir(s2[p2], x, c2, cw);
+                p3 = 2 * p3 + 1 + shallow_dir(s3[p3], x, c3, cw);
+            }
+        } else {
+            for (int d = 0; d < D; d++) {
+                p0 = 2 * p0 + 1 + ((uint8_t)(x[s0[p0].feat] - s0[p0].sub) > s0[p0].thr);
+                p1 = 2 * p1 + 1 + ((uint8_t)(x[s1[p1].feat] - s1[p1].sub) > s1[p1].thr);
+                p2 = 2 * p2 + 1 + ((uint8_t)(x[s2[p2].feat] - s2[p2].sub) > s2[p2].thr);
+                p3 = 2 * p3 + 1 + ((uint8_t)(x[s3[p3].feat] - s3[p3].sub) > s3[p3].thr);
+            }
+        }
+        const uint32_t base = (1u << D) - 1;
+        s += fs->leaf[fs->leaf_off[t] + p0 - base];     /* in tree order, as the batch path adds */
+        s += fs->leaf[fs->leaf_off[t + 1] + p1 - base];
+        s += fs->leaf[fs->leaf_off[t + 2] + p2 - base];
+        s += fs->leaf[fs->leaf_off[t + 3] + p3 - base];
+    }
+    for (; t < fs->ntrees; t++) s += shallow_one(fs, t, x);
+    return s;
+}
+
+static double shallow_one(const struct hamf__fast *fs, size_t t, const uint8_t *x)
+{
+    {
+        const struct snode *sn = fs->sn + fs->node_off[t];
+        const int D = fs->depth[t];
+        uint32_t p = 0;
+        if (fs->has_cat) {
+            const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+            for (int d = 0; d < D; d++) {
+                struct snode n = sn[p];
+                unsigned b = x[n.feat];
+                p = 2 * p + 1 + (n.sub == SUB_CAT ? cat_right(cat + (size_t)n.thr * fs->cw, b) : (uint8_t)(b - n.sub) > n.thr);
+            }
+        } else {
+            for (int d = 0; d < D; d++) {
+                struct snode n = sn[p];
+                p = 2 * p + 1 + ((uint8_t)(x[n.feat] - n.sub) > n.thr);
+            }
+        }
+        return fs->leaf[fs->leaf_off[t] + p - ((1u << D) - 1)];
+    }
+}
+
+static double finish(const struct hamf_ensemble *m, double s)
+{
+    if (m->algorithm == HAMF_ALGO_RANDOM_FOREST) return m->n_trees ? s / (double)m->n_trees : 0.5;
+    s += m->init_score;
+    return s >= 0 ? 1 / (1 + exp(-s)) : exp(s) / (1 + exp(s));
+}
+
+static double raw_score(const struct hamf_ensemble *m, double s)
+{
+    return m->algorithm == HAMF_ALGO_RANDOM_FOREST ? s / (double)(m->n_trees ? m->n_trees : 1) : s + m->init_score;
+}
+
+/* ---- batch over a dataset ---- */
+
+struct pred_ctx {
+    const struct hamf_ensemble *m;
+    const uint8_t *codes;
+    size_t n, rows_per_task;
+    double *out;
+    bool proba;
+    hamf_progress_fn progress;
+    void *progress_ctx;
+    _Atomic size_t done;
+};
+
+#define TASK_BYTES (64 * 1024)
+
+static void task_predict(void *vctx, size_t task, int tid)
+{
+    struct pred_ctx *c = vctx;
+    const size_t nf = c->m->bins.nf;
+    size_t i0 = task * c->rows_per_task, i1 = i0 + c->rows_per_task < c->n ? i0 + c->rows_per_task : c->n;
+    uint8_t *x = hamf__malloc((i1 - i0) * nf + 1);
+    if (!x) { /* degrade to small stack blocks */
+        uint8_t xs[4096];
+        size_t step = nf <= sizeof xs ? sizeof xs / nf : 0;
+        for (size_t b0 = i0; b0 < i1; b0 += step ? step : 1) {
+            size_t nr = step ? (b0 + step < i1 ? step : i1 - b0) : 1;
+            for (size_t r = 0; r < nr && step; r++)
+                for (size_t f = 0; f < nf; f++) xs[r * nf + f] = c->codes[f * c->n + b0 + r];
+            if (step) score_block(c->m, xs, nr, c->out + b0);
+            else c->out[b0] = NAN;
+        }
+    } else {
+        const size_t nr = i1 - i0;
+        for (size_t f = 0; f < nf; f++) {
+            const uint8_t *col = c->codes + f * c->n + i0;
+            for (size_t r = 0; r < nr; r++) x[r * nf + f] = col[r];
+        }
+        score_block(c->m, x, nr, c->out + i0);
+        hamf__free(x);
+    }
+    for (size_t i = i0; i < i1; i++) c->out[i] = c->proba ? finish(c->m, c->out[i]) : raw_score(c->m, c->out[i]);
+    size_t d = atomic_fetch_add(&c->done, i1 - i0) + (i1 - i0);
+    if (tid == 0 && c->progress) c->progress(c->progress_ctx, d, c->n);
+}
+
+static hamf_status predict_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
+                                 bool proba, double *out, hamf_progress_fn progress, void *pctx)
+{
+    if (!m->fast) return hamf__err(HAMF_ERR_MISUSE, "predict: model not prepared");
+    struct hamf__pool *pool = NULL;
+    /* tasks of ~64 KiB of codes (>= 256 rows), at most 4096 rows: a deep
+     * tree is read once per task */
+    size_t rows = TASK_BYTES / m->bins.nf;
+    if (rows < 256) rows = 256;
+    if (rows > 4096) rows = 4096;
+    size_t ntask = (n + rows - 1) / rows;
+    if (ntask > 1) {
+        hamf_status st = hamf__pool_new(threads, &pool);
+        if (st) return st;
+    }
+    struct pred_ctx c = {m, codes, n, rows, out, proba, progress, pctx, 0};
+    hamf__pool_run(pool, ntask, task_predict, &c);
+    hamf__pool_free(pool);
+    if (progress) progress(pctx, n, n);
+    return HAMF_OK;
+}
+
+hamf_status hamf__model_score_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n, int threads,
+                                    double *out)
+{
+    return predict_codes(m, codes, n, threads, false, out, NULL, NULL);
+}
+
+hamf_status hamf_ensemble_predict_progress(const hamf_ensemble *m, const hamf_dataset *d, int threads, double *proba,
+                                           hamf_progress_fn progress, void *progress_ctx)
+{
+    if (!m || !d || !proba) return hamf__err(HAMF_ERR_MISUSE, "predict: NULL argument");
+    hamf_status st = HAMF_OK;
+    size_t *colmap = hamf__calloc(m->bins.nf + 1, sizeof *colmap);
+    uint8_t *codes = NULL;
+    struct hamf__pool *pool = NULL;
+    struct hamf__buf miss;
+    hamf__buf_init(&miss, 4096);
+    if (!colmap) { st = hamf__err(HAMF_ERR_NOMEM, "predict: out of memory"); goto cleanup; }
+    size_t nmiss = 0;
+    for (size_t f = 0; f < m->bins.nf; f++) {
+        size_t c = 0;
+        while (c < d->ncols && strcmp(d->cols[c].name, m->bins.f[f].name)) c++;
+        if (c == d->ncols) {
+            hamf__buf_printf(&miss, "%s'%s'", nmiss ? ", " : "", m->bins.f[f].name);
+            nmiss++;
+        }
+        colmap[f] = c;
+    }
+    if (nmiss) {
+        st = hamf__err(HAMF_ERR_SCHEMA, "the data lacks %zu column%s the model needs: %s", nmiss,
+                       nmiss == 1 ? "" : "s", miss.data ? miss.data : "");
+        goto cleanup;
+    }
+    if (d->n == 0) goto cleanup;
+    if ((st = hamf__pool_new(threads, &pool))) goto cleanup;
+    if ((st = hamf__binmap_apply(&m->bins, d, colmap, pool, &codes))) goto cleanup;
+    hamf__pool_free(pool);
+    pool = NULL;
+    st = predict_codes(m, codes, d->n, threads, true, proba, progress, progress_ctx);
+cleanup:
+    hamf__buf_free(&miss);
+    hamf__pool_free(pool);
+    hamf__free(codes);
+    hamf__free(colmap);
+    return st;
+}
+
+hamf_status hamf_ensemble_predict(const hamf_ensemble *m, const hamf_dataset *d, int threads, double *proba)
+{
+    return hamf_ensemble_predict_progress(m, d, threads, proba, NULL, NULL);
+}
+
+/* ---- single rows ---- */
+
+static uint8_t cat_bin(const struct hamf_ensemble *m, size_t f, const char *s)
+{
+    const struct hamf__feat *ft = &m->bins.f[f];
+    const struct cat_hash *h = &m->fast->ch[f];
+    if (!s || !h->slot) return 0;
+    for (uint32_t i = str_hash(s) & h->mask; h->slot[i]; i = (i + 1) & h->mask)
+        if (!strcmp(ft->cats[h->slot[i] - 1], s)) return ft->cat_bin[h->slot[i] - 1];
+    return 0;
+}
+
+static void bin_row(const struct hamf_ensemble *m, const double *values, const char *const *cats, uint8_t *x)
+{
+    for (size_t f = 0; f < m->bins.nf; f++) {
+        const struct hamf__feat *ft = &m->bins.f[f];
+        if (ft->is_cat) x[f] = cat_bin(m, f, cats ? cats[f] : NULL);
+        else x[f] = values ? hamf__bin_value(ft, values[f]) : 0;
+    }
+}
+
+hamf_status hamf_ensemble_predict_row(const hamf_ensemble *m, const double *values, const char *const *cats,
+                                      double *proba)
+{
+    if (!m || !proba) return hamf__err(HAMF_ERR_MISUSE, "predict: NULL argument");
+    if (!m->fast) return hamf__err(HAMF_ERR_MISUSE, "predict: model not prepared");
+    uint8_t x[m->bins.nf]; /* at most 64 KiB (nf <= 65535): no allocation */
+    bin_row(m, values, cats, x);
+    *proba = finish(m, score_one(m->fast, x));
+    return HAMF_OK;
+}
+
+/* Rows values[i*nf + f] / cats[i*nf + f], in blocks binned on the stack. */
+hamf_status hamf__model_predict_rows(const struct hamf_ensemble *m, size_t n, const double *values,
+                                     const char *const *cats, double *proba)
+{
+    if (!m || !proba || (n && !values && !cats)) return hamf__err(HAMF_ERR_MISUSE, "predict: NULL argument");
+    if (!m->fast) return hamf__err(HAMF_ERR_MISUSE, "predict: model not prepared");
+    const size_t nf = m->bins.nf;
+    uint8_t x[65536];
+    size_t step = sizeof x / nf;
+    if (step > 256) step = 256;
+    for (size_t i0 = 0; i0 < n; i0 += step) {
+        size_t nr = n - i0 < step ? n - i0 : step;
+        for (size_t r = 0; r < nr; r++)
+            bin_row(m, values ? values + (i0 + r) * nf : NULL, cats ? cats + (i0 + r) * nf : NULL, x + r * nf);
+        score_block(m, x, nr, proba + i0);
+        for (size_t r = 0; r < nr; r++) proba[i0 + r] = finish(m, proba[i0 + r]);
+    }
+    return HAMF_OK;
+}
