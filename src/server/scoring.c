@@ -70,7 +70,8 @@ struct vstats {
 /* A loaded model version: reference-counted, so requests in flight finish
  * on the version they started with while a new one takes over. */
 struct served {
-    hamf_ensemble *model;
+    hamf_predictor *pred;       /* the compact scoring layout [owned] */
+    const hamf_ensemble *model; /* borrowed from pred */
     hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
     char version[64];
     struct vstats *st;
@@ -108,7 +109,7 @@ static void served_free(struct served *m)
 {
     if (!m) return;
     hamf_pipeline_free(m->pipeline);
-    hamf_ensemble_free(m->model);
+    hamf_predictor_close(m->pred);
     hamf__free(m);
 }
 
@@ -157,9 +158,10 @@ static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct ser
         hamf_ensemble_free(e);
         return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
     }
-    m->model = e;
-    hamf_status st = HAMF_OK;
-    if (hamf_ensemble_pipeline(e)) st = hamf_pipeline_parse(hamf_ensemble_pipeline(e), "model pipeline", &m->pipeline);
+    hamf_status st = hamf_predictor_from_ensemble(e, &m->pred); /* takes e */
+    if (!st) m->model = hamf_predictor_ensemble(m->pred);
+    if (!st && hamf_ensemble_pipeline(m->model))
+        st = hamf_pipeline_parse(hamf_ensemble_pipeline(m->model), "model pipeline", &m->pipeline);
     if (st) {
         served_free(m);
         return st;
@@ -177,7 +179,8 @@ static hamf_status served_load_file(const char *path, const char *version, struc
 {
     struct served *m = hamf__calloc(1, sizeof *m);
     if (!m) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
-    hamf_status st = hamf_ensemble_load(path, &m->model);
+    hamf_status st = hamf_predictor_open(path, &m->pred);
+    if (!st) m->model = hamf_predictor_ensemble(m->pred);
     if (!st && hamf_ensemble_pipeline(m->model))
         st = hamf_pipeline_parse(hamf_ensemble_pipeline(m->model), "model pipeline", &m->pipeline);
     if (st) {
@@ -571,8 +574,8 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
     struct conv c = {.code = NULL};
     hamf__buf_init(&c.csv, 0);
     hamf_frame *fr = NULL;
-    hamf_dataset *d = NULL;
-    double *proba = NULL;
+    double *proba = NULL, *values = NULL, *colv = NULL;
+    const char **cats = NULL;
     hamf_csv_options o;
     hamf_csv_options_init(&o);
     o.threads = 1;
@@ -597,16 +600,38 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
     size_t n = hamf_frame_nrows(fr);
     if (n > 0) {
         if (!check_types(m->model, fr, resp)) goto done;
-        if (hamf_dataset_from_frame(fr, NULL, &d)) {
-            hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
-            goto done;
-        }
+        /* the model's features, row-major, for the compact scorer */
+        size_t nf = hamf_predictor_nfeatures(m->pred);
         proba = hamf__malloc(n * sizeof *proba);
-        if (!proba) {
+        values = hamf__calloc(n * nf + 1, sizeof *values);
+        cats = hamf__calloc(n * nf + 1, sizeof *cats);
+        colv = hamf__malloc((n + 1) * sizeof *colv);
+        if (!proba || !values || !cats || !colv) {
             hamf__api_error(resp, 500, "INTERNAL_ERROR", "out of memory");
             goto done;
         }
-        if (hamf_ensemble_predict(m->model, d, 1, proba)) {
+        for (size_t f = 0; f < nf; f++) {
+            size_t col = 0;
+            (void)hamf_frame_find(fr, hamf_predictor_feature_name(m->pred, f), &col); /* checked above */
+            if (hamf_predictor_feature_is_categorical(m->pred, f)) {
+                if (hamf_frame_col_type(fr, col) == HAMF_DTYPE_STRING) {
+                    const int32_t *codes = hamf_frame_codes(fr, col);
+                    for (size_t i = 0; i < n; i++)
+                        cats[i * nf + f] = codes[i] < 0 ? NULL : hamf_frame_dict_value(fr, col, (size_t)codes[i]);
+                } else {
+                    hamf__api_error(resp, 400, "BAD_REQUEST", "column '%s' must be a category (string)",
+                                    hamf_predictor_feature_name(m->pred, f));
+                    goto done;
+                }
+            } else {
+                if (hamf_frame_get_f64(fr, col, colv)) {
+                    hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
+                    goto done;
+                }
+                for (size_t i = 0; i < n; i++) values[i * nf + f] = colv[i];
+            }
+        }
+        if (hamf_predictor_score_batch(m->pred, n, values, cats, proba)) {
             hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
             goto done;
         }
@@ -656,7 +681,9 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
     }
 done:
     hamf__free(proba);
-    hamf_dataset_free(d);
+    hamf__free(values);
+    hamf__free(colv);
+    hamf__free(cats);
     hamf_frame_free(fr);
     hamf__buf_free(&c.csv);
 }
