@@ -28,6 +28,16 @@ static void print_fail(const char *msg)
     fprintf(stderr, "hamf %s: %s\n", cur_verb, msg);
 }
 
+void cli_warn(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hamf%s%s: warning: %s\n", cur_verb ? " " : "", cur_verb ? cur_verb : "", msg);
+}
+
 int cli_fail_status(hamf_status s)
 {
     (void)s;

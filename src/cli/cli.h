@@ -22,6 +22,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 /* The command being run ("train"), set once by main; errors name it. */
 void cli_set_verb(const char *verb);
+/* Print "hamf <verb>: warning: <formatted>" to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "hamf <verb>: <last library error>" to stderr and return CLI_FAIL. */
 int cli_fail_status(hamf_status s);
 /* Print "hamf <verb>: <formatted>" to stderr and return CLI_FAIL (a leading

@@ -33,6 +33,7 @@ static void usage(FILE *o)
         "  --no-pipeline  do not apply the preprocessing stored in the model (the\n"
         "                 data is already preprocessed)\n"
         "  --db URL       store for models:/ and runs:/ (default $HAMF_DB, else ./hamf.db)\n"
+        "  --strict-types        refuse a mostly-numeric column that holds text\n"
         "  -q, --quiet    no progress line (shown only when stderr is a terminal)\n"
         "  -h, --help     this help\n");
 }
@@ -40,7 +41,7 @@ static void usage(FILE *o)
 int cmd_evaluate(int argc, char **argv)
 {
     static const struct option lo[] = {{"target", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'},
-                                       {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
+                                       {"quiet", 0, 0, 'q'}, {"strict-types", 0, 0, 'S'}, {"help", 0, 0, 'h'}, {"db", 1, 0, 'd'}, {0, 0, 0, 0}};
     const char *target = NULL, *db = NULL;
     bool json = false;
     long long threads = 0;
@@ -55,6 +56,7 @@ int cmd_evaluate(int argc, char **argv)
         case 'N': no_pipe = true; break;
         case 'd': db = optarg; break;
         case 'q': quiet = true; break;
+        case 'S': ml_cli_strict_types = true; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("evaluate", "--threads must be in 0..256, got '%s'", optarg);

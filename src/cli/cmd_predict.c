@@ -51,6 +51,7 @@ static void usage(FILE *o)
         "  --no-pipeline         do not apply the preprocessing stored in the model\n"
         "  --db URL              store for models:/ and runs:/ (default $HAMF_DB,\n"
         "                        else ./hamf.db)\n"
+        "  --strict-types        refuse a mostly-numeric column that holds text\n"
         "  -q, --quiet           no progress line (shown only when stderr is a terminal)\n"
         "  -h, --help            this help\n");
 }
@@ -58,7 +59,7 @@ static void usage(FILE *o)
 int cmd_predict(int argc, char **argv)
 {
     static const struct option lo[] = {{"output", 1, 0, 'o'}, {"threads", 1, 0, 'T'}, {"no-pipeline", 0, 0, 'N'}, {"help", 0, 0, 'h'},
-                                       {"db", 1, 0, 'd'}, {"quiet", 0, 0, 'q'}, {0, 0, 0, 0}};
+                                       {"db", 1, 0, 'd'}, {"quiet", 0, 0, 'q'}, {"strict-types", 0, 0, 'S'}, {0, 0, 0, 0}};
     const char *out = NULL, *db = NULL;
     long long threads = 0;
     bool no_pipe = false, quiet = false;
@@ -71,6 +72,7 @@ int cmd_predict(int argc, char **argv)
         case 'N': no_pipe = true; break;
         case 'd': db = optarg; break;
         case 'q': quiet = true; break;
+        case 'S': ml_cli_strict_types = true; break;
         case 'T':
             if (!cli_parse_i64(optarg, &threads) || threads < 0 || threads > 256)
                 return cli_usage("predict", "--threads must be in 0..256, got '%s'", optarg);

@@ -23,12 +23,70 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+bool ml_cli_strict_types;
+
+/* A whole field that is a number (strtod takes all of it). */
+static bool is_number_text(const char *s)
+{
+    if (!*s) return false;
+    char *end;
+    (void)strtod(s, &end);
+    return *end == '\0';
+}
+
+/* Type inference reads a column with one non-numeric cell as text: say so
+ * (column, how many cells, the first one's CSV line and value), or refuse
+ * with --strict-types. Only for columns mostly made of numbers; a real text
+ * column with a few numeric-looking values is left alone. */
+static hamf_status check_mixed_columns(const char *path, const hamf_frame *f)
+{
+    size_t n = hamf_frame_nrows(f);
+    for (size_t c = 0; c < hamf_frame_ncols(f); c++) {
+        if (hamf_frame_col_type(f, c) != HAMF_DTYPE_STRING) continue;
+        size_t nd = hamf_frame_dict_size(f, c);
+        bool *num = calloc(nd ? nd : 1, sizeof *num);
+        if (!num) return HAMF_ERR_NOMEM;
+        size_t nnum_vals = 0;
+        for (size_t k = 0; k < nd; k++) nnum_vals += num[k] = is_number_text(hamf_frame_dict_value(f, c, k));
+        if (nnum_vals == 0) { free(num); continue; }
+        const int32_t *codes = hamf_frame_codes(f, c);
+        size_t nnum = 0, ntext = 0, first = (size_t)-1;
+        for (size_t i = 0; i < n; i++) {
+            if (codes[i] < 0) continue;
+            if (num[codes[i]]) nnum++;
+            else {
+                if (!ntext) first = i;
+                ntext++;
+            }
+        }
+        free(num);
+        if (ntext == 0 || nnum <= ntext) continue;
+        char msg[1024];
+        snprintf(msg, sizeof msg,
+                 "column '%s' is read as text: %zu of %zu cells %s not a number (first at %s:%zu, '%.40s')",
+                 hamf_frame_col_name(f, c), ntext, ntext + nnum, ntext == 1 ? "is" : "are", path, first + 2,
+                 hamf_frame_dict_value(f, c, (size_t)codes[first]));
+        if (ml_cli_strict_types) return cli_fail("%s (--strict-types)", msg), HAMF_ERR_SCHEMA;
+        cli_warn("%s; fix the cell%s, or --strict-types to refuse such data", msg, ntext == 1 ? "" : "s");
+    }
+    return HAMF_OK;
+}
+
 hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out)
 {
     hamf_csv_options o;
     hamf_csv_options_init(&o);
     o.threads = threads > 0 ? threads : 0;
-    return hamf_csv_read(path, &o, out);
+    hamf_frame *f = NULL;
+    hamf_status st = hamf_csv_read(path, &o, &f);
+    if (st) return st;
+    if ((st = check_mixed_columns(path, f))) {
+        hamf_frame_free(f);
+        if (st == HAMF_ERR_SCHEMA) exit(CLI_FAIL); /* the error line is printed */
+        return st;
+    }
+    *out = f;
+    return HAMF_OK;
 }
 
 hamf_status ml_cli_load(const char *path, int threads, const char *pipeline, hamf_frame **out)
@@ -131,6 +189,9 @@ static void usage(FILE *o)
         "                          features_master when new), training_results, a\n"
         "                          registry version, and the run (unless --no-track)\n"
         "  --no-register           register nothing (no store is opened or created)\n"
+        "  --strict-types          refuse a mostly-numeric column that holds text\n"
+        "                          (by default it is read as text, with a warning\n"
+        "                          naming the column and the first such cell)\n"
         "  --model-name NAME       registry name (default PhishingDetectionModel)\n"
         "  --model-version V       registry version (default: next free v1, v2, ...)\n");
     track_cli_help(o);
@@ -142,7 +203,7 @@ static void usage(FILE *o)
 }
 
 enum { O_TARGET = 256, O_ALGO, O_NEST, O_LR, O_DEPTH, O_LEAVES, O_MSL, O_MCW, O_L2, O_SUB, O_COL, O_MF, O_VF,
-       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE, O_NOREG };
+       O_NINC, O_BINS, O_PARAMS, O_SEED, O_TSIZE, O_TEST, O_THREADS, O_JSON, O_DB, O_MNAME, O_MVER, O_PIPE, O_NOREG, O_STRICT };
 
 int cmd_train(int argc, char **argv)
 {
@@ -153,7 +214,7 @@ int cmd_train(int argc, char **argv)
         {"l2", 1, 0, O_L2}, {"subsample", 1, 0, O_SUB}, {"colsample", 1, 0, O_COL}, {"max-features", 1, 0, O_MF},
         {"validation-fraction", 1, 0, O_VF}, {"n-iter-no-change", 1, 0, O_NINC}, {"max-bins", 1, 0, O_BINS},
         {"params", 1, 0, O_PARAMS}, {"seed", 1, 0, O_SEED}, {"test-size", 1, 0, O_TSIZE}, {"test", 1, 0, O_TEST},
-        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB}, {"no-register", 0, 0, O_NOREG},
+        {"threads", 1, 0, O_THREADS}, {"json", 0, 0, O_JSON}, {"db", 1, 0, O_DB}, {"no-register", 0, 0, O_NOREG}, {"strict-types", 0, 0, O_STRICT},
         {"model-name", 1, 0, O_MNAME}, {"model-version", 1, 0, O_MVER}, {"pipeline", 1, 0, O_PIPE}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         TRACK_CLI_LONGOPTS,
         {0, 0, 0, 0}};
@@ -182,6 +243,7 @@ int cmd_train(int argc, char **argv)
         case O_JSON: json = true; break;
         case O_DB: db = optarg; break;
         case O_NOREG: no_register = true; break;
+        case O_STRICT: ml_cli_strict_types = true; break;
         case O_PIPE: pipe_path = optarg; break;
         case O_MNAME: model_name = optarg; break;
         case O_MVER: model_version = optarg; break;

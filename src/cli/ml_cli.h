@@ -7,7 +7,12 @@
 
 #include "cli.h"
 
-/* Read a CSV into a frame (CLI reports errors itself). */
+/* Set by --strict-types: a mostly-numeric column holding text is an error
+ * (HAMF_ERR_SCHEMA, the column and first cell named) instead of a warning. */
+extern bool ml_cli_strict_types;
+/* Read a CSV into a frame (CLI reports errors itself). A column inferred as
+ * text although most of its cells are numbers gets a warning on stderr
+ * naming the column, the count and the first text cell's CSV line. */
 hamf_status ml_cli_read_csv(const char *path, int threads, hamf_frame **out);
 /* Read a CSV and apply a preprocessing pipeline given as spec text (NULL:
  * none). */
