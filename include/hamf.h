@@ -613,6 +613,44 @@ hamf_status hamf_split_train_test(size_t n, double test_size, uint64_t seed, con
 hamf_status hamf_split_kfold(size_t n, int k, uint64_t seed, const double *y, int *fold);
 void hamf_free_indices(size_t *idx);
 
+/* ---- Scoring server: MLflow's scoring protocol (src/server/scoring.c) ----
+ * POST /invocations (application/json: dataframe_split, dataframe_records,
+ * instances, inputs; text/csv with a header) -> {"predictions": [...]};
+ * GET /ping, /health, /version; GET /metrics (Prometheus); POST /feedback
+ * {"request_id", "labels"} -> live accuracy/F1/precision/recall on /metrics
+ * (X-Hamf-Request-Id names each scoring answer). Raw rows go through the model's stored
+ * pipeline, as in `hamf predict`. Every answer carries the model version
+ * in the X-Hamf-Model-Version header. */
+typedef enum hamf_serve_output {
+    HAMF_SERVE_PROBABILITY = 0, /* P(class 1) per row (default) */
+    HAMF_SERVE_LABEL = 1,       /* 1 when P > 0.5, else 0 */
+    HAMF_SERVE_BOTH = 2         /* {"probability": p, "label": l} per row */
+} hamf_serve_output;
+typedef struct hamf_serve_options {
+    const char *host;          /* default 127.0.0.1 */
+    int port;                  /* default 5001; 0 = any free port */
+    int threads;               /* HTTP polling threads; default 4 */
+    hamf_serve_output output;  /* default; a request may override with ?output= */
+    size_t max_body;           /* request bodies past this get 400; default 64 MiB */
+    const char *model_version; /* header value; NULL = the model file's name */
+    const char *model_name;    /* `model` label on /metrics; NULL = registered name, or file name without extension */
+    const char *db_url;        /* registry store for models:/ and runs:/ references; NULL = ./hamf.db */
+    double poll_seconds;       /* models:/NAME@ALIAS: how often to check the alias (0 = 1 s; < 0 = never) */
+} hamf_serve_options;
+void hamf_serve_options_init(hamf_serve_options *o);
+typedef struct hamf_scoring_server hamf_scoring_server;
+/* Load the model (a file, or models:/NAME/VERSION, models:/NAME@ALIAS,
+ * runs:/RUN_ID/model resolved with hamf_model_load) and start serving it
+ * [owned: stop with hamf_serve_stop]. For models:/NAME@ALIAS the alias is
+ * re-resolved every poll_seconds; when it moves the new version is loaded
+ * and answers new requests, while requests in flight finish on the old
+ * one. The version header and metric label are the registry version. */
+hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o, hamf_scoring_server **out);
+int hamf_serve_port(const hamf_scoring_server *s);
+/* The version answering new requests, copied into buf[n]; returns buf. */
+const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n);
+/* Stop accepting, let requests in flight finish (up to grace_seconds), free. */
+void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds);
 /* ------------------------------------------------------------------------ */
 /* Model references: files and MLflow model URIs                            */
 /* ------------------------------------------------------------------------ */

@@ -174,7 +174,7 @@ static int serve_until_signal(const char *db, const char *art, const char *host,
     return CLI_OK;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int workflow_serve(int argc, char **argv)
 {
     static const struct option lo[] = {{"db", 1, 0, O_DB}, {"artifacts-dir", 1, 0, O_ART}, {"host", 1, 0, O_HOST},
                                        {"port", 1, 0, O_PORT}, {"exporter-port", 1, 0, O_EPORT},
@@ -211,7 +211,7 @@ int cmd_workflow(int argc, char **argv)
         help();
         return CLI_OK;
     }
-    if (!strcmp(argv[1], "serve")) return cmd_serve(argc, argv);
+    if (!strcmp(argv[1], "serve")) return workflow_serve(argc, argv);
     if (strcmp(argv[1], "run")) return cli_usage("workflow", "unknown subcommand '%s' (expected run or serve)", argv[1]);
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"rows", 1, 0, O_ROWS}, {"db", 1, 0, O_DB},

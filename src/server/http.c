@@ -481,6 +481,8 @@ static void add_headers(struct MHD_Response *mr, const struct hamf__http_resp *h
 {
     if (hr->content_type) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, hr->content_type);
     if (hr->disposition) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, hr->disposition);
+    for (int i = 0; i < 2; i++)
+        if (hr->xheader_name[i]) MHD_add_response_header(mr, hr->xheader_name[i], hr->xheader_value[i]);
     /* Every answer: no MIME sniffing, and the web UI (and anything else a
      * browser renders from here) may load only from this origin. */
     if (hr->status == 401) MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"hamf\"");

@@ -37,6 +37,8 @@ struct hamf__http_resp {
     uint64_t fd_size;
     char *disposition;        /* Content-Disposition value [owned by resp] */
     int retry_after;          /* > 0: a Retry-After header (seconds) */
+    const char *xheader_name[2]; /* extra response headers (static names), or NULL */
+    char xheader_value[2][64];   /* their values (scoring: model version, request id) */
 };
 
 typedef void (*hamf__http_handler)(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp);
