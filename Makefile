@@ -157,7 +157,7 @@ install: $(BUILD)/hamf $(BUILD)/libhamf.a
 	install -m 755 $(BUILD)/hamf $(DESTDIR)$(PREFIX)/bin/hamf
 	install -m 644 $(BUILD)/libhamf.a $(DESTDIR)$(PREFIX)/lib/libhamf.a
 	install -m 644 include/hamf.h $(DESTDIR)$(PREFIX)/include/hamf.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@PKGS@|$(PKGS)|g' hamf.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@DEPLIBS@|$(shell pkg-config --libs $(PKGS))|g' hamf.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hamf.pc
 	rm -rf $(DESTDIR)$(PREFIX)/share/hamf/deploy
 	cp -R deploy $(DESTDIR)$(PREFIX)/share/hamf/deploy

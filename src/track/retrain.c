@@ -39,11 +39,15 @@ void hamf__retrain_opts_init(struct hamf__retrain_opts *o)
 /* Log one evaluated model as a FINISHED run (track/run_log.h: params,
  * metrics, tags, the model file as artifact) in experiment "hamf retrain". */
 static hamf_status log_run(const char *url, const char *artifacts_dir, const char *name, int64_t version,
-                           const char *role, const hamf_metrics *m, const hamf_ensemble *e, const char *model_path,
-                           size_t n_train, size_t n_holdout, const char *data_path, char *run_id, size_t cap)
+                           const char *mver, const char *role, const hamf_metrics *m, const hamf_ensemble *e,
+                           const char *model_path, size_t n_train, size_t n_holdout, const char *data_path,
+                           char *run_id, size_t cap)
 {
-    char ver[32], run_name[160];
-    snprintf(ver, sizeof ver, "%lld", (long long)version);
+    /* hamf.model_version (the exporter's model_version label) is the
+     * models_master version string, as `hamf train` tags it ("v3"); the
+     * registry's integer version is in the run name. */
+    char ver[64], run_name[160];
+    snprintf(ver, sizeof ver, "%s", mver);
     snprintf(run_name, sizeof run_name, "%s v%lld %s", name, (long long)version, role);
     struct hamf__track_dest d = {.db_url = url, .artifacts_dir = artifacts_dir};
     struct hamf__track_kv tags[] = {{"hamf.role", role}};
@@ -223,19 +227,27 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     /* runs: the model that stays champion is logged last, so the latest run
      * of the experiment (what the exporter publishes) is the champion's */
     {
+        char champ_mver[64] = "";
+        hamf_model *cm = NULL;
+        if (hamf_store_get_model(s, cv.model_id, &cm) == HAMF_OK && cm->model_version)
+            snprintf(champ_mver, sizeof champ_mver, "%s", cm->model_version);
+        else
+            snprintf(champ_mver, sizeof champ_mver, "%lld", (long long)r.champion_version);
+        hamf_store_free(cm);
         struct {
             int64_t v;
+            const char *mver;
             const char *role;
             const hamf_metrics *m;
             const hamf_ensemble *e;
             const char *path;
             size_t ntr;
             char *id;
-        } runs[2] = {{r.champion_version, "champion", &r.champion, champ, cv.artifact, 0, r.champion_run},
-                     {next, "challenger", &r.challenger, chal, path, w, r.challenger_run}};
+        } runs[2] = {{r.champion_version, champ_mver, "champion", &r.champion, champ, cv.artifact, 0, r.champion_run},
+                     {next, mver, "challenger", &r.challenger, chal, path, w, r.challenger_run}};
         for (int k = 0; k < 2 && !st; k++) {
             int i = r.promoted ? k : 1 - k;
-            st = log_run(url, o->artifacts_dir, name, runs[i].v, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
+            st = log_run(url, o->artifacts_dir, name, runs[i].v, runs[i].mver, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
                          runs[i].ntr, nh, data_path, runs[i].id, sizeof r.champion_run);
         }
     }

@@ -28,7 +28,7 @@ if ! nm "$prefix/lib/libhamf.a" 2>/dev/null | grep -q __asan_init; then
 #include <stdio.h>
 int main(void) { printf("%s\n", hamf_version()); return 0; }
 C
-  PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc app.c $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs --static hamf) -o app \
+  PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc app.c $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs hamf) -o app \
     || { echo "FAIL: cannot build against the installed library"; exit 1; }
   [ "$(./app)" = "$("$prefix/bin/hamf" version | awk '{print $NF}')" ] || { echo "FAIL: version $(./app)"; exit 1; }
 fi
