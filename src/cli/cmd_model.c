@@ -30,7 +30,7 @@ static const struct subcommand {
     const char *usage;
     const char *summary;
 } subcommands[] = {
-    {"add", model_add, "add NAME --algorithm ALG --version V [--description D]",
+    {"add", model_add, "add NAME --algorithm ALG --version V [--description D] (--model-version V also works)",
      "register a model version; prints its model_id"},
     {"list", model_list, "list [--json]", "list models in id order"},
     {"map", model_map, "map MODEL_ID (--feature-ids 1-14,16 | --features a,b,c) [--accuracy X [--fraction]]",
@@ -83,6 +83,7 @@ static int parse_flags(const char *sub, int argc, char **argv, unsigned allowed,
         {"db", required_argument, NULL, F_DB},
         {"algorithm", required_argument, NULL, F_ALG},
         {"version", required_argument, NULL, F_VER},
+        {"model-version", required_argument, NULL, F_VER}, /* as `hamf train --model-version` */
         {"description", required_argument, NULL, F_DESC},
         {"feature-ids", required_argument, NULL, F_IDS},
         {"features", required_argument, NULL, F_NAMES},

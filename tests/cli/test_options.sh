@@ -43,5 +43,8 @@ acc=$("$HAMF" result list --db p.db --json | python3 -c 'import json,sys; print(
 python3 -c "import sys; sys.exit(0 if abs($acc - 98) < 1e-9 else 1)" || { echo "FAIL: --fraction stored $acc"; fails=$((fails+1)); }
 err=$("$HAMF" model map 1 --feature-ids 1 --accuracy 1 --db p.db 2>&1); rc=$?
 [ $rc = 2 ] && [[ "$err" == *"did you mean 100?"* ]] || { echo "FAIL model map fraction: $rc '$err'"; fails=$((fails+1)); }
+# the same option name for the same thing: model add takes --model-version like train
+"$HAMF" model add MV --algorithm RF --model-version v9 --db mv.db >/dev/null || { echo "FAIL model add --model-version"; fails=$((fails+1)); }
+"$HAMF" model list --db mv.db --json | grep -q '"model_version":"v9"' || { echo "FAIL: --model-version not stored"; fails=$((fails+1)); }
 echo "fails=$fails"
 [ "$fails" = 0 ]
