@@ -150,15 +150,11 @@ static void served_install(struct hamf_scoring_server *s, struct served *m)
     served_release(old);
 }
 
-/* A loaded ensemble into a new handle with one reference (takes e). */
-static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct served **out)
+/* The part both constructors share: with the predictor in place (st is
+ * its status), parse the model's pipeline, set the version shown in
+ * headers and hand out the first reference; on failure free m. */
+static hamf_status served_finish(struct served *m, hamf_status st, const char *version, struct served **out)
 {
-    struct served *m = hamf__calloc(1, sizeof *m);
-    if (!m) {
-        hamf_ensemble_free(e);
-        return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
-    }
-    hamf_status st = hamf_predictor_from_ensemble(e, &m->pred); /* takes e */
     if (!st) m->model = hamf_predictor_ensemble(m->pred);
     if (!st && hamf_ensemble_pipeline(m->model))
         st = hamf_pipeline_parse(hamf_ensemble_pipeline(m->model), "model pipeline", &m->pipeline);
@@ -174,25 +170,25 @@ static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct ser
     return HAMF_OK;
 }
 
+/* A loaded ensemble into a new handle with one reference (takes e). */
+static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct served **out)
+{
+    struct served *m = hamf__calloc(1, sizeof *m);
+    if (!m) {
+        hamf_ensemble_free(e);
+        return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+    }
+    hamf_status st = hamf_predictor_from_ensemble(e, &m->pred); /* takes e */
+    return served_finish(m, st, version, out);
+}
+
 /* Load a model file into a new handle with one reference. */
 static hamf_status served_load_file(const char *path, const char *version, struct served **out)
 {
     struct served *m = hamf__calloc(1, sizeof *m);
     if (!m) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
     hamf_status st = hamf_predictor_open(path, &m->pred);
-    if (!st) m->model = hamf_predictor_ensemble(m->pred);
-    if (!st && hamf_ensemble_pipeline(m->model))
-        st = hamf_pipeline_parse(hamf_ensemble_pipeline(m->model), "model pipeline", &m->pipeline);
-    if (st) {
-        served_free(m);
-        return st;
-    }
-    snprintf(m->version, sizeof m->version, "%s", version);
-    for (char *p = m->version; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_'; /* a header value */
-    atomic_init(&m->refs, 1);
-    *out = m;
-    return HAMF_OK;
+    return served_finish(m, st, version, out);
 }
 
 void hamf_serve_options_init(hamf_serve_options *o)
