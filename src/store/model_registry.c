@@ -815,11 +815,7 @@ hamf_status hamf__mreg_rm_create(hamf_store *hs, const char *name, const struct 
     }
     if (!s) s = audit(db, "registered_models", "INSERT", name, false, 0, "description", description, NULL, NULL);
     if (!s) s = emit_rm(db, name, out);
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_rm_get(hamf_store *hs, const char *name, struct hamf__buf *out)
@@ -838,11 +834,7 @@ hamf_status hamf__mreg_rm_update(hamf_store *hs, const char *name, const char *d
                  description, hamf__now_ms(), name);
     if (!s) s = audit(db, "registered_models", "UPDATE", name, false, 0, "description", description, NULL, NULL);
     if (!s) s = emit_rm(db, name, out);
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_rm_rename(hamf_store *hs, const char *name, const char *new_name, struct hamf__buf *out)
@@ -926,11 +918,7 @@ hamf_status hamf__mreg_rm_set_tag(hamf_store *hs, const char *name, const char *
         s = exec(db, "INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)", "ttt", name, key,
                  value ? value : "");
     if (!s) s = audit(db, "registered_model_tags", "INSERT", name, false, 0, "key", key, "value", value ? value : "");
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_rm_delete_tag(hamf_store *hs, const char *name, const char *key)
@@ -943,11 +931,7 @@ hamf_status hamf__mreg_rm_delete_tag(hamf_store *hs, const char *name, const cha
     if (!(s = rm_exists(db, name)))
         s = exec(db, "DELETE FROM registered_model_tags WHERE name = ? AND key = ?", "tt", name, key);
     if (!s) s = audit(db, "registered_model_tags", "DELETE", name, false, 0, "key", key, NULL, NULL);
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_rm_latest(hamf_store *hs, const char *name, const char *const *st_list, size_t nst,
@@ -1040,11 +1024,7 @@ hamf_status hamf__mreg_alias_delete(hamf_store *hs, const char *name, const char
     if (!(s = rm_exists(db, name)))
         s = exec(db, "DELETE FROM model_aliases WHERE model_name = ? AND alias = ?", "tt", name, alias);
     if (!s) s = audit(db, "model_aliases", "DELETE", name, false, 0, "alias", alias, "via", "mlflow-api");
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_mv_by_alias(hamf_store *hs, const char *name, const char *alias, struct hamf__buf *out)
@@ -1159,11 +1139,7 @@ hamf_status hamf__mreg_mv_update(hamf_store *hs, const char *name, const char *v
                  "titi", description, hamf__now_ms(), name, v);
     if (!s) s = audit(db, "model_versions", "UPDATE", name, true, v, "description", description, NULL, NULL);
     if (!s) s = emit_mv(db, name, v, out);
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_mv_transition(hamf_store *hs, const char *name, const char *version, const char *stage,
@@ -1274,11 +1250,7 @@ hamf_status hamf__mreg_mv_set_tag(hamf_store *hs, const char *name, const char *
         s = exec(db, "INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)", "titt", name, v,
                  key, value ? value : "");
     if (!s) s = audit(db, "model_version_tags", "INSERT", name, true, v, "key", key, "value", value ? value : "");
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 hamf_status hamf__mreg_mv_delete_tag(hamf_store *hs, const char *name, const char *version, const char *key)
@@ -1293,11 +1265,7 @@ hamf_status hamf__mreg_mv_delete_tag(hamf_store *hs, const char *name, const cha
     if (!(s = mv_exists(db, name, v)))
         s = exec(db, "DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?", "tit", name, v, key);
     if (!s) s = audit(db, "model_version_tags", "DELETE", name, true, v, "key", key, NULL, NULL);
-    if (s) {
-        hamf__db_rollback(db);
-        return s;
-    }
-    return hamf__db_commit(db);
+    return hamf__db_tx_end(db, true, s); /* commit, or roll back on failure */
 }
 
 /* ---- search: filter grammar of SearchModelUtils / SearchModelVersionUtils ----
