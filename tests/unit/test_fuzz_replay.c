@@ -19,31 +19,7 @@
 #include "../../fuzz/fuzz_expr.c"
 #undef LLVMFuzzerTestOneInput
 
-static int replay(const char *sub, int (*fn)(const uint8_t *, size_t))
-{
-    const char *root = getenv("HAMF_ROOT");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/fuzz/corpus/%s", root ? root : ".", sub);
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[8192];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *fp = fopen(path, "rb");
-        if (!fp) continue;
-        uint8_t *buf = malloc(1 << 20);
-        size_t len = fread(buf, 1, 1 << 20, fp);
-        fclose(fp);
-        fn(buf, len);
-        free(buf);
-        n++;
-    }
-    closedir(d);
-    return n;
-}
+#include "corpus.h"
 
 static void test_csv_corpus(void)
 {
