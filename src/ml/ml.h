@@ -198,6 +198,9 @@ struct hamf_ensemble {
 void hamf__model_drop_fast(struct hamf_ensemble *m);
 /* Validate trees and build the packed predictor (after fit or load). */
 hamf_status hamf__model_prepare(struct hamf_ensemble *m);
+/* Cap the vector path of models prepared from now on (2 AVX2, 1 SSE2, 0
+ * per-row walks only; the CPU's best is used when lower): for tests. */
+void hamf__predict_set_simd(int level);
 /* Raw scores for column-major codes (n rows): GB log-odds / RF mean prob. */
 hamf_status hamf__model_score_codes(const struct hamf_ensemble *m, const uint8_t *codes, size_t n,
                                     int threads, double *out);

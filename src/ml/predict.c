@@ -34,6 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_X86 1
+#else
+#define HAVE_X86 0
+#endif
+
 #define SHALLOW_MAX_DEPTH 8
 #define SUB_CAT 2
 #define GROUP 8
@@ -65,6 +72,8 @@ struct hamf__fast {
     size_t ncat;
     uint32_t cw;           /* words per bitset: enough for the widest feature a bitset split uses */
     struct cat_hash *ch;   /* per feature (mask 0 = numeric) */
+    uint8_t *lut;          /* shallow, cw <= 2: per bitset 64 bytes, 0xff = bin goes right (AVX2 path) */
+    int simd;              /* 2: AVX2 (32-row steps), 1: SSE2 (16), 0: per-row walks only */
 };
 
 void hamf__model_drop_fast(struct hamf_ensemble *m)
@@ -80,12 +89,18 @@ void hamf__model_drop_fast(struct hamf_ensemble *m)
     hamf__free(fs->aux);
     hamf__free(fs->leaf);
     hamf__free(fs->cat);
+    hamf__free(fs->lut);
     if (fs->ch) {
         for (size_t f = 0; f < m->bins.nf; f++) hamf__free(fs->ch[f].slot);
         hamf__free(fs->ch);
     }
     hamf__free(fs);
     m->fast = NULL;
+}
+
+static inline unsigned cat_right(const uint32_t *set, unsigned b)
+{
+    return !((set[b >> 5] >> (b & 31)) & 1);
 }
 
 static int node_left_bin(const struct hamf__tree *t, const struct hamf__node *nd, int b)
@@ -197,6 +212,26 @@ static void pad(const struct hamf__tree *t, int32_t k, size_t pos, int d, int D,
     pad(t, nd->right, 2 * pos + 2, d + 1, D, fs, tr, ncat);
 }
 
+static _Atomic int simd_cap = 2;
+
+void hamf__predict_set_simd(int level) { simd_cap = level; }
+
+/* The widest vector path this CPU runs, capped by hamf__predict_set_simd. */
+static int simd_level(void)
+{
+    int best = 0;
+#if HAVE_X86
+    __builtin_cpu_init();
+    best = __builtin_cpu_supports("avx2") ? 2 : 1;
+#elif defined(__SSE2__)
+    best = 1;
+#endif
+#if !defined(__SSE2__)
+    if (best == 1) best = 0;
+#endif
+    return best < simd_cap ? best : simd_cap;
+}
+
 static hamf_status prepare_shallow(struct hamf_ensemble *m, struct hamf__fast *fs)
 {
     size_t nodes = 0, leaves = 0, cats = 0;
@@ -229,6 +264,13 @@ static hamf_status prepare_shallow(struct hamf_ensemble *m, struct hamf__fast *f
         co += nc;
     }
     fs->ncat = co;
+    fs->simd = simd_level();
+    if (fs->simd == 2 && fs->cw <= 2 && co) { /* bins < 64: a byte table per bitset for vpshufb */
+        if (!(fs->lut = hamf__malloc(co * 64))) return HAMF_ERR_NOMEM;
+        for (size_t c = 0; c < co; c++)
+            for (unsigned b = 0; b < 64; b++)
+                fs->lut[c * 64 + b] = (uint8_t)(0u - cat_right(fs->cat + c * fs->cw, b & (fs->cw * 32 - 1)));
+    }
     return HAMF_OK;
 }
 
@@ -362,49 +404,198 @@ done:
 
 /* ---- walks ---- */
 
-static inline unsigned cat_right(const uint32_t *set, unsigned b)
+/* Shallow trees: rows x[nr][nf] (row-major), raw sums added to out.
+ *
+ * A tree of depth <= VEC_MAX_DEPTH goes 16 (SSE2) or 32 (AVX2) rows at a
+ * time over a column-major copy of the block: at level d each row's node
+ * index k in 0..2^d-1 is a byte, and every node of the level is applied to
+ * all the rows, keeping the answer (2k or 2k+1 at the next level) of the
+ * rows that sit on it. That is 2^D - 1 vector steps per 16/32 rows instead
+ * of D dependent steps per row: fewer instructions up to depth 5. A bitset
+ * split looks its 64 bins up with vpshufb (AVX2, bins < 64) or tests the
+ * bits one by one. Every tree adds its leaves to one accumulator per row in
+ * tree order, as the per-row path does, so the sums are the same bits.
+ * Other trees (deeper, or no SSE2) take the per-row walk. */
+#define VEC_MAX_DEPTH 5
+#define BLOCK_ROWS 256
+
+static void shallow_tree_rows(const struct hamf__fast *fs, size_t t, const uint8_t *xb, size_t nf, size_t k,
+                              double *ob)
 {
-    return !((set[b >> 5] >> (b & 31)) & 1);
+    uint32_t pos[BLOCK_ROWS];
+    const struct snode *sn = fs->sn + fs->node_off[t];
+    const double *leaf = fs->leaf + fs->leaf_off[t];
+    const int D = fs->depth[t];
+    if (D == 0) {
+        for (size_t r = 0; r < k; r++) ob[r] += leaf[0];
+        return;
+    }
+    for (size_t r = 0; r < k; r++) pos[r] = 0;
+    if (!fs->has_cat) {
+        for (int d = 0; d < D; d++)
+            for (size_t r = 0; r < k; r++) {
+                struct snode n = sn[pos[r]];
+                unsigned b = xb[r * nf + n.feat];
+                pos[r] = 2 * pos[r] + 1 + ((uint8_t)(b - n.sub) > n.thr);
+            }
+    } else {
+        const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+        for (int d = 0; d < D; d++)
+            for (size_t r = 0; r < k; r++) {
+                struct snode n = sn[pos[r]];
+                unsigned b = xb[r * nf + n.feat];
+                unsigned right = n.sub == SUB_CAT ? cat_right(cat + (size_t)n.thr * fs->cw, b)
+                                                  : (uint8_t)(b - n.sub) > n.thr;
+                pos[r] = 2 * pos[r] + 1 + right;
+            }
+    }
+    const uint32_t base = (1u << D) - 1;
+    for (size_t r = 0; r < k; r++) ob[r] += leaf[pos[r] - base];
 }
 
-/* Shallow trees: rows x[nr][nf] (row-major), raw sums added to out. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* One tree of depth D over rows [0, kp) (kp a multiple of 16): xc[f * kp +
+ * i] is row i's code of feature f; leaves added to acc[i]. */
+static void tree_sse2(const struct hamf__fast *fs, size_t t, const uint8_t *xc, size_t kp, double *acc)
+{
+    const struct snode *sn = fs->sn + fs->node_off[t];
+    const double *leaf = fs->leaf + fs->leaf_off[t];
+    const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+    const int D = fs->depth[t];
+    for (size_t i = 0; i < kp; i += 16) {
+        __m128i pos = _mm_setzero_si128();
+        for (int d = 0; d < D; d++) {
+            const struct snode *lv = sn + ((1u << d) - 1);
+            __m128i next = _mm_setzero_si128();
+            for (unsigned k = 0; k < (1u << d); k++) {
+                const struct snode n = lv[k];
+                const uint8_t *col = xc + (size_t)n.feat * kp + i;
+                __m128i right;
+                if (n.sub == SUB_CAT) {
+                    const uint32_t *set = cat + (size_t)n.thr * fs->cw;
+                    uint8_t rt[16];
+                    for (int j = 0; j < 16; j++) rt[j] = (uint8_t)(0u - cat_right(set, col[j]));
+                    right = _mm_loadu_si128((const __m128i *)(const void *)rt);
+                } else {
+                    __m128i a = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)col),
+                                             _mm_set1_epi8((char)n.sub));
+                    /* right: a > thr, i.e. max(a, thr + 1) == a (never when thr is 255) */
+                    right = n.thr == 255 ? _mm_setzero_si128()
+                                         : _mm_cmpeq_epi8(_mm_max_epu8(a, _mm_set1_epi8((char)(n.thr + 1))), a);
+                }
+                __m128i child = _mm_sub_epi8(_mm_set1_epi8((char)(2 * k)), right); /* 2k or 2k + 1 */
+                if (d) child = _mm_and_si128(child, _mm_cmpeq_epi8(pos, _mm_set1_epi8((char)k)));
+                next = _mm_or_si128(next, child);
+            }
+            pos = next;
+        }
+        uint8_t lf[16];
+        _mm_storeu_si128((__m128i *)(void *)lf, pos);
+        for (int j = 0; j < 16; j++) acc[i + j] += leaf[lf[j]];
+    }
+}
+#endif
+
+#if HAVE_X86
+/* The same, 32 rows at a time (kp a multiple of 32). */
+__attribute__((target("avx2"))) static void tree_avx2(const struct hamf__fast *fs, size_t t, const uint8_t *xc,
+                                                      size_t kp, double *acc)
+{
+    const struct snode *sn = fs->sn + fs->node_off[t];
+    const double *leaf = fs->leaf + fs->leaf_off[t];
+    const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
+    const uint8_t *lut = fs->lut ? fs->lut + (size_t)fs->cat_off[t] * 64 : NULL;
+    const int D = fs->depth[t];
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    for (size_t i = 0; i < kp; i += 32) {
+        __m256i pos = _mm256_setzero_si256();
+        for (int d = 0; d < D; d++) {
+            const struct snode *lv = sn + ((1u << d) - 1);
+            __m256i next = _mm256_setzero_si256();
+            for (unsigned k = 0; k < (1u << d); k++) {
+                const struct snode n = lv[k];
+                const uint8_t *col = xc + (size_t)n.feat * kp + i;
+                __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)col), right;
+                if (n.sub == SUB_CAT && lut) {
+                    /* 64-byte table: quarter q of it answers bins 16q..16q+15 */
+                    const uint8_t *tb = lut + (size_t)n.thr * 64;
+                    __m256i lo = _mm256_and_si256(b, nib), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), nib);
+                    right = _mm256_setzero_si256();
+                    for (int q = 0; q < 4; q++) {
+                        __m256i tq = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(tb + 16 * q)));
+                        __m256i hit = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)q));
+                        right = _mm256_or_si256(right, _mm256_and_si256(hit, _mm256_shuffle_epi8(tq, lo)));
+                    }
+                } else if (n.sub == SUB_CAT) {
+                    const uint32_t *set = cat + (size_t)n.thr * fs->cw;
+                    uint8_t rt[32];
+                    for (int j = 0; j < 32; j++) rt[j] = (uint8_t)(0u - cat_right(set, col[j]));
+                    right = _mm256_loadu_si256((const __m256i *)(const void *)rt);
+                } else {
+                    __m256i a = _mm256_sub_epi8(b, _mm256_set1_epi8((char)n.sub));
+                    right = n.thr == 255 ? _mm256_setzero_si256()
+                                         : _mm256_cmpeq_epi8(_mm256_max_epu8(a, _mm256_set1_epi8((char)(n.thr + 1))), a);
+                }
+                __m256i child = _mm256_sub_epi8(_mm256_set1_epi8((char)(2 * k)), right);
+                if (d) child = _mm256_and_si256(child, _mm256_cmpeq_epi8(pos, _mm256_set1_epi8((char)k)));
+                next = _mm256_or_si256(next, child);
+            }
+            pos = next;
+        }
+        /* leaves: 8 rows per step, gathered as doubles and added in place */
+        __m128i lo16 = _mm256_castsi256_si128(pos), hi16 = _mm256_extracti128_si256(pos, 1);
+        for (int h = 0; h < 4; h++) {
+            __m128i src = h < 2 ? lo16 : hi16;
+            if (h & 1) src = _mm_srli_si128(src, 8);
+            __m256i ix = _mm256_cvtepu8_epi32(src);
+            double *o = acc + i + 8 * h;
+            __m256d g0 = _mm256_i32gather_pd(leaf, _mm256_castsi256_si128(ix), 8);
+            __m256d g1 = _mm256_i32gather_pd(leaf, _mm256_extracti128_si256(ix, 1), 8);
+            _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), g0));
+            _mm256_storeu_pd(o + 4, _mm256_add_pd(_mm256_loadu_pd(o + 4), g1));
+        }
+    }
+}
+#endif
+
 static void shallow_block(const struct hamf__fast *fs, const uint8_t *x, size_t nf, size_t nr, double *out)
 {
-    uint32_t pos[256];
-    for (size_t r0 = 0; r0 < nr; r0 += 256) {
-        size_t k = nr - r0 < 256 ? nr - r0 : 256;
+    const size_t lanes = fs->simd == 2 ? 32 : 16;
+    uint8_t xc[65536]; /* the block, column-major: at most 64 KiB */
+    double acc[BLOCK_ROWS];
+    size_t rb = sizeof xc / nf;
+    if (rb > BLOCK_ROWS) rb = BLOCK_ROWS;
+    rb -= rb % lanes;
+    const bool vec = fs->simd > 0 && rb > 0;
+    const size_t step = vec ? rb : BLOCK_ROWS;
+    for (size_t r0 = 0; r0 < nr; r0 += step) {
+        size_t k = nr - r0 < step ? nr - r0 : step;
         const uint8_t *xb = x + r0 * nf;
-        double *ob = out + r0;
-        for (size_t t = 0; t < fs->ntrees; t++) {
-            const struct snode *sn = fs->sn + fs->node_off[t];
-            const double *leaf = fs->leaf + fs->leaf_off[t];
-            const int D = fs->depth[t];
-            if (D == 0) {
-                for (size_t r = 0; r < k; r++) ob[r] += leaf[0];
-                continue;
-            }
-            for (size_t r = 0; r < k; r++) pos[r] = 0;
-            if (!fs->has_cat) {
-                for (int d = 0; d < D; d++)
-                    for (size_t r = 0; r < k; r++) {
-                        struct snode n = sn[pos[r]];
-                        unsigned b = xb[r * nf + n.feat];
-                        pos[r] = 2 * pos[r] + 1 + ((uint8_t)(b - n.sub) > n.thr);
-                    }
-            } else {
-                const uint32_t *cat = fs->cat + (size_t)fs->cat_off[t] * fs->cw;
-                for (int d = 0; d < D; d++)
-                    for (size_t r = 0; r < k; r++) {
-                        struct snode n = sn[pos[r]];
-                        unsigned b = xb[r * nf + n.feat];
-                        unsigned right = n.sub == SUB_CAT ? cat_right(cat + (size_t)n.thr * fs->cw, b)
-                                                          : (uint8_t)(b - n.sub) > n.thr;
-                        pos[r] = 2 * pos[r] + 1 + right;
-                    }
-            }
-            const uint32_t base = (1u << D) - 1;
-            for (size_t r = 0; r < k; r++) ob[r] += leaf[pos[r] - base];
+        if (!vec) {
+            for (size_t t = 0; t < fs->ntrees; t++) shallow_tree_rows(fs, t, xb, nf, k, out + r0);
+            continue;
         }
+        const size_t kp = (k + lanes - 1) / lanes * lanes;
+        for (size_t f = 0; f < nf; f++) {
+            uint8_t *col = xc + f * kp;
+            for (size_t r = 0; r < k; r++) col[r] = xb[r * nf + f];
+            for (size_t r = k; r < kp; r++) col[r] = 0; /* padding rows: scored, never read */
+        }
+        for (size_t r = 0; r < kp; r++) acc[r] = 0;
+        for (size_t t = 0; t < fs->ntrees; t++) {
+            const int D = fs->depth[t];
+            if (D == 0 || D > VEC_MAX_DEPTH) shallow_tree_rows(fs, t, xb, nf, k, acc);
+#if HAVE_X86
+            else if (fs->simd == 2) tree_avx2(fs, t, xc, kp, acc);
+#endif
+#if defined(__SSE2__)
+            else if (fs->simd == 1) tree_sse2(fs, t, xc, kp, acc);
+#endif
+            else shallow_tree_rows(fs, t, xb, nf, k, acc);
+        }
+        for (size_t r = 0; r < k; r++) out[r0 + r] += acc[r];
     }
 }
 

@@ -44,18 +44,24 @@ static hamf_ensemble *fit(const hamf_dataset *d, int kind)
     if (kind == 0) { p.n_estimators = 40; p.max_depth = 4; }        /* shallow */
     if (kind == 1) { p.n_estimators = 15; p.max_depth = 0; p.max_leaves = 64; } /* GB deeper than 8 */
     if (kind == 2) p.n_estimators = 12;                            /* RF, deep */
+    if (kind == 3) { p.n_estimators = 30; p.max_depth = 3; }       /* the seed's depth */
+    if (kind == 4) { p.n_estimators = 20; p.max_depth = 6; }       /* past the vector paths' depth */
     p.threads = 2;
     hamf_ensemble *m = NULL;
     if (hamf_ensemble_fit(d, &p, &m)) return NULL;
     return m;
 }
 
-/* compact predictor == a plain walk of the trees on random codes */
+/* compact predictor == a plain walk of the trees on random codes, for
+ * every vector path (AVX2, SSE2, per-row walks; each capped to what the CPU
+ * has) and row counts that leave partial 16- and 32-row groups */
 static void test_matches_reference_walk(void)
 {
     hamf_dataset *d = data(6000, 1);
     T_TRUE(d != NULL);
-    for (int kind = 0; kind < 3; kind++) {
+    for (int run = 0; run < 15; run++) {
+        int kind = run % 5, simd = 2 - run / 5;
+        hamf__predict_set_simd(simd);
         hamf_ensemble *m = fit(d, kind);
         T_TRUE(m != NULL);
         const size_t n = 3001, nf = m->bins.nf;
@@ -73,12 +79,13 @@ static void test_matches_reference_walk(void)
             s = m->algorithm == HAMF_ALGO_RANDOM_FOREST ? s / (double)m->n_trees : s + m->init_score;
             bad += s != got[i];
         }
-        printf("  kind %d: %zu trees, %zu mismatches\n", kind, m->n_trees, bad);
+        printf("  kind %d, simd cap %d: %zu trees, %zu mismatches\n", kind, simd, m->n_trees, bad);
         T_EQ_INT(bad, 0);
         free(codes);
         free(got);
         hamf_ensemble_free(m);
     }
+    hamf__predict_set_simd(2);
     hamf_dataset_free(d);
 }
 
