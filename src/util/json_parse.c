@@ -11,6 +11,7 @@
  * numbers follow the JSON grammar exactly and must be finite.
  */
 #include "util.h"
+#include "util/num.h"
 
 #include <errno.h>
 #include <math.h>
@@ -303,18 +304,10 @@ static hamf_status parse_number(struct parser *p, struct hamf__jval *v)
         while (i < p->n && s[i] >= '0' && s[i] <= '9') i++;
     }
     size_t len = i - start;
-    char tmp[64];
-    char *buf = tmp;
-    if (len >= sizeof tmp) {
-        buf = arena_alloc(p->doc, len + 1);
-        if (!buf) return nomem(p);
-    }
-    memcpy(buf, s + start, len);
-    buf[len] = '\0';
-    errno = 0;
-    char *end;
-    double d = strtod(buf, &end);
-    if (!isfinite(d)) {
+    /* the syntax is checked above: the fast exact parsers of util/num.h
+     * (correctly rounded, as strtod) read the text in place */
+    double d;
+    if (!hamf__num_parse_f64(s + start, len, &d) || !isfinite(d)) {
         p->pos = start;
         return fail(p, "number out of range");
     }
@@ -322,11 +315,20 @@ static hamf_status parse_number(struct parser *p, struct hamf__jval *v)
     v->num = d;
     v->is_int = false;
     if (integral) {
-        errno = 0;
-        long long ll = strtoll(buf, &end, 10);
-        if (errno == 0 && *end == '\0') {
-            v->is_int = true;
-            v->i = (int64_t)ll;
+        /* an int64 when it fits: up to 19 digits, overflow checked */
+        size_t k = start, nd = len;
+        bool neg = s[k] == '-';
+        if (neg) k++, nd--;
+        if (nd <= 19) {
+            uint64_t u = 0;
+            for (; k < i; k++) u = u * 10 + (uint64_t)(s[k] - '0');
+            if (neg && u <= (uint64_t)INT64_MAX + 1) {
+                v->is_int = true;
+                v->i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+            } else if (!neg && u <= (uint64_t)INT64_MAX) {
+                v->is_int = true;
+                v->i = (int64_t)u;
+            }
         }
     }
     p->pos = i;
