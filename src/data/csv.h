@@ -27,6 +27,16 @@ hamf_status hamf__csv_stream(const char *path, const hamf_csv_options *opt, size
 hamf_status hamf__csv_stream_cols(const char *path, const hamf_csv_options *opt, size_t block_bytes,
                                   hamf__csv_need_fn need_fn, void *need_user, hamf__csv_block_fn fn, void *user);
 
+/* A frame from JSON cells (csv_json.c): cell(ctx, row, col) gives the
+ * cell (NULL = missing = null), typed and valued as the CSV reader would
+ * read the cells written as CSV text. *out is NULL (and the status OK) when
+ * the cells need the CSV text route to be read the same way (see the file);
+ * name_len may be NULL (then strlen). */
+struct hamf__jval;
+hamf_status hamf__csv_frame_from_json(const char *const *names, const size_t *name_len, size_t ncol, size_t nrows,
+                                      const struct hamf__jval *(*cell)(void *ctx, size_t row, size_t col), void *ctx,
+                                      hamf_frame **out);
+
 struct hamf__csv_writer;
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out);
 /* The first call writes the header from f's column names. */

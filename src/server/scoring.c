@@ -26,10 +26,12 @@
  * mlflow_model_f1_score, ...) with source="serving".
  */
 #include "hamf.h"
+#include "data/csv.h"
 #include "server/api.h"
 #include "server/http.h"
 #include "store/loop.h"
 #include "track/loop.h"
+#include "util/num.h"
 #include "util/util.h"
 
 #include <math.h>
@@ -436,8 +438,123 @@ static bool conv_columns(struct conv *c, const struct hamf__jval *v, const char 
     return ok;
 }
 
-static bool conv_json(struct conv *c, const char *body, size_t len)
+/* ---- JSON bodies -> a frame directly (data/csv_json.c) ---- */
+
+struct jcells {
+    const struct hamf__jval *v;    /* the input field's value */
+    const struct hamf__jval *rows; /* split: its data */
+    const char **cols;          /* records: the column names */
+};
+
+static const struct hamf__jval *cell_split(void *ctx, size_t r, size_t c)
 {
+    const struct jcells *j = ctx;
+    return &j->rows->items[r].items[c];
+}
+
+static const struct hamf__jval *cell_records(void *ctx, size_t r, size_t c)
+{
+    const struct jcells *j = ctx;
+    return hamf__jobj_get(&j->v->items[r], j->cols[c]);
+}
+
+static const struct hamf__jval *cell_columns(void *ctx, size_t r, size_t c)
+{
+    const struct jcells *j = ctx;
+    const struct hamf__jval *cv = &j->v->members[c].val;
+    return cv->type == HAMF__JARR ? &cv->items[r] : cv;
+}
+
+/* The frame of a well-formed body without CSV text; *fr stays NULL when
+ * the body needs the CSV route (its checks and messages, or cells the
+ * direct path does not take). False only when out of memory. */
+static bool json_direct(const struct hamf__jval *v, const char *field, hamf_frame **fr)
+{
+    *fr = NULL;
+    struct jcells j = {v, NULL, NULL};
+    size_t ncol = 0, nrows = 0;
+    const char **names = NULL;
+    size_t *lens = NULL;
+    const struct hamf__jval *(*cell)(void *, size_t, size_t) = NULL;
+    bool ok = true;
+    if (!strcmp(field, "dataframe_split")) {
+        const struct hamf__jval *cv = v->type == HAMF__JOBJ ? hamf__jobj_get(v, "columns") : NULL,
+                                *dv = v->type == HAMF__JOBJ ? hamf__jobj_get(v, "data") : NULL;
+        if (!cv || cv->type != HAMF__JARR || !dv || dv->type != HAMF__JARR) return true;
+        ncol = cv->len;
+        nrows = dv->len;
+        j.rows = dv;
+        for (size_t i = 0; i < nrows; i++)
+            if (dv->items[i].type != HAMF__JARR || dv->items[i].len != ncol) return true;
+        names = hamf__calloc(ncol + 1, sizeof *names);
+        lens = hamf__calloc(ncol + 1, sizeof *lens);
+        if (!names || !lens) { ok = false; goto done; }
+        for (size_t c = 0; c < ncol; c++) {
+            if (cv->items[c].type != HAMF__JSTR) goto done;
+            names[c] = cv->items[c].str;
+            lens[c] = cv->items[c].len;
+        }
+        cell = cell_split;
+    } else if (v->type == HAMF__JARR && v->len > 0 && v->items[0].type == HAMF__JOBJ) {
+        /* records: the columns are the union of the keys in the order first seen */
+        size_t cap = 16;
+        nrows = v->len;
+        names = hamf__calloc(cap, sizeof *names);
+        lens = hamf__calloc(cap, sizeof *lens);
+        if (!names || !lens) { ok = false; goto done; }
+        for (size_t i = 0; i < nrows; i++) {
+            const struct hamf__jval *r = &v->items[i];
+            if (r->type != HAMF__JOBJ) goto done;
+            for (size_t k = 0; k < r->len; k++) {
+                size_t c = 0;
+                while (c < ncol && strcmp(names[c], r->members[k].key)) c++;
+                if (c < ncol) continue;
+                if (ncol == cap) {
+                    const char **nn = hamf__realloc(names, 2 * cap * sizeof *nn);
+                    if (nn) names = nn;
+                    size_t *nl = nn ? hamf__realloc(lens, 2 * cap * sizeof *nl) : NULL;
+                    if (nl) lens = nl;
+                    if (!nn || !nl) { ok = false; goto done; }
+                    cap *= 2;
+                }
+                names[ncol] = r->members[k].key;
+                lens[ncol++] = r->members[k].key_len;
+            }
+        }
+        j.cols = names;
+        cell = cell_records;
+    } else if (v->type == HAMF__JOBJ && strcmp(field, "dataframe_records")) {
+        ncol = v->len;
+        for (size_t c = 0; c < ncol; c++) {
+            const struct hamf__jval *cv = &v->members[c].val;
+            size_t len = cv->type == HAMF__JARR ? cv->len : 1;
+            if (c && len != nrows) return true;
+            nrows = len;
+        }
+        names = hamf__calloc(ncol + 1, sizeof *names);
+        lens = hamf__calloc(ncol + 1, sizeof *lens);
+        if (!names || !lens) { ok = false; goto done; }
+        for (size_t c = 0; c < ncol; c++) {
+            names[c] = v->members[c].key;
+            lens[c] = v->members[c].key_len;
+        }
+        cell = cell_columns;
+    } else {
+        return true;
+    }
+    if (hamf__csv_frame_from_json(names, lens, ncol, nrows, cell, &j, fr)) ok = false;
+done:
+    hamf__free(names);
+    hamf__free(lens);
+    return ok;
+}
+
+/* The request's frame from a JSON body: directly when the body allows it,
+ * else through CSV text (c->csv) that the caller reads. False with c->err
+ * set on a malformed body. */
+static bool conv_json(struct conv *c, const char *body, size_t len, hamf_frame **fr)
+{
+    *fr = NULL;
     struct hamf__jdoc *doc = NULL;
     if (hamf__json_parse(body, len, HAMF__JSON_MAX_DEPTH, &doc))
         return conv_fail(c, "BAD_REQUEST", "invalid JSON body: %s", hamf_last_error());
@@ -457,6 +574,10 @@ static bool conv_json(struct conv *c, const char *body, size_t len)
                        "The input must be a JSON object with exactly one of the input fields "
                        "'dataframe_split', 'dataframe_records', 'instances' or 'inputs'; got %s",
                        root->type != HAMF__JOBJ ? "a non-object" : nfound ? "several" : "none");
+    } else if (!json_direct(v, field, fr)) {
+        ok = conv_fail(c, "BAD_REQUEST", "out of memory");
+    } else if (*fr) {
+        ok = true;
     } else if (!strcmp(field, "dataframe_split")) {
         ok = conv_split(c, v, field);
     } else if (v->type == HAMF__JARR && (v->len == 0 || v->items[0].type == HAMF__JOBJ)) {
@@ -476,6 +597,16 @@ static bool conv_json(struct conv *c, const char *body, size_t len)
 }
 
 /* ---- scoring ---- */
+
+/* A probability as JSON: the shortest text that reads back exactly
+ * (util/num.h; hamf__json_num's printf search is ~20x slower). */
+static bool put_num(struct hamf__buf *b, double v)
+{
+    if (!isfinite(v)) return hamf__buf_puts(b, "null") == HAMF_OK;
+    char t[32];
+    int n = hamf__num_fmt_f64(t, v);
+    return hamf__buf_append(b, t, (size_t)n) == HAMF_OK;
+}
 
 static bool media_is(const char *ct, const char *type)
 {
@@ -576,11 +707,11 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
     hamf_csv_options_init(&o);
     o.threads = 1;
     if (json) {
-        if (!conv_json(&c, req->body, req->body_len)) {
+        if (!conv_json(&c, req->body, req->body_len, &fr)) {
             hamf__api_error(resp, 400, c.code, "%s", c.err);
             goto done;
         }
-        if (hamf_csv_read_mem(c.csv.data ? c.csv.data : "", c.csv.len, "request", &o, &fr)) {
+        if (!fr && hamf_csv_read_mem(c.csv.data ? c.csv.data : "", c.csv.len, "request", &o, &fr)) {
             hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
             goto done;
         }
@@ -639,10 +770,10 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
     for (size_t i = 0; ok && i < n; i++) {
         if (i) ok = !hamf__buf_puts(b, ", ");
         int label = proba[i] > 0.5;
-        if (out == HAMF_SERVE_PROBABILITY) ok = ok && !hamf__json_num(b, proba[i]);
+        if (out == HAMF_SERVE_PROBABILITY) ok = ok && put_num(b, proba[i]);
         else if (out == HAMF_SERVE_LABEL) ok = ok && !hamf__buf_putc(b, label ? '1' : '0');
         else
-            ok = ok && !hamf__buf_puts(b, "{\"probability\": ") && !hamf__json_num(b, proba[i]) &&
+            ok = ok && !hamf__buf_puts(b, "{\"probability\": ") && put_num(b, proba[i]) &&
                  !hamf__buf_printf(b, ", \"label\": %d}", label);
     }
     if (ok) ok = !hamf__buf_puts(b, "]}");
