@@ -499,7 +499,9 @@ static void tree_sse2(const struct hamf__fast *fs, size_t t, const uint8_t *xc, 
 #endif
 
 #if HAVE_X86
-/* The same, 32 rows at a time (kp a multiple of 32). */
+/* The same, 32 rows at a time (kp a multiple of 32), node by node over all
+ * the block's row groups so each node's constants are set up once; the
+ * rows' node indices live in pos[] between levels. */
 __attribute__((target("avx2"))) static void tree_avx2(const struct hamf__fast *fs, size_t t, const uint8_t *xc,
                                                       size_t kp, double *acc)
 {
@@ -509,53 +511,58 @@ __attribute__((target("avx2"))) static void tree_avx2(const struct hamf__fast *f
     const uint8_t *lut = fs->lut ? fs->lut + (size_t)fs->cat_off[t] * 64 : NULL;
     const int D = fs->depth[t];
     const __m256i nib = _mm256_set1_epi8(0x0f);
-    for (size_t i = 0; i < kp; i += 32) {
-        __m256i pos = _mm256_setzero_si256();
-        for (int d = 0; d < D; d++) {
-            const struct snode *lv = sn + ((1u << d) - 1);
-            __m256i next = _mm256_setzero_si256();
-            for (unsigned k = 0; k < (1u << d); k++) {
-                const struct snode n = lv[k];
-                const uint8_t *col = xc + (size_t)n.feat * kp + i;
-                __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)col), right;
+    _Alignas(32) uint8_t pos[BLOCK_ROWS], next[BLOCK_ROWS];
+    for (int d = 0; d < D; d++) {
+        const struct snode *lv = sn + ((1u << d) - 1);
+        for (unsigned k = 0; k < (1u << d); k++) {
+            const struct snode n = lv[k];
+            const uint8_t *col = xc + (size_t)n.feat * kp;
+            const __m256i two_k = _mm256_set1_epi8((char)(2 * k)), at = _mm256_set1_epi8((char)k);
+            const __m256i sub = _mm256_set1_epi8((char)n.sub), thr1 = _mm256_set1_epi8((char)(n.thr + 1));
+            __m256i tq[4] = {nib, nib, nib, nib};
+            if (n.sub == SUB_CAT && lut) /* 64-byte table: quarter q answers bins 16q..16q+15 */
+                for (int q = 0; q < 4; q++)
+                    tq[q] = _mm256_broadcastsi128_si256(
+                        _mm_loadu_si128((const __m128i *)(const void *)(lut + (size_t)n.thr * 64 + 16 * q)));
+            for (size_t i = 0; i < kp; i += 32) {
+                __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(col + i)), right;
                 if (n.sub == SUB_CAT && lut) {
-                    /* 64-byte table: quarter q of it answers bins 16q..16q+15 */
-                    const uint8_t *tb = lut + (size_t)n.thr * 64;
                     __m256i lo = _mm256_and_si256(b, nib), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), nib);
                     right = _mm256_setzero_si256();
                     for (int q = 0; q < 4; q++) {
-                        __m256i tq = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(tb + 16 * q)));
                         __m256i hit = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)q));
-                        right = _mm256_or_si256(right, _mm256_and_si256(hit, _mm256_shuffle_epi8(tq, lo)));
+                        right = _mm256_or_si256(right, _mm256_and_si256(hit, _mm256_shuffle_epi8(tq[q], lo)));
                     }
                 } else if (n.sub == SUB_CAT) {
                     const uint32_t *set = cat + (size_t)n.thr * fs->cw;
-                    uint8_t rt[32];
-                    for (int j = 0; j < 32; j++) rt[j] = (uint8_t)(0u - cat_right(set, col[j]));
-                    right = _mm256_loadu_si256((const __m256i *)(const void *)rt);
+                    _Alignas(32) uint8_t rt[32];
+                    for (int j = 0; j < 32; j++) rt[j] = (uint8_t)(0u - cat_right(set, col[i + j]));
+                    right = _mm256_load_si256((const __m256i *)(const void *)rt);
                 } else {
-                    __m256i a = _mm256_sub_epi8(b, _mm256_set1_epi8((char)n.sub));
-                    right = n.thr == 255 ? _mm256_setzero_si256()
-                                         : _mm256_cmpeq_epi8(_mm256_max_epu8(a, _mm256_set1_epi8((char)(n.thr + 1))), a);
+                    /* right: b - sub > thr, i.e. max(b - sub, thr + 1) == b - sub (never when thr is 255) */
+                    __m256i a = _mm256_sub_epi8(b, sub);
+                    right = n.thr == 255 ? _mm256_setzero_si256() : _mm256_cmpeq_epi8(_mm256_max_epu8(a, thr1), a);
                 }
-                __m256i child = _mm256_sub_epi8(_mm256_set1_epi8((char)(2 * k)), right);
-                if (d) child = _mm256_and_si256(child, _mm256_cmpeq_epi8(pos, _mm256_set1_epi8((char)k)));
-                next = _mm256_or_si256(next, child);
+                __m256i child = _mm256_sub_epi8(two_k, right); /* 2k or 2k + 1 */
+                __m256i *nx = (__m256i *)(void *)(next + i);
+                if (d == 0) {
+                    _mm256_store_si256(nx, child);
+                    continue;
+                }
+                child = _mm256_and_si256(child, _mm256_cmpeq_epi8(_mm256_load_si256((const __m256i *)(const void *)(pos + i)), at));
+                _mm256_store_si256(nx, k ? _mm256_or_si256(_mm256_load_si256(nx), child) : child);
             }
-            pos = next;
         }
-        /* leaves: 8 rows per step, gathered as doubles and added in place */
-        __m128i lo16 = _mm256_castsi256_si128(pos), hi16 = _mm256_extracti128_si256(pos, 1);
-        for (int h = 0; h < 4; h++) {
-            __m128i src = h < 2 ? lo16 : hi16;
-            if (h & 1) src = _mm_srli_si128(src, 8);
-            __m256i ix = _mm256_cvtepu8_epi32(src);
-            double *o = acc + i + 8 * h;
-            __m256d g0 = _mm256_i32gather_pd(leaf, _mm256_castsi256_si128(ix), 8);
-            __m256d g1 = _mm256_i32gather_pd(leaf, _mm256_extracti128_si256(ix, 1), 8);
-            _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), g0));
-            _mm256_storeu_pd(o + 4, _mm256_add_pd(_mm256_loadu_pd(o + 4), g1));
-        }
+        memcpy(pos, next, kp);
+    }
+    /* leaves: 8 rows per step, gathered as doubles and added in place */
+    for (size_t i = 0; i < kp; i += 8) {
+        __m256i ix = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(pos + i)));
+        double *o = acc + i;
+        __m256d g0 = _mm256_i32gather_pd(leaf, _mm256_castsi256_si128(ix), 8);
+        __m256d g1 = _mm256_i32gather_pd(leaf, _mm256_extracti128_si256(ix, 1), 8);
+        _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), g0));
+        _mm256_storeu_pd(o + 4, _mm256_add_pd(_mm256_loadu_pd(o + 4), g1));
     }
 }
 #endif

@@ -200,6 +200,11 @@ static hamf_status parse_string(struct parser *p, const char **out, size_t *out_
     size_t k = 0;
     while (p->pos < p->n) {
         unsigned char c = (unsigned char)p->s[p->pos];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { /* plain ASCII: copied as is */
+            o[k++] = (char)c;
+            p->pos++;
+            continue;
+        }
         if (c == '"') {
             p->pos++;
             o[k] = '\0';
@@ -304,8 +309,20 @@ static hamf_status parse_number(struct parser *p, struct hamf__jval *v)
         while (i < p->n && s[i] >= '0' && s[i] <= '9') i++;
     }
     size_t len = i - start;
-    /* the syntax is checked above: the fast exact parsers of util/num.h
-     * (correctly rounded, as strtod) read the text in place */
+    /* the syntax is checked above: an integer of up to 15 digits is exact
+     * as a double; anything else goes to the exact parsers of util/num.h
+     * (correctly rounded, as strtod), in place */
+    if (integral && len - (s[start] == '-') <= 15) {
+        uint64_t u = 0;
+        for (size_t k = start + (s[start] == '-'); k < i; k++) u = u * 10 + (uint64_t)(s[k] - '0');
+        int64_t iv = s[start] == '-' ? -(int64_t)u : (int64_t)u;
+        v->type = HAMF__JNUM;
+        v->is_int = true;
+        v->i = iv;
+        v->num = s[start] == '-' ? -(double)u : (double)u; /* "-0" is -0.0, as strtod reads it */
+        p->pos = i;
+        return HAMF_OK;
+    }
     double d;
     if (!hamf__num_parse_f64(s + start, len, &d) || !isfinite(d)) {
         p->pos = start;

@@ -3,6 +3,8 @@
 #include "t.h"
 #include "util/util.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 static hamf_status parse(const char *s, struct hamf__jdoc **d)
@@ -72,6 +74,35 @@ static void test_conversions(void)
     T_TRUE(!hamf__jval_to_i64(&r->items[8], &i));
     T_TRUE(!hamf__jval_to_f64(&r->items[9], &f));
     hamf__jdoc_free(d);
+}
+
+/* numbers read as strtod and strtoll read them (values, int-ness, sign of zero) */
+static void test_numbers_like_libc(void)
+{
+    static const char *const nums[] = {
+        "0", "-0", "7", "-7", "123456789012345", "-999999999999999", "1234567890123456", "9007199254740993",
+        "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+        "99999999999999999999", "1.5", "-0.0", "0.1", "1e3", "1E-5", "2.2250738585072014e-308", "4.9e-324",
+        "1e-400", "-1e-400", "0.30000000000000004", "123456789012345678901234567890", "1.7976931348623157e308",
+        "3.14159265358979323846264338327950288", "5e-324", "2.4703282292062328e-324"};
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+        struct hamf__jdoc *d = NULL;
+        T_OK(parse(nums[k], &d));
+        const struct hamf__jval *v = hamf__jdoc_root(d);
+        T_EQ_INT(v->type, HAMF__JNUM);
+        double want = strtod(nums[k], NULL);
+        T_TRUE(v->num == want && signbit(v->num) == signbit(want));
+        errno = 0;
+        char *end;
+        long long ll = strtoll(nums[k], &end, 10);
+        bool is_int = errno == 0 && *end == '\0';
+        T_EQ_INT(v->is_int, is_int);
+        if (is_int) T_TRUE(v->i == ll);
+        hamf__jdoc_free(d);
+    }
+    struct hamf__jdoc *d = NULL;
+    T_STATUS(parse("1e400", &d), HAMF_ERR_PARSE);
+    T_STATUS(parse("-1e400", &d), HAMF_ERR_PARSE);
 }
 
 static void test_errors(void)
@@ -165,6 +196,7 @@ int main(void)
     T_RUN(test_values);
     T_RUN(test_embedded_nul_and_escapes);
     T_RUN(test_conversions);
+    T_RUN(test_numbers_like_libc);
     T_RUN(test_errors);
     T_RUN(test_depth_limit);
     T_RUN(test_big_array);
