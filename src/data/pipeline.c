@@ -8,10 +8,13 @@
  *
  * Each step keeps its expression text; apply() parses it again (a few
  * microseconds) and binds it against the frame at hand, so one pipeline can
- * be applied to frames of different schemas and from several threads.
+ * be applied to frames of different schemas and from several threads. A
+ * caller applying it many times compiles it once (pipeline.h: an exec keeps
+ * the parsed expressions, one thread at a time) and only binds per frame.
  */
 #include "data/csv.h"
 #include "data/expr.h"
+#include "data/pipeline.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -371,11 +374,13 @@ oom:
     return hamf__err(HAMF_ERR_NOMEM, "pipeline: out of memory");
 }
 
-static hamf_status apply_with(const hamf_pipeline *p, const struct step *s, hamf_frame *f)
+/* `with`: the step's expression parsed here, or `parsed` (an exec's, kept). */
+static hamf_status apply_with(const hamf_pipeline *p, const struct step *s, struct hamf__expr_prog *parsed,
+                              hamf_frame *f)
 {
-    struct hamf__expr_prog *prog = NULL;
+    struct hamf__expr_prog *prog = parsed;
     struct hamf__vec v = {0};
-    hamf_status st = hamf__expr_parse(s->expr, &prog);
+    hamf_status st = prog ? HAMF_OK : hamf__expr_parse(s->expr, &prog);
     if (!st) st = hamf__expr_bind(prog, f);
     if (!st) st = hamf__expr_eval(prog, f, &v);
     if (st) {
@@ -392,7 +397,7 @@ static hamf_status apply_with(const hamf_pipeline *p, const struct step *s, hamf
     else st = hamf__frame_push(f, hamf__strdup(s->name), t, data, valid, dict, f->nrows);
 cleanup:
     hamf__vec_free(&v);
-    hamf__expr_prog_free(prog);
+    if (prog != parsed) hamf__expr_prog_free(prog);
     return st;
 }
 
@@ -431,14 +436,48 @@ cleanup:
     return st;
 }
 
-hamf_status hamf_pipeline_apply(const hamf_pipeline *p, hamf_frame *f)
+struct hamf__pipeline_exec {
+    size_t n;
+    struct hamf__expr_prog **prog; /* per step: the parsed `with` expression, else NULL */
+};
+
+void hamf__pipeline_exec_free(struct hamf__pipeline_exec *x)
 {
-    if (!p || !f) return hamf__err(HAMF_ERR_MISUSE, "pipeline: NULL argument");
+    if (!x) return;
+    for (size_t i = 0; i < x->n; i++) hamf__expr_prog_free(x->prog[i]);
+    hamf__free(x->prog);
+    hamf__free(x);
+}
+
+hamf_status hamf__pipeline_compile(const hamf_pipeline *p, struct hamf__pipeline_exec **out)
+{
+    if (!p || !out) return hamf__err(HAMF_ERR_MISUSE, "pipeline: NULL argument");
+    struct hamf__pipeline_exec *x = hamf__calloc(1, sizeof *x);
+    if (!x || !(x->prog = hamf__calloc(p->n + 1, sizeof *x->prog))) {
+        hamf__free(x);
+        return hamf__err(HAMF_ERR_NOMEM, "pipeline: out of memory");
+    }
+    x->n = p->n;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->steps[i].kind != STEP_WITH) continue;
+        hamf_status st = hamf__expr_parse(p->steps[i].expr, &x->prog[i]);
+        if (st) {
+            hamf__err_prefix(st, "pipeline: %s:%zu: with %s", p->source, p->steps[i].line, p->steps[i].name);
+            hamf__pipeline_exec_free(x);
+            return st;
+        }
+    }
+    *out = x;
+    return HAMF_OK;
+}
+
+static hamf_status run_steps(const hamf_pipeline *p, struct hamf__pipeline_exec *x, hamf_frame *f)
+{
     for (size_t i = 0; i < p->n; i++) {
         const struct step *s = &p->steps[i];
         hamf_status st = HAMF_OK;
         switch (s->kind) {
-        case STEP_WITH: st = apply_with(p, s, f); break;
+        case STEP_WITH: st = apply_with(p, s, x ? x->prog[i] : NULL, f); break;
         case STEP_DROP:
             for (size_t k = 0; k < s->ncols && !st; k++) {
                 size_t idx;
@@ -454,6 +493,18 @@ hamf_status hamf_pipeline_apply(const hamf_pipeline *p, hamf_frame *f)
         if (st) return st;
     }
     return HAMF_OK;
+}
+
+hamf_status hamf_pipeline_apply(const hamf_pipeline *p, hamf_frame *f)
+{
+    if (!p || !f) return hamf__err(HAMF_ERR_MISUSE, "pipeline: NULL argument");
+    return run_steps(p, NULL, f);
+}
+
+hamf_status hamf__pipeline_run(const hamf_pipeline *p, struct hamf__pipeline_exec *x, hamf_frame *f)
+{
+    if (!p || !x || !f || x->n != p->n) return hamf__err(HAMF_ERR_MISUSE, "pipeline: NULL or mismatched argument");
+    return run_steps(p, x, f);
 }
 
 /* ---- CSV -> pipeline -> CSV, streaming ----------------------------------- */

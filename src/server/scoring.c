@@ -27,6 +27,7 @@
  */
 #include "hamf.h"
 #include "data/csv.h"
+#include "data/pipeline.h"
 #include "server/api.h"
 #include "server/http.h"
 #include "store/loop.h"
@@ -48,6 +49,7 @@
 #define FB_REQS 1024       /* scored requests remembered for feedback */
 #define FB_MAX_ROWS 10000  /* rows remembered per request */
 #define FB_WINDOW 1000     /* labelled rows in the live-quality window */
+#define PX_KEEP 16         /* compiled pipelines kept per model version */
 
 static const double lat_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
@@ -75,6 +77,11 @@ struct served {
     hamf_predictor *pred;       /* the compact scoring layout [owned] */
     const hamf_ensemble *model; /* borrowed from pred */
     hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
+    /* its expressions parsed once too: idle execs, one per request in flight
+     * at most (an exec serves one thread at a time) */
+    pthread_mutex_t px_lock;
+    struct hamf__pipeline_exec *px[PX_KEEP];
+    size_t npx;
     char version[64];
     struct vstats *st;
     atomic_int refs;
@@ -110,6 +117,8 @@ struct hamf_scoring_server {
 static void served_free(struct served *m)
 {
     if (!m) return;
+    for (size_t i = 0; i < m->npx; i++) hamf__pipeline_exec_free(m->px[i]);
+    pthread_mutex_destroy(&m->px_lock);
     hamf_pipeline_free(m->pipeline);
     hamf_predictor_close(m->pred);
     hamf__free(m);
@@ -160,6 +169,7 @@ static hamf_status served_finish(struct served *m, hamf_status st, const char *v
     if (!st) m->model = hamf_predictor_ensemble(m->pred);
     if (!st && hamf_ensemble_pipeline(m->model))
         st = hamf_pipeline_parse(hamf_ensemble_pipeline(m->model), "model pipeline", &m->pipeline);
+    if (!st && m->pipeline && !hamf__pipeline_compile(m->pipeline, &m->px[0])) m->npx = 1; /* ready before the first request */
     if (st) {
         served_free(m);
         return st;
@@ -180,6 +190,7 @@ static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct ser
         hamf_ensemble_free(e);
         return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
     }
+    pthread_mutex_init(&m->px_lock, NULL);
     hamf_status st = hamf_predictor_from_ensemble(e, &m->pred); /* takes e */
     return served_finish(m, st, version, out);
 }
@@ -189,6 +200,7 @@ static hamf_status served_load_file(const char *path, const char *version, struc
 {
     struct served *m = hamf__calloc(1, sizeof *m);
     if (!m) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+    pthread_mutex_init(&m->px_lock, NULL);
     hamf_status st = hamf_predictor_open(path, &m->pred);
     return served_finish(m, st, version, out);
 }
@@ -262,6 +274,26 @@ static void h_version(void *ctx, const struct hamf__http_req *req, struct hamf__
 {
     set_current_version(ctx, resp);
     text(resp, hamf_version());
+}
+
+/* The model's pipeline on a request's frame, through an idle compiled
+ * exec of this version (or a new one); plain apply if compiling fails. */
+static hamf_status served_pipeline(struct served *m, hamf_frame *fr)
+{
+    struct hamf__pipeline_exec *x = NULL;
+    pthread_mutex_lock(&m->px_lock);
+    if (m->npx) x = m->px[--m->npx];
+    pthread_mutex_unlock(&m->px_lock);
+    if (!x && hamf__pipeline_compile(m->pipeline, &x)) return hamf_pipeline_apply(m->pipeline, fr);
+    hamf_status st = hamf__pipeline_run(m->pipeline, x, fr);
+    pthread_mutex_lock(&m->px_lock);
+    if (m->npx < PX_KEEP) {
+        m->px[m->npx++] = x;
+        x = NULL;
+    }
+    pthread_mutex_unlock(&m->px_lock);
+    hamf__pipeline_exec_free(x);
+    return st;
 }
 
 /* ---- JSON bodies -> CSV text ---- */
@@ -676,7 +708,7 @@ static bool check_types(const hamf_ensemble *m, hamf_frame *fr, struct hamf__htt
     return true;
 }
 
-static void score_request(struct hamf_scoring_server *s, const struct served *m, const struct hamf__http_req *req,
+static void score_request(struct hamf_scoring_server *s, struct served *m, const struct hamf__http_req *req,
                           struct hamf__http_resp *resp)
 {
     hamf_serve_output out = s->output;
@@ -719,7 +751,7 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
         hamf__api_error(resp, 400, "BAD_REQUEST", "%s", hamf_last_error());
         goto done;
     }
-    if (m->pipeline && hamf_frame_nrows(fr) > 0 && hamf_pipeline_apply(m->pipeline, fr)) {
+    if (m->pipeline && hamf_frame_nrows(fr) > 0 && served_pipeline(m, fr)) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "the model's pipeline failed on the input: %s",
                         hamf_last_error());
         goto done;

@@ -4,11 +4,13 @@
  * canonical pipeline text, column order of withColumn/drop/select,
  * column-at-a-time evaluation over many rows, and out-of-memory paths. */
 #include "t.h"
+#include "data/pipeline.h"
 #include "data/csv.h"
 #include "data/expr.h"
 
 #include <dirent.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int file_fail;
 
@@ -173,6 +175,60 @@ static void test_caret(void)
     T_EQ_STR(hamf_last_error(), "expr: expected a value, found '*' at column 5\n  a + * b\n      ^");
 }
 
+/* the file's text of f (written with hamf_csv_write), into buf */
+static void frame_text(const hamf_frame *f, char *buf, size_t n)
+{
+    char path[] = "/tmp/hamf-expr-XXXXXX";
+    int fd = mkstemp(path);
+    T_TRUE(fd >= 0);
+    close(fd);
+    T_OK(hamf_csv_write(f, path));
+    FILE *fp = fopen(path, "rb");
+    T_TRUE(fp != NULL);
+    size_t k = fread(buf, 1, n - 1, fp);
+    buf[k] = '\0';
+    fclose(fp);
+    unlink(path);
+}
+
+/* a compiled pipeline (parsed once, bound per frame) = hamf_pipeline_apply,
+ * frame after frame of other column types, and after a failed frame */
+static void test_pipeline_compiled(void)
+{
+    hamf_pipeline *p;
+    T_OK(hamf_pipeline_parse("with d = a + b\nwith e = CASE WHEN c = 'x' THEN a ELSE b / 2 END\n"
+                             "with g = COALESCE(a, b, 0) * 2\nwith h = a = 1\ndrop b\n",
+                             "spec", &p));
+    struct hamf__pipeline_exec *x;
+    T_OK(hamf__pipeline_compile(p, &x));
+    static const char *const inputs[] = {
+        "a,b,c\n1,2,x\n3,4,y\n",          "a,b,c\n1.5,2,x\n,4.25,y\n", "a,b,c\n1,2.5,x\n3,,\n",
+        "a,c\n1,x\n",                      /* no b: both fail the same way */
+        "a,b,c\n7,8,true\n9,10,false\n", "b,a,c\n1,2,x\n3,4,y\n",
+    };
+    for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
+        hamf_frame *f1, *f2;
+        T_OK(hamf_csv_read_mem(inputs[k], strlen(inputs[k]), "t", NULL, &f1));
+        T_OK(hamf_csv_read_mem(inputs[k], strlen(inputs[k]), "t", NULL, &f2));
+        hamf_status s1 = hamf_pipeline_apply(p, f1);
+        char e1[512], t1[4096], t2[4096];
+        snprintf(e1, sizeof e1, "%s", s1 ? hamf_last_error() : "");
+        hamf_status s2 = hamf__pipeline_run(p, x, f2);
+        T_EQ_INT(s1, s2);
+        if (s1) {
+            T_EQ_STR(hamf_last_error(), e1);
+        } else {
+            frame_text(f1, t1, sizeof t1);
+            frame_text(f2, t2, sizeof t2);
+            T_EQ_STR(t2, t1);
+        }
+        hamf_frame_free(f1);
+        hamf_frame_free(f2);
+    }
+    hamf__pipeline_exec_free(x);
+    hamf_pipeline_free(p);
+}
+
 static void test_pipeline_order_and_text(void)
 {
     const char *csv = "a,b,c\n1,2,x\n3,4,y\n";
@@ -282,6 +338,7 @@ int main(void)
     T_RUN(test_depth_limit);
     T_RUN(test_caret);
     T_RUN(test_pipeline_order_and_text);
+    T_RUN(test_pipeline_compiled);
     T_RUN(test_many_rows);
     T_RUN(test_oom);
     return T_DONE();
