@@ -80,6 +80,33 @@ try:
     check(preds({"dataframe_records": recs}) == want, "dataframe_records = hamf predict")
     check(preds({"instances": recs}) == want, "instances (records) = hamf predict")
     check(preds({"inputs": {c: [r[c] for r in recs] for c in cols}}) == want, "inputs (columns) = hamf predict")
+    # cells of other JSON types read as the CSV text of the same values: numbers
+    # as floats (87.0) or as strings ("87"), empty cells as null
+    def as_float(v): return float(v) if isinstance(v, int) else v
+    def as_text(v): return str(v) if isinstance(v, (int, float)) else v
+    def as_null(v): return None if v == "" else v
+    for name, conv in (("floats", as_float), ("strings", as_text), ("nulls", as_null)):
+        data = [[conv(r[c]) for c in cols] for r in recs]
+        check(preds({"dataframe_split": {"columns": cols, "data": data}}) == want, "dataframe_split with %s" % name)
+    # a string with quotes, a mixed string/number column and a -0.0: the JSON
+    # body scores as the CSV body with the same text
+    odd = [dict(r) for r in recs[:40]]
+    for i, r in enumerate(odd):
+        if i % 3 == 0: r["registrarname"] = 'A "quoted", registrar'
+        if i % 5 == 0: r["registrarname"] = 12345
+        if i % 7 == 0: r["hostlength"] = -0.0
+        if i % 11 == 0: r["urllength"] = 1e20
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in odd:
+        w.writerow(["-0.0" if isinstance(r[c], float) and r[c] == 0 else "100000000000000000000.0" if r[c] == 1e20 else r[c] for c in cols])
+    want_odd = preds(buf.getvalue(), ctype="text/csv")
+    check(want_odd is not None and len(want_odd) == 40, "odd cells as CSV")
+    check(preds({"dataframe_records": odd}) == want_odd, "odd cells: JSON = CSV")
+    check(preds({"dataframe_split": {"columns": cols, "data": [[r[c] for c in cols] for r in odd]}}) == want_odd,
+          "odd cells: dataframe_split = CSV")
     # one row at a time (the single-row path) and a scalar-valued inputs object
     for i in (0, 1, 17, len(recs) - 1):
         check(preds({"dataframe_records": [recs[i]]}) == [want[i]], "single row %d" % i)
