@@ -511,50 +511,78 @@ __attribute__((target("avx2"))) static void tree_avx2(const struct hamf__fast *f
     const uint8_t *lut = fs->lut ? fs->lut + (size_t)fs->cat_off[t] * 64 : NULL;
     const int D = fs->depth[t];
     const __m256i nib = _mm256_set1_epi8(0x0f);
-    _Alignas(32) uint8_t pos[BLOCK_ROWS], next[BLOCK_ROWS];
+    _Alignas(32) uint8_t buf[2][BLOCK_ROWS];
+    uint8_t *pos = buf[0], *next = buf[1];
+    /* One node over every 32-row group: RIGHT sets `right` (0xff = goes
+     * right) from the group's codes `b`; at level 0 the child is stored, below
+     * it is kept for the rows on this node (the loops are written out per
+     * case so that no test is left inside them). */
+#define NODE_LOOP(...)                                                                                      \
+    do {                                                                                                    \
+        if (d == 0)                                                                                         \
+            for (size_t i = 0; i < kp; i += 32) {                                                           \
+                __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(col + i)), right;          \
+                __VA_ARGS__                                                                                 \
+                _mm256_store_si256((__m256i *)(void *)(next + i), _mm256_sub_epi8(two_k, right));           \
+            }                                                                                               \
+        else                                                                                                \
+            for (size_t i = 0; i < kp; i += 32) {                                                           \
+                __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(col + i)), right;          \
+                __VA_ARGS__                                                                                 \
+                __m256i here = _mm256_cmpeq_epi8(_mm256_load_si256((const __m256i *)(const void *)(pos + i)), at); \
+                __m256i *nx = (__m256i *)(void *)(next + i);                                                \
+                _mm256_store_si256(nx, _mm256_or_si256(_mm256_load_si256(nx),                               \
+                                                       _mm256_and_si256(here, _mm256_sub_epi8(two_k, right)))); \
+            }                                                                                               \
+    } while (0)
     for (int d = 0; d < D; d++) {
         const struct snode *lv = sn + ((1u << d) - 1);
+        if (d) memset(next, 0, kp);
         for (unsigned k = 0; k < (1u << d); k++) {
             const struct snode n = lv[k];
             const uint8_t *col = xc + (size_t)n.feat * kp;
             const __m256i two_k = _mm256_set1_epi8((char)(2 * k)), at = _mm256_set1_epi8((char)k);
-            const __m256i sub = _mm256_set1_epi8((char)n.sub), thr1 = _mm256_set1_epi8((char)(n.thr + 1));
-            __m256i tq[4] = {nib, nib, nib, nib};
-            if (n.sub == SUB_CAT && lut) /* 64-byte table: quarter q answers bins 16q..16q+15 */
-                for (int q = 0; q < 4; q++)
-                    tq[q] = _mm256_broadcastsi128_si256(
-                        _mm_loadu_si128((const __m128i *)(const void *)(lut + (size_t)n.thr * 64 + 16 * q)));
-            for (size_t i = 0; i < kp; i += 32) {
-                __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(col + i)), right;
-                if (n.sub == SUB_CAT && lut) {
+            if (n.sub == SUB_CAT && lut) { /* 64-byte table: quarter q answers bins 16q..16q+15 */
+                const uint8_t *tb = lut + (size_t)n.thr * 64;
+                const __m256i t0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tb));
+                const __m256i t1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(tb + 16)));
+                const __m256i t2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(tb + 32)));
+                const __m256i t3 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(tb + 48)));
+                const __m256i q1 = _mm256_set1_epi8(1), q2 = _mm256_set1_epi8(2), q3 = _mm256_set1_epi8(3);
+                NODE_LOOP({
                     __m256i lo = _mm256_and_si256(b, nib), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), nib);
-                    right = _mm256_setzero_si256();
-                    for (int q = 0; q < 4; q++) {
-                        __m256i hit = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)q));
-                        right = _mm256_or_si256(right, _mm256_and_si256(hit, _mm256_shuffle_epi8(tq[q], lo)));
-                    }
-                } else if (n.sub == SUB_CAT) {
-                    const uint32_t *set = cat + (size_t)n.thr * fs->cw;
+                    right = _mm256_and_si256(_mm256_cmpeq_epi8(hi, _mm256_setzero_si256()), _mm256_shuffle_epi8(t0, lo));
+                    right = _mm256_or_si256(right, _mm256_and_si256(_mm256_cmpeq_epi8(hi, q1), _mm256_shuffle_epi8(t1, lo)));
+                    right = _mm256_or_si256(right, _mm256_and_si256(_mm256_cmpeq_epi8(hi, q2), _mm256_shuffle_epi8(t2, lo)));
+                    right = _mm256_or_si256(right, _mm256_and_si256(_mm256_cmpeq_epi8(hi, q3), _mm256_shuffle_epi8(t3, lo)));
+                });
+            } else if (n.sub == SUB_CAT) {
+                const uint32_t *set = cat + (size_t)n.thr * fs->cw;
+                NODE_LOOP({
                     _Alignas(32) uint8_t rt[32];
-                    for (int j = 0; j < 32; j++) rt[j] = (uint8_t)(0u - cat_right(set, col[i + j]));
+                    _mm256_store_si256((__m256i *)(void *)rt, b);
+                    for (int j = 0; j < 32; j++) rt[j] = (uint8_t)(0u - cat_right(set, rt[j]));
                     right = _mm256_load_si256((const __m256i *)(const void *)rt);
-                } else {
-                    /* right: b - sub > thr, i.e. max(b - sub, thr + 1) == b - sub (never when thr is 255) */
+                });
+            } else if (n.thr == 255) { /* nothing goes right (padding above a leaf) */
+                NODE_LOOP({
+                    (void)b;
+                    right = _mm256_setzero_si256();
+                });
+            } else {
+                /* right: b - sub > thr, i.e. max(b - sub, thr + 1) == b - sub */
+                const __m256i sub = _mm256_set1_epi8((char)n.sub), thr1 = _mm256_set1_epi8((char)(n.thr + 1));
+                NODE_LOOP({
                     __m256i a = _mm256_sub_epi8(b, sub);
-                    right = n.thr == 255 ? _mm256_setzero_si256() : _mm256_cmpeq_epi8(_mm256_max_epu8(a, thr1), a);
-                }
-                __m256i child = _mm256_sub_epi8(two_k, right); /* 2k or 2k + 1 */
-                __m256i *nx = (__m256i *)(void *)(next + i);
-                if (d == 0) {
-                    _mm256_store_si256(nx, child);
-                    continue;
-                }
-                child = _mm256_and_si256(child, _mm256_cmpeq_epi8(_mm256_load_si256((const __m256i *)(const void *)(pos + i)), at));
-                _mm256_store_si256(nx, k ? _mm256_or_si256(_mm256_load_si256(nx), child) : child);
+                    right = _mm256_cmpeq_epi8(_mm256_max_epu8(a, thr1), a);
+                });
             }
         }
-        memcpy(pos, next, kp);
+        uint8_t *tmp = pos;
+        pos = next;
+        next = tmp;
     }
+#undef NODE_LOOP
     /* leaves: 8 rows per step, gathered as doubles and added in place */
     for (size_t i = 0; i < kp; i += 8) {
         __m256i ix = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(pos + i)));
