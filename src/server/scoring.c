@@ -10,9 +10,14 @@
  *   POST /feedback      {"request_id": "...", "labels": [0, 1, ...]}: the true
  *                       labels of a scored request's rows, in order
  *
- * Every request body becomes CSV text that goes through the same reader,
- * type inference, stored pipeline and scoring as `hamf predict`, so a row
- * scores the same here as in a file. Errors use MLflow's shape: 400
+ * A row scores the same here as in a file under `hamf predict`: a CSV body
+ * goes through the same reader and type inference; a JSON body becomes a
+ * frame directly, each cell typed and valued as the reader would read the
+ * CSV text of it (data/csv_json.c; bodies that path does not take, and
+ * their errors, go through that CSV text). Then the stored pipeline,
+ * compiled once per model version (data/pipeline.h), and the compact
+ * scorer: vector steps over blocks of rows, in the same tree order as one
+ * row, so the sums are the same bits (ml/predict.c). Errors use MLflow's shape: 400
  * {"error_code": "BAD_REQUEST" | "INVALID_PARAMETER_VALUE", "message"}
  * naming the field, column or row; 415 for other content types. Every
  * answer from a handler carries X-Hamf-Model-Version; each scoring answer
