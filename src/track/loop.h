@@ -7,9 +7,11 @@
  *    reports, retrain decisions and jobs; all the SQL).
  *  - register.c: hamf__loop_register_training.
  *  - ml/drift.h: training bin counts and PSI against the model's bins.
- *  - retrain.c: champion/challenger retraining and the promotion decision.
+ *  - retrain.c: champion/challenger retraining and the promotion decision
+ *    (public: hamf_retrain).
  *
- * Names are internal (hamf__loop_*); the CLI and server include this header.
+ * Names are internal (hamf__loop_*); the server and app/ include this header,
+ * the CLI uses the public wrappers (hamf.h, loop_api.c).
  */
 #ifndef HAMF_TRACK_LOOP_H
 #define HAMF_TRACK_LOOP_H
