@@ -829,8 +829,9 @@ void hamf_model_versions_free(hamf_model_versions *l);
 hamf_status hamf_registry_versions_json(hamf_store *s, const char *name, char **out);
 /* Make `version` of `name` the champion; `reason` is recorded. */
 hamf_status hamf_registry_promote(hamf_store *s, const char *name, int64_t version, const char *reason);
-/* Make the champion the current champion replaced the champion again;
- * *version (may be NULL) gets it. */
+/* Roll back: the version the current champion replaced becomes the
+ * champion again (from the promotion history); *version (may be NULL)
+ * gets it. */
 hamf_status hamf_registry_rollback(hamf_store *s, const char *name, int64_t *version);
 
 /* ---- drift ---- */
@@ -887,8 +888,8 @@ typedef struct hamf_retrain_result {
  * retrain", in s), the challenger becomes a new version (alias challenger)
  * and is promoted when its accuracy beats the champion's by more than 0
  * and at least min_gain points and its F1 is at most `tolerance` lower.
- * The decision goes to retrain_decisions and audit_log. Everything goes
- * through s. */
+ * The decision goes to retrain_decisions and audit_log. Everything (the
+ * versions, both runs, the decision) goes through s; o NULL = defaults. */
 hamf_status hamf_retrain(hamf_store *s, const char *model, const char *data_path, const hamf_retrain_options *o,
                          hamf_retrain_result *out);
 /* A result as one JSON object [owned: hamf_free]. */

@@ -204,11 +204,11 @@ static hamf_status train_one(const hamf_workflow_options *o, hamf_store *store, 
     hamf_ensemble *m = NULL;
     double *proba = NULL;
     hamf_run_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .store = store,
-                                    .artifacts_dir = o->artifacts_dir};
+                          .artifacts_dir = o->artifacts_dir};
     if (!o->no_track) {
         hamf_kv tags[2] = {{"hamf.algorithm", wm->algorithm}, {"hamf.model_name", HAMF_WORKFLOW_MODEL_NAME}};
         hamf_run_options ts = {.experiment = o->experiment, .source_name = "hamf workflow run", .tags = tags,
-                                       .ntags = 2};
+                               .ntags = 2};
         if ((st = hamf_run_start(&dest, &ts, &run))) goto cleanup;
         snprintf(wm->run_id, sizeof wm->run_id, "%s", hamf_run_id(run));
         snprintf(wm->experiment_id, sizeof wm->experiment_id, "%s", hamf_run_experiment_id(run));
@@ -245,13 +245,13 @@ static hamf_status train_one(const hamf_workflow_options *o, hamf_store *store, 
         hamf_kv params[2] = {{"target", "phishing"}, {"test_size", ts}};
         hamf_kv tags[1] = {{"mlflow.runName", name}};
         hamf_run_metric extra[4] = {{"fit_seconds", wm->fit_seconds, 0},
-                                              {"n_train", (double)wm->n_train, 0},
-                                              {"n_test", (double)wm->n_test, 0},
-                                              {"oob_accuracy", wm->oob_accuracy, 0}};
+                                    {"n_train", (double)wm->n_train, 0},
+                                    {"n_test", (double)wm->n_test, 0},
+                                    {"oob_accuracy", wm->oob_accuracy, 0}};
         hamf_run_training t = {.model = m, .metrics = &wm->metrics, .model_path = wm->path,
-                                         .model_name = HAMF_WORKFLOW_MODEL_NAME, .model_version = wm->model_version,
-                                         .model_id = wm->model_id, .result_id = wm->result_id, .params = params,
-                                         .nparams = 2, .extra = extra, .nextra = 4, .tags = tags, .ntags = 1};
+                               .model_name = HAMF_WORKFLOW_MODEL_NAME, .model_version = wm->model_version,
+                               .model_id = wm->model_id, .result_id = wm->result_id, .params = params,
+                               .nparams = 2, .extra = extra, .nextra = 4, .tags = tags, .ntags = 1};
         if ((st = hamf_run_finish(run, &t))) goto cleanup;
         size_t nit = 0;
         const double *tr = NULL, *va = NULL;

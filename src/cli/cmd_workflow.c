@@ -155,7 +155,7 @@ static int serve_until_signal(const char *db, const char *art, const char *host,
                               const sigset_t *set)
 {
     hamf_workflow_serve_options so = {.db_url = db, .artifacts_dir = art, .host = host, .server_port = port,
-                                           .exporter_port = eport};
+                                      .exporter_port = eport};
     hamf_workflow_server *sv = NULL;
     hamf_status st = hamf_workflow_serve_start(&so, &sv);
     if (st) return cli_fail_status(st);

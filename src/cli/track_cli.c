@@ -44,7 +44,7 @@ int track_cli_begin(struct track_cli *tc, const char *db, hamf_store *store, con
     hamf_run_dest d = {.tracking_uri = uri, .db_url = db, .store = store, .artifacts_dir = tc->artifacts_dir};
     hamf_kv tags[2] = {{"hamf.algorithm", algorithm}, {"hamf.model_name", model_name}};
     hamf_run_options s = {.experiment = tc->experiment, .run_name = tc->run_name,
-                                  .source_name = "hamf train", .tags = tags, .ntags = 2};
+                          .source_name = "hamf train", .tags = tags, .ntags = 2};
     hamf_status st = hamf_run_start(&d, &s, &tc->run);
     if (st) return cli_fail("train: tracking is on but no run could be created (nothing was trained; --no-track "
                             "trains without it): %s", hamf_last_error());
@@ -81,9 +81,9 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
     hamf_kv params[3] = {{"target", target}, {"data", data_path}, {"test_size", ts}};
     size_t np = test_size > 0 ? 3 : 2; /* a --test file: no split fraction */
     hamf_run_metric extra[4] = {{"fit_seconds", fit_seconds, 0},
-                                          {"n_train", (double)n_train, 0},
-                                          {"n_test", (double)n_test, 0},
-                                          {"oob_accuracy", hamf_ensemble_oob_accuracy(m), 0}};
+                                {"n_train", (double)n_train, 0},
+                                {"n_test", (double)n_test, 0},
+                                {"oob_accuracy", hamf_ensemble_oob_accuracy(m), 0}};
     hamf_kv tags[1];
     size_t ntags = 0;
     if (!tc->run_name) {
@@ -93,10 +93,10 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
         tags[ntags++] = (hamf_kv){"mlflow.runName", name};
     }
     hamf_run_training t = {.model = m, .metrics = mt, .model_path = model_path, .model_name = model_name,
-                                     .model_version = model_version, .model_id = model_id, .result_id = result_id,
-                                     .params = params, .nparams = np, .extra = extra,
-                                     .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags,
-                                     .shap_importance = imp, .shap_rows = shap_rows};
+                           .model_version = model_version, .model_id = model_id, .result_id = result_id,
+                           .params = params, .nparams = np, .extra = extra,
+                           .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags,
+                           .shap_importance = imp, .shap_rows = shap_rows};
     hamf_status st = hamf_run_finish(tc->run, &t);
     free(imp);
     if (st) return cli_fail("train: the model was saved to %s but logging its run %s failed (marked FAILED if the tracking store can still be reached): %s",

@@ -52,13 +52,13 @@ static hamf_status log_run(hamf_store *s, const char *artifacts_dir, const char 
     hamf_run_dest d = {.store = s, .artifacts_dir = artifacts_dir};
     hamf_kv tags[] = {{"hamf.role", role}};
     hamf_run_options st = {.experiment = RETRAIN_EXPERIMENT, .run_name = run_name,
-                                   .source_name = "hamf retrain"};
+                           .source_name = "hamf retrain"};
     hamf_kv params[] = {{"data", data_path}};
     hamf_run_metric extra[] = {{"n_train", (double)n_train, 0}, {"n_holdout", (double)n_holdout, 0}};
     hamf_run_training t = {.model = e, .metrics = m, .model_path = model_path, .model_name = name,
-                                     .model_version = ver, .params = params, .nparams = HAMF_ARRAY_LEN(params),
-                                     .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
-                                     .ntags = HAMF_ARRAY_LEN(tags)};
+                           .model_version = ver, .params = params, .nparams = HAMF_ARRAY_LEN(params),
+                           .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
+                           .ntags = HAMF_ARRAY_LEN(tags)};
     char id[33] = "";
     hamf_status rc = hamf__track_log_training(&d, &st, &t, id);
     if (!rc) snprintf(run_id, cap, "%s", id);

@@ -249,7 +249,7 @@ static hamf_status rest_start(hamf_run *r, const hamf_run_dest *dst, const char 
 }
 
 hamf_status hamf_run_start(const hamf_run_dest *d, const hamf_run_options *st,
-                                  hamf_run **out)
+                           hamf_run **out)
 {
     if (!d || !out) return hamf__err(HAMF_ERR_MISUSE, "track: NULL argument");
     static const hamf_run_options none = {0};

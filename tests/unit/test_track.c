@@ -86,7 +86,7 @@ static void test_log_local(void)
     hamf_run_options s = {.experiment = "unit", .run_name = "r1"};
     hamf_kv p[1] = {{"target", "y"}};
     hamf_run_training tr = {.model = m, .metrics = &mt, .model_path = model, .model_name = "M",
-                                      .model_version = "v9", .params = p, .nparams = 1};
+                            .model_version = "v9", .params = p, .nparams = 1};
     char id[33] = "";
     T_OK(hamf__track_log_training(&d, &s, &tr, id));
     T_EQ_INT(strlen(id), 32);
