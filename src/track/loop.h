@@ -59,6 +59,12 @@ struct hamf__retrain_result {
 /* The whole retrain; the decision is recorded (retrain_decisions, audit). */
 hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
                               const struct hamf__retrain_opts *o, struct hamf__retrain_result *out);
+/* The same on a `hamf serve --log-dir` prediction log (track/predlog.h):
+ * its labelled rows, joined into DIR/joined/retrain-<UTC>.csv (kept: the
+ * runs' "data" parameter names it; the newest 5 are kept) with the
+ * champion's target as the label column, are the new data. */
+hamf_status hamf__retrain_run_from_log(const char *url, const char *name, const char *log_dir,
+                                       const struct hamf__retrain_opts *o, struct hamf__retrain_result *out);
 /* JSON object of a result (appended). */
 hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, struct hamf__buf *out);
 
