@@ -227,6 +227,8 @@ dash_break "query uses an undefined variable" 'panel 2 .*undefined variable \$ex
 dash_break "variable query names an unexported metric" 'templating\[0\] .*does not export: mlflow_accuracy' \
   "d['templating']['list'][0]['query'] = 'label_values(mlflow_accuracy, experiment)'"
 dash_break "duplicate panel id" "duplicate panel id 3" "d['panels'][3]['id'] = 3"
+dash_break "serving latency panel queries a metric hamf serve does not export" "panel 14 .*does not export: hamf_serve_request_seconds_bucket" \
+  "t = d['panels'][13]['targets'][0]; t['expr'] = t['expr'].replace('hamf_serve_request_duration_seconds_bucket', 'hamf_serve_request_seconds_bucket')"
 dash_break "F1 time series hides its threshold" "panel 6 .*hides its threshold" \
   "d['panels'][5]['fieldConfig']['defaults']['custom']['thresholdsStyle']['mode'] = 'off'"
 grafana_break "data source uid renamed under the dashboard" "does not resolve" \
@@ -291,6 +293,18 @@ hamf_exporter_errors_total 0
 hamf_feature_drift_psi{model="m",feature="urllength"} 0.01
 # TYPE hamf_model_live_accuracy gauge
 hamf_model_live_accuracy{model="m"} 99
+# TYPE hamf_serve_requests_total counter
+hamf_serve_requests_total{model="m",model_version="1"} 10
+# TYPE hamf_serve_errors_total counter
+hamf_serve_errors_total{model="m",model_version="1"} 0
+# TYPE hamf_serve_positive_rate gauge
+hamf_serve_positive_rate{model="m",model_version="1"} 0.3
+# TYPE hamf_serve_request_duration_seconds histogram
+hamf_serve_request_duration_seconds_bucket{model="m",model_version="1",le="+Inf"} 10
+# TYPE hamf_serve_log_rows_total counter
+hamf_serve_log_rows_total{model="m",model_version="1"} 10
+# TYPE hamf_serve_log_dropped_total counter
+hamf_serve_log_dropped_total{model="m",model_version="1"} 0
 EOF
 expect_ok "check_grafana --metrics with every exported metric" "$PY" "$CHECKER" --deploy "$D" --metrics "$T/scrape-full.txt"
 grep -v mlflow_model_recall "$T/scrape-full.txt" >"$T/scrape-norecall.txt"
