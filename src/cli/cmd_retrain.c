@@ -92,7 +92,7 @@ int cmd_retrain(int argc, char **argv)
         }
     }
     if (!model) return cli_usage("retrain", "--model NAME is required");
-    if (!data && !from_log && optind < argc) data = argv[optind++];
+    if (!data && optind < argc) data = argv[optind++];
     if (data && from_log) return cli_usage("retrain", "give NEW.csv or --from-log DIR, not both");
     if (!data && !from_log) return cli_usage("retrain", "missing NEW.csv or --from-log DIR (the new labelled data)");
     if (optind < argc) return cli_usage("retrain", "unexpected argument '%s'", argv[optind]);
