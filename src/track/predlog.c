@@ -32,6 +32,11 @@
 #define PREDLOG_DEFAULT_FILES 10
 #define PREDLOG_READ_MAX ((size_t)1 << 31)
 #define WRITE_CHUNK ((size_t)1 << 20)
+/* After waking for new entries the writer lets more gather this long, so
+ * under load it makes a few write(2) calls a second, not one per request
+ * (and requests do not wake it each time). A kill -9 loses at most this
+ * much plus what was queued. */
+#define GATHER_NS 10000000L
 
 static const char *const PRED_META = "hamf_request_id,hamf_row,hamf_time,hamf_model,hamf_model_version,hamf_score";
 static const char *const FB_HEADER = "hamf_request_id,hamf_row,hamf_time,hamf_label";
@@ -166,6 +171,7 @@ struct hamf__predlog {
     size_t queued_bytes;
     uint64_t enq, done; /* entries queued / handled, for flush */
     bool stop;
+    bool waiting; /* the writer sleeps on cv: enqueue must signal */
     struct hamf__predlog_stats stats; /* under mu */
     struct series ser[2];             /* writer thread only */
     unsigned seq;
@@ -365,6 +371,30 @@ static void write_labels(struct hamf__predlog *l, const struct entry *e)
     count(l, 0, ok, e->n - ok, 0, 0);
 }
 
+/* A header record in one spelling (quotes only where CSV needs them), so
+ * the same columns sent as JSON (quoted names) and as CSV share a file. */
+static char *canon_header(const char *p, size_t n)
+{
+    size_t k = split_fields(p, n, NULL, 0);
+    struct span *f = hamf__calloc(k + 1, sizeof *f);
+    if (!f) return NULL;
+    split_fields(p, n, f, k);
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    hamf_status st = HAMF_OK;
+    for (size_t i = 0; i < k && !st; i++) {
+        char *name = unquote(f[i]);
+        if (!name) st = HAMF_ERR_NOMEM;
+        if (!st && i) st = hamf__buf_putc(&b, ',');
+        if (!st) st = put_field(&b, name);
+        hamf__free(name);
+    }
+    hamf__free(f);
+    char *out = st ? NULL : hamf__buf_detach(&b, NULL);
+    hamf__buf_free(&b);
+    return out;
+}
+
 static void write_rows(struct hamf__predlog *l, const struct entry *e)
 {
     struct series *se = &l->ser[SER_PRED];
@@ -390,13 +420,17 @@ static void write_rows(struct hamf__predlog *l, const struct entry *e)
         count(l, 0, 0, e->n, 1, 0);
         return;
     }
-    if (!se->header || strlen(se->header) != he - hs || memcmp(se->header, p + hs, he - hs)) {
+    char *hdr = canon_header(p + hs, he - hs);
+    if (!hdr) {
+        count(l, 0, 0, e->n, 1, 0);
+        return;
+    }
+    if (!se->header || strcmp(se->header, hdr)) {
         series_finish(l, SER_PRED); /* other columns: a new file */
         hamf__free(se->header);
-        if (!(se->header = hamf__strndup(p + hs, he - hs))) {
-            count(l, 0, 0, e->n, 1, 0);
-            return;
-        }
+        se->header = hdr;
+    } else {
+        hamf__free(hdr);
     }
     char ts[64], num[32], meta[512];
     stamp(e->ms, ts, sizeof ts, true);
@@ -413,7 +447,9 @@ static void write_rows(struct hamf__predlog *l, const struct entry *e)
         size_t s0 = pos;
         pos = record_scan(p, len, pos, &body, &complete);
         if (body == s0) continue; /* blank line: the reader skips it too */
-        hamf__fmt_double(num, e->scores[i]);
+        /* 17 significant digits read back exactly; one snprintf (the
+         * shortest form costs up to 17 snprintf + strtod rounds) */
+        snprintf(num, sizeof num, "%.17g", e->scores[i]);
         char pre[640];
         int pl = snprintf(pre, sizeof pre, "%llu,%zu,%s,%s,%s,", (unsigned long long)e->id, i, ts, meta, num);
         size_t line = (size_t)pl + (body - s0) + 1;
@@ -434,7 +470,17 @@ static void *writer_main(void *arg)
     struct hamf__predlog *l = arg;
     for (;;) {
         pthread_mutex_lock(&l->mu);
-        while (!l->head && !l->stop) pthread_cond_wait(&l->cv, &l->mu);
+        while (!l->head && !l->stop) {
+            l->waiting = true;
+            pthread_cond_wait(&l->cv, &l->mu);
+            l->waiting = false;
+        }
+        if (!l->stop && l->queued_bytes < WRITE_CHUNK) {
+            pthread_mutex_unlock(&l->mu);
+            struct timespec d = {0, GATHER_NS};
+            nanosleep(&d, NULL);
+            pthread_mutex_lock(&l->mu);
+        }
         struct entry *batch = l->head;
         bool stop = l->stop && !batch;
         l->head = l->tail = NULL;
@@ -479,7 +525,7 @@ static void enqueue(struct hamf__predlog *l, struct entry *e, uint64_t n)
     l->tail = e;
     l->queued_bytes += e->bytes;
     l->enq++;
-    pthread_cond_signal(&l->cv);
+    if (l->waiting) pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -642,7 +688,7 @@ void hamf__predlog_close(struct hamf__predlog *l)
     if (!l) return;
     pthread_mutex_lock(&l->mu);
     l->stop = true;
-    pthread_cond_signal(&l->cv);
+    pthread_cond_signal(&l->cv); /* (a writer in its gather sleep sees stop next) */
     pthread_mutex_unlock(&l->mu);
     pthread_join(l->thread, NULL);
     for (int s = 0; s < 2; s++) {

@@ -171,6 +171,10 @@ pf = sorted(glob.glob("log/predictions-*.csv"))
 ff = sorted(glob.glob("log/feedback-*.csv"))
 check(not glob.glob("log/*.active.csv"), "a clean stop finishes the active files: %s" % os.listdir("log"))
 check(len(pf) >= 4, "rotation at 64 KiB made several prediction files: %d" % len(pf))
+# JSON (quoted names) and CSV requests with the same columns share files:
+# only size rotates them
+check(all(os.path.getsize(f) > 60000 for f in pf[:-1]),
+      "files rotate only at the size bound: %s" % [os.path.getsize(f) for f in pf])
 logged = {}
 for path in pf:
     rows = parse_log(path)
