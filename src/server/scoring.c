@@ -791,7 +791,16 @@ static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf_
     }
     pthread_mutex_lock(&s->fb_lock);
     struct fb_req *r = &s->fb[(uint64_t)id % FB_REQS];
-    if (r->id != (uint64_t)id || !r->pred) {
+    if ((r->id != (uint64_t)id || !r->pred) && s->log && (uint64_t)id <= atomic_load(&s->next_id)) {
+        /* too old for the live window (or from before a restart), but ids
+         * only grow, so it may have been answered: the labels go to the
+         * prediction log, where only a matching logged row joins them */
+        pthread_mutex_unlock(&s->fb_lock);
+        hamf__predlog_labels(s->log, (uint64_t)id, lab, lv->len);
+        hamf__buf_reset(&resp->body);
+        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu, \"live\": false}",
+                               (long long)id, lv->len);
+    } else if (r->id != (uint64_t)id || !r->pred) {
         pthread_mutex_unlock(&s->fb_lock);
         hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST",
                         "request %lld is unknown or too old (the last %d requests of up to %d rows are kept)",
@@ -816,7 +825,8 @@ static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf_
         pthread_mutex_unlock(&s->fb_lock);
         hamf__predlog_labels(s->log, (uint64_t)id, lab, lv->len);
         hamf__buf_reset(&resp->body);
-        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu}", (long long)id, lv->len);
+        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu, \"live\": true}", (long long)id,
+                               lv->len);
     }
     if (lab != stack) hamf__free(lab);
 done:
