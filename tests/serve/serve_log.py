@@ -10,7 +10,9 @@ and the registry it leaves:
   * kill -9: a torn tail is cut at the next start and nothing before it is
     lost; pruning keeps --log-max-files;
   * `hamf retrain --from-log`: the labelled served rows (and only those)
-    train a new version.
+    train a new version; late labels (after a restart) still reach the log;
+  * a ServingFeatureDriftHigh webhook to `hamf server --retrain-data LOGDIR`
+    runs one retrain job on the log's labelled rows.
 """
 import csv, glob, io, json, os, re, signal, subprocess, sys, time, urllib.request, urllib.error
 
@@ -267,6 +269,49 @@ score(base, same_h, same[:10], "csv")
 p.send_signal(signal.SIGTERM)
 p.communicate(timeout=30)
 check(len(glob.glob("log/predictions-*.csv")) == 2, "--log-max-files 2 prunes to 2: %d" % len(glob.glob("log/predictions-*.csv")))
+
+# ---- 4. an alert-triggered retrain job on a prediction log ----------------
+# `hamf server --retrain-data DIR` with DIR a prediction log: a
+# ServingFeatureDriftHigh webhook makes one job that trains on log2's 100
+# labelled rows.
+srv = subprocess.Popen([hamf, "server", "--port", "0", "--artifacts-dir", "art", "--retrain-data", "log2"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+try:
+    m = None
+    for _ in range(20):
+        line = srv.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if m or not line:
+            break
+    check(m is not None, "hamf server listening")
+    sbase = "http://127.0.0.1:%s" % m.group(1)
+    labels = {"alertname": "ServingFeatureDriftHigh", "model": name, "feature": "hassecureconnection_encoded",
+              "source": "serving", "severity": "warning"}
+    hook = {"version": "4", "groupKey": "{}/{}:{alertname=\"ServingFeatureDriftHigh\"}", "truncatedAlerts": 0,
+            "status": "firing", "receiver": "hamf-retrain", "groupLabels": {"alertname": "ServingFeatureDriftHigh", "model": name},
+            "commonLabels": labels, "commonAnnotations": {}, "externalURL": "http://127.0.0.1:9093",
+            "alerts": [{"status": "firing", "labels": labels, "annotations": {"summary": "drift"},
+                        "startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "",
+                        "fingerprint": "0123456789abcdef"}]}
+    st, _, b = req(sbase, "/api/hamf/v1/alerts", json.dumps(hook), "application/json")
+    check(st == 200, "webhook accepted: %s %s" % (st, b))
+    job = None
+    for _ in range(200):
+        _, _, b = req(sbase, "/api/hamf/v1/jobs")
+        jobs = json.loads(b)["jobs"]
+        if jobs and jobs[-1]["state"] in ("succeeded", "failed"):
+            job = jobs[-1]
+            break
+        time.sleep(0.1)
+    check(job is not None and job["state"] == "succeeded", "the retrain job succeeded: %s" % job)
+    if job and job["state"] == "succeeded":
+        res = job["result"] if isinstance(job["result"], dict) else json.loads(job["result"])
+        print("retrain job %s on %s: n_train %d, n_holdout %d" % (job["job_id"], res.get("data"), res["n_train"], res["n_holdout"]))
+        check(res.get("data") == "log2" and res["n_train"] + res["n_holdout"] == 100,
+              "the job trained on the log's 100 labelled rows: %s" % res)
+finally:
+    srv.terminate()
+    srv.communicate(timeout=30)
 
 if fails:
     print("%d check(s) failed" % len(fails))

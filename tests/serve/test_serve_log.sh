@@ -4,7 +4,9 @@
 # with a preprocessing pipeline, so the log holds raw columns), serving PSI
 # is low for traffic like the training data and high for drifted traffic,
 # fed-back labels join the rows, `hamf retrain --from-log` trains version 2
-# on exactly the labelled rows; rotation, kill -9 recovery and pruning.
+# on exactly the labelled rows; rotation, kill -9 recovery and pruning;
+# a ServingFeatureDriftHigh webhook to `hamf server --retrain-data LOGDIR`
+# runs one retrain job on the log's labelled rows.
 # Assertions: serve_log.py.
 set -euo pipefail
 export HAMF_DB="$T/reg.db" HAMF_ARTIFACTS_DIR="$T/mlartifacts"
