@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,6 +163,7 @@ struct series {
 
 struct hamf__predlog {
     char *dir;
+    int lock_fd; /* DIR/.hamf-serve.lock, flock'ed: one writer per directory */
     size_t max_bytes, max_queue;
     int max_files;
     pthread_t thread;
@@ -657,6 +659,15 @@ hamf_status hamf__predlog_open(const struct hamf__predlog_opts *o, struct hamf__
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     pthread_cond_init(&l->idle_cv, NULL);
+    /* one server per directory: a second one would take the first one's
+     * active files for a crash's leftovers */
+    snprintf(l->path, sizeof l->path, "%s/.hamf-serve.lock", l->dir);
+    l->lock_fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (l->lock_fd < 0)
+        st = hamf__err(HAMF_ERR_IO, "prediction log: cannot create %s: %s", l->path, strerror(errno));
+    else if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        st = hamf__err(HAMF_ERR_BUSY, "prediction log: another hamf serve writes to %s (each replica needs its own --log-dir)",
+                       l->dir);
     for (int s = 0; s < 2 && !st; s++) st = recover(l, s);
     /* can we create files there? (fail at start, not on the first request) */
     if (!st) {
@@ -671,6 +682,7 @@ hamf_status hamf__predlog_open(const struct hamf__predlog_opts *o, struct hamf__
     if (!st && pthread_create(&l->thread, NULL, writer_main, l))
         st = hamf__err(HAMF_ERR_IO, "prediction log: cannot start the writer thread");
     if (st) {
+        if (l->lock_fd >= 0) close(l->lock_fd);
         for (int s = 0; s < 2; s++) hamf__buf_free(&l->ser[s].pending);
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
@@ -691,6 +703,7 @@ void hamf__predlog_close(struct hamf__predlog *l)
     pthread_cond_signal(&l->cv); /* (a writer in its gather sleep sees stop next) */
     pthread_mutex_unlock(&l->mu);
     pthread_join(l->thread, NULL);
+    close(l->lock_fd);
     for (int s = 0; s < 2; s++) {
         hamf__buf_free(&l->ser[s].pending);
         hamf__free(l->ser[s].header);

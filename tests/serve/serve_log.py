@@ -142,6 +142,10 @@ try:
     for k in range(0, 1000, 50):
         rid = score(base, same_h, same[k:k + 50], "csv" if (k // 50) % 2 else "json")
         fb_ids.append(rid)
+    # a second server on the same log directory is refused
+    r = subprocess.run([hamf, "serve", "models:/%s@champion" % name, "--port", "0", "--log-dir", "log"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "another hamf serve writes to log" in r.stderr, "second writer refused: %s" % r.stderr)
     psi_same, v = metrics(base)
     check(v.get("hamf_serve_drift_window_rows") == 1000, "drift window holds 1000 rows: %s" % v.get("hamf_serve_drift_window_rows"))
     check(len(psi_same) >= 10, "serving PSI for every feature: %s" % sorted(psi_same))
