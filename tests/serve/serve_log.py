@@ -171,6 +171,7 @@ try:
 finally:
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=30)
+check("Sanitizer" not in err, "serve stderr: %s" % err[-2000:])
 check(p.returncode == 0, "serve exit %s: %s" % (p.returncode, err[-300:]))
 
 pf = sorted(glob.glob("log/predictions-*.csv"))
@@ -257,6 +258,7 @@ st, _, b = req(base, "/feedback", json.dumps({"request_id": str(int(killed_ids[0
 check(st == 404, "feedback for an id never issued: %s %s" % (st, b))
 p.send_signal(signal.SIGTERM)
 out, err = p.communicate(timeout=30)
+check(p.returncode == 0 and "Sanitizer" not in err, "restarted serve: rc %s %s" % (p.returncode, err[-2000:]))
 fbf = glob.glob("log2/feedback-*.csv")
 check(len(fbf) == 1 and len(parse_log(fbf[0])) == 101, "the 100 late labels are in the feedback log: %s" % fbf)
 check("cut a torn last record" in err, "restart reports the cut: %s" % err[-300:])
@@ -271,7 +273,8 @@ if files:
 p, base = start("log", "--log-max-files", "2")
 score(base, same_h, same[:10], "csv")
 p.send_signal(signal.SIGTERM)
-p.communicate(timeout=30)
+out, err = p.communicate(timeout=30)
+check(p.returncode == 0 and "Sanitizer" not in err, "pruning serve: rc %s %s" % (p.returncode, err[-2000:]))
 check(len(glob.glob("log/predictions-*.csv")) == 2, "--log-max-files 2 prunes to 2: %d" % len(glob.glob("log/predictions-*.csv")))
 
 # ---- 4. an alert-triggered retrain job on a prediction log ----------------
