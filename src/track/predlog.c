@@ -157,7 +157,9 @@ struct series {
     size_t size;         /* bytes in the active file, pending included */
     size_t data_lines;
     int64_t start_ms;    /* when the active file was started */
-    char *header;        /* predictions: the request columns' raw header */
+    char *header;        /* predictions: the request columns' header (canon_header) */
+    char *raw;           /* the last request header text seen, and its length: */
+    size_t raw_len;      /* the same text needs no canon_header */
     struct hamf__buf pending;
 };
 
@@ -422,17 +424,24 @@ static void write_rows(struct hamf__predlog *l, const struct entry *e)
         count(l, 0, 0, e->n, 1, 0);
         return;
     }
-    char *hdr = canon_header(p + hs, he - hs);
-    if (!hdr) {
-        count(l, 0, 0, e->n, 1, 0);
-        return;
-    }
-    if (!se->header || strcmp(se->header, hdr)) {
-        series_finish(l, SER_PRED); /* other columns: a new file */
-        hamf__free(se->header);
-        se->header = hdr;
-    } else {
-        hamf__free(hdr);
+    /* the same header text as the last request: the file's header already */
+    if (!se->header || !se->raw || se->raw_len != he - hs || memcmp(se->raw, p + hs, he - hs)) {
+        char *hdr = canon_header(p + hs, he - hs);
+        hamf__free(se->raw);
+        se->raw = hamf__strndup(p + hs, he - hs);
+        se->raw_len = he - hs;
+        if (!hdr || !se->raw) {
+            hamf__free(hdr);
+            count(l, 0, 0, e->n, 1, 0);
+            return;
+        }
+        if (!se->header || strcmp(se->header, hdr)) {
+            series_finish(l, SER_PRED); /* other columns: a new file */
+            hamf__free(se->header);
+            se->header = hdr;
+        } else {
+            hamf__free(hdr);
+        }
     }
     char ts[64], num[32], meta[512];
     stamp(e->ms, ts, sizeof ts, true);
@@ -707,6 +716,7 @@ void hamf__predlog_close(struct hamf__predlog *l)
     for (int s = 0; s < 2; s++) {
         hamf__buf_free(&l->ser[s].pending);
         hamf__free(l->ser[s].header);
+        hamf__free(l->ser[s].raw);
     }
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
