@@ -443,7 +443,7 @@ static void write_rows(struct hamf__predlog *l, const struct entry *e)
             hamf__free(hdr);
         }
     }
-    char ts[64], num[32], meta[512];
+    char ts[64], meta[512];
     stamp(e->ms, ts, sizeof ts, true);
     struct hamf__buf mb;
     hamf__buf_init(&mb, 0);
@@ -452,17 +452,25 @@ static void write_rows(struct hamf__predlog *l, const struct entry *e)
     (void)put_field(&mb, e->version);
     snprintf(meta, sizeof meta, "%s", mb.data ? mb.data : ",");
     hamf__buf_free(&mb);
+    char mid[640];
+    size_t midlen = (size_t)snprintf(mid, sizeof mid, ",%s,%s,", ts, meta);
+    if (midlen >= sizeof mid) midlen = sizeof mid - 1;
     uint64_t ok = 0;
     size_t i = 0;
     for (pos = first; pos < len && i < e->n;) {
         size_t s0 = pos;
         pos = record_scan(p, len, pos, &body, &complete);
         if (body == s0) continue; /* blank line: the reader skips it too */
-        /* 17 significant digits read back exactly; one snprintf (the
-         * shortest form costs up to 17 snprintf + strtod rounds) */
-        snprintf(num, sizeof num, "%.17g", e->scores[i]);
-        char pre[640];
-        int pl = snprintf(pre, sizeof pre, "%llu,%zu,%s,%s,%s,", (unsigned long long)e->id, i, ts, meta, num);
+        /* id and row as integers; the score with 17 significant digits,
+         * which read back exactly, in one snprintf (the shortest form
+         * costs up to 17 snprintf + strtod rounds) */
+        char pre[768];
+        int pl = hamf__fmt_i64(pre, (int64_t)e->id);
+        pre[pl++] = ',';
+        pl += hamf__fmt_i64(pre + pl, (int64_t)i);
+        memcpy(pre + pl, mid, midlen); /* ,time,model,version, */
+        pl += (int)midlen;
+        pl += snprintf(pre + pl, sizeof pre - (size_t)pl, "%.17g,", e->scores[i]);
         size_t line = (size_t)pl + (body - s0) + 1;
         i++;
         if (!series_room(l, SER_PRED, line, e->ms)) break;
