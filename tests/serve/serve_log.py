@@ -153,6 +153,10 @@ try:
         rid = score(base, drift_h, drift[k:k + 50], "json" if (k // 50) % 2 else "csv")
         fb_ids.append(rid)
     psi_drift, _ = metrics(base)
+    # the exposition with drift and log metrics is valid for Prometheus
+    _, _, text = req(base, "/metrics")
+    pc = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    check(pc.returncode == 0, "promtool check metrics: %s %s" % (pc.stdout[-500:], pc.stderr[-500:]))
     ms, md = max(psi_same.values() or [9]), max(psi_drift.values() or [0])
     print("serving PSI max: undrifted %.4f, drifted %.4f (%s)" % (ms, md, max(psi_drift, key=psi_drift.get)))
     check(ms < 0.1, "undrifted traffic: max serving PSI %.4f < 0.1" % ms)
