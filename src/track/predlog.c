@@ -829,6 +829,38 @@ static hamf_status series_files(const char *dir, int s, char ***out, size_t *n)
     return HAMF_OK;
 }
 
+/* Hard links to every file of the join in snap/, so a rotation (the
+ * active file renamed) or a prune by a running server between the join's
+ * two passes changes nothing it reads: paths[i] becomes the link, or NULL
+ * when the file vanished before it could be linked. */
+static hamf_status snapshot(const char *snap, char **paths, size_t n, size_t *seq)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(paths[i], '/');
+        char *lnk = hamf__asprintf("%s/%06zu-%s", snap, (*seq)++, base ? base + 1 : paths[i]);
+        if (!lnk) return hamf__err(HAMF_ERR_NOMEM, "prediction log: out of memory");
+        if (link(paths[i], lnk) == 0) {
+            hamf__free(paths[i]);
+            paths[i] = lnk;
+        } else {
+            int e = errno;
+            hamf__free(lnk);
+            if (e == ENOENT) {
+                hamf__free(paths[i]);
+                paths[i] = NULL;
+            } /* else (no hard links there): read in place */
+        }
+    }
+    return HAMF_OK;
+}
+
+static void snapshot_remove(const char *snap, char **paths, size_t n)
+{
+    size_t sl = strlen(snap);
+    for (size_t i = 0; i < n; i++)
+        if (paths[i] && !strncmp(paths[i], snap, sl) && paths[i][sl] == '/') (void)unlink(paths[i]);
+}
+
 /* Read a log file; *hdr gets its header fields (up to cap). Returns the
  * offset of the first data record in *first. */
 static hamf_status read_log(const char *path, struct hamf__buf *b, size_t *first, struct span *hdr, size_t cap,
@@ -859,7 +891,7 @@ hamf_status hamf__predlog_join(const char *dir, const char *label_col, const cha
     char **uni = hamf__calloc(MAX_COLS, sizeof *uni), **uni_raw = hamf__calloc(MAX_COLS, sizeof *uni_raw);
     size_t *map = hamf__calloc(MAX_COLS, sizeof *map);
     struct span *row = hamf__calloc(MAX_COLS, sizeof *row);
-    char *tmp = NULL;
+    char *tmp = NULL, *snap = NULL;
     FILE *fo = NULL;
     hamf_status st = HAMF_OK;
     if (!hdr || !fld || !uni || !uni_raw || !map || !row) {
@@ -873,9 +905,17 @@ hamf_status hamf__predlog_join(const char *dir, const char *label_col, const cha
         goto cleanup;
     }
     if ((st = series_files(dir, SER_FB, &ff, &nff))) goto cleanup;
+    if (!(snap = hamf__asprintf("%s/joined/.snapshot-%d", dir, (int)getpid()))) {
+        st = hamf__err(HAMF_ERR_NOMEM, "prediction log: out of memory");
+        goto cleanup;
+    }
+    size_t seq = 0;
+    if ((st = hamf__file_mkdirs(snap)) || (st = snapshot(snap, pf, npf, &seq)) || (st = snapshot(snap, ff, nff, &seq)))
+        goto cleanup;
     /* the labels */
     for (size_t f = 0; f < nff && !st; f++) {
         size_t pos, nh, body;
+        if (!ff[f]) continue;
         if ((st = read_log(ff[f], &b, &pos, hdr, MAX_COLS, &nh))) break;
         if (nh < 4 || hdr[0].n != 15 || memcmp(hdr[0].p, "hamf_request_id", 15) || hdr[3].n != 10 ||
             memcmp(hdr[3].p, "hamf_label", 10)) {
@@ -903,6 +943,7 @@ hamf_status hamf__predlog_join(const char *dir, const char *label_col, const cha
     /* pass 1: the union of the request columns */
     for (size_t f = 0; f < npf && !st; f++) {
         size_t pos, nh;
+        if (!pf[f]) continue;
         if ((st = read_log(pf[f], &b, &pos, hdr, MAX_COLS, &nh))) break;
         if (nh < PRED_NMETA || nh > MAX_COLS || hdr[0].n != 15 || memcmp(hdr[0].p, "hamf_request_id", 15) ||
             hdr[5].n != 10 || memcmp(hdr[5].p, "hamf_score", 10)) {
@@ -947,7 +988,12 @@ hamf_status hamf__predlog_join(const char *dir, const char *label_col, const cha
     /* pass 2: the labelled rows */
     for (size_t f = 0; f < npf && !st; f++) {
         size_t pos, nh, body;
+        if (!pf[f]) continue;
         if ((st = read_log(pf[f], &b, &pos, hdr, MAX_COLS, &nh))) break;
+        if (nh > MAX_COLS) {
+            st = hamf__err(HAMF_ERR_CONSTRAINT, "prediction log: %s: more than %d columns", pf[f], MAX_COLS);
+            break;
+        }
         for (size_t j = PRED_NMETA; j < nh && !st; j++) {
             char *name = unquote(hdr[j]);
             if (!name) { st = hamf__err(HAMF_ERR_NOMEM, "prediction log: out of memory"); break; }
@@ -1009,6 +1055,12 @@ cleanup:
     if (fo) fclose(fo);
     if (st && tmp) (void)unlink(tmp);
     hamf__free(tmp);
+    if (snap) {
+        if (pf) snapshot_remove(snap, pf, npf);
+        if (ff) snapshot_remove(snap, ff, nff);
+        (void)rmdir(snap);
+        hamf__free(snap);
+    }
     free_list(pf, npf);
     free_list(ff, nff);
     if (uni)

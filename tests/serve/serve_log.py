@@ -215,6 +215,7 @@ if r.returncode == 0:
     check(res["n_train"] + res["n_holdout"] == labelled, "trained + held out = the %d labelled rows: %s" % (labelled, res))
     joined = sorted(glob.glob("log/joined/retrain-*.csv"))
     check(len(joined) == 1, "the joined file is kept: %s" % joined)
+    check(not glob.glob("log/joined/.snapshot-*"), "the join's snapshot links are removed")
     if joined:
         jh, jr = read_rows(joined[0])
         check(jh[-1] == "phishing" and "urllength" in jh, "joined header: %s" % jh)
