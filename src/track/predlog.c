@@ -854,6 +854,15 @@ static hamf_status snapshot(const char *snap, char **paths, size_t n, size_t *se
     return HAMF_OK;
 }
 
+/* Leave a file out of the join (its snapshot link removed). */
+static void drop_file(const char *snap, char **path)
+{
+    size_t sl = strlen(snap);
+    if (!strncmp(*path, snap, sl) && (*path)[sl] == '/') (void)unlink(*path);
+    hamf__free(*path);
+    *path = NULL;
+}
+
 static void snapshot_remove(const char *snap, char **paths, size_t n)
 {
     size_t sl = strlen(snap);
@@ -917,6 +926,7 @@ hamf_status hamf__predlog_join(const char *dir, const char *label_col, const cha
         size_t pos, nh, body;
         if (!ff[f]) continue;
         if ((st = read_log(ff[f], &b, &pos, hdr, MAX_COLS, &nh))) break;
+        if (nh == 0) continue; /* an active file whose header is not written yet */
         if (nh < 4 || hdr[0].n != 15 || memcmp(hdr[0].p, "hamf_request_id", 15) || hdr[3].n != 10 ||
             memcmp(hdr[3].p, "hamf_label", 10)) {
             st = hamf__err(HAMF_ERR_PARSE, "prediction log: %s:1: not a feedback log header (%s)", ff[f], FB_HEADER);
@@ -945,6 +955,10 @@ hamf_status hamf__predlog_join(const char *dir, const char *label_col, const cha
         size_t pos, nh;
         if (!pf[f]) continue;
         if ((st = read_log(pf[f], &b, &pos, hdr, MAX_COLS, &nh))) break;
+        if (nh == 0) { /* an active file whose header is not written yet: not in pass 2 either */
+            drop_file(snap, &pf[f]);
+            continue;
+        }
         if (nh < PRED_NMETA || nh > MAX_COLS || hdr[0].n != 15 || memcmp(hdr[0].p, "hamf_request_id", 15) ||
             hdr[5].n != 10 || memcmp(hdr[5].p, "hamf_score", 10)) {
             st = hamf__err(HAMF_ERR_PARSE, "prediction log: %s:1: not a prediction log header (%s,...)", pf[f], PRED_META);

@@ -325,6 +325,39 @@ finally:
     srv.terminate()
     srv.communicate(timeout=30)
 
+# ---- 5. joining while a server rotates and prunes under load --------------
+import threading
+p, base = start("log5", "--log-max-bytes", "16384", "--log-max-files", "4")
+stop_load = threading.Event()
+def load():
+    k = 0
+    while not stop_load.is_set():
+        rows = same[(k * 10) % 990:(k * 10) % 990 + 10]
+        rid = score(base, same_h, rows, "csv")
+        feedback(base, rid, [int(r[yi]) for r in rows])
+        k += 1
+for k in range(0, 400, 10):  # enough labelled rows of both classes first
+    rid = score(base, same_h, same[k:k + 10], "csv")
+    feedback(base, rid, [int(r[yi]) for r in same[k:k + 10]])
+th = threading.Thread(target=load)
+th.start()
+try:
+    time.sleep(0.5)
+    for _ in range(3):
+        r = subprocess.run([hamf, "retrain", "--model", name, "--from-log", "log5", "--json"], capture_output=True, text=True)
+        check(r.returncode == 0,
+              "retrain --from-log during rotation: rc %d %s" % (r.returncode, r.stderr[-400:]))
+finally:
+    stop_load.set()
+    th.join()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+check(p.returncode == 0 and "Sanitizer" not in err, "loaded serve: rc %s %s" % (p.returncode, err[-2000:]))
+check(len(glob.glob("log5/predictions-*.csv")) <= 4 and len(glob.glob("log5/feedback-*.csv")) <= 4,
+      "pruned to 4 files per series under load: %s" % sorted(os.listdir("log5")))
+for f in glob.glob("log5/*.csv"):
+    parse_log(f)
+
 if fails:
     print("%d check(s) failed" % len(fails))
     sys.exit(1)
