@@ -20,19 +20,17 @@
 #define JOINED_KEEP 5
 
 /* The target column of name's champion (name may be a models:/ URI). */
-static hamf_status champion_target(const char *url, const char *name, char *out, size_t cap)
+static hamf_status champion_target(hamf_store *s, const char *name, char *out, size_t cap)
 {
     struct hamf__loop_version v;
     char *file = NULL;
-    hamf_store *s = NULL;
     hamf_ensemble *m = NULL;
     hamf_status st;
     if (!strncmp(name, "models:/", 8) || !strncmp(name, "runs:/", 6)) {
-        st = hamf__model_ref_resolve(name, url, &v, &file);
+        st = hamf__model_ref_resolve_store(s, name, &v, &file);
         if (!st && file) st = hamf__err(HAMF_ERR_CONSTRAINT, "retrain: '%s' is not a registered model", name);
     } else {
-        st = hamf__loop_open(url, &s);
-        if (!st) st = hamf__loop_version_get(s, name, 0, &v);
+        st = hamf__loop_version_get(s, name, 0, &v);
     }
     if (!st) st = hamf__loop_version_load(&v, &m);
     if (!st) {
@@ -42,7 +40,6 @@ static hamf_status champion_target(const char *url, const char *name, char *out,
     }
     hamf_ensemble_free(m);
     hamf__free(file);
-    if (s) hamf_store_close(s);
     return st;
 }
 
@@ -70,16 +67,16 @@ static void prune_joined(const char *log_dir)
     free(v);
 }
 
-hamf_status hamf__retrain_run_from_log(const char *url, const char *name, const char *log_dir,
-                                       const struct hamf__retrain_opts *o, struct hamf__retrain_result *out)
+hamf_status hamf_retrain_from_log(hamf_store *s, const char *name, const char *log_dir, const hamf_retrain_options *o,
+                                  hamf_retrain_result *out)
 {
-    if (!name || !log_dir) return hamf__err(HAMF_ERR_MISUSE, "retrain: no model or log directory");
+    if (!s || !name || !log_dir || !out) return hamf__err(HAMF_ERR_MISUSE, "retrain: NULL argument");
     if (!hamf__predlog_is_dir(log_dir))
         return hamf__err(HAMF_ERR_NOTFOUND,
                          "retrain: --from-log %s holds no prediction log (predictions-*.csv from `hamf serve --log-dir`)",
                          log_dir);
     char target[256];
-    hamf_status st = champion_target(url, name, target, sizeof target);
+    hamf_status st = champion_target(s, name, target, sizeof target);
     if (st) return st;
     char ts[96];
     int64_t ms = hamf__now_ms();
@@ -101,7 +98,7 @@ hamf_status hamf__retrain_run_from_log(const char *url, const char *name, const 
     }
     if (!st) {
         fprintf(stderr, "hamf retrain: %zu labelled rows of %zu served (from %s) -> %s\n", rows, served, log_dir, path);
-        st = hamf__retrain_run(url, name, path, o, out);
+        st = hamf_retrain(s, name, path, o, out);
         prune_joined(log_dir);
     }
     hamf__free(path);
