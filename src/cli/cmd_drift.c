@@ -59,8 +59,8 @@ int cmd_drift(int argc, char **argv)
     int rc = CLI_FAIL;
     hamf_store *s = NULL;
     hamf_drift_report *r = NULL;
-    hamf_status st = hamf_registry_open(cli_db_url(db), &s);
-    if (!st) st = hamf_drift_check(s, model, data, record, &r);
+    if (cli_registry_open_existing(db, model, &s)) return CLI_FAIL;
+    hamf_status st = hamf_drift_check(s, model, data, record, &r);
     if (st) {
         rc = cli_fail_status(st);
         goto cleanup;

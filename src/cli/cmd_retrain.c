@@ -98,8 +98,8 @@ int cmd_retrain(int argc, char **argv)
     if (optind < argc) return cli_usage("retrain", "unexpected argument '%s'", argv[optind]);
     hamf_retrain_result r;
     hamf_store *s = NULL; /* the command's one store handle: versions, runs, decision */
-    hamf_status st = hamf_registry_open(cli_db_url(db), &s);
-    if (!st) st = from_log ? hamf_retrain_from_log(s, model, from_log, &o, &r) : hamf_retrain(s, model, data, &o, &r);
+    if (cli_registry_open_existing(db, model, &s)) return CLI_FAIL;
+    hamf_status st = from_log ? hamf_retrain_from_log(s, model, from_log, &o, &r) : hamf_retrain(s, model, data, &o, &r);
     hamf_store_close(s);
     if (st) return cli_fail_status(st);
     if (json) {
