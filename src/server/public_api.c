@@ -52,7 +52,7 @@ hamf_status hamf_exporter_start(const hamf_exporter_options *o, hamf_exporter **
     hamf_status st = hamf__exporter_source_open(o->source, o->experiments, o->nexperiments, &e->src);
     if (!st) st = hamf__exporter_create(collect, e, o->interval_ms > 0 ? o->interval_ms : 15000, &e->exp);
     if (!st) {
-        const struct hamf__http_route routes[] = {
+        static const struct hamf__http_route routes[] = { /* http.c keeps the pointer */
             {"GET", "/metrics", 0, hamf__metrics_route, NULL},
             {"GET", "/", 0, hamf__metrics_index_route, NULL},
         };
