@@ -28,6 +28,12 @@ hamf_status hamf__loop_version_load(const struct hamf__loop_version *v, hamf_ens
 /* Resolve a model reference (see hamf_model_load): a registered version
  * into *v, or a plain file into *file [owned: hamf__free]. */
 hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *v, char **file);
+/* HAMF_ERR_NOTFOUND naming `ref` when db_url is a SQLite file that does not
+ * exist: a registry reference never creates a store. */
+hamf_status hamf__model_ref_need_store(const char *ref, const char *db_url);
+/* hamf__model_ref_resolve on the open store s (one connection for the
+ * caller's command; NULL is enough for a plain file). */
+hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, struct hamf__loop_version *v, char **file);
 
 /* ---- registering a training ---- */
 /* After a training was registered in models_master (`model_id`): in store
@@ -56,9 +62,17 @@ struct hamf__retrain_result {
     char reason[512];
     char champion_run[64], challenger_run[64];
 };
-/* The whole retrain; the decision is recorded (retrain_decisions, audit). */
+/* The whole retrain on one connection to the store at url; the decision
+ * is recorded (retrain_decisions, audit). */
 hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
                               const struct hamf__retrain_opts *o, struct hamf__retrain_result *out);
+/* The same on the open store s (url names it in messages and runs): the two
+ * runs are logged through s, then every registry record of the challenger
+ * (models_master, features map, training_results, version, challenger
+ * alias, decision, promotion) is written in ONE transaction, so a failure
+ * leaves the registry as it was. */
+hamf_status hamf__retrain_run_in(hamf_store *s, const char *url, const char *name, const char *data_path,
+                                 const struct hamf__retrain_opts *o, struct hamf__retrain_result *out);
 /* JSON object of a result (appended). */
 hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, struct hamf__buf *out);
 

@@ -47,17 +47,8 @@ static hamf_status newest(hamf_store *s, const char *sql, const char *a, const c
 
 #define LIVE " AND (current_stage IS NULL OR current_stage <> 'Deleted_Internal')"
 
-hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *out,
-                                    char **file)
+hamf_status hamf__model_ref_need_store(const char *ref, const char *db_url)
 {
-    *file = NULL;
-    memset(out, 0, sizeof *out);
-    if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
-    bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
-    if (!models && !runs) {
-        if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
-        return HAMF_OK;
-    }
     /* a registry reference never creates a store */
     if (strncmp(db_url, "postgres", 8)) {
         const char *f = !strncmp(db_url, "sqlite://", 9) ? db_url + 9 : db_url;
@@ -67,9 +58,36 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
                                                 "(give --db or set HAMF_DB)",
                              ref, db_url);
     }
+    return HAMF_OK;
+}
+
+hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *out,
+                                    char **file)
+{
+    if (!ref || (strncmp(ref, "models:/", 8) && strncmp(ref, "runs:/", 6)))
+        return hamf__model_ref_resolve_in(NULL, ref, out, file); /* a plain file: no store */
+    hamf_status st = hamf__model_ref_need_store(ref, db_url);
+    if (st) return st;
     hamf_store *s = NULL;
-    hamf_status st = hamf__loop_open(db_url, &s);
-    if (st) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
+    if ((st = hamf__loop_open(db_url, &s))) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
+    st = hamf__model_ref_resolve_in(s, ref, out, file);
+    hamf_store_close(s);
+    return st;
+}
+
+/* The same on an open store (s may be NULL for a plain file). */
+hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, struct hamf__loop_version *out, char **file)
+{
+    *file = NULL;
+    memset(out, 0, sizeof *out);
+    if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
+    bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
+    if (!models && !runs) {
+        if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
+        return HAMF_OK;
+    }
+    if (!s) return hamf__err(HAMF_ERR_MISUSE, "model: '%s' needs the registry", ref);
+    hamf_status st = HAMF_OK;
     char *name = NULL, *sel = NULL;
     int64_t version = 0;
     bool found = false;
@@ -169,7 +187,7 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
         /* not registered: the model folder the run logged */
         struct hamf__trk *t = NULL;
         char *uri = NULL;
-        if (!(st = hamf__trk_open(db_url, &t)) && !(st = hamf__trk_run_artifact_uri(t, run, &uri))) {
+        if (!(st = hamf__trk_open_store(s, &t)) && !(st = hamf__trk_run_artifact_uri(t, run, &uri))) {
             char *dir = NULL;
             if (!strncmp(uri, "mlflow-artifacts:", 17)) {
                 const char *rel = uri + 17;
@@ -203,7 +221,6 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
 out:
     hamf__free(name);
     hamf__free(sel);
-    hamf_store_close(s);
     return st;
 }
 

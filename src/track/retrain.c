@@ -16,6 +16,8 @@
  * The decision and its reasons go to retrain_decisions and audit_log.
  */
 #include "ml/ml.h"
+#include "store/db.h"
+#include "store/store.h"
 #include "track/run_log.h"
 #include "track/loop.h"
 
@@ -38,7 +40,7 @@ void hamf__retrain_opts_init(struct hamf__retrain_opts *o)
 
 /* Log one evaluated model as a FINISHED run (track/run_log.h: params,
  * metrics, tags, the model file as artifact) in experiment "hamf retrain". */
-static hamf_status log_run(const char *url, const char *artifacts_dir, const char *name, int64_t version,
+static hamf_status log_run(hamf_store *s, const char *url, const char *artifacts_dir, const char *name, int64_t version,
                            const char *mver, const char *role, const hamf_metrics *m, const hamf_ensemble *e,
                            const char *model_path, size_t n_train, size_t n_holdout, const char *data_path,
                            char *run_id, size_t cap)
@@ -49,7 +51,7 @@ static hamf_status log_run(const char *url, const char *artifacts_dir, const cha
     char ver[64], run_name[160];
     snprintf(ver, sizeof ver, "%s", mver);
     snprintf(run_name, sizeof run_name, "%s v%lld %s", name, (long long)version, role);
-    struct hamf__track_dest d = {.db_url = url, .artifacts_dir = artifacts_dir};
+    struct hamf__track_dest d = {.db_url = url, .store = s, .artifacts_dir = artifacts_dir};
     struct hamf__track_kv tags[] = {{"hamf.role", role}};
     struct hamf__track_start st = {.experiment = RETRAIN_EXPERIMENT, .run_name = run_name,
                                    .source_name = "hamf retrain"};
@@ -60,9 +62,9 @@ static hamf_status log_run(const char *url, const char *artifacts_dir, const cha
                                      .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
                                      .ntags = HAMF_ARRAY_LEN(tags)};
     char id[33] = "";
-    hamf_status s = hamf__track_log_training(&d, &st, &t, id);
-    if (!s) snprintf(run_id, cap, "%s", id);
-    return s;
+    hamf_status rc = hamf__track_log_training(&d, &st, &t, id);
+    if (!rc) snprintf(run_id, cap, "%s", id);
+    return rc;
 }
 
 static hamf_status score(const hamf_ensemble *m, const hamf_dataset *d, hamf_metrics *out)
@@ -95,11 +97,26 @@ hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, stru
 hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
                               const struct hamf__retrain_opts *o, struct hamf__retrain_result *out)
 {
+    hamf_store *s = NULL;
+    hamf_status st;
+    /* a models:/ reference to a missing store is refused before creating one */
+    if (name && (!strncmp(name, "models:/", 8) || !strncmp(name, "runs:/", 6)) &&
+        (st = hamf__model_ref_need_store(name, url)))
+        return st;
+    if ((st = hamf__loop_open(url, &s))) return st;
+    st = hamf__retrain_run_in(s, url, name, data_path, o, out);
+    hamf_store_close(s);
+    return st;
+}
+
+hamf_status hamf__retrain_run_in(hamf_store *s, const char *url, const char *name, const char *data_path,
+                                 const struct hamf__retrain_opts *o, struct hamf__retrain_result *out)
+{
     /* models:/NAME@champion (or any URI naming the champion) works as NAME */
     struct hamf__loop_version ref;
     if (name && (!strncmp(name, "models:/", 8) || !strncmp(name, "runs:/", 6))) {
         char *file = NULL;
-        hamf_status rs = hamf__model_ref_resolve(name, url, &ref, &file);
+        hamf_status rs = hamf__model_ref_resolve_in(s, name, &ref, &file);
         bool plain = file != NULL;
         hamf__free(file);
         if (rs) return rs;
@@ -112,17 +129,17 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     }
     struct hamf__retrain_result r;
     memset(&r, 0, sizeof r);
-    hamf_store *s = NULL;
     hamf_ensemble *champ = NULL, *chal = NULL;
     hamf_dataset *all = NULL, *tr = NULL, *ho = NULL;
     size_t *idx = NULL;
     char *bins = NULL, *dir_copy = NULL;
+    const char **names = NULL;
     struct hamf__buf details;
     hamf__buf_init(&details, 0);
     struct hamf__loop_version cv;
-    hamf_status st = hamf__loop_open(url, &s);
+    bool own = false;
+    hamf_status st = hamf__loop_version_get(s, name, 0, &cv);
     if (st) goto cleanup;
-    if ((st = hamf__loop_version_get(s, name, 0, &cv))) goto cleanup;
     r.champion_version = cv.version;
     if ((st = hamf__loop_version_load(&cv, &champ))) goto cleanup;
     hamf_train_params p;
@@ -203,27 +220,10 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
         if (st == HAMF_ERR_NOTFOUND) break;
         if (st) goto cleanup;
     }
+    st = HAMF_OK; /* the free version string was found */
     char desc[200];
     snprintf(desc, sizeof desc, "hamf retrain challenger (%s), %zu trees, %zu rows", o->trigger,
              hamf_ensemble_ntrees(chal), w);
-    int64_t model_id = 0, result_id = 0;
-    if ((st = hamf_store_insert_model(s, name, mver,
-                                      hamf_ensemble_algorithm(chal) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
-                                                                                               : "GradientBoosting",
-                                      desc, &model_id)))
-        goto cleanup;
-    size_t nf = hamf_ensemble_nfeatures(chal);
-    const char **names = hamf__calloc(nf + 1, sizeof *names);
-    if (!names) {
-        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
-        goto cleanup;
-    }
-    for (size_t f = 0; f < nf; f++) names[f] = hamf_ensemble_feature_name(chal, f);
-    st = hamf_store_map_features_by_name(s, model_id, names, nf, &r.challenger.accuracy);
-    hamf__free(names);
-    if (st == HAMF_ERR_NOTFOUND) st = HAMF_OK; /* features the registry lacks stay unmapped */
-    if (st) goto cleanup;
-
     /* runs: the model that stays champion is logged last, so the latest run
      * of the experiment (what the exporter publishes) is the champion's */
     {
@@ -247,31 +247,54 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
                      {next, mver, "challenger", &r.challenger, chal, path, w, r.challenger_run}};
         for (int k = 0; k < 2 && !st; k++) {
             int i = r.promoted ? k : 1 - k;
-            st = log_run(url, o->artifacts_dir, name, runs[i].v, runs[i].mver, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
+            st = log_run(s, url, o->artifacts_dir, name, runs[i].v, runs[i].mver, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
                          runs[i].ntr, nh, data_path, runs[i].id, sizeof r.champion_run);
         }
     }
     if (st) goto cleanup;
 
-    hamf_training_result tres = {0};
-    tres.model_id = model_id;
-    tres.accuracy = r.challenger.accuracy;
-    tres.f1_score = r.challenger.f1_score;
-    tres.precision = r.challenger.precision;
-    tres.recall = r.challenger.recall;
-    tres.training_status = r.promoted ? "challenger-promoted" : "challenger-rejected";
-    tres.run_id = r.challenger_run[0] ? r.challenger_run : NULL;
-    if ((st = hamf_store_insert_training_result(s, &tres, &result_id))) goto cleanup;
-    if ((st = hamf__drift_train_bins(chal, tr, &bins))) goto cleanup;
-    int64_t got = 0;
-    if ((st = hamf__loop_version_add(s, name, model_id, path, r.challenger_run, bins, "retrain", &got))) goto cleanup;
-    r.challenger_version = got;
-    if ((st = hamf__loop_set_challenger(s, name, got))) goto cleanup;
-    if ((st = hamf__retrain_result_json(&r, &details))) goto cleanup;
-    if ((st = hamf__loop_decision_record(s, name, r.champion_version, got, r.promoted, r.reason, details.data)))
+    /* the registry's records, all or nothing: models_master, features map,
+     * training_results, the version with its bin counts, the challenger
+     * alias, the decision, and the promotion */
+    if ((st = hamf__drift_train_bins(chal, tr, &bins))) goto cleanup; /* the CPU work before the write lock */
+    size_t nf = hamf_ensemble_nfeatures(chal);
+    if (!(names = hamf__calloc(nf + 1, sizeof *names))) {
+        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
         goto cleanup;
-    if (r.promoted && (st = hamf__loop_promote(s, name, got, r.reason))) goto cleanup;
-    *out = r;
+    }
+    for (size_t f = 0; f < nf; f++) names[f] = hamf_ensemble_feature_name(chal, f);
+    struct hamf__db *db = hamf__store_db(s);
+    if ((st = hamf__db_tx_begin(db, &own))) goto cleanup;
+    int64_t model_id = 0, result_id = 0, got = 0;
+    st = hamf_store_insert_model(s, name, mver,
+                                 hamf_ensemble_algorithm(chal) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
+                                                                                          : "GradientBoosting",
+                                 desc, &model_id);
+    if (!st) {
+        st = hamf_store_map_features_by_name(s, model_id, names, nf, &r.challenger.accuracy);
+        if (st == HAMF_ERR_NOTFOUND) st = HAMF_OK; /* features the registry lacks stay unmapped */
+    }
+    if (!st) {
+        hamf_training_result tres = {0};
+        tres.model_id = model_id;
+        tres.accuracy = r.challenger.accuracy;
+        tres.f1_score = r.challenger.f1_score;
+        tres.precision = r.challenger.precision;
+        tres.recall = r.challenger.recall;
+        tres.training_status = r.promoted ? "challenger-promoted" : "challenger-rejected";
+        tres.run_id = r.challenger_run[0] ? r.challenger_run : NULL;
+        st = hamf_store_insert_training_result(s, &tres, &result_id);
+    }
+    if (!st) st = hamf__loop_version_add(s, name, model_id, path, r.challenger_run, bins, "retrain", &got);
+    if (!st) {
+        r.challenger_version = got;
+        st = hamf__loop_set_challenger(s, name, got);
+    }
+    if (!st) st = hamf__retrain_result_json(&r, &details);
+    if (!st) st = hamf__loop_decision_record(s, name, r.champion_version, got, r.promoted, r.reason, details.data);
+    if (!st && r.promoted) st = hamf__loop_promote(s, name, got, r.reason);
+    st = hamf__db_tx_end(db, own, st);
+    if (!st) *out = r;
 cleanup:
     hamf__buf_free(&details);
     hamf__free(dir_copy);
@@ -282,6 +305,6 @@ cleanup:
     hamf_dataset_free(ho);
     hamf_ensemble_free(champ);
     hamf_ensemble_free(chal);
-    hamf_store_close(s);
+    hamf__free(names);
     return st;
 }
