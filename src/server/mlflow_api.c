@@ -161,22 +161,38 @@ static void reply_ok_empty(struct hamf__http_resp *resp)
     (void)hamf__buf_puts(&resp->body, "{}");
 }
 
-/* Wrap: "{" prefix + store output + "}" and map failures. */
+/* A failure becomes MLflow's error answer (the body written so far is
+ * replaced). */
 static void finish(struct hamf__http_resp *resp, hamf_status s)
 {
     if (s) hamf__api_status_error(resp, s);
 }
 
-#define BEGIN(a)                                                   \
+/* The same for a handler whose success answer is {} */
+static void finish_empty(struct hamf__http_resp *resp, hamf_status s)
+{
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+}
+
+/* The same for a handler that opened an object ("{" or "{\"key\":") and
+ * wrote its contents: close it on success. */
+static void finish_obj(struct hamf__http_resp *resp, hamf_status s)
+{
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+}
+
+#define BEGIN(a)                                               \
     struct hamf__args a;                                       \
     if (!hamf__args_init(&a, req, resp, HAMF__API_TRACKING)) { \
         hamf__args_free(&a);                                   \
-        return;                                                    \
-    }                                                              \
-    struct hamf__trk *t = hamf__api_trk(ctx, resp);                \
-    if (!t) {                                                      \
+        return;                                                \
+    }                                                          \
+    struct hamf__trk *t = hamf__api_trk(ctx, resp);            \
+    if (!t) {                                                  \
         hamf__args_free(&a);                                   \
-        return;                                                    \
+        return;                                                \
     }
 
 /* ---- experiments ---- */
@@ -228,28 +244,18 @@ done:
     hamf__args_free(&a);
 }
 
+/* experiments/get {experiment_id} and experiments/get-by-name
+ * {experiment_name}: the route's path says which */
 static void h_exp_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool by_name = strstr(req->path, "/experiments/get-by-name") != NULL;
     BEGIN(a);
-    const char *id;
-    if (hamf__arg_required(&a, "experiment_id", false, &id) < 0) goto done;
+    const char *key;
+    if (hamf__arg_required(&a, by_name ? "experiment_name" : "experiment_id", false, &key) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__mlflow_exp_json(t, id, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
-done:
-    hamf__args_free(&a);
-}
-
-static void h_exp_get_by_name(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    BEGIN(a);
-    const char *name;
-    if (hamf__arg_required(&a, "experiment_name", false, &name) < 0) goto done;
-    hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__mlflow_exp_by_name_json(t, name, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    if (!s)
+        s = by_name ? hamf__mlflow_exp_by_name_json(t, key, &resp->body) : hamf__mlflow_exp_json(t, key, &resp->body);
+    finish_obj(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -280,16 +286,20 @@ bad:
     q->view = -1;
 }
 
-static void h_exp_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+/* experiments/search and runs/search: the same fields (runs add
+ * experiment_ids and name their view run_view_type), GET or POST; the
+ * route's path says which */
+static void h_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool runs = strstr(req->path, "/mlflow/runs/") != NULL;
     BEGIN(a);
     struct hamf__trk_search q = {0};
-    search_common(&a, &q, false);
+    search_common(&a, &q, runs);
     if (q.view < 0) goto done;
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__mlflow_exp_search_json(t, &q, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    if (!s)
+        s = runs ? hamf__mlflow_run_search_json(t, &q, &resp->body) : hamf__mlflow_exp_search_json(t, &q, &resp->body);
+    finish_obj(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -307,32 +317,25 @@ static void h_exp_update(void *ctx, const struct hamf__http_req *req, struct ham
         s = hamf__mlflow_exp_json(t, id, &tmp);
         hamf__buf_free(&tmp);
     }
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__args_free(&a);
 }
 
-static void exp_stage(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, bool deleted)
+/* experiments/delete, experiments/restore, runs/delete, runs/restore
+ * (MLflow's lifecycle_stage): the route's path says which */
+static void h_set_deleted(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool run = strstr(req->path, "/mlflow/runs/") != NULL;
+    size_t n = strlen(req->path);
+    bool deleted = n >= 7 && !strcmp(req->path + n - 7, "/delete");
     BEGIN(a);
     const char *id;
-    if (hamf__arg_required(&a, "experiment_id", false, &id) < 0) goto done;
-    hamf_status s = hamf__trk_exp_set_deleted(t, id, deleted);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    if ((run ? arg_run_id(&a, &id) : hamf__arg_required(&a, "experiment_id", false, &id)) < 0) goto done;
+    hamf_status s = run ? hamf__trk_run_set_deleted(t, id, deleted) : hamf__trk_exp_set_deleted(t, id, deleted);
+    finish_empty(resp, s);
 done:
     hamf__args_free(&a);
-}
-
-static void h_exp_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    exp_stage(ctx, req, resp, true);
-}
-
-static void h_exp_restore(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    exp_stage(ctx, req, resp, false);
 }
 
 static void h_exp_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -343,8 +346,7 @@ static void h_exp_set_tag(void *ctx, const struct hamf__http_req *req, struct ha
         hamf__arg_required(&a, "value", false, &value) < 0)
         goto done;
     hamf_status s = hamf__trk_exp_set_tag(t, id, key, value);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -363,8 +365,7 @@ static void h_run_create(void *ctx, const struct hamf__http_req *req, struct ham
     r.tags = tags;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
     if (!s) s = hamf__mlflow_run_create_json(t, &r, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
     hamf__free(tags);
     hamf__args_free(&a);
@@ -377,8 +378,7 @@ static void h_run_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     if (arg_run_id(&a, &id) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
     if (!s) s = hamf__mlflow_run_json(t, id, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -417,44 +417,7 @@ static void h_run_update(void *ctx, const struct hamf__http_req *req, struct ham
         goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run_info\":");
     if (!s) s = hamf__mlflow_run_update_json(t, id, status, has_end == 1, end, name, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
-done:
-    hamf__args_free(&a);
-}
-
-static void run_stage(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, bool deleted)
-{
-    BEGIN(a);
-    const char *id;
-    if (arg_run_id(&a, &id) < 0) goto done;
-    hamf_status s = hamf__trk_run_set_deleted(t, id, deleted);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
-done:
-    hamf__args_free(&a);
-}
-
-static void h_run_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    run_stage(ctx, req, resp, true);
-}
-
-static void h_run_restore(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    run_stage(ctx, req, resp, false);
-}
-
-static void h_run_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    BEGIN(a);
-    struct hamf__trk_search q = {0};
-    search_common(&a, &q, true);
-    if (q.view < 0) goto done;
-    hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__mlflow_run_search_json(t, &q, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -523,38 +486,24 @@ static void h_log_metric(void *ctx, const struct hamf__http_req *req, struct ham
     }
     if (parse_metric(&a, a.obj, NULL, &m) < 0) goto done;
     hamf_status s = hamf__trk_log_batch(t, id, &m, 1, NULL, 0, NULL, 0);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__args_free(&a);
 }
 
-static void h_log_param(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+/* runs/log-parameter and runs/set-tag: {run_id, key, value}; the route's
+ * path says which */
+static void h_log_kv(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool tag = strstr(req->path, "/runs/set-tag") != NULL;
     BEGIN(a);
     struct hamf__trk_kv kv;
     const char *id;
     if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "key", false, &kv.key) < 0 ||
         hamf__arg_required(&a, "value", false, &kv.value) < 0)
         goto done;
-    hamf_status s = hamf__trk_log_batch(t, id, NULL, 0, &kv, 1, NULL, 0);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
-done:
-    hamf__args_free(&a);
-}
-
-static void h_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    BEGIN(a);
-    struct hamf__trk_kv kv;
-    const char *id;
-    if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "key", false, &kv.key) < 0 ||
-        hamf__arg_required(&a, "value", false, &kv.value) < 0)
-        goto done;
-    hamf_status s = hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, tag ? hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1)
+                           : hamf__trk_log_batch(t, id, NULL, 0, &kv, 1, NULL, 0));
 done:
     hamf__args_free(&a);
 }
@@ -565,8 +514,7 @@ static void h_delete_tag(void *ctx, const struct hamf__http_req *req, struct ham
     const char *id, *key;
     if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "key", false, &key) < 0) goto done;
     hamf_status s = hamf__trk_delete_tag(t, id, key);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -613,8 +561,7 @@ static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf
     for (size_t i = 0; i < nt; i++)
         if (tg[i].key) tg[w++] = tg[i];
     hamf_status s = hamf__trk_log_batch(t, id, m, nm, p, np, tg, w);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__free(m);
     hamf__free(p);
@@ -667,8 +614,7 @@ static void h_log_inputs(void *ctx, const struct hamf__http_req *req, struct ham
         in[i].tags = tagsv[i];
     }
     hamf_status s = hamf__trk_log_inputs(t, id, in, n);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     for (size_t i = 0; tagsv && i < n; i++) hamf__free(tagsv[i]);
     hamf__free(tagsv);
@@ -752,8 +698,7 @@ static void h_log_model(void *ctx, const struct hamf__http_req *req, struct hamf
     }
     struct hamf__trk_kv kv = {LOGGED_MODELS_TAG, val.data};
     s = hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__jdoc_free(model);
     hamf__jdoc_free(run);
@@ -777,8 +722,7 @@ static void h_get_history(void *ctx, const struct hamf__http_req *req, struct ha
     }
     hamf_status s = hamf__buf_putc(&resp->body, '{');
     if (!s) s = hamf__mlflow_metric_history_json(t, id, key, max, token, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
     hamf__args_free(&a);
 }
@@ -852,24 +796,24 @@ done:
 static const struct hamf__http_route routes[] = {
     {"POST", API "experiments/create", JSON_BODY_MAX, h_exp_create, NULL},
     {"GET", API "experiments/get", 0, h_exp_get, NULL},
-    {"GET", API "experiments/get-by-name", 0, h_exp_get_by_name, NULL},
-    {"POST", API "experiments/search", JSON_BODY_MAX, h_exp_search, NULL},
-    {"GET", API "experiments/search", 0, h_exp_search, NULL},
+    {"GET", API "experiments/get-by-name", 0, h_exp_get, NULL},
+    {"POST", API "experiments/search", JSON_BODY_MAX, h_search, NULL},
+    {"GET", API "experiments/search", 0, h_search, NULL},
     {"POST", API "experiments/update", JSON_BODY_MAX, h_exp_update, NULL},
-    {"POST", API "experiments/delete", JSON_BODY_MAX, h_exp_delete, NULL},
-    {"POST", API "experiments/restore", JSON_BODY_MAX, h_exp_restore, NULL},
+    {"POST", API "experiments/delete", JSON_BODY_MAX, h_set_deleted, NULL},
+    {"POST", API "experiments/restore", JSON_BODY_MAX, h_set_deleted, NULL},
     {"POST", API "experiments/set-experiment-tag", JSON_BODY_MAX, h_exp_set_tag, NULL},
     {"POST", API "runs/create", JSON_BODY_MAX, h_run_create, NULL},
     {"GET", API "runs/get", 0, h_run_get, NULL},
     {"POST", API "runs/update", JSON_BODY_MAX, h_run_update, NULL},
-    {"POST", API "runs/delete", JSON_BODY_MAX, h_run_delete, NULL},
-    {"POST", API "runs/restore", JSON_BODY_MAX, h_run_restore, NULL},
-    {"POST", API "runs/search", JSON_BODY_MAX, h_run_search, NULL},
-    {"GET", API "runs/search", 0, h_run_search, NULL},
+    {"POST", API "runs/delete", JSON_BODY_MAX, h_set_deleted, NULL},
+    {"POST", API "runs/restore", JSON_BODY_MAX, h_set_deleted, NULL},
+    {"POST", API "runs/search", JSON_BODY_MAX, h_search, NULL},
+    {"GET", API "runs/search", 0, h_search, NULL},
     {"POST", API "runs/log-metric", JSON_BODY_MAX, h_log_metric, NULL},
-    {"POST", API "runs/log-parameter", JSON_BODY_MAX, h_log_param, NULL},
+    {"POST", API "runs/log-parameter", JSON_BODY_MAX, h_log_kv, NULL},
     {"POST", API "runs/log-batch", BATCH_BODY_MAX, h_log_batch, NULL},
-    {"POST", API "runs/set-tag", JSON_BODY_MAX, h_set_tag, NULL},
+    {"POST", API "runs/set-tag", JSON_BODY_MAX, h_log_kv, NULL},
     {"POST", API "runs/delete-tag", JSON_BODY_MAX, h_delete_tag, NULL},
     {"POST", API "runs/log-inputs", INPUTS_BODY_MAX, h_log_inputs, NULL},
     {"POST", API "runs/log-model", JSON_BODY_MAX, h_log_model, NULL},

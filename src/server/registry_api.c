@@ -198,25 +198,35 @@ out:
     hamf__args_free(&a);
 }
 
-void hamf__reg_rm_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+/* registered-models/search and model-versions/search: the same fields;
+ * max_results defaults to def_max and may not pass max_max */
+typedef hamf_status (*search_fn)(hamf_store *s, const char *filter, int64_t max_results, const char *const *order_by,
+                                 size_t n_order, const char *page_token, struct hamf__buf *out);
+static void search_route(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, search_fn fn,
+                         int64_t def_max, int64_t max_max)
 {
     BEGIN();
     const char *filter = NULL, *tok = NULL, **order = NULL;
     size_t no = 0;
-    int64_t max = HAMF__MREG_RM_DEFAULT_RESULTS;
+    int64_t max = def_max;
     if (hamf__arg_str(&a, "filter", &filter) < 0 || hamf__arg_i64(&a, "max_results", &max) < 0 ||
         hamf__arg_list(&a, "order_by", &order, &no) < 0 || hamf__arg_str(&a, "page_token", &tok) < 0)
         goto out;
-    if (max > HAMF__MREG_RM_MAX_RESULTS) {
+    if (max > max_max) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
                         "Invalid value %lld for parameter 'max_results' supplied. Hint: Value was of type 'int'. See "
                         "the API docs for more information about request parameters.",
                         (long long)max);
         goto out;
     }
-    finish(resp, hamf__mreg_rm_search(s, filter, max, order, no, tok, &resp->body), true);
+    finish(resp, fn(s, filter, max, order, no, tok, &resp->body), true);
 out:
     hamf__args_free(&a);
+}
+
+void hamf__reg_rm_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    search_route(ctx, req, resp, hamf__mreg_rm_search, HAMF__MREG_RM_DEFAULT_RESULTS, HAMF__MREG_RM_MAX_RESULTS);
 }
 
 void hamf__reg_rm_latest(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -550,23 +560,7 @@ out:
 
 void hamf__reg_mv_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
-    BEGIN();
-    const char *filter = NULL, *tok = NULL, **order = NULL;
-    size_t no = 0;
-    int64_t max = HAMF__MREG_MV_MAX_RESULTS;
-    if (hamf__arg_str(&a, "filter", &filter) < 0 || hamf__arg_i64(&a, "max_results", &max) < 0 ||
-        hamf__arg_list(&a, "order_by", &order, &no) < 0 || hamf__arg_str(&a, "page_token", &tok) < 0)
-        goto out;
-    if (max > HAMF__MREG_MV_MAX_RESULTS) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid value %lld for parameter 'max_results' supplied. Hint: Value was of type 'int'. See "
-                        "the API docs for more information about request parameters.",
-                        (long long)max);
-        goto out;
-    }
-    finish(resp, hamf__mreg_mv_search(s, filter, max, order, no, tok, &resp->body), true);
-out:
-    hamf__args_free(&a);
+    search_route(ctx, req, resp, hamf__mreg_mv_search, HAMF__MREG_MV_MAX_RESULTS, HAMF__MREG_MV_MAX_RESULTS);
 }
 
 void hamf__reg_mv_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
