@@ -745,8 +745,9 @@ typedef struct hamf_exporter_options {
 } hamf_exporter_options;
 void hamf_exporter_options_init(hamf_exporter_options *o);
 typedef struct hamf_exporter hamf_exporter;
-/* Open the source (a store that cannot be opened fails here), run the
- * first refresh and start serving [owned: stop with hamf_exporter_stop]. */
+/* Set up the source, run the first refresh (a source that cannot be read
+ * yet is no error: hamf_exporter_up 0 until it can) and start serving
+ * [owned: stop with hamf_exporter_stop]. */
 hamf_status hamf_exporter_start(const hamf_exporter_options *o, hamf_exporter **out);
 int hamf_exporter_port(const hamf_exporter *e);
 /* 1 when the source is an MLflow REST server, 0 for a store. */
