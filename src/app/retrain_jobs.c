@@ -65,8 +65,8 @@ static hamf_status resolve_data(const char *path, char *out, size_t cap)
 
 static void run_one(hamf_store *s, int64_t id, const char *model)
 {
-    struct hamf__retrain_opts o;
-    hamf__retrain_opts_init(&o);
+    hamf_retrain_options o;
+    hamf_retrain_options_init(&o);
     char data[4096] = "", trigger[64];
     snprintf(trigger, sizeof trigger, "alert job %lld", (long long)id);
     o.trigger = trigger;
@@ -79,13 +79,13 @@ static void run_one(hamf_store *s, int64_t id, const char *model)
     o.tolerance = cfg.tolerance;
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
-    struct hamf__retrain_result r;
+    hamf_retrain_result r;
     hamf_status st;
     if (!cfg_data)
         st = hamf__err(HAMF_ERR_MISUSE, "retrain: the server has no --retrain-data (new labelled data) to retrain on");
     else
         st = resolve_data(cfg_data, data, sizeof data);
-    if (!st) st = hamf__retrain_run_in(s, g_db, model, data, &o, &r);
+    if (!st) st = hamf_retrain(s, model, data, &o, &r); /* on the worker's connection */
     if (!st) {
         st = hamf__retrain_result_json(&r, &b);
         /* add the data file used */

@@ -47,8 +47,14 @@ static hamf_status newest(hamf_store *s, const char *sql, const char *a, const c
 
 #define LIVE " AND (current_stage IS NULL OR current_stage <> 'Deleted_Internal')"
 
-hamf_status hamf__model_ref_need_store(const char *ref, const char *db_url)
+hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *out,
+                                    char **file)
 {
+    *file = NULL;
+    memset(out, 0, sizeof *out);
+    if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
+    bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
+    if (!models && !runs) return hamf__model_ref_resolve_store(NULL, ref, out, file);
     /* a registry reference never creates a store */
     if (strncmp(db_url, "postgres", 8)) {
         const char *f = !strncmp(db_url, "sqlite://", 9) ? db_url + 9 : db_url;
@@ -58,25 +64,15 @@ hamf_status hamf__model_ref_need_store(const char *ref, const char *db_url)
                                                 "(give --db or set HAMF_DB)",
                              ref, db_url);
     }
-    return HAMF_OK;
-}
-
-hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *out,
-                                    char **file)
-{
-    if (!ref || (strncmp(ref, "models:/", 8) && strncmp(ref, "runs:/", 6)))
-        return hamf__model_ref_resolve_in(NULL, ref, out, file); /* a plain file: no store */
-    hamf_status st = hamf__model_ref_need_store(ref, db_url);
-    if (st) return st;
     hamf_store *s = NULL;
-    if ((st = hamf__loop_open(db_url, &s))) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
-    st = hamf__model_ref_resolve_in(s, ref, out, file);
+    hamf_status st = hamf__loop_open(db_url, &s);
+    if (st) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
+    st = hamf__model_ref_resolve_store(s, ref, out, file);
     hamf_store_close(s);
     return st;
 }
 
-/* The same on an open store (s may be NULL for a plain file). */
-hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, struct hamf__loop_version *out, char **file)
+hamf_status hamf__model_ref_resolve_store(hamf_store *s, const char *ref, struct hamf__loop_version *out, char **file)
 {
     *file = NULL;
     memset(out, 0, sizeof *out);
@@ -86,7 +82,7 @@ hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, struct ha
         if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
         return HAMF_OK;
     }
-    if (!s) return hamf__err(HAMF_ERR_MISUSE, "model: '%s' needs the registry", ref);
+    if (!s) return hamf__err(HAMF_ERR_MISUSE, "model: '%s' needs the registry (no store)", ref);
     hamf_status st = HAMF_OK;
     char *name = NULL, *sel = NULL;
     int64_t version = 0;
