@@ -243,7 +243,8 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     hamf_status st = HAMF_OK;
     struct hamf__pool *pool = NULL;
     struct hamf__learner *lr = NULL;
-    uint8_t *codes = NULL, *rowsmaj = NULL, *fmask = NULL;
+    const uint8_t *codes = NULL;
+    uint8_t *own_codes = NULL, *fmask = NULL;
     uint32_t *train = NULL, *valid = NULL, *sub = NULL;
     float *gh = NULL, *yf = NULL;
     double *score = NULL, *closs = NULL;
@@ -255,10 +256,10 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
 
     if ((st = hamf__pool_new(p->threads, &pool))) goto cleanup;
     if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
-    if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
+    if ((st = hamf__binmap_codes(&m->bins, d, pool, &codes, &own_codes))) goto cleanup;
     rp = n >= 32768 ? pool : NULL;
     const size_t nf = m->bins.nf;
-    if ((st = hamf__codes_transpose(codes, n, nf, &rowsmaj))) goto cleanup;
+    /* the learner bundles the column-major codes itself: no row-major copy */
     nbins = hamf__calloc(nf + 1, sizeof *nbins);
     is_cat = hamf__calloc(nf + 1, sizeof *is_cat);
     fmask = hamf__calloc(nf + 1, 1);
@@ -301,7 +302,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     m->init_score = log(prior / (1 - prior));
     for (size_t i = 0; i < n; i++) score[i] = m->init_score;
 
-    struct hamf__train_data td = {n, nf, codes, rowsmaj, nbins, is_cat};
+    struct hamf__train_data td = {n, nf, codes, NULL, nbins, is_cat};
     if ((st = hamf__learner_new(&td, pool, &lr))) goto cleanup;
     struct hamf__learn_params lp = {
         .max_depth = p->max_depth, .max_leaves = p->max_leaves,
@@ -412,8 +413,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
 cleanup:
     hamf__learner_free(lr);
     hamf__pool_free(pool);
-    hamf__free(codes);
-    hamf__free(rowsmaj);
+    hamf__free(own_codes);
     hamf__free(nbins);
     hamf__free(is_cat);
     hamf__free(fmask);
