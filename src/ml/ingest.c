@@ -502,5 +502,6 @@ hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_
     *train = tr;
 cleanup:
     ing_free(&g);
+    hamf__alloc_release(); /* the blocks' frames and buffers are gone: their pages too */
     return st;
 }

@@ -172,7 +172,7 @@ struct hamf__learner;
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
                               struct hamf__learner **out);
 void hamf__learner_free(struct hamf__learner *l);
-/* GB: grow one tree on rows idx[0..m) (sorted) with float pairs gh[2*i],
+/* GB: grow one tree on rows idx[0..m) (sorted; NULL: rows 0..m-1) with float pairs gh[2*i],
  * gh[2*i+1]; `fmask` (may be NULL) enables features. When `score` is not
  * NULL the new tree's leaf values are added to score[i] of rows idx[..]
  * (the last level is routed, not partitioned). Uses the pool. */
