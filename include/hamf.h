@@ -449,6 +449,9 @@ typedef struct hamf_csv_train_options {
     int strict_types;     /* non-zero: a mostly-numeric column with text cells is an error */
     void (*warn)(void *ctx, const char *msg); /* else it is reported here (may be NULL) */
     void *warn_ctx;
+    void (*stage)(void *ctx, const char *what); /* "reading PATH", then "preparing features
+                                                   and labels: binning PATH" (may be NULL) */
+    void *stage_ctx;
 } hamf_csv_train_options;
 void hamf_csv_train_options_init(hamf_csv_train_options *o);
 /* `test` may be NULL when test_size is 0. */

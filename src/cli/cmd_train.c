@@ -142,6 +142,7 @@ void ml_cli_progress(void *ctx, size_t done, size_t total)
 }
 
 static void warn_line(void *ctx, const char *msg) { (void)ctx; cli_warn("%s", msg); }
+static void stage_line(void *ctx, const char *what) { ml_cli_stage(ctx, what); }
 
 static void usage(FILE *o)
 {
@@ -346,6 +347,7 @@ int cmd_train(int argc, char **argv)
         hamf_csv_train_options_init(&io);
         io.target = target, io.pipeline = pipe_text, io.test_size = test_size, io.seed = p.seed;
         io.max_bins = p.max_bins, io.threads = p.threads, io.strict_types = ml_cli_strict_types, io.warn = warn_line;
+        io.stage = stage_line, io.stage_ctx = &q;
         if ((st = hamf_dataset_read_csv_binned(data_path, &io, &tr, &te))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
     } else {
         if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }

@@ -47,12 +47,19 @@ struct icol {
 
 struct mixed { size_t nnum, ntext, first; char *first_val; };
 
+/* per pool thread: a block column as doubles, a block dictionary's remap */
+struct scratch {
+    double *buf;
+    size_t cap;
+    int32_t *remap;
+    size_t rcap;
+};
+
 struct ing {
     const char *path;
     const hamf_csv_train_options *o;
     hamf_pipeline *pl;
     int max_bins;
-    struct hamf__pool *pool;
     /* split */
     size_t n, ntr, nte, step;
     uint64_t *test_bits; /* NULL: every row trains */
@@ -73,10 +80,12 @@ struct ing {
     double *ytr, *yte;
     struct hamf__binmap bins;
     uint8_t *ctr, *cte;
-    double *buf;
-    size_t bufcap;
-    int32_t *remap;
-    size_t remapcap;
+    /* the feature columns of a block are done in parallel */
+    struct hamf__pool *pool;
+    struct scratch *scr; /* one per pool thread */
+    int nscr;
+    hamf_status *fst;    /* per feature */
+    const hamf_frame *cur;
 };
 
 static bool is_test(const struct ing *g, size_t row)
@@ -175,7 +184,8 @@ static hamf_status schema(struct ing *g, const hamf_frame *f)
         g->nf = nc - 1;
         g->c = hamf__calloc(nc + 1, sizeof *g->c);
         g->fcol = hamf__calloc(nc + 1, sizeof *g->fcol);
-        if (!g->c || !g->fcol) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+        g->fst = hamf__calloc(nc + 1, sizeof *g->fst);
+        if (!g->c || !g->fcol || !g->fst) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
         size_t f_ = 0;
         for (size_t k = 0; k < nc; k++) {
             if (k == g->tcol) continue;
@@ -201,13 +211,24 @@ static hamf_status schema(struct ing *g, const hamf_frame *f)
     return HAMF_OK;
 }
 
-static hamf_status need_buf(struct ing *g, size_t n)
+/* (no error message: this runs on pool threads; the caller reports) */
+static hamf_status need_buf(struct scratch *x, size_t n)
 {
-    if (n + 1 <= g->bufcap) return HAMF_OK;
-    double *b = hamf__realloc(g->buf, (n + 1) * sizeof *b);
-    if (!b) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
-    g->buf = b;
-    g->bufcap = n + 1;
+    if (n + 1 <= x->cap) return HAMF_OK;
+    double *b = hamf__realloc(x->buf, (n + 1) * sizeof *b);
+    if (!b) return HAMF_ERR_NOMEM;
+    x->buf = b;
+    x->cap = n + 1;
+    return HAMF_OK;
+}
+
+static hamf_status need_remap(struct scratch *x, size_t n)
+{
+    if (n + 1 <= x->rcap) return HAMF_OK;
+    int32_t *r = hamf__realloc(x->remap, (n + 1) * sizeof *r);
+    if (!r) return HAMF_ERR_NOMEM;
+    x->remap = r;
+    x->rcap = n + 1;
     return HAMF_OK;
 }
 
@@ -215,9 +236,9 @@ static hamf_status labels(struct ing *g, const hamf_frame *f)
 {
     size_t n = hamf_frame_nrows(f), t = g->tcol;
     const char *target = g->o->target;
-    hamf_status st = need_buf(g, n);
-    if (st) return st;
-    double *y = g->buf;
+    hamf_status st = need_buf(&g->scr[0], n);
+    if (st) return hamf__err(st, "train: out of memory");
+    double *y = g->scr[0].buf;
     if (hamf_frame_col_type(f, t) == HAMF_DTYPE_STRING) {
         const int32_t *codes = hamf_frame_codes(f, t);
         for (size_t i = 0; i < n; i++) {
@@ -244,56 +265,51 @@ static hamf_status labels(struct ing *g, const hamf_frame *f)
 }
 
 /* Round 0 for one feature column of the block. */
-static hamf_status collect(struct ing *g, const hamf_frame *f, size_t fi)
+static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f, size_t fi)
 {
     struct icol *ic = &g->c[fi];
     size_t k = g->fcol[fi], n = hamf_frame_nrows(f);
     hamf_status st;
     if (ic->is_cat) {
         size_t nd = hamf_frame_dict_size(f, k);
-        if (nd + 1 > g->remapcap) {
-            int32_t *r = hamf__realloc(g->remap, (nd + 1) * sizeof *r);
-            if (!r) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
-            g->remap = r;
-            g->remapcap = nd + 1;
-        }
+        if ((st = need_remap(x, nd))) return st;
         for (size_t j = 0; j < nd; j++) {
             const char *s = hamf_frame_dict_value(f, k, j);
-            if ((st = hamf__dict_intern(ic->dict, s, strlen(s), &g->remap[j]))) return st;
+            if ((st = hamf__dict_intern(ic->dict, s, strlen(s), &x->remap[j]))) return st;
         }
         if (ic->dict->n > ic->cap) {
             size_t nc = ic->cap ? ic->cap : 64;
             while (nc < ic->dict->n) nc *= 2;
             size_t *cnt = hamf__realloc(ic->count, nc * sizeof *cnt);
-            if (!cnt) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+            if (!cnt) return HAMF_ERR_NOMEM;
             memset(cnt + ic->cap, 0, (nc - ic->cap) * sizeof *cnt);
             ic->count = cnt;
             ic->cap = nc;
         }
         const int32_t *codes = hamf_frame_codes(f, k);
         for (size_t i = 0; i < n; i++)
-            if (codes[i] >= 0 && !is_test(g, g->row0 + i)) ic->count[g->remap[codes[i]]]++;
+            if (codes[i] >= 0 && !is_test(g, g->row0 + i)) ic->count[x->remap[codes[i]]]++;
         return HAMF_OK;
     }
-    if ((st = need_buf(g, n)) || (st = hamf_frame_get_f64(f, k, g->buf))) return st;
+    if ((st = need_buf(x, n)) || (st = hamf_frame_get_f64(f, k, x->buf))) return st;
     size_t r = g->tr_at;
     for (size_t i = 0; i < n; i++) {
         if (is_test(g, g->row0 + i)) continue;
-        if (r++ % g->step || isnan(g->buf[i])) continue;
+        if (r++ % g->step || isnan(x->buf[i])) continue;
         if (ic->ns == ic->scap) {
             size_t nc = ic->scap ? ic->scap * 2 : 1024;
             double *s = hamf__realloc(ic->samp, nc * sizeof *s);
-            if (!s) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+            if (!s) return HAMF_ERR_NOMEM;
             ic->samp = s;
             ic->scap = nc;
         }
-        ic->samp[ic->ns++] = g->buf[i];
+        ic->samp[ic->ns++] = x->buf[i];
     }
     return HAMF_OK;
 }
 
 /* Round 1 for one feature column of the block: bin codes. */
-static hamf_status bin_col(struct ing *g, const hamf_frame *f, size_t fi)
+static hamf_status bin_col(struct ing *g, struct scratch *x, const hamf_frame *f, size_t fi)
 {
     struct icol *ic = &g->c[fi];
     const struct hamf__feat *ft = &g->bins.f[fi];
@@ -303,33 +319,35 @@ static hamf_status bin_col(struct ing *g, const hamf_frame *f, size_t fi)
     hamf_status st;
     if (ic->is_cat) {
         size_t nd = hamf_frame_dict_size(f, k);
-        if (nd + 1 > g->remapcap) {
-            int32_t *r = hamf__realloc(g->remap, (nd + 1) * sizeof *r);
-            if (!r) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
-            g->remap = r;
-            g->remapcap = nd + 1;
-        }
+        if ((st = need_remap(x, nd))) return st;
         size_t before = ic->dict->n;
         for (size_t j = 0; j < nd; j++) {
             const char *s = hamf_frame_dict_value(f, k, j);
-            if ((st = hamf__dict_intern(ic->dict, s, strlen(s), &g->remap[j]))) return st;
+            if ((st = hamf__dict_intern(ic->dict, s, strlen(s), &x->remap[j]))) return st;
         }
-        if (ic->dict->n != before) return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
+        if (ic->dict->n != before) return HAMF_ERR_IO; /* a category round 0 did not see */
         const int32_t *codes = hamf_frame_codes(f, k);
         for (size_t i = 0; i < n; i++) {
-            uint8_t v = codes[i] >= 0 ? ft->cat_bin[g->remap[codes[i]]] : 0;
+            uint8_t v = codes[i] >= 0 ? ft->cat_bin[x->remap[codes[i]]] : 0;
             if (is_test(g, g->row0 + i)) ote[b++] = v;
             else otr[a++] = v;
         }
         return HAMF_OK;
     }
-    if ((st = need_buf(g, n)) || (st = hamf_frame_get_f64(f, k, g->buf))) return st;
+    if ((st = need_buf(x, n)) || (st = hamf_frame_get_f64(f, k, x->buf))) return st;
     for (size_t i = 0; i < n; i++) {
-        uint8_t v = hamf__bin_value(ft, g->buf[i]);
+        uint8_t v = hamf__bin_value(ft, x->buf[i]);
         if (is_test(g, g->row0 + i)) ote[b++] = v;
         else otr[a++] = v;
     }
     return HAMF_OK;
+}
+
+static void feat_task(void *ctx, size_t fi, int tid)
+{
+    struct ing *g = ctx;
+    struct scratch *x = &g->scr[tid];
+    g->fst[fi] = g->round == 0 ? collect(g, x, g->cur, fi) : bin_col(g, x, g->cur, fi);
 }
 
 static hamf_status on_block(hamf_frame *f, void *user)
@@ -341,13 +359,16 @@ static hamf_status on_block(hamf_frame *f, void *user)
     if (g->pl && (st = hamf_pipeline_apply(g->pl, f))) goto done;
     if ((st = schema(g, f))) goto done;
     if (g->row0 + n > g->n) { st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path); goto done; }
-    if (g->round == 0) {
-        if ((st = labels(g, f))) goto done;
-        for (size_t fi = 0; fi < g->nf && !st; fi++) st = collect(g, f, fi);
-    } else {
-        for (size_t fi = 0; fi < g->nf && !st; fi++) st = bin_col(g, f, fi);
+    if (g->round == 0 && (st = labels(g, f))) goto done;
+    g->cur = f;
+    hamf__pool_run(g->pool, g->nf, feat_task, g);
+    g->cur = NULL;
+    for (size_t fi = 0; fi < g->nf; fi++) {
+        if (g->fst[fi] == HAMF_OK) continue;
+        if (g->fst[fi] == HAMF_ERR_IO) st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
+        else st = hamf__err(g->fst[fi], "train: out of memory reading '%s' of %s", g->c[fi].name, g->path);
+        goto done;
     }
-    if (st) goto done;
     size_t nte = 0;
     if (g->test_bits)
         for (size_t i = 0; i < n; i++) nte += is_test(g, g->row0 + i);
@@ -394,6 +415,11 @@ static hamf_status on_round(int round, size_t nrows, void *user)
         return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
     g->row0 = g->tr_at = g->te_at = 0;
     if (round == 0) {
+        if (g->o->stage) {
+            char what[4200];
+            snprintf(what, sizeof what, "reading %s", g->path);
+            g->o->stage(g->o->stage_ctx, what);
+        }
         g->n = nrows;
         if (g->o->test_size > 0 && nrows >= 2) {
             size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
@@ -422,6 +448,11 @@ static hamf_status on_round(int round, size_t nrows, void *user)
     }
     /* between the rounds: everything read once */
     if (g->mx && (st = mixed_report(g))) return st;
+    if (g->o->stage) {
+        char what[4200];
+        snprintf(what, sizeof what, "preparing features and labels: binning %s", g->path);
+        g->o->stage(g->o->stage_ctx, what);
+    }
     if (g->too_few)
         return hamf__err(HAMF_ERR_CONSTRAINT, "train: %s has %zu data rows; need at least 2 to split", g->path, g->n);
     if ((st = build_bins(g))) return st;
@@ -459,8 +490,13 @@ static void ing_free(struct ing *g)
     hamf__binmap_clear(&g->bins);
     hamf__free(g->ctr);
     hamf__free(g->cte);
-    hamf__free(g->buf);
-    hamf__free(g->remap);
+    for (int t = 0; t < g->nscr; t++) {
+        hamf__free(g->scr[t].buf);
+        hamf__free(g->scr[t].remap);
+    }
+    hamf__free(g->scr);
+    hamf__free(g->fst);
+    hamf__pool_free(g->pool);
 }
 
 hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_options *o, hamf_dataset **train,
@@ -477,6 +513,12 @@ hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_
     g.max_bins = o->max_bins < 2 || o->max_bins > 255 ? 255 : o->max_bins;
     hamf_status st = HAMF_OK;
     if (o->pipeline && (st = hamf_pipeline_parse(o->pipeline, "model pipeline", &g.pl))) goto cleanup;
+    if ((st = hamf__pool_new(o->threads, &g.pool))) goto cleanup;
+    g.nscr = hamf__pool_size(g.pool);
+    if (!(g.scr = hamf__calloc((size_t)g.nscr, sizeof *g.scr))) {
+        st = hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+        goto cleanup;
+    }
     hamf_csv_options co;
     hamf_csv_options_init(&co);
     co.threads = o->threads > 0 ? o->threads : 0;
