@@ -54,10 +54,7 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
     memset(out, 0, sizeof *out);
     if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
     bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
-    if (!models && !runs) {
-        if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
-        return HAMF_OK;
-    }
+    if (!models && !runs) return hamf__model_ref_resolve_store(NULL, ref, out, file);
     /* a registry reference never creates a store */
     if (strncmp(db_url, "postgres", 8)) {
         const char *f = !strncmp(db_url, "sqlite://", 9) ? db_url + 9 : db_url;
@@ -70,6 +67,23 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
     hamf_store *s = NULL;
     hamf_status st = hamf__loop_open(db_url, &s);
     if (st) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
+    st = hamf__model_ref_resolve_store(s, ref, out, file);
+    hamf_store_close(s);
+    return st;
+}
+
+hamf_status hamf__model_ref_resolve_store(hamf_store *s, const char *ref, struct hamf__loop_version *out, char **file)
+{
+    *file = NULL;
+    memset(out, 0, sizeof *out);
+    if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
+    bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
+    if (!models && !runs) {
+        if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
+        return HAMF_OK;
+    }
+    if (!s) return hamf__err(HAMF_ERR_MISUSE, "model: '%s' needs the registry (no store)", ref);
+    hamf_status st = HAMF_OK;
     char *name = NULL, *sel = NULL;
     int64_t version = 0;
     bool found = false;
@@ -169,7 +183,7 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
         /* not registered: the model folder the run logged */
         struct hamf__trk *t = NULL;
         char *uri = NULL;
-        if (!(st = hamf__trk_open(db_url, &t)) && !(st = hamf__trk_run_artifact_uri(t, run, &uri))) {
+        if (!(st = hamf__trk_open_store(s, &t)) && !(st = hamf__trk_run_artifact_uri(t, run, &uri))) {
             char *dir = NULL;
             if (!strncmp(uri, "mlflow-artifacts:", 17)) {
                 const char *rel = uri + 17;
@@ -203,7 +217,6 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
 out:
     hamf__free(name);
     hamf__free(sel);
-    hamf_store_close(s);
     return st;
 }
 
