@@ -99,7 +99,8 @@ hamf_status hamf__binmap_copy(const struct hamf__binmap *src, struct hamf__binma
 bool hamf__binmap_same(const struct hamf__binmap *a, const struct hamf__binmap *b);
 /* The pieces of hamf__binmap_build, for callers that see the rows in
  * blocks: every step-th of n training rows is the numeric sample; edges
- * from the sample's m non-NaN values (sorted in place); categorical bins
+ * from the sample's m non-NaN values (takes `s`: sorted, then freed);
+ * categorical bins
  * from the dictionary (lens NULL: C strings) and per-category counts over
  * the training rows. */
 size_t hamf__bin_sample_step(size_t n);
