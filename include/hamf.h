@@ -648,7 +648,7 @@ void hamf_free_indices(size_t *idx);
  * instances, inputs; text/csv with a header) -> {"predictions": [...]};
  * GET /ping, /health, /version; GET /metrics (Prometheus); POST /feedback
  * {"request_id", "labels"} -> live accuracy/F1/precision/recall on /metrics
- * (X-Hamf-Request-Id names each scoring answer). Raw rows go through the model's stored
+ * (X-Hamf-Request-Id names each scoring answer; ids grow across restarts). Raw rows go through the model's stored
  * pipeline, as in `hamf predict`. Every answer carries the model version
  * in the X-Hamf-Model-Version header. */
 typedef enum hamf_serve_output {
@@ -666,6 +666,16 @@ typedef struct hamf_serve_options {
     const char *model_name;    /* `model` label on /metrics; NULL = registered name, or file name without extension */
     const char *db_url;        /* registry store for models:/ and runs:/ references; NULL = ./hamf.db */
     double poll_seconds;       /* models:/NAME@ALIAS: how often to check the alias (0 = 1 s; < 0 = never) */
+    /* Prediction log (docs/reference.md "Prediction log"): served rows,
+     * scores and fed-back labels appended to rotated CSV files in log_dir
+     * by a writer thread; `hamf retrain --from-log` trains on them. */
+    const char *log_dir;       /* NULL = no log */
+    size_t log_max_bytes;      /* rotate a file past this size (0 = 64 MiB) */
+    int log_max_files;         /* finished files kept per series (0 = 10) */
+    /* Serving drift: per-feature PSI of the last drift_window served rows
+     * against the registry version's training bins, on /metrics as
+     * hamf_feature_drift_psi{source="serving"} (registry models only). */
+    size_t drift_window;       /* rows (default 10000) */
 } hamf_serve_options;
 void hamf_serve_options_init(hamf_serve_options *o);
 typedef struct hamf_scoring_server hamf_scoring_server;
@@ -922,6 +932,15 @@ typedef struct hamf_retrain_result {
  * versions, both runs, the decision) goes through s; o NULL = defaults. */
 hamf_status hamf_retrain(hamf_store *s, const char *model, const char *data_path, const hamf_retrain_options *o,
                          hamf_retrain_result *out);
+/* The same on a `hamf serve --log-dir` prediction log (docs/reference.md,
+ * "Prediction log"): the served rows that have fed-back labels (joined on
+ * request id + row), oldest first, are written to
+ * LOG_DIR/joined/retrain-<UTC>-<pid>.csv with the champion's target as the
+ * label column and are the new data (the runs' "data" parameter names that
+ * file; the newest 5 are kept). HAMF_ERR_NOTFOUND when log_dir holds no
+ * prediction log or no labelled row. */
+hamf_status hamf_retrain_from_log(hamf_store *s, const char *model, const char *log_dir,
+                                  const hamf_retrain_options *o, hamf_retrain_result *out);
 /* A result as one JSON object [owned: hamf_free]. */
 hamf_status hamf_retrain_result_json(const hamf_retrain_result *r, char **out);
 

@@ -2,14 +2,16 @@
  * retrain_jobs.c — the runner of the retrain jobs that the alert webhook
  * (server/alerts.c) enqueues: a worker thread claims the oldest queued job
  * (state kept in the store, so jobs survive a restart), runs the retrain
- * (track/retrain.c) on --retrain-data (a CSV file, or the newest *.csv in a
- * directory) and records the result. The server reaches it only through
+ * (track/retrain.c) on --retrain-data (a CSV file, a `hamf serve --log-dir`
+ * prediction log — its labelled served rows, track/predlog.h — or the
+ * newest *.csv in another directory) and records the result. The server reaches it only through
  * the struct hamf__job_runner hook installed here.
  */
 #include "app/retrain_jobs.h"
 
 #include "server/alerts.h"
 #include "track/loop.h"
+#include "track/predlog.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -77,14 +79,19 @@ static void run_one(int64_t id, const char *model)
     hamf__buf_init(&b, 0);
     hamf_retrain_result r;
     hamf_status st;
+    bool from_log = false;
     if (!cfg_data)
         st = hamf__err(HAMF_ERR_MISUSE, "retrain: the server has no --retrain-data (new labelled data) to retrain on");
+    else if ((from_log = hamf__predlog_is_dir(cfg_data)))
+        st = (size_t)snprintf(data, sizeof data, "%s", cfg_data) < sizeof data
+                 ? HAMF_OK
+                 : hamf__err(HAMF_ERR_CONSTRAINT, "retrain: --retrain-data path too long");
     else
         st = resolve_data(cfg_data, data, sizeof data);
     /* one store handle for the job: the retrain, then its result */
     hamf_store *s = NULL;
     if (!st) st = hamf__loop_open(g_db, &s);
-    if (!st) st = hamf_retrain(s, model, data, &o, &r);
+    if (!st) st = from_log ? hamf_retrain_from_log(s, model, data, &o, &r) : hamf_retrain(s, model, data, &o, &r);
     if (!st) {
         st = hamf__retrain_result_json(&r, &b);
         /* add the data file used */
