@@ -428,6 +428,36 @@ hamf_status hamf_dataset_subset(const hamf_dataset *d, const size_t *rows, size_
  * yes/no / true/false strings; a constant or non-binary target is an error. */
 hamf_status hamf_dataset_from_frame(const hamf_frame *f, const char *target, hamf_dataset **out);
 
+/* Training data from a CSV file without holding its values: the file is
+ * read three times in blocks (schema, then two rounds), each block goes
+ * through `pipeline`, and every value is binned straight into one byte.
+ * The result is the same as hamf_csv_read + hamf_pipeline_apply +
+ * hamf_dataset_from_frame + hamf_split_train_test(n, test_size, seed, NULL)
+ * + hamf_dataset_subset, and a fit with the same max_bins gives the same
+ * model file, at about (features + 8) bytes per row. The datasets hold bin
+ * codes only: hamf_ensemble_fit (with this max_bins), and prediction,
+ * SHAP and drift with the model fitted on `train` accept them; adding
+ * columns to them is an error. */
+typedef struct hamf_csv_train_options {
+    const char *target;   /* label column (required), as hamf_dataset_from_frame */
+    const char *pipeline; /* preprocessing spec text, or NULL */
+    double test_size;     /* held-out fraction in (0, 1), or 0: every row trains (default 0.2) */
+    uint64_t seed;        /* the split's seed (default 42) */
+    int max_bins;         /* value bins per numeric column (default 255) */
+    int threads;          /* CSV parser threads; 0 = one per CPU */
+    size_t block_bytes;   /* read this much at a time; 0 = 8 MiB */
+    int strict_types;     /* non-zero: a mostly-numeric column with text cells is an error */
+    void (*warn)(void *ctx, const char *msg); /* else it is reported here (may be NULL) */
+    void *warn_ctx;
+    void (*stage)(void *ctx, const char *what); /* "reading PATH", then "preparing features
+                                                   and labels: binning PATH" (may be NULL) */
+    void *stage_ctx;
+} hamf_csv_train_options;
+void hamf_csv_train_options_init(hamf_csv_train_options *o);
+/* `test` may be NULL when test_size is 0. */
+hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_options *o,
+                                         hamf_dataset **train, hamf_dataset **test);
+
 typedef enum hamf_algorithm {
     HAMF_ALGO_GRADIENT_BOOSTING = 1,
     HAMF_ALGO_RANDOM_FOREST = 2

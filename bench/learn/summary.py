@@ -17,7 +17,8 @@ def num(s):
 
 
 recs = [dict(section=r[0], size=int(r[1]), depth=int(r[2]), who=r[3], fit=num(r[4]), acc=num(r[5]),
-             rss=num(r[6]), extra=num(r[7]) if len(r) > 7 else None) for r in rows]
+             rss=num(r[6]), extra=num(r[7]) if len(r) > 7 else None,
+             total=num(r[8]) if len(r) > 8 else None) for r in rows]
 get = {(r["section"], r["size"], r["depth"], r["who"]): r for r in recs}
 
 
@@ -68,7 +69,8 @@ for r in recs:
               % (format(r["size"], ","), r["extra"], r["fit"], 100 * (r["extra"] - r["fit"]) / r["extra"], r["rss"]))
 for r in recs:
     if r["section"] == "mem":
-        print("memory, %s rows (CSV %.0f MB), 200 trees depth 6: peak RSS %.0f MB = %.2fx the file, fit %s s, accuracy %s %%"
-              % (format(r["size"], ","), r["extra"], r["rss"], r["rss"] / r["extra"], f(r["fit"], "%.1f"), f(r["acc"], "%.2f")))
+        print("memory (%s), %s rows (CSV %.0f MB), 200 trees depth 6: peak RSS %.0f MB = %.2fx the file, total %s s, fit %s s, accuracy %s %%"
+              % (r["who"], format(r["size"], ","), r["extra"], r["rss"], r["rss"] / r["extra"], f(r["total"], "%.1f"),
+                 f(r["fit"], "%.1f"), f(r["acc"], "%.2f")))
 json.dump({"threads": int(threads), "repeat": int(repeat), "records": recs}, open(out, "w"), indent=1)
 print("results: " + out)

@@ -139,6 +139,9 @@ void ml_cli_progress(void *ctx, size_t done, size_t total)
     fflush(stderr);
 }
 
+static void warn_line(void *ctx, const char *msg) { (void)ctx; cli_warn("%s", msg); }
+static void stage_line(void *ctx, const char *what) { ml_cli_stage(ctx, what); }
+
 static void usage(FILE *o)
 {
     fprintf(o,
@@ -312,7 +315,6 @@ int cmd_train(int argc, char **argv)
     hamf_frame *fr = NULL, *ft = NULL;
     hamf_dataset *all = NULL, *tr = NULL, *te = NULL;
     hamf_ensemble *m = NULL;
-    size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
     double *proba = NULL;
     hamf_status st;
     char *pipe_text = NULL;
@@ -338,12 +340,19 @@ int cmd_train(int argc, char **argv)
     char what[4200];
     snprintf(what, sizeof what, "reading %s", data_path);
     ml_cli_stage(&q, what);
-    if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
-    ml_cli_stage(&q, "preparing features and labels");
-    if ((st = hamf_dataset_from_frame(fr, target, &all))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
-    hamf_frame_free(fr);
-    fr = NULL;
-    if (test_path) {
+    if (!test_path) { /* streamed: bin codes, never a column of doubles (same split, same model) */
+        hamf_csv_train_options io;
+        hamf_csv_train_options_init(&io);
+        io.target = target, io.pipeline = pipe_text, io.test_size = test_size, io.seed = p.seed;
+        io.max_bins = p.max_bins, io.threads = p.threads, io.strict_types = ml_cli_strict_types, io.warn = warn_line;
+        io.stage = stage_line, io.stage_ctx = &q;
+        if ((st = hamf_dataset_read_csv_binned(data_path, &io, &tr, &te))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
+    } else {
+        if ((st = ml_cli_load(data_path, p.threads, pipe_text, &fr))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
+        ml_cli_stage(&q, "preparing features and labels");
+        if ((st = hamf_dataset_from_frame(fr, target, &all))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
+        hamf_frame_free(fr);
+        fr = NULL;
         snprintf(what, sizeof what, "reading %s", test_path);
         ml_cli_stage(&q, what);
         if ((st = ml_cli_load(test_path, p.threads, pipe_text, &ft))) { ml_cli_stage(&q, NULL); rc = cli_fail_status(st); goto cleanup; }
@@ -351,16 +360,6 @@ int cmd_train(int argc, char **argv)
         hamf_frame_free(ft);
         ft = NULL;
         tr = all;
-        all = NULL;
-    } else {
-        size_t n = hamf_dataset_nrows(all);
-        if (n < 2) { rc = cli_fail("train: %s has %zu data rows; need at least 2 to split", data_path, n); goto cleanup; }
-        if ((st = hamf_split_train_test(n, test_size, p.seed, NULL, &itr, &ntr, &ite, &nte))) { rc = cli_fail_status(st); goto cleanup; }
-        if ((st = hamf_dataset_subset(all, itr, ntr, &tr)) || (st = hamf_dataset_subset(all, ite, nte, &te))) {
-            rc = cli_fail_status(st);
-            goto cleanup;
-        }
-        hamf_dataset_free(all);
         all = NULL;
     }
     if (hamf_dataset_nrows(tr) == 0) { ml_cli_stage(&q, NULL); rc = cli_fail("train: empty training set"); goto cleanup; }
@@ -437,8 +436,6 @@ cleanup:
     hamf_store_close(store);
     free(pipe_text);
     free(proba);
-    hamf_free_indices(itr);
-    hamf_free_indices(ite);
     hamf_ensemble_free(m);
     hamf_dataset_free(all);
     hamf_dataset_free(tr);

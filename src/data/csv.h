@@ -37,6 +37,15 @@ hamf_status hamf__csv_frame_from_json(const char *const *names, const size_t *na
                                       const struct hamf__jval *(*cell)(void *ctx, size_t row, size_t col), void *ctx,
                                       hamf_frame **out);
 
+/* Called before each round of hamf__csv_stream_rounds with the number of
+ * data rows the schema pass counted (every round delivers exactly them). */
+typedef hamf_status (*hamf__csv_round_fn)(int round, size_t nrows, void *user);
+
+/* One schema pass, then `rounds` passes over the blocks (the same blocks,
+ * the same frames: a file that changes in between is an error). */
+hamf_status hamf__csv_stream_rounds(const char *path, const hamf_csv_options *opt, size_t block_bytes, int rounds,
+                                    hamf__csv_round_fn round_fn, hamf__csv_block_fn fn, void *user);
+
 struct hamf__csv_writer;
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out);
 /* The first call writes the header from f's column names. */

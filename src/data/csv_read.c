@@ -658,7 +658,7 @@ cleanup:
 
 static hamf_status run_csv(const char *name, const char *path, const char *mem, size_t memlen,
                            const hamf_csv_options *opt, size_t blocksz, hamf__csv_need_fn need_fn, void *need_user,
-                           hamf__csv_block_fn fn, void *user)
+                           int rounds, hamf__csv_round_fn round_fn, hamf__csv_block_fn fn, void *user)
 {
     struct hamf__csv_ctx c;
     struct src s;
@@ -674,36 +674,43 @@ static hamf_status run_csv(const char *name, const char *path, const char *mem, 
     if ((st = src_open(&s, path, mem, memlen, blocksz))) goto cleanup;
     /* the header comes first so that the schema option can name columns */
     if ((st = pass1(&c, &s, &infos, &ninfo, &has_header))) goto cleanup;
-    if ((st = src_rewind(&s, name))) goto cleanup;
-    if (!has_header) {
-        hamf_frame *f;
-        if ((st = hamf_frame_new(&f))) goto cleanup;
-        called = true;
-        st = fn(f, user);
-        goto cleanup;
-    }
-    for (;;) {
-        bool got;
-        if ((st = src_next(&s, name, &got))) goto cleanup;
-        if (!got) break;
-        if (bi >= ninfo) {
-            st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", name);
-            goto cleanup;
+    size_t total = 0;
+    for (size_t i = 0; i < ninfo; i++)
+        for (size_t r = 0; r < infos[i].nr; r++) total += infos[i].rows[r];
+    for (int round = 0; round < rounds; round++) {
+        if ((st = src_rewind(&s, name))) goto cleanup;
+        if (round_fn && (st = round_fn(round, total, user))) goto cleanup;
+        if (!has_header) {
+            hamf_frame *f;
+            if ((st = hamf_frame_new(&f))) goto cleanup;
+            if ((st = fn(f, user))) goto cleanup;
+            continue;
         }
-        struct blockinfo *b = &infos[bi++];
-        hamf_frame *f = NULL;
-        if ((st = build_block(&c, &s, b, &f))) goto cleanup;
-        called = true;
-        if ((st = fn(f, user))) goto cleanup;
-    }
-    if (!called) {
-        hamf_frame *f = NULL;
-        if ((st = hamf_frame_new(&f))) goto cleanup;
-        if ((st = alloc_cols(&c, 0, f))) {
-            hamf_frame_free(f);
-            goto cleanup;
+        called = false;
+        bi = 0;
+        for (;;) {
+            bool got;
+            if ((st = src_next(&s, name, &got))) goto cleanup;
+            if (!got) break;
+            if (bi >= ninfo) {
+                st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", name);
+                goto cleanup;
+            }
+            struct blockinfo *b = &infos[bi++];
+            hamf_frame *f = NULL;
+            if ((st = build_block(&c, &s, b, &f))) goto cleanup;
+            called = true;
+            if ((st = fn(f, user))) goto cleanup;
         }
-        st = fn(f, user);
+        if (!called) {
+            hamf_frame *f = NULL;
+            if ((st = hamf_frame_new(&f))) goto cleanup;
+            if ((st = alloc_cols(&c, 0, f))) {
+                hamf_frame_free(f);
+                goto cleanup;
+            }
+            if ((st = fn(f, user))) goto cleanup;
+        }
     }
 cleanup:
     hamf__free(infos);
@@ -716,14 +723,21 @@ hamf_status hamf__csv_stream(const char *path, const hamf_csv_options *opt, size
                              hamf__csv_block_fn fn, void *user)
 {
     if (!path || !fn) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
-    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, fn, user);
+    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, 1, NULL, fn, user);
 }
 
 hamf_status hamf__csv_stream_cols(const char *path, const hamf_csv_options *opt, size_t block_bytes,
                                   hamf__csv_need_fn need_fn, void *need_user, hamf__csv_block_fn fn, void *user)
 {
     if (!path || !fn) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
-    return run_csv(path, path, NULL, 0, opt, block_bytes, need_fn, need_user, fn, user);
+    return run_csv(path, path, NULL, 0, opt, block_bytes, need_fn, need_user, 1, NULL, fn, user);
+}
+
+hamf_status hamf__csv_stream_rounds(const char *path, const hamf_csv_options *opt, size_t block_bytes, int rounds,
+                                    hamf__csv_round_fn round_fn, hamf__csv_block_fn fn, void *user)
+{
+    if (!path || !fn || rounds < 1) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
+    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, rounds, round_fn, fn, user);
 }
 
 static hamf_status keep_frame(hamf_frame *f, void *user)
@@ -741,7 +755,7 @@ hamf_status hamf_csv_read(const char *path, const hamf_csv_options *opt, hamf_fr
 {
     if (!path || !out) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
     hamf_frame *f = NULL;
-    hamf_status st = run_csv(path, path, NULL, 0, opt, 0, NULL, NULL, keep_frame, &f);
+    hamf_status st = run_csv(path, path, NULL, 0, opt, 0, NULL, NULL, 1, NULL, keep_frame, &f);
     if (st) {
         hamf_frame_free(f);
         return st;
@@ -756,7 +770,7 @@ hamf_status hamf_csv_read_mem(const char *data, size_t len, const char *source_n
     if ((!data && len) || !out) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
     hamf_frame *f = NULL;
     hamf_status st = run_csv(source_name ? source_name : "<memory>", NULL, data ? data : "", len, opt, 0, NULL,
-                             NULL, keep_frame, &f);
+                             NULL, 1, NULL, keep_frame, &f);
     if (st) {
         hamf_frame_free(f);
         return st;

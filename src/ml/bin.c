@@ -69,15 +69,26 @@ static hamf_status sort_doubles(double *s, size_t m)
 /* Numeric edges: distinct values (sampled deterministically when the column
  * is long) cut at quantiles; edges are midpoints between neighbouring
  * distinct values so thresholds sit between observed values. */
-static hamf_status numeric_edges(const double *v, size_t n, int max_bins, struct hamf__feat *ft)
+size_t hamf__bin_sample_step(size_t n)
 {
     const size_t cap = 200000;
-    size_t step = n > cap ? (n + cap - 1) / cap : 1;
+    return n > cap ? (n + cap - 1) / cap : 1;
+}
+
+static hamf_status numeric_edges(const double *v, size_t n, int max_bins, struct hamf__feat *ft)
+{
+    size_t step = hamf__bin_sample_step(n);
     size_t m = 0;
     double *s = hamf__malloc(((n + step - 1) / step + 1) * sizeof *s);
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
     for (size_t i = 0; i < n; i += step)
         if (!isnan(v[i])) s[m++] = v[i];
+    return hamf__bin_numeric_sample(s, m, max_bins, ft);
+}
+
+hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft)
+{
+    if (max_bins < 2 || max_bins > 255) max_bins = 255;
     hamf_status st = sort_doubles(s, m);
     if (st) { hamf__free(s); return st; }
     /* distinct values with counts */
@@ -125,32 +136,44 @@ static int cmp_freq(const void *a, const void *b)
     return (x->code > y->code) - (x->code < y->code);
 }
 
-static hamf_status cat_bins(const struct hamf__ml_col *c, size_t n, struct hamf__feat *ft)
+hamf_status hamf__bin_categories(const char *const *dict, const size_t *lens, size_t ncat, const size_t *count,
+                                 struct hamf__feat *ft)
 {
     hamf_status st = HAMF_OK;
-    struct catfreq *fr = hamf__calloc(c->ncat + 1, sizeof *fr);
-    ft->cats = hamf__calloc(c->ncat + 1, sizeof *ft->cats);
-    ft->cat_bin = hamf__calloc(c->ncat + 1, 1);
+    struct catfreq *fr = hamf__calloc(ncat + 1, sizeof *fr);
+    ft->cats = hamf__calloc(ncat + 1, sizeof *ft->cats);
+    ft->cat_bin = hamf__calloc(ncat + 1, 1);
     if (!fr || !ft->cats || !ft->cat_bin) { st = hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); goto cleanup; }
-    ft->ncat = c->ncat;
-    for (size_t k = 0; k < c->ncat; k++) {
+    ft->ncat = ncat;
+    for (size_t k = 0; k < ncat; k++) {
         fr[k].code = k;
-        ft->cats[k] = hamf__strdup(c->dict[k] ? c->dict[k] : "");
+        fr[k].count = count[k];
+        const char *s = dict[k] ? dict[k] : "";
+        ft->cats[k] = lens ? hamf__strndup(s, lens[k]) : hamf__strdup(s);
         if (!ft->cats[k]) { st = hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); goto cleanup; }
     }
-    for (size_t i = 0; i < n; i++)
-        if (c->codes[i] >= 0 && (size_t)c->codes[i] < c->ncat) fr[c->codes[i]].count++;
-    if (c->ncat <= 255) {
-        for (size_t k = 0; k < c->ncat; k++) ft->cat_bin[k] = (uint8_t)(k + 1);
-        ft->nbins = (int)c->ncat + 1;
+    if (ncat <= 255) {
+        for (size_t k = 0; k < ncat; k++) ft->cat_bin[k] = (uint8_t)(k + 1);
+        ft->nbins = (int)ncat + 1;
     } else {
-        qsort(fr, c->ncat, sizeof *fr, cmp_freq);
-        for (size_t r = 0; r < c->ncat; r++) ft->cat_bin[fr[r].code] = (uint8_t)(r < 254 ? r + 1 : 255);
+        qsort(fr, ncat, sizeof *fr, cmp_freq);
+        for (size_t r = 0; r < ncat; r++) ft->cat_bin[fr[r].code] = (uint8_t)(r < 254 ? r + 1 : 255);
         ft->nbins = 256;
     }
     if (ft->nbins < 2) ft->nbins = 2;
 cleanup:
     hamf__free(fr);
+    return st;
+}
+
+static hamf_status cat_bins(const struct hamf__ml_col *c, size_t n, struct hamf__feat *ft)
+{
+    size_t *count = hamf__calloc(c->ncat + 1, sizeof *count);
+    if (!count) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (c->codes[i] >= 0 && (size_t)c->codes[i] < c->ncat) count[c->codes[i]]++;
+    hamf_status st = hamf__bin_categories((const char *const *)c->dict, NULL, c->ncat, count, ft);
+    hamf__free(count);
     return st;
 }
 
@@ -175,6 +198,12 @@ hamf_status hamf__binmap_build(const struct hamf_dataset *d, int max_bins, struc
                                struct hamf__binmap *out)
 {
     if (max_bins < 2 || max_bins > 255) max_bins = 255;
+    if (d->binned) {
+        if (d->binned_max != max_bins)
+            return hamf__err(HAMF_ERR_CONSTRAINT, "train: the data was binned into %d value bins, the fit asks for %d",
+                             d->binned_max, max_bins);
+        return hamf__binmap_copy(d->binned, out);
+    }
     struct hamf__binmap m = {0};
     m.f = hamf__calloc(d->ncols ? d->ncols : 1, sizeof *m.f);
     hamf_status *sts = hamf__calloc(d->ncols + 1, sizeof *sts);
@@ -246,10 +275,95 @@ static void apply_task(void *vctx, size_t task, int tid)
     }
 }
 
+hamf_status hamf__binmap_copy(const struct hamf__binmap *src, struct hamf__binmap *out)
+{
+    struct hamf__binmap m = {0};
+    m.f = hamf__calloc(src->nf + 1, sizeof *m.f);
+    if (!m.f) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
+    m.nf = src->nf;
+    for (size_t f = 0; f < src->nf; f++) {
+        const struct hamf__feat *a = &src->f[f];
+        struct hamf__feat *b = &m.f[f];
+        b->is_cat = a->is_cat;
+        b->nbins = a->nbins;
+        b->ncat = a->ncat;
+        b->name = hamf__strdup(a->name);
+        if (!b->name) goto oom;
+        if (a->edges) {
+            b->edges = hamf__malloc((size_t)a->nbins * sizeof *b->edges);
+            if (!b->edges) goto oom;
+            memcpy(b->edges, a->edges, (size_t)(a->nbins - 1) * sizeof *b->edges);
+        }
+        if (a->is_cat) {
+            b->cats = hamf__calloc(a->ncat + 1, sizeof *b->cats);
+            b->cat_bin = hamf__malloc(a->ncat + 1);
+            if (!b->cats || !b->cat_bin) goto oom;
+            memcpy(b->cat_bin, a->cat_bin, a->ncat);
+            for (size_t k = 0; k < a->ncat; k++)
+                if (!(b->cats[k] = hamf__strdup(a->cats[k]))) goto oom;
+        }
+    }
+    *out = m;
+    return HAMF_OK;
+oom:
+    hamf__binmap_clear(&m);
+    return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
+}
+
+bool hamf__binmap_same(const struct hamf__binmap *a, const struct hamf__binmap *b)
+{
+    if (a->nf != b->nf) return false;
+    for (size_t f = 0; f < a->nf; f++) {
+        const struct hamf__feat *x = &a->f[f], *y = &b->f[f];
+        if (x->is_cat != y->is_cat || x->nbins != y->nbins || strcmp(x->name, y->name)) return false;
+        if (!x->is_cat && memcmp(x->edges, y->edges, (size_t)(x->nbins - 1) * sizeof *x->edges)) return false;
+        if (x->is_cat) {
+            if (x->ncat != y->ncat || memcmp(x->cat_bin, y->cat_bin, x->ncat)) return false;
+            for (size_t k = 0; k < x->ncat; k++)
+                if (strcmp(x->cats[k], y->cats[k])) return false;
+        }
+    }
+    return true;
+}
+
+/* A pre-binned dataset's codes serve model `m` when they were made with the
+ * same bins and the columns are the model's features in order. */
+static hamf_status binned_check(const struct hamf__binmap *m, const struct hamf_dataset *d, const size_t *colmap)
+{
+    bool ok = hamf__binmap_same(m, d->binned);
+    for (size_t f = 0; ok && colmap && f < m->nf; f++) ok = colmap[f] == f;
+    if (!ok)
+        return hamf__err(HAMF_ERR_SCHEMA, "model: the data holds bin codes made for other bins than the model's "
+                                          "(bin it from raw values instead)");
+    return HAMF_OK;
+}
+
+hamf_status hamf__binmap_codes(const struct hamf__binmap *m, const struct hamf_dataset *d, struct hamf__pool *pool,
+                               const uint8_t **codes, uint8_t **owned)
+{
+    *owned = NULL;
+    if (d->binned) {
+        hamf_status st = binned_check(m, d, NULL);
+        if (!st) *codes = d->bcodes;
+        return st;
+    }
+    hamf_status st = hamf__binmap_apply(m, d, NULL, pool, owned);
+    if (!st) *codes = *owned;
+    return st;
+}
+
 hamf_status hamf__binmap_apply(const struct hamf__binmap *m, const struct hamf_dataset *d,
                                const size_t *colmap, struct hamf__pool *pool, uint8_t **codes)
 {
     hamf_status st = HAMF_OK;
+    if (d->binned) {
+        if ((st = binned_check(m, d, colmap))) return st;
+        uint8_t *c = hamf__malloc(m->nf * d->n + 1);
+        if (!c) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
+        if (m->nf && d->n) memcpy(c, d->bcodes, m->nf * d->n);
+        *codes = c;
+        return HAMF_OK;
+    }
     struct apply_ctx c = {m, d, colmap, NULL, NULL};
     c.codes = hamf__malloc(m->nf * d->n + 1);
     c.remap = hamf__calloc(m->nf + 1, sizeof *c.remap);

@@ -37,6 +37,9 @@ void hamf_dataset_free(hamf_dataset *d)
     hamf__free(d->cols);
     hamf__free(d->y);
     hamf__free(d->target);
+    if (d->binned) hamf__binmap_clear(d->binned);
+    hamf__free(d->binned);
+    hamf__free(d->bcodes);
     hamf__free(d);
 }
 
@@ -47,6 +50,7 @@ const double *hamf_dataset_label(const hamf_dataset *d) { return d ? d->y : NULL
 static hamf_status add_col(hamf_dataset *d, const char *name, struct hamf__ml_col **out)
 {
     if (!d || !name) return hamf__err(HAMF_ERR_MISUSE, "dataset: NULL argument");
+    if (d->binned) return hamf__err(HAMF_ERR_MISUSE, "dataset: '%s': a pre-binned dataset takes no columns", name);
     for (size_t c = 0; c < d->ncols; c++)
         if (!strcmp(d->cols[c].name, name)) return hamf__err(HAMF_ERR_EXISTS, "dataset: duplicate column '%s'", name);
     if (d->ncols >= 65535) return hamf__err(HAMF_ERR_CONSTRAINT, "dataset: too many columns");
@@ -127,11 +131,65 @@ hamf_status hamf_dataset_set_label(hamf_dataset *d, const char *name, const doub
     return HAMF_OK;
 }
 
+/* A pre-binned dataset over `n` rows taking `codes` (ncols x n) and `y`
+ * (may be NULL); the columns' names and kinds are those of `bins`. */
+hamf_status hamf__dataset_binned(size_t n, const struct hamf__binmap *bins, int max_bins, uint8_t *codes, double *y,
+                                 const char *target, hamf_dataset **out)
+{
+    hamf_dataset *d = NULL;
+    hamf_status st = hamf_dataset_new(n, &d);
+    if (st) return st;
+    d->cols = hamf__calloc(bins->nf + 1, sizeof *d->cols);
+    d->binned = hamf__calloc(1, sizeof *d->binned);
+    d->target = target ? hamf__strdup(target) : NULL;
+    if (!d->cols || !d->binned || (target && !d->target)) goto oom;
+    d->capcols = bins->nf + 1;
+    for (size_t f = 0; f < bins->nf; f++) {
+        d->cols[f].is_cat = bins->f[f].is_cat;
+        if (!(d->cols[f].name = hamf__strdup(bins->f[f].name))) goto oom;
+        d->ncols++;
+    }
+    if ((st = hamf__binmap_copy(bins, d->binned))) goto fail;
+    d->binned_max = max_bins;
+    d->bcodes = codes;
+    d->y = y;
+    *out = d;
+    return HAMF_OK;
+oom:
+    st = hamf__err(HAMF_ERR_NOMEM, "dataset: out of memory");
+fail:
+    hamf_dataset_free(d);
+    return st;
+}
+
+static hamf_status subset_binned(const hamf_dataset *d, const size_t *rows, size_t n, hamf_dataset **out)
+{
+    size_t nf = d->binned->nf;
+    uint8_t *codes = hamf__malloc(nf * n + 1);
+    double *y = d->y ? hamf__malloc((n + 1) * sizeof *y) : NULL;
+    if (!codes || (d->y && !y)) {
+        hamf__free(codes);
+        hamf__free(y);
+        return hamf__err(HAMF_ERR_NOMEM, "dataset: out of memory");
+    }
+    for (size_t f = 0; f < nf; f++)
+        for (size_t k = 0; k < n; k++) codes[f * n + k] = d->bcodes[f * d->n + rows[k]];
+    if (y)
+        for (size_t k = 0; k < n; k++) y[k] = d->y[rows[k]];
+    hamf_status st = hamf__dataset_binned(n, d->binned, d->binned_max, codes, y, d->target, out);
+    if (st) {
+        hamf__free(codes);
+        hamf__free(y);
+    }
+    return st;
+}
+
 hamf_status hamf_dataset_subset(const hamf_dataset *d, const size_t *rows, size_t n, hamf_dataset **out)
 {
     if (!d || (!rows && n) || !out) return hamf__err(HAMF_ERR_MISUSE, "dataset: NULL argument");
     for (size_t k = 0; k < n; k++)
         if (rows[k] >= d->n) return hamf__err(HAMF_ERR_CONSTRAINT, "dataset: row %zu out of range", rows[k]);
+    if (d->binned) return subset_binned(d, rows, n, out);
     hamf_dataset *s = NULL;
     hamf_status st = hamf_dataset_new(n, &s);
     if (st) return st;

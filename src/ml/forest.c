@@ -87,7 +87,8 @@ hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_para
 {
     hamf_status st = HAMF_OK;
     struct hamf__pool *pool = NULL;
-    uint8_t *codes = NULL, *rowsmaj = NULL;
+    const uint8_t *codes = NULL;
+    uint8_t *own_codes = NULL, *rowsmaj = NULL;
     int *nbins = NULL;
     bool *is_cat = NULL;
     float *y = NULL;
@@ -98,7 +99,7 @@ hamf_status hamf__forest_fit(const struct hamf_dataset *d, const hamf_train_para
     if ((st = hamf__pool_new(p->threads, &pool))) goto cleanup;
     nth = hamf__pool_size(pool);
     if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
-    if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
+    if ((st = hamf__binmap_codes(&m->bins, d, pool, &codes, &own_codes))) goto cleanup;
     const size_t nf = m->bins.nf;
     if ((st = hamf__codes_transpose(codes, n, nf, &rowsmaj))) goto cleanup;
     nbins = hamf__calloc(nf + 1, sizeof *nbins);
@@ -182,7 +183,7 @@ cleanup:
     hamf__free(c.chunk_correct);
     hamf__free(c.chunk_count);
     hamf__pool_free(pool);
-    hamf__free(codes);
+    hamf__free(own_codes);
     hamf__free(rowsmaj);
     hamf__free(nbins);
     hamf__free(is_cat);

@@ -196,7 +196,7 @@ static void task_loss(void *vctx, size_t task, int tid)
     size_t k0 = task * CHUNK, k1 = k0 + CHUNK < c->nrows ? k0 + CHUNK : c->nrows;
     double loss = 0;
     for (size_t k = k0; k < k1; k++) {
-        uint32_t i = c->rows[k];
+        uint32_t i = c->rows ? c->rows[k] : (uint32_t)k;
         loss += row_loss(c->score[i], c->y[i]);
     }
     c->chunk_loss[task] = loss;
@@ -208,7 +208,7 @@ static void task_traverse_update(void *vctx, size_t task, int tid)
     struct gb_ctx *c = vctx;
     size_t k0 = task * CHUNK, k1 = k0 + CHUNK < c->nrows ? k0 + CHUNK : c->nrows;
     for (size_t k = k0; k < k1; k++) {
-        uint32_t i = c->rows[k];
+        uint32_t i = c->rows ? c->rows[k] : (uint32_t)k;
         c->score[i] += hamf__tree_leaf(c->tree, c->codes, c->n, i)->value;
     }
 }
@@ -243,7 +243,8 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     hamf_status st = HAMF_OK;
     struct hamf__pool *pool = NULL;
     struct hamf__learner *lr = NULL;
-    uint8_t *codes = NULL, *rowsmaj = NULL, *fmask = NULL;
+    const uint8_t *codes = NULL;
+    uint8_t *own_codes = NULL, *fmask = NULL;
     uint32_t *train = NULL, *valid = NULL, *sub = NULL;
     float *gh = NULL, *yf = NULL;
     double *score = NULL, *closs = NULL;
@@ -255,21 +256,20 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
 
     if ((st = hamf__pool_new(p->threads, &pool))) goto cleanup;
     if ((st = hamf__binmap_build(d, p->max_bins, pool, &m->bins))) goto cleanup;
-    if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
+    if ((st = hamf__binmap_codes(&m->bins, d, pool, &codes, &own_codes))) goto cleanup;
     rp = n >= 32768 ? pool : NULL;
     const size_t nf = m->bins.nf;
-    if ((st = hamf__codes_transpose(codes, n, nf, &rowsmaj))) goto cleanup;
+    /* the learner bundles the column-major codes itself: no row-major copy */
     nbins = hamf__calloc(nf + 1, sizeof *nbins);
     is_cat = hamf__calloc(nf + 1, sizeof *is_cat);
     fmask = hamf__calloc(nf + 1, 1);
-    train = hamf__malloc((n + 1) * sizeof *train);
     valid = hamf__malloc((n + 1) * sizeof *valid);
     sub = hamf__malloc((n + 1) * sizeof *sub);
     gh = hamf__calloc(2 * n + 2, sizeof *gh);
     yf = hamf__malloc((n + 1) * sizeof *yf);
     score = hamf__malloc((n + 1) * sizeof *score);
     closs = hamf__malloc(((n + CHUNK - 1) / CHUNK + 8) * sizeof *closs);
-    if (!nbins || !is_cat || !fmask || !train || !valid || !sub || !gh || !yf || !score || !closs) {
+    if (!nbins || !is_cat || !fmask || !valid || !sub || !gh || !yf || !score || !closs) {
         st = hamf__err(HAMF_ERR_NOMEM, "gbdt: out of memory");
         goto cleanup;
     }
@@ -280,6 +280,13 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         size_t *tr = NULL, *te = NULL, ntr = 0, nte = 0;
         if ((st = hamf_split_train_test(n, p->validation_fraction, p->seed, d->y, &tr, &ntr, &te, &nte)))
             goto cleanup;
+        train = hamf__malloc((ntr + 1) * sizeof *train);
+        if (!train) {
+            hamf_free_indices(tr);
+            hamf_free_indices(te);
+            st = hamf__err(HAMF_ERR_NOMEM, "gbdt: out of memory");
+            goto cleanup;
+        }
         for (size_t k = 0; k < ntr; k++) train[k] = (uint32_t)tr[k];
         for (size_t k = 0; k < nte; k++) valid[k] = (uint32_t)te[k];
         ntrain = ntr;
@@ -287,12 +294,11 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         hamf_free_indices(tr);
         hamf_free_indices(te);
     } else {
-        for (size_t i = 0; i < n; i++) train[i] = (uint32_t)i;
-        ntrain = n;
+        ntrain = n; /* train stays NULL: rows 0..n-1 */
     }
     if (ntrain == 0) { st = hamf__err(HAMF_ERR_CONSTRAINT, "gbdt: empty training set"); goto cleanup; }
     double pos = 0;
-    for (size_t k = 0; k < ntrain; k++) pos += d->y[train[k]];
+    for (size_t k = 0; k < ntrain; k++) pos += d->y[train ? train[k] : k];
     if (pos <= 0 || pos >= (double)ntrain) {
         st = hamf__err(HAMF_ERR_CONSTRAINT, "gbdt: the target has a single class in the training rows");
         goto cleanup;
@@ -301,7 +307,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     m->init_score = log(prior / (1 - prior));
     for (size_t i = 0; i < n; i++) score[i] = m->init_score;
 
-    struct hamf__train_data td = {n, nf, codes, rowsmaj, nbins, is_cat};
+    struct hamf__train_data td = {n, nf, codes, NULL, nbins, is_cat};
     if ((st = hamf__learner_new(&td, pool, &lr))) goto cleanup;
     struct hamf__learn_params lp = {
         .max_depth = p->max_depth, .max_leaves = p->max_leaves,
@@ -354,7 +360,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
             /* selection sampling keeps order (Knuth's algorithm S) */
             size_t got = 0;
             for (size_t k = 0; k < ntrain && got < want; k++)
-                if (hamf__rng_below(&rng, ntrain - k) < want - got) sub[got++] = train[k];
+                if (hamf__rng_below(&rng, ntrain - k) < want - got) sub[got++] = train ? train[k] : (uint32_t)k;
             rows = sub;
             m_rows = got;
         }
@@ -412,8 +418,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
 cleanup:
     hamf__learner_free(lr);
     hamf__pool_free(pool);
-    hamf__free(codes);
-    hamf__free(rowsmaj);
+    hamf__free(own_codes);
     hamf__free(nbins);
     hamf__free(is_cat);
     hamf__free(fmask);

@@ -46,7 +46,20 @@ struct hamf_dataset {
     struct hamf__ml_col *cols;
     double *y;        /* 0/1 labels or NULL */
     char *target;     /* name of the label column, or NULL */
+    /* Pre-binned (hamf_dataset_read_csv_binned): no values, only the bin
+     * codes of every column (column-major, ncols x n) made with `binned`
+     * (built for binned_max value bins); cols hold names and kinds. */
+    struct hamf__binmap *binned;
+    uint8_t *bcodes;
+    int binned_max;
 };
+
+/* A pre-binned dataset (dataset.c) over n rows, taking ownership of
+ * `codes` (bins->nf x n, column-major) and `y` (NULL or n labels); the
+ * bins are copied. On failure nothing is taken. */
+struct hamf__binmap;
+hamf_status hamf__dataset_binned(size_t n, const struct hamf__binmap *bins, int max_bins, uint8_t *codes, double *y,
+                                 const char *target, hamf_dataset **out);
 
 /* ---- bin mapper ---- */
 #define HAMF_MAX_BINS 256 /* bins per feature incl. the missing bin 0 */
@@ -78,6 +91,22 @@ hamf_status hamf__binmap_build(const struct hamf_dataset *d, int max_bins, struc
  * through the dictionaries by string; unseen categories become missing. */
 hamf_status hamf__binmap_apply(const struct hamf__binmap *m, const struct hamf_dataset *d,
                                const size_t *colmap, struct hamf__pool *pool, uint8_t **codes);
+/* Codes of d under m without a copy when d is pre-binned with m's bins
+ * (*owned NULL), else built (*owned = *codes, free it). */
+hamf_status hamf__binmap_codes(const struct hamf__binmap *m, const struct hamf_dataset *d, struct hamf__pool *pool,
+                               const uint8_t **codes, uint8_t **owned);
+hamf_status hamf__binmap_copy(const struct hamf__binmap *src, struct hamf__binmap *out);
+bool hamf__binmap_same(const struct hamf__binmap *a, const struct hamf__binmap *b);
+/* The pieces of hamf__binmap_build, for callers that see the rows in
+ * blocks: every step-th of n training rows is the numeric sample; edges
+ * from the sample's m non-NaN values (takes `s`: sorted, then freed);
+ * categorical bins
+ * from the dictionary (lens NULL: C strings) and per-category counts over
+ * the training rows. */
+size_t hamf__bin_sample_step(size_t n);
+hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft);
+hamf_status hamf__bin_categories(const char *const *dict, const size_t *lens, size_t ncat, const size_t *count,
+                                 struct hamf__feat *ft);
 /* Bin of one raw numeric value. */
 uint8_t hamf__bin_value(const struct hamf__feat *f, double v);
 
@@ -135,7 +164,7 @@ struct hamf__train_data {
     size_t n;
     size_t nf;
     const uint8_t *codes;  /* column-major */
-    const uint8_t *rows;   /* row-major copy (n*nf), used by the GB learner */
+    const uint8_t *rows;   /* row-major copy (n*nf) for the RF learner (GB: NULL) */
     const int *nbins;
     const bool *is_cat;
 };
@@ -144,7 +173,7 @@ struct hamf__learner;
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
                               struct hamf__learner **out);
 void hamf__learner_free(struct hamf__learner *l);
-/* GB: grow one tree on rows idx[0..m) (sorted) with float pairs gh[2*i],
+/* GB: grow one tree on rows idx[0..m) (sorted; NULL: rows 0..m-1) with float pairs gh[2*i],
  * gh[2*i+1]; `fmask` (may be NULL) enables features. When `score` is not
  * NULL the new tree's leaf values are added to score[i] of rows idx[..]
  * (the last level is routed, not partitioned). Uses the pool. */

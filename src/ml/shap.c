@@ -85,7 +85,8 @@ hamf_status hamf__shap_fill_covers(struct hamf_ensemble *m, const struct hamf_da
     size_t tot = total_nodes(m);
     size_t *off = hamf__malloc((m->n_trees + 1) * sizeof *off);
     double *cover = hamf__malloc((tot + 1) * sizeof *cover);
-    uint8_t *codes = NULL;
+    const uint8_t *codes = NULL;
+    uint8_t *own_codes = NULL;
     struct hamf__pool *pool = NULL;
     hamf_status st = HAMF_OK;
     if (!off || !cover) { st = hamf__err(HAMF_ERR_NOMEM, "shap: out of memory"); goto cleanup; }
@@ -93,7 +94,7 @@ hamf_status hamf__shap_fill_covers(struct hamf_ensemble *m, const struct hamf_da
     for (size_t t = 0; t < m->n_trees; t++) { off[t] = o; o += m->trees[t].n_nodes; }
     if ((st = hamf__pool_new(threads, &pool))) goto cleanup;
     /* the training dataset's columns are the model's features, in order */
-    if ((st = hamf__binmap_apply(&m->bins, d, NULL, pool, &codes))) goto cleanup;
+    if ((st = hamf__binmap_codes(&m->bins, d, pool, &codes, &own_codes))) goto cleanup;
     struct cover_ctx c = {m, codes, d->n, off, cover};
     hamf__pool_run(pool, m->n_trees, task_cover, &c);
     hamf__free(m->cover);
@@ -101,7 +102,7 @@ hamf_status hamf__shap_fill_covers(struct hamf_ensemble *m, const struct hamf_da
     cover = NULL;
 cleanup:
     hamf__pool_free(pool);
-    hamf__free(codes);
+    hamf__free(own_codes);
     hamf__free(cover);
     hamf__free(off);
     return st;

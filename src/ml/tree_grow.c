@@ -274,7 +274,10 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     l->fmask = fmask;
     l->p = p;
     l->score = score;
-    memcpy(l->idx, idx, m * sizeof *idx);
+    if (idx) memcpy(l->idx, idx, m * sizeof *idx);
+    else
+        for (size_t k = 0; k < m; k++) l->idx[k] = (uint32_t)k;
+    idx = l->idx;
     if ((st = ensure_nodes(l, 64))) goto fail;
     int32_t root = hamf__tree_add_node(&t);
     if (root < 0) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }

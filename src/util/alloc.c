@@ -7,6 +7,9 @@
  */
 #include "util.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,13 @@ void *hamf__realloc(void *p, size_t n)
 }
 
 void hamf__free(void *p) { free(p); }
+
+void hamf__alloc_release(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0); /* also returns whole free pages inside the heaps */
+#endif
+}
 
 char *hamf__strndup(const char *s, size_t n)
 {

@@ -42,6 +42,10 @@ hamf_status hamf__err_prefix(hamf_status s, const char *fmt, ...) HAMF_PRINTF(2,
  * allocation fail (hamf__alloc_fail_after) and check that every path
  * returns HAMF_ERR_NOMEM cleanly and leaks nothing. */
 void *hamf__malloc(size_t n);
+/* Give the free pages of the C library's heaps back to the system (after a
+ * phase that freed a lot in small pieces, so that they stop counting in the
+ * resident size); a no-op where the C library has no such call. */
+void hamf__alloc_release(void);
 void *hamf__calloc(size_t count, size_t size);
 void *hamf__realloc(void *p, size_t n);
 void hamf__free(void *p);
