@@ -55,7 +55,8 @@ for _ in $(seq 300); do
 done
 [ -n "${SRV_PORT:-}" ] || { cat srv.log; fail "hamf server not listening after 30 s"; }
 ALIAS_URL="http://127.0.0.1:$SRV_PORT/api/2.0/mlflow/registered-models/alias"
-curl -fsS "$ALIAS_URL?name=$NAME&alias=champion" | grep -q '"version":"1"' ||
+curl -fsS "$ALIAS_URL?name=$NAME&alias=champion" >alias0.json
+grep -q '"version":"1"' alias0.json ||
   fail "hamf server does not see version 1 as champion: $(curl -sS "$ALIAS_URL?name=$NAME&alias=champion")"
 
 MOVES=$(/usr/bin/python3 -c 'import json, sys
