@@ -12,6 +12,7 @@
 # version it names (`hamf predict models:/NAME/V`), and 0 requests may fail.
 # Assertions: serve_replicas.py.
 set -euo pipefail
+# shellcheck source=tests/lib/pg.sh
 source "$HAMF_ROOT/tests/lib/pg.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 NAME=PhishingDetectionModel
@@ -39,9 +40,8 @@ DB=$(pg_newdb serve)
 for v in 1 2 3; do "$HAMF" predict "models:/$NAME/$v" score.csv --db "$DB" -o "p$v.csv"; done
 "$HAMF" predict "models:/$NAME@champion" score.csv --db "$DB" -o champ.csv
 cmp -s p1.csv champ.csv || fail "the champion is not version 1 before the moves"
-for x in "1 2" "1 3" "2 3"; do
-  set -- $x
-  cmp -s "p$1.csv" "p$2.csv" && fail "versions $1 and $2 score alike; the test could not tell them apart"
+for x in 1:2 1:3 2:3; do
+  cmp -s "p${x%:*}.csv" "p${x#*:}.csv" && fail "versions ${x%:*} and ${x#*:} score alike; the test could not tell them apart"
 done
 
 # the MLflow-compatible server on the same PostgreSQL database
