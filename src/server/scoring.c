@@ -929,11 +929,18 @@ static void router_error(int status, const char *message, struct hamf__http_resp
 }
 
 /* Follow models:/NAME@ALIAS: resolve the reference every poll_s seconds
- * (a store query, no model load) and load + install the version it names
- * when it changed. Requests in flight keep the handle they took. */
+ * (one or two indexed queries on a store connection kept open across polls
+ * — on PostgreSQL a new connection and schema check per poll cost ~17
+ * statements and a backend start per replica per second; when a query on
+ * the kept connection fails, the same poll retries once on a new one) and
+ * load + install the version it names when it changed. Requests in flight
+ * keep the handle they took. A failing registry is reported once, and again
+ * when it recovers. */
 static void *poll_main(void *arg)
 {
     struct hamf_scoring_server *s = arg;
+    hamf_store *store = NULL;
+    bool failing = false;
     for (;;) {
         pthread_mutex_lock(&s->stop_lock);
         struct timespec until;
@@ -948,13 +955,30 @@ static void *poll_main(void *arg)
         if (stop) break;
         struct hamf__loop_version v;
         char *file = NULL;
-        hamf_status st = hamf__model_ref_resolve(s->ref, s->db_url, &v, &file);
+        bool kept = store != NULL;
+        hamf_status st = kept ? HAMF_OK : hamf__model_ref_open(s->ref, s->db_url, &store);
+        if (!st) st = hamf__model_ref_resolve_in(store, s->ref, s->db_url, &v, &file);
         hamf__free(file);
+        file = NULL;
+        if (st && kept) { /* the kept connection may have died (server restart, idle kill): once more on a new one */
+            fprintf(stderr, "hamf serve: following %s: %s (reconnecting)\n", s->ref, hamf_last_error());
+            hamf_store_close(store);
+            store = NULL;
+            st = hamf__model_ref_open(s->ref, s->db_url, &store);
+            if (!st) st = hamf__model_ref_resolve_in(store, s->ref, s->db_url, &v, &file);
+            hamf__free(file);
+        }
         if (st) {
-            fprintf(stderr, "hamf serve: following %s: %s (keeping version %lld)\n", s->ref, hamf_last_error(),
-                    (long long)s->cur_version);
+            if (!failing)
+                fprintf(stderr, "hamf serve: following %s: %s (keeping version %lld; retrying every %g s)\n", s->ref,
+                        hamf_last_error(), (long long)s->cur_version, s->poll_s);
+            failing = true;
+            hamf_store_close(store);
+            store = NULL;
             continue;
         }
+        if (failing) fprintf(stderr, "hamf serve: following %s again\n", s->ref);
+        failing = false;
         if (v.version == s->cur_version) continue;
         hamf_ensemble *e = NULL;
         struct served *m = NULL;
@@ -970,6 +994,7 @@ static void *poll_main(void *arg)
                 (long long)s->cur_version);
         s->cur_version = v.version;
     }
+    hamf_store_close(store);
     return NULL;
 }
 

@@ -58,6 +58,16 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
         if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
         return HAMF_OK;
     }
+    hamf_store *s = NULL;
+    hamf_status st = hamf__model_ref_open(ref, db_url, &s);
+    if (st) return st;
+    st = hamf__model_ref_resolve_in(s, ref, db_url, out, file);
+    hamf_store_close(s);
+    return st;
+}
+
+hamf_status hamf__model_ref_open(const char *ref, const char *db_url, hamf_store **out)
+{
     /* a registry reference never creates a store */
     if (strncmp(db_url, "postgres", 8)) {
         const char *f = !strncmp(db_url, "sqlite://", 9) ? db_url + 9 : db_url;
@@ -67,9 +77,20 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
                                                 "(give --db or set HAMF_DB)",
                              ref, db_url);
     }
-    hamf_store *s = NULL;
-    hamf_status st = hamf__loop_open(db_url, &s);
+    hamf_status st = hamf__loop_open(db_url, out);
     if (st) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
+    return HAMF_OK;
+}
+
+hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, const char *db_url,
+                                       struct hamf__loop_version *out, char **file)
+{
+    *file = NULL;
+    memset(out, 0, sizeof *out);
+    if (!ref || (strncmp(ref, "models:/", 8) && strncmp(ref, "runs:/", 6)))
+        return hamf__err(HAMF_ERR_MISUSE, "model: '%s' is not a models:/ or runs:/ reference", ref ? ref : "(null)");
+    bool models = !strncmp(ref, "models:/", 8);
+    hamf_status st = HAMF_OK;
     char *name = NULL, *sel = NULL;
     int64_t version = 0;
     bool found = false;
@@ -203,7 +224,6 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
 out:
     hamf__free(name);
     hamf__free(sel);
-    hamf_store_close(s);
     return st;
 }
 
