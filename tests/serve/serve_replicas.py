@@ -168,7 +168,14 @@ try:
             if met_lag[k] is None or met_lag[k] > a.lag:
                 fail("%s: replica %d's /metrics named version %s only after %s s (limit %.1f s)" %
                      (mv["label"], k, target, met_lag[k], a.lag))
-        time.sleep(0.5)  # some load on the new version before the next move
+        # some load on the new version before the next move: 20 answers each
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with lock:
+                n = [sum(1 for e in log if e[0] == k and e[3] == target and e[1] >= t1) for k in range(a.replicas)]
+            if min(n) >= 20:
+                break
+            time.sleep(0.02)
         with lock:
             for k in range(a.replicas):
                 firsts = [e[2] for e in log if e[0] == k and e[1] >= t0 and e[3] == target]
