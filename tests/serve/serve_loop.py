@@ -8,11 +8,13 @@ traffic for a `hamf serve` scoring server, with and without fed-back labels.
       labels of each answer under its X-Hamf-Request-Id. Prints one JSON
       line: requests, rows, failed, versions (answers per
       X-Hamf-Model-Version), and per version the accuracy (percent) of the
-      answers against the true labels. Exit 1 if any request failed.
+      answers against the true labels, over all of them ("accuracy") and
+      over the last 1,000 ("window_accuracy", the server's live window).
+      Exit 1 if any request failed.
 
-  serve_loop.py watch URL DATA.csv --out FILE
-      Until SIGTERM, send one row per request over one keep-alive
-      connection and append {"t0", "t1" (Unix seconds), "version", "ok"}
+  serve_loop.py watch URL DATA.csv [--start K] --out FILE
+      Until SIGTERM, send one row per request (rows K, K+1, ..., wrapping
+      around) over one keep-alive connection and append {"t0", "t1" (Unix seconds), "version", "ok"}
       per answer to FILE (line-buffered JSON lines).
 """
 import argparse, csv, http.client, json, signal, sys, time, urllib.parse
@@ -66,8 +68,9 @@ class Client:
 def send(a):
     cols, data, labels = read_rows(a.data)
     cli = Client(a.url)
-    out = {"requests": 0, "rows": 0, "failed": 0, "errors": [], "versions": {}, "accuracy": {}}
-    correct = {}
+    out = {"requests": 0, "rows": 0, "failed": 0, "errors": [], "versions": {}, "accuracy": {},
+           "window_accuracy": {}}
+    hits = {}  # version -> [1 if the answer was right, ...] in order
     end = a.start + a.rows
     if end > len(data):
         sys.exit("send: %s has %d rows, asked for %d..%d" % (a.data, len(data), a.start, end - 1))
@@ -88,8 +91,7 @@ def send(a):
         preds = json.loads(resp)["predictions"]
         out["rows"] += len(preds)
         out["versions"][ver] = out["versions"].get(ver, 0) + len(preds)
-        c = correct.setdefault(ver, 0)
-        correct[ver] = c + sum(int(p > 0.5) == y for p, y in zip(preds, labels[i:j]))
+        hits.setdefault(ver, []).extend(int(int(p > 0.5) == y) for p, y in zip(preds, labels[i:j]))
         if a.feedback:
             fb = json.dumps({"request_id": hd["X-Hamf-Request-Id"], "labels": labels[i:j]})
             try:
@@ -99,8 +101,9 @@ def send(a):
             if st != 200:
                 out["failed"] += 1
                 out["errors"].append("feedback HTTP %d: %s" % (st, resp[:200].decode(errors="replace")))
-    for v, n in out["versions"].items():
-        out["accuracy"][v] = 100.0 * correct[v] / n
+    for v, h in hits.items():
+        out["accuracy"][v] = 100.0 * sum(h) / len(h)
+        out["window_accuracy"][v] = 100.0 * sum(h[-1000:]) / len(h[-1000:])
     print(json.dumps(out))
     return 1 if out["failed"] else 0
 
@@ -111,7 +114,7 @@ def watch(a):
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     cli = Client(a.url)
     with open(a.out, "a", buffering=1) as f:
-        i = 0
+        i = a.start
         while not stop:
             row = data[i % len(data)]
             i += 1
@@ -140,6 +143,7 @@ s.add_argument("--feedback", action="store_true")
 w = sub.add_parser("watch")
 w.add_argument("url")
 w.add_argument("data")
+w.add_argument("--start", type=int, default=0)
 w.add_argument("--out", required=True)
 a = ap.parse_args()
 sys.exit(send(a) if a.cmd == "send" else watch(a))
