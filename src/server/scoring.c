@@ -930,7 +930,7 @@ static void router_error(int status, const char *message, struct hamf__http_resp
 
 /* Follow models:/NAME@ALIAS: resolve the reference every poll_s seconds
  * (one or two indexed queries on a store connection kept open across polls
- * — on PostgreSQL a new connection and schema check per poll cost ~17
+ * — on PostgreSQL a new connection and schema check per poll cost 14-17
  * statements and a backend start per replica per second; when a query on
  * the kept connection fails, the same poll retries once on a new one) and
  * load + install the version it names when it changed. Requests in flight
