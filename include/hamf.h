@@ -652,9 +652,360 @@ const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n
 /* Stop accepting, let requests in flight finish (up to grace_seconds), free. */
 void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds);
 /* ------------------------------------------------------------------------ */
+/* Tracking, runs, registry versions and aliases, drift, retrain, workflow  */
+/* ------------------------------------------------------------------------ */
+/* (runs: src/track/run_log.c; registry, drift, retrain: src/track/; reading
+ * runs back: src/server/runs_api.c; the workflow: src/app/workflow.c) */
+
+/* Defaults shared by `hamf train`, `hamf workflow run` and `hamf server`. */
+#define HAMF_DEFAULT_EXPERIMENT "Phishing Detection Experiment"
+#define HAMF_DEFAULT_ARTIFACTS_DIR "./mlartifacts"
+
+/* s as a JSON string literal, quotes included, escaped as every JSON hamf
+ * writes (control characters as \uXXXX, each byte of invalid UTF-8 as
+ * \ufffd) [owned: hamf_free]. */
+hamf_status hamf_json_quote(const char *s, char **out);
+
+/* ---- logging a training as an MLflow run ----
+ * Where a run goes follows MLflow's convention: a tracking URI starting
+ * with http:// or https:// logs through the REST API 2.0 to any
+ * MLflow-compatible server (hamf server or MLflow); any other URI, or none,
+ * names a hamf store written directly, with the artifacts as files under
+ * an artifacts directory in the layout `hamf server --artifacts-dir DIR`
+ * serves (DIR/<experiment_id>/<run_id>/artifacts/...).
+ *
+ * One run holds: params (every hyperparameter of the model, plus the
+ * caller's), metrics (accuracy in percent, f1_score, precision, recall,
+ * roc_auc when defined, log_loss, the GB loss history per iteration, plus
+ * the caller's), tags (mlflow.runName, mlflow.source.*, mlflow.user,
+ * hamf.model_name, hamf.model_version, hamf.algorithm, hamf.model_id,
+ * hamf.result_id, plus the caller's) and the model directory (model/MLmodel
+ * and the model file) as artifacts.
+ *
+ * Lifetime: hamf_run_start creates the run (RUNNING), so a training that
+ * fails later is still recorded; hamf_run_finish logs everything and sets
+ * FINISHED; hamf_run_close frees the handle and marks a run that was
+ * neither finished nor failed FAILED (best effort). A hamf_run is used from
+ * one thread at a time. */
+typedef struct hamf_kv {
+    const char *key, *value;
+} hamf_kv;
+
+typedef struct hamf_run_metric {
+    const char *key;
+    double value;
+    int64_t step;
+} hamf_run_metric;
+
+/* Where to log. */
+typedef struct hamf_run_dest {
+    const char *tracking_uri; /* http(s)://... = REST; else a store URL; NULL or "" = db_url */
+    const char *db_url;       /* the local store used when tracking_uri is NULL or "" */
+    hamf_store *store;        /* that store already open (the command's one handle):
+                                 local logging uses its connection; may be NULL */
+    const char *artifacts_dir;/* local logging: artifacts root; NULL = HAMF_DEFAULT_ARTIFACTS_DIR */
+    int64_t timeout_ms;       /* REST: per-request timeout; 0 = 5 s */
+} hamf_run_dest;
+
+typedef struct hamf_run_options {
+    const char *experiment;  /* NULL = HAMF_DEFAULT_EXPERIMENT (created if absent) */
+    const char *run_name;    /* NULL = the store's generated name */
+    const char *source_name; /* tag mlflow.source.name; NULL = "hamf" */
+    const hamf_kv *tags;     /* extra tags set at creation */
+    size_t ntags;
+} hamf_run_options;
+
+typedef struct hamf_run hamf_run;
+
+/* Create the run (RUNNING). Errors: those of the store or the REST client
+ * (HAMF_ERR_CONNECT when the server is unreachable), naming the
+ * destination. [owned: hamf_run_close] */
+hamf_status hamf_run_start(const hamf_run_dest *d, const hamf_run_options *o, hamf_run **out);
+/* 32-hex run id, experiment id, artifact URI ("" for NULL). */
+const char *hamf_run_id(const hamf_run *r);
+const char *hamf_run_experiment_id(const hamf_run *r);
+const char *hamf_run_artifact_uri(const hamf_run *r);
+
+typedef struct hamf_run_training {
+    const hamf_ensemble *model;   /* required: params, loss history, features */
+    const hamf_metrics *metrics;  /* required: held-out metrics */
+    const char *model_path;       /* saved model file, logged as model/<basename>; NULL = no artifact */
+    const char *model_name;       /* tag hamf.model_name; NULL = not set */
+    const char *model_version;    /* tag hamf.model_version; NULL = not set */
+    int64_t model_id, result_id;  /* registry ids as tags when > 0 */
+    const hamf_kv *params;        /* extra params */
+    size_t nparams;
+    const hamf_run_metric *extra; /* extra metrics (NaN values skipped) */
+    size_t nextra;
+    const hamf_kv *tags;          /* extra tags */
+    size_t ntags;
+    const double *shap_importance;/* mean |SHAP| per feature on shap_rows rows, logged as
+                                     shap_importance.json/.svg; NULL = none */
+    size_t shap_rows;
+} hamf_run_training;
+
+/* Log params, metrics, history, tags and the model directory, then set
+ * FINISHED with end_time. On failure the run is marked FAILED (best effort)
+ * and the first failure is returned. */
+hamf_status hamf_run_finish(hamf_run *r, const hamf_run_training *t);
+/* Set FAILED with end_time now (no-op if already ended). */
+hamf_status hamf_run_fail(hamf_run *r);
+void hamf_run_close(hamf_run *r);
+
+/* ---- reading runs back (`hamf runs`) ----
+ * The runs as the tracking server answers them: the list keeps the JSON
+ * text of MLflow's REST API and the records read from it, so both views
+ * come from one serializer. Times are ms since the epoch (0 = none). */
+typedef struct hamf_run_value {
+    const char *key;
+    const char *value;  /* params and tags; for metrics the JSON text of a
+                           non-number value ("NaN", "Infinity"), else NULL */
+    double number;      /* metrics: the value when it is a number */
+    int is_number;      /* metrics: 1 when `number` holds the value */
+    int64_t step;       /* metrics: step of the latest value */
+} hamf_run_value;
+
+typedef struct hamf_run_record {
+    const char *run_id, *run_name, *experiment_id, *status, *lifecycle_stage, *user_id, *artifact_uri;
+    int64_t start_time, end_time;
+    const hamf_run_value *params, *metrics, *tags; /* sorted by key */
+    size_t nparams, nmetrics, ntags;
+} hamf_run_record;
+
+typedef struct hamf_run_list hamf_run_list;
+
+/* Active runs, newest first, of the experiment named `experiment` (NULL =
+ * every active experiment), up to 50000. HAMF_ERR_NOTFOUND for an unknown
+ * experiment. [owned: hamf_run_list_free] */
+hamf_status hamf_runs_search(hamf_store *s, const char *experiment, hamf_run_list **out);
+/* One run (a list of one). HAMF_ERR_NOTFOUND for an unknown id. */
+hamf_status hamf_run_get(hamf_store *s, const char *run_id, hamf_run_list **out);
+size_t hamf_run_list_count(const hamf_run_list *l);
+const hamf_run_record *hamf_run_list_get(const hamf_run_list *l, size_t i);
+/* The REST JSON: {"runs":[...]} for a search, the Run object for a get. */
+const char *hamf_run_list_json(const hamf_run_list *l);
+void hamf_run_list_free(hamf_run_list *l);
+
+/* ---- model registry: versions and aliases ----
+ * A named model has versions 1, 2, ... (model_versions), each linked to
+ * its models_master row, the run that made it, and a read-only,
+ * SHA-256-checked copy of its model file, with the training bin counts
+ * drift compares against. Aliases point at versions: champion (the version
+ * in service; the first version of a name gets it), challenger (the last
+ * retrain's candidate), and any alias set through MLflow's API.
+ * Promotions and rollbacks are recorded (model_promotions, audit_log). */
+
+/* Open the store at `url` with the registry's tables (versions, aliases,
+ * drift reports, retrain decisions and jobs) brought up to date, as every
+ * function of this section expects. [owned: hamf_store_close] */
+hamf_status hamf_registry_open(const char *url, hamf_store **out);
+
+/* Register a trained model in store s the way `hamf train --db` does, in
+ * ONE transaction (see hamf_register_model), on the caller's connection. */
+typedef struct hamf_registration {
+    int64_t model_id;         /* models_master row */
+    int64_t result_id;        /* training_results row */
+    int64_t registry_version; /* model registry version */
+    char model_version[64];   /* models_master version ("v3") */
+} hamf_registration;
+hamf_status hamf_registry_register(hamf_store *s, const hamf_register_options *o, hamf_registration *out);
+
+typedef struct hamf_model_versions hamf_model_versions;
+/* The versions of `name`, oldest first (none: an empty list).
+ * [owned: hamf_model_versions_free] */
+hamf_status hamf_registry_versions(hamf_store *s, const char *name, hamf_model_versions **out);
+size_t hamf_model_versions_count(const hamf_model_versions *l);
+int64_t hamf_model_versions_version(const hamf_model_versions *l, size_t i);
+int64_t hamf_model_versions_model_id(const hamf_model_versions *l, size_t i); /* 0 = none */
+/* Every alias on version i, comma-separated ("champion", "" when none). */
+const char *hamf_model_versions_aliases(const hamf_model_versions *l, size_t i);
+const char *hamf_model_versions_run_id(const hamf_model_versions *l, size_t i);     /* "" = none */
+const char *hamf_model_versions_source(const hamf_model_versions *l, size_t i);     /* "train", "retrain" */
+const char *hamf_model_versions_created_at(const hamf_model_versions *l, size_t i);
+const char *hamf_model_versions_digest(const hamf_model_versions *l, size_t i);     /* SHA-256 hex, "" = none */
+const char *hamf_model_versions_artifact(const hamf_model_versions *l, size_t i);   /* the file loaded */
+void hamf_model_versions_free(hamf_model_versions *l);
+/* The same as a JSON array (`hamf model versions --json`) [owned: hamf_free]. */
+hamf_status hamf_registry_versions_json(hamf_store *s, const char *name, char **out);
+/* Make `version` of `name` the champion; `reason` is recorded. */
+hamf_status hamf_registry_promote(hamf_store *s, const char *name, int64_t version, const char *reason);
+/* Roll back: the version the current champion replaced becomes the
+ * champion again (from the promotion history); *version (may be NULL)
+ * gets it. */
+hamf_status hamf_registry_rollback(hamf_store *s, const char *name, int64_t *version);
+
+/* ---- drift ---- */
+typedef struct hamf_drift_report hamf_drift_report;
+
+/* Compare the CSV at data_path with the training data of a registered
+ * version: `model` is a name (its champion) or models:/NAME/VERSION,
+ * models:/NAME@ALIAS, runs:/RUN_ID/model naming a registered version. The
+ * model's pipeline is applied; per feature, the population stability
+ * index over the model's own bins (numeric: the bin edges merged into about
+ * ten buckets of equal training mass, plus missing; categorical: per
+ * category); when the data has the model's label column, the version's
+ * metrics on it. record != 0 stores the report (drift_reports) for the
+ * exporter. [owned: hamf_drift_report_free] */
+hamf_status hamf_drift_check(hamf_store *s, const char *model, const char *data_path, int record,
+                             hamf_drift_report **out);
+const char *hamf_drift_report_model(const hamf_drift_report *r);
+int64_t hamf_drift_report_version(const hamf_drift_report *r);
+size_t hamf_drift_report_rows(const hamf_drift_report *r);
+size_t hamf_drift_report_nfeatures(const hamf_drift_report *r);
+const char *hamf_drift_report_feature(const hamf_drift_report *r, size_t i);
+int hamf_drift_report_feature_is_categorical(const hamf_drift_report *r, size_t i);
+double hamf_drift_report_psi(const hamf_drift_report *r, size_t i);
+/* 1 and *m filled when the data had labels, else 0. */
+int hamf_drift_report_metrics(const hamf_drift_report *r, hamf_metrics *m);
+void hamf_drift_report_free(hamf_drift_report *r);
+
+/* ---- champion / challenger retraining ---- */
+typedef struct hamf_retrain_options {
+    size_t window;             /* train on the last N rows before the held-out slice; 0 = all */
+    double holdout;            /* fraction of the newest rows held out (0.2) */
+    double min_gain;           /* required accuracy gain in points (0) */
+    double tolerance;          /* allowed F1 loss (0.01) */
+    const char *out_dir;       /* the challenger's file; NULL = beside the champion's */
+    const char *trigger;       /* recorded with the decision: "cli", "alert job <id>" */
+    const char *artifacts_dir; /* runs' artifacts; NULL = HAMF_DEFAULT_ARTIFACTS_DIR */
+} hamf_retrain_options;
+void hamf_retrain_options_init(hamf_retrain_options *o);
+
+typedef struct hamf_retrain_result {
+    int64_t champion_version, challenger_version;
+    hamf_metrics champion, challenger; /* on the held-out rows */
+    size_t n_train, n_holdout;
+    int promoted;
+    char reason[512];
+    char champion_run[64], challenger_run[64];
+} hamf_retrain_result;
+
+/* Retrain the champion of `model` (a name or models:/NAME@champion) in
+ * store s on the labelled CSV at data_path: the newest rows (the file's
+ * last) are held out, a challenger is trained with the champion's
+ * algorithm, parameters and pipeline on the window before them, both are
+ * scored on the held-out rows and logged as runs (experiment "hamf
+ * retrain", in s), the challenger becomes a new version (alias challenger)
+ * and is promoted when its accuracy beats the champion's by more than 0
+ * and at least min_gain points and its F1 is at most `tolerance` lower.
+ * The decision goes to retrain_decisions and audit_log. Everything (the
+ * versions, both runs, the decision) goes through s; o NULL = defaults. */
+hamf_status hamf_retrain(hamf_store *s, const char *model, const char *data_path, const hamf_retrain_options *o,
+                         hamf_retrain_result *out);
+/* A result as one JSON object [owned: hamf_free]. */
+hamf_status hamf_retrain_result_json(const hamf_retrain_result *r, char **out);
+
+/* ---- the HAMF workflow in one call (`hamf workflow run`) ----
+ *   1. registry: the seed's 15 features, PhishingDetectionModel v1.0
+ *      (RandomForest) and v1.1 (GradientBoosting), the 14 input features
+ *      mapped to v1.0 with the seed's accuracy, and the seed's result for
+ *      v1.1; only what is missing is added, so it can run again.
+ *   2. data: the given raw CSV or generated phishing data, then the seed's
+ *      preprocessing step (processed_data.csv).
+ *   3. training: Random Forest and Gradient Boosting on one seeded split,
+ *      each saved, registered as a new version of PhishingDetectionModel
+ *      with its training_results row, and logged as an MLflow run.
+ *   4. export: the exporter's Prometheus text for the store.
+ * The library prints nothing: progress goes to a callback, figures into
+ * the report. */
+#define HAMF_WORKFLOW_MODEL_NAME "PhishingDetectionModel"
+#define HAMF_WORKFLOW_PATH_MAX 1024
+
+typedef enum hamf_workflow_event {
+    HAMF_WORKFLOW_STEP_BEGIN = 1, /* step (1..4) starts */
+    HAMF_WORKFLOW_STEP_END = 2,   /* step done; its report fields are filled */
+    HAMF_WORKFLOW_MODEL_BEGIN = 3,/* step 3: training models[nmodels] starts */
+    HAMF_WORKFLOW_MODEL_END = 4   /* step 3: models[nmodels - 1] is done */
+} hamf_workflow_event;
+
+typedef struct hamf_workflow_report hamf_workflow_report;
+typedef void (*hamf_workflow_progress_fn)(void *ctx, hamf_workflow_event ev, int step, const hamf_workflow_report *r);
+
+typedef struct hamf_workflow_options {
+    const char *db_url;        /* the store (required) */
+    const char *data;          /* raw CSV; NULL = generate one */
+    const char *work_dir;      /* outputs (raw_data.csv, processed_data.csv, rf.hamf,
+                                  gb.hamf); NULL = "hamf-workflow" */
+    uint64_t rows;             /* generated rows; 0 = 20000 */
+    uint64_t data_seed;        /* datagen seed; default 1 (set has_data_seed for 0) */
+    int has_data_seed;
+    double label_noise;        /* generated data's flipped-label fraction; default
+                                  HAMF_DATAGEN_LABEL_NOISE (set has_label_noise) */
+    int has_label_noise;
+    int rf_estimators;         /* 0 = 100 */
+    int gb_estimators;         /* 0 = 1000 (the seed's train.py) */
+    uint64_t train_seed;       /* split and learners; default 42 (set has_train_seed) */
+    int has_train_seed;
+    double test_size;          /* 0 = 0.2 */
+    int threads;               /* 0 = all cores */
+    const char *experiment;    /* NULL = HAMF_DEFAULT_EXPERIMENT */
+    const char *tracking_uri;  /* runs: NULL = the store; http(s):// = REST */
+    const char *artifacts_dir; /* local runs' artifacts; NULL = HAMF_DEFAULT_ARTIFACTS_DIR */
+    int no_track;              /* register results without logging runs */
+    hamf_workflow_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
+} hamf_workflow_options;
+
+typedef struct hamf_workflow_model {
+    const char *algorithm;     /* "random-forest" / "gradient-boosting" (static) */
+    char path[HAMF_WORKFLOW_PATH_MAX];
+    char run_id[33];           /* "" when not tracked */
+    char experiment_id[32];
+    int64_t model_id, result_id;
+    char model_version[64];
+    hamf_metrics metrics;
+    double fit_seconds, oob_accuracy; /* oob: RF only, else NaN */
+    size_t n_trees, n_train, n_test, n_iterations_logged;
+    double seconds;            /* whole model: fit, score, save, register, log */
+} hamf_workflow_model;
+
+struct hamf_workflow_report {
+    /* 1 */
+    int features_added, features_total;
+    int64_t seed_models[2];    /* v1.0 RandomForest, v1.1 GradientBoosting */
+    int seed_models_new[2];
+    int64_t seed_result_id;    /* > 0 when logged by this run, else 0 */
+    /* 2 */
+    int generated;
+    char raw_path[HAMF_WORKFLOW_PATH_MAX], processed_path[HAMF_WORKFLOW_PATH_MAX];
+    size_t rows;
+    /* 3 */
+    hamf_workflow_model models[2];
+    size_t nmodels;
+    char tracking[HAMF_WORKFLOW_PATH_MAX]; /* where runs went ("" = not tracked) */
+    /* 4 */
+    char *exposition;          /* Prometheus text [owned: hamf_workflow_report_free] */
+    double step_seconds[5];    /* [1..4] */
+    double total_seconds;
+};
+
+/* Run steps 1-4. On failure the report holds what was done until then and
+ * the message names the step. Free the report in both cases. */
+hamf_status hamf_workflow_run(const hamf_workflow_options *o, hamf_workflow_report *r);
+void hamf_workflow_report_free(hamf_workflow_report *r);
+
+/* Serving after the workflow: the tracking server (UI, MLflow API,
+ * /metrics) and the exporter in this process, on the store at db_url. */
+typedef struct hamf_workflow_serve_options {
+    const char *db_url;        /* required */
+    const char *artifacts_dir; /* NULL = HAMF_DEFAULT_ARTIFACTS_DIR */
+    const char *host;          /* NULL = 127.0.0.1 */
+    int server_port;           /* -1 = 5000, 0 = any free */
+    int exporter_port;         /* -1 = 8000, 0 = any free */
+    int64_t interval_ms;       /* exporter refresh; 0 = 15000 */
+} hamf_workflow_serve_options;
+typedef struct hamf_workflow_server hamf_workflow_server;
+/* [owned: hamf_workflow_serve_stop] */
+hamf_status hamf_workflow_serve_start(const hamf_workflow_serve_options *o, hamf_workflow_server **out);
+int hamf_workflow_serve_server_port(const hamf_workflow_server *s);
+int hamf_workflow_serve_exporter_port(const hamf_workflow_server *s);
+/* Finish requests in flight and stop both. */
+void hamf_workflow_serve_stop(hamf_workflow_server *s);
+
+/* ------------------------------------------------------------------------ */
 /* Model references: files and MLflow model URIs                            */
 /* ------------------------------------------------------------------------ */
-/* @@MODEL-REF-API@@ (owned by src/track/model_ref.c) */
+/* (src/track/model_ref.c) */
 
 /* What a reference resolved to. */
 typedef struct hamf_model_info {

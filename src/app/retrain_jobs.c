@@ -61,8 +61,8 @@ static hamf_status resolve_data(const char *path, char *out, size_t cap)
 
 static void run_one(int64_t id, const char *model)
 {
-    struct hamf__retrain_opts o;
-    hamf__retrain_opts_init(&o);
+    hamf_retrain_options o;
+    hamf_retrain_options_init(&o);
     char data[4096] = "", trigger[64];
     snprintf(trigger, sizeof trigger, "alert job %lld", (long long)id);
     o.trigger = trigger;
@@ -75,13 +75,16 @@ static void run_one(int64_t id, const char *model)
     o.tolerance = cfg.tolerance;
     struct hamf__buf b;
     hamf__buf_init(&b, 0);
-    struct hamf__retrain_result r;
+    hamf_retrain_result r;
     hamf_status st;
     if (!cfg_data)
         st = hamf__err(HAMF_ERR_MISUSE, "retrain: the server has no --retrain-data (new labelled data) to retrain on");
     else
         st = resolve_data(cfg_data, data, sizeof data);
-    if (!st) st = hamf__retrain_run(g_db, model, data, &o, &r);
+    /* one store handle for the job: the retrain, then its result */
+    hamf_store *s = NULL;
+    if (!st) st = hamf__loop_open(g_db, &s);
+    if (!st) st = hamf_retrain(s, model, data, &o, &r);
     if (!st) {
         st = hamf__retrain_result_json(&r, &b);
         /* add the data file used */
@@ -99,13 +102,12 @@ static void run_one(int64_t id, const char *model)
         hamf__json_str(&b, hamf_last_error(), (size_t)-1);
         hamf__buf_putc(&b, '}');
     }
-    hamf_store *s = NULL;
-    if (!hamf__loop_open(g_db, &s)) {
+    if (s || !hamf__loop_open(g_db, &s)) {
         if (hamf__loop_job_finish(s, id, ok, b.data ? b.data : "{}"))
             fprintf(stderr, "hamf server: retrain job %lld: recording the result failed: %s\n", (long long)id,
                     hamf_last_error());
-        hamf_store_close(s);
     }
+    hamf_store_close(s);
     fprintf(stderr, "hamf server: retrain job %lld (%s) %s: %s\n", (long long)id, model, ok ? "succeeded" : "failed",
             b.data ? b.data : "");
     hamf__buf_free(&b);

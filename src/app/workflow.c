@@ -1,11 +1,33 @@
 /*
- * workflow.c — `hamf workflow run` as library code (workflow.h): the seed's
- * four steps (registry, data, training with tracking, export) over the
- * public store/data/learning APIs, run_log.h for the runs and the exporter
- * for the Prometheus snapshot; and the in-process serving of the tracking
- * server and the exporter afterwards.
+ * workflow.c — `hamf workflow run` as library code (hamf.h,
+ * hamf_workflow_*): the seed's four steps in one call, and the serving
+ * that follows it:
+ *
+ *   1. registry: the seed's 15 features (features_master), the models
+ *      PhishingDetectionModel v1.0 (RandomForest) and v1.1
+ *      (GradientBoosting) (models_master), the 14 input features mapped to
+ *      v1.0 with the seed's 99.83 accuracy (features_models_map), and the
+ *      seed's result for v1.1 (training_results) when it has none. Only what
+ *      is missing is added, so it can run again on the same store.
+ *   2. data: raw data (the given CSV, or `hamf datagen phishing` output),
+ *      then the seed's preprocessing step (alexa_rank_scaled,
+ *      pathlength_normalized, hassecureconnection_encoded; the three source
+ *      columns dropped).
+ *   3. training: Random Forest and Gradient Boosting on one seeded 80/20
+ *      split (seed 42, as the seed's train.py), each saved, registered as a
+ *      new auto-numbered version of PhishingDetectionModel with its
+ *      training_results row, and logged as an MLflow run (hamf_run_*)
+ *      linked to that row.
+ *   4. export: the exporter's snapshot of the store (latest FINISHED run per
+ *      experiment) as Prometheus text, as `hamf exporter` serves it.
+ *
+ * The library prints nothing: progress goes to an optional callback and the
+ * figures into hamf_workflow_report. Serving (the tracking server with UI
+ * and /metrics on :5000, the exporter on :8000) is started and stopped
+ * in-process with hamf_workflow_serve_*.
  */
-#include "app/workflow.h"
+#include "hamf.h"
+#include "util/util.h"
 
 #include "app/retrain_jobs.h"
 
@@ -36,22 +58,22 @@ static bool seed_numerical(const char *f)
     return false;
 }
 
-static hamf_status seed_model(hamf_store *s, const char *version, const char *algo, int64_t *id, bool *added)
+static hamf_status seed_model(hamf_store *s, const char *version, const char *algo, int64_t *id, int *added)
 {
     hamf_model *m = NULL;
-    hamf_status st = hamf_store_find_model(s, HAMF__WF_MODEL_NAME, version, &m);
+    hamf_status st = hamf_store_find_model(s, HAMF_WORKFLOW_MODEL_NAME, version, &m);
     if (!st) {
         *id = m->model_id;
-        *added = false;
+        *added = 0;
     } else if (st == HAMF_ERR_NOTFOUND) {
-        st = hamf_store_insert_model(s, HAMF__WF_MODEL_NAME, version, algo, NULL, id);
-        *added = true;
+        st = hamf_store_insert_model(s, HAMF_WORKFLOW_MODEL_NAME, version, algo, NULL, id);
+        *added = 1;
     }
     hamf_store_free(m);
     return st;
 }
 
-static hamf_status step_registry(hamf_store *s, struct hamf__workflow_report *r)
+static hamf_status step_registry(hamf_store *s, hamf_workflow_report *r)
 {
     hamf_status st = HAMF_OK;
     for (size_t i = 0; i < HAMF_ARRAY_LEN(seed_features); i++) {
@@ -100,14 +122,14 @@ static hamf_status mkdir_p(const char *dir)
     return st ? hamf__err_prefix(st, "workflow") : st;
 }
 
-static hamf_status path_in(char out[HAMF__WF_PATH_MAX], const char *dir, const char *file)
+static hamf_status path_in(char out[HAMF_WORKFLOW_PATH_MAX], const char *dir, const char *file)
 {
-    if (snprintf(out, HAMF__WF_PATH_MAX, "%s/%s", dir, file) >= HAMF__WF_PATH_MAX)
+    if (snprintf(out, HAMF_WORKFLOW_PATH_MAX, "%s/%s", dir, file) >= HAMF_WORKFLOW_PATH_MAX)
         return hamf__err(HAMF_ERR_CONSTRAINT, "workflow: path too long: %s/%s", dir, file);
     return HAMF_OK;
 }
 
-static hamf_status step_data(const struct hamf__workflow_opts *o, const char *work, struct hamf__workflow_report *r)
+static hamf_status step_data(const hamf_workflow_options *o, const char *work, hamf_workflow_report *r)
 {
     hamf_status st;
     if ((st = mkdir_p(work))) return st;
@@ -139,7 +161,7 @@ struct split {
     hamf_dataset *tr, *te;
 };
 
-static hamf_status load_split(const struct hamf__workflow_opts *o, const char *path, struct split *sp)
+static hamf_status load_split(const hamf_workflow_options *o, const char *path, struct split *sp)
 {
     hamf_frame *f = NULL;
     hamf_dataset *all = NULL;
@@ -163,8 +185,8 @@ static hamf_status load_split(const struct hamf__workflow_opts *o, const char *p
     return st;
 }
 
-static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *store, const char *work,
-                             const struct split *sp, hamf_algorithm algo, struct hamf__workflow_model *wm)
+static hamf_status train_one(const hamf_workflow_options *o, hamf_store *store, const char *work,
+                             const struct split *sp, hamf_algorithm algo, hamf_workflow_model *wm)
 {
     double t0 = hamf__mono_seconds();
     bool rf = algo == HAMF_ALGO_RANDOM_FOREST;
@@ -178,18 +200,18 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *st
     p.seed = o->has_train_seed ? o->train_seed : 42;
     p.threads = o->threads;
 
-    struct hamf__track_run *run = NULL;
+    hamf_run *run = NULL;
     hamf_ensemble *m = NULL;
     double *proba = NULL;
-    struct hamf__track_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .store = store,
-                                    .artifacts_dir = o->artifacts_dir};
+    hamf_run_dest dest = {.tracking_uri = o->tracking_uri, .db_url = o->db_url, .store = store,
+                          .artifacts_dir = o->artifacts_dir};
     if (!o->no_track) {
-        struct hamf__track_kv tags[2] = {{"hamf.algorithm", wm->algorithm}, {"hamf.model_name", HAMF__WF_MODEL_NAME}};
-        struct hamf__track_start ts = {.experiment = o->experiment, .source_name = "hamf workflow run", .tags = tags,
-                                       .ntags = 2};
-        if ((st = hamf__track_run_start(&dest, &ts, &run))) goto cleanup;
-        snprintf(wm->run_id, sizeof wm->run_id, "%s", hamf__track_run_id(run));
-        snprintf(wm->experiment_id, sizeof wm->experiment_id, "%s", hamf__track_run_experiment_id(run));
+        hamf_kv tags[2] = {{"hamf.algorithm", wm->algorithm}, {"hamf.model_name", HAMF_WORKFLOW_MODEL_NAME}};
+        hamf_run_options ts = {.experiment = o->experiment, .source_name = "hamf workflow run", .tags = tags,
+                               .ntags = 2};
+        if ((st = hamf_run_start(&dest, &ts, &run))) goto cleanup;
+        snprintf(wm->run_id, sizeof wm->run_id, "%s", hamf_run_id(run));
+        snprintf(wm->experiment_id, sizeof wm->experiment_id, "%s", hamf_run_experiment_id(run));
     }
     double f0 = hamf__mono_seconds();
     if ((st = hamf_ensemble_fit(sp->tr, &p, &m))) goto cleanup;
@@ -206,7 +228,7 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *st
         (st = hamf_metrics_compute(hamf_dataset_label(sp->te), proba, wm->n_test, &wm->metrics)) ||
         (st = hamf_ensemble_save(m, wm->path)))
         goto cleanup;
-    struct hamf__track_register reg = {.model_name = HAMF__WF_MODEL_NAME, .model = m, .metrics = &wm->metrics,
+    struct hamf__track_register reg = {.model_name = HAMF_WORKFLOW_MODEL_NAME, .model = m, .metrics = &wm->metrics,
                                        .run_id = run ? wm->run_id : NULL};
     struct hamf__track_registered got;
     /* registry rows and a model registry version (the first becomes
@@ -219,18 +241,18 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *st
     if (run) {
         char ts[32], name[128];
         snprintf(ts, sizeof ts, "%g", o->test_size > 0 ? o->test_size : 0.2);
-        snprintf(name, sizeof name, "%s-%s-%s", wm->algorithm, HAMF__WF_MODEL_NAME, wm->model_version);
-        struct hamf__track_kv params[2] = {{"target", "phishing"}, {"test_size", ts}};
-        struct hamf__track_kv tags[1] = {{"mlflow.runName", name}};
-        struct hamf__track_metric extra[4] = {{"fit_seconds", wm->fit_seconds, 0},
-                                              {"n_train", (double)wm->n_train, 0},
-                                              {"n_test", (double)wm->n_test, 0},
-                                              {"oob_accuracy", wm->oob_accuracy, 0}};
-        struct hamf__track_training t = {.model = m, .metrics = &wm->metrics, .model_path = wm->path,
-                                         .model_name = HAMF__WF_MODEL_NAME, .model_version = wm->model_version,
-                                         .model_id = wm->model_id, .result_id = wm->result_id, .params = params,
-                                         .nparams = 2, .extra = extra, .nextra = 4, .tags = tags, .ntags = 1};
-        if ((st = hamf__track_run_finish(run, &t))) goto cleanup;
+        snprintf(name, sizeof name, "%s-%s-%s", wm->algorithm, HAMF_WORKFLOW_MODEL_NAME, wm->model_version);
+        hamf_kv params[2] = {{"target", "phishing"}, {"test_size", ts}};
+        hamf_kv tags[1] = {{"mlflow.runName", name}};
+        hamf_run_metric extra[4] = {{"fit_seconds", wm->fit_seconds, 0},
+                                    {"n_train", (double)wm->n_train, 0},
+                                    {"n_test", (double)wm->n_test, 0},
+                                    {"oob_accuracy", wm->oob_accuracy, 0}};
+        hamf_run_training t = {.model = m, .metrics = &wm->metrics, .model_path = wm->path,
+                               .model_name = HAMF_WORKFLOW_MODEL_NAME, .model_version = wm->model_version,
+                               .model_id = wm->model_id, .result_id = wm->result_id, .params = params,
+                               .nparams = 2, .extra = extra, .nextra = 4, .tags = tags, .ntags = 1};
+        if ((st = hamf_run_finish(run, &t))) goto cleanup;
         size_t nit = 0;
         const double *tr = NULL, *va = NULL;
         hamf_ensemble_loss_history(m, &nit, &tr, &va);
@@ -238,7 +260,7 @@ static hamf_status train_one(const struct hamf__workflow_opts *o, hamf_store *st
     }
     wm->seconds = hamf__mono_seconds() - t0;
 cleanup:
-    hamf__track_run_close(run); /* FAILED when not finished */
+    hamf_run_close(run); /* FAILED when not finished */
     hamf__free(proba);
     hamf_ensemble_free(m);
     return st;
@@ -246,10 +268,10 @@ cleanup:
 
 /* ---- step 4: export ---- */
 
-static hamf_status step_export(const struct hamf__workflow_opts *o, struct hamf__workflow_report *r)
+static hamf_status step_export(const hamf_workflow_options *o, hamf_workflow_report *r)
 {
     const char *uri = o->tracking_uri && *o->tracking_uri ? o->tracking_uri : o->db_url;
-    const char *exp[1] = {o->experiment && *o->experiment ? o->experiment : HAMF__TRACK_DEFAULT_EXPERIMENT};
+    const char *exp[1] = {o->experiment && *o->experiment ? o->experiment : HAMF_DEFAULT_EXPERIMENT};
     struct hamf__exporter_source *src = NULL;
     struct hamf__exporter *e = NULL;
     size_t len = 0;
@@ -264,13 +286,13 @@ static hamf_status step_export(const struct hamf__workflow_opts *o, struct hamf_
 
 /* ---- the four steps ---- */
 
-static void emit(const struct hamf__workflow_opts *o, enum hamf__wf_event ev, int step,
-                 const struct hamf__workflow_report *r)
+static void emit(const hamf_workflow_options *o, hamf_workflow_event ev, int step,
+                 const hamf_workflow_report *r)
 {
     if (o->progress) o->progress(o->progress_ctx, ev, step, r);
 }
 
-hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf__workflow_report *r)
+hamf_status hamf_workflow_run(const hamf_workflow_options *o, hamf_workflow_report *r)
 {
     if (!o || !r) return hamf__err(HAMF_ERR_MISUSE, "workflow: NULL argument");
     memset(r, 0, sizeof *r);
@@ -281,25 +303,25 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     struct split sp = {0};
     hamf_store *store = NULL; /* the one store handle of the run */
 
-    emit(o, HAMF__WF_STEP_BEGIN, 1, r);
+    emit(o, HAMF_WORKFLOW_STEP_BEGIN, 1, r);
     ts = hamf__mono_seconds();
     if ((st = hamf__loop_open(o->db_url, &store)) || (st = step_registry(store, r))) {
         hamf__err_prefix(st, "workflow: step 1 (registry, %s)", o->db_url);
         goto done;
     }
     r->step_seconds[1] = hamf__mono_seconds() - ts;
-    emit(o, HAMF__WF_STEP_END, 1, r);
+    emit(o, HAMF_WORKFLOW_STEP_END, 1, r);
 
-    emit(o, HAMF__WF_STEP_BEGIN, 2, r);
+    emit(o, HAMF_WORKFLOW_STEP_BEGIN, 2, r);
     ts = hamf__mono_seconds();
     if ((st = step_data(o, work, r))) {
         hamf__err_prefix(st, "workflow: step 2 (data)");
         goto done;
     }
     r->step_seconds[2] = hamf__mono_seconds() - ts;
-    emit(o, HAMF__WF_STEP_END, 2, r);
+    emit(o, HAMF_WORKFLOW_STEP_END, 2, r);
 
-    emit(o, HAMF__WF_STEP_BEGIN, 3, r);
+    emit(o, HAMF_WORKFLOW_STEP_BEGIN, 3, r);
     ts = hamf__mono_seconds();
     if (!o->no_track)
         snprintf(r->tracking, sizeof r->tracking, "%s",
@@ -310,25 +332,25 @@ hamf_status hamf__workflow_run(const struct hamf__workflow_opts *o, struct hamf_
     }
     static const hamf_algorithm algos[2] = {HAMF_ALGO_RANDOM_FOREST, HAMF_ALGO_GRADIENT_BOOSTING};
     for (size_t i = 0; i < 2; i++) {
-        emit(o, HAMF__WF_MODEL_BEGIN, 3, r);
+        emit(o, HAMF_WORKFLOW_MODEL_BEGIN, 3, r);
         if ((st = train_one(o, store, work, &sp, algos[i], &r->models[i]))) {
             hamf__err_prefix(st, "workflow: step 3 (%s)", r->models[i].algorithm);
             goto done;
         }
         r->nmodels = i + 1;
-        emit(o, HAMF__WF_MODEL_END, 3, r);
+        emit(o, HAMF_WORKFLOW_MODEL_END, 3, r);
     }
     r->step_seconds[3] = hamf__mono_seconds() - ts;
-    emit(o, HAMF__WF_STEP_END, 3, r);
+    emit(o, HAMF_WORKFLOW_STEP_END, 3, r);
 
-    emit(o, HAMF__WF_STEP_BEGIN, 4, r);
+    emit(o, HAMF_WORKFLOW_STEP_BEGIN, 4, r);
     ts = hamf__mono_seconds();
     if ((st = step_export(o, r))) {
         hamf__err_prefix(st, "workflow: step 4 (export)");
         goto done;
     }
     r->step_seconds[4] = hamf__mono_seconds() - ts;
-    emit(o, HAMF__WF_STEP_END, 4, r);
+    emit(o, HAMF_WORKFLOW_STEP_END, 4, r);
 done:
     hamf_store_close(store);
     hamf_dataset_free(sp.tr);
@@ -337,7 +359,7 @@ done:
     return st;
 }
 
-void hamf__workflow_report_free(struct hamf__workflow_report *r)
+void hamf_workflow_report_free(hamf_workflow_report *r)
 {
     if (!r) return;
     hamf__free(r->exposition);
@@ -346,14 +368,14 @@ void hamf__workflow_report_free(struct hamf__workflow_report *r)
 
 /* ---- serving ---- */
 
-struct hamf__workflow_serve {
+struct hamf_workflow_server {
     struct hamf__server *server;
     struct hamf__exporter_source *src;
     struct hamf__exporter *exp;
     struct hamf__http_server *http;
 };
 
-void hamf__workflow_serve_stop(struct hamf__workflow_serve *s)
+void hamf_workflow_serve_stop(hamf_workflow_server *s)
 {
     if (!s) return;
     if (s->http) hamf__http_stop(s->http, 5.0);
@@ -363,16 +385,16 @@ void hamf__workflow_serve_stop(struct hamf__workflow_serve *s)
     hamf__free(s);
 }
 
-hamf_status hamf__workflow_serve_start(const struct hamf__workflow_serve_opts *o, struct hamf__workflow_serve **out)
+hamf_status hamf_workflow_serve_start(const hamf_workflow_serve_options *o, hamf_workflow_server **out)
 {
     if (!o || !o->db_url || !out) return hamf__err(HAMF_ERR_MISUSE, "workflow: serve: NULL argument");
-    struct hamf__workflow_serve *s = hamf__calloc(1, sizeof *s);
+    hamf_workflow_server *s = hamf__calloc(1, sizeof *s);
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "workflow: out of memory");
     const char *host = o->host && *o->host ? o->host : "127.0.0.1";
     struct hamf__server_config sc = {.host = host, .port = o->server_port < 0 ? 5000 : o->server_port, .threads = 8,
                                      .db_url = o->db_url,
                                      .artifacts_dir = o->artifacts_dir && *o->artifacts_dir ? o->artifacts_dir
-                                                                                             : HAMF__TRACK_DEFAULT_ARTIFACTS};
+                                                                                             : HAMF_DEFAULT_ARTIFACTS_DIR};
     hamf__retrain_jobs_install();
     hamf_status st = hamf__server_start(&sc, &s->server);
     if (st) {
@@ -398,9 +420,9 @@ hamf_status hamf__workflow_serve_start(const struct hamf__workflow_serve_opts *o
     *out = s;
     return HAMF_OK;
 fail:
-    hamf__workflow_serve_stop(s);
+    hamf_workflow_serve_stop(s);
     return st;
 }
 
-int hamf__workflow_serve_server_port(const struct hamf__workflow_serve *s) { return s ? hamf__server_port(s->server) : 0; }
-int hamf__workflow_serve_exporter_port(const struct hamf__workflow_serve *s) { return s ? hamf__http_port(s->http) : 0; }
+int hamf_workflow_serve_server_port(const hamf_workflow_server *s) { return s ? hamf__server_port(s->server) : 0; }
+int hamf_workflow_serve_exporter_port(const hamf_workflow_server *s) { return s ? hamf__http_port(s->http) : 0; }

@@ -226,6 +226,20 @@ const char *cli_db_url(const char *flag)
     return "./hamf.db";
 }
 
+int cli_registry_open_existing(const char *flag, const char *model, hamf_store **out)
+{
+    const char *url = cli_db_url(flag);
+    *out = NULL;
+    if (strncmp(url, "postgres", 8)) { /* a SQLite file: a command that reads the registry never creates one */
+        const char *path = !strncmp(url, "sqlite://", 9) ? url + 9 : url;
+        if (access(path, F_OK))
+            return cli_fail("model '%s' names a registered model but there is no store at %s (give --db or set HAMF_DB)",
+                            model, url);
+    }
+    hamf_status st = hamf_registry_open(url, out);
+    return st ? cli_fail_status(st) : CLI_OK;
+}
+
 bool cli_parse_double(const char *s, double *out)
 {
     if (!s || !*s) return false;

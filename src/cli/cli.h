@@ -24,6 +24,10 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 void cli_set_verb(const char *verb);
 /* Print "hamf <verb>: warning: <formatted>" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Open the registry at cli_db_url(flag) for a command about `model` that
+ * needs an existing store: a missing SQLite file is an error naming it
+ * (never created). Returns CLI_OK with *out set, or CLI_FAIL (printed). */
+int cli_registry_open_existing(const char *flag, const char *model, hamf_store **out);
 /* Print "hamf <verb>: <last library error>" to stderr and return CLI_FAIL. */
 int cli_fail_status(hamf_status s);
 /* Print "hamf <verb>: <formatted>" to stderr and return CLI_FAIL (a leading

@@ -7,7 +7,6 @@
  * hamf_feature_drift_psi{model,feature} and hamf_model_live_accuracy{model}.
  */
 #include "cli.h"
-#include "track/loop.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -59,48 +58,30 @@ int cmd_drift(int argc, char **argv)
     const char *data = argv[optind];
     int rc = CLI_FAIL;
     hamf_store *s = NULL;
-    hamf_ensemble *m = NULL;
-    hamf_dataset *d = NULL;
-    char *bins = NULL;
-    struct hamf__drift_report r;
-    memset(&r, 0, sizeof r);
-    struct hamf__loop_version v;
-    hamf_status st = hamf__loop_open(cli_db_url(db), &s);
-    /* NAME (its champion) or a models:/ / runs:/ URI naming a registered version */
-    char *file = NULL;
-    if (!st && (!strncmp(model, "models:/", 8) || !strncmp(model, "runs:/", 6))) {
-        st = hamf__model_ref_resolve(model, cli_db_url(db), &v, &file);
-        if (!st && file) st = hamf__err(HAMF_ERR_NOTFOUND, "drift: '%s' is not a registered version", model);
-        hamf__free(file);
-        if (!st) model = v.model_name;
-    } else if (!st) {
-        st = hamf__loop_version_get(s, model, 0, &v);
-    }
-    if (!st) st = hamf__loop_version_bins(s, model, v.version, &bins);
-    if (!st) st = hamf__loop_version_load(&v, &m);
-    if (!st) st = hamf__drift_load_data(data, m, false, &d);
-    if (!st) st = hamf__drift_compute(m, bins, d, &r);
+    hamf_drift_report *r = NULL;
+    if (cli_registry_open_existing(db, model, &s)) return CLI_FAIL;
+    hamf_status st = hamf_drift_check(s, model, data, record, &r);
     if (st) {
         rc = cli_fail_status(st);
         goto cleanup;
     }
-    snprintf(r.model_name, sizeof r.model_name, "%s", model);
-    r.version = v.version;
-    if (record && (st = hamf__loop_drift_record(s, &r, data))) {
-        rc = cli_fail_status(st);
-        goto cleanup;
-    }
+    model = hamf_drift_report_model(r); /* a models:/ or runs:/ reference: the registered name */
+    long long version = (long long)hamf_drift_report_version(r);
+    size_t nf = hamf_drift_report_nfeatures(r);
+    hamf_metrics mt;
+    bool labels = hamf_drift_report_metrics(r, &mt);
     if (json) {
-        printf("{\"model\":\"%s\",\"version\":%lld,\"rows\":%zu,\"features\":{", model, (long long)v.version, r.n_rows);
-        for (size_t i = 0; i < r.nf; i++) printf("%s\"%s\":%s", i ? "," : "", r.f[i].name, cli_jnum(r.f[i].psi));
+        printf("{\"model\":\"%s\",\"version\":%lld,\"rows\":%zu,\"features\":{", model, version, hamf_drift_report_rows(r));
+        for (size_t i = 0; i < nf; i++)
+            printf("%s\"%s\":%s", i ? "," : "", hamf_drift_report_feature(r, i), cli_jnum(hamf_drift_report_psi(r, i)));
         printf("}");
-        if (r.has_labels)
-            printf(",\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,\"recall\":%s", cli_jnum(r.metrics.accuracy),
-                   cli_jnum(r.metrics.f1_score), cli_jnum(r.metrics.precision), cli_jnum(r.metrics.recall));
+        if (labels)
+            printf(",\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,\"recall\":%s", cli_jnum(mt.accuracy),
+                   cli_jnum(mt.f1_score), cli_jnum(mt.precision), cli_jnum(mt.recall));
         printf("}\n");
     } else {
-        printf("model      %s (champion version %lld)\n", model, (long long)v.version);
-        printf("rows       %zu\n", r.n_rows);
+        printf("model      %s (champion version %lld)\n", model, version);
+        printf("rows       %zu\n", hamf_drift_report_rows(r));
         static const char *const hdr[] = {"feature", "type", "psi", "shift"};
         struct cli_table *t = table_new(4, hdr);
         if (!t) {
@@ -108,23 +89,21 @@ int cmd_drift(int argc, char **argv)
             goto cleanup;
         }
         table_numeric(t, 2);
-        for (size_t i = 0; i < r.nf; i++) {
-            const char *cells[] = {r.f[i].name, r.f[i].is_cat ? "categorical" : "numerical", cli_score(r.f[i].psi),
-                                   r.f[i].psi > 0.25 ? "significant" : r.f[i].psi > 0.1 ? "moderate" : "none"};
+        for (size_t i = 0; i < nf; i++) {
+            double psi = hamf_drift_report_psi(r, i);
+            const char *cells[] = {hamf_drift_report_feature(r, i),
+                                   hamf_drift_report_feature_is_categorical(r, i) ? "categorical" : "numerical",
+                                   cli_score(psi), psi > 0.25 ? "significant" : psi > 0.1 ? "moderate" : "none"};
             table_add(t, cells);
         }
         table_print(t, stdout);
         table_free(t);
-        if (r.has_labels)
-            printf("live       accuracy %s, f1 %s (champion on this data)\n", cli_pct(r.metrics.accuracy),
-                   cli_score(r.metrics.f1_score));
+        if (labels)
+            printf("live       accuracy %s, f1 %s (champion on this data)\n", cli_pct(mt.accuracy), cli_score(mt.f1_score));
     }
     rc = CLI_OK;
 cleanup:
-    hamf__drift_report_free(&r);
-    hamf__free(bins);
-    hamf_dataset_free(d);
-    hamf_ensemble_free(m);
+    hamf_drift_report_free(r);
     hamf_store_close(s);
     return rc;
 }

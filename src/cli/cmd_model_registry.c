@@ -3,11 +3,10 @@
  * `hamf model promote NAME VERSION` and `hamf model rollback NAME`: the
  * versions of a named model (each linked to its models_master row, run and
  * model file), the champion / challenger aliases, and manual promotion and
- * rollback (audited in audit_log). Library side: src/store/loop.c.
+ * rollback (audited in audit_log), through hamf.h's hamf_registry_*.
  */
 #include "cli.h"
 #include "model_registry.h"
-#include "track/loop.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -68,53 +67,42 @@ int cli_model_versions(int argc, char **argv)
     int rc = parse("versions", argc, argv, &db, &json, pos, 1);
     if (rc >= 0) return rc;
     hamf_store *s = NULL;
-    hamf_status st = hamf__loop_open(cli_db_url(db), &s);
+    hamf_status st = hamf_registry_open(cli_db_url(db), &s);
     if (st) return cli_fail_status(st);
     if (json) {
-        struct hamf__buf b;
-        hamf__buf_init(&b, 0);
-        st = hamf__loop_versions_json(s, pos[0], &b);
-        if (!st) printf("%s\n", b.data);
-        hamf__buf_free(&b);
+        char *text = NULL;
+        st = hamf_registry_versions_json(s, pos[0], &text);
+        if (!st) printf("%s\n", text);
+        hamf_free(text);
         hamf_store_close(s);
         return st ? cli_fail_status(st) : CLI_OK;
     }
-    struct hamf__loop_version *v = NULL;
-    size_t n = 0;
-    st = hamf__loop_versions(s, pos[0], &v, &n);
-    if (st) {
-        hamf_store_close(s);
-        return cli_fail_status(st);
-    }
+    hamf_model_versions *v = NULL;
+    st = hamf_registry_versions(s, pos[0], &v); /* with every alias: champion/challenger and MLflow's */
+    hamf_store_close(s);
+    if (st) return cli_fail_status(st);
     static const char *const hdr[] = {"version", "aliases", "model_id", "source", "created_at", "run_id", "sha256"};
     struct cli_table *t = table_new(7, hdr);
     if (!t) {
-        hamf_store_close(s);
-        hamf__free(v);
+        hamf_model_versions_free(v);
         return cli_fail("model versions: out of memory");
     }
     table_numeric(t, 0);
     table_numeric(t, 2);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < hamf_model_versions_count(v); i++) {
         char ver[32], mid[32];
-        snprintf(ver, sizeof ver, "%lld", (long long)v[i].version);
-        snprintf(mid, sizeof mid, "%lld", (long long)v[i].model_id);
-        char al[512]; /* every alias: champion/challenger and those set through MLflow's API */
-        if ((st = hamf__loop_version_aliases(s, pos[0], v[i].version, al, sizeof al))) break;
+        snprintf(ver, sizeof ver, "%lld", (long long)hamf_model_versions_version(v, i));
+        snprintf(mid, sizeof mid, "%lld", (long long)hamf_model_versions_model_id(v, i));
         char dg[16];
-        snprintf(dg, sizeof dg, "%.12s", v[i].digest);
-        const char *cells[] = {ver, al, v[i].model_id ? mid : "", v[i].source, v[i].created_at, v[i].run_id, dg};
+        snprintf(dg, sizeof dg, "%.12s", hamf_model_versions_digest(v, i));
+        const char *cells[] = {ver, hamf_model_versions_aliases(v, i), hamf_model_versions_model_id(v, i) ? mid : "",
+                               hamf_model_versions_source(v, i), hamf_model_versions_created_at(v, i),
+                               hamf_model_versions_run_id(v, i), dg};
         table_add(t, cells);
-    }
-    hamf_store_close(s);
-    if (st) {
-        table_free(t);
-        hamf__free(v);
-        return cli_fail_status(st);
     }
     table_print(t, stdout);
     table_free(t);
-    hamf__free(v);
+    hamf_model_versions_free(v);
     return CLI_OK;
 }
 
@@ -127,8 +115,8 @@ int cli_model_promote(int argc, char **argv)
     if (!cli_parse_i64(pos[1], &ver) || ver <= 0)
         return cli_usage("model", "promote: VERSION must be a positive integer, got '%s'", pos[1]);
     hamf_store *s = NULL;
-    hamf_status st = hamf__loop_open(cli_db_url(db), &s);
-    if (!st) st = hamf__loop_promote(s, pos[0], ver, "manual promotion (hamf model promote)");
+    hamf_status st = hamf_registry_open(cli_db_url(db), &s);
+    if (!st) st = hamf_registry_promote(s, pos[0], ver, "manual promotion (hamf model promote)");
     hamf_store_close(s);
     if (st) return cli_fail_status(st);
     printf("%s: version %lld is now the champion\n", pos[0], ver);
@@ -142,8 +130,8 @@ int cli_model_rollback(int argc, char **argv)
     if (rc >= 0) return rc;
     hamf_store *s = NULL;
     int64_t v = 0;
-    hamf_status st = hamf__loop_open(cli_db_url(db), &s);
-    if (!st) st = hamf__loop_rollback(s, pos[0], &v);
+    hamf_status st = hamf_registry_open(cli_db_url(db), &s);
+    if (!st) st = hamf_registry_rollback(s, pos[0], &v);
     hamf_store_close(s);
     if (st) return cli_fail_status(st);
     printf("%s: rolled back; version %lld is the champion again\n", pos[0], (long long)v);

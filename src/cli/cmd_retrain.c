@@ -1,10 +1,10 @@
 /*
  * cmd_retrain.c — `hamf retrain --model NAME NEW.csv [--window N]
  * [--min-gain X] [--tolerance T] [--holdout F] [--json]`: champion /
- * challenger retraining on new labelled data (library: src/track/retrain.c).
+ * challenger retraining on new labelled data (hamf.h: hamf_retrain, in
+ * src/track/retrain.c), on one store handle for the whole command.
  */
 #include "cli.h"
-#include "track/loop.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -53,8 +53,8 @@ int cmd_retrain(int argc, char **argv)
                                        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     const char *model = NULL, *data = NULL, *db = NULL;
     bool json = false;
-    struct hamf__retrain_opts o;
-    hamf__retrain_opts_init(&o);
+    hamf_retrain_options o;
+    hamf_retrain_options_init(&o);
     optind = 1;
     int c;
     long long ll;
@@ -91,15 +91,17 @@ int cmd_retrain(int argc, char **argv)
     if (!data && optind < argc) data = argv[optind++];
     if (!data) return cli_usage("retrain", "missing NEW.csv (the new labelled data)");
     if (optind < argc) return cli_usage("retrain", "unexpected argument '%s'", argv[optind]);
-    struct hamf__retrain_result r;
-    hamf_status st = hamf__retrain_run(cli_db_url(db), model, data, &o, &r);
+    hamf_retrain_result r;
+    hamf_store *s = NULL; /* the command's one store handle: versions, runs, decision */
+    if (cli_registry_open_existing(db, model, &s)) return CLI_FAIL;
+    hamf_status st = hamf_retrain(s, model, data, &o, &r);
+    hamf_store_close(s);
     if (st) return cli_fail_status(st);
     if (json) {
-        struct hamf__buf b;
-        hamf__buf_init(&b, 0);
-        st = hamf__retrain_result_json(&r, &b);
-        if (!st) printf("%s\n", b.data);
-        hamf__buf_free(&b);
+        char *text = NULL;
+        st = hamf_retrain_result_json(&r, &text);
+        if (!st) printf("%s\n", text);
+        hamf_free(text);
         if (st) return cli_fail_status(st);
     } else {
         printf("champion   version %lld: accuracy %s, f1 %s (run %s)\n", (long long)r.champion_version,

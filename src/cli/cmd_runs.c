@@ -1,11 +1,8 @@
 /* cmd_runs.c — `hamf runs list|show`: the tracking store's runs from the
- * command line. Reads the same MLflow-shaped JSON the server answers (one
- * serializer), as a table or as JSON. */
+ * command line, through hamf_runs_search / hamf_run_get: the same
+ * MLflow-shaped JSON the server answers (one serializer), as a table or as
+ * JSON. */
 #include "cli.h"
-
-#include "store/search.h"
-#include "store/tracking.h"
-#include "server/mlflow_json.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -26,19 +23,6 @@ static void help(void)
            "  -h, --help          show this help\n");
 }
 
-static const char *jstr(const struct hamf__jval *o, const char *k)
-{
-    const struct hamf__jval *v = hamf__jobj_get(o, k);
-    return v && v->type == HAMF__JSTR ? v->str : "";
-}
-
-static int64_t jint(const struct hamf__jval *o, const char *k)
-{
-    int64_t x = 0;
-    hamf__jval_to_i64(hamf__jobj_get(o, k), &x);
-    return x;
-}
-
 static void fmt_time(int64_t ms, char out[32])
 {
     if (ms <= 0) {
@@ -51,128 +35,73 @@ static void fmt_time(int64_t ms, char out[32])
     strftime(out, 32, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
-static int list_runs(struct hamf__trk *t, const char *experiment, bool json)
+static int list_runs(hamf_store *s, const char *experiment, bool json)
 {
-    struct hamf__buf b, ids;
-    hamf__buf_init(&b, 0);
-    hamf__buf_init(&ids, 0);
-    struct hamf__jdoc *doc = NULL, *edoc = NULL;
-    const char **exp_ids = NULL;
-    size_t nexp = 0;
-    char *one = NULL;
-    int rc = CLI_FAIL;
-    hamf_status s;
-    if (experiment) {
-        if ((s = hamf__trk_exp_id_by_name(t, experiment, &one))) goto fail;
-        exp_ids = hamf__calloc(1, sizeof *exp_ids);
-        if (!exp_ids) goto oom;
-        exp_ids[0] = one;
-        nexp = 1;
-    } else {
-        struct hamf__trk_search q = {.view = HAMF__VIEW_ACTIVE_ONLY, .max_results = HAMF__TRK_MAX_RESULTS};
-        if ((s = hamf__buf_putc(&ids, '{')) || (s = hamf__mlflow_exp_search_json(t, &q, &ids)) || (s = hamf__buf_putc(&ids, '}')))
-            goto fail;
-        if ((s = hamf__json_parse(ids.data, ids.len, 0, &edoc))) goto fail;
-        const struct hamf__jval *ex = hamf__jobj_get(hamf__jdoc_root(edoc), "experiments");
-        size_t n = ex ? ex->len : 0;
-        exp_ids = hamf__calloc(n ? n : 1, sizeof *exp_ids);
-        if (!exp_ids) goto oom;
-        for (size_t i = 0; i < n; i++) exp_ids[nexp++] = jstr(&ex->items[i], "experiment_id");
-    }
-    struct hamf__trk_search q = {.view = HAMF__VIEW_ACTIVE_ONLY, .max_results = HAMF__TRK_MAX_RESULTS,
-                                 .exp_ids = exp_ids, .nexp = nexp};
-    if ((s = hamf__buf_putc(&b, '{')) || (s = hamf__mlflow_run_search_json(t, &q, &b)) || (s = hamf__buf_putc(&b, '}')))
-        goto fail;
+    hamf_run_list *l = NULL;
+    hamf_status st = hamf_runs_search(s, experiment, &l);
+    if (st) return cli_fail_status(st);
     if (json) {
-        printf("%s\n", b.data);
-        rc = CLI_OK;
-        goto cleanup;
+        printf("%s\n", hamf_run_list_json(l));
+        hamf_run_list_free(l);
+        return CLI_OK;
     }
-    if ((s = hamf__json_parse(b.data, b.len, 0, &doc))) goto fail;
-    const struct hamf__jval *runs = hamf__jobj_get(hamf__jdoc_root(doc), "runs");
     static const char *const hdr[] = {"RUN_ID", "EXPERIMENT", "NAME", "STATUS", "START", "METRICS"};
     struct cli_table *tab = table_new(6, hdr);
-    for (size_t i = 0; runs && i < runs->len; i++) {
-        const struct hamf__jval *info = hamf__jobj_get(&runs->items[i], "info");
-        const struct hamf__jval *data = hamf__jobj_get(&runs->items[i], "data");
-        const struct hamf__jval *ms = hamf__jobj_get(data, "metrics");
-        struct hamf__buf mb;
-        hamf__buf_init(&mb, 0);
-        for (size_t k = 0; ms && k < ms->len && k < 4; k++) {
-            const struct hamf__jval *v = hamf__jobj_get(&ms->items[k], "value");
-            char num[32] = "NaN";
-            if (v && v->type == HAMF__JNUM) snprintf(num, sizeof num, "%s", cli_metric(jstr(&ms->items[k], "key"), v->num));
-            (void)hamf__buf_printf(&mb, "%s%s=%s", k ? " " : "", jstr(&ms->items[k], "key"), num);
+    for (size_t i = 0; i < hamf_run_list_count(l); i++) {
+        const hamf_run_record *r = hamf_run_list_get(l, i);
+        char mb[4 * 300 + 8] = "";
+        size_t k = 0;
+        for (size_t m = 0; m < r->nmetrics && m < 4; m++) {
+            const hamf_run_value *v = &r->metrics[m];
+            k += (size_t)snprintf(mb + k, sizeof mb - k, "%s%.250s=%s", m ? " " : "", v->key,
+                                  v->is_number ? cli_metric(v->key, v->number) : "NaN");
+            if (k >= sizeof mb) k = sizeof mb - 1;
         }
-        if (ms && ms->len > 4) (void)hamf__buf_puts(&mb, " ...");
+        if (r->nmetrics > 4) snprintf(mb + k, sizeof mb - k, " ...");
         char when[32];
-        fmt_time(jint(info, "start_time"), when);
-        const char *cells[6] = {jstr(info, "run_id"), jstr(info, "experiment_id"), jstr(info, "run_name"),
-                                jstr(info, "status"), when, mb.data ? mb.data : ""};
+        fmt_time(r->start_time, when);
+        const char *cells[6] = {r->run_id, r->experiment_id, r->run_name, r->status, when, mb};
         table_add(tab, cells);
-        hamf__buf_free(&mb);
     }
     table_print(tab, stdout);
     table_free(tab);
-    rc = CLI_OK;
-    goto cleanup;
-oom:
-    s = hamf__err(HAMF_ERR_NOMEM, "runs: out of memory");
-fail:
-    rc = cli_fail_status(s);
-cleanup:
-    hamf__jdoc_free(doc);
-    hamf__jdoc_free(edoc);
-    hamf__free((void *)exp_ids);
-    hamf__free(one);
-    hamf__buf_free(&b);
-    hamf__buf_free(&ids);
-    return rc;
+    hamf_run_list_free(l);
+    return CLI_OK;
 }
 
-static void print_kv(const struct hamf__jval *arr, const char *title)
+static void print_kv(const hamf_run_value *v, size_t n, const char *title)
 {
-    if (!arr || !arr->len) return;
+    if (!n) return;
     printf("%s:\n", title);
-    for (size_t i = 0; i < arr->len; i++) printf("  %-28s %s\n", jstr(&arr->items[i], "key"), jstr(&arr->items[i], "value"));
+    for (size_t i = 0; i < n; i++) printf("  %-28s %s\n", v[i].key, v[i].value ? v[i].value : "");
 }
 
-static int show_run(struct hamf__trk *t, const char *id)
+static int show_run(hamf_store *s, const char *id)
 {
-    struct hamf__buf b;
-    hamf__buf_init(&b, 0);
-    struct hamf__jdoc *doc = NULL;
-    hamf_status s = hamf__mlflow_run_json(t, id, &b);
-    if (!s) s = hamf__json_parse(b.data, b.len, 0, &doc);
-    if (s) {
-        hamf__buf_free(&b);
-        return cli_fail_status(s);
-    }
-    const struct hamf__jval *run = hamf__jdoc_root(doc);
-    const struct hamf__jval *info = hamf__jobj_get(run, "info");
-    const struct hamf__jval *data = hamf__jobj_get(run, "data");
-    char st[32], en[32];
-    fmt_time(jint(info, "start_time"), st);
-    fmt_time(jint(info, "end_time"), en);
+    hamf_run_list *l = NULL;
+    hamf_status st = hamf_run_get(s, id, &l);
+    if (st) return cli_fail_status(st);
+    const hamf_run_record *r = hamf_run_list_get(l, 0);
+    char t0[32], t1[32];
+    fmt_time(r->start_time, t0);
+    fmt_time(r->end_time, t1);
     printf("run_id:          %s\nrun_name:        %s\nexperiment_id:   %s\nstatus:          %s\n"
            "lifecycle_stage: %s\nuser_id:         %s\nstart_time:      %s\nend_time:        %s\nartifact_uri:    %s\n",
-           jstr(info, "run_id"), jstr(info, "run_name"), jstr(info, "experiment_id"), jstr(info, "status"),
-           jstr(info, "lifecycle_stage"), jstr(info, "user_id"), st, en, jstr(info, "artifact_uri"));
-    print_kv(hamf__jobj_get(data, "params"), "params");
-    const struct hamf__jval *ms = hamf__jobj_get(data, "metrics");
-    if (ms && ms->len) {
+           r->run_id, r->run_name, r->experiment_id, r->status, r->lifecycle_stage, r->user_id, t0, t1,
+           r->artifact_uri);
+    print_kv(r->params, r->nparams, "params");
+    if (r->nmetrics) {
         printf("metrics (latest):\n");
-        for (size_t i = 0; i < ms->len; i++) {
-            const struct hamf__jval *v = hamf__jobj_get(&ms->items[i], "value");
+        for (size_t i = 0; i < r->nmetrics; i++) {
+            const hamf_run_value *v = &r->metrics[i];
             char num[32] = "NaN";
-            if (v && v->type == HAMF__JNUM) snprintf(num, sizeof num, "%s", cli_metric(jstr(&ms->items[i], "key"), v->num));
-            else if (v && v->type == HAMF__JSTR) snprintf(num, sizeof num, "%s", v->str);
-            printf("  %-28s %s (step %lld)\n", jstr(&ms->items[i], "key"), num, (long long)jint(&ms->items[i], "step"));
+            if (v->is_number) snprintf(num, sizeof num, "%s", cli_metric(v->key, v->number));
+            else if (v->value) snprintf(num, sizeof num, "%s", v->value);
+            printf("  %-28s %s (step %lld)\n", v->key, num, (long long)v->step);
         }
     }
-    print_kv(hamf__jobj_get(data, "tags"), "tags");
-    hamf__jdoc_free(doc);
-    hamf__buf_free(&b);
+    print_kv(r->tags, r->ntags, "tags");
+    hamf_run_list_free(l);
     return CLI_OK;
 }
 
@@ -208,10 +137,10 @@ int cmd_runs(int argc, char **argv)
     if (!strcmp(sub, "list") && rest > 0) return cli_usage("runs", "unexpected argument '%s'", args[0]);
     if (!strcmp(sub, "show") && rest != 1) return cli_usage("runs", "show takes exactly one RUN_ID");
     if (!strcmp(sub, "show") && (experiment || json)) return cli_usage("runs", "show takes no --experiment/--json");
-    struct hamf__trk *t = NULL;
-    hamf_status s = hamf__trk_open(cli_db_url(db), &t);
-    if (s) return cli_fail_status(s);
-    int rc = !strcmp(sub, "list") ? list_runs(t, experiment, json) : show_run(t, args[0]);
-    hamf__trk_close(t);
+    hamf_store *s = NULL;
+    hamf_status st = hamf_store_open(cli_db_url(db), &s);
+    if (st) return cli_fail_status(st);
+    int rc = !strcmp(sub, "list") ? list_runs(s, experiment, json) : show_run(s, args[0]);
+    hamf_store_close(s);
     return rc;
 }

@@ -7,8 +7,6 @@
 #include "ml_cli.h"
 #include "model_registry.h"
 #include "track_cli.h"
-#include "track/loop.h"
-#include "track/run_log.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -320,7 +318,7 @@ int cmd_train(int argc, char **argv)
     char *pipe_text = NULL;
     hamf_store *store = NULL; /* the one store handle of the command: run, registry rows and version */
     db = no_register ? NULL : cli_db_url(db);
-    if (db && (st = hamf__loop_open(db, &store))) { rc = cli_fail("train: %s", hamf_last_error()); goto cleanup; }
+    if (db && (st = hamf_registry_open(db, &store))) { rc = cli_fail("train: %s", hamf_last_error()); goto cleanup; }
     if ((rc = track_cli_begin(&tc, db, store, algo, model_name)) != CLI_OK) goto cleanup;
     rc = CLI_FAIL;
     if (pipe_path) {
@@ -394,12 +392,11 @@ int cmd_train(int argc, char **argv)
     int64_t model_id = 0, result_id = 0;
     char ver[64] = "";
     if (db) {
-        const struct hamf__track_register reg = {.model_name = model_name, .model_version = model_version,
-                                                 .model = m, .metrics = &mt, .run_id = track_cli_run_id(&tc)};
-        struct hamf__track_registered got;
-        int64_t registry_version = 0; /* model registry version (cmd_model_registry.c) */
-        /* registry rows and the registry version: one transaction */
-        if ((st = hamf__track_register_training(store, &reg, out, tr, &got, &registry_version))) {
+        const hamf_register_options reg = {.name = model_name, .version = model_version, .model = m, .metrics = &mt,
+                                           .artifact = out, .reference = tr, .run_id = track_cli_run_id(&tc)};
+        hamf_registration got;
+        /* registry rows and the registry version: one transaction, on the command's store */
+        if ((st = hamf_registry_register(store, &reg, &got))) {
             rc = cli_fail("train: the model was saved to %s but registering it failed: %s", out,
                           st == HAMF_ERR_NOMEM ? "out of memory" : hamf_last_error());
             goto cleanup;
@@ -409,7 +406,7 @@ int cmd_train(int argc, char **argv)
         snprintf(ver, sizeof ver, "%s", got.model_version);
         size_t k2 = strlen(extra);
         snprintf(extra + k2, sizeof extra - k2, ",\"model_id\":%lld,\"result_id\":%lld,\"model_version\":\"%s\",\"registry_version\":%lld",
-                 (long long)model_id, (long long)result_id, ver, (long long)registry_version);
+                 (long long)model_id, (long long)result_id, ver, (long long)got.registry_version);
         snprintf(reg_line, sizeof reg_line, "registry   model_id %lld (%s %s), result_id %lld\n", (long long)model_id,
                  model_name, ver, (long long)result_id);
     }

@@ -1,13 +1,11 @@
 /*
  * cmd_workflow.c — `hamf workflow run`: the seed's four steps in one
- * command (src/app/workflow.c), printed as a step-by-step report, then
+ * command (hamf.h: hamf_workflow_run, in src/app/workflow.c), printed as a
+ * step-by-step report, then
  * with --serve the tracking server (UI, MLflow API, /metrics) and the
  * exporter kept running in this process until Ctrl-C / SIGTERM.
  */
 #include "cli.h"
-
-#include "track/run_log.h"
-#include "app/workflow.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -51,7 +49,7 @@ static void help(void)
            "                          (default 42; --train-seed is the same)\n"
            "  --test-size X           held-out fraction (default 0.2)\n"
            "  --threads N             worker threads (default: all cores)\n"
-           "  --experiment NAME       default \"" HAMF__TRACK_DEFAULT_EXPERIMENT "\"\n"
+           "  --experiment NAME       default \"" HAMF_DEFAULT_EXPERIMENT "\"\n"
            "  --tracking-uri URI      log runs there (http(s):// = REST) instead of the store\n"
            "                          (default $MLFLOW_TRACKING_URI, else the store)\n"
            "  --artifacts-dir DIR     local runs' artifacts, also served (default ./mlartifacts)\n"
@@ -69,7 +67,7 @@ struct out {
     bool quiet;
 };
 
-static void print_model(const struct hamf__workflow_model *m)
+static void print_model(const hamf_workflow_model *m)
 {
     printf("   %-17s %zu trees, fit %s: accuracy %s, f1 %s, precision %s, recall %s", m->algorithm, m->n_trees,
            cli_secs(m->fit_seconds), cli_pct(m->metrics.accuracy), cli_score(m->metrics.f1_score),
@@ -77,13 +75,13 @@ static void print_model(const struct hamf__workflow_model *m)
     if (!isnan(m->metrics.roc_auc)) printf(", roc_auc %s", cli_score(m->metrics.roc_auc));
     printf("\n");
     printf("   %-17s -> %s; registry model_id %lld (%s %s), result_id %lld\n", "", m->path, (long long)m->model_id,
-           HAMF__WF_MODEL_NAME, m->model_version, (long long)m->result_id);
+           HAMF_WORKFLOW_MODEL_NAME, m->model_version, (long long)m->result_id);
     if (m->run_id[0])
         printf("   %-17s run %s (experiment %s)%s\n", "", m->run_id, m->experiment_id,
                m->n_iterations_logged ? ", loss history logged" : "");
 }
 
-static void progress(void *ctx, enum hamf__wf_event ev, int step, const struct hamf__workflow_report *r)
+static void progress(void *ctx, hamf_workflow_event ev, int step, const hamf_workflow_report *r)
 {
     const struct out *o = ctx;
     if (o->quiet) return;
@@ -91,11 +89,11 @@ static void progress(void *ctx, enum hamf__wf_event ev, int step, const struct h
                                           "data (raw -> the seed's preprocessing)",
                                           "training (Random Forest, Gradient Boosting) with tracking",
                                           "export (Prometheus metrics of the latest run)"};
-    if (ev == HAMF__WF_STEP_BEGIN) {
+    if (ev == HAMF_WORKFLOW_STEP_BEGIN) {
         printf("== Step %d: %s\n", step, titles[step]);
-    } else if (ev == HAMF__WF_MODEL_END) {
+    } else if (ev == HAMF_WORKFLOW_MODEL_END) {
         print_model(&r->models[r->nmodels - 1]);
-    } else if (ev == HAMF__WF_STEP_END) {
+    } else if (ev == HAMF_WORKFLOW_STEP_END) {
         if (step == 1) {
             printf("   features: %d added, %d already registered\n", r->features_added,
                    r->features_total - r->features_added);
@@ -123,14 +121,14 @@ static void progress(void *ctx, enum hamf__wf_event ev, int step, const struct h
     fflush(stdout);
 }
 
-static void print_json(const struct hamf__workflow_report *r)
+static void print_json(const hamf_workflow_report *r)
 {
     printf("{\"features_added\":%d,\"seed_models\":[%lld,%lld],\"raw\":\"%s\",\"processed\":\"%s\",\"rows\":%zu,"
            "\"models\":[",
            r->features_added, (long long)r->seed_models[0], (long long)r->seed_models[1], r->raw_path,
            r->processed_path, r->rows);
     for (size_t i = 0; i < r->nmodels; i++) {
-        const struct hamf__workflow_model *m = &r->models[i];
+        const hamf_workflow_model *m = &r->models[i];
         printf("%s{\"algorithm\":\"%s\",\"path\":\"%s\",\"run_id\":\"%s\",\"experiment_id\":\"%s\",\"model_id\":%lld,"
                "\"model_version\":\"%s\",\"result_id\":%lld,\"accuracy\":%s,\"f1_score\":%s,\"precision\":%s,"
                "\"recall\":%s,\"fit_seconds\":%s,\"n_trees\":%zu,\"n_train\":%zu,\"n_test\":%zu}",
@@ -156,21 +154,21 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 static int serve_until_signal(const char *db, const char *art, const char *host, int port, int eport,
                               const sigset_t *set)
 {
-    struct hamf__workflow_serve_opts so = {.db_url = db, .artifacts_dir = art, .host = host, .server_port = port,
-                                           .exporter_port = eport};
-    struct hamf__workflow_serve *sv = NULL;
-    hamf_status st = hamf__workflow_serve_start(&so, &sv);
+    hamf_workflow_serve_options so = {.db_url = db, .artifacts_dir = art, .host = host, .server_port = port,
+                                      .exporter_port = eport};
+    hamf_workflow_server *sv = NULL;
+    hamf_status st = hamf_workflow_serve_start(&so, &sv);
     if (st) return cli_fail_status(st);
     printf("== Serving: UI and MLflow API http://%s:%d/ (metrics also at /metrics), exporter http://%s:%d/metrics\n"
            "   (store %s, artifacts %s). Ctrl-C to stop.\n",
-           host, hamf__workflow_serve_server_port(sv), host, hamf__workflow_serve_exporter_port(sv), db,
-           art ? art : HAMF__TRACK_DEFAULT_ARTIFACTS);
+           host, hamf_workflow_serve_server_port(sv), host, hamf_workflow_serve_exporter_port(sv), db,
+           art ? art : HAMF_DEFAULT_ARTIFACTS_DIR);
     fflush(stdout);
     int sig = 0;
     sigwait(set, &sig);
     printf("== %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     fflush(stdout);
-    hamf__workflow_serve_stop(sv);
+    hamf_workflow_serve_stop(sv);
     return CLI_OK;
 }
 
@@ -222,7 +220,7 @@ int cmd_workflow(int argc, char **argv)
         {"no-track", 0, 0, O_NOTRACK}, {"serve", 0, 0, O_SERVE}, {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT},
         {"exporter-port", 1, 0, O_EPORT}, {"json", 0, 0, O_JSON}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
-    struct hamf__workflow_opts o = {0};
+    hamf_workflow_options o = {0};
     const char *db = NULL, *host = "127.0.0.1";
     long long v, port = 5000, eport = 8000;
     bool serve = false, json = false;
@@ -302,10 +300,10 @@ int cmd_workflow(int argc, char **argv)
     if (serve) cli_block_stop_signals(&set);
 
     if (!po.quiet) printf("== hamf workflow run (store %s)\n", o.db_url);
-    struct hamf__workflow_report r;
-    hamf_status st = hamf__workflow_run(&o, &r);
+    hamf_workflow_report r;
+    hamf_status st = hamf_workflow_run(&o, &r);
     if (st) {
-        hamf__workflow_report_free(&r);
+        hamf_workflow_report_free(&r);
         return cli_fail_status(st);
     }
     if (json) {
@@ -317,7 +315,7 @@ int cmd_workflow(int argc, char **argv)
         printf(" (held-out accuracy)\n");
     }
     fflush(stdout);
-    hamf__workflow_report_free(&r);
+    hamf_workflow_report_free(&r);
     if (!serve) return CLI_OK;
 
     return serve_until_signal(o.db_url, o.artifacts_dir, host, (int)port, (int)eport, &set);

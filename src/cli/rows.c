@@ -1,13 +1,21 @@
 /*
  * rows.c — see rows.h: one printer for registry rows, as a table or as a
- * JSON array (string escaping and number text come from libhamf's util).
+ * JSON array (string escaping and number text come from libhamf:
+ * hamf_json_quote, hamf_format_double).
  */
 #include "rows.h"
 
 #include "cli.h"
-#include "util/util.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* The JSON text so far: a growing string (aborts when out of memory, as
+ * the rest of this printer). */
+struct text {
+    char *data;
+    size_t len, cap;
+};
 
 struct rows {
     int ncols;
@@ -15,7 +23,7 @@ struct rows {
     const enum rows_kind *kinds;
     bool json;
     size_t n;
-    struct hamf__buf buf;    /* json */
+    struct text buf;         /* json */
     struct cli_table *table; /* table */
 };
 
@@ -27,7 +35,6 @@ struct rows *rows_new(int ncols, const char *const *names, const enum rows_kind 
     r->names = names;
     r->kinds = kinds;
     r->json = json;
-    hamf__buf_init(&r->buf, 0);
     if (!json) {
         r->table = table_new(ncols, names);
         for (int c = 0; c < ncols; c++)
@@ -43,6 +50,31 @@ static void must(hamf_status s)
     }
 }
 
+static void puts_n(struct text *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) abort();
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void put(struct text *b, const char *s) { puts_n(b, s, strlen(s)); }
+
+static void put_quoted(struct text *b, const char *s)
+{
+    char *q = NULL;
+    must(hamf_json_quote(s, &q));
+    put(b, q);
+    hamf_free(q);
+}
+
 void rows_add(struct rows *r, const char *const *cells)
 {
     r->n++;
@@ -50,16 +82,16 @@ void rows_add(struct rows *r, const char *const *cells)
         table_add(r->table, cells);
         return;
     }
-    must(hamf__buf_puts(&r->buf, r->n == 1 ? "[\n  {" : ",\n  {"));
+    put(&r->buf, r->n == 1 ? "[\n  {" : ",\n  {");
     for (int c = 0; c < r->ncols; c++) {
-        if (c) must(hamf__buf_putc(&r->buf, ','));
-        must(hamf__json_str(&r->buf, r->names[c], (size_t)-1));
-        must(hamf__buf_putc(&r->buf, ':'));
-        if (!cells[c]) must(hamf__buf_puts(&r->buf, "null"));
-        else if (r->kinds[c] == ROWS_NUM) must(hamf__buf_puts(&r->buf, cells[c]));
-        else must(hamf__json_str(&r->buf, cells[c], (size_t)-1));
+        if (c) put(&r->buf, ",");
+        put_quoted(&r->buf, r->names[c]);
+        put(&r->buf, ":");
+        if (!cells[c]) put(&r->buf, "null");
+        else if (r->kinds[c] == ROWS_NUM) put(&r->buf, cells[c]);
+        else put_quoted(&r->buf, cells[c]);
     }
-    must(hamf__buf_putc(&r->buf, '}'));
+    put(&r->buf, "}");
 }
 
 void rows_fit(struct rows *r, size_t width, unsigned cols)
@@ -76,13 +108,13 @@ void rows_finish(struct rows *r, FILE *out)
         table_print(r->table, out);
         table_free(r->table);
     }
-    hamf__buf_free(&r->buf);
+    free(r->buf.data);
     free(r);
 }
 
 const char *rows_num(char out[32], double v)
 {
-    hamf__fmt_double(out, v);
+    hamf_format_double(out, v);
     return out;
 }
 

@@ -1,11 +1,9 @@
 /*
  * track_cli.c — `hamf train`'s tracking flags and the begin/end calls
- * around the fit (see track_cli.h); the logging itself is
- * src/track/run_log.c.
+ * around the fit (see track_cli.h); the logging itself is hamf.h's
+ * hamf_run_* (src/track/run_log.c).
  */
 #include "track_cli.h"
-
-#include "track/run_log.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +27,7 @@ void track_cli_help(FILE *o)
         "                          hamf store (default $MLFLOW_TRACKING_URI, else --db);\n"
         "                          on when a URI or a store is given; created before\n"
         "                          training (unreachable: nothing is written)\n"
-        "  --experiment NAME       default \"" HAMF__TRACK_DEFAULT_EXPERIMENT "\"\n"
+        "  --experiment NAME       default \"" HAMF_DEFAULT_EXPERIMENT "\"\n"
         "  --run-name NAME         default ALGORITHM-MODEL_NAME-VERSION\n"
         "  --artifacts-dir DIR     local runs' artifacts (default ./mlartifacts)\n"
         "  --no-track              do not log a run\n");
@@ -43,11 +41,11 @@ int track_cli_begin(struct track_cli *tc, const char *db, hamf_store *store, con
     const char *env = getenv("MLFLOW_TRACKING_URI");
     const char *uri = tc->uri && *tc->uri ? tc->uri : env && *env ? env : NULL;
     if (!uri && !db) return CLI_OK;
-    struct hamf__track_dest d = {.tracking_uri = uri, .db_url = db, .store = store, .artifacts_dir = tc->artifacts_dir};
-    struct hamf__track_kv tags[2] = {{"hamf.algorithm", algorithm}, {"hamf.model_name", model_name}};
-    struct hamf__track_start s = {.experiment = tc->experiment, .run_name = tc->run_name,
-                                  .source_name = "hamf train", .tags = tags, .ntags = 2};
-    hamf_status st = hamf__track_run_start(&d, &s, &tc->run);
+    hamf_run_dest d = {.tracking_uri = uri, .db_url = db, .store = store, .artifacts_dir = tc->artifacts_dir};
+    hamf_kv tags[2] = {{"hamf.algorithm", algorithm}, {"hamf.model_name", model_name}};
+    hamf_run_options s = {.experiment = tc->experiment, .run_name = tc->run_name,
+                          .source_name = "hamf train", .tags = tags, .ntags = 2};
+    hamf_status st = hamf_run_start(&d, &s, &tc->run);
     if (st) return cli_fail("train: tracking is on but no run could be created (nothing was trained; --no-track "
                             "trains without it): %s", hamf_last_error());
     tc->where = uri ? uri : db;
@@ -80,39 +78,39 @@ int track_cli_end(struct track_cli *tc, const hamf_ensemble *m, const hamf_metri
     }
     char ts[32], name[256];
     snprintf(ts, sizeof ts, "%g", test_size);
-    struct hamf__track_kv params[3] = {{"target", target}, {"data", data_path}, {"test_size", ts}};
+    hamf_kv params[3] = {{"target", target}, {"data", data_path}, {"test_size", ts}};
     size_t np = test_size > 0 ? 3 : 2; /* a --test file: no split fraction */
-    struct hamf__track_metric extra[4] = {{"fit_seconds", fit_seconds, 0},
-                                          {"n_train", (double)n_train, 0},
-                                          {"n_test", (double)n_test, 0},
-                                          {"oob_accuracy", hamf_ensemble_oob_accuracy(m), 0}};
-    struct hamf__track_kv tags[1];
+    hamf_run_metric extra[4] = {{"fit_seconds", fit_seconds, 0},
+                                {"n_train", (double)n_train, 0},
+                                {"n_test", (double)n_test, 0},
+                                {"oob_accuracy", hamf_ensemble_oob_accuracy(m), 0}};
+    hamf_kv tags[1];
     size_t ntags = 0;
     if (!tc->run_name) {
         snprintf(name, sizeof name, "%s-%s%s%s",
                  hamf_ensemble_algorithm(m) == HAMF_ALGO_RANDOM_FOREST ? "random-forest" : "gradient-boosting",
                  model_name, model_version && *model_version ? "-" : "", model_version ? model_version : "");
-        tags[ntags++] = (struct hamf__track_kv){"mlflow.runName", name};
+        tags[ntags++] = (hamf_kv){"mlflow.runName", name};
     }
-    struct hamf__track_training t = {.model = m, .metrics = mt, .model_path = model_path, .model_name = model_name,
-                                     .model_version = model_version, .model_id = model_id, .result_id = result_id,
-                                     .params = params, .nparams = np, .extra = extra,
-                                     .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags,
-                                     .shap_importance = imp, .shap_rows = shap_rows};
-    hamf_status st = hamf__track_run_finish(tc->run, &t);
+    hamf_run_training t = {.model = m, .metrics = mt, .model_path = model_path, .model_name = model_name,
+                           .model_version = model_version, .model_id = model_id, .result_id = result_id,
+                           .params = params, .nparams = np, .extra = extra,
+                           .nextra = isnan(extra[3].value) ? 3 : 4, .tags = tags, .ntags = ntags,
+                           .shap_importance = imp, .shap_rows = shap_rows};
+    hamf_status st = hamf_run_finish(tc->run, &t);
     free(imp);
     if (st) return cli_fail("train: the model was saved to %s but logging its run %s failed (marked FAILED if the tracking store can still be reached): %s",
-                            model_path, hamf__track_run_id(tc->run), hamf_last_error());
+                            model_path, hamf_run_id(tc->run), hamf_last_error());
     return CLI_OK;
 }
 
 const char *track_cli_run_id(const struct track_cli *tc)
 {
-    return tc->run ? hamf__track_run_id(tc->run) : NULL;
+    return tc->run ? hamf_run_id(tc->run) : NULL;
 }
 
 void track_cli_close(struct track_cli *tc)
 {
-    hamf__track_run_close(tc->run);
+    hamf_run_close(tc->run);
     tc->run = NULL;
 }

@@ -1,7 +1,7 @@
 /*
  * track_cli.h — the tracking flags of `hamf train` (--tracking-uri,
  * --experiment, --run-name, --artifacts-dir, --no-track) and the calls that
- * log the training as an MLflow run through src/track/run_log.h, so
+ * log the training as an MLflow run through hamf.h's hamf_run_*, so
  * cmd_train.c only forwards its options and calls begin/end.
  *
  * When tracking is on: --no-track turns it off; else a tracking URI
@@ -15,8 +15,6 @@
 #include "cli.h"
 
 #include <stdint.h>
-
-struct hamf__track_run;
 
 enum { TRACK_OPT_URI = 1000, TRACK_OPT_EXPERIMENT, TRACK_OPT_RUN_NAME, TRACK_OPT_ARTIFACTS, TRACK_OPT_NO_TRACK };
 
@@ -32,7 +30,7 @@ struct track_cli {
     const char *uri, *experiment, *run_name, *artifacts_dir;
     bool off;
     const char *where; /* resolved destination (NULL = off) */
-    struct hamf__track_run *run;
+    hamf_run *run;
 };
 
 /* Record one of the TRACK_OPT_* options. */

@@ -957,7 +957,7 @@ static void *poll_main(void *arg)
         char *file = NULL;
         bool kept = store != NULL;
         hamf_status st = kept ? HAMF_OK : hamf__model_ref_open(s->ref, s->db_url, &store);
-        if (!st) st = hamf__model_ref_resolve_in(store, s->ref, s->db_url, &v, &file);
+        if (!st) st = hamf__model_ref_resolve_store(store, s->ref, &v, &file);
         hamf__free(file);
         file = NULL;
         if (st && kept) { /* the kept connection may have died (server restart, idle kill): once more on a new one */
@@ -965,7 +965,7 @@ static void *poll_main(void *arg)
             hamf_store_close(store);
             store = NULL;
             st = hamf__model_ref_open(s->ref, s->db_url, &store);
-            if (!st) st = hamf__model_ref_resolve_in(store, s->ref, s->db_url, &v, &file);
+            if (!st) st = hamf__model_ref_resolve_store(store, s->ref, &v, &file);
             hamf__free(file);
         }
         if (st) {

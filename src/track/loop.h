@@ -7,9 +7,11 @@
  *    reports, retrain decisions and jobs; all the SQL).
  *  - register.c: hamf__loop_register_training.
  *  - ml/drift.h: training bin counts and PSI against the model's bins.
- *  - retrain.c: champion/challenger retraining and the promotion decision.
+ *  - retrain.c: champion/challenger retraining and the promotion decision
+ *    (public: hamf_retrain).
  *
- * Names are internal (hamf__loop_*); the CLI and server include this header.
+ * Names are internal (hamf__loop_*); the server and app/ include this header,
+ * the CLI uses the public wrappers (hamf.h, loop_api.c).
  */
 #ifndef HAMF_TRACK_LOOP_H
 #define HAMF_TRACK_LOOP_H
@@ -29,14 +31,10 @@ hamf_status hamf__loop_version_load(const struct hamf__loop_version *v, hamf_ens
  * into *v, or a plain file into *file [owned: hamf__free]. */
 hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *v, char **file);
 /* Open the registry store for reference `ref` (never creates a SQLite
- * file; the error names ref and the store). */
+ * file; the error names ref and the store). `hamf serve` keeps one open to
+ * poll an alias with hamf__model_ref_resolve_store, without a new
+ * connection and schema check per poll. */
 hamf_status hamf__model_ref_open(const char *ref, const char *db_url, hamf_store **out);
-/* hamf__model_ref_resolve against a store the caller keeps open (from
- * hamf__model_ref_open; db_url is still needed for runs:/ references):
- * `hamf serve` polls an alias this way, without a new connection and
- * schema check per poll. */
-hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, const char *db_url,
-                                       struct hamf__loop_version *v, char **file);
 
 /* ---- registering a training ---- */
 /* After a training was registered in models_master (`model_id`): in store
@@ -46,29 +44,12 @@ hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, const cha
 hamf_status hamf__loop_register_training(hamf_store *s, const char *name, int64_t model_id, const char *artifact,
                                          const char *run_id, const hamf_ensemble *m, const hamf_dataset *train,
                                          int64_t *version);
-/* ---- retrain (retrain.c) ---- */
-struct hamf__retrain_opts {
-    size_t window;          /* last N rows before the held-out slice; 0 = all */
-    double holdout;         /* fraction of the newest rows held out (0.2) */
-    double min_gain;        /* accuracy points (percent) */
-    double tolerance;       /* allowed F1 loss */
-    const char *out_dir;    /* where the challenger file goes; NULL = beside the champion */
-    const char *trigger;    /* "cli", "alert job <id>" */
-    const char *artifacts_dir; /* run artifacts root (NULL = ./mlartifacts, as hamf server) */
-};
-void hamf__retrain_opts_init(struct hamf__retrain_opts *o);
-struct hamf__retrain_result {
-    int64_t champion_version, challenger_version;
-    hamf_metrics champion, challenger;
-    size_t n_train, n_holdout;
-    bool promoted;
-    char reason[512];
-    char champion_run[64], challenger_run[64];
-};
-/* The whole retrain; the decision is recorded (retrain_decisions, audit). */
-hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
-                              const struct hamf__retrain_opts *o, struct hamf__retrain_result *out);
+/* ---- retrain (retrain.c): hamf_retrain and its types are public (hamf.h) ---- */
 /* JSON object of a result (appended). */
-hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, struct hamf__buf *out);
+hamf_status hamf__retrain_result_json(const hamf_retrain_result *r, struct hamf__buf *out);
+
+/* The model reference resolver of hamf_model_load on an open store (one
+ * opened with hamf_registry_open). */
+hamf_status hamf__model_ref_resolve_store(hamf_store *s, const char *ref, struct hamf__loop_version *v, char **file);
 
 #endif

@@ -54,14 +54,11 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
     memset(out, 0, sizeof *out);
     if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
     bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
-    if (!models && !runs) {
-        if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
-        return HAMF_OK;
-    }
+    if (!models && !runs) return hamf__model_ref_resolve_store(NULL, ref, out, file);
     hamf_store *s = NULL;
     hamf_status st = hamf__model_ref_open(ref, db_url, &s);
     if (st) return st;
-    st = hamf__model_ref_resolve_in(s, ref, db_url, out, file);
+    st = hamf__model_ref_resolve_store(s, ref, out, file);
     hamf_store_close(s);
     return st;
 }
@@ -82,14 +79,17 @@ hamf_status hamf__model_ref_open(const char *ref, const char *db_url, hamf_store
     return HAMF_OK;
 }
 
-hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, const char *db_url,
-                                       struct hamf__loop_version *out, char **file)
+hamf_status hamf__model_ref_resolve_store(hamf_store *s, const char *ref, struct hamf__loop_version *out, char **file)
 {
     *file = NULL;
     memset(out, 0, sizeof *out);
-    if (!ref || (strncmp(ref, "models:/", 8) && strncmp(ref, "runs:/", 6)))
-        return hamf__err(HAMF_ERR_MISUSE, "model: '%s' is not a models:/ or runs:/ reference", ref ? ref : "(null)");
-    bool models = !strncmp(ref, "models:/", 8);
+    if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
+    bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
+    if (!models && !runs) {
+        if (!(*file = hamf__strdup(ref))) return hamf__err(HAMF_ERR_NOMEM, "model: out of memory");
+        return HAMF_OK;
+    }
+    if (!s) return hamf__err(HAMF_ERR_MISUSE, "model: '%s' needs the registry (no store)", ref);
     hamf_status st = HAMF_OK;
     char *name = NULL, *sel = NULL;
     int64_t version = 0;
@@ -190,7 +190,7 @@ hamf_status hamf__model_ref_resolve_in(hamf_store *s, const char *ref, const cha
         /* not registered: the model folder the run logged */
         struct hamf__trk *t = NULL;
         char *uri = NULL;
-        if (!(st = hamf__trk_open(db_url, &t)) && !(st = hamf__trk_run_artifact_uri(t, run, &uri))) {
+        if (!(st = hamf__trk_open_store(s, &t)) && !(st = hamf__trk_run_artifact_uri(t, run, &uri))) {
             char *dir = NULL;
             if (!strncmp(uri, "mlflow-artifacts:", 17)) {
                 const char *rel = uri + 17;

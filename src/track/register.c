@@ -105,6 +105,24 @@ hamf_status hamf__track_register_training(hamf_store *s, const struct hamf__trac
     return st;
 }
 
+hamf_status hamf_registry_register(hamf_store *s, const hamf_register_options *o, hamf_registration *out)
+{
+    if (!s || !o || !o->model || !o->metrics || !o->reference || !o->artifact || !out)
+        return hamf__err(HAMF_ERR_MISUSE, "register: NULL argument");
+    const struct hamf__track_register reg = {.model_name = o->name, .model_version = o->version, .model = o->model,
+                                             .metrics = o->metrics, .run_id = o->run_id};
+    struct hamf__track_registered got;
+    int64_t rv = 0;
+    hamf_status st = hamf__track_register_training(s, &reg, o->artifact, o->reference, &got, &rv);
+    if (st) return st;
+    memset(out, 0, sizeof *out);
+    out->model_id = got.model_id;
+    out->result_id = got.result_id;
+    out->registry_version = rv;
+    snprintf(out->model_version, sizeof out->model_version, "%s", got.model_version);
+    return HAMF_OK;
+}
+
 hamf_status hamf_register_model(const char *db_url, const hamf_register_options *o, int64_t *model_id,
                                 char *model_version, int64_t *registry_version)
 {
@@ -113,15 +131,12 @@ hamf_status hamf_register_model(const char *db_url, const hamf_register_options 
     hamf_store *s = NULL;
     hamf_status st = hamf__loop_open(db_url, &s);
     if (st) return st;
-    const struct hamf__track_register reg = {.model_name = o->name, .model_version = o->version, .model = o->model,
-                                             .metrics = o->metrics, .run_id = o->run_id};
-    struct hamf__track_registered got;
-    int64_t rv = 0;
-    st = hamf__track_register_training(s, &reg, o->artifact, o->reference, &got, &rv);
+    hamf_registration got;
+    st = hamf_registry_register(s, o, &got);
     hamf_store_close(s);
     if (st) return st;
     if (model_id) *model_id = got.model_id;
     if (model_version) snprintf(model_version, 64, "%s", got.model_version);
-    if (registry_version) *registry_version = rv;
+    if (registry_version) *registry_version = got.registry_version;
     return HAMF_OK;
 }

@@ -27,7 +27,7 @@
 
 #define RETRAIN_EXPERIMENT "hamf retrain"
 
-void hamf__retrain_opts_init(struct hamf__retrain_opts *o)
+void hamf_retrain_options_init(hamf_retrain_options *o)
 {
     memset(o, 0, sizeof *o);
     o->holdout = 0.2;
@@ -38,7 +38,7 @@ void hamf__retrain_opts_init(struct hamf__retrain_opts *o)
 
 /* Log one evaluated model as a FINISHED run (track/run_log.h: params,
  * metrics, tags, the model file as artifact) in experiment "hamf retrain". */
-static hamf_status log_run(const char *url, const char *artifacts_dir, const char *name, int64_t version,
+static hamf_status log_run(hamf_store *s, const char *artifacts_dir, const char *name, int64_t version,
                            const char *mver, const char *role, const hamf_metrics *m, const hamf_ensemble *e,
                            const char *model_path, size_t n_train, size_t n_holdout, const char *data_path,
                            char *run_id, size_t cap)
@@ -49,20 +49,20 @@ static hamf_status log_run(const char *url, const char *artifacts_dir, const cha
     char ver[64], run_name[160];
     snprintf(ver, sizeof ver, "%s", mver);
     snprintf(run_name, sizeof run_name, "%s v%lld %s", name, (long long)version, role);
-    struct hamf__track_dest d = {.db_url = url, .artifacts_dir = artifacts_dir};
-    struct hamf__track_kv tags[] = {{"hamf.role", role}};
-    struct hamf__track_start st = {.experiment = RETRAIN_EXPERIMENT, .run_name = run_name,
-                                   .source_name = "hamf retrain"};
-    struct hamf__track_kv params[] = {{"data", data_path}};
-    struct hamf__track_metric extra[] = {{"n_train", (double)n_train, 0}, {"n_holdout", (double)n_holdout, 0}};
-    struct hamf__track_training t = {.model = e, .metrics = m, .model_path = model_path, .model_name = name,
-                                     .model_version = ver, .params = params, .nparams = HAMF_ARRAY_LEN(params),
-                                     .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
-                                     .ntags = HAMF_ARRAY_LEN(tags)};
+    hamf_run_dest d = {.store = s, .artifacts_dir = artifacts_dir};
+    hamf_kv tags[] = {{"hamf.role", role}};
+    hamf_run_options st = {.experiment = RETRAIN_EXPERIMENT, .run_name = run_name,
+                           .source_name = "hamf retrain"};
+    hamf_kv params[] = {{"data", data_path}};
+    hamf_run_metric extra[] = {{"n_train", (double)n_train, 0}, {"n_holdout", (double)n_holdout, 0}};
+    hamf_run_training t = {.model = e, .metrics = m, .model_path = model_path, .model_name = name,
+                           .model_version = ver, .params = params, .nparams = HAMF_ARRAY_LEN(params),
+                           .extra = extra, .nextra = HAMF_ARRAY_LEN(extra), .tags = tags,
+                           .ntags = HAMF_ARRAY_LEN(tags)};
     char id[33] = "";
-    hamf_status s = hamf__track_log_training(&d, &st, &t, id);
-    if (!s) snprintf(run_id, cap, "%s", id);
-    return s;
+    hamf_status rc = hamf__track_log_training(&d, &st, &t, id);
+    if (!rc) snprintf(run_id, cap, "%s", id);
+    return rc;
 }
 
 static hamf_status score(const hamf_ensemble *m, const hamf_dataset *d, hamf_metrics *out)
@@ -76,7 +76,7 @@ static hamf_status score(const hamf_ensemble *m, const hamf_dataset *d, hamf_met
     return s;
 }
 
-hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, struct hamf__buf *out)
+hamf_status hamf__retrain_result_json(const hamf_retrain_result *r, struct hamf__buf *out)
 {
     return hamf__buf_printf(out,
                             "{\"champion_version\":%lld,\"challenger_version\":%lld,\"promoted\":%s,"
@@ -92,14 +92,34 @@ hamf_status hamf__retrain_result_json(const struct hamf__retrain_result *r, stru
                : HAMF_OK;
 }
 
-hamf_status hamf__retrain_run(const char *url, const char *name, const char *data_path,
-                              const struct hamf__retrain_opts *o, struct hamf__retrain_result *out)
+hamf_status hamf_retrain_result_json(const hamf_retrain_result *r, char **out)
 {
+    if (!r || !out) return hamf__err(HAMF_ERR_MISUSE, "retrain: NULL argument");
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    hamf_status st = hamf__retrain_result_json(r, &b);
+    if (st) {
+        hamf__buf_free(&b);
+        return st;
+    }
+    if (!(*out = hamf__buf_detach(&b, NULL))) return hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
+    return HAMF_OK;
+}
+
+hamf_status hamf_retrain(hamf_store *s, const char *name, const char *data_path, const hamf_retrain_options *o,
+                         hamf_retrain_result *out)
+{
+    if (!s || !name || !data_path || !out) return hamf__err(HAMF_ERR_MISUSE, "retrain: NULL argument");
+    hamf_retrain_options defaults;
+    if (!o) {
+        hamf_retrain_options_init(&defaults);
+        o = &defaults;
+    }
     /* models:/NAME@champion (or any URI naming the champion) works as NAME */
     struct hamf__loop_version ref;
     if (name && (!strncmp(name, "models:/", 8) || !strncmp(name, "runs:/", 6))) {
         char *file = NULL;
-        hamf_status rs = hamf__model_ref_resolve(name, url, &ref, &file);
+        hamf_status rs = hamf__model_ref_resolve_store(s, name, &ref, &file);
         bool plain = file != NULL;
         hamf__free(file);
         if (rs) return rs;
@@ -110,9 +130,8 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
                              name);
         name = ref.model_name;
     }
-    struct hamf__retrain_result r;
+    hamf_retrain_result r;
     memset(&r, 0, sizeof r);
-    hamf_store *s = NULL;
     hamf_ensemble *champ = NULL, *chal = NULL;
     hamf_dataset *all = NULL, *tr = NULL, *ho = NULL;
     size_t *idx = NULL;
@@ -120,8 +139,7 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
     struct hamf__buf details;
     hamf__buf_init(&details, 0);
     struct hamf__loop_version cv;
-    hamf_status st = hamf__loop_open(url, &s);
-    if (st) goto cleanup;
+    hamf_status st;
     if ((st = hamf__loop_version_get(s, name, 0, &cv))) goto cleanup;
     r.champion_version = cv.version;
     if ((st = hamf__loop_version_load(&cv, &champ))) goto cleanup;
@@ -247,7 +265,7 @@ hamf_status hamf__retrain_run(const char *url, const char *name, const char *dat
                      {next, mver, "challenger", &r.challenger, chal, path, w, r.challenger_run}};
         for (int k = 0; k < 2 && !st; k++) {
             int i = r.promoted ? k : 1 - k;
-            st = log_run(url, o->artifacts_dir, name, runs[i].v, runs[i].mver, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
+            st = log_run(s, o->artifacts_dir, name, runs[i].v, runs[i].mver, runs[i].role, runs[i].m, runs[i].e, runs[i].path,
                          runs[i].ntr, nh, data_path, runs[i].id, sizeof r.champion_run);
         }
     }
@@ -282,6 +300,5 @@ cleanup:
     hamf_dataset_free(ho);
     hamf_ensemble_free(champ);
     hamf_ensemble_free(chal);
-    hamf_store_close(s);
     return st;
 }

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct hamf__track_run {
+struct hamf_run {
     struct hamf__trk *trk;     /* local store, or NULL */
     struct hamf__mlflow *rest; /* REST server, or NULL */
     char *where;               /* the URI or store, for messages */
@@ -34,21 +34,21 @@ struct hamf__track_run {
     bool ended;
 };
 
-bool hamf__track_is_remote(const struct hamf__track_dest *d)
+bool hamf__track_is_remote(const hamf_run_dest *d)
 {
     return d && d->tracking_uri && hamf__mlflow_is_remote(d->tracking_uri);
 }
 
-const char *hamf__track_run_id(const struct hamf__track_run *r) { return r ? r->run_id : ""; }
-const char *hamf__track_run_experiment_id(const struct hamf__track_run *r) { return r ? r->exp_id : ""; }
-const char *hamf__track_run_artifact_uri(const struct hamf__track_run *r) { return r ? r->artifact_uri : ""; }
+const char *hamf_run_id(const hamf_run *r) { return r ? r->run_id : ""; }
+const char *hamf_run_experiment_id(const hamf_run *r) { return r ? r->exp_id : ""; }
+const char *hamf_run_artifact_uri(const hamf_run *r) { return r ? r->artifact_uri : ""; }
 
 /* ---- the two destinations ---- */
 
 static hamf_status oom(void) { return hamf__err(HAMF_ERR_NOMEM, "track: out of memory"); }
 
 /* Local batches stay within the store's (MLflow's) per-request limits. */
-static hamf_status local_batch(struct hamf__track_run *r, const struct hamf__mlflow_metric *m, size_t nm,
+static hamf_status local_batch(hamf_run *r, const struct hamf__mlflow_metric *m, size_t nm,
                                const struct hamf__mlflow_kv *p, size_t np, const struct hamf__mlflow_kv *tg,
                                size_t nt)
 {
@@ -85,7 +85,7 @@ static hamf_status local_batch(struct hamf__track_run *r, const struct hamf__mlf
     return s;
 }
 
-static hamf_status log_batch(struct hamf__track_run *r, const struct hamf__mlflow_metric *m, size_t nm,
+static hamf_status log_batch(hamf_run *r, const struct hamf__mlflow_metric *m, size_t nm,
                              const struct hamf__mlflow_kv *p, size_t np, const struct hamf__mlflow_kv *tg, size_t nt)
 {
     hamf_status s = r->rest ? hamf__mlflow_log_batch(r->rest, r->run_id, m, nm, p, np, tg, nt)
@@ -93,7 +93,7 @@ static hamf_status log_batch(struct hamf__track_run *r, const struct hamf__mlflo
     return s ? hamf__err_prefix(s, "track: %s: run %s: log-batch", r->where, r->run_id) : s;
 }
 
-static hamf_status set_status(struct hamf__track_run *r, const char *status)
+static hamf_status set_status(hamf_run *r, const char *status)
 {
     hamf_status s;
     if (r->rest) {
@@ -116,7 +116,7 @@ static hamf_status write_atomic(const char *path, const void *data, size_t len)
 
 /* The local directory holding the run's artifacts, from its artifact_uri:
  * mlflow-artifacts:/X -> <artifacts_dir>/X; file:///p or /p -> /p. */
-static hamf_status local_artifact_dir(const struct hamf__track_run *r, char **out)
+static hamf_status local_artifact_dir(const hamf_run *r, char **out)
 {
     static const char proxied[] = "mlflow-artifacts:", file[] = "file://";
     const char *u = r->artifact_uri;
@@ -141,7 +141,7 @@ static hamf_status local_artifact_dir(const struct hamf__track_run *r, char **ou
 }
 
 /* Store `data` (or, when data is NULL, the file `src`) as artifact `rel`. */
-static hamf_status put_artifact(struct hamf__track_run *r, const char *rel, const void *data, size_t len,
+static hamf_status put_artifact(hamf_run *r, const char *rel, const void *data, size_t len,
                                 const char *src)
 {
     static const char proxied[] = "mlflow-artifacts:";
@@ -218,7 +218,7 @@ static const char *user_name(void)
     return u && *u ? u : "";
 }
 
-static hamf_status local_start(struct hamf__track_run *r, const char *url, hamf_store *store, const char *experiment,
+static hamf_status local_start(hamf_run *r, const char *url, hamf_store *store, const char *experiment,
                                const char *run_name, const struct hamf__trk_kv *tags, size_t ntags)
 {
     hamf_status s = store ? hamf__trk_open_store(store, &r->trk) : hamf__trk_open(url, &r->trk);
@@ -238,7 +238,7 @@ static hamf_status local_start(struct hamf__track_run *r, const char *url, hamf_
     return s;
 }
 
-static hamf_status rest_start(struct hamf__track_run *r, const struct hamf__track_dest *dst, const char *experiment,
+static hamf_status rest_start(hamf_run *r, const hamf_run_dest *dst, const char *experiment,
                               const char *run_name, const struct hamf__mlflow_kv *tags, size_t ntags)
 {
     struct hamf__mlflow_opts o = {.timeout_ms = dst->timeout_ms};
@@ -248,23 +248,24 @@ static hamf_status rest_start(struct hamf__track_run *r, const struct hamf__trac
     return s;
 }
 
-hamf_status hamf__track_run_start(const struct hamf__track_dest *d, const struct hamf__track_start *st,
-                                  struct hamf__track_run **out)
+hamf_status hamf_run_start(const hamf_run_dest *d, const hamf_run_options *st,
+                           hamf_run **out)
 {
     if (!d || !out) return hamf__err(HAMF_ERR_MISUSE, "track: NULL argument");
-    static const struct hamf__track_start none = {0};
+    static const hamf_run_options none = {0};
     if (!st) st = &none;
     bool remote = hamf__track_is_remote(d);
     const char *url = d->tracking_uri && *d->tracking_uri ? d->tracking_uri : d->db_url;
-    if (!url || !*url) return hamf__err(HAMF_ERR_MISUSE, "track: no tracking URI and no store given");
-    const char *experiment = st->experiment && *st->experiment ? st->experiment : HAMF__TRACK_DEFAULT_EXPERIMENT;
-    struct hamf__track_run *r = hamf__calloc(1, sizeof *r);
+    if ((!url || !*url) && !d->store) return hamf__err(HAMF_ERR_MISUSE, "track: no tracking URI and no store given");
+    if (!url || !*url) url = "the store"; /* an open store without its URL: for messages */
+    const char *experiment = st->experiment && *st->experiment ? st->experiment : HAMF_DEFAULT_EXPERIMENT;
+    hamf_run *r = hamf__calloc(1, sizeof *r);
     if (!r) return oom();
     hamf_status s = HAMF_OK;
     size_t ntags = 3 + st->ntags;
     struct hamf__mlflow_kv *tags = hamf__calloc(ntags, sizeof *tags);
     r->where = hamf__strdup(url);
-    r->artifacts_dir = hamf__strdup(d->artifacts_dir && *d->artifacts_dir ? d->artifacts_dir : HAMF__TRACK_DEFAULT_ARTIFACTS);
+    r->artifacts_dir = hamf__strdup(d->artifacts_dir && *d->artifacts_dir ? d->artifacts_dir : HAMF_DEFAULT_ARTIFACTS_DIR);
     if (!tags || !r->where || !r->artifacts_dir) {
         s = oom();
         goto cleanup;
@@ -293,7 +294,7 @@ cleanup:
     hamf__free(tags);
     if (s) {
         r->ended = true; /* nothing to mark */
-        hamf__track_run_close(r);
+        hamf_run_close(r);
         return s;
     }
     *out = r;
@@ -406,7 +407,7 @@ static const char *algo_name(const hamf_ensemble *m)
 }
 
 /* model/MLmodel of the "hamf" flavor, and the mlflow.log-model.history tag. */
-static hamf_status mlmodel_doc(const struct hamf__track_run *r, const hamf_ensemble *m, const char *file,
+static hamf_status mlmodel_doc(const hamf_run *r, const hamf_ensemble *m, const char *file,
                                struct hamf__buf *y, struct hamf__buf *hist)
 {
     char when[40], uuid[33];
@@ -480,7 +481,7 @@ static hamf_status params_from_model(const hamf_ensemble *m, struct hamf__jdoc *
     return s;
 }
 
-hamf_status hamf__track_run_finish(struct hamf__track_run *r, const struct hamf__track_training *t)
+hamf_status hamf_run_finish(hamf_run *r, const hamf_run_training *t)
 {
     if (!r || !t || !t->model || !t->metrics) return hamf__err(HAMF_ERR_MISUSE, "track: NULL argument");
     if (r->ended) return hamf__err(HAMF_ERR_MISUSE, "track: run %s has already ended", r->run_id);
@@ -577,7 +578,7 @@ cleanup:
     if (s) {
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", hamf_last_error());
-        hamf__track_run_fail(r);
+        hamf_run_fail(r);
         hamf__err(s, "%s", saved);
     }
     for (size_t i = 0; i < ntexts; i++) hamf__free(texts[i]);
@@ -591,7 +592,7 @@ cleanup:
     return s;
 }
 
-hamf_status hamf__track_run_fail(struct hamf__track_run *r)
+hamf_status hamf_run_fail(hamf_run *r)
 {
     if (!r) return hamf__err(HAMF_ERR_MISUSE, "track: NULL run");
     if (r->ended) return HAMF_OK;
@@ -600,14 +601,14 @@ hamf_status hamf__track_run_fail(struct hamf__track_run *r)
     return s;
 }
 
-void hamf__track_run_close(struct hamf__track_run *r)
+void hamf_run_close(hamf_run *r)
 {
     if (!r) return;
     if (!r->ended && r->run_id) {
         /* best effort; keep the caller's error message */
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", hamf_last_error());
-        (void)hamf__track_run_fail(r);
+        (void)hamf_run_fail(r);
         hamf__err(HAMF_ERR_IO, "%s", saved);
     }
     hamf__trk_close(r->trk);
@@ -620,14 +621,14 @@ void hamf__track_run_close(struct hamf__track_run *r)
     hamf__free(r);
 }
 
-hamf_status hamf__track_log_training(const struct hamf__track_dest *d, const struct hamf__track_start *s,
-                                     const struct hamf__track_training *t, char run_id[33])
+hamf_status hamf__track_log_training(const hamf_run_dest *d, const hamf_run_options *s,
+                                     const hamf_run_training *t, char run_id[33])
 {
-    struct hamf__track_run *r = NULL;
-    hamf_status st = hamf__track_run_start(d, s, &r);
+    hamf_run *r = NULL;
+    hamf_status st = hamf_run_start(d, s, &r);
     if (st) return st;
-    st = hamf__track_run_finish(r, t);
+    st = hamf_run_finish(r, t);
     if (!st && run_id) snprintf(run_id, 33, "%s", r->run_id);
-    hamf__track_run_close(r);
+    hamf_run_close(r);
     return st;
 }

@@ -15,7 +15,7 @@
  * a local path or file:// URI (a real MLflow without proxied artifacts, on
  * this machine) gets its files written there.
  *
- * What one run holds (hamf__track_run_finish):
+ * What one run holds (hamf_run_finish):
  *   params   every hyperparameter of the model (hamf_ensemble_params_json),
  *            plus the caller's extra params (test_size, target, data, ...)
  *   metrics  accuracy (percent), f1_score, precision, recall, roc_auc (when
@@ -38,7 +38,7 @@
  * close frees the handle and, if the run was neither finished nor failed,
  * marks it FAILED (best effort, like MLflow's `with start_run()` on an
  * exception). Strings passed in are borrowed for the duration of the call.
- * A struct hamf__track_run is [owned: free with hamf__track_run_close] and
+ * A hamf_run is [owned: free with hamf_run_close] and
  * used from one thread at a time.
  */
 #ifndef HAMF_TRACK_RUN_LOG_H
@@ -47,91 +47,16 @@
 #include "hamf.h"
 #include "util/util.h"
 
-#define HAMF__TRACK_DEFAULT_EXPERIMENT "Phishing Detection Experiment"
-#define HAMF__TRACK_DEFAULT_ARTIFACTS "./mlartifacts"
-
-struct hamf__track_kv {
-    const char *key, *value;
-};
-
-struct hamf__track_metric {
-    const char *key;
-    double value;
-    int64_t step;
-};
-
-/* Where to log. */
-struct hamf__track_dest {
-    /* http(s)://... = REST; anything else = a store URL. NULL or "" =
-     * db_url. */
-    const char *tracking_uri;
-    /* The local store used when tracking_uri is NULL or "". */
-    const char *db_url;
-    /* That store already open (the command's one handle): local logging
-     * goes through its connection instead of opening db_url. */
-    hamf_store *store;
-    /* Local logging: artifacts root; NULL = HAMF__TRACK_DEFAULT_ARTIFACTS
-     * (the same default as `hamf server --artifacts-dir`). */
-    const char *artifacts_dir;
-    /* REST: per-request timeout in ms; 0 = the client's default (5 s). */
-    int64_t timeout_ms;
-};
+/* The run types and hamf_run_start / _finish / _fail / _close are public
+ * (hamf.h, "Tracking, runs, ..."); this header adds what only libhamf uses. */
 
 /* True when `d` logs over REST. */
-bool hamf__track_is_remote(const struct hamf__track_dest *d);
-
-struct hamf__track_start {
-    const char *experiment;  /* NULL = HAMF__TRACK_DEFAULT_EXPERIMENT (created if absent) */
-    const char *run_name;    /* NULL = the store's generated name */
-    const char *source_name; /* tag mlflow.source.name; NULL = "hamf" */
-    const struct hamf__track_kv *tags; /* extra tags set at creation */
-    size_t ntags;
-};
-
-struct hamf__track_run;
-
-/* Create the run (RUNNING). Errors: those of the store or the REST client
- * (HAMF_ERR_CONNECT when the server is unreachable), with the destination
- * in the message. */
-hamf_status hamf__track_run_start(const struct hamf__track_dest *d, const struct hamf__track_start *s,
-                                  struct hamf__track_run **out);
-/* 32-hex run id, experiment id, artifact URI. [borrowed: valid until close] */
-const char *hamf__track_run_id(const struct hamf__track_run *r);
-const char *hamf__track_run_experiment_id(const struct hamf__track_run *r);
-const char *hamf__track_run_artifact_uri(const struct hamf__track_run *r);
-
-struct hamf__track_training {
-    const hamf_ensemble *model;   /* required: params, loss history, features */
-    const hamf_metrics *metrics;  /* required: held-out metrics */
-    const char *model_path;       /* saved model file, logged as model/<basename>; NULL = no artifact */
-    const char *model_name;       /* tag hamf.model_name; NULL = not set */
-    const char *model_version;    /* tag hamf.model_version; NULL = not set */
-    int64_t model_id, result_id;  /* registry ids as tags when > 0 */
-    const struct hamf__track_kv *params; /* extra params */
-    size_t nparams;
-    const struct hamf__track_metric *extra; /* extra metrics (NaN values skipped) */
-    size_t nextra;
-    const struct hamf__track_kv *tags; /* extra tags */
-    size_t ntags;
-    const double *shap_importance; /* mean |SHAP| per feature on shap_rows test
-                                      rows, logged as shap_importance.json/.svg;
-                                      NULL = none */
-    size_t shap_rows;
-};
-
-/* Log params, metrics, history, tags and the model directory, then set
- * FINISHED with end_time. On failure the run is marked FAILED (best effort)
- * and the status of the first failure is returned. */
-hamf_status hamf__track_run_finish(struct hamf__track_run *r, const struct hamf__track_training *t);
-/* Set FAILED with end_time now (no-op if already ended; tried once: a
- * failure is returned but the run counts as ended). */
-hamf_status hamf__track_run_fail(struct hamf__track_run *r);
-void hamf__track_run_close(struct hamf__track_run *r);
+bool hamf__track_is_remote(const hamf_run_dest *d);
 
 /* start + finish + close in one call. run_id (may be NULL) gets the 32-hex
  * id and NUL on success. */
-hamf_status hamf__track_log_training(const struct hamf__track_dest *d, const struct hamf__track_start *s,
-                                     const struct hamf__track_training *t, char run_id[33]);
+hamf_status hamf__track_log_training(const hamf_run_dest *d, const hamf_run_options *s,
+                                     const hamf_run_training *t, char run_id[33]);
 
 /* ---- the HAMF registry side ---- */
 

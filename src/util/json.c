@@ -71,3 +71,17 @@ hamf_status hamf__json_kv(struct hamf__buf *b, const char *k, const char *v)
         return s;
     return hamf__buf_putc(b, '}');
 }
+
+hamf_status hamf_json_quote(const char *s, char **out)
+{
+    if (!s || !out) return hamf__err(HAMF_ERR_MISUSE, "json: NULL argument");
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    hamf_status st = hamf__json_str(&b, s, (size_t)-1);
+    char *d = st ? NULL : hamf__buf_detach(&b, NULL);
+    hamf__buf_free(&b);
+    if (st) return st;
+    if (!d) return hamf__err(HAMF_ERR_NOMEM, "json: out of memory");
+    *out = d;
+    return HAMF_OK;
+}

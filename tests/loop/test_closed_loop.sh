@@ -35,6 +35,16 @@ assert d[0]["artifact_path"].endswith("/champion.hamf") and d[0]["model_id"] == 
   fail "hamf train did not create version 1 as champion"
 pass "hamf train --db registered version 1 of $NAME as champion"
 
+# a command about a registered model never creates the store it names
+for verb in drift retrain; do
+  if "$HAMF" "$verb" --model "$NAME" "$T/same.csv" --db "$T/none.db" 2>"$T/none.err"; then
+    fail "hamf $verb on a missing store succeeded"
+  fi
+  grep -q "no store at $T/none.db" "$T/none.err" && [ ! -e "$T/none.db" ] ||
+    fail "hamf $verb on a missing store: $(cat "$T/none.err")"
+done
+pass "drift and retrain refuse a missing store and do not create it"
+
 # ---- 2. drift --------------------------------------------------------------
 "$HAMF" drift --model "$NAME" "$T/same.csv" --db "$DB" --json --no-record >"$T/same.json"
 "$HAMF" drift --model "$NAME" "$T/drifted.csv" --db "$DB" --json >"$T/drift.json"

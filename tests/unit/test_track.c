@@ -82,11 +82,11 @@ static void test_log_local(void)
     snprintf(art, sizeof art, "%s/art", dir);
     snprintf(model, sizeof model, "%s/m.hamf", dir);
     T_OK(hamf_ensemble_save(m, model));
-    struct hamf__track_dest d = {.db_url = db, .artifacts_dir = art};
-    struct hamf__track_start s = {.experiment = "unit", .run_name = "r1"};
-    struct hamf__track_kv p[1] = {{"target", "y"}};
-    struct hamf__track_training tr = {.model = m, .metrics = &mt, .model_path = model, .model_name = "M",
-                                      .model_version = "v9", .params = p, .nparams = 1};
+    hamf_run_dest d = {.db_url = db, .artifacts_dir = art};
+    hamf_run_options s = {.experiment = "unit", .run_name = "r1"};
+    hamf_kv p[1] = {{"target", "y"}};
+    hamf_run_training tr = {.model = m, .metrics = &mt, .model_path = model, .model_name = "M",
+                            .model_version = "v9", .params = p, .nparams = 1};
     char id[33] = "";
     T_OK(hamf__track_log_training(&d, &s, &tr, id));
     T_EQ_INT(strlen(id), 32);
@@ -141,24 +141,24 @@ static void test_unfinished_and_twice(void)
     char db[300], art[300];
     snprintf(db, sizeof db, "%s/u.db", dir);
     snprintf(art, sizeof art, "%s/art-u", dir);
-    struct hamf__track_dest d = {.db_url = db, .artifacts_dir = art};
-    struct hamf__track_run *r = NULL;
-    T_OK(hamf__track_run_start(&d, NULL, &r));
+    hamf_run_dest d = {.db_url = db, .artifacts_dir = art};
+    hamf_run *r = NULL;
+    T_OK(hamf_run_start(&d, NULL, &r));
     char id[33];
-    snprintf(id, sizeof id, "%s", hamf__track_run_id(r));
-    hamf__track_run_close(r); /* never finished: FAILED */
+    snprintf(id, sizeof id, "%s", hamf_run_id(r));
+    hamf_run_close(r); /* never finished: FAILED */
     char *js = get_run(db, id);
     T_TRUE(js && strstr(js, "\"status\":\"FAILED\"") && strstr(js, "\"end_time\":"));
     hamf__free(js);
 
-    struct hamf__track_training tr = {.model = m, .metrics = &mt};
-    T_OK(hamf__track_run_start(&d, NULL, &r));
-    T_OK(hamf__track_run_finish(r, &tr));
-    T_STATUS(hamf__track_run_finish(r, &tr), HAMF_ERR_MISUSE);
-    hamf__track_run_close(r);
+    hamf_run_training tr = {.model = m, .metrics = &mt};
+    T_OK(hamf_run_start(&d, NULL, &r));
+    T_OK(hamf_run_finish(r, &tr));
+    T_STATUS(hamf_run_finish(r, &tr), HAMF_ERR_MISUSE);
+    hamf_run_close(r);
     /* no destination at all */
-    struct hamf__track_dest none = {0};
-    T_STATUS(hamf__track_run_start(&none, NULL, &r), HAMF_ERR_MISUSE);
+    hamf_run_dest none = {0};
+    T_STATUS(hamf_run_start(&none, NULL, &r), HAMF_ERR_MISUSE);
     hamf_ensemble_free(m);
 }
 
@@ -173,8 +173,8 @@ static void test_oom(void)
     snprintf(art, sizeof art, "%s/art-oom", dir);
     snprintf(model, sizeof model, "%s/m2.hamf", dir);
     T_OK(hamf_ensemble_save(m, model));
-    struct hamf__track_dest d = {.db_url = db, .artifacts_dir = art};
-    struct hamf__track_training tr = {.model = m, .metrics = &mt, .model_path = model, .model_name = "M"};
+    hamf_run_dest d = {.db_url = db, .artifacts_dir = art};
+    hamf_run_training tr = {.model = m, .metrics = &mt, .model_path = model, .model_name = "M"};
     /* the store exists first, so the loop exercises the logging */
     char id[33];
     T_OK(hamf__track_log_training(&d, NULL, &tr, id));
