@@ -2,16 +2,20 @@
  * `hamf server`, in process: the input is the raw bytes a client sends on
  * one connection (any number of pipelined requests). A server of the real
  * HTTP layer (src/server/http.c on libmicrohttpd, basic auth hook, limits,
- * buffered and streamed routes) runs without a listening socket; each
- * input arrives over a socketpair, then the client half-closes and reads
- * everything back. Checked: an answer or a close comes within 5 s (never a
- * hang; deadlines here are 20 ms), every byte sent back is valid UTF-8 (headers ASCII, bodies JSON
- * from hamf__json_str), and each answer starts with an HTTP status line.
+ * buffered and streamed routes) runs without a listening socket and without
+ * threads: each input arrives over a socketpair, the client half-closes,
+ * and this thread drives libmicrohttpd (hamf__http_run: level-triggered
+ * select, then the deadline check) until the server closes, reading
+ * everything back. No thread hand-offs, so a run is CPU-bound and
+ * deterministic; the production polling threads (epoll) and the watchdog
+ * thread are what tests/server exercise. Checked: an answer or a close
+ * comes within 5 s (never a hang; deadlines here are 20 ms), every byte
+ * sent back is valid UTF-8 (headers ASCII, bodies JSON from
+ * hamf__json_str), and each answer starts with an HTTP status line.
  * Built by `make fuzz`; fuzz/corpus/http is replayed by `make check`. */
 #include "server/http.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,31 +149,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hamf__http_add_connection(fz_srv, sv[0]) != HAMF_OK) abort();
     size_t cap = 1 << 16, got = 0, sent = 0;
     uint8_t *out = malloc(cap);
-    bool wr_closed = false;
+    bool wr_closed = false, closed = false;
     double until = hamf__mono_seconds() + 5.0;
-    for (;;) {
-        if (!wr_closed && sent == size) {
+    while (!closed) {
+        bool moved = false;
+        if (sent < size) {
+            ssize_t w = send(sv[1], data + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w > 0) {
+                sent += (size_t)w;
+                moved = true;
+            } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                sent = size; /* the server closed; stop sending */
+            }
+        }
+        if (sent == size && !wr_closed) {
             shutdown(sv[1], SHUT_WR);
             wr_closed = true;
         }
-        struct pollfd p = {sv[1], (short)(POLLIN | (wr_closed ? 0 : POLLOUT)), 0};
-        int left = (int)((until - hamf__mono_seconds()) * 1000);
-        int pr = left > 0 ? poll(&p, 1, left) : 0;
-        if (pr < 0 && errno == EINTR) continue; /* libFuzzer's -timeout alarm */
-        if (pr <= 0) {
-            fprintf(stderr, "fuzz_http: no answer and no close within 5 s (%zu of %zu bytes sent)\n", sent, size);
-            abort();
-        }
-        if (p.revents & POLLOUT) {
-            ssize_t w = send(sv[1], data + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w > 0) sent += (size_t)w;
-            else if (w < 0) sent = size; /* the server closed; stop sending */
-        }
-        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (hamf__http_run(fz_srv, 0) != HAMF_OK) abort();
+        for (;;) {
             if (got == cap) out = realloc(out, cap *= 2);
             ssize_t r = recv(sv[1], out + got, cap - got, MSG_DONTWAIT);
-            if (r == 0 || (r < 0 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN))) break;
-            if (r > 0) got += (size_t)r;
+            if (r > 0) {
+                got += (size_t)r;
+                moved = true;
+                continue;
+            }
+            if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) closed = true;
+            break;
+        }
+        if (!closed && !moved) {
+            if (hamf__mono_seconds() > until) {
+                fprintf(stderr, "fuzz_http: no answer and no close within 5 s (%zu of %zu bytes sent)\n", sent,
+                        size);
+                abort();
+            }
+            /* nothing moved: let time pass (the deadlines) */
+            if (hamf__http_run(fz_srv, 1) != HAMF_OK) abort();
         }
     }
     close(sv[1]);

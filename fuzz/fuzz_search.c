@@ -12,6 +12,7 @@
 #include "store/search.h"
 #include "store/tracking.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,12 @@ static void fs_cleanup(void)
 
 static void fs_setup(void)
 {
-    snprintf(fs_path, sizeof fs_path, "/tmp/hamf-fuzz-search-XXXXXX");
-    int fd = mkstemp(fs_path);
+    /* on tmpfs when there is one: the same SQLite code, without waiting on
+     * the disk; named by the process id, so that fuzz/run.sh can remove it
+     * after stopping the fuzzer with SIGINT (which skips atexit) */
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(fs_path, sizeof fs_path, "%s/hamf-fuzz-search-%ld", dir, (long)getpid());
+    int fd = open(fs_path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0) abort();
     close(fd);
     unlink(fs_path); /* a fresh store at that name */

@@ -30,6 +30,8 @@ while kill -0 "$pid" 2>/dev/null; do
   if [ "$used" -ge "$cpu" ] || [ $((SECONDS - start)) -ge "$wall" ]; then kill -INT "$pid"; break; fi
 done
 rc=0; wait "$pid" || rc=$?
+# a store the target made (fuzz_alerts, fuzz_search), left behind by SIGINT
+rm -f "/dev/shm/hamf-fuzz-$t-$pid" "/dev/shm/hamf-fuzz-$t-$pid"-* "/tmp/hamf-fuzz-$t-$pid" "/tmp/hamf-fuzz-$t-$pid"-*
 execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' log.txt | awk '{print $2}' | tail -1)
 [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' log.txt | tail -1 | tr -d '#')
 echo "fuzz_$t: ${execs:-?} executions, $used CPU seconds, $((SECONDS - start)) s wall, exit $rc"

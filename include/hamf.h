@@ -618,7 +618,7 @@ void hamf_free_indices(size_t *idx);
  * instances, inputs; text/csv with a header) -> {"predictions": [...]};
  * GET /ping, /health, /version; GET /metrics (Prometheus); POST /feedback
  * {"request_id", "labels"} -> live accuracy/F1/precision/recall on /metrics
- * (X-Hamf-Request-Id names each scoring answer). Raw rows go through the model's stored
+ * (X-Hamf-Request-Id names each scoring answer; ids grow across restarts). Raw rows go through the model's stored
  * pipeline, as in `hamf predict`. Every answer carries the model version
  * in the X-Hamf-Model-Version header. */
 typedef enum hamf_serve_output {
@@ -636,6 +636,16 @@ typedef struct hamf_serve_options {
     const char *model_name;    /* `model` label on /metrics; NULL = registered name, or file name without extension */
     const char *db_url;        /* registry store for models:/ and runs:/ references; NULL = ./hamf.db */
     double poll_seconds;       /* models:/NAME@ALIAS: how often to check the alias (0 = 1 s; < 0 = never) */
+    /* Prediction log (docs/reference.md "Prediction log"): served rows,
+     * scores and fed-back labels appended to rotated CSV files in log_dir
+     * by a writer thread; `hamf retrain --from-log` trains on them. */
+    const char *log_dir;       /* NULL = no log */
+    size_t log_max_bytes;      /* rotate a file past this size (0 = 64 MiB) */
+    int log_max_files;         /* finished files kept per series (0 = 10) */
+    /* Serving drift: per-feature PSI of the last drift_window served rows
+     * against the registry version's training bins, on /metrics as
+     * hamf_feature_drift_psi{source="serving"} (registry models only). */
+    size_t drift_window;       /* rows (default 10000) */
 } hamf_serve_options;
 void hamf_serve_options_init(hamf_serve_options *o);
 typedef struct hamf_scoring_server hamf_scoring_server;
@@ -651,6 +661,154 @@ int hamf_serve_port(const hamf_scoring_server *s);
 const char *hamf_serve_model_version(hamf_scoring_server *s, char *buf, size_t n);
 /* Stop accepting, let requests in flight finish (up to grace_seconds), free. */
 void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds);
+
+/* ------------------------------------------------------------------------ */
+/* Servers: tracking server, exporter, local stack                          */
+/* ------------------------------------------------------------------------ */
+/* (implemented in src/app/public_api.c and src/server/public_api.c)
+ * Each server binds the given host (default loopback), serves from its own
+ * threads, and is stopped by its _stop function; a program that runs one
+ * until SIGTERM/SIGINT blocks those signals before starting it and then
+ * waits for them (sigwait), as `hamf server` does. */
+
+/* "500ms", "15s", "1.5s", "1m", "2h": a positive decimal number and a unit
+ * (ms, s, m, h), 10 ms .. 24 h, into milliseconds. HAMF_ERR_PARSE naming
+ * the problem otherwise. */
+hamf_status hamf_duration_parse(const char *s, int64_t *ms);
+/* 1 when every address `host` resolves to is a loopback address
+ * (127.0.0.0/8, ::1), else 0. HAMF_ERR_CONNECT when it does not resolve. */
+hamf_status hamf_host_is_loopback(const char *host, int *loopback);
+/* 1 when a tracking URI names an MLflow REST server (http:// or https://),
+ * 0 when it names a store (a path, sqlite:///..., postgresql://...). */
+int hamf_tracking_uri_is_remote(const char *uri);
+
+/* ---- The tracking and registry server (`hamf server`) ----
+ * MLflow's REST API 2.0 (tracking and Model Registry), proxied artifacts,
+ * the web UI, /metrics (the exporter on the server's store, started on
+ * the first scrape) and the closed loop's alert webhook: POST
+ * /api/hamf/v1/alerts takes Alertmanager notifications and queues retrain
+ * jobs in the store, which a worker thread runs like `hamf retrain` (on
+ * one store connection per job, the registry writes of a job in one
+ * transaction); GET /api/hamf/v1/jobs lists them. */
+typedef struct hamf_server_options {
+    const char *host;          /* default 127.0.0.1 */
+    int port;                  /* default 5000; 0 = any free port */
+    int threads;               /* HTTP worker threads; default 8 */
+    const char *db_url;        /* the store; required */
+    const char *artifacts_dir; /* root of proxied artifacts; default ./mlartifacts */
+    const char *default_artifact_root; /* new experiments' artifact root URI; NULL = mlflow-artifacts:/ (proxied) */
+    uint64_t max_artifact_bytes;       /* uploads past this get 413; 0 = no limit */
+    int sync_full;             /* SQLite: fsync every commit (default 0: WAL, synchronous=NORMAL) */
+    /* HTTP basic auth */
+    const char *auth_file;     /* 'user:hash' lines (hamf_server_passwd_set); NULL = no auth */
+    int metrics_public;        /* with auth_file: leave /metrics open */
+    int auth_max_failures;     /* failed attempts per client address per 60 s before 429;
+                                  default 10, 0 = no limit */
+    /* connections and deadlines; 0 = the default */
+    unsigned max_connections;        /* default 1024 */
+    unsigned max_connections_per_ip; /* default 256 */
+    unsigned header_timeout_s;       /* default 10 */
+    unsigned body_timeout_s;         /* default 300 */
+    /* the alert webhook's retrain jobs */
+    const char *retrain_data;  /* CSV file, or a directory whose newest *.csv is used; NULL = none
+                                  (jobs then fail, saying so) */
+    double retrain_cooldown_s; /* no new job for a model this long after its last one; default 600 */
+    size_t retrain_window;     /* train challengers on the last N rows; 0 = all */
+    double retrain_min_gain;   /* accuracy points a challenger must gain; default 0 */
+} hamf_server_options;
+void hamf_server_options_init(hamf_server_options *o);
+typedef struct hamf_server hamf_server;
+/* Check the store (a damaged SQLite store is HAMF_ERR_CORRUPT before
+ * anything is served), read the auth file, start the retrain job runner
+ * and serve [owned: stop with hamf_server_stop]. Does not refuse a
+ * non-loopback host: the caller decides (hamf_host_is_loopback). */
+hamf_status hamf_server_start(const hamf_server_options *o, hamf_server **out);
+int hamf_server_port(const hamf_server *s);
+/* Stop accepting, let requests in flight finish (up to grace_seconds),
+ * stop the job runner and the /metrics exporter, free. */
+void hamf_server_stop(hamf_server *s, double grace_seconds);
+/* Add `user` to the auth file at `path` or change its password (yescrypt,
+ * fresh salt; other lines kept; written atomically with mode 0600). An
+ * empty password or a user name that is empty, too long or holds ':',
+ * white space or control characters is HAMF_ERR_CONSTRAINT. */
+hamf_status hamf_server_passwd_set(const char *path, const char *user, const char *password);
+
+/* ---- The Prometheus exporter (`hamf exporter`) ----
+ * Serves the latest FINISHED run of each experiment as gauges at
+ * GET /metrics (text format 0.0.4) and a small page at GET /. A background
+ * thread refreshes the values from the source every interval; a scrape
+ * copies them from memory. When the source fails the last values stay,
+ * with hamf_exporter_up 0. */
+typedef struct hamf_exporter_options {
+    const char *source;   /* http(s)://... = an MLflow REST server; else a store URL; required */
+    const char *const *experiments; /* names to export; NULL/0 = every active experiment */
+    size_t nexperiments;
+    const char *host;     /* default 127.0.0.1 */
+    int port;             /* default 8000; 0 = any free port */
+    int threads;          /* HTTP threads; default 2 */
+    int64_t interval_ms;  /* refresh period; default 15000 */
+    /* Called on the refresh thread after every refresh (the first one
+     * inside hamf_exporter_start): st is HAMF_OK or the failure, message
+     * its hamf_last_error() text ("" on success). May be NULL. */
+    void (*on_refresh)(void *ctx, hamf_status st, const char *message);
+    void *ctx;
+} hamf_exporter_options;
+void hamf_exporter_options_init(hamf_exporter_options *o);
+typedef struct hamf_exporter hamf_exporter;
+/* Set up the source, run the first refresh (a source that cannot be read
+ * yet is no error: hamf_exporter_up 0 until it can) and start serving
+ * [owned: stop with hamf_exporter_stop]. */
+hamf_status hamf_exporter_start(const hamf_exporter_options *o, hamf_exporter **out);
+int hamf_exporter_port(const hamf_exporter *e);
+/* 1 when the source is an MLflow REST server, 0 for a store. */
+int hamf_exporter_source_is_remote(const hamf_exporter *e);
+/* Stop serving (requests in flight get up to grace_seconds), stop the
+ * refresh thread, close the source, free. */
+void hamf_exporter_stop(hamf_exporter *e, double grace_seconds);
+
+/* ---- The local monitoring stack (`hamf stack`) ----
+ * hamf server, hamf exporter (reading that server over REST), Prometheus
+ * and Alertmanager (Debian's binaries) as detached processes on 127.0.0.1,
+ * with deploy/'s configs rendered to the chosen ports, and PID files
+ * ("PID STARTTIME URL": a reused PID is never signalled), logs and data in
+ * a state directory. */
+typedef enum hamf_stack_part {
+    HAMF_STACK_SERVER = 0,
+    HAMF_STACK_EXPORTER = 1,
+    HAMF_STACK_ALERTMANAGER = 2,
+    HAMF_STACK_PROMETHEUS = 3,
+    HAMF_STACK_N = 4 /* not a part; how many */
+} hamf_stack_part;
+typedef struct hamf_stack_options {
+    const char *dir;        /* state directory (configs, data, logs, PID files); required */
+    const char *deploy_dir; /* NULL = $HAMF_DEPLOY_DIR, else <hamf_exe's dir>/../deploy,
+                               /usr/share/hamf/deploy, ./deploy (the first with
+                               prometheus/prometheus.yml) */
+    const char *hamf_exe;   /* the hamf binary that runs server and exporter; required */
+    const char *db_url;     /* the server's store, as that process sees it; required */
+    const char *interval;   /* exporter refresh ("15s"); NULL = 15s */
+    int port[HAMF_STACK_N]; /* one loopback port per part, all different */
+    double ready_timeout_s; /* per part; 0 = 30 */
+} hamf_stack_options;
+/* One part's state. */
+typedef struct hamf_stack_component {
+    const char *name;  /* "server", "exporter", "alertmanager", "prometheus" (static) */
+    long pid;          /* 0 when not running / no PID file */
+    int running;       /* the process is alive and really ours */
+    int ready;         /* its readiness URL answered 2xx (up, status) */
+    char url[128];
+    char log[4096];
+} hamf_stack_component;
+/* Render the configs and start the four parts in order, waiting until each
+ * is ready; on any failure stop what was started and name the log to read.
+ * HAMF_ERR_EXISTS when a stack already runs in dir or a port is taken. */
+hamf_status hamf_stack_up(const hamf_stack_options *o, hamf_stack_component out[HAMF_STACK_N]);
+/* Stop every part by PID (SIGTERM, then SIGKILL after grace_seconds), in
+ * reverse order; out[i].running says which were running. */
+hamf_status hamf_stack_down(const char *dir, double grace_seconds, hamf_stack_component out[HAMF_STACK_N]);
+/* Each part's PID, liveness and readiness. */
+hamf_status hamf_stack_status(const char *dir, hamf_stack_component out[HAMF_STACK_N]);
+
 /* ------------------------------------------------------------------------ */
 /* Tracking, runs, registry versions and aliases, drift, retrain, workflow  */
 /* ------------------------------------------------------------------------ */
@@ -892,6 +1050,15 @@ typedef struct hamf_retrain_result {
  * versions, both runs, the decision) goes through s; o NULL = defaults. */
 hamf_status hamf_retrain(hamf_store *s, const char *model, const char *data_path, const hamf_retrain_options *o,
                          hamf_retrain_result *out);
+/* The same on a `hamf serve --log-dir` prediction log (docs/reference.md,
+ * "Prediction log"): the served rows that have fed-back labels (joined on
+ * request id + row), oldest first, are written to
+ * LOG_DIR/joined/retrain-<UTC>-<pid>.csv with the champion's target as the
+ * label column and are the new data (the runs' "data" parameter names that
+ * file; the newest 5 are kept). HAMF_ERR_NOTFOUND when log_dir holds no
+ * prediction log or no labelled row. */
+hamf_status hamf_retrain_from_log(hamf_store *s, const char *model, const char *log_dir,
+                                  const hamf_retrain_options *o, hamf_retrain_result *out);
 /* A result as one JSON object [owned: hamf_free]. */
 hamf_status hamf_retrain_result_json(const hamf_retrain_result *r, char **out);
 

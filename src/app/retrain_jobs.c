@@ -2,14 +2,20 @@
  * retrain_jobs.c — the runner of the retrain jobs that the alert webhook
  * (server/alerts.c) enqueues: a worker thread claims the oldest queued job
  * (state kept in the store, so jobs survive a restart), runs the retrain
- * (track/retrain.c) on --retrain-data (a CSV file, or the newest *.csv in a
- * directory) and records the result. The server reaches it only through
- * the struct hamf__job_runner hook installed here.
+ * (track/retrain.c) on --retrain-data (a CSV file, a `hamf serve --log-dir`
+ * prediction log — its labelled served rows, track/predlog.h — or the
+ * newest *.csv in another directory) and records the result. The worker
+ * holds ONE store connection for all of it (claim, the retrain's reads,
+ * runs and registry writes, the result), opened when the runner starts;
+ * after a store error it opens a fresh one before the next claim. The
+ * server reaches it only through the struct hamf__job_runner hook
+ * installed here.
  */
 #include "app/retrain_jobs.h"
 
 #include "server/alerts.h"
 #include "track/loop.h"
+#include "track/predlog.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -24,6 +30,7 @@ static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
 static char *g_db;      /* the server's store URL */
 static char *g_art;     /* the server's --artifacts-dir (retrain runs' artifacts) */
 static bool g_running, g_stop;
+static hamf_store *g_store; /* the worker's connection (only the worker uses it once started) */
 static pthread_t g_thread;
 
 /* The data file for a job: the path itself, or the newest *.csv in it. */
@@ -59,7 +66,7 @@ static hamf_status resolve_data(const char *path, char *out, size_t cap)
     return HAMF_OK;
 }
 
-static void run_one(int64_t id, const char *model)
+static void run_one(hamf_store *s, int64_t id, const char *model)
 {
     hamf_retrain_options o;
     hamf_retrain_options_init(&o);
@@ -77,14 +84,17 @@ static void run_one(int64_t id, const char *model)
     hamf__buf_init(&b, 0);
     hamf_retrain_result r;
     hamf_status st;
+    bool from_log = false;
     if (!cfg_data)
         st = hamf__err(HAMF_ERR_MISUSE, "retrain: the server has no --retrain-data (new labelled data) to retrain on");
+    else if ((from_log = hamf__predlog_is_dir(cfg_data)))
+        st = (size_t)snprintf(data, sizeof data, "%s", cfg_data) < sizeof data
+                 ? HAMF_OK
+                 : hamf__err(HAMF_ERR_CONSTRAINT, "retrain: --retrain-data path too long");
     else
         st = resolve_data(cfg_data, data, sizeof data);
-    /* one store handle for the job: the retrain, then its result */
-    hamf_store *s = NULL;
-    if (!st) st = hamf__loop_open(g_db, &s);
-    if (!st) st = hamf_retrain(s, model, data, &o, &r);
+    /* on the worker's connection */
+    if (!st) st = from_log ? hamf_retrain_from_log(s, model, data, &o, &r) : hamf_retrain(s, model, data, &o, &r);
     if (!st) {
         st = hamf__retrain_result_json(&r, &b);
         /* add the data file used */
@@ -102,12 +112,9 @@ static void run_one(int64_t id, const char *model)
         hamf__json_str(&b, hamf_last_error(), (size_t)-1);
         hamf__buf_putc(&b, '}');
     }
-    if (s || !hamf__loop_open(g_db, &s)) {
-        if (hamf__loop_job_finish(s, id, ok, b.data ? b.data : "{}"))
-            fprintf(stderr, "hamf server: retrain job %lld: recording the result failed: %s\n", (long long)id,
-                    hamf_last_error());
-    }
-    hamf_store_close(s);
+    if (hamf__loop_job_finish(s, id, ok, b.data ? b.data : "{}"))
+        fprintf(stderr, "hamf server: retrain job %lld: recording the result failed: %s\n", (long long)id,
+                hamf_last_error());
     fprintf(stderr, "hamf server: retrain job %lld (%s) %s: %s\n", (long long)id, model, ok ? "succeeded" : "failed",
             b.data ? b.data : "");
     hamf__buf_free(&b);
@@ -122,16 +129,18 @@ static void *worker(void *arg)
         bool stop = g_stop;
         pthread_mutex_unlock(&g_mu);
         if (stop) break;
-        hamf_store *s = NULL;
         bool found = false;
         int64_t id = 0;
         char model[256] = "";
-        if (!hamf__loop_open(g_db, &s)) {
-            if (hamf__loop_job_claim(s, &id, model, sizeof model, &found)) found = false;
-            hamf_store_close(s);
+        if (!g_store && hamf__loop_open(g_db, &g_store)) g_store = NULL;
+        if (g_store && hamf__loop_job_claim(g_store, &id, model, sizeof model, &found)) {
+            /* a broken connection (a restarted PostgreSQL): a fresh one next time */
+            hamf_store_close(g_store);
+            g_store = NULL;
+            found = false;
         }
         if (found) {
-            run_one(id, model);
+            run_one(g_store, id, model);
             continue;
         }
         pthread_mutex_lock(&g_mu);
@@ -156,26 +165,31 @@ static hamf_status jobs_start(const char *db_url, const char *artifacts_dir)
     hamf_store *s = NULL;
     hamf_status st = hamf__loop_open(db_url, &s);
     if (st) return st;
-    st = hamf__loop_job_requeue_running(s);
-    hamf_store_close(s);
-    if (st) return st;
+    if ((st = hamf__loop_job_requeue_running(s))) {
+        hamf_store_close(s);
+        return st;
+    }
     g_db = hamf__strdup(db_url);
     g_art = artifacts_dir ? hamf__strdup(artifacts_dir) : NULL;
     if (!g_db || (artifacts_dir && !g_art)) {
-        hamf__free(g_db);
-        hamf__free(g_art);
-        g_db = g_art = NULL;
-        return hamf__err(HAMF_ERR_NOMEM, "alerts: out of memory");
+        st = hamf__err(HAMF_ERR_NOMEM, "alerts: out of memory");
+        goto fail;
     }
+    g_store = s; /* handed to the worker */
     g_stop = false;
     if (pthread_create(&g_thread, NULL, worker, NULL) != 0) {
-        hamf__free(g_db);
-        hamf__free(g_art);
-        g_db = g_art = NULL;
-        return hamf__err(HAMF_ERR_INTERNAL, "alerts: cannot start the retrain worker thread");
+        st = hamf__err(HAMF_ERR_INTERNAL, "alerts: cannot start the retrain worker thread");
+        goto fail;
     }
     g_running = true;
     return HAMF_OK;
+fail:
+    hamf_store_close(s);
+    g_store = NULL;
+    hamf__free(g_db);
+    hamf__free(g_art);
+    g_db = g_art = NULL;
+    return st;
 }
 
 static void jobs_stop(void)
@@ -186,6 +200,8 @@ static void jobs_stop(void)
     pthread_cond_broadcast(&g_cv);
     pthread_mutex_unlock(&g_mu);
     pthread_join(g_thread, NULL);
+    hamf_store_close(g_store);
+    g_store = NULL;
     g_running = false;
     hamf__free(g_db);
     hamf__free(g_art);

@@ -29,11 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const comp_names[HAMF__STACK_N] = {
-    [HAMF__STACK_SERVER] = "server",
-    [HAMF__STACK_EXPORTER] = "exporter",
-    [HAMF__STACK_ALERTMANAGER] = "alertmanager",
-    [HAMF__STACK_PROMETHEUS] = "prometheus",
+static const char *const comp_names[HAMF_STACK_N] = {
+    [HAMF_STACK_SERVER] = "server",
+    [HAMF_STACK_EXPORTER] = "exporter",
+    [HAMF_STACK_ALERTMANAGER] = "alertmanager",
+    [HAMF_STACK_PROMETHEUS] = "prometheus",
 };
 
 /* ---- small file helpers ---- */
@@ -364,7 +364,7 @@ static void remove_pidfile(const char *dir, int i)
     hamf__free(p);
 }
 
-static void fill_comp(const char *dir, int i, const struct pidrec *r, struct hamf__stack_comp *c)
+static void fill_comp(const char *dir, int i, const struct pidrec *r, hamf_stack_component *c)
 {
     memset(c, 0, sizeof *c);
     c->name = comp_names[i];
@@ -408,19 +408,19 @@ static void log_tail(const char *log, char *out, size_t n)
     fclose(f);
 }
 
-hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stack_comp out[HAMF__STACK_N])
+hamf_status hamf_stack_up(const hamf_stack_options *c, hamf_stack_component out[HAMF_STACK_N])
 {
     hamf_status st;
     char *dir = NULL, *deploy = NULL, *prom_bin = NULL, *am_bin = NULL;
-    char *argv_mem[HAMF__STACK_N][12];
+    char *argv_mem[HAMF_STACK_N][12];
     memset(argv_mem, 0, sizeof argv_mem);
-    struct pidrec rec[HAMF__STACK_N];
+    struct pidrec rec[HAMF_STACK_N];
     memset(rec, 0, sizeof rec);
     int started = 0;
     CURL *curl = NULL;
 
     if ((st = abs_dir(c->dir, true, &dir))) return st;
-    for (int i = 0; i < HAMF__STACK_N; i++) {
+    for (int i = 0; i < HAMF_STACK_N; i++) {
         struct pidrec r;
         if ((st = read_pidfile(dir, i, &r))) goto cleanup;
         if (alive(r.pid, r.start)) {
@@ -440,8 +440,8 @@ hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stac
         goto cleanup;
     }
     const int *port = c->port;
-    for (int i = 0; i < HAMF__STACK_N; i++)
-        for (int j = i + 1; j < HAMF__STACK_N; j++)
+    for (int i = 0; i < HAMF_STACK_N; i++)
+        for (int j = i + 1; j < HAMF_STACK_N; j++)
             if (port[i] == port[j]) {
                 st = hamf__err(HAMF_ERR_CONSTRAINT, "stack: %s and %s cannot share port %d", comp_names[i],
                                comp_names[j], port[i]);
@@ -452,12 +452,12 @@ hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stac
     struct subst ps[] = {
         {"127.0.0.1:5000", "", 0}, {"127.0.0.1:8000", "", 0}, {"127.0.0.1:9090", "", 0}, {"127.0.0.1:9093", "", 0},
     };
-    snprintf(ps[0].to, sizeof ps[0].to, "127.0.0.1:%d", port[HAMF__STACK_SERVER]);
-    snprintf(ps[1].to, sizeof ps[1].to, "127.0.0.1:%d", port[HAMF__STACK_EXPORTER]);
-    snprintf(ps[2].to, sizeof ps[2].to, "127.0.0.1:%d", port[HAMF__STACK_PROMETHEUS]);
-    snprintf(ps[3].to, sizeof ps[3].to, "127.0.0.1:%d", port[HAMF__STACK_ALERTMANAGER]);
+    snprintf(ps[0].to, sizeof ps[0].to, "127.0.0.1:%d", port[HAMF_STACK_SERVER]);
+    snprintf(ps[1].to, sizeof ps[1].to, "127.0.0.1:%d", port[HAMF_STACK_EXPORTER]);
+    snprintf(ps[2].to, sizeof ps[2].to, "127.0.0.1:%d", port[HAMF_STACK_PROMETHEUS]);
+    snprintf(ps[3].to, sizeof ps[3].to, "127.0.0.1:%d", port[HAMF_STACK_ALERTMANAGER]);
     struct subst as[] = {{"http://127.0.0.1:5000/", "", 0}};
-    snprintf(as[0].to, sizeof as[0].to, "http://127.0.0.1:%d/", port[HAMF__STACK_SERVER]);
+    snprintf(as[0].to, sizeof as[0].to, "http://127.0.0.1:%d/", port[HAMF_STACK_SERVER]);
     {
         char *src = hamf__asprintf("%s/prometheus/prometheus.yml", deploy);
         char *dst = hamf__asprintf("%s/prometheus.yml", dir);
@@ -480,47 +480,47 @@ hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stac
     }
 
     /* 2. command lines and readiness URLs */
-    char portbuf[HAMF__STACK_N][16];
-    for (int i = 0; i < HAMF__STACK_N; i++) snprintf(portbuf[i], sizeof portbuf[i], "%d", port[i]);
+    char portbuf[HAMF_STACK_N][16];
+    for (int i = 0; i < HAMF_STACK_N; i++) snprintf(portbuf[i], sizeof portbuf[i], "%d", port[i]);
     char **a;
-    a = argv_mem[HAMF__STACK_SERVER];
+    a = argv_mem[HAMF_STACK_SERVER];
     a[0] = hamf__strdup(c->hamf_exe);
     a[1] = hamf__strdup("server");
     a[2] = hamf__strdup("--host=127.0.0.1");
-    a[3] = hamf__asprintf("--port=%d", port[HAMF__STACK_SERVER]);
+    a[3] = hamf__asprintf("--port=%d", port[HAMF_STACK_SERVER]);
     a[4] = hamf__asprintf("--db=%s", c->db_url);
     a[5] = hamf__asprintf("--artifacts-dir=%s/mlartifacts", dir);
-    a = argv_mem[HAMF__STACK_EXPORTER];
+    a = argv_mem[HAMF_STACK_EXPORTER];
     a[0] = hamf__strdup(c->hamf_exe);
     a[1] = hamf__strdup("exporter");
-    a[2] = hamf__asprintf("--tracking-uri=http://127.0.0.1:%d", port[HAMF__STACK_SERVER]);
+    a[2] = hamf__asprintf("--tracking-uri=http://127.0.0.1:%d", port[HAMF_STACK_SERVER]);
     a[3] = hamf__strdup("--host=127.0.0.1");
-    a[4] = hamf__asprintf("--port=%d", port[HAMF__STACK_EXPORTER]);
+    a[4] = hamf__asprintf("--port=%d", port[HAMF_STACK_EXPORTER]);
     a[5] = hamf__asprintf("--interval=%s", c->interval ? c->interval : "15s");
-    a = argv_mem[HAMF__STACK_ALERTMANAGER];
+    a = argv_mem[HAMF_STACK_ALERTMANAGER];
     a[0] = hamf__strdup(am_bin);
     a[1] = hamf__asprintf("--config.file=%s/alertmanager.yml", dir);
     a[2] = hamf__asprintf("--storage.path=%s/alertmanager-data", dir);
-    a[3] = hamf__asprintf("--web.listen-address=127.0.0.1:%d", port[HAMF__STACK_ALERTMANAGER]);
+    a[3] = hamf__asprintf("--web.listen-address=127.0.0.1:%d", port[HAMF_STACK_ALERTMANAGER]);
     a[4] = hamf__strdup("--cluster.listen-address=");
-    a = argv_mem[HAMF__STACK_PROMETHEUS];
+    a = argv_mem[HAMF_STACK_PROMETHEUS];
     a[0] = hamf__strdup(prom_bin);
     a[1] = hamf__asprintf("--config.file=%s/prometheus.yml", dir);
     a[2] = hamf__asprintf("--storage.tsdb.path=%s/prometheus-data", dir);
-    a[3] = hamf__asprintf("--web.listen-address=127.0.0.1:%d", port[HAMF__STACK_PROMETHEUS]);
-    static const int nargs[HAMF__STACK_N] = {6, 6, 5, 4};
-    for (int i = 0; i < HAMF__STACK_N; i++)
+    a[3] = hamf__asprintf("--web.listen-address=127.0.0.1:%d", port[HAMF_STACK_PROMETHEUS]);
+    static const int nargs[HAMF_STACK_N] = {6, 6, 5, 4};
+    for (int i = 0; i < HAMF_STACK_N; i++)
         for (int k = 0; k < nargs[i]; k++)
             if (!argv_mem[i][k]) {
                 st = hamf__err(HAMF_ERR_NOMEM, "stack: out of memory");
                 goto cleanup;
             }
-    static const char *const url_fmt[HAMF__STACK_N] = {"http://127.0.0.1:%d/", "http://127.0.0.1:%d/metrics",
+    static const char *const url_fmt[HAMF_STACK_N] = {"http://127.0.0.1:%d/", "http://127.0.0.1:%d/metrics",
                                                        "http://127.0.0.1:%d/", "http://127.0.0.1:%d/"};
-    static const char *const ready_fmt[HAMF__STACK_N] = {
+    static const char *const ready_fmt[HAMF_STACK_N] = {
         "http://127.0.0.1:%d/api/2.0/mlflow/experiments/search?max_results=1", "http://127.0.0.1:%d/metrics",
         "http://127.0.0.1:%d/-/ready", "http://127.0.0.1:%d/-/ready"};
-    for (int i = 0; i < HAMF__STACK_N; i++) {
+    for (int i = 0; i < HAMF_STACK_N; i++) {
         snprintf(rec[i].url, sizeof rec[i].url, url_fmt[i], port[i]);
         snprintf(rec[i].ready, sizeof rec[i].ready, ready_fmt[i], port[i]);
     }
@@ -532,7 +532,7 @@ hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stac
         goto cleanup;
     }
     double timeout = c->ready_timeout_s > 0 ? c->ready_timeout_s : 30;
-    for (int i = 0; i < HAMF__STACK_N; i++) {
+    for (int i = 0; i < HAMF_STACK_N; i++) {
         char *log = hamf__asprintf("%s/%s.log", dir, comp_names[i]);
         if (!log) {
             st = hamf__err(HAMF_ERR_NOMEM, "stack: out of memory");
@@ -572,7 +572,7 @@ hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stac
         hamf__free(log);
         if (st) goto cleanup;
     }
-    for (int i = 0; i < HAMF__STACK_N; i++) {
+    for (int i = 0; i < HAMF_STACK_N; i++) {
         fill_comp(dir, i, &rec[i], &out[i]);
         out[i].running = out[i].ready = true;
     }
@@ -584,7 +584,7 @@ cleanup:
         }
     }
     if (curl) curl_easy_cleanup(curl);
-    for (int i = 0; i < HAMF__STACK_N; i++)
+    for (int i = 0; i < HAMF_STACK_N; i++)
         for (int k = 0; k < 12; k++) hamf__free(argv_mem[i][k]);
     hamf__free(prom_bin);
     hamf__free(am_bin);
@@ -593,12 +593,12 @@ cleanup:
     return st;
 }
 
-hamf_status hamf__stack_down(const char *dir_in, double grace_s, struct hamf__stack_comp out[HAMF__STACK_N])
+hamf_status hamf_stack_down(const char *dir_in, double grace_s, hamf_stack_component out[HAMF_STACK_N])
 {
     char *dir = NULL;
     hamf_status st = abs_dir(dir_in, false, &dir);
     if (st) return st;
-    for (int i = HAMF__STACK_N - 1; i >= 0; i--) {
+    for (int i = HAMF_STACK_N - 1; i >= 0; i--) {
         struct pidrec r;
         if ((st = read_pidfile(dir, i, &r))) break;
         fill_comp(dir, i, &r, &out[i]);
@@ -609,14 +609,14 @@ hamf_status hamf__stack_down(const char *dir_in, double grace_s, struct hamf__st
     return st;
 }
 
-hamf_status hamf__stack_status(const char *dir_in, struct hamf__stack_comp out[HAMF__STACK_N])
+hamf_status hamf_stack_status(const char *dir_in, hamf_stack_component out[HAMF_STACK_N])
 {
     char *dir = NULL;
     hamf_status st = abs_dir(dir_in, false, &dir);
     if (st) return st;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *curl = curl_easy_init();
-    for (int i = 0; i < HAMF__STACK_N; i++) {
+    for (int i = 0; i < HAMF_STACK_N; i++) {
         struct pidrec r;
         if ((st = read_pidfile(dir, i, &r))) break;
         fill_comp(dir, i, &r, &out[i]);

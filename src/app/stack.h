@@ -14,49 +14,16 @@
 #ifndef HAMF_APP_STACK_H
 #define HAMF_APP_STACK_H
 
+#include "hamf.h"
 #include "util/util.h"
 
-#include <sys/types.h>
-
-enum {
-    HAMF__STACK_SERVER,
-    HAMF__STACK_EXPORTER,
-    HAMF__STACK_ALERTMANAGER,
-    HAMF__STACK_PROMETHEUS,
-    HAMF__STACK_N
-};
-
-struct hamf__stack_config {
-    const char *dir;        /* state dir: configs, data, logs, pid files */
-    const char *deploy_dir; /* NULL = find it (see hamf__stack_find_deploy) */
-    const char *hamf_exe;   /* the hamf binary to run server/exporter with */
-    const char *db_url;     /* store of hamf server */
-    const char *interval;   /* exporter refresh, e.g. "15s" */
-    int port[HAMF__STACK_N];
-    double ready_timeout_s; /* per component; 0 = 30 */
-};
-
-struct hamf__stack_comp {
-    const char *name;  /* "server", "exporter", "alertmanager", "prometheus" */
-    pid_t pid;         /* 0 when not running / no pid file */
-    bool running;      /* process alive and really ours */
-    bool ready;        /* its readiness URL answered 2xx (status only) */
-    char url[128];
-    char log[4096];
-};
+/* The options, the component records and hamf_stack_up / _down / _status
+ * are public (include/hamf.h, "Servers"); this header adds what only the
+ * layer uses. */
 
 /* The deploy/ directory: `flag` if given, else $HAMF_DEPLOY_DIR, else
  * <dir of the hamf binary>/../deploy, /usr/share/hamf/deploy, ./deploy —
  * the first holding prometheus/prometheus.yml. [owned: hamf__free] */
 hamf_status hamf__stack_find_deploy(const char *flag, const char *hamf_exe, char **out);
-
-/* Render configs, start the four components in order, wait for each to be
- * ready. On any failure, stops what it started and returns the error
- * (naming the log to read). HAMF_ERR_EXISTS if a stack already runs in dir. */
-hamf_status hamf__stack_up(const struct hamf__stack_config *c, struct hamf__stack_comp out[HAMF__STACK_N]);
-/* Stop every component by PID (TERM, then KILL after grace_s), reverse
- * order; out[i].running tells which were running. */
-hamf_status hamf__stack_down(const char *dir, double grace_s, struct hamf__stack_comp out[HAMF__STACK_N]);
-hamf_status hamf__stack_status(const char *dir, struct hamf__stack_comp out[HAMF__STACK_N]);
 
 #endif

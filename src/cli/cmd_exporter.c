@@ -1,16 +1,11 @@
 /* cmd_exporter.c — `hamf exporter`: Prometheus exporter for model quality.
  * Picks the source (MLflow REST server or local store), starts the
- * exporter's background refresh, serves /metrics and / on the HTTP layer,
- * reports refresh failures and recoveries on stderr, and stops cleanly on
- * SIGTERM or SIGINT. */
+ * exporter (hamf_exporter_start: background refresh, /metrics and / on
+ * HTTP), reports refresh failures and recoveries on stderr, and stops
+ * cleanly on SIGTERM or SIGINT. */
 #include "cli.h"
 
-#include "server/exporter.h"
-#include "server/metrics_mount.h"
-#include "track/mlflow_client.h"
-
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +47,18 @@ static void help(void)
            "(exit 0). Usage errors exit 2, a source that cannot be opened exits 1.\n");
 }
 
-/* Wraps the source to report on stderr when refreshing starts failing,
- * when the reason changes, and when it recovers (not on every retry). */
-struct logged_source {
-    struct hamf__exporter_source *src;
+/* Reports on stderr when refreshing starts failing, when the reason
+ * changes, and when it recovers (not on every retry). Runs on the
+ * exporter's refresh thread. */
+struct refresh_log {
     char last_err[512];
     bool failing;
 };
 
-static hamf_status collect_logged(void *ctx, struct hamf__samples *out)
+static void log_refresh(void *ctx, hamf_status st, const char *msg)
 {
-    struct logged_source *ls = ctx;
-    hamf_status st = hamf__exporter_source_collect(ls->src, out);
+    struct refresh_log *ls = ctx;
     if (st) {
-        const char *msg = hamf_last_error();
         if (!ls->failing || strcmp(msg, ls->last_err) != 0) {
             fprintf(stderr, "hamf exporter: refresh failed (serving the last values, hamf_exporter_up 0): %s\n",
                     msg);
@@ -77,7 +70,6 @@ static hamf_status collect_logged(void *ctx, struct hamf__samples *out)
         ls->failing = false;
         ls->last_err[0] = '\0';
     }
-    return st;
 }
 
 static bool local_url(const char *u)
@@ -100,9 +92,7 @@ int cmd_exporter(int argc, char **argv)
     const char **exps = NULL;
     size_t nexp = 0;
     int rc = CLI_OK, c;
-    struct hamf__exporter_source *src = NULL;
-    struct hamf__exporter *exp = NULL;
-    struct hamf__http_server *http = NULL;
+    hamf_exporter *exp = NULL;
     exps = calloc((size_t)argc + 1, sizeof *exps);
     if (!exps) return cli_fail("out of memory");
     optind = 1;
@@ -125,7 +115,7 @@ int cmd_exporter(int argc, char **argv)
             exps[nexp++] = optarg;
             break;
         case 'i':
-            if (hamf__duration_parse(optarg, &interval_ms) != HAMF_OK) {
+            if (hamf_duration_parse(optarg, &interval_ms) != HAMF_OK) {
                 rc = cli_usage("exporter", "--interval: %s", hamf_last_error());
                 goto done;
             }
@@ -149,14 +139,14 @@ int cmd_exporter(int argc, char **argv)
         rc = cli_usage("exporter", "give --tracking-uri or --db, not both");
         goto done;
     }
-    if (uri && !hamf__mlflow_is_remote(uri) && !local_url(uri)) {
+    if (uri && !hamf_tracking_uri_is_remote(uri) && !local_url(uri)) {
         rc = cli_usage("exporter", "--tracking-uri must be http://, https://, sqlite:/// or postgresql://, got '%s'",
                        uri);
         goto done;
     }
     if (!uri && !db) {
         const char *env = getenv("MLFLOW_TRACKING_URI");
-        if (env && hamf__mlflow_is_remote(env)) uri = env;
+        if (env && hamf_tracking_uri_is_remote(env)) uri = env;
     }
     const char *source = uri ? uri : cli_db_url(db);
 
@@ -165,31 +155,25 @@ int cmd_exporter(int argc, char **argv)
     sigset_t set;
     cli_block_stop_signals(&set);
 
+    static struct refresh_log ls;
+    hamf_exporter_options eo;
+    hamf_exporter_options_init(&eo);
+    eo.source = source;
+    eo.experiments = exps;
+    eo.nexperiments = nexp;
+    eo.host = host;
+    eo.port = (int)port;
+    eo.threads = (int)threads;
+    eo.interval_ms = interval_ms;
+    eo.on_refresh = log_refresh;
+    eo.ctx = &ls;
     hamf_status st;
-    if ((st = hamf__exporter_source_open(source, exps, nexp, &src))) {
-        rc = cli_fail_status(st);
-        goto done;
-    }
-    static struct logged_source ls;
-    ls.src = src;
-    if ((st = hamf__exporter_create(collect_logged, &ls, interval_ms, &exp))) {
-        rc = cli_fail_status(st);
-        goto done;
-    }
-    const struct hamf__http_route routes[] = {
-        {"GET", "/metrics", 0, hamf__metrics_route, NULL},
-        {"GET", "/", 0, hamf__metrics_index_route, NULL},
-    };
-    struct hamf__http_config hc = {
-        .host = host, .port = (int)port, .threads = (int)threads,
-        .routes = routes, .nroutes = HAMF_ARRAY_LEN(routes), .ctx = exp,
-    };
-    if ((st = hamf__http_start(&hc, &http))) {
+    if ((st = hamf_exporter_start(&eo, &exp))) {
         rc = cli_fail_status(st);
         goto done;
     }
     printf("hamf exporter: listening on http://%s:%d/metrics (source %s%s, every %lld ms)\n", host,
-           hamf__http_port(http), hamf__exporter_source_remote(src) ? "MLflow REST " : "store ", source,
+           hamf_exporter_port(exp), hamf_exporter_source_is_remote(exp) ? "MLflow REST " : "store ", source,
            (long long)interval_ms);
     fflush(stdout);
     int sig = 0;
@@ -197,9 +181,7 @@ int cmd_exporter(int argc, char **argv)
     printf("hamf exporter: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     fflush(stdout);
 done:
-    if (http) hamf__http_stop(http, 5.0);
-    hamf__exporter_destroy(exp);
-    hamf__exporter_source_close(src);
+    hamf_exporter_stop(exp, 5.0);
     free(exps);
     return rc;
 }

@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: hamf retrain --model NAME NEW.csv [--window N] [--min-gain X]\n"
+            "Usage: hamf retrain --model NAME (NEW.csv | --from-log DIR) [--window N] [--min-gain X]\n"
             "                    [--tolerance T] [--holdout F] [--out-dir DIR] [--artifacts-dir DIR]\n"
             "                    [--json] [--db URL]\n\n"
             "Train a challenger for NAME's champion with the champion's algorithm,\n"
@@ -31,6 +31,9 @@ static void usage(FILE *out)
             "Options:\n"
             "  --model NAME     registered model name (or models:/NAME@champion)\n"
             "  NEW.csv          new labelled CSV, oldest rows first (--data FILE also works)\n"
+            "  --from-log DIR   the new data is a `hamf serve --log-dir` prediction log:\n"
+            "                   its served rows with fed-back labels, oldest first, joined\n"
+            "                   on request id + row into DIR/joined/retrain-<UTC>.csv\n"
             "  --window N       train on the last N rows before the held-out slice\n"
             "  --min-gain X     required accuracy gain in percentage points (default 0)\n"
             "  --tolerance T    allowed F1 loss (default 0.01)\n"
@@ -47,11 +50,11 @@ static void usage(FILE *out)
 
 int cmd_retrain(int argc, char **argv)
 {
-    static const struct option lo[] = {{"model", 1, 0, 'm'},     {"data", 1, 0, 'D'},    {"window", 1, 0, 'w'},
+    static const struct option lo[] = {{"model", 1, 0, 'm'},     {"data", 1, 0, 'D'}, {"from-log", 1, 0, 'L'},    {"window", 1, 0, 'w'},
                                        {"min-gain", 1, 0, 'g'},  {"tolerance", 1, 0, 't'}, {"holdout", 1, 0, 'H'},
                                        {"out-dir", 1, 0, 'o'}, {"artifacts-dir", 1, 0, 'A'},   {"json", 0, 0, 'j'},    {"db", 1, 0, 'd'},
                                        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
-    const char *model = NULL, *data = NULL, *db = NULL;
+    const char *model = NULL, *data = NULL, *db = NULL, *from_log = NULL;
     bool json = false;
     hamf_retrain_options o;
     hamf_retrain_options_init(&o);
@@ -62,6 +65,7 @@ int cmd_retrain(int argc, char **argv)
         switch (c) {
         case 'm': model = optarg; break;
         case 'D': data = optarg; break;
+        case 'L': from_log = optarg; break;
         case 'w':
             if (!cli_parse_i64(optarg, &ll) || ll < 2)
                 return cli_usage("retrain", "--window must be an integer >= 2, got '%s'", optarg);
@@ -89,12 +93,13 @@ int cmd_retrain(int argc, char **argv)
     }
     if (!model) return cli_usage("retrain", "--model NAME is required");
     if (!data && optind < argc) data = argv[optind++];
-    if (!data) return cli_usage("retrain", "missing NEW.csv (the new labelled data)");
+    if (data && from_log) return cli_usage("retrain", "give NEW.csv or --from-log DIR, not both");
+    if (!data && !from_log) return cli_usage("retrain", "missing NEW.csv or --from-log DIR (the new labelled data)");
     if (optind < argc) return cli_usage("retrain", "unexpected argument '%s'", argv[optind]);
     hamf_retrain_result r;
     hamf_store *s = NULL; /* the command's one store handle: versions, runs, decision */
     if (cli_registry_open_existing(db, model, &s)) return CLI_FAIL;
-    hamf_status st = hamf_retrain(s, model, data, &o, &r);
+    hamf_status st = from_log ? hamf_retrain_from_log(s, model, from_log, &o, &r) : hamf_retrain(s, model, data, &o, &r);
     hamf_store_close(s);
     if (st) return cli_fail_status(st);
     if (json) {

@@ -30,7 +30,8 @@ static void usage(FILE *o)
         "                     as mlflow_model_accuracy{source=\"serving\"} etc.\n"
         "  POST /feedback     {\"request_id\": ID, \"labels\": [0, 1, ...]}: the true\n"
         "                     labels of the rows of a scoring answer (its ID is in\n"
-        "                     the X-Hamf-Request-Id header)\n"
+        "                     the X-Hamf-Request-Id header; the last 1024 requests,\n"
+        "                     or with --log-dir any earlier one, labels then logged)\n"
         "Raw rows are accepted: the model's stored pipeline is applied, as in\n"
         "`hamf predict`. Extra columns are ignored; a missing one is a 400 naming it.\n"
         "Every answer carries the model version in X-Hamf-Model-Version.\n"
@@ -51,6 +52,18 @@ static void usage(FILE *o)
         "                         MODEL's file name)\n"
         "  --model-name TEXT      model label on /metrics (default: MODEL's file\n"
         "                         name without its extension)\n"
+        "  --log-dir DIR          prediction log: append every served row (its columns\n"
+        "                         as sent), its score, request id, model version and\n"
+        "                         time to DIR/predictions-*.csv, and fed-back labels\n"
+        "                         to DIR/feedback-*.csv (a writer thread; files are\n"
+        "                         renamed into place when full). `hamf retrain\n"
+        "                         --from-log DIR` trains on the labelled rows\n"
+        "  --log-max-bytes N      rotate a log file past N bytes (default 67108864)\n"
+        "  --log-max-files N      finished files kept per series (default 10)\n"
+        "  --drift-window N       serving drift: PSI of the last N served rows per\n"
+        "                         feature against the registry version's training\n"
+        "                         bins, as hamf_feature_drift_psi{source=\"serving\"}\n"
+        "                         on /metrics (default 10000; registry models only)\n"
         "  -h, --help             this help\n"
         "Stops on SIGINT/SIGTERM after the requests in flight are answered.\n");
 }
@@ -60,7 +73,9 @@ int cmd_serve(int argc, char **argv)
     static const struct option lo[] = {{"host", 1, 0, 'H'},    {"port", 1, 0, 'p'},     {"output", 1, 0, 'o'},
                                        {"threads", 1, 0, 'T'}, {"max-body", 1, 0, 'B'}, {"model-version", 1, 0, 'V'},
                                        {"model-name", 1, 0, 'N'}, {"db", 1, 0, 'D'},
-                                       {"poll", 1, 0, 'P'},       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+                                       {"poll", 1, 0, 'P'},       {"log-dir", 1, 0, 'L'},
+                                       {"log-max-bytes", 1, 0, 'S'}, {"log-max-files", 1, 0, 'F'},
+                                       {"drift-window", 1, 0, 'W'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     hamf_serve_options o;
     hamf_serve_options_init(&o);
     long long v = 0;
@@ -97,6 +112,22 @@ int cmd_serve(int argc, char **argv)
         case 'P':
             if (!cli_parse_double(optarg, &o.poll_seconds) || !(o.poll_seconds > 0) || o.poll_seconds > 3600)
                 return cli_usage("serve", "--poll must be seconds in (0, 3600], got '%s'", optarg);
+            break;
+        case 'L': o.log_dir = optarg; break;
+        case 'S':
+            if (!cli_parse_i64(optarg, &v) || v < 4096)
+                return cli_usage("serve", "--log-max-bytes must be a number of bytes >= 4096, got '%s'", optarg);
+            o.log_max_bytes = (size_t)v;
+            break;
+        case 'F':
+            if (!cli_parse_i64(optarg, &v) || v < 1 || v > 100000)
+                return cli_usage("serve", "--log-max-files must be in 1..100000, got '%s'", optarg);
+            o.log_max_files = (int)v;
+            break;
+        case 'W':
+            if (!cli_parse_i64(optarg, &v) || v < 1 || v > 10000000)
+                return cli_usage("serve", "--drift-window must be rows in 1..10000000, got '%s'", optarg);
+            o.drift_window = (size_t)v;
             break;
         default: return CLI_USAGE;
         }

@@ -5,11 +5,6 @@
  * `hamf server passwd` helper that writes its entries. */
 #include "cli.h"
 
-#include "app/retrain_jobs.h"
-#include "server/alerts.h"
-#include "server/api.h"
-#include "server/auth.h"
-
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -110,7 +105,9 @@ static void help(void)
            "                        arguments: 414; headers over 64 KiB: 431 (JSON body;\n"
            "                        past 128 KiB libmicrohttpd answers itself, HTML body)\n"
            "  --retrain-data PATH   new labelled data for alert-triggered retrains: a CSV\n"
-           "                        file, or a directory whose newest *.csv is used\n"
+           "                        file, a `hamf serve --log-dir` prediction log (its\n"
+           "                        served rows with fed-back labels), or a directory\n"
+           "                        whose newest *.csv is used\n"
            "  --retrain-cooldown S  no new retrain of a model within S seconds of its last\n"
            "                        one finishing (default 600)\n"
            "  --retrain-window N    train challengers on the last N rows (default all)\n"
@@ -190,7 +187,7 @@ static int cmd_passwd(int argc, char **argv)
         rc = cli_fail("server passwd: no password on stdin (one line, at most %d bytes)", PASS_LINE - 2);
         goto out;
     }
-    hamf_status st = hamf__auth_passwd_set(file, user, p1);
+    hamf_status st = hamf_server_passwd_set(file, user, p1);
     rc = st ? cli_fail_status(st) : CLI_OK;
     if (!st) fprintf(stderr, "hamf server passwd: %s: password set for '%s'\n", file, user);
 out:
@@ -215,74 +212,70 @@ int cmd_server(int argc, char **argv)
         {"default-artifact-root", required_argument, NULL, 'D'}, {"max-artifact-bytes", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1", *db = NULL, *art = "./mlartifacts";
-    long long port = 5000, threads = 8;
-    struct hamf__alerts_config ac;
-    hamf__alerts_config_init(&ac);
-    long long win;
-    bool sync_full = false, metrics_public = false, insecure = false;
-    const char *auth_file = NULL, *art_root = NULL;
-    long long max_art = 0;
-    struct hamf__http_limits lim = {0};
-    long long lv, auth_max_failures = HAMF__AUTH_MAX_FAILURES;
+    hamf_server_options so;
+    hamf_server_options_init(&so);
+    const char *db = NULL;
+    long long port = so.port, threads = so.threads;
+    long long win, lv, max_art = 0, auth_max_failures = so.auth_max_failures;
+    bool insecure = false;
     int c;
     if (argc > 1 && !strcmp(argv[1], "passwd")) return cmd_passwd(argc - 1, argv + 1);
     optind = 1;
     while ((c = cli_getopt("server", argc, argv, "h", opts)) != -1) {
         switch (c) {
-        case 'H': host = optarg; break;
+        case 'H': so.host = optarg; break;
         case 'p':
             if (!cli_parse_i64(optarg, &port) || port < 0 || port > 65535)
                 return cli_usage("server", "--port must be 0..65535, got '%s'", optarg);
             break;
         case 'd': db = optarg; break;
-        case 'a': art = optarg; break;
+        case 'a': so.artifacts_dir = optarg; break;
         case 't':
             if (!cli_parse_i64(optarg, &threads) || threads < 1 || threads > 256)
                 return cli_usage("server", "--threads must be 1..256, got '%s'", optarg);
             break;
         case 's':
-            if (!strcmp(optarg, "full")) sync_full = true;
-            else if (!strcmp(optarg, "normal")) sync_full = false;
+            if (!strcmp(optarg, "full")) so.sync_full = 1;
+            else if (!strcmp(optarg, "normal")) so.sync_full = 0;
             else return cli_usage("server", "--sync must be 'normal' or 'full', got '%s'", optarg);
             break;
-        case 'R': ac.retrain_data = optarg; break;
+        case 'R': so.retrain_data = optarg; break;
         case 'C':
-            if (!cli_parse_double(optarg, &ac.cooldown_s) || ac.cooldown_s < 0)
+            if (!cli_parse_double(optarg, &so.retrain_cooldown_s) || so.retrain_cooldown_s < 0)
                 return cli_usage("server", "--retrain-cooldown must be seconds >= 0, got '%s'", optarg);
             break;
         case 'W':
             if (!cli_parse_i64(optarg, &win) || win < 2)
                 return cli_usage("server", "--retrain-window must be an integer >= 2, got '%s'", optarg);
-            ac.window = (size_t)win;
+            so.retrain_window = (size_t)win;
             break;
         case 'G':
-            if (!cli_parse_double(optarg, &ac.min_gain))
+            if (!cli_parse_double(optarg, &so.retrain_min_gain))
                 return cli_usage("server", "--retrain-min-gain must be a number, got '%s'", optarg);
             break;
-        case 'A': auth_file = optarg; break;
-        case 'D': art_root = optarg; break;
+        case 'A': so.auth_file = optarg; break;
+        case 'D': so.default_artifact_root = optarg; break;
         case 'B':
             if (!cli_parse_i64(optarg, &max_art) || max_art < 1)
                 return cli_usage("server", "--max-artifact-bytes must be a number of bytes >= 1, got '%s'", optarg);
             break;
-        case 'M': metrics_public = true; break;
+        case 'M': so.metrics_public = 1; break;
         case 'I': insecure = true; break;
         case 1001:
         case 1002:
             if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 1000000)
                 return cli_usage("server", "--%s must be 1..1000000, got '%s'",
                                  c == 1001 ? "max-connections" : "max-connections-per-ip", optarg);
-            if (c == 1001) lim.max_connections = (unsigned)lv;
-            else lim.max_per_ip = (unsigned)lv;
+            if (c == 1001) so.max_connections = (unsigned)lv;
+            else so.max_connections_per_ip = (unsigned)lv;
             break;
         case 1003:
         case 1004:
             if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 86400)
                 return cli_usage("server", "--%s must be 1..86400 seconds, got '%s'",
                                  c == 1003 ? "header-timeout" : "body-timeout", optarg);
-            if (c == 1003) lim.header_timeout = (unsigned)lv;
-            else lim.body_timeout = (unsigned)lv;
+            if (c == 1003) so.header_timeout_s = (unsigned)lv;
+            else so.body_timeout_s = (unsigned)lv;
             break;
         case 1006:
             if (!cli_parse_i64(optarg, &lv) || lv < 1 || lv > 1024 * 1024)
@@ -298,59 +291,40 @@ int cmd_server(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage("server", "unexpected argument '%s'", argv[optind]);
-    if (metrics_public && !auth_file) return cli_usage("server", "--metrics-public needs --auth-file");
-    if (!auth_file && !insecure) {
-        bool loopback = false;
-        hamf_status hs = hamf__host_is_loopback(host, &loopback);
+    if (so.metrics_public && !so.auth_file) return cli_usage("server", "--metrics-public needs --auth-file");
+    if (!so.auth_file && !insecure) {
+        int loopback = 0;
+        hamf_status hs = hamf_host_is_loopback(so.host, &loopback);
         if (hs) return cli_fail_status(hs);
         if (!loopback)
             return cli_usage("server",
                              "refusing to serve on non-loopback host '%s' without authentication: "
                              "give --auth-file FILE (see 'hamf server passwd'), or --insecure to serve it open",
-                             host);
+                             so.host);
     }
-    struct hamf__auth *auth = NULL;
-    if (auth_file) {
-        hamf_status as = hamf__auth_load(auth_file, &auth);
-        if (as) return cli_fail_status(as);
-        hamf__auth_set_metrics_public(auth, metrics_public);
-        hamf__auth_set_limit(auth, (unsigned)auth_max_failures, HAMF__AUTH_WINDOW_SECONDS);
-    }
+    so.port = (int)port;
+    so.threads = (int)threads;
+    so.max_artifact_bytes = (uint64_t)max_art;
+    so.auth_max_failures = (int)auth_max_failures;
+    so.db_url = cli_db_url(db);
 
     /* Block the stop signals in every thread (the HTTP threads inherit the
      * mask) and take them synchronously below. */
     sigset_t set;
     cli_block_stop_signals(&set);
 
-    struct hamf__server_config cfg = {
-        .host = host, .port = (int)port, .threads = (int)threads, .db_url = cli_db_url(db), .artifacts_dir = art,
-        .sync_full = sync_full, .auth = auth, .default_artifact_root = art_root,
-        .max_artifact_bytes = (uint64_t)max_art, .limits = lim,
-    };
-    struct hamf__server *s = NULL;
-    /* a damaged store is refused before serving anything from it */
-    hamf_status st = hamf_store_check(cfg.db_url, 0);
-    if (st == HAMF_ERR_UNSUPPORTED) st = HAMF_OK; /* PostgreSQL checks itself */
-    if (st) {
-        hamf__auth_free(auth);
-        return cli_fail_status(st);
-    }
-    hamf__retrain_jobs_install(); /* the alert webhook's jobs run (src/app/) */
-    st = hamf__alerts_configure(&ac);
-    if (!st) st = hamf__server_start(&cfg, &s);
-    if (st) {
-        hamf__auth_free(auth);
-        return cli_fail_status(st);
-    }
-    printf("hamf server: listening on http://%s:%d (store %s, artifacts %s%s)\n", host, hamf__server_port(s),
-           cfg.db_url, art, auth ? ", basic auth" : (insecure ? ", NO AUTH (--insecure)" : ""));
+    /* checks the store, loads the auth file, starts the job runner */
+    hamf_server *s = NULL;
+    hamf_status st = hamf_server_start(&so, &s);
+    if (st) return cli_fail_status(st);
+    printf("hamf server: listening on http://%s:%d (store %s, artifacts %s%s)\n", so.host, hamf_server_port(s),
+           so.db_url, so.artifacts_dir, so.auth_file ? ", basic auth" : (insecure ? ", NO AUTH (--insecure)" : ""));
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
     printf("hamf server: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     fflush(stdout);
-    hamf__server_stop(s, 30.0);
-    hamf__auth_free(auth);
+    hamf_server_stop(s, 30.0);
     printf("hamf server: stopped\n");
     return CLI_OK;
 }

@@ -1,11 +1,9 @@
 /* cmd_stack.c — `hamf stack up|down|status`: a local monitoring stack
  * (hamf server, hamf exporter, Prometheus, Alertmanager) run as detached
  * processes from a state directory, without Docker. Flag parsing and
- * printing only; the work is in src/app/stack.c. */
+ * printing only; the work is hamf_stack_up/_down/_status (hamf.h,
+ * src/app/stack.c). */
 #include "cli.h"
-
-#include "server/metrics_mount.h"
-#include "app/stack.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -72,11 +70,11 @@ int cmd_stack(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct hamf__stack_config cfg = {.dir = "./hamf-stack", .interval = "15s"};
-    cfg.port[HAMF__STACK_SERVER] = 5000;
-    cfg.port[HAMF__STACK_EXPORTER] = 8000;
-    cfg.port[HAMF__STACK_PROMETHEUS] = 9090;
-    cfg.port[HAMF__STACK_ALERTMANAGER] = 9093;
+    hamf_stack_options cfg = {.dir = "./hamf-stack", .interval = "15s"};
+    cfg.port[HAMF_STACK_SERVER] = 5000;
+    cfg.port[HAMF_STACK_EXPORTER] = 8000;
+    cfg.port[HAMF_STACK_PROMETHEUS] = 9090;
+    cfg.port[HAMF_STACK_ALERTMANAGER] = 9093;
     const char *db = NULL;
     bool up_only = false;
     int c, rc;
@@ -91,16 +89,16 @@ int cmd_stack(int argc, char **argv)
         case 'y': cfg.deploy_dir = optarg; up_only = true; break;
         case 'i': {
             int64_t ms;
-            if (hamf__duration_parse(optarg, &ms) != HAMF_OK)
+            if (hamf_duration_parse(optarg, &ms) != HAMF_OK)
                 return cli_usage("stack", "--interval: %s", hamf_last_error());
             cfg.interval = optarg;
             up_only = true;
             break;
         }
-        case 's': if ((rc = parse_port("--server-port", optarg, &cfg.port[HAMF__STACK_SERVER]))) return rc; up_only = true; break;
-        case 'e': if ((rc = parse_port("--exporter-port", optarg, &cfg.port[HAMF__STACK_EXPORTER]))) return rc; up_only = true; break;
-        case 'p': if ((rc = parse_port("--prometheus-port", optarg, &cfg.port[HAMF__STACK_PROMETHEUS]))) return rc; up_only = true; break;
-        case 'a': if ((rc = parse_port("--alertmanager-port", optarg, &cfg.port[HAMF__STACK_ALERTMANAGER]))) return rc; up_only = true; break;
+        case 's': if ((rc = parse_port("--server-port", optarg, &cfg.port[HAMF_STACK_SERVER]))) return rc; up_only = true; break;
+        case 'e': if ((rc = parse_port("--exporter-port", optarg, &cfg.port[HAMF_STACK_EXPORTER]))) return rc; up_only = true; break;
+        case 'p': if ((rc = parse_port("--prometheus-port", optarg, &cfg.port[HAMF_STACK_PROMETHEUS]))) return rc; up_only = true; break;
+        case 'a': if ((rc = parse_port("--alertmanager-port", optarg, &cfg.port[HAMF_STACK_ALERTMANAGER]))) return rc; up_only = true; break;
         case 'h': help(); return CLI_OK;
         case ':': return CLI_USAGE;
         default: return CLI_USAGE;
@@ -109,7 +107,7 @@ int cmd_stack(int argc, char **argv)
     if (optind >= argc) return cli_usage("stack", "missing action: up, down or status");
     const char *action = argv[optind];
     if (optind + 1 < argc) return cli_usage("stack", "unexpected argument '%s'", argv[optind + 1]);
-    struct hamf__stack_comp comp[HAMF__STACK_N];
+    hamf_stack_component comp[HAMF_STACK_N];
     memset(comp, 0, sizeof comp);
     hamf_status st;
 
@@ -132,22 +130,22 @@ int cmd_stack(int argc, char **argv)
             url = abs;
         }
         cfg.db_url = url;
-        st = hamf__stack_up(&cfg, comp);
+        st = hamf_stack_up(&cfg, comp);
         free(abs);
         if (st) return cli_fail_status(st);
         printf("hamf stack: up (state, logs and PIDs in %s)\n", cfg.dir);
-        for (int i = 0; i < HAMF__STACK_N; i++)
+        for (int i = 0; i < HAMF_STACK_N; i++)
             printf("  %-13s %-32s pid %ld\n", comp[i].name, comp[i].url, (long)comp[i].pid);
         printf("Grafana: point it at deploy/grafana/provisioning with its Prometheus data source\n"
                "at %s (deploy/README.md). Stop with: hamf stack down --dir %s\n",
-               comp[HAMF__STACK_PROMETHEUS].url, cfg.dir);
+               comp[HAMF_STACK_PROMETHEUS].url, cfg.dir);
         return CLI_OK;
     }
     if (up_only) return cli_usage("stack", "only --dir applies to '%s'", action);
     if (!strcmp(action, "down")) {
-        if ((st = hamf__stack_down(cfg.dir, 10.0, comp))) return cli_fail_status(st);
+        if ((st = hamf_stack_down(cfg.dir, 10.0, comp))) return cli_fail_status(st);
         int n = 0;
-        for (int i = HAMF__STACK_N - 1; i >= 0; i--) {
+        for (int i = HAMF_STACK_N - 1; i >= 0; i--) {
             if (!comp[i].running) continue;
             printf("hamf stack: stopped %s (pid %ld)\n", comp[i].name, (long)comp[i].pid);
             n++;
@@ -156,9 +154,9 @@ int cmd_stack(int argc, char **argv)
         return CLI_OK;
     }
     if (!strcmp(action, "status")) {
-        if ((st = hamf__stack_status(cfg.dir, comp))) return cli_fail_status(st);
+        if ((st = hamf_stack_status(cfg.dir, comp))) return cli_fail_status(st);
         int up = 0;
-        for (int i = 0; i < HAMF__STACK_N; i++) {
+        for (int i = 0; i < HAMF_STACK_N; i++) {
             const char *state = comp[i].ready ? "up" : comp[i].running ? "starting" : "down";
             up += comp[i].ready;
             if (comp[i].running)
@@ -166,7 +164,7 @@ int cmd_stack(int argc, char **argv)
             else
                 printf("%-13s %-9s %s\n", comp[i].name, state, comp[i].url[0] ? comp[i].url : "-");
         }
-        return up == HAMF__STACK_N ? CLI_OK : CLI_FAIL;
+        return up == HAMF_STACK_N ? CLI_OK : CLI_FAIL;
     }
     return cli_usage("stack", "unknown action '%s' (use up, down or status)", action);
 }

@@ -5,7 +5,7 @@
  * "version": "4": receiver, status, alerts[] {status, labels, annotations,
  * startsAt, endsAt, generatorURL, fingerprint}, groupLabels, commonLabels,
  * commonAnnotations, externalURL, groupKey, truncatedAlerts). Each firing
- * ModelAccuracyLow, ModelF1Low or FeatureDriftHigh alert with a `model`
+ * ModelAccuracyLow, ModelF1Low, FeatureDriftHigh or ServingFeatureDriftHigh alert with a `model`
  * label asks for a retrain of that model. Per model, one job is enqueued in
  * the store (retrain_jobs) under the key groupKey|model|earliest startsAt
  * of those alerts, so re-sent notifications of the same alert group and
@@ -117,7 +117,7 @@ static const char *jstr(const struct hamf__jval *obj, const char *key)
 static bool retrain_alert(const char *name)
 {
     return name && (!strcmp(name, "ModelAccuracyLow") || !strcmp(name, "ModelF1Low") ||
-                    !strcmp(name, "FeatureDriftHigh"));
+                    !strcmp(name, "FeatureDriftHigh") || !strcmp(name, "ServingFeatureDriftHigh"));
 }
 
 #define MAX_MODELS 32

@@ -1,9 +1,10 @@
 /*
  * http.c — the HTTP layer of `hamf server` on libmicrohttpd (see http.h).
  *
- * One struct request per HTTP request, created on the first call of the
- * access handler and freed by the completion callback (MHD guarantees that
- * pairing only once the handler has run). MHD's own unescaping is turned
+ * One struct request per HTTP request, created by the request-line
+ * callback (uri_log_cb) and freed by the completion callback or, when
+ * libmicrohttpd refuses the request itself and skips that callback, when
+ * the connection ends (struct conn keeps it). MHD's own unescaping is turned
  * off, so the path and the query arguments are decoded here, each by its
  * own rule. The
  * access handler is called by MHD first with the headers, then once per
@@ -48,9 +49,15 @@
 /* One per TCP connection, from libmicrohttpd's STARTED notification to its
  * CLOSED one (which comes before the socket is closed, so the watchdog,
  * holding the list lock, never shuts down a reused descriptor). The
- * deadline is written by the connection's own polling thread. */
+ * deadline is written by the connection's own polling thread. The request
+ * begun on it is also kept here: libmicrohttpd does not always notify a
+ * request's completion (one it refuses itself after the request line, say
+ * 431 when its pool runs out, can go straight to closed), but it always
+ * notifies the connection's end, which frees a request left over. */
+struct request;
 struct conn {
     struct conn *prev, *next;
+    struct request *req; /* begun (request line seen), its completion not yet notified */
     int fd;
     int64_t shut_ms;             /* when the watchdog last shut it down; 0 = never */
     _Atomic int64_t deadline_ms; /* monotonic milliseconds */
@@ -358,6 +365,8 @@ static int64_t after(const struct hamf__http_server *s, unsigned units)
     return units ? now_ms() + (int64_t)units * s->lim.timeout_unit_ms : NO_DEADLINE;
 }
 
+static void request_free(struct request *r);
+
 static void notify_conn_cb(void *cls, struct MHD_Connection *con, void **socket_context,
                            enum MHD_ConnectionNotificationCode toe)
 {
@@ -380,6 +389,7 @@ static void notify_conn_cb(void *cls, struct MHD_Connection *con, void **socket_
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct conn *c = *socket_context;
         if (!c) return;
+        if (c->req) request_free(c->req);
         pthread_mutex_lock(&s->mu);
         if (c->prev) c->prev->next = c->next;
         else s->conns = c->next;
@@ -387,6 +397,25 @@ static void notify_conn_cb(void *cls, struct MHD_Connection *con, void **socket_
         pthread_mutex_unlock(&s->mu);
         hamf__free(c);
         *socket_context = NULL;
+    }
+}
+
+/* Shut down every connection past its deadline (called with s->mu held). */
+static void watchdog_scan(struct hamf__http_server *s)
+{
+    int64_t now = now_ms();
+    for (struct conn *c = s->conns; c; c = c->next) {
+        if (atomic_load(&c->deadline_ms) > now) continue;
+        if (c->shut_ms && now - c->shut_ms < (int64_t)s->lim.timeout_unit_ms) continue;
+        /* the peer appears to have closed: libmicrohttpd drops the
+         * connection when it reads the end (and notifies CLOSED). Its
+         * edge-triggered epoll can miss that end when it arrived with
+         * the last bytes (a short read clears the ready flag), so a
+         * connection still here a unit later is shut down again: each
+         * shutdown wakes the socket's waiters anew. */
+        shutdown(c->fd, SHUT_RDWR);
+        if (!c->shut_ms) atomic_fetch_add(&s->deadline_kills, 1);
+        c->shut_ms = now;
     }
 }
 
@@ -403,20 +432,7 @@ static void *watchdog_main(void *arg)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&s->wake, &s->mu, &ts);
-        int64_t now = now_ms();
-        for (struct conn *c = s->conns; c; c = c->next) {
-            if (atomic_load(&c->deadline_ms) > now) continue;
-            if (c->shut_ms && now - c->shut_ms < (int64_t)s->lim.timeout_unit_ms) continue;
-            /* the peer appears to have closed: libmicrohttpd drops the
-             * connection when it reads the end (and notifies CLOSED). Its
-             * edge-triggered epoll can miss that end when it arrived with
-             * the last bytes (a short read clears the ready flag), so a
-             * connection still here a unit later is shut down again: each
-             * shutdown wakes the socket's waiters anew. */
-            shutdown(c->fd, SHUT_RDWR);
-            if (!c->shut_ms) atomic_fetch_add(&s->deadline_kills, 1);
-            c->shut_ms = now;
-        }
+        watchdog_scan(s);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -433,6 +449,34 @@ static struct request *request_new(struct hamf__http_server *s)
     return r;
 }
 
+static void request_free(struct request *r)
+{
+    struct hamf__http_server *s = r->srv;
+    if (r->stream_state && r->route && r->route->stream) r->route->stream->abort(r->stream_state);
+    for (size_t i = 0; i < r->nquery; i++) {
+        hamf__free(r->query[i].key);
+        hamf__free(r->query[i].value);
+    }
+    hamf__free(r->query);
+    hamf__free(r->path);
+    hamf__free(r->raw_uri);
+    hamf__buf_free(&r->body);
+    resp_free(&r->resp);
+    hamf__free(r);
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* r becomes the request of con's connection (freed when the connection
+ * ends unless its completion comes first); one that libmicrohttpd left
+ * without a completion is freed now. */
+static void request_attach(struct MHD_Connection *con, struct request *r)
+{
+    struct conn *c = conn_of(con);
+    if (!c) return; /* untracked connection (out of memory at its start) */
+    if (c->req && c->req != r) request_free(c->req);
+    c->req = r;
+}
+
 /* Called with the request line, before libmicrohttpd parses the query: the
  * target is copied (the query is parsed from the copy), and the query is
  * cut off MHD's buffer so that it stores no arguments in its pool. The
@@ -443,6 +487,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
     struct hamf__http_server *s = cls;
     conn_deadline(con, after(s, s->lim.header_timeout), true);
     struct request *r = request_new(s);
+    if (r) request_attach(con, r);
     char *q = strchr(uri, '?');
     if (r && strlen(uri) <= s->lim.max_uri) {
         r->raw_uri = hamf__strdup(uri);
@@ -456,22 +501,11 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls, 
 {
     struct hamf__http_server *s = cls;
     struct request *r = *con_cls;
-    if (!r) return; /* the access handler never ran: nothing was counted */
-    {
-        if (r->stream_state && r->route && r->route->stream) r->route->stream->abort(r->stream_state);
-        for (size_t i = 0; i < r->nquery; i++) {
-            hamf__free(r->query[i].key);
-            hamf__free(r->query[i].value);
-        }
-        hamf__free(r->query);
-        hamf__free(r->path);
-        hamf__free(r->raw_uri);
-        hamf__buf_free(&r->body);
-        resp_free(&r->resp);
-        hamf__free(r);
-        *con_cls = NULL;
-    }
-    atomic_fetch_sub(&s->inflight, 1);
+    if (!r) return; /* neither callback made one: nothing was counted */
+    struct conn *c = conn_of(con);
+    if (c && c->req == r) c->req = NULL;
+    request_free(r);
+    *con_cls = NULL;
     /* the answer is out: a kept-alive connection has idle_timeout seconds
      * to send the whole head of its next request */
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) conn_deadline(con, after(s, s->lim.idle_timeout), false);
@@ -527,6 +561,51 @@ static enum MHD_Result send_resp(struct hamf__http_server *s, struct MHD_Connect
     return ret;
 }
 
+/* What a request head costs libmicrohttpd's per-connection pool: its bytes
+ * (request line and header lines stay in the pool while the request is
+ * handled), a record of HEAD_LINE_COST bytes (56, aligned) for each header
+ * line, cookie and (when a NUL hid the query from uri_log_cb) query
+ * argument, and a copy of the Cookie header. *lines counts the records. */
+#define HEAD_LINE_COST 64
+static void head_cost(struct MHD_Connection *con, size_t *bytes, size_t *lines)
+{
+    const union MHD_ConnectionInfo *hi = MHD_get_connection_info(con, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    int n = MHD_get_connection_values(con, MHD_HEADER_KIND | MHD_COOKIE_KIND | MHD_GET_ARGUMENT_KIND, NULL, NULL);
+    const char *cookie = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    *lines = n > 0 ? (size_t)n : 0;
+    *bytes = (hi ? hi->header_size : 0) + *lines * HEAD_LINE_COST + (cookie ? strlen(cookie) + 1 : 0);
+}
+
+/* The answer to a head refused for its size, written straight to the
+ * socket: such a head may have filled libmicrohttpd's pool, which then
+ * has no room to format the answer's headers and closes the connection
+ * without a word. Returning MHD_NO makes it close the connection (its own
+ * answers to oversized heads do the same). A client that does not read
+ * can get the answer cut short (the socket is not waited on). */
+static enum MHD_Result send_direct(struct MHD_Connection *con, struct hamf__http_resp *hr, bool head_only)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return MHD_NO;
+    const char *reason = MHD_get_reason_phrase_for((unsigned)hr->status);
+    struct hamf__buf b;
+    hamf__buf_init(&b, 0);
+    hamf_status st = hamf__buf_printf(&b,
+                                      "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: %s\r\n"
+                                      "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\n"
+                                      "Content-Security-Policy: default-src 'none'\r\n\r\n",
+                                      hr->status, reason && *reason ? reason : "Error",
+                                      hr->content_type ? hr->content_type : "application/json", hr->body.len);
+    if (!st && !head_only) st = hamf__buf_append(&b, hr->body.data ? hr->body.data : "", hr->body.len);
+    for (size_t off = 0; !st && off < b.len;) {
+        ssize_t w = send(ci->connect_fd, b.data + off, b.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    hamf__buf_free(&b);
+    return MHD_NO;
+}
+
 static void router_error(struct request *r, int status, const char *msg)
 {
     hamf__buf_reset(&r->resp.body);
@@ -551,6 +630,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
         /* uri_log_cb ran out of memory */
         r = request_new(s);
         if (!r) return MHD_NO; /* out of memory: drop the connection */
+        request_attach(con, r);
         *con_cls = r;
         r->resp.status = 503;
     }
@@ -570,14 +650,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
             char msg[128];
             snprintf(msg, sizeof msg, "request target is over the limit of %zu bytes", s->lim.max_uri);
             router_error(r, 414, msg);
-            return send_resp(s, con, &r->resp);
+            return send_direct(con, &r->resp, !strcmp(method, "HEAD"));
         }
-        const union MHD_ConnectionInfo *hi = MHD_get_connection_info(con, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-        if (hi && hi->header_size > s->lim.max_head) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "request head of %zu bytes is over the limit of %zu bytes", hi->header_size,
-                     s->lim.max_head);
+        size_t head = 0, lines = 0;
+        head_cost(con, &head, &lines);
+        if (head > s->lim.max_head) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "request head of %zu bytes (counting %d more for each of its %zu header lines) is over the "
+                     "limit of %zu bytes",
+                     head, HEAD_LINE_COST, lines, s->lim.max_head);
             router_error(r, 431, msg);
+            return send_direct(con, &r->resp, !strcmp(method, "HEAD"));
+        }
+        /* uri_log_cb hides the query from libmicrohttpd; if it parsed
+         * arguments anyway, a NUL byte in the target hid the '?' from us */
+        if (MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0) {
+            router_error(r, 400, "malformed request target (NUL byte)");
             return send_resp(s, con, &r->resp);
         }
         const char *why = NULL;
@@ -686,8 +775,10 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
     if (!L->header_timeout) L->header_timeout = 10;
     if (!L->body_timeout) L->body_timeout = 300;
     if (!L->idle_timeout) L->idle_timeout = 60;
-    /* half the per-connection memory (at least 8 KiB): heads up to there
-     * get hamf's JSON 414/431, larger ones libmicrohttpd's own answer */
+    /* half the per-connection memory (at least 8 KiB), so that an accepted
+     * head leaves libmicrohttpd room to format the answer; a head past it
+     * gets hamf's JSON 414/431 (send_direct: even one that filled the
+     * pool), one that overflows the pool libmicrohttpd's own answer */
     size_t pool = cfg->max_header ? cfg->max_header : 16 * 1024;
     if (!L->max_uri) L->max_uri = pool / 2 > 8192 ? pool / 2 : 8192;
     if (!L->max_head) L->max_head = pool / 2 > 8192 ? pool / 2 : 8192;
@@ -716,9 +807,15 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
         add_headers(s->empty_json, &proto);
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
-    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
-    if (cfg->no_listen) flags |= MHD_USE_NO_LISTEN_SOCKET;
     int threads = cfg->threads > 0 ? cfg->threads : 4;
+    /* fuzzing: no socket, no thread; hamf__http_run polls (select(2),
+     * level-triggered; libmicrohttpd's poll mode needs its own thread) in
+     * the caller's thread */
+    if (cfg->no_listen) {
+        flags = MHD_USE_NO_LISTEN_SOCKET;
+        threads = 1;
+    }
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     /* libmicrohttpd clears the used part of this pool for every request on
      * a kept-alive connection: 16 KiB holds any sane request head (bodies
      * are copied out as they arrive) and costs less than 64 KiB did. */
@@ -737,8 +834,9 @@ hamf_status hamf__http_start(const struct hamf__http_config *cfg, struct hamf__h
                             MHD_OPTION_END);
     int err = errno;
     freeaddrinfo(ai);
-    if (s->d && pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0) s->watchdog_on = true;
-    if (s->d && !s->watchdog_on) {
+    if (s->d && !cfg->no_listen && pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0)
+        s->watchdog_on = true;
+    if (s->d && !cfg->no_listen && !s->watchdog_on) {
         MHD_stop_daemon(s->d);
         s->d = NULL;
         err = EAGAIN;
@@ -771,6 +869,16 @@ hamf_status hamf__http_add_connection(struct hamf__http_server *s, int fd)
     return HAMF_OK;
 }
 
+hamf_status hamf__http_run(struct hamf__http_server *s, int wait_ms)
+{
+    if (!s->cfg.no_listen) return hamf__err(HAMF_ERR_MISUSE, "http: hamf__http_run needs a no_listen server");
+    if (MHD_run_wait(s->d, wait_ms) != MHD_YES) return hamf__err(HAMF_ERR_IO, "http: polling failed");
+    pthread_mutex_lock(&s->mu);
+    watchdog_scan(s);
+    pthread_mutex_unlock(&s->mu);
+    return HAMF_OK;
+}
+
 long hamf__http_deadline_kills(const struct hamf__http_server *s)
 {
     return s ? atomic_load(&s->deadline_kills) : 0;
@@ -790,7 +898,7 @@ void hamf__http_stop(struct hamf__http_server *s, double grace_seconds)
     s->stopping = true;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
-    pthread_join(s->watchdog, NULL);
+    if (s->watchdog_on) pthread_join(s->watchdog, NULL);
     MHD_stop_daemon(s->d);
     if (s->empty_json) MHD_destroy_response(s->empty_json);
     pthread_mutex_destroy(&s->mu);

@@ -85,7 +85,9 @@ struct hamf__http_limits {
     unsigned body_timeout;     /* seconds, 300 */
     unsigned idle_timeout;     /* seconds, 60 */
     size_t max_uri;            /* bytes of the request target, half of max_header (>= 8 KiB); past it 414 */
-    size_t max_head;           /* bytes of the request head, half of max_header (>= 8 KiB); past it 431 */
+    size_t max_head;           /* what the request head costs the per-connection memory: its bytes plus
+                                * 64 per header line (and cookie), half of max_header (>= 8 KiB);
+                                * past it 431 */
     size_t max_args;           /* query arguments, 1024; past it 414 */
     unsigned timeout_unit_ms;  /* the unit of the three timeouts: 1000 (seconds); the HTTP fuzzer uses 10 */
 };
@@ -99,9 +101,11 @@ struct hamf__http_config {
     int port;             /* 0 = any free port */
     int threads;          /* polling threads; <= 0 = 4 */
     size_t max_header;    /* per-connection memory (request head, libmicrohttpd's pool); 0 = 16 KiB.
-                           * Heads past it get libmicrohttpd's own 414/431 (HTML body); heads
-                           * within it but past limits.max_uri/max_head get 414/431 with a
-                           * body from the error hook */
+                           * Heads past limits.max_uri/max_head but within it get 414/431 with
+                           * a body from the error hook (written straight to the socket, then
+                           * the connection is closed); heads that overflow it (bytes plus 64
+                           * per header line) get libmicrohttpd's own 414/431 (HTML body),
+                           * also at once: it offers no hook for those */
     struct hamf__http_limits limits;
     const struct hamf__http_route *routes;
     size_t nroutes;
@@ -109,7 +113,9 @@ struct hamf__http_config {
     void *ctx;            /* passed to every handler */
     hamf__http_auth_fn auth; /* NULL: every request is served */
     void *auth_ctx;
-    bool no_listen;       /* no socket: connections come from hamf__http_add_connection (fuzzing) */
+    bool no_listen;       /* fuzzing: no socket and no threads; connections come from
+                           * hamf__http_add_connection and are served (deadlines included)
+                           * by hamf__http_run in the caller's thread */
 };
 
 struct hamf__http_server;
@@ -125,6 +131,10 @@ void hamf__http_stop(struct hamf__http_server *s, double grace_seconds);
 /* Serve an already connected socket (from socketpair(2) say) as if a
  * client at 127.0.0.1 had connected; the server owns fd from here on. */
 hamf_status hamf__http_add_connection(struct hamf__http_server *s, int fd);
+/* A no_listen server: handle whatever its connections have ready, waiting
+ * up to wait_ms (0: not at all) for something to happen, then shut down the
+ * connections past their deadlines. */
+hamf_status hamf__http_run(struct hamf__http_server *s, int wait_ms);
 
 /* First value of query parameter `key`, or NULL. */
 const char *hamf__http_query(const struct hamf__http_req *req, const char *key);

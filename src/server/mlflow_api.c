@@ -15,6 +15,7 @@
  */
 #include "server/alerts.h"
 #include "server/api.h"
+#include "server/api_args.h"
 #include "server/auth.h"
 #include "server/metrics_mount.h"
 #include "server/registry_api.h"
@@ -81,96 +82,13 @@ struct hamf__trk *hamf__api_trk(void *ctx, struct hamf__http_resp *resp)
     return t;
 }
 
-/* ---- request fields ---- */
-
-struct args {
-    const struct hamf__http_req *req;
-    struct hamf__jdoc *doc;
-    const struct hamf__jval *obj; /* NULL for query-string requests */
-    struct hamf__http_resp *resp;
-    /* lists handed out by arg_list, freed with the args */
-    const char **lists[4];
-    int nlists;
-};
-
-static void args_free(struct args *a)
-{
-    hamf__jdoc_free(a->doc);
-    for (int i = 0; i < a->nlists; i++) hamf__free(a->lists[i]);
-}
-
-/* Set up field access; false (with resp filled) on a bad body. */
-static bool args_init(struct args *a, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    memset(a, 0, sizeof *a);
-    a->req = req;
-    a->resp = resp;
-    if (strcmp(req->method, "POST")) return true;
-    const char *ct = req->content_type;
-    if (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Content-Type must be one of ['application/json']");
-        return false;
-    }
-    size_t i = 0;
-    while (i < req->body_len && (req->body[i] == ' ' || req->body[i] == '\n' || req->body[i] == '\r' || req->body[i] == '\t'))
-        i++;
-    if (i == req->body_len) return true; /* empty body: no fields */
-    if (hamf__json_parse(req->body, req->body_len, HAMF__JSON_MAX_DEPTH, &a->doc)) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Malformed JSON request body: %s", hamf_last_error());
-        return false;
-    }
-    a->obj = hamf__jdoc_root(a->doc);
-    if (a->obj->type != HAMF__JOBJ) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "The request body must be a JSON object");
-        return false;
-    }
-    return true;
-}
-
-static const struct hamf__jval *jfield(struct args *a, const char *name)
-{
-    const struct hamf__jval *v = hamf__jobj_get(a->obj, name);
-    return v && v->type != HAMF__JNULL ? v : NULL;
-}
-
-/* 1 present, 0 absent, -1 bad (resp filled). */
-static int arg_str(struct args *a, const char *name, const char **out)
-{
-    if (!a->obj) {
-        const char *v = a->req ? hamf__http_query(a->req, name) : NULL;
-        if (!v) return 0;
-        *out = v;
-        return 1;
-    }
-    const struct hamf__jval *v = jfield(a, name);
-    if (!v) return 0;
-    if (v->type != HAMF__JSTR) {
-        hamf__api_bad_value(a->resp, name, v);
-        return -1;
-    }
-    if (strlen(v->str) != v->len) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE", "Parameter '%s' must not contain NUL characters", name);
-        return -1;
-    }
-    *out = v->str;
-    return 1;
-}
-
-static int arg_required(struct args *a, const char *name, const char **out)
-{
-    int r = arg_str(a, name, out);
-    if (r == 0) {
-        hamf__api_missing(a->resp, name);
-        return -1;
-    }
-    return r;
-}
+/* ---- request fields (api_args.c, the tracking API's style) ---- */
 
 /* run_id, or its alias run_uuid. */
-static int arg_run_id(struct args *a, const char **out)
+static int arg_run_id(struct hamf__args *a, const char **out)
 {
-    int r = arg_str(a, "run_id", out);
-    if (r == 0) r = arg_str(a, "run_uuid", out);
+    int r = hamf__arg_str(a, "run_id", out);
+    if (r == 0) r = hamf__arg_str(a, "run_uuid", out);
     if (r == 0 || (r == 1 && !**out)) {
         hamf__api_missing(a->resp, "run_id");
         return -1;
@@ -178,82 +96,14 @@ static int arg_run_id(struct args *a, const char **out)
     return r;
 }
 
-static int arg_i64(struct args *a, const char *name, int64_t *out)
-{
-    if (!a->obj) {
-        const char *v = a->req ? hamf__http_query(a->req, name) : NULL;
-        if (!v) return 0;
-        if (!hamf__parse_i64(v, strlen(v), out)) {
-            hamf__api_bad_query_value(a->resp, name, v);
-            return -1;
-        }
-        return 1;
-    }
-    const struct hamf__jval *v = jfield(a, name);
-    if (!v) return 0;
-    if (!hamf__jval_to_i64(v, out)) {
-        hamf__api_bad_value(a->resp, name, v);
-        return -1;
-    }
-    return 1;
-}
-
-/* A list of strings: a JSON array (numbers allowed for ids), or repeated
- * query parameters. The array is owned by the args. */
-static int arg_list(struct args *a, const char *name, const char ***out, size_t *n)
-{
-    const char **v = NULL;
-    size_t k = 0;
-    if (!a->obj) {
-        size_t cnt = 0;
-        for (size_t i = 0; a->req && i < a->req->nquery; i++)
-            if (!strcmp(a->req->query[i].key, name)) cnt++;
-        if (!cnt) return 0;
-        v = hamf__calloc(cnt, sizeof *v);
-        if (!v) goto nomem;
-        for (size_t i = 0; i < a->req->nquery; i++)
-            if (!strcmp(a->req->query[i].key, name)) v[k++] = a->req->query[i].value;
-    } else {
-        const struct hamf__jval *j = jfield(a, name);
-        if (!j) return 0;
-        if (j->type != HAMF__JARR) {
-            hamf__api_bad_value(a->resp, name, j);
-            return -1;
-        }
-        if (!j->len) return 0;
-        v = hamf__calloc(j->len, sizeof *v);
-        if (!v) goto nomem;
-        for (size_t i = 0; i < j->len; i++) {
-            const struct hamf__jval *e = &j->items[i];
-            if (e->type != HAMF__JSTR || strlen(e->str) != e->len) {
-                hamf__free(v);
-                hamf__api_bad_value(a->resp, name, j);
-                return -1;
-            }
-            v[k++] = e->str;
-        }
-    }
-    if (a->nlists == (int)HAMF_ARRAY_LEN(a->lists)) {
-        hamf__free(v);
-        goto nomem;
-    }
-    a->lists[a->nlists++] = v;
-    *out = v;
-    *n = k;
-    return 1;
-nomem:
-    hamf__api_error(a->resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
-    return -1;
-}
-
 /* view type: a name or MLflow's number */
-static int arg_view(struct args *a, const char *name, int *out)
+static int arg_view(struct hamf__args *a, const char *name, int *out)
 {
     const char *s = NULL;
     int64_t n;
     int r;
     if (a->obj) {
-        const struct hamf__jval *v = jfield(a, name);
+        const struct hamf__jval *v = hamf__args_field(a, name);
         if (!v) return 0;
         if (v->type == HAMF__JNUM) {
             if (!hamf__jval_to_i64(v, &n) || n < 1 || n > 3) goto bad;
@@ -261,7 +111,7 @@ static int arg_view(struct args *a, const char *name, int *out)
             return 1;
         }
     }
-    if ((r = arg_str(a, name, &s)) <= 0) return r;
+    if ((r = hamf__arg_str(a, name, &s)) <= 0) return r;
     if (!strcmp(s, "ACTIVE_ONLY") || !strcmp(s, "1")) *out = HAMF__VIEW_ACTIVE_ONLY;
     else if (!strcmp(s, "DELETED_ONLY") || !strcmp(s, "2")) *out = HAMF__VIEW_DELETED_ONLY;
     else if (!strcmp(s, "ALL") || !strcmp(s, "3")) *out = HAMF__VIEW_ALL;
@@ -274,7 +124,7 @@ bad:
 }
 
 /* Key/value pairs from a JSON array of {key, value} objects. */
-static int arg_kvs(struct args *a, const struct hamf__jval *arr, const char *name, struct hamf__trk_kv **out, size_t *n)
+static int arg_kvs(struct hamf__args *a, const struct hamf__jval *arr, const char *name, struct hamf__trk_kv **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -311,22 +161,38 @@ static void reply_ok_empty(struct hamf__http_resp *resp)
     (void)hamf__buf_puts(&resp->body, "{}");
 }
 
-/* Wrap: "{" prefix + store output + "}" and map failures. */
+/* A failure becomes MLflow's error answer (the body written so far is
+ * replaced). */
 static void finish(struct hamf__http_resp *resp, hamf_status s)
 {
     if (s) hamf__api_status_error(resp, s);
 }
 
-#define BEGIN(a)                                           \
-    struct args a;                                         \
-    if (!args_init(&a, req, resp)) {                       \
-        args_free(&a);                                     \
-        return;                                            \
-    }                                                      \
-    struct hamf__trk *t = hamf__api_trk(ctx, resp);        \
-    if (!t) {                                              \
-        args_free(&a);                                     \
-        return;                                            \
+/* The same for a handler whose success answer is {} */
+static void finish_empty(struct hamf__http_resp *resp, hamf_status s)
+{
+    if (!s) reply_ok_empty(resp);
+    finish(resp, s);
+}
+
+/* The same for a handler that opened an object ("{" or "{\"key\":") and
+ * wrote its contents: close it on success. */
+static void finish_obj(struct hamf__http_resp *resp, hamf_status s)
+{
+    if (!s) s = hamf__buf_putc(&resp->body, '}');
+    finish(resp, s);
+}
+
+#define BEGIN(a)                                               \
+    struct hamf__args a;                                       \
+    if (!hamf__args_init(&a, req, resp, HAMF__API_TRACKING)) { \
+        hamf__args_free(&a);                                   \
+        return;                                                \
+    }                                                          \
+    struct hamf__trk *t = hamf__api_trk(ctx, resp);            \
+    if (!t) {                                                  \
+        hamf__args_free(&a);                                   \
+        return;                                                \
     }
 
 /* ---- experiments ---- */
@@ -349,8 +215,8 @@ static void h_exp_create(void *ctx, const struct hamf__http_req *req, struct ham
     struct hamf__trk_kv *tags = NULL;
     size_t ntags = 0;
     char *id = NULL, *abs = NULL;
-    if (arg_required(&a, "name", &name) < 0 || arg_str(&a, "artifact_location", &loc) < 0 ||
-        arg_kvs(&a, jfield(&a, "tags"), "tags", &tags, &ntags) < 0)
+    if (hamf__arg_required(&a, "name", false, &name) < 0 || hamf__arg_str(&a, "artifact_location", &loc) < 0 ||
+        arg_kvs(&a, hamf__args_field(&a, "tags"), "tags", &tags, &ntags) < 0)
         goto done;
     /* a relative local path is made absolute against the server's working
      * directory, as MLflow stores it */
@@ -375,51 +241,41 @@ done:
     hamf__free(abs);
     hamf__free(id);
     hamf__free(tags);
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
+/* experiments/get {experiment_id} and experiments/get-by-name
+ * {experiment_name}: the route's path says which */
 static void h_exp_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool by_name = strstr(req->path, "/experiments/get-by-name") != NULL;
     BEGIN(a);
-    const char *id;
-    if (arg_required(&a, "experiment_id", &id) < 0) goto done;
+    const char *key;
+    if (hamf__arg_required(&a, by_name ? "experiment_name" : "experiment_id", false, &key) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__mlflow_exp_json(t, id, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    if (!s)
+        s = by_name ? hamf__mlflow_exp_by_name_json(t, key, &resp->body) : hamf__mlflow_exp_json(t, key, &resp->body);
+    finish_obj(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
-static void h_exp_get_by_name(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    BEGIN(a);
-    const char *name;
-    if (arg_required(&a, "experiment_name", &name) < 0) goto done;
-    hamf_status s = hamf__buf_puts(&resp->body, "{\"experiment\":");
-    if (!s) s = hamf__mlflow_exp_by_name_json(t, name, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
-done:
-    args_free(&a);
-}
-
-static void search_common(struct args *a, struct hamf__trk_search *q, bool runs)
+static void search_common(struct hamf__args *a, struct hamf__trk_search *q, bool runs)
 {
     size_t n;
     const char **list;
     int r;
-    if ((r = arg_str(a, "filter", &q->filter)) < 0) goto bad;
-    if ((r = arg_list(a, "order_by", &list, &n)) < 0) goto bad;
+    if ((r = hamf__arg_str(a, "filter", &q->filter)) < 0) goto bad;
+    if ((r = hamf__arg_list(a, "order_by", &list, &n)) < 0) goto bad;
     if (r) {
         q->order_by = list;
         q->n_order = n;
     }
     if (arg_view(a, runs ? "run_view_type" : "view_type", &q->view) < 0) goto bad;
-    if (arg_i64(a, "max_results", &q->max_results) < 0) goto bad;
-    if (arg_str(a, "page_token", &q->page_token) < 0) goto bad;
+    if (hamf__arg_i64(a, "max_results", &q->max_results) < 0) goto bad;
+    if (hamf__arg_str(a, "page_token", &q->page_token) < 0) goto bad;
     if (runs) {
-        if ((r = arg_list(a, "experiment_ids", &list, &n)) < 0) goto bad;
+        if ((r = hamf__arg_list(a, "experiment_ids", &list, &n)) < 0) goto bad;
         if (r) {
             q->exp_ids = list;
             q->nexp = n;
@@ -430,25 +286,29 @@ bad:
     q->view = -1;
 }
 
-static void h_exp_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+/* experiments/search and runs/search: the same fields (runs add
+ * experiment_ids and name their view run_view_type), GET or POST; the
+ * route's path says which */
+static void h_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool runs = strstr(req->path, "/mlflow/runs/") != NULL;
     BEGIN(a);
     struct hamf__trk_search q = {0};
-    search_common(&a, &q, false);
+    search_common(&a, &q, runs);
     if (q.view < 0) goto done;
     hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__mlflow_exp_search_json(t, &q, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    if (!s)
+        s = runs ? hamf__mlflow_run_search_json(t, &q, &resp->body) : hamf__mlflow_exp_search_json(t, &q, &resp->body);
+    finish_obj(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static void h_exp_update(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN(a);
     const char *id, *name = NULL;
-    if (arg_required(&a, "experiment_id", &id) < 0 || arg_str(&a, "new_name", &name) < 0) goto done;
+    if (hamf__arg_required(&a, "experiment_id", false, &id) < 0 || hamf__arg_str(&a, "new_name", &name) < 0) goto done;
     hamf_status s = name ? hamf__trk_exp_rename(t, id, name) : HAMF_OK;
     if (!name) {
         /* nothing to change, but the experiment must exist */
@@ -457,46 +317,38 @@ static void h_exp_update(void *ctx, const struct hamf__http_req *req, struct ham
         s = hamf__mlflow_exp_json(t, id, &tmp);
         hamf__buf_free(&tmp);
     }
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
-static void exp_stage(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, bool deleted)
+/* experiments/delete, experiments/restore, runs/delete, runs/restore
+ * (MLflow's lifecycle_stage): the route's path says which */
+static void h_set_deleted(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool run = strstr(req->path, "/mlflow/runs/") != NULL;
+    size_t n = strlen(req->path);
+    bool deleted = n >= 7 && !strcmp(req->path + n - 7, "/delete");
     BEGIN(a);
     const char *id;
-    if (arg_required(&a, "experiment_id", &id) < 0) goto done;
-    hamf_status s = hamf__trk_exp_set_deleted(t, id, deleted);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    if ((run ? arg_run_id(&a, &id) : hamf__arg_required(&a, "experiment_id", false, &id)) < 0) goto done;
+    hamf_status s = run ? hamf__trk_run_set_deleted(t, id, deleted) : hamf__trk_exp_set_deleted(t, id, deleted);
+    finish_empty(resp, s);
 done:
-    args_free(&a);
-}
-
-static void h_exp_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    exp_stage(ctx, req, resp, true);
-}
-
-static void h_exp_restore(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    exp_stage(ctx, req, resp, false);
+    hamf__args_free(&a);
 }
 
 static void h_exp_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN(a);
     const char *id, *key, *value;
-    if (arg_required(&a, "experiment_id", &id) < 0 || arg_required(&a, "key", &key) < 0 ||
-        arg_required(&a, "value", &value) < 0)
+    if (hamf__arg_required(&a, "experiment_id", false, &id) < 0 || hamf__arg_required(&a, "key", false, &key) < 0 ||
+        hamf__arg_required(&a, "value", false, &value) < 0)
         goto done;
     hamf_status s = hamf__trk_exp_set_tag(t, id, key, value);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 /* ---- runs ---- */
@@ -506,18 +358,17 @@ static void h_run_create(void *ctx, const struct hamf__http_req *req, struct ham
     BEGIN(a);
     struct hamf__trk_run_new r = {0};
     struct hamf__trk_kv *tags = NULL;
-    if (arg_str(&a, "experiment_id", &r.exp_id) < 0 || arg_str(&a, "user_id", &r.user_id) < 0 ||
-        arg_str(&a, "run_name", &r.run_name) < 0 || arg_i64(&a, "start_time", &r.start_time) < 0 ||
-        arg_kvs(&a, jfield(&a, "tags"), "tags", &tags, &r.ntags) < 0)
+    if (hamf__arg_str(&a, "experiment_id", &r.exp_id) < 0 || hamf__arg_str(&a, "user_id", &r.user_id) < 0 ||
+        hamf__arg_str(&a, "run_name", &r.run_name) < 0 || hamf__arg_i64(&a, "start_time", &r.start_time) < 0 ||
+        arg_kvs(&a, hamf__args_field(&a, "tags"), "tags", &tags, &r.ntags) < 0)
         goto done;
     r.tags = tags;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
     if (!s) s = hamf__mlflow_run_create_json(t, &r, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
     hamf__free(tags);
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static void h_run_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -527,16 +378,15 @@ static void h_run_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     if (arg_run_id(&a, &id) < 0) goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run\":");
     if (!s) s = hamf__mlflow_run_json(t, id, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
-static int arg_status(struct args *a, const char **out)
+static int arg_status(struct hamf__args *a, const char **out)
 {
     static const char *const names[] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
-    const struct hamf__jval *v = jfield(a, "status");
+    const struct hamf__jval *v = hamf__args_field(a, "status");
     if (!v) return 0;
     int64_t n;
     if (v->type == HAMF__JNUM && hamf__jval_to_i64(v, &n) && n >= 1 && n <= 5) {
@@ -562,56 +412,19 @@ static void h_run_update(void *ctx, const struct hamf__http_req *req, struct ham
     const char *id, *status = NULL, *name = NULL;
     int64_t end = 0;
     int has_end;
-    if (arg_run_id(&a, &id) < 0 || arg_status(&a, &status) < 0 || (has_end = arg_i64(&a, "end_time", &end)) < 0 ||
-        arg_str(&a, "run_name", &name) < 0)
+    if (arg_run_id(&a, &id) < 0 || arg_status(&a, &status) < 0 || (has_end = hamf__arg_i64(&a, "end_time", &end)) < 0 ||
+        hamf__arg_str(&a, "run_name", &name) < 0)
         goto done;
     hamf_status s = hamf__buf_puts(&resp->body, "{\"run_info\":");
     if (!s) s = hamf__mlflow_run_update_json(t, id, status, has_end == 1, end, name, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
-    args_free(&a);
-}
-
-static void run_stage(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, bool deleted)
-{
-    BEGIN(a);
-    const char *id;
-    if (arg_run_id(&a, &id) < 0) goto done;
-    hamf_status s = hamf__trk_run_set_deleted(t, id, deleted);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
-done:
-    args_free(&a);
-}
-
-static void h_run_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    run_stage(ctx, req, resp, true);
-}
-
-static void h_run_restore(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    run_stage(ctx, req, resp, false);
-}
-
-static void h_run_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    BEGIN(a);
-    struct hamf__trk_search q = {0};
-    search_common(&a, &q, true);
-    if (q.view < 0) goto done;
-    hamf_status s = hamf__buf_putc(&resp->body, '{');
-    if (!s) s = hamf__mlflow_run_search_json(t, &q, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
-done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 /* One metric object {key, value, timestamp, step}; for log-metric the
  * object is the request itself. */
-static int parse_metric(struct args *a, const struct hamf__jval *o, const struct hamf__jval *whole,
+static int parse_metric(struct hamf__args *a, const struct hamf__jval *o, const struct hamf__jval *whole,
                         struct hamf__trk_metric *m)
 {
     if (whole) {
@@ -673,50 +486,37 @@ static void h_log_metric(void *ctx, const struct hamf__http_req *req, struct ham
     }
     if (parse_metric(&a, a.obj, NULL, &m) < 0) goto done;
     hamf_status s = hamf__trk_log_batch(t, id, &m, 1, NULL, 0, NULL, 0);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
-static void h_log_param(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+/* runs/log-parameter and runs/set-tag: {run_id, key, value}; the route's
+ * path says which */
+static void h_log_kv(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
+    bool tag = strstr(req->path, "/runs/set-tag") != NULL;
     BEGIN(a);
     struct hamf__trk_kv kv;
     const char *id;
-    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "key", &kv.key) < 0 || arg_required(&a, "value", &kv.value) < 0)
+    if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "key", false, &kv.key) < 0 ||
+        hamf__arg_required(&a, "value", false, &kv.value) < 0)
         goto done;
-    hamf_status s = hamf__trk_log_batch(t, id, NULL, 0, &kv, 1, NULL, 0);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, tag ? hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1)
+                           : hamf__trk_log_batch(t, id, NULL, 0, &kv, 1, NULL, 0));
 done:
-    args_free(&a);
-}
-
-static void h_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    BEGIN(a);
-    struct hamf__trk_kv kv;
-    const char *id;
-    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "key", &kv.key) < 0 || arg_required(&a, "value", &kv.value) < 0)
-        goto done;
-    hamf_status s = hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
-done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static void h_delete_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN(a);
     const char *id, *key;
-    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "key", &key) < 0) goto done;
+    if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "key", false, &key) < 0) goto done;
     hamf_status s = hamf__trk_delete_tag(t, id, key);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -727,7 +527,7 @@ static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf
     struct hamf__trk_kv *p = NULL, *tg = NULL;
     size_t nm = 0, np = 0, nt = 0;
     if (arg_run_id(&a, &id) < 0) goto done;
-    const struct hamf__jval *ms = jfield(&a, "metrics");
+    const struct hamf__jval *ms = hamf__args_field(&a, "metrics");
     if (ms) {
         if (ms->type != HAMF__JARR) {
             hamf__api_bad_value(resp, "metrics", ms);
@@ -747,7 +547,8 @@ static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf
             if (parse_metric(&a, &ms->items[i], ms, &m[i]) < 0) goto done;
         nm = ms->len;
     }
-    if (arg_kvs(&a, jfield(&a, "params"), "params", &p, &np) < 0 || arg_kvs(&a, jfield(&a, "tags"), "tags", &tg, &nt) < 0)
+    if (arg_kvs(&a, hamf__args_field(&a, "params"), "params", &p, &np) < 0 ||
+        arg_kvs(&a, hamf__args_field(&a, "tags"), "tags", &tg, &nt) < 0)
         goto done;
     /* within one batch the last value of a tag key wins */
     for (size_t i = 0; i < nt; i++)
@@ -760,13 +561,12 @@ static void h_log_batch(void *ctx, const struct hamf__http_req *req, struct hamf
     for (size_t i = 0; i < nt; i++)
         if (tg[i].key) tg[w++] = tg[i];
     hamf_status s = hamf__trk_log_batch(t, id, m, nm, p, np, tg, w);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__free(m);
     hamf__free(p);
     hamf__free(tg);
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static const char *jstr(const struct hamf__jval *o, const char *k)
@@ -783,7 +583,7 @@ static void h_log_inputs(void *ctx, const struct hamf__http_req *req, struct ham
     struct hamf__trk_kv **tagsv = NULL;
     size_t n = 0;
     if (arg_run_id(&a, &id) < 0) goto done;
-    const struct hamf__jval *ds = jfield(&a, "datasets");
+    const struct hamf__jval *ds = hamf__args_field(&a, "datasets");
     if (!ds) { /* required (an empty list is accepted, as MLflow) */
         hamf__api_missing(resp, "datasets");
         goto done;
@@ -814,13 +614,12 @@ static void h_log_inputs(void *ctx, const struct hamf__http_req *req, struct ham
         in[i].tags = tagsv[i];
     }
     hamf_status s = hamf__trk_log_inputs(t, id, in, n);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     for (size_t i = 0; tagsv && i < n; i++) hamf__free(tagsv[i]);
     hamf__free(tagsv);
     hamf__free(in);
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 /* runs/log-model: append the model's JSON (the client's MLmodel as a dict)
@@ -836,7 +635,7 @@ static void h_log_model(void *ctx, const struct hamf__http_req *req, struct hamf
     struct hamf__buf rb, val;
     hamf__buf_init(&rb, 0);
     hamf__buf_init(&val, 0);
-    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "model_json", &mj) < 0) goto done;
+    if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "model_json", false, &mj) < 0) goto done;
     if (!*mj) {
         hamf__api_missing(resp, "model_json");
         goto done;
@@ -899,14 +698,13 @@ static void h_log_model(void *ctx, const struct hamf__http_req *req, struct hamf
     }
     struct hamf__trk_kv kv = {LOGGED_MODELS_TAG, val.data};
     s = hamf__trk_log_batch(t, id, NULL, 0, NULL, 0, &kv, 1);
-    if (!s) reply_ok_empty(resp);
-    finish(resp, s);
+    finish_empty(resp, s);
 done:
     hamf__jdoc_free(model);
     hamf__jdoc_free(run);
     hamf__buf_free(&rb);
     hamf__buf_free(&val);
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static void h_get_history(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -914,8 +712,8 @@ static void h_get_history(void *ctx, const struct hamf__http_req *req, struct ha
     BEGIN(a);
     const char *id, *key, *token = NULL;
     int64_t max = 0;
-    if (arg_run_id(&a, &id) < 0 || arg_required(&a, "metric_key", &key) < 0 || arg_i64(&a, "max_results", &max) < 0 ||
-        arg_str(&a, "page_token", &token) < 0)
+    if (arg_run_id(&a, &id) < 0 || hamf__arg_required(&a, "metric_key", false, &key) < 0 ||
+        hamf__arg_i64(&a, "max_results", &max) < 0 || hamf__arg_str(&a, "page_token", &token) < 0)
         goto done;
     if (max < 0) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid value %lld for parameter 'max_results'",
@@ -924,10 +722,9 @@ static void h_get_history(void *ctx, const struct hamf__http_req *req, struct ha
     }
     hamf_status s = hamf__buf_putc(&resp->body, '{');
     if (!s) s = hamf__mlflow_metric_history_json(t, id, key, max, token, &resp->body);
-    if (!s) s = hamf__buf_putc(&resp->body, '}');
-    finish(resp, s);
+    finish_obj(resp, s);
 done:
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 static void h_artifacts_list(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -935,7 +732,7 @@ static void h_artifacts_list(void *ctx, const struct hamf__http_req *req, struct
     BEGIN(a);
     const char *id, *path = NULL;
     char *uri = NULL, *rel = NULL, *prefix = NULL, *root_rel = NULL;
-    if (arg_run_id(&a, &id) < 0 || arg_str(&a, "path", &path) < 0) goto done;
+    if (arg_run_id(&a, &id) < 0 || hamf__arg_str(&a, "path", &path) < 0) goto done;
     if (path && !hamf__api_path_is_safe(path)) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Invalid path");
         goto done;
@@ -988,7 +785,7 @@ done:
     hamf__free(root_rel);
     hamf__free(prefix);
     hamf__free(uri);
-    args_free(&a);
+    hamf__args_free(&a);
 }
 
 /* ---- routes and server ---- */
@@ -999,24 +796,24 @@ done:
 static const struct hamf__http_route routes[] = {
     {"POST", API "experiments/create", JSON_BODY_MAX, h_exp_create, NULL},
     {"GET", API "experiments/get", 0, h_exp_get, NULL},
-    {"GET", API "experiments/get-by-name", 0, h_exp_get_by_name, NULL},
-    {"POST", API "experiments/search", JSON_BODY_MAX, h_exp_search, NULL},
-    {"GET", API "experiments/search", 0, h_exp_search, NULL},
+    {"GET", API "experiments/get-by-name", 0, h_exp_get, NULL},
+    {"POST", API "experiments/search", JSON_BODY_MAX, h_search, NULL},
+    {"GET", API "experiments/search", 0, h_search, NULL},
     {"POST", API "experiments/update", JSON_BODY_MAX, h_exp_update, NULL},
-    {"POST", API "experiments/delete", JSON_BODY_MAX, h_exp_delete, NULL},
-    {"POST", API "experiments/restore", JSON_BODY_MAX, h_exp_restore, NULL},
+    {"POST", API "experiments/delete", JSON_BODY_MAX, h_set_deleted, NULL},
+    {"POST", API "experiments/restore", JSON_BODY_MAX, h_set_deleted, NULL},
     {"POST", API "experiments/set-experiment-tag", JSON_BODY_MAX, h_exp_set_tag, NULL},
     {"POST", API "runs/create", JSON_BODY_MAX, h_run_create, NULL},
     {"GET", API "runs/get", 0, h_run_get, NULL},
     {"POST", API "runs/update", JSON_BODY_MAX, h_run_update, NULL},
-    {"POST", API "runs/delete", JSON_BODY_MAX, h_run_delete, NULL},
-    {"POST", API "runs/restore", JSON_BODY_MAX, h_run_restore, NULL},
-    {"POST", API "runs/search", JSON_BODY_MAX, h_run_search, NULL},
-    {"GET", API "runs/search", 0, h_run_search, NULL},
+    {"POST", API "runs/delete", JSON_BODY_MAX, h_set_deleted, NULL},
+    {"POST", API "runs/restore", JSON_BODY_MAX, h_set_deleted, NULL},
+    {"POST", API "runs/search", JSON_BODY_MAX, h_search, NULL},
+    {"GET", API "runs/search", 0, h_search, NULL},
     {"POST", API "runs/log-metric", JSON_BODY_MAX, h_log_metric, NULL},
-    {"POST", API "runs/log-parameter", JSON_BODY_MAX, h_log_param, NULL},
+    {"POST", API "runs/log-parameter", JSON_BODY_MAX, h_log_kv, NULL},
     {"POST", API "runs/log-batch", BATCH_BODY_MAX, h_log_batch, NULL},
-    {"POST", API "runs/set-tag", JSON_BODY_MAX, h_set_tag, NULL},
+    {"POST", API "runs/set-tag", JSON_BODY_MAX, h_log_kv, NULL},
     {"POST", API "runs/delete-tag", JSON_BODY_MAX, h_delete_tag, NULL},
     {"POST", API "runs/log-inputs", INPUTS_BODY_MAX, h_log_inputs, NULL},
     {"POST", API "runs/log-model", JSON_BODY_MAX, h_log_model, NULL},

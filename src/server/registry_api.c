@@ -8,6 +8,7 @@
  * store connection.
  */
 #include "server/api.h"
+#include "server/api_args.h"
 #include "server/registry_api.h"
 
 #include "store/model_registry.h"
@@ -54,115 +55,16 @@ static hamf_store *get_store(void *ctx, struct hamf__http_resp *resp)
     return s;
 }
 
-/* ---- request fields ---- */
-
-struct rargs {
-    const struct hamf__http_req *req;
-    struct hamf__jdoc *doc;
-    const struct hamf__jval *obj; /* NULL: fields come from the query string */
-    struct hamf__http_resp *resp;
-    const char **lists[2];
-    int nlists;
-    struct hamf__mreg_kv *kv;
-};
-
-static void rargs_free(struct rargs *a)
-{
-    hamf__jdoc_free(a->doc);
-    for (int i = 0; i < a->nlists; i++) hamf__free(a->lists[i]);
-    hamf__free(a->kv);
-}
-
-static bool rargs_init(struct rargs *a, const struct hamf__http_req *req, struct hamf__http_resp *resp)
-{
-    memset(a, 0, sizeof *a);
-    a->req = req;
-    a->resp = resp;
-    if (!strcmp(req->method, "GET")) return true;
-    size_t i = 0;
-    while (i < req->body_len && strchr(" \t\r\n", req->body[i])) i++;
-    if (i == req->body_len) return true;
-    const char *ct = req->content_type;
-    if (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Content-Type must be one of ['application/json']");
-        return false;
-    }
-    if (hamf__json_parse(req->body, req->body_len, HAMF__JSON_MAX_DEPTH, &a->doc)) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "Malformed JSON request body: %s", hamf_last_error());
-        return false;
-    }
-    a->obj = hamf__jdoc_root(a->doc);
-    if (a->obj->type != HAMF__JOBJ) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE", "The request body must be a JSON object");
-        return false;
-    }
-    return true;
-}
-
-static const char *type_name(const struct hamf__jval *v)
-{
-    switch (v->type) {
-    case HAMF__JSTR: return "str";
-    case HAMF__JNUM: return v->is_int ? "int" : "float";
-    case HAMF__JBOOL: return "bool";
-    case HAMF__JARR: return "list";
-    case HAMF__JOBJ: return "dict";
-    default: return "NoneType";
-    }
-}
-
-static void bad_type(struct rargs *a, const char *name, const struct hamf__jval *v)
-{
-    struct hamf__buf b;
-    hamf__buf_init(&b, 4096);
-    if (v->type == HAMF__JSTR) (void)hamf__buf_puts(&b, v->str);
-    else if (v->type == HAMF__JNUM && v->is_int) (void)hamf__buf_printf(&b, "%lld", (long long)v->i);
-    else if (v->type == HAMF__JNUM) (void)hamf__json_num(&b, v->num);
-    else if (v->type == HAMF__JBOOL) (void)hamf__buf_puts(&b, v->b ? "True" : "False");
-    else if (v->type == HAMF__JARR) (void)hamf__buf_puts(&b, "[...]");
-    else (void)hamf__buf_puts(&b, "{...}");
-    hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                    "Invalid value %s for parameter '%s' supplied. Hint: Value was of type '%s'. See the API docs for "
-                    "more information about request parameters.",
-                    b.data ? b.data : "", name, type_name(v));
-    hamf__buf_free(&b);
-}
-
-/* 1 present, 0 absent, -1 bad (resp filled). */
-static int get_str(struct rargs *a, const char *name, const char **out)
-{
-    if (!a->obj) {
-        const char *v = hamf__http_query(a->req, name);
-        if (!v) return 0;
-        *out = v;
-        return 1;
-    }
-    const struct hamf__jval *v = hamf__jobj_get(a->obj, name);
-    if (!v || v->type == HAMF__JNULL) return 0;
-    if (v->type != HAMF__JSTR || strlen(v->str) != v->len) {
-        bad_type(a, name, v);
-        return -1;
-    }
-    *out = v->str;
-    return 1;
-}
+/* ---- request fields (api_args.c, the registry API's style) ---- */
 
 /* A required string: absent or "" is MLflow's missing-value error. */
-static int need_str(struct rargs *a, const char *name, const char **out)
+static int need_str(struct hamf__args *a, const char *name, const char **out)
 {
-    int r = get_str(a, name, out);
-    if (r == 0 || (r == 1 && !**out)) {
-        hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Missing value for required parameter '%s'. See the API docs for more information about "
-                        "request parameters.",
-                        name);
-        return -1;
-    }
-    return r;
+    return hamf__arg_required(a, name, true, out);
 }
 
 /* The version: a string, or a number (MLflow's proto parsing accepts both). */
-static int need_version(struct rargs *a, const char **out, char buf[32])
+static int need_version(struct hamf__args *a, const char **out, char buf[32])
 {
     if (a->obj) {
         const struct hamf__jval *v = hamf__jobj_get(a->obj, "version");
@@ -175,73 +77,8 @@ static int need_version(struct rargs *a, const char **out, char buf[32])
     return need_str(a, "version", out);
 }
 
-static int get_i64(struct rargs *a, const char *name, int64_t *out)
-{
-    if (!a->obj) {
-        const char *v = hamf__http_query(a->req, name);
-        if (!v) return 0;
-        if (!hamf__parse_i64(v, strlen(v), out)) {
-            hamf__api_error(a->resp, 400, "INVALID_PARAMETER_VALUE",
-                            "Invalid value %s for parameter '%s' supplied. Hint: Value was of type 'str'. See the API "
-                            "docs for more information about request parameters.",
-                            v, name);
-            return -1;
-        }
-        return 1;
-    }
-    const struct hamf__jval *v = hamf__jobj_get(a->obj, name);
-    if (!v || v->type == HAMF__JNULL) return 0;
-    if (!hamf__jval_to_i64(v, out)) {
-        bad_type(a, name, v);
-        return -1;
-    }
-    return 1;
-}
-
-static int get_list(struct rargs *a, const char *name, const char ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    const char **v = NULL;
-    size_t k = 0;
-    if (!a->obj) {
-        size_t cnt = 0;
-        for (size_t i = 0; i < a->req->nquery; i++)
-            if (!strcmp(a->req->query[i].key, name)) cnt++;
-        if (!cnt) return 0;
-        if (!(v = hamf__calloc(cnt, sizeof *v))) goto nomem;
-        for (size_t i = 0; i < a->req->nquery; i++)
-            if (!strcmp(a->req->query[i].key, name)) v[k++] = a->req->query[i].value;
-    } else {
-        const struct hamf__jval *j = hamf__jobj_get(a->obj, name);
-        if (!j || j->type == HAMF__JNULL) return 0;
-        if (j->type != HAMF__JARR) {
-            bad_type(a, name, j);
-            return -1;
-        }
-        if (!j->len) return 0;
-        if (!(v = hamf__calloc(j->len, sizeof *v))) goto nomem;
-        for (size_t i = 0; i < j->len; i++) {
-            const struct hamf__jval *e = &j->items[i];
-            if (e->type != HAMF__JSTR || strlen(e->str) != e->len) {
-                hamf__free(v);
-                bad_type(a, name, j);
-                return -1;
-            }
-            v[k++] = e->str;
-        }
-    }
-    a->lists[a->nlists++] = v;
-    *out = v;
-    *n = k;
-    return 1;
-nomem:
-    hamf__api_error(a->resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
-    return -1;
-}
-
 /* tags: [{"key": .., "value": ..}] (JSON bodies only). */
-static int get_tags(struct rargs *a, struct hamf__mreg_kv **out, size_t *n)
+static int get_tags(struct hamf__args *a, struct hamf__mreg_kv **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -249,25 +86,27 @@ static int get_tags(struct rargs *a, struct hamf__mreg_kv **out, size_t *n)
     const struct hamf__jval *arr = hamf__jobj_get(a->obj, "tags");
     if (!arr || arr->type == HAMF__JNULL) return 0;
     if (arr->type != HAMF__JARR) {
-        bad_type(a, "tags", arr);
+        hamf__args_bad(a, "tags", arr);
         return -1;
     }
     if (!arr->len) return 0;
-    if (!(a->kv = hamf__calloc(arr->len, sizeof *a->kv))) {
+    struct hamf__mreg_kv *kv = hamf__calloc(arr->len, sizeof *kv);
+    if (!kv) {
         hamf__api_error(a->resp, 503, "TEMPORARILY_UNAVAILABLE", "out of memory");
         return -1;
     }
+    if (!hamf__args_keep(a, kv)) return -1;
     for (size_t i = 0; i < arr->len; i++) {
         const struct hamf__jval *k = hamf__jobj_get(&arr->items[i], "key");
         const struct hamf__jval *v = hamf__jobj_get(&arr->items[i], "value");
         if (!k || k->type != HAMF__JSTR || (v && v->type != HAMF__JSTR && v->type != HAMF__JNULL)) {
-            bad_type(a, "tags", arr);
+            hamf__args_bad(a, "tags", arr);
             return -1;
         }
-        a->kv[i].key = k->str;
-        a->kv[i].value = v && v->type == HAMF__JSTR ? v->str : NULL;
+        kv[i].key = k->str;
+        kv[i].value = v && v->type == HAMF__JSTR ? v->str : NULL;
     }
-    *out = a->kv;
+    *out = kv;
     *n = arr->len;
     return 1;
 }
@@ -297,11 +136,11 @@ static void finish(struct hamf__http_resp *resp, hamf_status st, bool wrap)
     resp->content_type = "application/json";
 }
 
-#define BEGIN()                                                                                                        \
-    struct rargs a;                                                                                                    \
-    if (!rargs_init(&a, req, resp)) goto out;                                                                         \
-    hamf_store *s = get_store(ctx, resp);                                                                              \
-    if (!s) goto out;                                                                                                  \
+#define BEGIN()                                                        \
+    struct hamf__args a;                                               \
+    if (!hamf__args_init(&a, req, resp, HAMF__API_REGISTRY)) goto out; \
+    hamf_store *s = get_store(ctx, resp);                              \
+    if (!s) goto out;                                                  \
     hamf__buf_reset(&resp->body)
 
 /* ---- registered models ---- */
@@ -312,11 +151,11 @@ void hamf__reg_rm_create(void *ctx, const struct hamf__http_req *req, struct ham
     const char *name = NULL, *desc = NULL;
     struct hamf__mreg_kv *tags;
     size_t nt;
-    if (need_str(&a, "name", &name) < 0 || get_tags(&a, &tags, &nt) < 0 || get_str(&a, "description", &desc) < 0)
+    if (need_str(&a, "name", &name) < 0 || get_tags(&a, &tags, &nt) < 0 || hamf__arg_str(&a, "description", &desc) < 0)
         goto out;
     finish(resp, hamf__mreg_rm_create(s, name, tags, nt, desc, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_rm_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -326,7 +165,7 @@ void hamf__reg_rm_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     if (need_str(&a, "name", &name) < 0) goto out;
     finish(resp, hamf__mreg_rm_get(s, name, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_rm_rename(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -336,17 +175,17 @@ void hamf__reg_rm_rename(void *ctx, const struct hamf__http_req *req, struct ham
     if (need_str(&a, "name", &name) < 0 || need_str(&a, "new_name", &nn) < 0) goto out;
     finish(resp, hamf__mreg_rm_rename(s, name, nn, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_rm_update(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN();
     const char *name, *desc = NULL;
-    if (need_str(&a, "name", &name) < 0 || get_str(&a, "description", &desc) < 0) goto out;
+    if (need_str(&a, "name", &name) < 0 || hamf__arg_str(&a, "description", &desc) < 0) goto out;
     finish(resp, hamf__mreg_rm_update(s, name, desc ? desc : "", &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_rm_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -356,28 +195,38 @@ void hamf__reg_rm_delete(void *ctx, const struct hamf__http_req *req, struct ham
     if (need_str(&a, "name", &name) < 0) goto out;
     finish(resp, hamf__mreg_rm_delete(s, name), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
-void hamf__reg_rm_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+/* registered-models/search and model-versions/search: the same fields;
+ * max_results defaults to def_max and may not pass max_max */
+typedef hamf_status (*search_fn)(hamf_store *s, const char *filter, int64_t max_results, const char *const *order_by,
+                                 size_t n_order, const char *page_token, struct hamf__buf *out);
+static void search_route(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp, search_fn fn,
+                         int64_t def_max, int64_t max_max)
 {
     BEGIN();
     const char *filter = NULL, *tok = NULL, **order = NULL;
     size_t no = 0;
-    int64_t max = HAMF__MREG_RM_DEFAULT_RESULTS;
-    if (get_str(&a, "filter", &filter) < 0 || get_i64(&a, "max_results", &max) < 0 ||
-        get_list(&a, "order_by", &order, &no) < 0 || get_str(&a, "page_token", &tok) < 0)
+    int64_t max = def_max;
+    if (hamf__arg_str(&a, "filter", &filter) < 0 || hamf__arg_i64(&a, "max_results", &max) < 0 ||
+        hamf__arg_list(&a, "order_by", &order, &no) < 0 || hamf__arg_str(&a, "page_token", &tok) < 0)
         goto out;
-    if (max > HAMF__MREG_RM_MAX_RESULTS) {
+    if (max > max_max) {
         hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
                         "Invalid value %lld for parameter 'max_results' supplied. Hint: Value was of type 'int'. See "
                         "the API docs for more information about request parameters.",
                         (long long)max);
         goto out;
     }
-    finish(resp, hamf__mreg_rm_search(s, filter, max, order, no, tok, &resp->body), true);
+    finish(resp, fn(s, filter, max, order, no, tok, &resp->body), true);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
+}
+
+void hamf__reg_rm_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
+{
+    search_route(ctx, req, resp, hamf__mreg_rm_search, HAMF__MREG_RM_DEFAULT_RESULTS, HAMF__MREG_RM_MAX_RESULTS);
 }
 
 void hamf__reg_rm_latest(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -385,21 +234,21 @@ void hamf__reg_rm_latest(void *ctx, const struct hamf__http_req *req, struct ham
     BEGIN();
     const char *name, **stages = NULL;
     size_t ns = 0;
-    if (need_str(&a, "name", &name) < 0 || get_list(&a, "stages", &stages, &ns) < 0) goto out;
+    if (need_str(&a, "name", &name) < 0 || hamf__arg_list(&a, "stages", &stages, &ns) < 0) goto out;
     finish(resp, hamf__mreg_rm_latest(s, name, stages, ns, &resp->body), true);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_rm_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
     BEGIN();
     const char *name, *key, *value = NULL;
-    if (need_str(&a, "name", &name) < 0 || need_str(&a, "key", &key) < 0 || get_str(&a, "value", &value) < 0)
+    if (need_str(&a, "name", &name) < 0 || need_str(&a, "key", &key) < 0 || hamf__arg_str(&a, "value", &value) < 0)
         goto out;
     finish(resp, hamf__mreg_rm_set_tag(s, name, key, value ? value : ""), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_rm_delete_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -409,7 +258,7 @@ void hamf__reg_rm_delete_tag(void *ctx, const struct hamf__http_req *req, struct
     if (need_str(&a, "name", &name) < 0 || need_str(&a, "key", &key) < 0) goto out;
     finish(resp, hamf__mreg_rm_delete_tag(s, name, key), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_alias_set(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -421,7 +270,7 @@ void hamf__reg_alias_set(void *ctx, const struct hamf__http_req *req, struct ham
         goto out;
     finish(resp, hamf__mreg_alias_set(s, name, alias, version), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_alias_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -431,7 +280,7 @@ void hamf__reg_alias_delete(void *ctx, const struct hamf__http_req *req, struct 
     if (need_str(&a, "name", &name) < 0 || need_str(&a, "alias", &alias) < 0) goto out;
     finish(resp, hamf__mreg_alias_delete(s, name, alias), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_alias_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -441,7 +290,7 @@ void hamf__reg_alias_get(void *ctx, const struct hamf__http_req *req, struct ham
     if (need_str(&a, "name", &name) < 0 || need_str(&a, "alias", &alias) < 0) goto out;
     finish(resp, hamf__mreg_mv_by_alias(s, name, alias, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 /* ---- model version sources (MLflow's _validate_source) ---- */
@@ -537,7 +386,7 @@ static char *local_path(const char *u)
     return r;
 }
 
-static bool source_ok(void *ctx, struct rargs *a, const char *source, const char *run_id)
+static bool source_ok(void *ctx, struct hamf__args *a, const char *source, const char *run_id)
 {
     /* file://HOST/... with a remote host: MLflow's is_local_uri raises (500) */
     if (scheme_len(source) == 4 && !strncasecmp(source, "file://", 7) && source[7] && source[7] != '/' &&
@@ -621,15 +470,16 @@ void hamf__reg_mv_create(void *ctx, const struct hamf__http_req *req, struct ham
     const char *name, *source, *run_id = NULL, *link = NULL, *desc = NULL;
     struct hamf__mreg_kv *tags;
     size_t nt;
-    if (need_str(&a, "name", &name) < 0 || need_str(&a, "source", &source) < 0 || get_str(&a, "run_id", &run_id) < 0 ||
-        get_tags(&a, &tags, &nt) < 0 || get_str(&a, "run_link", &link) < 0 || get_str(&a, "description", &desc) < 0)
+    if (need_str(&a, "name", &name) < 0 || need_str(&a, "source", &source) < 0 ||
+        hamf__arg_str(&a, "run_id", &run_id) < 0 || get_tags(&a, &tags, &nt) < 0 ||
+        hamf__arg_str(&a, "run_link", &link) < 0 || hamf__arg_str(&a, "description", &desc) < 0)
         goto out;
     if (!source_ok(ctx, &a, source, run_id)) goto out;
     finish(resp, hamf__mreg_mv_create(s, name, source, run_id ? run_id : "", tags, nt, link, desc,
                                       &resp->body),
            false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_get(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -640,7 +490,7 @@ void hamf__reg_mv_get(void *ctx, const struct hamf__http_req *req, struct hamf__
     if (need_str(&a, "name", &name) < 0 || need_version(&a, &version, vb) < 0) goto out;
     finish(resp, hamf__mreg_mv_get(s, name, version, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_update(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -648,11 +498,12 @@ void hamf__reg_mv_update(void *ctx, const struct hamf__http_req *req, struct ham
     BEGIN();
     const char *name, *version, *desc = NULL;
     char vb[32];
-    if (need_str(&a, "name", &name) < 0 || need_version(&a, &version, vb) < 0 || get_str(&a, "description", &desc) < 0)
+    if (need_str(&a, "name", &name) < 0 || need_version(&a, &version, vb) < 0 ||
+        hamf__arg_str(&a, "description", &desc) < 0)
         goto out;
     finish(resp, hamf__mreg_mv_update(s, name, version, desc, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_transition(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -668,7 +519,7 @@ void hamf__reg_mv_transition(void *ctx, const struct hamf__http_req *req, struct
         if (v && v->type == HAMF__JBOOL) archive = v->b;
         else if (v && v->type == HAMF__JSTR) archive = !strcasecmp(v->str, "true");
         else if (v && v->type != HAMF__JNULL) {
-            bad_type(&a, "archive_existing_versions", v);
+            hamf__args_bad(&a, "archive_existing_versions", v);
             goto out;
         }
     } else {
@@ -677,7 +528,7 @@ void hamf__reg_mv_transition(void *ctx, const struct hamf__http_req *req, struct
     }
     finish(resp, hamf__mreg_mv_transition(s, name, version, stage, archive, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_delete(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -688,7 +539,7 @@ void hamf__reg_mv_delete(void *ctx, const struct hamf__http_req *req, struct ham
     if (need_str(&a, "name", &name) < 0 || need_version(&a, &version, vb) < 0) goto out;
     finish(resp, hamf__mreg_mv_delete(s, name, version), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_download_uri(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -696,36 +547,20 @@ void hamf__reg_mv_download_uri(void *ctx, const struct hamf__http_req *req, stru
     BEGIN();
     const char *name = "", *version = "";
     char vb[32];
-    if (get_str(&a, "name", &name) < 0) goto out;
+    if (hamf__arg_str(&a, "name", &name) < 0) goto out;
     if (a.obj) {
         if (need_version(&a, &version, vb) < 0) goto out;
-    } else if (get_str(&a, "version", &version) < 0) {
+    } else if (hamf__arg_str(&a, "version", &version) < 0) {
         goto out;
     }
     finish(resp, hamf__mreg_mv_download_uri(s, name, version, &resp->body), true);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_search(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
 {
-    BEGIN();
-    const char *filter = NULL, *tok = NULL, **order = NULL;
-    size_t no = 0;
-    int64_t max = HAMF__MREG_MV_MAX_RESULTS;
-    if (get_str(&a, "filter", &filter) < 0 || get_i64(&a, "max_results", &max) < 0 ||
-        get_list(&a, "order_by", &order, &no) < 0 || get_str(&a, "page_token", &tok) < 0)
-        goto out;
-    if (max > HAMF__MREG_MV_MAX_RESULTS) {
-        hamf__api_error(resp, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid value %lld for parameter 'max_results' supplied. Hint: Value was of type 'int'. See "
-                        "the API docs for more information about request parameters.",
-                        (long long)max);
-        goto out;
-    }
-    finish(resp, hamf__mreg_mv_search(s, filter, max, order, no, tok, &resp->body), true);
-out:
-    rargs_free(&a);
+    search_route(ctx, req, resp, hamf__mreg_mv_search, HAMF__MREG_MV_MAX_RESULTS, HAMF__MREG_MV_MAX_RESULTS);
 }
 
 void hamf__reg_mv_set_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -734,11 +569,11 @@ void hamf__reg_mv_set_tag(void *ctx, const struct hamf__http_req *req, struct ha
     const char *name, *version, *key, *value = NULL;
     char vb[32];
     if (need_str(&a, "name", &name) < 0 || need_version(&a, &version, vb) < 0 || need_str(&a, "key", &key) < 0 ||
-        get_str(&a, "value", &value) < 0)
+        hamf__arg_str(&a, "value", &value) < 0)
         goto out;
     finish(resp, hamf__mreg_mv_set_tag(s, name, version, key, value ? value : ""), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_mv_delete_tag(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -750,7 +585,7 @@ void hamf__reg_mv_delete_tag(void *ctx, const struct hamf__http_req *req, struct
         goto out;
     finish(resp, hamf__mreg_mv_delete_tag(s, name, version, key), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 /* ---- hamf's own views for the UI ---- */
@@ -760,7 +595,7 @@ void hamf__reg_ui_models(void *ctx, const struct hamf__http_req *req, struct ham
     BEGIN();
     finish(resp, hamf__mreg_models_json(s, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_ui_model(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -770,7 +605,7 @@ void hamf__reg_ui_model(void *ctx, const struct hamf__http_req *req, struct hamf
     if (need_str(&a, "name", &name) < 0) goto out;
     finish(resp, hamf__mreg_model_detail_json(s, name, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 void hamf__reg_ui_run_versions(void *ctx, const struct hamf__http_req *req, struct hamf__http_resp *resp)
@@ -780,7 +615,7 @@ void hamf__reg_ui_run_versions(void *ctx, const struct hamf__http_req *req, stru
     if (need_str(&a, "run_id", &run_id) < 0) goto out;
     finish(resp, hamf__mreg_run_versions_json(s, run_id, &resp->body), false);
 out:
-    rargs_free(&a);
+    hamf__args_free(&a);
 }
 
 /* ---- for the UI's download route (/model-versions/get-artifact) ---- */

@@ -34,6 +34,7 @@
 #include "server/http.h"
 #include "store/loop.h"
 #include "track/loop.h"
+#include "track/predlog.h"
 #include "util/util.h"
 
 #include <math.h>
@@ -82,6 +83,10 @@ struct served {
     hamf_predictor *pred;       /* the compact scoring layout [owned] */
     const hamf_ensemble *model; /* borrowed from pred */
     hamf_pipeline *pipeline; /* parsed once; NULL when the model has none */
+    /* serving drift: the last rows' bins vs the training bins recorded with
+     * this registry version (NULL for files and versions without them) */
+    struct hamf__drift_window *drift;
+    pthread_mutex_t drift_lock;
     char version[64];
     struct vstats *st;
     atomic_int refs;
@@ -98,6 +103,8 @@ struct hamf_scoring_server {
     pthread_mutex_t fb_lock;
     struct fb_req fb[FB_REQS];
     hamf_serve_output output;
+    struct hamf__predlog *log; /* --log-dir; NULL = no prediction log */
+    size_t drift_rows;         /* serving drift window */
     /* following a registry alias: a thread polls the reference */
     char *ref, *db_url;
     double poll_s;
@@ -114,6 +121,8 @@ struct hamf_scoring_server {
 static void served_free(struct served *m)
 {
     if (!m) return;
+    hamf__drift_window_free(m->drift);
+    pthread_mutex_destroy(&m->drift_lock);
     hamf_pipeline_free(m->pipeline);
     hamf_predictor_close(m->pred);
     hamf__free(m);
@@ -184,6 +193,7 @@ static hamf_status served_wrap(hamf_ensemble *e, const char *version, struct ser
         hamf_ensemble_free(e);
         return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
     }
+    pthread_mutex_init(&m->drift_lock, NULL);
     hamf_status st = hamf_predictor_from_ensemble(e, &m->pred); /* takes e */
     return served_finish(m, st, version, out);
 }
@@ -193,8 +203,25 @@ static hamf_status served_load_file(const char *path, const char *version, struc
 {
     struct served *m = hamf__calloc(1, sizeof *m);
     if (!m) return hamf__err(HAMF_ERR_NOMEM, "serve: out of memory");
+    pthread_mutex_init(&m->drift_lock, NULL);
     hamf_status st = hamf_predictor_open(path, &m->pred);
     return served_finish(m, st, version, out);
+}
+
+/* Serving drift for a registry version: its recorded training bin counts
+ * (none: no drift window, said once on stderr). */
+static void served_attach_drift(struct served *m, const char *db_url, const char *name, int64_t version, size_t rows)
+{
+    hamf_store *st = NULL;
+    char *bins = NULL;
+    hamf_status rc = hamf__loop_open(db_url, &st);
+    if (!rc) rc = hamf__loop_version_bins(st, name, version, &bins);
+    if (!rc) rc = hamf__drift_window_new(m->model, bins, rows, &m->drift);
+    if (rc)
+        fprintf(stderr, "hamf serve: no serving drift for %s version %lld: %s\n", name, (long long)version,
+                hamf_last_error());
+    hamf__free(bins);
+    if (st) hamf_store_close(st);
 }
 
 void hamf_serve_options_init(hamf_serve_options *o)
@@ -205,6 +232,7 @@ void hamf_serve_options_init(hamf_serve_options *o)
     o->threads = 4;
     o->output = HAMF_SERVE_PROBABILITY;
     o->max_body = 64u << 20;
+    o->drift_window = 10000;
 }
 
 static void set_version(const struct served *m, struct hamf__http_resp *resp)
@@ -552,7 +580,7 @@ static bool check_types(const hamf_ensemble *m, hamf_frame *fr, struct hamf__htt
     return true;
 }
 
-static void score_request(struct hamf_scoring_server *s, const struct served *m, const struct hamf__http_req *req,
+static void score_request(struct hamf_scoring_server *s, struct served *m, const struct hamf__http_req *req,
                           struct hamf__http_resp *resp)
 {
     hamf_serve_output out = s->output;
@@ -682,6 +710,24 @@ static void score_request(struct hamf_scoring_server *s, const struct served *m,
             fb_remember(s, id, pl, n, m->st);
         }
     }
+    if (n > 0 && m->drift) {
+        pthread_mutex_lock(&m->drift_lock);
+        hamf__drift_window_add(m->drift, n, values, cats);
+        pthread_mutex_unlock(&m->drift_lock);
+    }
+    if (n > 0 && s->log) {
+        /* the request's rows as CSV text, handed to the log's writer thread:
+         * a JSON body's conversion is moved, a CSV body copied */
+        size_t tl = 0;
+        char *text = NULL;
+        if (json) {
+            text = hamf__buf_detach(&c.csv, &tl);
+        } else if ((text = hamf__malloc(req->body_len + 1))) {
+            memcpy(text, req->body, req->body_len);
+            tl = req->body_len;
+        }
+        if (text) hamf__predlog_rows(s->log, id, s->model_name, m->version, text, tl, proba, n);
+    }
 done:
     hamf__free(proba);
     hamf__free(values);
@@ -752,7 +798,16 @@ static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf_
     }
     pthread_mutex_lock(&s->fb_lock);
     struct fb_req *r = &s->fb[(uint64_t)id % FB_REQS];
-    if (r->id != (uint64_t)id || !r->pred) {
+    if ((r->id != (uint64_t)id || !r->pred) && s->log && (uint64_t)id <= atomic_load(&s->next_id)) {
+        /* too old for the live window (or from before a restart), but ids
+         * only grow, so it may have been answered: the labels go to the
+         * prediction log, where only a matching logged row joins them */
+        pthread_mutex_unlock(&s->fb_lock);
+        hamf__predlog_labels(s->log, (uint64_t)id, lab, lv->len);
+        hamf__buf_reset(&resp->body);
+        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu, \"live\": false}",
+                               (long long)id, lv->len);
+    } else if (r->id != (uint64_t)id || !r->pred) {
         pthread_mutex_unlock(&s->fb_lock);
         hamf__api_error(resp, 404, "RESOURCE_DOES_NOT_EXIST",
                         "request %lld is unknown or too old (the last %d requests of up to %d rows are kept)",
@@ -776,8 +831,10 @@ static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf_
         }
         v->feedback_rows += r->n;
         pthread_mutex_unlock(&s->fb_lock);
+        hamf__predlog_labels(s->log, (uint64_t)id, lab, lv->len);
         hamf__buf_reset(&resp->body);
-        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu}", (long long)id, lv->len);
+        (void)hamf__buf_printf(&resp->body, "{\"request_id\": \"%lld\", \"rows\": %zu, \"live\": true}", (long long)id,
+                               lv->len);
     }
     if (lab != stack) hamf__free(lab);
 done:
@@ -919,6 +976,53 @@ static void h_metrics(void *ctx, const struct hamf__http_req *req, struct hamf__
                                 "# TYPE mlflow_model_recall gauge\n");
         put_metric(b, mn, cv, "mlflow_model_recall", ex, rec);
     }
+    if (cur->drift) {
+        size_t nf = hamf_predictor_nfeatures(cur->pred);
+        double *psi = hamf__malloc((nf + 1) * sizeof *psi);
+        pthread_mutex_lock(&cur->drift_lock);
+        size_t wr = hamf__drift_window_rows(cur->drift);
+        if (psi && wr > 0) hamf__drift_window_psi(cur->drift, psi);
+        pthread_mutex_unlock(&cur->drift_lock);
+        (void)hamf__buf_printf(b, "# HELP hamf_serve_drift_window_rows Served rows in the serving-drift window (max %zu).\n"
+                                  "# TYPE hamf_serve_drift_window_rows gauge\n", s->drift_rows);
+        put_metric(b, mn, cv, "hamf_serve_drift_window_rows", NULL, (double)wr);
+        if (psi && wr > 0) {
+            (void)hamf__buf_puts(b, "# HELP hamf_feature_drift_psi Population stability index of a feature vs the "
+                                    "model's training bins (source=serving: the served rows of the drift window).\n"
+                                    "# TYPE hamf_feature_drift_psi gauge\n");
+            struct hamf__buf ex;
+            hamf__buf_init(&ex, 0);
+            for (size_t f = 0; f < nf; f++) {
+                hamf__buf_reset(&ex);
+                (void)hamf__buf_puts(&ex, "feature=\"");
+                for (const char *p = hamf_predictor_feature_name(cur->pred, f); *p; p++) {
+                    if (*p == '\\' || *p == '"') (void)hamf__buf_putc(&ex, '\\');
+                    if (*p == '\n') (void)hamf__buf_puts(&ex, "\\n");
+                    else (void)hamf__buf_putc(&ex, *p);
+                }
+                (void)hamf__buf_puts(&ex, "\",source=\"serving\"");
+                put_metric(b, mn, cv, "hamf_feature_drift_psi", ex.data, psi[f]);
+            }
+            hamf__buf_free(&ex);
+        }
+        hamf__free(psi);
+    }
+    if (s->log) {
+        struct hamf__predlog_stats ls;
+        hamf__predlog_get_stats(s->log, &ls);
+        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_rows_total Served rows written to the prediction log.\n"
+                                "# TYPE hamf_serve_log_rows_total counter\n");
+        put_metric(b, mn, cv, "hamf_serve_log_rows_total", NULL, (double)ls.rows);
+        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_labels_total Fed-back labels written to the prediction log.\n"
+                                "# TYPE hamf_serve_log_labels_total counter\n");
+        put_metric(b, mn, cv, "hamf_serve_log_labels_total", NULL, (double)ls.labels);
+        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_dropped_total Rows and labels not logged (queue full or a write error).\n"
+                                "# TYPE hamf_serve_log_dropped_total counter\n");
+        put_metric(b, mn, cv, "hamf_serve_log_dropped_total", NULL, (double)ls.dropped);
+        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_errors_total Prediction-log write, rename or format errors.\n"
+                                "# TYPE hamf_serve_log_errors_total counter\n");
+        put_metric(b, mn, cv, "hamf_serve_log_errors_total", NULL, (double)ls.errors);
+    }
     served_release(cur);
 }
 #undef RD
@@ -989,6 +1093,7 @@ static void *poll_main(void *arg)
                     (long long)v.version, hamf_last_error(), (long long)s->cur_version);
             continue;
         }
+        served_attach_drift(m, s->db_url, v.model_name, v.version, s->drift_rows);
         served_install(s, m);
         fprintf(stderr, "hamf serve: %s moved: now serving version %lld (was %lld)\n", s->ref, (long long)v.version,
                 (long long)s->cur_version);
@@ -1026,6 +1131,9 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
         if ((st = served_wrap(e, opt->model_version && *opt->model_version ? opt->model_version : ver, &m)))
             goto fail;
         s->cur_version = info.version;
+        s->drift_rows = opt->drift_window ? opt->drift_window : 10000;
+        if (info.name[0])
+            served_attach_drift(m, opt->db_url ? opt->db_url : "./hamf.db", info.name, info.version, s->drift_rows);
         snprintf(s->model_name, sizeof s->model_name, "%s",
                  opt->model_name && *opt->model_name ? opt->model_name : info.name[0] ? info.name : model_path);
         /* an alias moves: follow it */
@@ -1050,6 +1158,14 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     for (char *p = s->model_name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '_';
     s->output = opt->output;
+    /* request ids: microseconds since the epoch at start, then +1 each, so
+     * they keep growing across restarts and key the prediction log */
+    atomic_init(&s->next_id, (unsigned long long)hamf__now_ms() * 1000ull);
+    if (opt->log_dir && *opt->log_dir) {
+        struct hamf__predlog_opts lo = {.dir = opt->log_dir, .max_bytes = opt->log_max_bytes,
+                                        .max_files = opt->log_max_files};
+        if ((st = hamf__predlog_open(&lo, &s->log))) goto fail;
+    }
     size_t max_body = opt->max_body ? opt->max_body : 64u << 20;
     struct hamf__http_route r[] = {
         {"GET", "/ping", 0, h_ping, NULL},
@@ -1081,6 +1197,7 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     *out = s;
     return HAMF_OK;
 fail:
+    hamf__predlog_close(s->log);
     served_release(s->cur);
     pthread_mutex_destroy(&s->cur_lock);
     pthread_mutex_destroy(&s->fb_lock);
@@ -1117,6 +1234,7 @@ void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
         pthread_join(s->poller, NULL);
     }
     hamf__http_stop(s->http, grace_seconds);
+    hamf__predlog_close(s->log); /* after the last request: flushes and finishes the files */
     for (size_t i = 0; i < FB_REQS; i++) hamf__free(s->fb[i].pred);
     served_release(s->cur);
     pthread_mutex_destroy(&s->cur_lock);

@@ -14,8 +14,15 @@
  * more than 0 and at least min_gain points
  * and its F1 is not lower than the champion's by more than the tolerance.
  * The decision and its reasons go to retrain_decisions and audit_log.
+ * Everything runs on the caller's one store handle: the two runs are logged
+ * first, then every registry record of the challenger (models_master,
+ * features map, training_results, version, challenger alias, decision,
+ * promotion) is written in ONE transaction, so a failure leaves the
+ * registry as it was.
  */
 #include "ml/ml.h"
+#include "store/db.h"
+#include "store/store.h"
 #include "track/run_log.h"
 #include "track/loop.h"
 
@@ -136,6 +143,7 @@ hamf_status hamf_retrain(hamf_store *s, const char *name, const char *data_path,
     hamf_dataset *all = NULL, *tr = NULL, *ho = NULL;
     size_t *idx = NULL;
     char *bins = NULL, *dir_copy = NULL;
+    const char **names = NULL;
     struct hamf__buf details;
     hamf__buf_init(&details, 0);
     struct hamf__loop_version cv;
@@ -221,27 +229,10 @@ hamf_status hamf_retrain(hamf_store *s, const char *name, const char *data_path,
         if (st == HAMF_ERR_NOTFOUND) break;
         if (st) goto cleanup;
     }
+    st = HAMF_OK; /* the free version string was found */
     char desc[200];
     snprintf(desc, sizeof desc, "hamf retrain challenger (%s), %zu trees, %zu rows", o->trigger,
              hamf_ensemble_ntrees(chal), w);
-    int64_t model_id = 0, result_id = 0;
-    if ((st = hamf_store_insert_model(s, name, mver,
-                                      hamf_ensemble_algorithm(chal) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
-                                                                                               : "GradientBoosting",
-                                      desc, &model_id)))
-        goto cleanup;
-    size_t nf = hamf_ensemble_nfeatures(chal);
-    const char **names = hamf__calloc(nf + 1, sizeof *names);
-    if (!names) {
-        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
-        goto cleanup;
-    }
-    for (size_t f = 0; f < nf; f++) names[f] = hamf_ensemble_feature_name(chal, f);
-    st = hamf_store_map_features_by_name(s, model_id, names, nf, &r.challenger.accuracy);
-    hamf__free(names);
-    if (st == HAMF_ERR_NOTFOUND) st = HAMF_OK; /* features the registry lacks stay unmapped */
-    if (st) goto cleanup;
-
     /* runs: the model that stays champion is logged last, so the latest run
      * of the experiment (what the exporter publishes) is the champion's */
     {
@@ -271,25 +262,49 @@ hamf_status hamf_retrain(hamf_store *s, const char *name, const char *data_path,
     }
     if (st) goto cleanup;
 
-    hamf_training_result tres = {0};
-    tres.model_id = model_id;
-    tres.accuracy = r.challenger.accuracy;
-    tres.f1_score = r.challenger.f1_score;
-    tres.precision = r.challenger.precision;
-    tres.recall = r.challenger.recall;
-    tres.training_status = r.promoted ? "challenger-promoted" : "challenger-rejected";
-    tres.run_id = r.challenger_run[0] ? r.challenger_run : NULL;
-    if ((st = hamf_store_insert_training_result(s, &tres, &result_id))) goto cleanup;
-    if ((st = hamf__drift_train_bins(chal, tr, &bins))) goto cleanup;
-    int64_t got = 0;
-    if ((st = hamf__loop_version_add(s, name, model_id, path, r.challenger_run, bins, "retrain", &got))) goto cleanup;
-    r.challenger_version = got;
-    if ((st = hamf__loop_set_challenger(s, name, got))) goto cleanup;
-    if ((st = hamf__retrain_result_json(&r, &details))) goto cleanup;
-    if ((st = hamf__loop_decision_record(s, name, r.champion_version, got, r.promoted, r.reason, details.data)))
+    /* the registry's records, all or nothing: models_master, features map,
+     * training_results, the version with its bin counts, the challenger
+     * alias, the decision, and the promotion */
+    if ((st = hamf__drift_train_bins(chal, tr, &bins))) goto cleanup; /* the CPU work before the write lock */
+    size_t nf = hamf_ensemble_nfeatures(chal);
+    if (!(names = hamf__calloc(nf + 1, sizeof *names))) {
+        st = hamf__err(HAMF_ERR_NOMEM, "retrain: out of memory");
         goto cleanup;
-    if (r.promoted && (st = hamf__loop_promote(s, name, got, r.reason))) goto cleanup;
-    *out = r;
+    }
+    for (size_t f = 0; f < nf; f++) names[f] = hamf_ensemble_feature_name(chal, f);
+    struct hamf__db *db = hamf__store_db(s);
+    bool own = false;
+    if ((st = hamf__db_tx_begin(db, &own))) goto cleanup;
+    int64_t model_id = 0, result_id = 0, got = 0;
+    st = hamf_store_insert_model(s, name, mver,
+                                 hamf_ensemble_algorithm(chal) == HAMF_ALGO_RANDOM_FOREST ? "RandomForest"
+                                                                                          : "GradientBoosting",
+                                 desc, &model_id);
+    if (!st) {
+        st = hamf_store_map_features_by_name(s, model_id, names, nf, &r.challenger.accuracy);
+        if (st == HAMF_ERR_NOTFOUND) st = HAMF_OK; /* features the registry lacks stay unmapped */
+    }
+    if (!st) {
+        hamf_training_result tres = {0};
+        tres.model_id = model_id;
+        tres.accuracy = r.challenger.accuracy;
+        tres.f1_score = r.challenger.f1_score;
+        tres.precision = r.challenger.precision;
+        tres.recall = r.challenger.recall;
+        tres.training_status = r.promoted ? "challenger-promoted" : "challenger-rejected";
+        tres.run_id = r.challenger_run[0] ? r.challenger_run : NULL;
+        st = hamf_store_insert_training_result(s, &tres, &result_id);
+    }
+    if (!st) st = hamf__loop_version_add(s, name, model_id, path, r.challenger_run, bins, "retrain", &got);
+    if (!st) {
+        r.challenger_version = got;
+        st = hamf__loop_set_challenger(s, name, got);
+    }
+    if (!st) st = hamf__retrain_result_json(&r, &details);
+    if (!st) st = hamf__loop_decision_record(s, name, r.champion_version, got, r.promoted, r.reason, details.data);
+    if (!st && r.promoted) st = hamf__loop_promote(s, name, got, r.reason);
+    st = hamf__db_tx_end(db, own, st);
+    if (!st) *out = r;
 cleanup:
     hamf__buf_free(&details);
     hamf__free(dir_copy);
@@ -300,5 +315,6 @@ cleanup:
     hamf_dataset_free(ho);
     hamf_ensemble_free(champ);
     hamf_ensemble_free(chal);
+    hamf__free(names);
     return st;
 }

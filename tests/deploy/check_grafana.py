@@ -47,12 +47,16 @@ except ImportError:  # pragma: no cover - install-deps.sh installs python3-yaml
     sys.exit(2)
 
 # The metrics hamf's exporter (and `hamf server` /metrics) export: issue 7
-# item 1 and issue 8 item 2.
+# item 1 and issue 8 item 2; and the scoring server `hamf serve`.
 EXPORTED = {
     "mlflow_model_accuracy", "mlflow_model_f1_score", "mlflow_model_precision",
     "mlflow_model_recall", "mlflow_model_last_run_timestamp_seconds",
     "hamf_exporter_up", "hamf_exporter_last_success_timestamp_seconds",
     "hamf_exporter_errors_total", "hamf_feature_drift_psi", "hamf_model_live_accuracy",
+    # `hamf serve`'s /metrics (issue 14)
+    "hamf_serve_requests_total", "hamf_serve_errors_total", "hamf_serve_rows_total",
+    "hamf_serve_positive_rate", "hamf_serve_request_duration_seconds_bucket", "hamf_serve_score_bucket",
+    "hamf_serve_drift_window_rows", "hamf_serve_log_rows_total", "hamf_serve_log_dropped_total",
 }
 
 # PromQL words that are not metric names.

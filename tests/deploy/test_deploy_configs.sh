@@ -67,8 +67,19 @@ fresh_copy "$B"
 sub "$B/prometheus/rules/hamf-alerts.yml" "s.replace('mlflow_model_accuracy < 98', 'mlflow_model_accuracy < 97')"
 expect_fail "promtool test rules: threshold 97 instead of 98" "FAILED|exp:" promtool test rules "$B"/prometheus/tests/*.yml
 fresh_copy "$B"
-sub "$B/prometheus/rules/hamf-alerts.yml" "s.replace('hamf_feature_drift_psi > 0.25\n        for: 10m', 'hamf_feature_drift_psi > 0.25\n        for: 15m')"
+sub "$B/prometheus/rules/hamf-alerts.yml" "s.replace('hamf_feature_drift_psi{source!=\"serving\"} > 0.25\n        for: 10m', 'hamf_feature_drift_psi{source!=\"serving\"} > 0.25\n        for: 15m')"
 expect_fail "promtool test rules: FeatureDriftHigh for 15m" "FAILED|exp:" promtool test rules "$B"/prometheus/tests/*.yml
+# the serving rules (deploy/prometheus/tests/hamf-serving.test.yml)
+for m in "'rate(hamf_serve_requests_total[5m])) > 0.05', 'rate(hamf_serve_requests_total[5m])) > 0.03'@@error rate 3 % instead of 5 %" \
+         "'(rate(hamf_serve_request_duration_seconds_bucket[5m]))) > 0.1', '(rate(hamf_serve_request_duration_seconds_bucket[5m]))) > 0.25'@@latency 250 ms instead of 100 ms" \
+         "'histogram_quantile(0.99,', 'histogram_quantile(0.9,'@@latency p90 instead of p99" \
+         "'hamf_serve_drift_window_rows >= 500', 'hamf_serve_drift_window_rows >= 50'@@drift window guard 50 rows" \
+         "'hamf_feature_drift_psi{source!=\"serving\"} > 0.25', 'hamf_feature_drift_psi > 0.25'@@FeatureDriftHigh also on serving PSI" \
+         "'hamf-exporter|hamf-server|hamf-serve', 'hamf-exporter|hamf-server'@@ExporterDown ignores hamf-serve"; do
+  fresh_copy "$B"
+  sub "$B/prometheus/rules/hamf-alerts.yml" "s.replace(${m%%@@*})"
+  expect_fail "promtool test rules: ${m##*@@}" "FAILED|exp:" promtool test rules "$B"/prometheus/tests/*.yml
+done
 
 fresh_copy "$B"
 sub "$B/prometheus/prometheus.yml" "s.replace('scrape_interval: 15s', 'scrape_intervall: 15s')"
@@ -103,7 +114,8 @@ for f in glob.glob(d + "/prometheus/tests/*.yml"):
 for a in sorted(alerts):
     if a not in fires: errs.append(f"{a}: no unit test where it fires")
     if a not in quiet: errs.append(f"{a}: no unit test where it does not fire")
-for want in ("ModelAccuracyLow", "ModelF1Low", "ModelMetricsStale", "ExporterDown", "FeatureDriftHigh"):
+for want in ("ModelAccuracyLow", "ModelF1Low", "ModelMetricsStale", "ExporterDown", "FeatureDriftHigh",
+             "ServingErrorRateHigh", "ServingLatencyHigh", "ServingFeatureDriftHigh"):
     if want not in alerts: errs.append(f"{want}: rule missing")
 for e in errs: print("lint:", e)
 sys.exit(1 if errs else 0)
@@ -131,10 +143,10 @@ routes() { # CONFIG RECEIVERS LABELS...
   local cfg=$1 want=$2; shift 2
   amtool config routes test --config.file="$cfg" --verify.receivers="$want" "$@"
 }
-for a in ModelAccuracyLow ModelF1Low FeatureDriftHigh; do
+for a in ModelAccuracyLow ModelF1Low FeatureDriftHigh ServingFeatureDriftHigh; do
   expect_ok "route $a -> hamf-retrain,ml-slack,ml-email" routes "$AM" hamf-retrain,ml-slack,ml-email alertname=$a severity=critical model=M
 done
-for a in ExporterDown ModelMetricsStale; do
+for a in ExporterDown ModelMetricsStale ServingErrorRateHigh ServingLatencyHigh; do
   expect_ok "route $a -> ml-slack,ml-email" routes "$AM" ml-slack,ml-email alertname=$a severity=warning
 done
 grep -q 'url: .http://127.0.0.1:5000/api/hamf/v1/alerts' "$AM" && ok "retrain webhook points at hamf server" \
@@ -215,6 +227,8 @@ dash_break "query uses an undefined variable" 'panel 2 .*undefined variable \$ex
 dash_break "variable query names an unexported metric" 'templating\[0\] .*does not export: mlflow_accuracy' \
   "d['templating']['list'][0]['query'] = 'label_values(mlflow_accuracy, experiment)'"
 dash_break "duplicate panel id" "duplicate panel id 3" "d['panels'][3]['id'] = 3"
+dash_break "serving latency panel queries a metric hamf serve does not export" "panel 14 .*does not export: hamf_serve_request_seconds_bucket" \
+  "t = d['panels'][13]['targets'][0]; t['expr'] = t['expr'].replace('hamf_serve_request_duration_seconds_bucket', 'hamf_serve_request_seconds_bucket')"
 dash_break "F1 time series hides its threshold" "panel 6 .*hides its threshold" \
   "d['panels'][5]['fieldConfig']['defaults']['custom']['thresholdsStyle']['mode'] = 'off'"
 grafana_break "data source uid renamed under the dashboard" "does not resolve" \
@@ -279,6 +293,18 @@ hamf_exporter_errors_total 0
 hamf_feature_drift_psi{model="m",feature="urllength"} 0.01
 # TYPE hamf_model_live_accuracy gauge
 hamf_model_live_accuracy{model="m"} 99
+# TYPE hamf_serve_requests_total counter
+hamf_serve_requests_total{model="m",model_version="1"} 10
+# TYPE hamf_serve_errors_total counter
+hamf_serve_errors_total{model="m",model_version="1"} 0
+# TYPE hamf_serve_positive_rate gauge
+hamf_serve_positive_rate{model="m",model_version="1"} 0.3
+# TYPE hamf_serve_request_duration_seconds histogram
+hamf_serve_request_duration_seconds_bucket{model="m",model_version="1",le="+Inf"} 10
+# TYPE hamf_serve_log_rows_total counter
+hamf_serve_log_rows_total{model="m",model_version="1"} 10
+# TYPE hamf_serve_log_dropped_total counter
+hamf_serve_log_dropped_total{model="m",model_version="1"} 0
 EOF
 expect_ok "check_grafana --metrics with every exported metric" "$PY" "$CHECKER" --deploy "$D" --metrics "$T/scrape-full.txt"
 grep -v mlflow_model_recall "$T/scrape-full.txt" >"$T/scrape-norecall.txt"

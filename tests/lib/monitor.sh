@@ -9,7 +9,7 @@
 # chained after any trap the test had set).
 #
 #   source "$HAMF_ROOT/tests/lib/monitor.sh"
-#   mon_start --exporter 127.0.0.1:$PORT [--server 127.0.0.1:$PORT2]
+#   mon_start --exporter 127.0.0.1:$PORT [--server 127.0.0.1:$PORT2] [--serve 127.0.0.1:$PORT3]
 #             [--retrain-url http://127.0.0.1:$P/api/hamf/v1/alerts] [--for 2s]
 #   mon_wait_target_up hamf-exporter 15
 #   mon_wait_alert ModelAccuracyLow firing 30 [--receiver ml-email] [--label k=v]
@@ -89,22 +89,23 @@ _mon_install_trap() {
 # _mon_log_tail NAME: show the end of a component's log.
 _mon_log_tail() { [ -f "$MON_DIR/$1.log" ] && tail -n 20 "$MON_DIR/$1.log" | sed "s/^/    [$1] /" >&2; }
 
-# mon_start [--exporter HOST:PORT] [--server HOST:PORT] [--retrain-url URL]
+# mon_start [--exporter HOST:PORT] [--server HOST:PORT] [--serve HOST:PORT] [--retrain-url URL]
 #           [--for DURATION] [--dir DIR]
 mon_start() {
-  local exporter="" server="" retrain="" for_dur="2s" dir=""
+  local exporter="" server="" serve="" retrain="" for_dur="2s" dir=""
   while [ $# -gt 0 ]; do
     case $1 in
       --exporter) exporter=$2; shift 2 ;;
       --server) server=$2; shift 2 ;;
+      --serve) serve=$2; shift 2 ;;
       --retrain-url) retrain=$2; shift 2 ;;
       --for) for_dur=$2; shift 2 ;;
       --dir) dir=$2; shift 2 ;;
       *) echo "mon_start: unknown option $1" >&2; return 2 ;;
     esac
   done
-  if [ -z "$exporter" ] && [ -z "$server" ]; then
-    echo "mon_start: give --exporter and/or --server" >&2; return 2
+  if [ -z "$exporter" ] && [ -z "$server" ] && [ -z "$serve" ]; then
+    echo "mon_start: give --exporter, --server and/or --serve" >&2; return 2
   fi
   local bin
   for bin in /usr/bin/prometheus /usr/bin/prometheus-alertmanager; do
@@ -132,7 +133,7 @@ mon_start() {
     am_port=$(mon_free_port); prom_port=$(mon_free_port)
     "$MON_PY" "$MON_LIB/monitor_render.py" --deploy "$MON_ROOT/deploy" --out "$MON_DIR" \
       --prom-port "$prom_port" --am-port "$am_port" --sink "$MON_SINK_URL" \
-      --exporter "$exporter" --server "$server" --retrain-url "$retrain" --for "$for_dur" \
+      --exporter "$exporter" --server "$server" --serve "$serve" --retrain-url "$retrain" --for "$for_dur" \
       || { echo "monitor: rendering configs failed" >&2; return 1; }
     /usr/bin/prometheus-alertmanager --config.file="$MON_DIR/alertmanager.yml" \
       --storage.path="$MON_DIR/am-data" --web.listen-address="127.0.0.1:$am_port" \

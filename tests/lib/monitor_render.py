@@ -4,9 +4,9 @@ for a test run on loopback. Python standard library plus python3-yaml.
 
 Owns: the (only) differences between the committed configs and what tests
 run, so a test exercises the real rules, routes, receivers and grouping:
-  prometheus.yml   1 s scrape/evaluation interval; the hamf-exporter and
-                   hamf-server jobs point at --exporter / --server (a job
-                   without a target is dropped); Prometheus scrapes itself on
+  prometheus.yml   1 s scrape/evaluation interval; the hamf-exporter,
+                   hamf-server and hamf-serve jobs point at --exporter /
+                   --server / --serve (a job without a target is dropped); Prometheus scrapes itself on
                    --prom-port; alerts go to 127.0.0.1:--am-port; rule files
                    are the rendered copies.
   rules/*.yml      identical, except every `for:` becomes --for (the real
@@ -19,7 +19,7 @@ run, so a test exercises the real rules, routes, receivers and grouping:
                    sink, to the sink as well; send_resolved everywhere.
 
 Usage: monitor_render.py --deploy DIR --out DIR --prom-port P --am-port P
-         --sink URL [--exporter HOST:PORT] [--server HOST:PORT]
+         --sink URL [--exporter HOST:PORT] [--server HOST:PORT] [--serve HOST:PORT]
          [--retrain-url URL] [--for DURATION]
 """
 import argparse
@@ -66,7 +66,7 @@ def render_prometheus(a, rules_glob):
     g["evaluation_interval"] = "1s"
     doc["rule_files"] = [rules_glob]
     doc["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{a.am_port}"]}]}]}
-    targets = {"hamf-exporter": a.exporter, "hamf-server": a.server,
+    targets = {"hamf-exporter": a.exporter, "hamf-server": a.server, "hamf-serve": a.serve,
                "prometheus": f"127.0.0.1:{a.prom_port}"}
     jobs = []
     for job in doc.get("scrape_configs", []):
@@ -133,6 +133,7 @@ def main():
     ap.add_argument("--sink", required=True)
     ap.add_argument("--exporter", default="")
     ap.add_argument("--server", default="")
+    ap.add_argument("--serve", default="", help="hamf serve HOST:PORT (job hamf-serve)")
     ap.add_argument("--retrain-url", default="")
     ap.add_argument("--for", dest="for_", default="2s")
     a = ap.parse_args()
