@@ -26,6 +26,7 @@ static void usage(FILE *o)
         "  GET /metrics       Prometheus text: requests, errors, latency and score\n"
         "                     histograms, positive rate; live accuracy (percent),\n"
         "                     F1, precision, recall over the last 1000 fed-back rows\n"
+        "                     of the version now answering (its own answers only)\n"
         "                     as mlflow_model_accuracy{source=\"serving\"} etc.\n"
         "  POST /feedback     {\"request_id\": ID, \"labels\": [0, 1, ...]}: the true\n"
         "                     labels of the rows of a scoring answer (its ID is in\n"

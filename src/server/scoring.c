@@ -24,11 +24,15 @@
  * also X-Hamf-Request-Id, the key for /feedback.
  *
  * Live quality: the predicted labels of the last FB_REQS scored requests
- * (up to FB_MAX_ROWS rows each) are remembered; fed-back labels join them
- * into a window of the last FB_WINDOW labelled rows, from which accuracy
- * (percent), F1, precision and recall are exported under the names the
- * shipped ModelAccuracyLow / ModelF1Low rules read (mlflow_model_accuracy,
- * mlflow_model_f1_score, ...) with source="serving".
+ * (up to FB_MAX_ROWS rows each) are remembered with the version that
+ * scored them; fed-back labels join them into that version's window of its
+ * last FB_WINDOW labelled rows. The window of the version now answering
+ * gives accuracy (percent), F1, precision and recall, exported under the
+ * names the shipped ModelAccuracyLow / ModelF1Low rules read
+ * (mlflow_model_accuracy, mlflow_model_f1_score, ...) with
+ * source="serving". Per version, because after the alias moves the old
+ * version's mistakes must not be reported as the new one's (nor keep a
+ * quality alert firing against it); a rollback brings its window back.
  */
 #include "hamf.h"
 #include "data/csv.h"
@@ -61,19 +65,24 @@ static const double lat_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.00
 #define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
 #define NSCORE 10 /* score buckets 0.1, 0.2, ... 1.0 */
 
-struct fb_req {
-    uint64_t id;
-    uint8_t *pred; /* predicted labels [owned] */
-    size_t n;
-    bool used;     /* feedback already given */
-};
-
 /* Counters of one model version (kept for /metrics after a switch). */
 struct vstats {
     char version[64];
     atomic_ullong requests, errors, rows, positives;
     atomic_ullong lat_count[NLAT + 1], score_count[NSCORE];
     _Atomic double lat_sum, score_sum;
+    /* live quality, under the server's fb_lock: this version's labelled rows */
+    uint8_t win_pred[FB_WINDOW], win_true[FB_WINDOW];
+    size_t win_n, win_pos;
+    unsigned long long feedback_rows;
+};
+
+struct fb_req {
+    uint64_t id;
+    uint8_t *pred;     /* predicted labels [owned] */
+    size_t n;
+    bool used;         /* feedback already given */
+    struct vstats *st; /* the version that scored them */
 };
 #define MAX_VERSIONS 16
 
@@ -104,12 +113,9 @@ struct hamf_scoring_server {
     struct vstats stats[MAX_VERSIONS];
     size_t nstats; /* under cur_lock */
     atomic_ullong next_id;
-    /* feedback: a ring of scored requests and a window of labelled rows */
+    /* feedback: a ring of scored requests; the windows are in stats[] */
     pthread_mutex_t fb_lock;
     struct fb_req fb[FB_REQS];
-    uint8_t win_pred[FB_WINDOW], win_true[FB_WINDOW];
-    size_t win_n, win_pos;
-    unsigned long long feedback_rows;
     hamf_serve_output output;
     struct hamf__predlog *log; /* --log-dir; NULL = no prediction log */
     size_t drift_rows;         /* serving drift window */
@@ -276,9 +282,9 @@ static void atomic_add_double(_Atomic double *a, double v)
     }
 }
 
-/* Remember a scored request's labels for /feedback (the ring drops the
- * oldest). Takes ownership of pred. */
-static void fb_remember(struct hamf_scoring_server *s, uint64_t id, uint8_t *pred, size_t n)
+/* Remember a scored request's labels, and the version that scored it, for
+ * /feedback (the ring drops the oldest). Takes ownership of pred. */
+static void fb_remember(struct hamf_scoring_server *s, uint64_t id, uint8_t *pred, size_t n, struct vstats *st)
 {
     pthread_mutex_lock(&s->fb_lock);
     struct fb_req *r = &s->fb[id % FB_REQS];
@@ -287,6 +293,7 @@ static void fb_remember(struct hamf_scoring_server *s, uint64_t id, uint8_t *pre
     r->pred = pred;
     r->n = n;
     r->used = false;
+    r->st = st;
     pthread_mutex_unlock(&s->fb_lock);
 }
 
@@ -870,7 +877,7 @@ static void score_request(struct hamf_scoring_server *s, struct served *m, const
         uint8_t *pl = hamf__malloc(n);
         if (pl) {
             for (size_t i = 0; i < n; i++) pl[i] = proba[i] > 0.5;
-            fb_remember(s, id, pl, n);
+            fb_remember(s, id, pl, n, m->st);
         }
     }
     if (n > 0 && m->drift) {
@@ -985,13 +992,14 @@ static void h_feedback(void *ctx, const struct hamf__http_req *req, struct hamf_
                         (long long)id, want, lv->len);
     } else {
         r->used = true;
+        struct vstats *v = r->st;
         for (size_t i = 0; i < r->n; i++) {
-            s->win_pred[s->win_pos] = r->pred[i];
-            s->win_true[s->win_pos] = lab[i];
-            s->win_pos = (s->win_pos + 1) % FB_WINDOW;
-            if (s->win_n < FB_WINDOW) s->win_n++;
+            v->win_pred[v->win_pos] = r->pred[i];
+            v->win_true[v->win_pos] = lab[i];
+            v->win_pos = (v->win_pos + 1) % FB_WINDOW;
+            if (v->win_n < FB_WINDOW) v->win_n++;
         }
-        s->feedback_rows += r->n;
+        v->feedback_rows += r->n;
         pthread_mutex_unlock(&s->fb_lock);
         hamf__predlog_labels(s->log, (uint64_t)id, lab, lv->len);
         hamf__buf_reset(&resp->body);
@@ -1097,23 +1105,27 @@ static void h_metrics(void *ctx, const struct hamf__http_req *req, struct hamf__
         put_metric(b, mn, v->version, "hamf_serve_score_sum", NULL, atomic_load(&v->score_sum));
         put_metric(b, mn, v->version, "hamf_serve_score_count", NULL, cum);
     }
+    /* feedback counts per version; live quality from the window of the
+     * version now answering (its own answers only) */
+    const char *cv = cur->version;
+    const struct vstats *cs = cur->st;
+    unsigned long long fbr[MAX_VERSIONS];
     pthread_mutex_lock(&s->fb_lock);
+    for (size_t i = 0; i < nv; i++) fbr[i] = s->stats[i].feedback_rows;
     size_t tp = 0, fp = 0, tn = 0, fn = 0;
-    for (size_t i = 0; i < s->win_n; i++) {
-        int p = s->win_pred[i], y = s->win_true[i];
+    for (size_t i = 0; i < cs->win_n; i++) {
+        int p = cs->win_pred[i], y = cs->win_true[i];
         tp += p && y;
         fp += p && !y;
         tn += !p && !y;
         fn += !p && y;
     }
-    size_t wn = s->win_n;
-    unsigned long long fbr = s->feedback_rows;
+    size_t wn = cs->win_n;
     pthread_mutex_unlock(&s->fb_lock);
-    /* live quality is labelled with the version now answering */
-    const char *cv = cur->version;
     (void)hamf__buf_puts(b, "# HELP hamf_serve_feedback_rows_total Rows with a true label fed back.\n"
                             "# TYPE hamf_serve_feedback_rows_total counter\n");
-    put_metric(b, mn, cv, "hamf_serve_feedback_rows_total", NULL, (double)fbr);
+    for (size_t i = 0; i < nv; i++)
+        put_metric(b, mn, s->stats[i].version, "hamf_serve_feedback_rows_total", NULL, (double)fbr[i]);
     if (wn > 0) {
         double prec = tp + fp ? (double)tp / (double)(tp + fp) : 0, rec = tp + fn ? (double)tp / (double)(tp + fn) : 0;
         double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
@@ -1191,11 +1203,18 @@ static void router_error(int status, const char *message, struct hamf__http_resp
 }
 
 /* Follow models:/NAME@ALIAS: resolve the reference every poll_s seconds
- * (a store query, no model load) and load + install the version it names
- * when it changed. Requests in flight keep the handle they took. */
+ * (one or two indexed queries on a store connection kept open across polls
+ * — on PostgreSQL a new connection and schema check per poll cost 14-17
+ * statements and a backend start per replica per second; when a query on
+ * the kept connection fails, the same poll retries once on a new one) and
+ * load + install the version it names when it changed. Requests in flight
+ * keep the handle they took. A failing registry is reported once, and again
+ * when it recovers. */
 static void *poll_main(void *arg)
 {
     struct hamf_scoring_server *s = arg;
+    hamf_store *store = NULL;
+    bool failing = false;
     for (;;) {
         pthread_mutex_lock(&s->stop_lock);
         struct timespec until;
@@ -1210,13 +1229,30 @@ static void *poll_main(void *arg)
         if (stop) break;
         struct hamf__loop_version v;
         char *file = NULL;
-        hamf_status st = hamf__model_ref_resolve(s->ref, s->db_url, &v, &file);
+        bool kept = store != NULL;
+        hamf_status st = kept ? HAMF_OK : hamf__model_ref_open(s->ref, s->db_url, &store);
+        if (!st) st = hamf__model_ref_resolve_store(store, s->ref, &v, &file);
         hamf__free(file);
+        file = NULL;
+        if (st && kept) { /* the kept connection may have died (server restart, idle kill): once more on a new one */
+            fprintf(stderr, "hamf serve: following %s: %s (reconnecting)\n", s->ref, hamf_last_error());
+            hamf_store_close(store);
+            store = NULL;
+            st = hamf__model_ref_open(s->ref, s->db_url, &store);
+            if (!st) st = hamf__model_ref_resolve_store(store, s->ref, &v, &file);
+            hamf__free(file);
+        }
         if (st) {
-            fprintf(stderr, "hamf serve: following %s: %s (keeping version %lld)\n", s->ref, hamf_last_error(),
-                    (long long)s->cur_version);
+            if (!failing)
+                fprintf(stderr, "hamf serve: following %s: %s (keeping version %lld; retrying every %g s)\n", s->ref,
+                        hamf_last_error(), (long long)s->cur_version, s->poll_s);
+            failing = true;
+            hamf_store_close(store);
+            store = NULL;
             continue;
         }
+        if (failing) fprintf(stderr, "hamf serve: following %s again\n", s->ref);
+        failing = false;
         if (v.version == s->cur_version) continue;
         hamf_ensemble *e = NULL;
         struct served *m = NULL;
@@ -1233,6 +1269,7 @@ static void *poll_main(void *arg)
                 (long long)s->cur_version);
         s->cur_version = v.version;
     }
+    hamf_store_close(store);
     return NULL;
 }
 

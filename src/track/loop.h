@@ -30,6 +30,11 @@ hamf_status hamf__loop_version_load(const struct hamf__loop_version *v, hamf_ens
 /* Resolve a model reference (see hamf_model_load): a registered version
  * into *v, or a plain file into *file [owned: hamf__free]. */
 hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct hamf__loop_version *v, char **file);
+/* Open the registry store for reference `ref` (never creates a SQLite
+ * file; the error names ref and the store). `hamf serve` keeps one open to
+ * poll an alias with hamf__model_ref_resolve_store, without a new
+ * connection and schema check per poll. */
+hamf_status hamf__model_ref_open(const char *ref, const char *db_url, hamf_store **out);
 
 /* ---- registering a training ---- */
 /* After a training was registered in models_master (`model_id`): in store

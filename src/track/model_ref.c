@@ -55,6 +55,16 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
     if (!ref || !*ref) return hamf__err(HAMF_ERR_MISUSE, "model: no model given");
     bool models = !strncmp(ref, "models:/", 8), runs = !strncmp(ref, "runs:/", 6);
     if (!models && !runs) return hamf__model_ref_resolve_store(NULL, ref, out, file);
+    hamf_store *s = NULL;
+    hamf_status st = hamf__model_ref_open(ref, db_url, &s);
+    if (st) return st;
+    st = hamf__model_ref_resolve_store(s, ref, out, file);
+    hamf_store_close(s);
+    return st;
+}
+
+hamf_status hamf__model_ref_open(const char *ref, const char *db_url, hamf_store **out)
+{
     /* a registry reference never creates a store */
     if (strncmp(db_url, "postgres", 8)) {
         const char *f = !strncmp(db_url, "sqlite://", 9) ? db_url + 9 : db_url;
@@ -64,12 +74,9 @@ hamf_status hamf__model_ref_resolve(const char *ref, const char *db_url, struct 
                                                 "(give --db or set HAMF_DB)",
                              ref, db_url);
     }
-    hamf_store *s = NULL;
-    hamf_status st = hamf__loop_open(db_url, &s);
+    hamf_status st = hamf__loop_open(db_url, out);
     if (st) return hamf__err_prefix(st, "model: '%s' needs the registry", ref);
-    st = hamf__model_ref_resolve_store(s, ref, out, file);
-    hamf_store_close(s);
-    return st;
+    return HAMF_OK;
 }
 
 hamf_status hamf__model_ref_resolve_store(hamf_store *s, const char *ref, struct hamf__loop_version *out, char **file)
