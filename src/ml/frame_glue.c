@@ -12,7 +12,7 @@
 
 /* ---- frame glue ---- */
 
-static int label_of_string(const char *s)
+int hamf__label_of_string(const char *s)
 {
     if (!strcasecmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "y") ||
         !strcasecmp(s, "t"))
@@ -57,7 +57,7 @@ hamf_status hamf_dataset_from_frame(const hamf_frame *f, const char *target, ham
         if (hamf_frame_col_type(f, tcol) == HAMF_DTYPE_STRING) {
             const int32_t *codes = hamf_frame_codes(f, tcol);
             for (size_t i = 0; i < n; i++) {
-                int v = codes[i] < 0 ? -1 : label_of_string(hamf_frame_dict_value(f, tcol, (size_t)codes[i]));
+                int v = codes[i] < 0 ? -1 : hamf__label_of_string(hamf_frame_dict_value(f, tcol, (size_t)codes[i]));
                 if (v < 0) {
                     st = hamf__err(HAMF_ERR_SCHEMA, "dataset: target '%s' in data row %zu (CSV line %zu) is '%s', not a binary label (0/1, yes/no, true/false)",
                                    target, i + 1, i + 2, codes[i] < 0 ? "" : hamf_frame_dict_value(f, tcol, (size_t)codes[i]));

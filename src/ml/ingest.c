@@ -162,17 +162,6 @@ static hamf_status mixed_report(struct ing *g)
     return HAMF_OK;
 }
 
-static int label_of_string(const char *s)
-{
-    if (!strcasecmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "y") ||
-        !strcasecmp(s, "t"))
-        return 1;
-    if (!strcasecmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "n") ||
-        !strcasecmp(s, "f"))
-        return 0;
-    return -1;
-}
-
 static hamf_status schema(struct ing *g, const hamf_frame *f)
 {
     const char *target = g->o->target;
@@ -242,7 +231,7 @@ static hamf_status labels(struct ing *g, const hamf_frame *f)
     if (hamf_frame_col_type(f, t) == HAMF_DTYPE_STRING) {
         const int32_t *codes = hamf_frame_codes(f, t);
         for (size_t i = 0; i < n; i++) {
-            int v = codes[i] < 0 ? -1 : label_of_string(hamf_frame_dict_value(f, t, (size_t)codes[i]));
+            int v = codes[i] < 0 ? -1 : hamf__label_of_string(hamf_frame_dict_value(f, t, (size_t)codes[i]));
             if (v < 0)
                 return hamf__err(HAMF_ERR_SCHEMA, "dataset: target '%s' in data row %zu (CSV line %zu) is '%s', not a binary label (0/1, yes/no, true/false)",
                                  target, g->row0 + i + 1, g->row0 + i + 2,

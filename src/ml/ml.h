@@ -267,4 +267,9 @@ hamf_status hamf__xgb_import(const char *text, size_t len, const char *source, s
 /* Row-major copy of column-major codes. */
 hamf_status hamf__codes_transpose(const uint8_t *codes, size_t n, size_t nf, uint8_t **rows);
 
+/* A text label as a class: 1/yes/true/y/t -> 1, 0/no/false/n/f -> 0
+ * (case-insensitive), anything else -> -1 (frame_glue.c; the in-memory and
+ * the streaming ingest read labels the same way). */
+int hamf__label_of_string(const char *s);
+
 #endif

@@ -1273,6 +1273,22 @@ static void *poll_main(void *arg)
     return NULL;
 }
 
+/* Everything start made, after the HTTP server and poller are stopped:
+ * the prediction log last (it flushes and finishes its files). */
+static void serve_free(struct hamf_scoring_server *s)
+{
+    hamf__predlog_close(s->log);
+    for (size_t i = 0; i < FB_REQS; i++) hamf__free(s->fb[i].pred);
+    served_release(s->cur);
+    pthread_mutex_destroy(&s->cur_lock);
+    pthread_mutex_destroy(&s->fb_lock);
+    pthread_mutex_destroy(&s->stop_lock);
+    pthread_cond_destroy(&s->stop_cond);
+    hamf__free(s->ref);
+    hamf__free(s->db_url);
+    hamf__free(s);
+}
+
 hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *opt, hamf_scoring_server **out)
 {
     if (!model_path || !out) return hamf__err(HAMF_ERR_MISUSE, "serve: NULL argument");
@@ -1367,15 +1383,7 @@ hamf_status hamf_serve_start(const char *model_path, const hamf_serve_options *o
     *out = s;
     return HAMF_OK;
 fail:
-    hamf__predlog_close(s->log);
-    served_release(s->cur);
-    pthread_mutex_destroy(&s->cur_lock);
-    pthread_mutex_destroy(&s->fb_lock);
-    pthread_mutex_destroy(&s->stop_lock);
-    pthread_cond_destroy(&s->stop_cond);
-    hamf__free(s->ref);
-    hamf__free(s->db_url);
-    hamf__free(s);
+    serve_free(s);
     return st;
 }
 
@@ -1404,14 +1412,5 @@ void hamf_serve_stop(hamf_scoring_server *s, double grace_seconds)
         pthread_join(s->poller, NULL);
     }
     hamf__http_stop(s->http, grace_seconds);
-    hamf__predlog_close(s->log); /* after the last request: flushes and finishes the files */
-    for (size_t i = 0; i < FB_REQS; i++) hamf__free(s->fb[i].pred);
-    served_release(s->cur);
-    pthread_mutex_destroy(&s->cur_lock);
-    pthread_mutex_destroy(&s->fb_lock);
-    pthread_mutex_destroy(&s->stop_lock);
-    pthread_cond_destroy(&s->stop_cond);
-    hamf__free(s->ref);
-    hamf__free(s->db_url);
-    hamf__free(s);
+    serve_free(s);
 }
