@@ -145,6 +145,18 @@ size_t hamf__csv_last_row_end(const char *buf, size_t len);
 size_t hamf__csv_lone_cr(const char *buf, size_t len);
 size_t hamf__csv_count_nl(const char *p, size_t n);
 
+/* Row ends in buf[lo,hi) for both quote states at lo, from one scan: a
+ * block is cut into chunks scanned in parallel (with their reads), and the
+ * chunks' quote parities, chained afterwards, pick each chunk's answer. */
+struct hamf__csv_chunk {
+    size_t first[2], last[2]; /* [s]: position after the first / last '\n'
+                                 outside quotes when the chunk starts inside
+                                 quotes (s = 1) or not; 0 = none */
+    size_t nl;                /* every '\n' (physical lines) */
+    bool odd;                 /* an odd number of '"' in the chunk */
+};
+void hamf__csv_chunk_scan(const char *buf, size_t lo, size_t hi, struct hamf__csv_chunk *out);
+
 /* ---- values (csv_infer.c) ---- */
 
 bool hamf__csv_is_null_word(const struct hamf__csv_ctx *c, const struct hamf__csv_field *f);

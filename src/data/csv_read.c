@@ -29,6 +29,8 @@
 
 #define MAX_ROW_BYTES ((size_t)1 << 30)
 
+static bool pread_all(int fd, char *p, size_t n, uint64_t off, int *err);
+
 /* ---- range jobs (pass 1 and pass 2) ------------------------------------- */
 
 struct job {
@@ -49,6 +51,11 @@ struct job {
     bool perr;
     struct hamf__csv_perr e;
     struct hamf__buf tmp;
+    /* pass 2 of a file: the job reads buf[rlo, end) itself */
+    int fd;
+    uint64_t off;
+    size_t rlo;
+    int rerr; /* errno of a failed read, -1 short */
 };
 
 static void job_fail(struct job *j, size_t pos, const char *fmt, ...) HAMF_PRINTF(3, 4);
@@ -218,6 +225,11 @@ static void *job_run(void *arg)
 {
     struct job *j = arg;
     uint8_t one;
+    if (j->fd >= 0 && j->end > j->rlo &&
+        !pread_all(j->fd, (char *)j->buf + j->rlo, j->end - j->rlo, j->off + j->rlo, &j->rerr)) {
+        j->st = HAMF_ERR_IO;
+        return NULL;
+    }
     j->act = j->c->ncols ? hamf__malloc(j->c->ncols) : &one;
     if (!j->act) {
         j->st = HAMF_ERR_NOMEM;
@@ -245,67 +257,123 @@ static hamf_status run_jobs(struct job *jobs, size_t n)
 
 /* ---- block source -------------------------------------------------------- */
 
+/* A block is read with pread at its file offset, in chunks read and
+ * scanned for row ends by parallel threads (no serial copy or scan), and
+ * ends after its last complete row (except at the end of the file). Pass 2
+ * knows each block's length and ranges from pass 1: its range jobs read
+ * their own bytes. */
 struct src {
-    int fd;
+    int fd; /* -1: the bytes are mem[0..memlen) */
     const char *mem;
     size_t memlen;
     char *buf;
-    size_t cap, have; /* bytes in buf */
+    size_t cap;
     size_t blocksz;
+    uint64_t fsize; /* the file's size when opened */
+    int threads;
     /* current block */
+    uint64_t off; /* its file offset */
     const char *data;
     size_t len;
-    size_t consumed; /* bytes of buf given out as the current block */
-    bool eof, first, done;
-    uint64_t line0; /* physical lines before the current block */
+    size_t nl; /* '\n' bytes in it */
+    bool first, done;
+    uint64_t line0; /* physical lines before it */
+    /* its chunks (pass 1), to split it in ranges */
+    size_t nck;
+    size_t cklo[HAMF__CSV_MAX_THREADS + 1];
+    struct hamf__csv_chunk ck[HAMF__CSV_MAX_THREADS];
+    uint8_t ckin[HAMF__CSV_MAX_THREADS]; /* 1: the chunk starts inside quotes */
+    int ckerr[HAMF__CSV_MAX_THREADS];    /* errno of a failed read, -1 short */
 };
 
-/* Next block: complete rows only (except at EOF). false at end. */
+/* Blocks and ranges below this are not split between threads. */
+#define SPLIT_MIN ((size_t)2 << 20)
+
+/* n bytes at off into p; false with *err = errno, or -1 when the file ends
+ * first. */
+static bool pread_all(int fd, char *p, size_t n, uint64_t off, int *err)
+{
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            *err = errno;
+            return false;
+        }
+        if (r == 0) {
+            *err = -1;
+            return false;
+        }
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return true;
+}
+
+static void chunk_task(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    struct src *s = ctx;
+    size_t lo = s->cklo[i], hi = s->cklo[i + 1];
+    s->ckerr[i] = 0;
+    if (s->fd >= 0 && !pread_all(s->fd, s->buf + lo, hi - lo, s->off + lo, &s->ckerr[i])) return;
+    hamf__csv_chunk_scan(s->data, lo, hi, &s->ck[i]);
+}
+
+static hamf_status ensure_cap(struct src *s, size_t n, const char *name)
+{
+    if (s->cap >= n + 1) return HAMF_OK;
+    char *nb = hamf__realloc(s->buf, n + 1);
+    if (!nb) return hamf__err(HAMF_ERR_NOMEM, "csv: %s: out of memory", name);
+    s->buf = nb;
+    s->cap = n + 1;
+    return HAMF_OK;
+}
+
+/* Next block (pass 1): complete rows only (except at the end). false at
+ * end. The first block is given even when the input is empty. */
 static hamf_status src_next(struct src *s, const char *name, bool *got)
 {
+    hamf_status st;
     *got = false;
     if (s->done) return HAMF_OK;
-    if (s->len) s->line0 += hamf__csv_count_nl(s->data, s->len);
-    if (s->fd < 0) {
-        if (!s->first) {
-            s->done = true;
-            return HAMF_OK;
-        }
-        s->first = false;
-        s->data = s->mem;
-        s->len = s->memlen;
+    s->off += s->len;
+    s->line0 += s->nl;
+    s->len = s->nl = 0;
+    uint64_t total = s->fd < 0 ? s->memlen : s->fsize;
+    uint64_t avail = total - s->off;
+    if (avail == 0 && !s->first) {
         s->done = true;
-        *got = true;
         return HAMF_OK;
     }
-    /* drop the consumed part */
-    if (s->consumed) {
-        memmove(s->buf, s->buf + s->consumed, s->have - s->consumed);
-        s->have -= s->consumed;
-        s->consumed = 0;
-    }
-    size_t want = s->blocksz;
+    size_t want = s->fd < 0 ? (size_t)avail : s->blocksz;
     for (;;) {
-        while (!s->eof && s->have < want) {
-            if (s->cap < want + 1) {
-                size_t nc = want + 1;
-                char *nb = hamf__realloc(s->buf, nc);
-                if (!nb) return hamf__err(HAMF_ERR_NOMEM, "csv: %s: out of memory", name);
-                s->buf = nb;
-                s->cap = nc;
-            }
-            ssize_t r = read(s->fd, s->buf + s->have, want - s->have);
-            if (r < 0) {
-                if (errno == EINTR) continue;
-                return hamf__err(HAMF_ERR_IO, "csv: %s: read: %s", name, strerror(errno));
-            }
-            if (r == 0) s->eof = true;
-            s->have += (size_t)r;
+        size_t n = avail < want ? (size_t)avail : want;
+        bool eof = n == avail;
+        if (s->fd >= 0) {
+            if ((st = ensure_cap(s, n, name))) return st;
+            s->data = s->buf;
+        } else {
+            s->data = s->mem + s->off;
         }
-        size_t end = s->eof ? s->have : hamf__csv_last_row_end(s->buf, s->have);
-        if (end == 0 && !s->eof) {
-            size_t cr = hamf__csv_lone_cr(s->buf, s->have);
-            if (cr < s->have) {
+        s->nck = n >= SPLIT_MIN && s->threads > 1 ? (size_t)s->threads : 1;
+        for (size_t i = 0; i <= s->nck; i++) s->cklo[i] = (size_t)((uint64_t)n * i / s->nck);
+        hamf__run_parallel(s->nck, chunk_task, s);
+        for (size_t i = 0; i < s->nck; i++) {
+            if (s->ckerr[i] > 0) return hamf__err(HAMF_ERR_IO, "csv: %s: read: %s", name, strerror(s->ckerr[i]));
+            if (s->ckerr[i]) return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", name);
+        }
+        size_t nl = 0, end = eof ? n : 0;
+        s->ckin[0] = 0;
+        for (size_t i = 0; i < s->nck; i++) {
+            if (i) s->ckin[i] = s->ckin[i - 1] ^ (uint8_t)s->ck[i - 1].odd;
+            nl += s->ck[i].nl;
+        }
+        for (size_t i = s->nck; i-- > 0 && !end;) end = s->ck[i].last[s->ckin[i]];
+        if (end == 0 && !eof) {
+            size_t cr = hamf__csv_lone_cr(s->data, n);
+            if (cr < n) {
                 size_t col = cr + 1;
                 return hamf__err(HAMF_ERR_PARSE,
                                  "csv: %s:%llu:%zu: carriage return without a line feed (CR-only line endings "
@@ -318,48 +386,55 @@ static hamf_status src_next(struct src *s, const char *name, bool *got)
             want *= 2;
             continue;
         }
-        if (end == 0 && s->eof && !s->first) {
-            s->done = true;
-            return HAMF_OK;
-        }
-        s->data = s->buf;
         s->len = end;
-        s->consumed = end;
+        s->nl = nl - hamf__csv_count_nl(s->data + end, n - end);
         s->first = false;
         *got = true;
         return HAMF_OK;
     }
 }
 
-static hamf_status src_open(struct src *s, const char *path, const char *mem, size_t memlen, size_t blocksz)
+/* Ranges of the current block for the threads: [begin, len) cut after the
+ * first row end of each chunk (chunks are equal parts of the block). */
+static size_t src_split(const struct src *s, size_t begin, size_t nthreads, size_t *bounds)
+{
+    size_t nr = 0, end = s->len;
+    bounds[nr++] = begin;
+    if (nthreads > 1 && end - begin >= SPLIT_MIN) {
+        for (size_t i = 1; i < s->nck && nr < nthreads; i++) {
+            size_t b = 0;
+            for (size_t j = i; j < s->nck && !b; j++) b = s->ck[j].first[s->ckin[j]];
+            if (!b || b >= end) break;
+            if (b > bounds[nr - 1]) bounds[nr++] = b;
+        }
+    }
+    bounds[nr] = end;
+    return nr;
+}
+
+static hamf_status src_open(struct src *s, const char *path, const char *mem, size_t memlen, size_t blocksz,
+                            int threads)
 {
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->first = true;
+    s->threads = threads;
     s->blocksz = blocksz ? blocksz : 16u << 20;
     if (path) {
         s->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (s->fd < 0)
             return hamf__err(errno == ENOENT ? HAMF_ERR_NOTFOUND : HAMF_ERR_IO, "csv: %s: %s", path, strerror(errno));
-        if (blocksz == 0) {
-            struct stat sb;
-            if (fstat(s->fd, &sb) == 0 && sb.st_size > 0) s->blocksz = (size_t)sb.st_size + 1;
-        }
+        struct stat sb;
+        if (fstat(s->fd, &sb) != 0) return hamf__err(HAMF_ERR_IO, "csv: %s: %s", path, strerror(errno));
+        /* read twice (schema, then values) at offsets: pipes cannot be */
+        if (!S_ISREG(sb.st_mode))
+            return hamf__err(HAMF_ERR_IO, "csv: %s: not a regular file (the reader reads files twice)", path);
+        s->fsize = (uint64_t)sb.st_size;
+        if (blocksz == 0 && sb.st_size > 0) s->blocksz = (size_t)sb.st_size + 1;
     } else {
         s->mem = mem;
         s->memlen = memlen;
     }
-    return HAMF_OK;
-}
-
-static hamf_status src_rewind(struct src *s, const char *name)
-{
-    s->first = true;
-    s->done = s->eof = false;
-    s->have = s->consumed = s->len = 0;
-    s->line0 = 0;
-    if (s->fd >= 0 && lseek(s->fd, 0, SEEK_SET) < 0)
-        return hamf__err(HAMF_ERR_IO, "csv: %s: seek: %s", name, strerror(errno));
     return HAMF_OK;
 }
 
@@ -473,7 +548,8 @@ cleanup:
 
 /* Per-block record from pass 1, reused by pass 2. */
 struct blockinfo {
-    size_t len, nr;
+    uint64_t off, line0;
+    size_t len, nl, nr;
     size_t bounds[HAMF__CSV_MAX_THREADS + 1];
     size_t rows[HAMF__CSV_MAX_THREADS];
 };
@@ -483,6 +559,8 @@ static hamf_status finish_jobs(const struct hamf__csv_ctx *c, const struct src *
     for (size_t i = 0; i < nr; i++) {
         if (jobs[i].st == HAMF_OK) continue;
         if (jobs[i].perr) return pos_err(c, s, jobs[i].e.pos, jobs[i].e.msg);
+        if (jobs[i].rerr > 0) return hamf__err(HAMF_ERR_IO, "csv: %s: read: %s", c->name, strerror(jobs[i].rerr));
+        if (jobs[i].rerr) return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", c->name);
         /* the worker's message went to its own thread: say it again here */
         return hamf__err(jobs[i].st, "csv: %s: %s", c->name, jobs[i].st == HAMF_ERR_NOMEM ? "out of memory" : "parse failed");
     }
@@ -516,8 +594,11 @@ static hamf_status pass1(struct hamf__csv_ctx *c, struct src *s, struct blockinf
         }
         struct blockinfo *bi = &(*infos)[(*ninfo)++];
         memset(bi, 0, sizeof *bi);
+        bi->off = s->off;
+        bi->line0 = s->line0;
         bi->len = s->len;
-        bi->nr = hamf__csv_split_ranges(s->data, begin, s->len, (size_t)c->threads, bi->bounds);
+        bi->nl = s->nl;
+        bi->nr = src_split(s, begin, (size_t)c->threads, bi->bounds);
         uint8_t *scratch = hamf__calloc(bi->nr * 2, c->ncols);
         if (!scratch) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
         for (size_t i = 0; i < bi->nr; i++) {
@@ -528,6 +609,7 @@ static hamf_status pass1(struct hamf__csv_ctx *c, struct src *s, struct blockinf
             jobs[i].end = bi->bounds[i + 1];
             jobs[i].kinds = scratch + 2 * i * c->ncols;
             jobs[i].hasnull = jobs[i].kinds + c->ncols;
+            jobs[i].fd = -1;
             memcpy(jobs[i].kinds, c->kinds, c->ncols);
         }
         run_jobs(jobs, bi->nr);
@@ -575,7 +657,7 @@ static hamf_status alloc_cols(const struct hamf__csv_ctx *c, size_t nrows, hamf_
 }
 
 /* Build the frame of the current block with the ranges from pass 1. */
-static hamf_status build_block(const struct hamf__csv_ctx *c, const struct src *s, const struct blockinfo *bi,
+static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, const struct blockinfo *bi,
                                hamf_frame **out)
 {
     hamf_status st;
@@ -586,7 +668,17 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, const struct src *
     size_t nrows = 0, nr = bi->nr;
     memset(jobs, 0, sizeof jobs);
     for (size_t i = 0; i < nr; i++) nrows += bi->rows[i];
-    if (bi->len != s->len) return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", c->name);
+    /* the block again: its bytes are read by the range jobs */
+    s->off = bi->off;
+    s->line0 = bi->line0;
+    s->len = bi->len;
+    s->nl = bi->nl;
+    if (s->fd >= 0) {
+        if ((st = ensure_cap(s, bi->len, c->name))) return st;
+        s->data = s->buf;
+    } else {
+        s->data = s->mem + bi->off;
+    }
     if ((st = hamf_frame_new(&f))) return st;
     if ((st = alloc_cols(c, nrows, f))) goto cleanup;
     dicts = hamf__calloc(nr * c->ncols, sizeof *dicts);
@@ -615,6 +707,9 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, const struct src *
         jobs[i].maxrows = bi->rows[i];
         jobs[i].cols = f->cols;
         jobs[i].dicts = dicts + i * c->ncols;
+        jobs[i].fd = s->fd;
+        jobs[i].off = bi->off;
+        jobs[i].rlo = i ? bi->bounds[i] : 0; /* range 0 reads the header too (error positions) */
         hamf__buf_init(&jobs[i].tmp, 0);
         row0 += bi->rows[i];
     }
@@ -671,14 +766,13 @@ static hamf_status run_csv(const char *name, const char *path, const char *mem, 
     memset(&s, 0, sizeof s);
     s.fd = -1;
     if (st) goto cleanup;
-    if ((st = src_open(&s, path, mem, memlen, blocksz))) goto cleanup;
+    if ((st = src_open(&s, path, mem, memlen, blocksz, c.threads))) goto cleanup;
     /* the header comes first so that the schema option can name columns */
     if ((st = pass1(&c, &s, &infos, &ninfo, &has_header))) goto cleanup;
     size_t total = 0;
     for (size_t i = 0; i < ninfo; i++)
         for (size_t r = 0; r < infos[i].nr; r++) total += infos[i].rows[r];
     for (int round = 0; round < rounds; round++) {
-        if ((st = src_rewind(&s, name))) goto cleanup;
         if (round_fn && (st = round_fn(round, total, user))) goto cleanup;
         if (!has_header) {
             hamf_frame *f;
@@ -687,20 +781,17 @@ static hamf_status run_csv(const char *name, const char *path, const char *mem, 
             continue;
         }
         called = false;
-        bi = 0;
-        for (;;) {
-            bool got;
-            if ((st = src_next(&s, name, &got))) goto cleanup;
-            if (!got) break;
-            if (bi >= ninfo) {
-                st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", name);
-                goto cleanup;
-            }
-            struct blockinfo *b = &infos[bi++];
+        for (bi = 0; bi < ninfo; bi++) {
             hamf_frame *f = NULL;
-            if ((st = build_block(&c, &s, b, &f))) goto cleanup;
+            if ((st = build_block(&c, &s, &infos[bi], &f))) goto cleanup;
             called = true;
             if ((st = fn(f, user))) goto cleanup;
+        }
+        /* a file that grew after pass 1 (a shorter one fails its reads) */
+        struct stat sb;
+        if (s.fd >= 0 && (fstat(s.fd, &sb) != 0 || (uint64_t)sb.st_size != s.fsize)) {
+            st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", name);
+            goto cleanup;
         }
         if (!called) {
             hamf_frame *f = NULL;

@@ -447,6 +447,28 @@ size_t hamf__csv_last_row_end(const char *buf, size_t len)
     return last;
 }
 
+void hamf__csv_chunk_scan(const char *buf, size_t lo, size_t hi, struct hamf__csv_chunk *out)
+{
+    int level = hamf__csv_simd_level();
+    struct hamf__csv_chunk c = {{0, 0}, {0, 0}, 0, false};
+    uint64_t carry = 0;
+    for (size_t i = lo; i < hi; i += 64) {
+        struct qmasks m = qmask_at(level, buf, hi, i);
+        uint64_t inside = prefix_xor(m.q) ^ carry;
+        carry = (uint64_t)0 - (inside >> 63);
+        c.nl += (size_t)__builtin_popcountll(m.nl);
+        /* starting inside quotes flips every byte's state */
+        uint64_t rows[2] = {m.nl & ~inside, m.nl & inside};
+        for (int s = 0; s < 2; s++) {
+            if (!rows[s]) continue;
+            if (!c.first[s]) c.first[s] = i + (size_t)__builtin_ctzll(rows[s]) + 1;
+            c.last[s] = i + 63 - (size_t)__builtin_clzll(rows[s]) + 1;
+        }
+    }
+    c.odd = carry & 1;
+    *out = c;
+}
+
 size_t hamf__csv_lone_cr(const char *buf, size_t len)
 {
     int level = hamf__csv_simd_level();
