@@ -80,6 +80,27 @@ struct hamf__csv_scan {
 int hamf__csv_simd_level(void);
 int hamf__csv_set_simd(int level);
 
+/* The structural masks of 64 bytes: delimiters, quotes and '\n' (the
+ * delimiter is never '"' or '\n', so a byte is in one of them at most),
+ * and x: the bytes the plain-field fast path cannot take ('"', '\r',
+ * bytes >= 0x80). */
+struct hamf__csv_smask {
+    uint64_t d, q, n, x;
+};
+typedef void (*hamf__csv_smask_fn)(const char *p, char delim, struct hamf__csv_smask *m);
+hamf__csv_smask_fn hamf__csv_smask_get(void);
+/* Bit i: an odd number of set bits in x[0..i] (inside quotes). */
+static inline uint64_t hamf__csv_prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
 void hamf__csv_scan_init(struct hamf__csv_scan *s, const char *buf, size_t len, char delim);
 size_t hamf__csv_scan_refill(struct hamf__csv_scan *s, size_t i);
 

@@ -85,7 +85,15 @@ static bool store_field(struct job *j, size_t k, size_t row, const struct hamf__
             return true;
         }
         if ((j->st = hamf__csv_field_text(f, &j->tmp, &p, &n))) return false;
+        size_t had = j->dicts[k]->n, bad;
         if ((j->st = hamf__dict_intern(j->dicts[k], p, n, &codes[row]))) return false;
+        /* pass 1 checked the text; a new string is checked again in case
+         * the file changed since (repeated ones were checked when new) */
+        if (j->dicts[k]->n != had && !hamf__csv_check_utf8(p, n, &bad)) {
+            job_fail(j, (size_t)(f->p - j->buf), "invalid UTF-8 byte 0x%02x (file changed while reading?)",
+                     (unsigned char)p[bad]);
+            return false;
+        }
         return true;
     }
     case HAMF_DTYPE_INT64: {
@@ -119,104 +127,282 @@ bad:
     return false;
 }
 
-/* One range, one pass: step 1 (build = false) classifies values, step 2
- * stores them. The scan window (64 bytes and their mask of special bytes)
- * lives in locals so the common field, plain bytes up to a delimiter or
- * '\n', costs a count-trailing-zeros and a compare; quotes, CR, non-ASCII
- * and window ends go through hamf__csv_next_field. */
-static inline void job_loop(struct job *j, const bool build)
+/* Pass 1: classify the value of column k (act[k] set). */
+__attribute__((noinline)) static bool scan_value(struct job *j, size_t k, const struct hamf__csv_field *f,
+                                                 size_t fstart)
 {
     const struct hamf__csv_ctx *c = j->c;
-    size_t pos = j->begin, end = j->end;
+    if (hamf__csv_is_null(c, f)) {
+        j->hasnull[k] = 1;
+        return true;
+    }
+    uint8_t kd = (uint8_t)hamf__csv_classify(f);
+    if (c->forced[k] && !hamf__csv_kind_fits(kd, c->types[k])) {
+        job_fail(j, fstart, "column '%s' is %s (schema) but holds '%.*s'", c->names[k],
+                 hamf__dtype_name(c->types[k]), (int)(f->n > 40 ? 40 : f->n), f->p);
+        return false;
+    }
+    j->kinds[k] |= kd;
+    if (j->kinds[k] & K_STR && !c->forced[k]) j->act[k] = 0; /* a string column stays one */
+    return true;
+}
+
+/* Where unused columns end a row (columns >= skipk, k = the current one,
+ * sep = the separators left in the window at base, n = its '\n' bits):
+ * jump over their delimiters up to the row's end in one step, when their
+ * count keeps the row within ncols fields (else the field by field walk
+ * finds the error). */
+static inline void skip_unused(size_t *k, size_t ncols, uint64_t *sep, uint64_t n, size_t base, size_t *fs)
+{
+    uint64_t nls = *sep & n;
+    uint64_t dl = *sep & (nls ? (nls & (0 - nls)) - 1 : ~(uint64_t)0);
+    if (!dl) return;
+    size_t cnt = (size_t)__builtin_popcountll(dl);
+    if (*k + cnt >= ncols) return;
+    *k += cnt;
+    *fs = base + 64 - (size_t)__builtin_clzll(dl);
+    *sep &= ~dl;
+}
+
+__attribute__((noinline)) static void fail_shape(struct job *j, size_t k, size_t at, bool many)
+{
+    if (many) job_fail(j, at, "too many fields: expected %zu", j->c->ncols);
+    else job_fail(j, at, "too few fields: got %zu, expected %zu", k, j->c->ncols);
+}
+
+/* Pass 1 over one range: check every row and classify values. Runs of
+ * plain bytes (no '"', '\r' or byte >= 0x80) go by whole-window masks:
+ * each delimiter or '\n' ends a field, one count-trailing-zeros each, and
+ * nothing else is looked at. A field with a special byte goes through the
+ * tokenizer (quotes, CRLF, UTF-8 checks, the error messages), and the
+ * masks start again after it. */
+__attribute__((noinline)) static void job_scan(struct job *j)
+{
+    const struct hamf__csv_ctx *c = j->c;
     const char *buf = j->buf;
+    const size_t begin = j->begin, end = j->end, ncols = c->ncols;
     const char delim = c->delim;
-    const size_t ncols = c->ncols;
-    struct hamf__csv_field f;
-    struct hamf__csv_scan sc;
-    int term = T_END;
-    size_t rows = 0;
-    hamf__csv_scan_init(&sc, buf, end, delim);
-    size_t base = 0;
-    uint64_t mask = 0;
-    bool have = false;
-    /* per column: 0 nothing to do, 1 classify / store */
     uint8_t *act = j->act;
-    for (size_t k = 0; k < ncols; k++)
-        act[k] = build ? c->need[k] : ((c->need[k] && j->kinds[k] != K_STR) || c->forced[k]);
-    while (pos < end) {
-        size_t rowstart = pos;
-        if (buf[pos] == '\n') { /* blank line */
-            pos++;
-            continue;
-        }
-        if (buf[pos] == '\r' && (pos + 1 == end || buf[pos + 1] == '\n')) { /* blank CRLF line */
-            pos += pos + 1 < end ? 2 : 1;
-            continue;
-        }
-        if (build && rows >= j->maxrows) {
-            job_fail(j, rowstart, "more rows than on the first pass (file changed while reading?)");
-            return;
-        }
-        size_t k = 0;
-        for (;;) {
-            size_t fstart = pos;
-            uint64_t m = have && pos - base < 64 ? mask & (~(uint64_t)0 << (pos - base)) : 0;
-            size_t at;
-            char ch;
-            if (m && buf[pos] != '"' && ((ch = buf[at = base + (size_t)__builtin_ctzll(m)]) == delim || ch == '\n')) {
-                f.p = buf + pos;
-                f.n = at - pos;
-                f.quoted = f.escaped = false;
-                term = ch == '\n' ? T_EOL : T_DELIM;
-                pos = at + 1;
+    size_t skipk = 1; /* columns from skipk on need no look (act only turns off) */
+    for (size_t k = 0; k < ncols; k++) {
+        act[k] = (c->need[k] && j->kinds[k] != K_STR) || c->forced[k];
+        if (act[k]) skipk = k + 1;
+    }
+    hamf__csv_smask_fn smask = hamf__csv_smask_get();
+    struct hamf__csv_scan sc;
+    hamf__csv_scan_init(&sc, buf, end, delim);
+    struct hamf__csv_field f;
+    size_t rows = 0, k = 0, fs = begin, rowstart = begin;
+    for (;;) {
+        bool special = false;
+        for (size_t base = fs; base < end && !special; base += 64) {
+            struct hamf__csv_smask m;
+            if (end - base >= 64) {
+                smask(buf + base, delim, &m);
             } else {
-                sc.base = base;
-                sc.mask = mask;
-                sc.have = have;
-                bool ok = hamf__csv_next_field(&sc, &pos, &f, &term, &j->e);
-                base = sc.base;
-                mask = sc.mask;
-                have = sc.have;
-                if (!ok) {
-                    j->perr = true;
-                    j->st = HAMF_ERR_PARSE;
+                char tmp[64];
+                memset(tmp, 0, sizeof tmp);
+                memcpy(tmp, buf + base, end - base);
+                smask(tmp, delim, &m);
+            }
+            uint64_t sep = m.d | m.n;
+            if (m.x) { /* the fields ended before the first special byte */
+                sep &= (m.x & (0 - m.x)) - 1;
+                special = true;
+            }
+            while (sep) {
+                if (k >= skipk) {
+                    skip_unused(&k, ncols, &sep, m.n, base, &fs);
+                    if (!sep) break;
+                }
+                unsigned b = (unsigned)__builtin_ctzll(sep);
+                sep &= sep - 1;
+                size_t at = base + b;
+                bool eol = (m.n >> b) & 1;
+                if (k == 0 && eol && at == fs) { /* blank line */
+                    rowstart = fs = at + 1;
+                    continue;
+                }
+                if (k >= ncols) {
+                    fail_shape(j, k, fs, true);
                     return;
                 }
-            }
-            if (k >= ncols) {
-                job_fail(j, fstart, "too many fields: expected %zu", ncols);
-                return;
-            }
-            if (act[k]) {
-                if (build) {
-                    if (!store_field(j, k, j->row0 + rows, &f)) return;
-                } else if (hamf__csv_is_null(c, &f)) {
-                    j->hasnull[k] = 1;
-                } else {
-                    uint8_t kd = (uint8_t)hamf__csv_classify(&f);
-                    if (c->forced[k] && !hamf__csv_kind_fits(kd, c->types[k])) {
-                        job_fail(j, fstart, "column '%s' is %s (schema) but holds '%.*s'", c->names[k],
-                                 hamf__dtype_name(c->types[k]), (int)(f.n > 40 ? 40 : f.n), f.p);
+                if (act[k]) {
+                    f.p = buf + fs;
+                    f.n = at - fs;
+                    f.quoted = f.escaped = false;
+                    if (!scan_value(j, k, &f, fs)) return;
+                }
+                k++;
+                fs = at + 1;
+                if (eol) {
+                    if (k < ncols) {
+                        fail_shape(j, k, at, false);
                         return;
                     }
-                    j->kinds[k] |= kd;
-                    if (j->kinds[k] & K_STR && !c->forced[k]) act[k] = 0; /* a string column stays one */
+                    k = 0;
+                    rows++;
+                    rowstart = fs;
                 }
             }
-            k++;
-            if (term != T_DELIM) break;
         }
-        if (k < ncols) {
-            /* point at the end of the short line */
-            size_t at = pos;
-            if (term == T_EOL) {
-                at = pos - 1;
-                if (buf[at] == '\n' && at > rowstart && buf[at - 1] == '\r') at--;
+        if (!special) break;
+        /* the field holding the special byte, as the tokenizer reads it */
+        if (k == 0) {
+            if (buf[fs] == '\n') {
+                rowstart = ++fs;
+                continue;
             }
-            job_fail(j, at, "too few fields: got %zu, expected %zu", k, ncols);
+            if (buf[fs] == '\r' && (fs + 1 == end || buf[fs + 1] == '\n')) { /* blank CRLF line */
+                fs += fs + 1 < end ? 2 : 1;
+                rowstart = fs;
+                continue;
+            }
+        }
+        size_t fstart = fs;
+        int term;
+        if (!hamf__csv_next_field(&sc, &fs, &f, &term, &j->e)) {
+            j->perr = true;
+            j->st = HAMF_ERR_PARSE;
+            return;
+        }
+        if (k >= ncols) {
+            fail_shape(j, k, fstart, true);
+            return;
+        }
+        if (act[k] && !scan_value(j, k, &f, fstart)) return;
+        k++;
+        if (term != T_DELIM) {
+            if (k < ncols) {
+                size_t at = fs; /* the end of the short line */
+                if (term == T_EOL) {
+                    at = fs - 1;
+                    if (buf[at] == '\n' && at > rowstart && buf[at - 1] == '\r') at--;
+                }
+                fail_shape(j, k, at, false);
+                return;
+            }
+            k = 0;
+            rows++;
+            rowstart = fs;
+            if (fs >= end) break;
+        }
+    }
+    if (fs < end || k > 0) { /* the last row has no line end */
+        if (k >= ncols) {
+            fail_shape(j, k, fs, true);
+            return;
+        }
+        f.p = buf + fs;
+        f.n = end - fs;
+        f.quoted = f.escaped = false;
+        if (act[k] && !scan_value(j, k, &f, fs)) return;
+        if (++k < ncols) {
+            fail_shape(j, k, end, false);
             return;
         }
         rows++;
+    }
+    j->rows = rows;
+}
+
+/* Pass 2: store field [fs, fe) of column k (quotes still on). */
+__attribute__((noinline)) static bool build_value(struct job *j, size_t k, size_t row, size_t fs, size_t fe)
+{
+    const char *buf = j->buf;
+    struct hamf__csv_field f;
+    if (fe > fs && buf[fs] == '"') {
+        if (fe - fs < 2 || buf[fe - 1] != '"') {
+            job_fail(j, fs, "unterminated quoted field (file changed while reading?)");
+            return false;
+        }
+        f.p = buf + fs + 1;
+        f.n = fe - fs - 2;
+        f.quoted = true;
+        f.escaped = f.n && memchr(f.p, '"', f.n);
+    } else {
+        f.p = buf + fs;
+        f.n = fe - fs;
+        f.quoted = f.escaped = false;
+    }
+    return store_field(j, k, row, &f);
+}
+
+/* Pass 2 over one range: store the values of the columns in use. Pass 1
+ * has checked the range (shape, quotes, UTF-8), so fields are found from
+ * whole-window masks alone: the separators are the delimiters and '\n'
+ * bytes outside quotes (the prefix XOR of the quote mask), one
+ * count-trailing-zeros each, with no look at the bytes in between. What
+ * pass 1 rejects is still caught if the file changed in between: a wrong
+ * field count, more rows, a quoted field without its closing quote,
+ * invalid UTF-8 in a new string, a value that is not of the column's type. */
+__attribute__((noinline)) static void job_build(struct job *j)
+{
+    const struct hamf__csv_ctx *c = j->c;
+    const char *buf = j->buf;
+    const size_t begin = j->begin, end = j->end, ncols = c->ncols, maxrows = j->maxrows, row0 = j->row0;
+    const char delim = c->delim;
+    const uint8_t *need = c->need;
+    hamf__csv_smask_fn smask = hamf__csv_smask_get();
+    size_t rows = 0, k = 0, fs = begin, skipk = 1; /* columns from skipk on are not stored */
+    for (size_t i = 0; i < ncols; i++)
+        if (need[i]) skipk = i + 1;
+    uint64_t carry = 0;
+    for (size_t base = begin;; base += 64) {
+        struct hamf__csv_smask m;
+        uint64_t sep;
+        if (base >= end) { /* the last row has no line end: one more separator */
+            if (fs >= end && k == 0) break;
+            m.n = 1;
+            sep = 1;
+            base = end;
+        } else {
+            if (end - base >= 64) {
+                smask(buf + base, delim, &m);
+            } else {
+                char tmp[64];
+                memset(tmp, 0, sizeof tmp);
+                memcpy(tmp, buf + base, end - base);
+                smask(tmp, delim, &m);
+            }
+            uint64_t inside = hamf__csv_prefix_xor(m.q) ^ carry;
+            carry = (uint64_t)0 - (inside >> 63);
+            sep = (m.d | m.n) & ~inside;
+        }
+        while (sep) {
+            if (k >= skipk) {
+                skip_unused(&k, ncols, &sep, m.n, base, &fs);
+                if (!sep) break;
+            }
+            unsigned b = (unsigned)__builtin_ctzll(sep);
+            sep &= sep - 1;
+            size_t at = base + b, fe = at;
+            bool eol = (m.n >> b) & 1;
+            if (eol) {
+                if (fe > fs && buf[fe - 1] == '\r') fe--;
+                if (k == 0 && fe == fs) { /* blank line */
+                    fs = at + 1;
+                    continue;
+                }
+            }
+            if (k >= ncols || (k == 0 && rows >= maxrows)) {
+                if (k) fail_shape(j, k, fs, true);
+                else job_fail(j, fs, "more rows than on the first pass (file changed while reading?)");
+                return;
+            }
+            if (need[k] && !build_value(j, k, row0 + rows, fs, fe)) return;
+            k++;
+            fs = at + 1;
+            if (eol) {
+                if (k < ncols) {
+                    fail_shape(j, k, fe, false);
+                    return;
+                }
+                k = 0;
+                rows++;
+            }
+        }
+        if (base >= end) break;
     }
     j->rows = rows;
 }
@@ -235,8 +421,8 @@ static void *job_run(void *arg)
         j->st = HAMF_ERR_NOMEM;
         return NULL;
     }
-    if (j->build) job_loop(j, true);
-    else job_loop(j, false);
+    if (j->build) job_build(j);
+    else job_scan(j);
     if (j->c->ncols) hamf__free(j->act);
     j->act = NULL;
     return NULL;

@@ -61,7 +61,64 @@ static struct qmasks qmask_scalar(const char *p)
     return r;
 }
 
+static void smask_scalar(const char *p, char delim, struct hamf__csv_smask *m)
+{
+    uint64_t d = 0, q = 0, n = 0, x = 0;
+    for (int i = 0; i < 64; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (ch == (unsigned char)delim) d |= (uint64_t)1 << i;
+        else if (ch == '"') q |= (uint64_t)1 << i;
+        else if (ch == '\n') n |= (uint64_t)1 << i;
+        if (ch == '"' || ch == '\r' || ch >= 0x80) x |= (uint64_t)1 << i;
+    }
+    m->d = d;
+    m->q = q;
+    m->n = n;
+    m->x = x;
+}
+
 #if HAVE_X86
+static void smask_sse2(const char *p, char delim, struct hamf__csv_smask *m)
+{
+    const __m128i d = _mm_set1_epi8(delim), n = _mm_set1_epi8('\n'), q = _mm_set1_epi8('"'),
+                  r = _mm_set1_epi8('\r');
+    uint64_t md = 0, mq = 0, mn = 0, mx = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i vq = _mm_cmpeq_epi8(v, q);
+        md |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) << (16 * k);
+        mq |= (uint64_t)(uint32_t)_mm_movemask_epi8(vq) << (16 * k);
+        mn |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)) << (16 * k);
+        mx |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(vq, _mm_cmpeq_epi8(v, r)), v))
+              << (16 * k);
+    }
+    m->x = mx;
+    /* a delimiter that is '"' or '\n' counts as that byte (as in the scalar) */
+    m->q = mq;
+    m->n = mn & ~mq;
+    m->d = md & ~mq & ~mn;
+}
+
+__attribute__((target("avx2"))) static void smask_avx2(const char *p, char delim, struct hamf__csv_smask *m)
+{
+    const __m256i d = _mm256_set1_epi8(delim), n = _mm256_set1_epi8('\n'), q = _mm256_set1_epi8('"'),
+                  r = _mm256_set1_epi8('\r');
+    uint64_t md = 0, mq = 0, mn = 0, mx = 0;
+    for (int k = 0; k < 2; k++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i vq = _mm256_cmpeq_epi8(v, q);
+        md |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, d)) << (32 * k);
+        mq |= (uint64_t)(uint32_t)_mm256_movemask_epi8(vq) << (32 * k);
+        mn |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, n)) << (32 * k);
+        mx |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(vq, _mm256_cmpeq_epi8(v, r)), v))
+              << (32 * k);
+    }
+    m->x = mx;
+    m->q = mq;
+    m->n = mn & ~mq;
+    m->d = md & ~mq & ~mn;
+}
+
 static uint64_t mask_sse2(const char *p, char delim)
 {
     const __m128i d = _mm_set1_epi8(delim), n = _mm_set1_epi8('\n'), r = _mm_set1_epi8('\r'),
@@ -164,6 +221,20 @@ static hamf__csv_mask_fn mask_fn(void)
 #else
     (void)hamf__csv_simd_level();
     return mask_scalar;
+#endif
+}
+
+hamf__csv_smask_fn hamf__csv_smask_get(void)
+{
+#if HAVE_X86
+    switch (hamf__csv_simd_level()) {
+    case 2: return smask_avx2;
+    case 1: return smask_sse2;
+    default: return smask_scalar;
+    }
+#else
+    (void)hamf__csv_simd_level();
+    return smask_scalar;
 #endif
 }
 
