@@ -70,7 +70,8 @@ static void job_fail(struct job *j, size_t pos, const char *fmt, ...)
     j->st = HAMF_ERR_PARSE;
 }
 
-static bool store_field(struct job *j, size_t k, size_t row, const struct hamf__csv_field *f)
+__attribute__((always_inline)) static inline bool store_field(struct job *j, size_t k, size_t row,
+                                                              const struct hamf__csv_field *f)
 {
     const struct hamf__csv_ctx *c = j->c;
     struct hamf__col *col = &j->cols[k];
@@ -128,7 +129,7 @@ bad:
 }
 
 /* Pass 1: classify the value of column k (act[k] set). */
-__attribute__((noinline)) static bool scan_value(struct job *j, size_t k, const struct hamf__csv_field *f,
+__attribute__((always_inline)) static inline bool scan_value(struct job *j, size_t k, const struct hamf__csv_field *f,
                                                  size_t fstart)
 {
     const struct hamf__csv_ctx *c = j->c;
@@ -306,12 +307,12 @@ __attribute__((noinline)) static void job_scan(struct job *j)
     j->rows = rows;
 }
 
-/* Pass 2: store field [fs, fe) of column k (quotes still on). */
-__attribute__((noinline)) static bool build_value(struct job *j, size_t k, size_t row, size_t fs, size_t fe)
+/* Pass 2: store quoted field [fs, fe) of column k. */
+__attribute__((noinline)) static bool build_quoted(struct job *j, size_t k, size_t row, size_t fs, size_t fe)
 {
     const char *buf = j->buf;
     struct hamf__csv_field f;
-    if (fe > fs && buf[fs] == '"') {
+    {
         if (fe - fs < 2 || buf[fe - 1] != '"') {
             job_fail(j, fs, "unterminated quoted field (file changed while reading?)");
             return false;
@@ -320,11 +321,16 @@ __attribute__((noinline)) static bool build_value(struct job *j, size_t k, size_
         f.n = fe - fs - 2;
         f.quoted = true;
         f.escaped = f.n && memchr(f.p, '"', f.n);
-    } else {
-        f.p = buf + fs;
-        f.n = fe - fs;
-        f.quoted = f.escaped = false;
     }
+    return store_field(j, k, row, &f);
+}
+
+/* Pass 2: store field [fs, fe) of column k (quotes still on). */
+__attribute__((always_inline)) static inline bool build_value(struct job *j, size_t k, size_t row, size_t fs,
+                                                              size_t fe)
+{
+    if (fe > fs && j->buf[fs] == '"') return build_quoted(j, k, row, fs, fe);
+    struct hamf__csv_field f = {j->buf + fs, fe - fs, false, false};
     return store_field(j, k, row, &f);
 }
 

@@ -22,10 +22,19 @@ int hamf__csv_fmt_double(char out[32], double v)
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* A column as the row loop reads it (copied out of the frame so the
+ * loop's char stores cannot make the compiler reload it). */
+struct wcol {
+    hamf_dtype type;
+    const void *data;
+    const uint8_t *valid;
+    const struct hamf__dict *dict;
+};
+
 struct wjob {
-    const hamf_frame *f;
-    size_t r0, r1;
-    struct hamf__buf out;
+    const struct wcol *cols;
+    size_t ncols, r0, r1;
+    struct hamf__buf *out;
     hamf_status st;
 };
 
@@ -40,20 +49,12 @@ static inline bool needs_quote(const char *s, size_t n)
     return false;
 }
 
-static inline hamf_status room(struct hamf__buf *b, size_t n)
+/* s as a CSV field at o (room for 2n + 2 bytes); returns the end. */
+static inline char *put_str_at(char *o, const char *s, size_t n)
 {
-    return b->cap - b->len > n ? HAMF_OK : hamf__buf_reserve(b, n);
-}
-
-static hamf_status put_str(struct hamf__buf *b, const char *s, size_t n)
-{
-    if (room(b, 2 * n + 3)) return HAMF_ERR_NOMEM;
-    char *o = b->data + b->len;
     if (!needs_quote(s, n)) {
         memcpy(o, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return HAMF_OK;
+        return o + n;
     }
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
@@ -61,54 +62,69 @@ static hamf_status put_str(struct hamf__buf *b, const char *s, size_t n)
         *o++ = s[i];
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->data);
+    return o;
+}
+
+static hamf_status put_str(struct hamf__buf *b, const char *s, size_t n)
+{
+    if (hamf__buf_reserve(b, 2 * n + 3)) return HAMF_ERR_NOMEM;
+    b->len = (size_t)(put_str_at(b->data + b->len, s, n) - b->data);
     b->data[b->len] = '\0';
     return HAMF_OK;
 }
 
-static void *wjob_run(void *arg)
+/* Rows [r0, r1) appended to the job's buffer. Every value but a string
+ * takes at most 32 bytes, so one room check per row covers them; a string
+ * checks for its own. */
+static void wjob_run(struct wjob *j)
 {
-    struct wjob *j = arg;
-    const hamf_frame *f = j->f;
-    struct hamf__buf *b = &j->out;
+    const struct wcol *cols = j->cols;
+    const size_t nc = j->ncols, fixed = 33 * nc + 2;
+    struct hamf__buf *b = j->out;
+    if (hamf__buf_reserve(b, fixed)) goto oom_early;
+    char *o = b->data + b->len, *lim = b->data + b->cap;
+#define ROOM(n)                                                                                               \
+    do {                                                                                                      \
+        if ((size_t)(lim - o) <= (n)) {                                                                       \
+            b->len = (size_t)(o - b->data);                                                                   \
+            if (hamf__buf_reserve(b, (n) + (b->len >> 1))) goto oom;                                          \
+            o = b->data + b->len;                                                                             \
+            lim = b->data + b->cap;                                                                           \
+        }                                                                                                     \
+    } while (0)
     for (size_t r = j->r0; r < j->r1; r++) {
-        if (room(b, 64 * f->ncols + 2)) goto oom;
-        for (size_t k = 0; k < f->ncols; k++) {
-            const struct hamf__col *c = &f->cols[k];
-            if (k) b->data[b->len++] = ',';
+        ROOM(fixed);
+        for (size_t k = 0; k < nc; k++) {
+            const struct wcol *c = &cols[k];
+            if (k) *o++ = ',';
             if (c->valid && !c->valid[r]) continue;
-            int n;
             switch (c->type) {
-            case HAMF_DTYPE_INT64:
-                n = hamf__num_fmt_i64(b->data + b->len, ((const int64_t *)c->data)[r]);
-                b->len += (size_t)n;
-                break;
-            case HAMF_DTYPE_DOUBLE: {
-                n = hamf__num_fmt_f64(b->data + b->len, ((const double *)c->data)[r]);
-                b->len += (size_t)n;
-                break;
-            }
+            case HAMF_DTYPE_INT64: o += hamf__num_fmt_i64(o, ((const int64_t *)c->data)[r]); break;
+            case HAMF_DTYPE_DOUBLE: o += hamf__num_fmt_f64(o, ((const double *)c->data)[r]); break;
             case HAMF_DTYPE_BOOL:
-                if (((const uint8_t *)c->data)[r]) memcpy(b->data + b->len, "true", 4), b->len += 4;
-                else memcpy(b->data + b->len, "false", 5), b->len += 5;
+                if (((const uint8_t *)c->data)[r]) memcpy(o, "true", 4), o += 4;
+                else memcpy(o, "false", 5), o += 5;
                 break;
             case HAMF_DTYPE_STRING: {
                 int32_t code = ((const int32_t *)c->data)[r];
                 if (code < 0) break;
-                b->data[b->len] = '\0';
-                if (put_str(b, c->dict->str[code], c->dict->len[code])) goto oom;
-                if (room(b, 64 * (f->ncols - k) + 2)) goto oom;
+                size_t n = c->dict->len[code];
+                ROOM(2 * n + 2 + 33 * (nc - k) + 2);
+                o = put_str_at(o, c->dict->str[code], n);
                 break;
             }
             }
         }
-        b->data[b->len++] = '\n';
-        b->data[b->len] = '\0';
+        *o++ = '\n';
     }
-    return NULL;
+#undef ROOM
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return;
 oom:
+    b->len = (size_t)(o - b->data);
+oom_early:
     j->st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory while writing");
-    return NULL;
 }
 
 static void wjob_task(void *ctx, size_t i, int tid)
@@ -122,6 +138,7 @@ struct hamf__csv_writer {
     char *path, *tmp;
     bool header;
     uint64_t written, synced; /* bytes written; bytes handed to writeback */
+    struct hamf__buf out[HAMF__CSV_MAX_THREADS]; /* kept from block to block */
 };
 
 static hamf_status write_all(struct hamf__csv_writer *w, const char *p, size_t n)
@@ -204,24 +221,31 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
         w->header = true;
     }
     if (f->nrows == 0 || f->ncols == 0) return HAMF_OK;
+    struct wcol *cols = hamf__malloc(f->ncols * sizeof *cols);
+    if (!cols) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
+    for (size_t k = 0; k < f->ncols; k++)
+        cols[k] = (struct wcol){f->cols[k].type, f->cols[k].data, f->cols[k].valid, f->cols[k].dict};
     size_t nt = f->nrows >= 20000 ? (size_t)hamf__csv_cpu_count() : 1;
+    if (nt > HAMF__CSV_MAX_THREADS) nt = HAMF__CSV_MAX_THREADS;
     size_t per = (f->nrows + nt - 1) / nt;
     for (size_t i = 0; i < nt; i++) {
         size_t r0 = i * per, r1 = r0 + per > f->nrows ? f->nrows : r0 + per;
         if (r0 >= r1) break;
         memset(&jobs[nj], 0, sizeof jobs[nj]);
-        jobs[nj].f = f;
+        jobs[nj].cols = cols;
+        jobs[nj].ncols = f->ncols;
         jobs[nj].r0 = r0;
         jobs[nj].r1 = r1;
-        hamf__buf_init(&jobs[nj].out, 0);
+        jobs[nj].out = &w->out[nj];
+        hamf__buf_reset(jobs[nj].out);
         nj++;
     }
     hamf__run_parallel(nj, wjob_task, jobs);
     for (size_t i = 0; i < nj; i++) {
         if (!st && jobs[i].st) st = hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
-        if (!st && jobs[i].out.len) st = write_all(w, jobs[i].out.data, jobs[i].out.len);
-        hamf__buf_free(&jobs[i].out);
+        if (!st && jobs[i].out->len) st = write_all(w, jobs[i].out->data, jobs[i].out->len);
     }
+    hamf__free(cols);
     if (!st) start_writeback(w);
     return st;
 }
@@ -247,6 +271,7 @@ hamf_status hamf__csv_writer_commit(struct hamf__csv_writer *w)
 void hamf__csv_writer_abort(struct hamf__csv_writer *w)
 {
     if (!w) return;
+    for (size_t i = 0; i < HAMF__CSV_MAX_THREADS; i++) hamf__buf_free(&w->out[i]);
     if (w->fd >= 0) close(w->fd);
     if (w->tmp) unlink(w->tmp);
     hamf__free(w->tmp);

@@ -42,8 +42,10 @@ static inline int hamf__num_fmt_u64(char *out, uint64_t v)
                                      1000000000000ull, 10000000000000ull, 100000000000000ull,
                                      1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
                                      1000000000000000000ull, 10000000000000000000ull};
-    int n = 1;
-    while (n < 20 && v >= p10[n - 1]) n++;
+    /* digits from the bit length: t = floor(bits * log10(2)) is the
+     * count or one less */
+    int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+    int n = t == 0 ? 1 : t + (v >= p10[t - 1]);
     int i = n;
     while (v >= 100) {
         unsigned d = (unsigned)(v % 100) * 2;
