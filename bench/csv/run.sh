@@ -57,6 +57,7 @@ export IN OUT HAMF ROOT DUCK
 tools=(cat hamf_select duckdb_select pandas_select hamf_seed duckdb_seed pandas_seed)
 RES="$OUT/results.txt"
 : > "$RES"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 cat "$IN" >/dev/null # warm the page cache for everyone alike
 for rep in $(seq "$REPEAT"); do
   n=${#tools[@]}
@@ -80,7 +81,9 @@ a, b = ([x if x != '""' else "" for x in open(p).read().split("\n")[1:]] for p i
 same = len(a) == len(b) and all((x == y) or (x and y and float(x) == float(y)) for x, y in zip(a, b))
 sys.exit(0 if same else 1)
 PY
-/usr/bin/python3 - "$size" "$ROWS" "$RES" "$REPEAT" <<'PY'
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+info="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, load average $load0 -> $(cut -d' ' -f1-3 /proc/loadavg)"
+/usr/bin/python3 - "$size" "$ROWS" "$RES" "$REPEAT" "$info" <<'PY'
 import statistics, sys
 size, rows, res, rep = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 runs = {}
@@ -89,7 +92,7 @@ for line in open(res):
     runs.setdefault(n, []).append((float(w), float(u) + float(s), int(r) * 1024))
 med = {n: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), max(x[2] for x in v))
        for n, v in runs.items()}
-print("csv: %d rows, %.1f MB, %d interleaved repetitions, medians" % (rows, size / 1e6, rep))
+print("csv: %d rows, %.1f MB, %d interleaved repetitions, medians; %s" % (rows, size / 1e6, rep, sys.argv[5]))
 print("%-14s %8s %8s %9s %9s %9s" % ("tool", "wall s", "cpu s", "MB/s", "peak MB", "RSS/size"))
 for n in ("cat", "hamf_select", "duckdb_select", "pandas_select", "hamf_seed", "duckdb_seed", "pandas_seed"):
     w, c, r = med[n]

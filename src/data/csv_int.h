@@ -155,11 +155,6 @@ static inline bool hamf__csv_next_field_fast(struct hamf__csv_scan *s, size_t *p
 /* Unescape a field's text ("" -> ") into tmp when needed. */
 hamf_status hamf__csv_field_text(const struct hamf__csv_field *f, struct hamf__buf *tmp, const char **p,
                                  size_t *n);
-/* Split [begin,end) into up to n ranges at row starts outside quotes;
- * returns the number of ranges, bounds[0..nr]. */
-size_t hamf__csv_split_ranges(const char *buf, size_t begin, size_t end, size_t n, size_t *bounds);
-/* Position after the last newline outside quotes in [0,len), or 0. */
-size_t hamf__csv_last_row_end(const char *buf, size_t len);
 /* Position of the first carriage return outside quotes that is not
  * followed by '\n' (old Mac line endings), or len. A CR that is the last
  * byte is not counted (its '\n' may follow). */

@@ -6,12 +6,21 @@
  * UTF-8, and records which kinds of values (int, double, bool, other) each
  * column holds; step 2 converts fields straight into typed column arrays
  * (no allocation per field: numbers go into the column, strings into a
- * per-range dictionary). Files are read in blocks that end on a row
- * boundary (a newline outside quotes, found by the quote-parity scan of
- * csv_scan.c), and each block is split the same way into ranges parsed by
- * parallel threads; the per-range dictionaries are merged afterwards.
- * Memory is one block plus one block's frame, so `hamf_csv_transform`
- * handles files larger than RAM.
+ * per-range dictionary). Both steps find fields from 64-byte masks of
+ * delimiters and line ends (a count-trailing-zeros per field, a popcount
+ * to jump over a row's unused columns); step 1 hands fields with quotes,
+ * CR or non-ASCII bytes to the tokenizer of csv_scan.c, step 2 (on bytes
+ * step 1 has checked) takes quotes from the prefix XOR of the quote mask.
+ *
+ * Nothing runs on one thread alone: a block is read with pread in equal
+ * chunks by parallel threads that also find the chunk's row ends for both
+ * quote states at its start (chained afterwards by the quote parities), so
+ * the block's end (its last complete row) and its split into ranges, one
+ * per thread, come without a serial scan; step 2 knows every block's
+ * offset, length and ranges from step 1, and each range job reads its own
+ * bytes again. The per-range dictionaries are merged afterwards. Memory is
+ * one block plus one block's frame, so `hamf_csv_transform` handles files
+ * larger than RAM.
  *
  * Errors carry file:line:column (1-based, bytes).
  */

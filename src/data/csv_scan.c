@@ -473,51 +473,6 @@ hamf_status hamf__csv_field_text(const struct hamf__csv_field *f, struct hamf__b
 
 /* ---- row boundaries ------------------------------------------------------- */
 
-size_t hamf__csv_split_ranges(const char *buf, size_t begin, size_t end, size_t n, size_t *bounds)
-{
-    size_t nr = 0;
-    bounds[nr++] = begin;
-    if (n > 1 && end - begin >= 2 * ((size_t)1 << 20)) {
-        int level = hamf__csv_simd_level();
-        size_t step = (end - begin) / n;
-        size_t next = begin + step;
-        uint64_t carry = 0;
-        for (size_t i = begin; i < end && nr < n; i += 64) {
-            struct qmasks m = qmask_at(level, buf, end, i);
-            uint64_t inside = prefix_xor(m.q) ^ carry;
-            carry = (uint64_t)0 - (inside >> 63);
-            if (i + 64 <= next) continue;
-            uint64_t rows = m.nl & ~inside;
-            while (rows && nr < n) {
-                size_t b = i + (size_t)__builtin_ctzll(rows) + 1;
-                rows &= rows - 1;
-                if (b <= next) continue;
-                if (b >= end) break;
-                bounds[nr++] = b;
-                next = b + step;
-            }
-        }
-    }
-    bounds[nr] = end;
-    return nr;
-}
-
-size_t hamf__csv_last_row_end(const char *buf, size_t len)
-{
-    int level = hamf__csv_simd_level();
-    size_t last = 0;
-    uint64_t carry = 0;
-    for (size_t i = 0; i < len; i += 64) {
-        struct qmasks m = qmask_at(level, buf, len, i);
-        uint64_t inside = prefix_xor(m.q) ^ carry;
-        carry = (uint64_t)0 - (inside >> 63);
-        uint64_t rows = m.nl & ~inside;
-        if (len - i < 64) rows &= ((uint64_t)1 << (len - i)) - 1;
-        if (rows) last = i + 63 - (size_t)__builtin_clzll(rows) + 1;
-    }
-    return last;
-}
-
 void hamf__csv_chunk_scan(const char *buf, size_t lo, size_t hi, struct hamf__csv_chunk *out)
 {
     int level = hamf__csv_simd_level();
