@@ -2,13 +2,17 @@
  * csv_write.c — CSV writing from frames: rows are formatted in parallel
  * into per-thread buffers (integers by a digit loop, doubles by the
  * shortest round-trip formatter of util/num.h), written to a temp file in
- * the target directory, fsynced and renamed into place.
+ * the target directory, fsynced and renamed into place. A block's buffers
+ * are written by a thread of their own while the caller goes on (reading
+ * the next block); the next block waits for that write before it formats
+ * into the same buffers, so memory stays one block's text.
  */
 #include "data/csv_int.h"
 #include "util/num.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,21 +143,57 @@ struct hamf__csv_writer {
     bool header;
     uint64_t written, synced; /* bytes written; bytes handed to writeback */
     struct hamf__buf out[HAMF__CSV_MAX_THREADS]; /* kept from block to block */
+    /* the write of out[0..nout) in progress on thread th */
+    pthread_t th;
+    bool busy;
+    size_t nout;
+    int werr; /* errno of that write, 0 if fine */
 };
 
-static hamf_status write_all(struct hamf__csv_writer *w, const char *p, size_t n)
+/* p[0..n) to the file; 0 or an errno (no message: may run off the caller's
+ * thread). */
+static int write_raw(struct hamf__csv_writer *w, const char *p, size_t n)
 {
     while (n) {
         ssize_t r = write(w->fd, p, n);
         if (r < 0) {
             if (errno == EINTR) continue;
-            return hamf__err(HAMF_ERR_IO, "csv: %s: write: %s", w->path, strerror(errno));
+            return errno;
         }
         p += r;
         n -= (size_t)r;
         w->written += (uint64_t)r;
     }
+    return 0;
+}
+
+static void start_writeback(struct hamf__csv_writer *w);
+
+static void *write_bufs(void *arg)
+{
+    struct hamf__csv_writer *w = arg;
+    for (size_t i = 0; i < w->nout && !w->werr; i++) w->werr = write_raw(w, w->out[i].data, w->out[i].len);
+    if (!w->werr) start_writeback(w);
+    return NULL;
+}
+
+/* Wait for the write in progress; its error, if any. */
+static hamf_status write_wait(struct hamf__csv_writer *w)
+{
+    if (w->busy) {
+        pthread_join(w->th, NULL);
+        w->busy = false;
+    }
+    if (w->werr) return hamf__err(HAMF_ERR_IO, "csv: %s: write: %s", w->path, strerror(w->werr));
     return HAMF_OK;
+}
+
+static hamf_status write_all(struct hamf__csv_writer *w, const char *p, size_t n)
+{
+    hamf_status st = write_wait(w);
+    if (st) return st;
+    int e = write_raw(w, p, n);
+    return e ? hamf__err(HAMF_ERR_IO, "csv: %s: write: %s", w->path, strerror(e)) : HAMF_OK;
 }
 
 /* Start writing back what is written so far without waiting for it, so
@@ -203,9 +243,10 @@ hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **ou
 
 hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f)
 {
-    hamf_status st = HAMF_OK;
+    hamf_status st = write_wait(w); /* the buffers are free again */
     struct wjob jobs[HAMF__CSV_MAX_THREADS];
     size_t nj = 0;
+    if (st) return st;
     if (!w->header) {
         struct hamf__buf h;
         hamf__buf_init(&h, 0);
@@ -241,20 +282,24 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
         nj++;
     }
     hamf__run_parallel(nj, wjob_task, jobs);
-    for (size_t i = 0; i < nj; i++) {
-        if (!st && jobs[i].st) st = hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
-        if (!st && jobs[i].out->len) st = write_all(w, jobs[i].out->data, jobs[i].out->len);
-    }
     hamf__free(cols);
-    if (!st) start_writeback(w);
-    return st;
+    for (size_t i = 0; i < nj; i++)
+        if (jobs[i].st) return hamf__err(jobs[i].st, "csv: %s: out of memory while writing", w->path);
+    w->nout = nj;
+    if (pthread_create(&w->th, NULL, write_bufs, w) == 0) w->busy = true;
+    else write_bufs(w); /* no thread: write here */
+    return HAMF_OK;
 }
 
 hamf_status hamf__csv_writer_commit(struct hamf__csv_writer *w)
 {
-    hamf_status st = HAMF_OK;
-    if (fsync(w->fd) != 0) st = hamf__err(HAMF_ERR_IO, "csv: %s: fsync: %s", w->path, strerror(errno));
-    if (!st && close(w->fd) != 0) st = hamf__err(HAMF_ERR_IO, "csv: %s: close: %s", w->path, strerror(errno));
+    hamf_status st = write_wait(w);
+    if (!st && fsync(w->fd) != 0) st = hamf__err(HAMF_ERR_IO, "csv: %s: fsync: %s", w->path, strerror(errno));
+    if (st) { /* abort closes the file */
+        hamf__csv_writer_abort(w);
+        return st;
+    }
+    if (close(w->fd) != 0) st = hamf__err(HAMF_ERR_IO, "csv: %s: close: %s", w->path, strerror(errno));
     w->fd = -1;
     if (!st && rename(w->tmp, w->path) != 0)
         st = hamf__err(HAMF_ERR_IO, "csv: %s: rename: %s", w->path, strerror(errno));
@@ -271,6 +316,7 @@ hamf_status hamf__csv_writer_commit(struct hamf__csv_writer *w)
 void hamf__csv_writer_abort(struct hamf__csv_writer *w)
 {
     if (!w) return;
+    if (w->busy) pthread_join(w->th, NULL);
     for (size_t i = 0; i < HAMF__CSV_MAX_THREADS; i++) hamf__buf_free(&w->out[i]);
     if (w->fd >= 0) close(w->fd);
     if (w->tmp) unlink(w->tmp);
