@@ -251,6 +251,8 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     int *nbins = NULL;
     bool *is_cat = NULL;
     size_t ntrain = 0, nvalid = 0, hist_cap = 0;
+    double *cover = NULL;
+    size_t ncover = 0, cap_cover = 0;
     const size_t n = d->n;
     struct hamf__pool *rp = NULL; /* the pool for row-wide steps, NULL when rows are few */
 
@@ -319,6 +321,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     for (size_t i = 0; i < n; i++) yf[i] = (float)d->y[i];
     struct gb_ctx c = {.n = n, .y = d->y, .yf = yf, .score = score, .gh = gh, .chunk_loss = closs, .codes = codes};
     double best_valid = INFINITY;
+    bool keep_cover = ntrain == n && !nvalid && !(p->subsample > 0 && p->subsample < 1);
     int since_best = 0;
     size_t total = (size_t)p->n_estimators;
     m->trees = hamf__calloc(total, sizeof *m->trees);
@@ -381,6 +384,20 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         if ((st = hamf__learner_grow(lr, &lp, rows, m_rows, gh, fmask, direct ? score : NULL,
                                      fused ? &prep : NULL, t))) goto cleanup;
         m->n_trees++;
+        /* on every training row, the learner's node row counts are the
+         * SHAP covers (what hamf__shap_fill_covers would route) */
+        if (keep_cover) {
+            if (ncover + t->n_nodes > cap_cover) {
+                size_t nc = cap_cover ? 2 * cap_cover : 1024;
+                while (nc < ncover + t->n_nodes) nc *= 2;
+                double *b = hamf__realloc(cover, nc * sizeof *b);
+                if (!b) { st = hamf__err(HAMF_ERR_NOMEM, "gbdt: out of memory"); goto cleanup; }
+                cover = b;
+                cap_cover = nc;
+            }
+            hamf__learner_covers(lr, cover + ncover);
+            ncover += t->n_nodes;
+        }
         if (fused) {
             tl = sum_chunks(closs, prep.nslots) / (double)ntrain;
             if (it > 0 && (st = push_history(m, &hist_cap, tl, vl))) goto cleanup;
@@ -415,7 +432,13 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         }
         if (m->n_iter < m->n_trees && (st = push_history(m, &hist_cap, tl, vl))) goto cleanup;
     }
+    if (keep_cover && !m->cover) {
+        m->cover = cover ? cover : hamf__malloc(sizeof *cover);
+        if (!m->cover) { st = hamf__err(HAMF_ERR_NOMEM, "gbdt: out of memory"); goto cleanup; }
+        cover = NULL;
+    }
 cleanup:
+    hamf__free(cover);
     hamf__learner_free(lr);
     hamf__pool_free(pool);
     hamf__free(own_codes);

@@ -231,10 +231,13 @@ static void task_route(void *vctx, size_t task, int tid)
     const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
     const uint8_t *lut = g->lut;
     double *score = l->score;
+    uint32_t nl = 0; /* rows going left: the leaves' training cover */
     for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
-        uint32_t i = l->idx[k];
-        score[i] += v[lut[col[i]]];
+        uint32_t i = l->idx[k], d = lut[col[i]];
+        score[i] += v[d];
+        nl += d;
     }
+    l->chunk_left[task] = nl;
 }
 
 static void task_leaf_score(void *vctx, size_t task, int tid)
@@ -252,6 +255,11 @@ static void task_leaf_score(void *vctx, size_t task, int tid)
 static inline struct hamf__pool *pool_for(const struct hamf__learner *l, size_t rows)
 {
     return rows >= PAR_MIN_ROWS ? l->pool : NULL;
+}
+
+void hamf__learner_covers(const struct hamf__learner *l, double *cover)
+{
+    for (size_t i = 0; i < l->n_grown; i++) cover[i] = (double)(l->nend[i] - l->nbeg[i]);
 }
 
 static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
@@ -392,6 +400,16 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 g->H = vr;
             }
             hamf__pool_run(rp, nch, task_route, l);
+            /* the leaves' row counts (covers): left = sum of the chunks' */
+            for (size_t r = 0; r < l->nround; r++) l->nbeg[l->round[r]] = 0;
+            for (size_t c = 0; c < nch; c++) l->nbeg[l->chunk_node[c]] += l->chunk_left[c];
+            for (size_t r = 0; r < l->nround; r++) {
+                int32_t id = l->round[r];
+                const struct gnode *g = &l->nodes[id];
+                uint32_t nl = l->nbeg[id];
+                l->nodes[t.nodes[id].left].end = nl;
+                l->nodes[t.nodes[id].right].end = g->end - g->begin - nl;
+            }
             break;
         }
         if (!rp || l->nthreads <= 1) {
@@ -511,6 +529,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
     }
     if (score) hamf__pool_run(pool_for(l, m), l->n_leaf_ids, task_leaf_score, l);
+    l->n_grown = t.n_nodes;
     (void)nf;
     *out = t;
     return HAMF_OK;

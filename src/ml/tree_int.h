@@ -76,7 +76,9 @@ struct hamf__learner {
     size_t cap_nodes;
     double **free_hist;
     size_t n_free, cap_free;
-    uint32_t *nbeg, *nend;     /* per tree node, after grow */
+    uint32_t *nbeg, *nend;     /* per tree node, after grow: its rows are
+                                * idx[nbeg..nend) (routed leaves: 0..count) */
+    size_t n_grown;            /* nodes of the last grown tree */
     /* per-round scratch */
     uint32_t *chunk_node, *chunk_lo, *chunk_hi, *chunk_left, *chunk_off;
     size_t cap_chunks;
