@@ -67,6 +67,7 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->mleft);
     hamf__free(l->bt_multi);
     hamf__free(l->leaf_ids);
+    hamf__free(l->route_left);
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
     hamf__free(l->spare);
@@ -221,23 +222,45 @@ static void task_place(void *vctx, size_t task, int tid)
     memcpy(l->idx + rpos, l->tmp2 + lo, (size_t)nr * sizeof *l->idx);
 }
 
-/* last round: add the children's values to the scores without partitioning */
+/* last round: add the children's values to the scores without
+ * partitioning. Task j takes the rows whose ids fall in slice j of the
+ * row range, in every node of the round (a node's positions hold its rows
+ * in increasing order, so each slice is one run of positions, found by
+ * binary search): each thread writes its own part of the score array, not
+ * rows interleaved with the other thread's (nodes' rows are spread over
+ * the whole range). It counts the rows going left per (slice, node). */
+static uint32_t lower_pos(const uint32_t *idx, uint32_t b, uint32_t e, uint32_t row)
+{
+    while (b < e) {
+        uint32_t mid = b + (e - b) / 2;
+        if (idx[mid] < row) b = mid + 1;
+        else e = mid;
+    }
+    return b;
+}
+
 static void task_route(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
-    const struct gnode *g = &l->nodes[l->chunk_node[task]];
-    const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
-    const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
-    const uint8_t *lut = g->lut;
+    const size_t n = l->td->n, ns = l->route_slices;
+    uint32_t r0 = (uint32_t)((uint64_t)n * task / ns), r1 = (uint32_t)((uint64_t)n * (task + 1) / ns);
     double *score = l->score;
-    uint32_t nl = 0; /* rows going left: the leaves' training cover */
-    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
-        uint32_t i = l->idx[k], d = lut[col[i]];
-        score[i] += v[d];
-        nl += d;
+    const uint32_t *idx = l->idx;
+    for (size_t r = 0; r < l->nround; r++) {
+        const struct gnode *g = &l->nodes[l->round[r]];
+        const uint8_t *col = l->td->codes + (size_t)g->best.feat * n;
+        const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
+        const uint8_t *lut = g->lut;
+        uint32_t lo = lower_pos(idx, g->begin, g->end, r0), hi = lower_pos(idx, lo, g->end, r1);
+        uint32_t nl = 0; /* rows going left: the leaves' training cover */
+        for (uint32_t k = lo; k < hi; k++) {
+            uint32_t i = idx[k], d = lut[col[i]];
+            score[i] += v[d];
+            nl += d;
+        }
+        l->route_left[task * l->nround + r] = nl;
     }
-    l->chunk_left[task] = nl;
 }
 
 static void task_leaf_score(void *vctx, size_t task, int tid)
@@ -399,14 +422,22 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 g->G = vl;
                 g->H = vr;
             }
-            hamf__pool_run(rp, nch, task_route, l);
-            /* the leaves' row counts (covers): left = sum of the chunks' */
-            for (size_t r = 0; r < l->nround; r++) l->nbeg[l->round[r]] = 0;
-            for (size_t c = 0; c < nch; c++) l->nbeg[l->chunk_node[c]] += l->chunk_left[c];
+            size_t ns = round_rows / PART_CHUNK;
+            ns = rp ? (ns < 1 ? 1 : ns > 64 ? 64 : ns) : 1;
+            if (ns * l->nround > l->cap_route) {
+                uint32_t *rl = hamf__realloc(l->route_left, ns * l->nround * sizeof *rl);
+                if (!rl) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
+                l->route_left = rl;
+                l->cap_route = ns * l->nround;
+            }
+            l->route_slices = ns;
+            hamf__pool_run(rp, ns, task_route, l);
+            /* the leaves' row counts (covers): left = sum over the slices */
             for (size_t r = 0; r < l->nround; r++) {
                 int32_t id = l->round[r];
                 const struct gnode *g = &l->nodes[id];
-                uint32_t nl = l->nbeg[id];
+                uint32_t nl = 0;
+                for (size_t j = 0; j < ns; j++) nl += l->route_left[j * l->nround + r];
                 l->nodes[t.nodes[id].left].end = nl;
                 l->nodes[t.nodes[id].right].end = g->end - g->begin - nl;
             }

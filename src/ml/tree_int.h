@@ -103,6 +103,8 @@ struct hamf__learner {
     size_t *bfirst;            /* per bundle: first index into bfeat */
     uint16_t *bfeat;           /* features of each bundle, in order */
     uint32_t *bstride;         /* radix of each entry of bfeat */
+    uint32_t *route_left;      /* final route: rows going left per (slice, node) */
+    size_t route_slices, cap_route;
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
     /* histogram build tasks (node shards) */
