@@ -285,6 +285,19 @@ void hamf__learner_covers(const struct hamf__learner *l, double *cover)
     for (size_t i = 0; i < l->n_grown; i++) cover[i] = (double)(l->nend[i] - l->nbeg[i]);
 }
 
+/* lut[b] = 1 when bin b goes left under s (goes_left, without a call per
+ * bin: the caller builds one per split node between parallel steps) */
+static void set_lut(uint8_t *lut, const struct split *s)
+{
+    if (s->flags & HAMF_NODE_CAT) {
+        for (int b = 0; b < HAMF_MAX_BINS; b++) lut[b] = (uint8_t)((s->bits[b >> 5] >> (b & 31)) & 1);
+        return;
+    }
+    memset(lut, 0, HAMF_MAX_BINS);
+    if (s->thr >= 1) memset(lut + 1, 1, s->thr);
+    lut[0] = (s->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
+}
+
 static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
 {
     if (p->max_depth > 0 && g->depth >= p->max_depth) return false;
@@ -375,7 +388,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         if ((st = ensure_nodes(l, t.n_nodes + 2 * l->nround + 2))) goto fail;
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *g = &l->nodes[l->round[r]];
-            for (int b = 0; b < HAMF_MAX_BINS; b++) g->lut[b] = (uint8_t)(goes_left(&g->best, (uint8_t)b) ? 1 : 0);
+            set_lut(g->lut, &g->best);
         }
         /* chunks */
         size_t nch = 0, round_rows = 0;
