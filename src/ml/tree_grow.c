@@ -68,6 +68,8 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->bt_multi);
     hamf__free(l->leaf_ids);
     hamf__free(l->route_left);
+    hamf__free(l->xtab);
+    hamf__free(l->xoff);
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
     hamf__free(l->spare);
@@ -318,8 +320,11 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     l->fmask = fmask;
     l->p = p;
     l->score = score;
+    /* rows 0..n-1 with a root histogram to build: the build's shards
+     * write idx[k] = k for their own positions (no serial pass) */
+    bool fill_later = !idx && m == l->td->n && m >= 2 && l->nbund > 0;
     if (idx) memcpy(l->idx, idx, m * sizeof *idx);
-    else
+    else if (!fill_later)
         for (size_t k = 0; k < m; k++) l->idx[k] = (uint32_t)k;
     idx = l->idx;
     if ((st = ensure_nodes(l, 64))) goto fail;
@@ -340,11 +345,13 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
         l->build[0] = 0;
         l->nbuild = 1;
-        bool ident = m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
+        bool ident = fill_later || (m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1); /* sorted, unique */
         if (prep && !ident) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
         l->prep = ident ? prep : NULL;
+        l->fill_idx = fill_later;
         st = hamf__hist_build_nodes(l, ident);
         l->prep = NULL;
+        l->fill_idx = false;
         if (st) goto fail;
         g0->G = g0->hG;
         g0->H = g0->hH;

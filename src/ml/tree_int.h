@@ -118,6 +118,9 @@ struct hamf__learner {
     float **bscr;              /* per thread: bundle histogram of a one-shard node */
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
+    bool fill_idx;             /* root build: shards also set idx[k] = k */
+    uint32_t *xtab;            /* per multi-feature bundle: joint code x feature -> node hist offset */
+    size_t *xoff;              /* per bundle: start in xtab */
     struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */
     /* called by the thread that completes build[r]'s histogram (NULL: none) */
     void (*post)(struct hamf__learner *l, size_t r, int tid);
