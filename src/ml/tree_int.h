@@ -49,7 +49,7 @@ void hamf__split_eval_feature(const double *hist, int f, int nb, bool is_cat, do
 
 /* ---- the GB learner's state (tree_grow.c, tree_hist.c) ---- */
 
-#define PART_CHUNK 8192
+#define PART_CHUNK 16384
 #define PAR_MIN_ROWS 32768
 
 struct gnode {
