@@ -431,6 +431,24 @@ hamf_status hamf__hist_build_nodes(struct hamf__learner *l, bool ident)
         }
     }
     l->mslot[nmulti] = (uint32_t)nslot;
+    /* Largest shards first (stable): the small ones and their nodes' split
+     * evaluations fill in at the end instead of one thread finishing a big
+     * shard while the other waits. Only the order the tasks are taken in
+     * changes: each keeps its node, rows and slot. Not for a build with
+     * the gradient callback, whose slots are the loss's summation order. */
+    if (!l->prep && nt > 2 && nt <= 512) {
+        for (size_t a = 1; a < nt; a++) {
+            uint32_t lo = l->bt_lo[a], hi = l->bt_hi[a], sl = l->bt_slot[a], mu = l->bt_multi[a];
+            size_t nd = l->bt_node[a], b = a;
+            while (b > 0 && l->bt_hi[b - 1] - l->bt_lo[b - 1] < hi - lo) {
+                l->bt_lo[b] = l->bt_lo[b - 1]; l->bt_hi[b] = l->bt_hi[b - 1];
+                l->bt_slot[b] = l->bt_slot[b - 1]; l->bt_multi[b] = l->bt_multi[b - 1];
+                l->bt_node[b] = l->bt_node[b - 1];
+                b--;
+            }
+            l->bt_lo[b] = lo; l->bt_hi[b] = hi; l->bt_slot[b] = sl; l->bt_multi[b] = mu; l->bt_node[b] = nd;
+        }
+    }
     l->bt_ident = ident;
     if (l->prep) l->prep->nslots = nt;
     /* two or more nodes are worth a thread for their split evaluation alone */
