@@ -9,6 +9,8 @@
 #     DuckDB COPY (SELECT urllength FROM read_csv(..)) TO   (2 threads)
 #     pandas read_csv(usecols=[..]) + to_csv
 #   seed: read + 3 expressions + drop + write (the seed's step)
+#   HAMF_OLD=<binary of an older commit>: its select and seed run in the
+#   same rotation (old_select, old_seed), for before/after in one run
 #     hamf preprocess --with ... --drop ...
 #     DuckDB COPY (SELECT ... ) TO   (npm @duckdb/node-api, 2 threads)
 #     pandas (Debian python3-pandas) bench/csv/pandas_step.py
@@ -48,13 +50,17 @@ run_tool() { # name -> runs it once, stdout discarded
     duckdb_select) node "$ROOT/bench/csv/duckdb_step.mjs" "$DUCK/node_modules" "$IN" "$OUT/duckdb_select.csv" select ;;
     pandas_select) /usr/bin/python3 "$ROOT/bench/csv/pandas_select.py" "$IN" "$OUT/pandas_select.csv" ;;
     hamf_seed) "$HAMF" preprocess "$IN" -o "$OUT/hamf_seed.csv" -q "${step[@]}" ;;
+    old_select) "$HAMF_OLD" preprocess "$IN" -o "$OUT/old_select.csv" -q --select urllength ;;
+    old_seed) "$HAMF_OLD" preprocess "$IN" -o "$OUT/old_seed.csv" -q "${step[@]}" ;;
     duckdb_seed) node "$ROOT/bench/csv/duckdb_step.mjs" "$DUCK/node_modules" "$IN" "$OUT/duckdb_seed.csv" seed ;;
     pandas_seed) /usr/bin/python3 "$ROOT/bench/csv/pandas_step.py" "$IN" "$OUT/pandas_seed.csv" ;;
   esac
 }
 export -f run_tool
-export IN OUT HAMF ROOT DUCK
+export IN OUT HAMF ROOT DUCK HAMF_OLD
 tools=(cat hamf_select duckdb_select pandas_select hamf_seed duckdb_seed pandas_seed)
+# HAMF_OLD (a binary of an older commit) also runs in the rotation
+[ -n "${HAMF_OLD:-}" ] && tools+=(old_select old_seed)
 RES="$OUT/results.txt"
 : > "$RES"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -71,6 +77,13 @@ done
 # the outputs agree: same rows; hamf and pandas value for value (the parity
 # test checks that in detail), DuckDB same row count
 lines() { wc -l < "$1"; }
+if [ -n "${HAMF_OLD:-}" ]; then
+  if cmp -s "$OUT/hamf_seed.csv" "$OUT/old_seed.csv" && cmp -s "$OUT/hamf_select.csv" "$OUT/old_select.csv"; then
+    echo "HAMF_OLD and this build: byte-identical outputs (select and seed)"
+  else
+    echo "WARNING: HAMF_OLD and this build write different outputs"
+  fi
+fi
 [ "$(lines "$OUT/hamf_seed.csv")" = "$(lines "$OUT/duckdb_seed.csv")" ] || echo "WARNING: DuckDB row count differs"
 [ "$(lines "$OUT/hamf_seed.csv")" = "$(lines "$OUT/pandas_seed.csv")" ] || echo "WARNING: pandas row count differs"
 # pandas turns an int column with empty fields into floats (130 -> 130.0)
@@ -94,7 +107,10 @@ med = {n: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v
        for n, v in runs.items()}
 print("csv: %d rows, %.1f MB, %d interleaved repetitions, medians; %s" % (rows, size / 1e6, rep, sys.argv[5]))
 print("%-14s %8s %8s %9s %9s %9s" % ("tool", "wall s", "cpu s", "MB/s", "peak MB", "RSS/size"))
-for n in ("cat", "hamf_select", "duckdb_select", "pandas_select", "hamf_seed", "duckdb_seed", "pandas_seed"):
+for n in ("cat", "hamf_select", "old_select", "duckdb_select", "pandas_select", "hamf_seed", "old_seed", "duckdb_seed",
+          "pandas_seed"):
+    if n not in med:
+        continue
     w, c, r = med[n]
     print("%-14s %8.3f %8.3f %9.0f %9.1f %9.2f" % (n, w, c, size / 1e6 / max(w, 1e-6), r / 1e6, r / size))
 hs, ds, ps = med["hamf_select"], med["duckdb_select"], med["pandas_select"]
