@@ -113,8 +113,10 @@ for n in ("cat", "hamf_select", "old_select", "duckdb_select", "pandas_select", 
         continue
     w, c, r = med[n]
     print("%-14s %8.3f %8.3f %9.0f %9.1f %9.2f" % (n, w, c, size / 1e6 / max(w, 1e-6), r / 1e6, r / size))
-hs, ds, ps = med["hamf_select"], med["duckdb_select"], med["pandas_select"]
-h, d, p = med["hamf_seed"], med["duckdb_seed"], med["pandas_seed"]
+# /usr/bin/time has 10 ms steps: a tiny ROWS can give 0 s
+nz = lambda t: tuple(max(x, 0.005) for x in t[:2]) + t[2:]
+hs, ds, ps = nz(med["hamf_select"]), med["duckdb_select"], med["pandas_select"]
+h, d, p = nz(med["hamf_seed"]), med["duckdb_seed"], med["pandas_seed"]
 mbs = size / 1e6 / hs[0]
 print("select: hamf %.0f MB/s wall (target >= 400: %s), %.0f MB per CPU-second; %.1fx DuckDB, %.1fx pandas"
       % (mbs, "met" if mbs >= 400 else "MISSED", size / 1e6 / hs[1], ds[0] / hs[0], ps[0] / hs[0]))
