@@ -101,11 +101,12 @@ hamf_status hamf__hist_init(struct hamf__learner *l)
                 l->xtab[l->xoff[j] + c * nq + q] = (uint32_t)(l->hoff[f] + 2 * comp);
             }
     }
-    /* u16 histogram offsets save two instructions per update; past 32 MiB
-     * of them (about 1.6M rows of 10 bundles) the histogram builds are
-     * bound by memory, not instructions, and the u8 codes take half the
-     * memory (the sums are the same either way) */
-    if (boff + 2 <= 65535 && td->n * (nb ? nb : 1) * sizeof(uint16_t) <= ((size_t)32 << 20)) l->brows16 = hamf__malloc((td->n * (nb ? nb : 1) + 1) * sizeof *l->brows16);
+    /* u16 histogram offsets save two instructions per update; past 4 MiB
+     * of them (about 200k rows of 10 bundles: more than a core's L2) the
+     * histogram builds wait on memory more than on instructions, and the
+     * u8 codes take half of it (measured at 320k rows, depth 6: fit 3.05
+     * -> 2.95 s; the sums are the same either way) */
+    if (boff + 2 <= 65535 && td->n * (nb ? nb : 1) * sizeof(uint16_t) <= ((size_t)4 << 20)) l->brows16 = hamf__malloc((td->n * (nb ? nb : 1) + 1) * sizeof *l->brows16);
     else l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
     if (!l->brows && !l->brows16) { return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     /* bundle codes from the column-major codes, a block of rows at a time
