@@ -242,6 +242,57 @@ __attribute__((target("avx2"))) static uint32_t part_ident_avx2(const uint8_t *c
     }
     return lp - lo;
 }
+
+/* Rows idx[lo..hi) under a numeric split, 8 per AVX2 step: the codes are
+ * gathered as the top byte of the 32-bit word ending at col[i] (so
+ * nothing past col[i] is read; positions whose row is below 3 are done
+ * one by one), then packed left and right like part_ident_avx2. */
+__attribute__((target("avx2"))) static uint32_t part_idx_avx2(const uint8_t *col, const uint32_t *idx,
+                                                               const struct split *sp, uint32_t lo, uint32_t hi,
+                                                               uint32_t *dl, uint32_t *dr)
+{
+    const __m256i vthr = _mm256_set1_epi32(sp->thr), zero = _mm256_setzero_si256();
+    const __m256i dlv = _mm256_set1_epi32((sp->flags & HAMF_NODE_DEFAULT_LEFT) ? -1 : 0);
+    const uint8_t dflt = (sp->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
+    uint32_t lp = lo, rp = lo, k = lo;
+    /* rows are increasing: those below 3 come first */
+    for (; k < hi && idx[k] < 3; k++) {
+        uint32_t i = idx[k];
+        uint8_t c = col[i];
+        uint32_t d = c == 0 ? dflt : c <= sp->thr;
+        dl[lp] = i;
+        dr[rp] = i;
+        lp += d;
+        rp += 1 - d;
+    }
+    const int *base = (const int *)(const void *)(col - 3);
+    for (; k + 8 <= hi; k += 8) {
+        __m256i ids = _mm256_loadu_si256((const __m256i *)(const void *)(idx + k));
+        __m256i w = _mm256_i32gather_epi32(base, ids, 1);
+        __m256i c = _mm256_srli_epi32(w, 24);
+        __m256i isz = _mm256_cmpeq_epi32(c, zero);
+        __m256i le = _mm256_cmpeq_epi32(_mm256_min_epu32(c, vthr), c);
+        __m256i left = _mm256_or_si256(_mm256_andnot_si256(isz, le), _mm256_and_si256(isz, dlv));
+        uint32_t mb = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(left));
+        __m256i pl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[mb]));
+        __m256i pr = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[~mb & 0xFF]));
+        _mm256_storeu_si256((__m256i *)(void *)(dl + lp), _mm256_permutevar8x32_epi32(ids, pl));
+        _mm256_storeu_si256((__m256i *)(void *)(dr + rp), _mm256_permutevar8x32_epi32(ids, pr));
+        uint32_t n = (uint32_t)__builtin_popcount(mb);
+        lp += n;
+        rp += 8 - n;
+    }
+    for (; k < hi; k++) {
+        uint32_t i = idx[k];
+        uint8_t c = col[i];
+        uint32_t d = c == 0 ? dflt : c <= sp->thr;
+        dl[lp] = i;
+        dr[rp] = i;
+        lp += d;
+        rp += 1 - d;
+    }
+    return lp - lo;
+}
 #endif
 
 /* Stable partition of positions lo..hi-1 of node g: left rows to
@@ -253,8 +304,9 @@ static uint32_t part_range(const struct hamf__learner *l, const struct gnode *g,
 {
     const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
 #if defined(PART_AVX2)
-    if (ident && !(g->best.flags & HAMF_NODE_CAT) && part_use_avx2())
-        return part_ident_avx2(col, &g->best, lo, hi, dl, dr);
+    if (!(g->best.flags & HAMF_NODE_CAT) && part_use_avx2())
+        return ident ? part_ident_avx2(col, &g->best, lo, hi, dl, dr)
+                     : part_idx_avx2(col, l->idx, &g->best, lo, hi, dl, dr);
 #endif
     const uint8_t *lut = g->lut;
     const uint32_t *ix = l->idx;
