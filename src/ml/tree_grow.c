@@ -190,14 +190,41 @@ static void perm_init(void)
 }
 static int part_use_avx2(void)
 {
-    static int level = -1;
-    int v = __atomic_load_n(&level, __ATOMIC_ACQUIRE);
-    if (v >= 0) return v;
-    const char *e = getenv("HAMF_LEARN_SIMD");
-    v = __builtin_cpu_supports("avx2") && !(e && strcmp(e, "sse2") == 0);
-    if (v) pthread_once(&perm_once, perm_init);
-    __atomic_store_n(&level, v, __ATOMIC_RELEASE);
-    return v;
+    if (!hamf__learn_avx2()) return 0;
+    pthread_once(&perm_once, perm_init);
+    return 1;
+}
+
+/* Rows k0..k1-1 of a numeric split one by one (the vector loops' heads
+ * and tails): positions hold the rows themselves when idx is NULL. */
+static inline void part_numeric_scalar(const uint8_t *col, const uint32_t *idx, const struct split *sp,
+                                       uint32_t k0, uint32_t k1, uint32_t *dl, uint32_t *dr, uint32_t *lp,
+                                       uint32_t *rp)
+{
+    const uint8_t dflt = (sp->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
+    for (uint32_t k = k0; k < k1; k++) {
+        uint32_t i = idx ? idx[k] : k;
+        uint8_t c = col[i];
+        uint32_t d = c == 0 ? dflt : c <= sp->thr;
+        dl[*lp] = i;
+        dr[*rp] = i;
+        *lp += d;
+        *rp += 1 - d;
+    }
+}
+
+/* 8 row ids, the left ones (mask bits) packed to dl at *lp and the others
+ * to dr at *rp, each in order; 8 lanes are stored at each cursor. */
+__attribute__((target("avx2"))) static inline void pack8(__m256i ids, uint32_t mb, uint32_t *dl, uint32_t *dr,
+                                                         uint32_t *lp, uint32_t *rp)
+{
+    __m256i pl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[mb]));
+    __m256i pr = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[~mb & 0xFF]));
+    _mm256_storeu_si256((__m256i *)(void *)(dl + *lp), _mm256_permutevar8x32_epi32(ids, pl));
+    _mm256_storeu_si256((__m256i *)(void *)(dr + *rp), _mm256_permutevar8x32_epi32(ids, pr));
+    uint32_t n = (uint32_t)__builtin_popcount(mb);
+    *lp += n;
+    *rp += 8 - n;
 }
 
 /* Rows lo..hi-1 themselves (the root of a tree on all rows in order) under
@@ -219,27 +246,11 @@ __attribute__((target("avx2"))) static uint32_t part_ident_avx2(const uint8_t *c
         __m256i le = _mm256_cmpeq_epi8(_mm256_min_epu8(v, vthr), v);
         __m256i left = _mm256_or_si256(_mm256_andnot_si256(isz, le), _mm256_and_si256(isz, dlv));
         uint32_t m = (uint32_t)_mm256_movemask_epi8(left);
-        for (int q = 0; q < 4; q++) {
-            uint32_t mb = (m >> (8 * q)) & 0xFF;
-            __m256i ids = _mm256_add_epi32(_mm256_set1_epi32((int)(k + 8 * (uint32_t)q)), iota);
-            __m256i pl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[mb]));
-            __m256i pr = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[~mb & 0xFF]));
-            _mm256_storeu_si256((__m256i *)(void *)(dl + lp), _mm256_permutevar8x32_epi32(ids, pl));
-            _mm256_storeu_si256((__m256i *)(void *)(dr + rp), _mm256_permutevar8x32_epi32(ids, pr));
-            uint32_t c = (uint32_t)__builtin_popcount(mb);
-            lp += c;
-            rp += 8 - c;
-        }
+        for (int q = 0; q < 4; q++)
+            pack8(_mm256_add_epi32(_mm256_set1_epi32((int)(k + 8 * (uint32_t)q)), iota), (m >> (8 * q)) & 0xFF,
+                  dl, dr, &lp, &rp);
     }
-    const uint8_t dflt = (sp->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
-    for (; k < hi; k++) {
-        uint8_t c = col[k];
-        uint32_t d = c == 0 ? dflt : c <= sp->thr;
-        dl[lp] = k;
-        dr[rp] = k;
-        lp += d;
-        rp += 1 - d;
-    }
+    part_numeric_scalar(col, NULL, sp, k, hi, dl, dr, &lp, &rp);
     return lp - lo;
 }
 
@@ -253,18 +264,10 @@ __attribute__((target("avx2"))) static uint32_t part_idx_avx2(const uint8_t *col
 {
     const __m256i vthr = _mm256_set1_epi32(sp->thr), zero = _mm256_setzero_si256();
     const __m256i dlv = _mm256_set1_epi32((sp->flags & HAMF_NODE_DEFAULT_LEFT) ? -1 : 0);
-    const uint8_t dflt = (sp->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
     uint32_t lp = lo, rp = lo, k = lo;
     /* rows are increasing: those below 3 come first */
-    for (; k < hi && idx[k] < 3; k++) {
-        uint32_t i = idx[k];
-        uint8_t c = col[i];
-        uint32_t d = c == 0 ? dflt : c <= sp->thr;
-        dl[lp] = i;
-        dr[rp] = i;
-        lp += d;
-        rp += 1 - d;
-    }
+    while (k < hi && idx[k] < 3) k++;
+    part_numeric_scalar(col, idx, sp, lo, k, dl, dr, &lp, &rp);
     const int *base = (const int *)(const void *)(col - 3);
     for (; k + 8 <= hi; k += 8) {
         __m256i ids = _mm256_loadu_si256((const __m256i *)(const void *)(idx + k));
@@ -273,24 +276,9 @@ __attribute__((target("avx2"))) static uint32_t part_idx_avx2(const uint8_t *col
         __m256i isz = _mm256_cmpeq_epi32(c, zero);
         __m256i le = _mm256_cmpeq_epi32(_mm256_min_epu32(c, vthr), c);
         __m256i left = _mm256_or_si256(_mm256_andnot_si256(isz, le), _mm256_and_si256(isz, dlv));
-        uint32_t mb = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(left));
-        __m256i pl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[mb]));
-        __m256i pr = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[~mb & 0xFF]));
-        _mm256_storeu_si256((__m256i *)(void *)(dl + lp), _mm256_permutevar8x32_epi32(ids, pl));
-        _mm256_storeu_si256((__m256i *)(void *)(dr + rp), _mm256_permutevar8x32_epi32(ids, pr));
-        uint32_t n = (uint32_t)__builtin_popcount(mb);
-        lp += n;
-        rp += 8 - n;
+        pack8(ids, (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(left)), dl, dr, &lp, &rp);
     }
-    for (; k < hi; k++) {
-        uint32_t i = idx[k];
-        uint8_t c = col[i];
-        uint32_t d = c == 0 ? dflt : c <= sp->thr;
-        dl[lp] = i;
-        dr[rp] = i;
-        lp += d;
-        rp += 1 - d;
-    }
+    part_numeric_scalar(col, idx, sp, k, hi, dl, dr, &lp, &rp);
     return lp - lo;
 }
 #endif
