@@ -2,29 +2,39 @@
  * ingest.c — hamf_dataset_read_csv_binned: training data straight from a
  * CSV into u8 bin codes, without a column of doubles for every value.
  *
- * The CSV reader's schema pass counts the rows, so the (unstratified)
- * train/test split is known before the first block. Then two rounds over
- * the file's blocks (each block through the pipeline, as the in-memory path
- * applies it to the whole frame):
- *   round 0  labels; the categorical dictionaries (merged block by block in
- *            block order: the whole-file dictionary order) with counts over
- *            the training rows; per numeric column the same deterministic
- *            sample hamf__binmap_build takes (every step-th training row);
- *            the mixed-type check of the raw columns
- *   round 1  every value binned with those bins into the training or the
- *            test part's codes (column-major).
+ * The file is parsed once. A memchr count of its line feeds gives the rows,
+ * so the (unstratified) train/test split is known before the first block;
+ * the reader (hamf__csv_stream_rounds_hint) types each block with the
+ * kinds seen so far instead of a schema pass of its own. Each block goes
+ * through the pipeline (as the in-memory path applies it to the whole
+ * frame), then:
+ *   labels; the categorical dictionaries (merged block by block in block
+ *   order: the whole-file dictionary order) with counts over the training
+ *   rows; the mixed-type check of the raw columns; every feature value kept
+ *   in the narrowest type that holds it exactly (struct sblock).
+ * After the file: per numeric column the same deterministic sample
+ * hamf__binmap_build takes (every step-th training row), the bins, and the
+ * codes of every kept block (column-major), the blocks freed as they go.
+ * When the count or a column's type turns out wrong (a blank line, a line
+ * break in quotes, a column that is whole numbers in the first block only)
+ * or round 0 fails, all of it is done again with the reader's schema pass.
  * The bins, the split and so the models are the same as reading the whole
  * file into a frame and calling hamf_dataset_from_frame, subset and fit.
+ * The features of a block run on the --threads pool; the pool threads
+ * allocate nothing (struct scratch).
  */
 #include "ml.h"
 #include "data/csv.h"
 #include "data/frame.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 void hamf_csv_train_options_init(hamf_csv_train_options *o)
 {
@@ -57,7 +67,26 @@ struct scratch {
     size_t cap;
     int32_t *remap;
     size_t rcap;
+    struct hamf__bin_scratch bs; /* the numeric bins' sort */
 };
+
+/* A block's feature values after round 0, as narrow as holds them exactly
+ * (ENC_I8..ENC_I32: integers, the type's minimum standing for NaN; for a
+ * categorical feature the whole-file code, -1 missing), so the codes come
+ * from memory once the bins are known instead of from a second parse of
+ * the file (some 34 bytes a row on the benchmark data, < 1/2 of its CSV). */
+enum { ENC_I8, ENC_I16, ENC_I32, ENC_F32, ENC_F64 };
+struct sblock {
+    size_t n;
+    uint8_t *enc;  /* per feature */
+    void **val;    /* per feature: n values */
+};
+
+static size_t enc_size(int e)
+{
+    static const size_t sz[] = {1, 2, 4, 4, 8};
+    return sz[e];
+}
 
 struct ing {
     const char *path;
@@ -81,6 +110,7 @@ struct ing {
     struct mixed *mx;
     char **raw_names;
     /* results */
+    uint8_t *ltr, *lte;      /* labels (doubles only once the stored values are gone) */
     double *ytr, *yte;
     struct hamf__binmap bins;
     uint8_t *ctr, *cte;
@@ -91,6 +121,10 @@ struct ing {
     hamf_status *fst;    /* per feature */
     size_t *numf, nnum;  /* the numeric features (pool tasks) */
     const hamf_frame *cur;
+    /* round 0's blocks */
+    struct sblock *blk;
+    size_t nblk, blkcap, bi; /* bi: the block being coded */
+    size_t grp0;             /* the first numeric feature being sampled */
 };
 
 static bool is_test(const struct ing *g, size_t row)
@@ -205,20 +239,6 @@ static hamf_status schema(struct ing *g, const hamf_frame *f)
     return HAMF_OK;
 }
 
-/* The numeric samples at their final size: every step-th of ntr training
- * rows (allocated here, not grown by the pool threads). */
-static hamf_status alloc_samples(struct ing *g)
-{
-    size_t cap = (g->ntr + g->step - 1) / g->step + 1;
-    for (size_t fi = 0; fi < g->nf; fi++) {
-        struct icol *ic = &g->c[fi];
-        if (ic->is_cat || ic->samp) continue;
-        if (!(ic->samp = hamf__malloc(cap * sizeof *ic->samp))) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
-        ic->scap = cap;
-    }
-    return HAMF_OK;
-}
-
 /* (no error message: this runs on pool threads; the caller reports) */
 static hamf_status need_buf(struct scratch *x, size_t n)
 {
@@ -266,8 +286,8 @@ static hamf_status labels(struct ing *g, const hamf_frame *f)
     }
     size_t a = g->tr_at, b = g->te_at;
     for (size_t i = 0; i < n; i++) {
-        if (is_test(g, g->row0 + i)) g->yte[b++] = y[i];
-        else g->ytr[a++] = y[i];
+        if (is_test(g, g->row0 + i)) g->lte[b++] = (uint8_t)y[i];
+        else g->ltr[a++] = (uint8_t)y[i];
     }
     return HAMF_OK;
 }
@@ -297,18 +317,116 @@ static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f
         const int32_t *codes = hamf_frame_codes(f, k);
         for (size_t i = 0; i < n; i++)
             if (codes[i] >= 0 && !is_test(g, g->row0 + i)) ic->count[x->remap[codes[i]]]++;
+        /* (this runs on the caller's thread: it may allocate) */
+        struct sblock *b = &g->blk[g->nblk - 1];
+        int e = ic->dict->n <= 127 ? ENC_I8 : ic->dict->n <= 32767 ? ENC_I16 : ENC_I32;
+        b->enc[fi] = (uint8_t)e;
+        if (!(b->val[fi] = hamf__malloc(n * enc_size(e) + 1))) return HAMF_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+            int32_t c = codes[i] >= 0 ? x->remap[codes[i]] : -1;
+            if (e == ENC_I8) ((int8_t *)b->val[fi])[i] = (int8_t)c;
+            else if (e == ENC_I16) ((int16_t *)b->val[fi])[i] = (int16_t)c;
+            else ((int32_t *)b->val[fi])[i] = c;
+        }
         return HAMF_OK;
     }
     if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
     if ((st = hamf_frame_get_f64(f, k, x->buf))) return st;
-    size_t r = g->tr_at;
-    for (size_t i = 0; i < n; i++) {
-        if (is_test(g, g->row0 + i)) continue;
-        if (r++ % g->step || isnan(x->buf[i])) continue;
-        if (ic->ns == ic->scap) return HAMF_ERR_IO; /* more training rows than counted */
-        ic->samp[ic->ns++] = x->buf[i];
+    const double *v = x->buf;
+    (void)ic;
+    /* the narrowest exact encoding (-0 may come back as 0: the same bin) */
+    bool ints = true, floats = true;
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < n && (ints || floats); i++) {
+        double d = v[i];
+        if (isnan(d)) continue;
+        if (ints && d >= -2147483647.0 && d <= 2147483647.0 && d == (double)(int32_t)d) {
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        } else {
+            ints = false;
+        }
+        if (floats && (double)(float)d != d) floats = false;
+    }
+    g->blk[g->nblk - 1].enc[fi] = ints ? (lo >= -127 && hi <= 127 ? ENC_I8 : lo >= -32767 && hi <= 32767 ? ENC_I16 : ENC_I32)
+                                       : floats ? ENC_F32 : ENC_F64;
+    return HAMF_OK;
+}
+
+/* Round 0, after the encodings are chosen and the block's arrays allocated:
+ * a numeric feature's values into them. */
+static hamf_status store_num(struct ing *g, struct scratch *x, const hamf_frame *f, size_t fi)
+{
+    struct sblock *b = &g->blk[g->nblk - 1];
+    size_t n = b->n;
+    hamf_status st;
+    if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
+    if ((st = hamf_frame_get_f64(f, g->fcol[fi], x->buf))) return st;
+    const double *v = x->buf;
+    switch (b->enc[fi]) {
+    case ENC_I8: {
+        int8_t *o = b->val[fi];
+        for (size_t i = 0; i < n; i++) o[i] = isnan(v[i]) ? INT8_MIN : (int8_t)v[i];
+        break;
+    }
+    case ENC_I16: {
+        int16_t *o = b->val[fi];
+        for (size_t i = 0; i < n; i++) o[i] = isnan(v[i]) ? INT16_MIN : (int16_t)v[i];
+        break;
+    }
+    case ENC_I32: {
+        int32_t *o = b->val[fi];
+        for (size_t i = 0; i < n; i++) o[i] = isnan(v[i]) ? INT32_MIN : (int32_t)v[i];
+        break;
+    }
+    case ENC_F32: {
+        float *o = b->val[fi];
+        for (size_t i = 0; i < n; i++) o[i] = (float)v[i];
+        break;
+    }
+    default:
+        memcpy(b->val[fi], v, n * sizeof *v);
     }
     return HAMF_OK;
+}
+
+/* A stored feature of block b back to doubles (numeric) or codes. */
+static void load_num(const struct sblock *b, size_t fi, double *v)
+{
+    size_t n = b->n;
+    switch (b->enc[fi]) {
+    case ENC_I8: {
+        const int8_t *s = b->val[fi];
+        for (size_t i = 0; i < n; i++) v[i] = s[i] == INT8_MIN ? NAN : (double)s[i];
+        break;
+    }
+    case ENC_I16: {
+        const int16_t *s = b->val[fi];
+        for (size_t i = 0; i < n; i++) v[i] = s[i] == INT16_MIN ? NAN : (double)s[i];
+        break;
+    }
+    case ENC_I32: {
+        const int32_t *s = b->val[fi];
+        for (size_t i = 0; i < n; i++) v[i] = s[i] == INT32_MIN ? NAN : (double)s[i];
+        break;
+    }
+    case ENC_F32: {
+        const float *s = b->val[fi];
+        for (size_t i = 0; i < n; i++) v[i] = (double)s[i];
+        break;
+    }
+    default:
+        memcpy(v, b->val[fi], n * sizeof *v);
+    }
+}
+
+static int32_t load_code(const struct sblock *b, size_t fi, size_t i)
+{
+    switch (b->enc[fi]) {
+    case ENC_I8: return ((const int8_t *)b->val[fi])[i];
+    case ENC_I16: return ((const int16_t *)b->val[fi])[i];
+    default: return ((const int32_t *)b->val[fi])[i];
+    }
 }
 
 /* hamf__bin_value of v[0..n), the same codes: the same branch-free lower
@@ -334,54 +452,100 @@ static void bin_values(const struct hamf__feat *ft, const double *v, size_t n, u
     for (; i < n; i++) out[i] = hamf__bin_value(ft, v[i]);
 }
 
-/* Round 1 for one feature column of the block: bin codes. */
-static hamf_status bin_col(struct ing *g, struct scratch *x, const hamf_frame *f, size_t fi)
+/* The codes of one feature of stored block g->bi. */
+static hamf_status code_col(struct ing *g, struct scratch *x, size_t fi)
 {
-    struct icol *ic = &g->c[fi];
+    const struct sblock *sb = &g->blk[g->bi];
     const struct hamf__feat *ft = &g->bins.f[fi];
-    size_t k = g->fcol[fi], n = hamf_frame_nrows(f);
+    size_t n = sb->n;
     uint8_t *otr = g->ctr + fi * g->ntr, *ote = g->cte + fi * g->nte;
     size_t a = g->tr_at, b = g->te_at;
-    hamf_status st;
-    if (ic->is_cat) {
-        size_t nd = hamf_frame_dict_size(f, k);
-        if ((st = need_remap(x, nd))) return st;
-        size_t before = ic->dict->n;
-        for (size_t j = 0; j < nd; j++) {
-            const char *s = hamf_frame_dict_value(f, k, j);
-            if ((st = hamf__dict_intern(ic->dict, s, strlen(s), &x->remap[j]))) return st;
-        }
-        if (ic->dict->n != before) return HAMF_ERR_IO; /* a category round 0 did not see */
-        const int32_t *codes = hamf_frame_codes(f, k);
+    /* the codes, then the training and the test rows' ones: 3 (n + 1) of
+     * the remap's 4 (n + 1) bytes */
+    uint8_t *v = (uint8_t *)x->remap, *vt = v + n + 1, *ve = vt + n + 1;
+    if (x->cap < n + 1 || x->rcap < n + 1) return HAMF_ERR_INTERNAL;
+    if (ft->is_cat) {
         for (size_t i = 0; i < n; i++) {
-            uint8_t v = codes[i] >= 0 ? ft->cat_bin[x->remap[codes[i]]] : 0;
-            if (is_test(g, g->row0 + i)) ote[b++] = v;
-            else otr[a++] = v;
+            int32_t c = load_code(sb, fi, i);
+            v[i] = c >= 0 ? ft->cat_bin[c] : 0;
         }
-        return HAMF_OK;
+    } else {
+        load_num(sb, fi, x->buf);
+        bin_values(ft, x->buf, n, v);
     }
-    if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
-    if ((st = hamf_frame_get_f64(f, k, x->buf))) return st;
-    uint8_t *v = (uint8_t *)x->remap; /* n + 1 int32s: room for n codes */
-    if (x->rcap < n + 1) return HAMF_ERR_INTERNAL;
-    bin_values(ft, x->buf, n, v);
     if (!g->test_bits) {
         memcpy(otr + a, v, n);
         return HAMF_OK;
     }
+    /* without a branch: a fifth of the rows test, at random */
+    size_t na = 0, nb = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_test(g, g->row0 + i)) ote[b++] = v[i];
-        else otr[a++] = v[i];
+        size_t row = g->row0 + i;
+        size_t t = (size_t)(g->test_bits[row >> 6] >> (row & 63)) & 1;
+        vt[na] = v[i];
+        ve[nb] = v[i];
+        na += 1 - t;
+        nb += t;
     }
+    memcpy(otr + a, vt, na);
+    memcpy(ote + b, ve, nb);
     return HAMF_OK;
 }
 
+/* The binning sample of numeric feature fi from the stored blocks: every
+ * step-th training row's value, NaN left out (what hamf__binmap_build
+ * takes from the training column). */
+static hamf_status sample_col(struct ing *g, struct scratch *x, size_t fi)
+{
+    struct icol *ic = &g->c[fi];
+    size_t row0 = 0, skip = 0; /* training rows to pass before the next one taken */
+    for (size_t bi = 0; bi < g->nblk; bi++) {
+        const struct sblock *b = &g->blk[bi];
+        if (x->cap < b->n + 1) return HAMF_ERR_INTERNAL;
+        load_num(b, fi, x->buf);
+        for (size_t i = 0; i < b->n; i++) {
+            if (is_test(g, row0 + i)) continue;
+            if (skip) {
+                skip--;
+                continue;
+            }
+            skip = g->step - 1;
+            if (isnan(x->buf[i])) continue;
+            if (ic->ns == ic->scap) return HAMF_ERR_IO; /* more training rows than counted */
+            ic->samp[ic->ns++] = x->buf[i];
+        }
+        row0 += b->n;
+    }
+    /* the bins, here (they allocate only the edges) */
+    double *smp = ic->samp;
+    ic->samp = NULL;
+    return hamf__bin_numeric_sample(smp, ic->ns, g->max_bins, &g->bins.f[fi], &x->bs);
+}
+
+/* g->round 0: look at a numeric feature of the block; 1: store it;
+ * 2: a feature's codes from stored block g->bi; 3: a numeric sample */
 static void feat_task(void *ctx, size_t task, int tid)
 {
     struct ing *g = ctx;
     struct scratch *x = &g->scr[tid];
-    size_t fi = g->numf[task];
-    g->fst[fi] = g->round == 0 ? collect(g, x, g->cur, fi) : bin_col(g, x, g->cur, fi);
+    size_t fi = g->round == 2 ? task : g->numf[g->round == 3 ? g->grp0 + task : task];
+    switch (g->round) {
+    case 0: g->fst[fi] = collect(g, x, g->cur, fi); break;
+    case 1: g->fst[fi] = store_num(g, x, g->cur, fi); break;
+    case 2: g->fst[fi] = code_col(g, x, fi); break;
+    default: g->fst[fi] = sample_col(g, x, fi);
+    }
+}
+
+static hamf_status feat_status(struct ing *g)
+{
+    for (size_t fi = 0; fi < g->nf; fi++) {
+        if (g->fst[fi] == HAMF_OK) continue;
+        if (g->fst[fi] == HAMF_ERR_IO) return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
+        if (g->fst[fi] == HAMF_ERR_INTERNAL) return hamf__err(HAMF_ERR_INTERNAL, "train: scratch too small for '%s'", g->c[fi].name);
+        return hamf__err(g->fst[fi], "train: out of memory reading '%s' of %s", g->c[fi].name, g->path);
+    }
+    return HAMF_OK;
 }
 
 /* Every thread's scratch for a block of n rows, grown here on the caller's
@@ -396,21 +560,64 @@ static hamf_status need_bufs(struct ing *g, size_t n)
     return HAMF_OK;
 }
 
+/* A new stored block of n rows (its arrays come with the features). */
+static hamf_status new_block(struct ing *g, size_t n)
+{
+    if (g->nblk == g->blkcap) {
+        size_t nc = g->blkcap ? g->blkcap * 2 : 16;
+        struct sblock *nb = hamf__realloc(g->blk, nc * sizeof *nb);
+        if (!nb) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+        g->blk = nb;
+        g->blkcap = nc;
+    }
+    struct sblock *b = &g->blk[g->nblk];
+    memset(b, 0, sizeof *b);
+    b->n = n;
+    b->enc = hamf__calloc(g->nf + 1, 1);
+    b->val = hamf__calloc(g->nf + 1, sizeof *b->val);
+    g->nblk++;
+    if (!b->enc || !b->val) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+    return HAMF_OK;
+}
+
+static void free_block(struct ing *g, struct sblock *b)
+{
+    if (b->val)
+        for (size_t fi = 0; fi < g->nf; fi++) hamf__free(b->val[fi]);
+    hamf__free(b->val);
+    hamf__free(b->enc);
+    b->val = NULL;
+    b->enc = NULL;
+}
+
+static void account_rows(struct ing *g, size_t n)
+{
+    size_t nte = 0;
+    if (g->test_bits)
+        for (size_t i = 0; i < n; i++) nte += is_test(g, g->row0 + i);
+    g->te_at += nte;
+    g->tr_at += n - nte;
+    g->row0 += n;
+}
+
+/* Round 0 for a block: labels, dictionaries, samples, and the values kept
+ * (categorical features on this thread: interning allocates; the numeric
+ * ones on the pool, their arrays allocated here in between). */
 static hamf_status on_block(hamf_frame *f, void *user)
 {
     struct ing *g = user;
     hamf_status st = HAMF_OK;
     size_t n = hamf_frame_nrows(f);
-    if (g->round == 0 && (st = mixed_block(g, f))) goto done;
+    if ((st = mixed_block(g, f))) goto done;
     if (g->pl && (st = hamf_pipeline_apply(g->pl, f))) goto done;
     if ((st = schema(g, f))) goto done;
-    if (g->round == 0 && g->row0 == 0 && (st = alloc_samples(g))) goto done;
     if (g->row0 + n > g->n) { st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path); goto done; }
-    if (g->round == 0 && (st = labels(g, f))) goto done;
-    if ((st = need_bufs(g, n))) goto done;
-    /* categorical features here: interning allocates (see struct scratch) */
-    for (size_t fi = 0; fi < g->nf; fi++)
-        if (g->c[fi].is_cat) g->fst[fi] = g->round == 0 ? collect(g, &g->scr[0], f, fi) : bin_col(g, &g->scr[0], f, fi);
+    if ((st = labels(g, f))) goto done;
+    if ((st = need_bufs(g, n)) || (st = new_block(g, n))) goto done;
+    for (size_t fi = 0; fi < g->nf; fi++) {
+        g->fst[fi] = HAMF_OK;
+        if (g->c[fi].is_cat) g->fst[fi] = collect(g, &g->scr[0], f, fi);
+    }
     if (!g->numf) {
         g->numf = hamf__calloc(g->nf + 1, sizeof *g->numf);
         if (!g->numf) { st = hamf__err(HAMF_ERR_NOMEM, "train: out of memory"); goto done; }
@@ -418,28 +625,35 @@ static hamf_status on_block(hamf_frame *f, void *user)
             if (!g->c[fi].is_cat) g->numf[g->nnum++] = fi;
     }
     g->cur = f;
+    g->round = 0;
     hamf__pool_run(g->pool, g->nnum, feat_task, g);
-    g->cur = NULL;
-    for (size_t fi = 0; fi < g->nf; fi++) {
-        if (g->fst[fi] == HAMF_OK) continue;
-        if (g->fst[fi] == HAMF_ERR_IO) st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
-        else if (g->fst[fi] == HAMF_ERR_INTERNAL) st = hamf__err(HAMF_ERR_INTERNAL, "train: scratch too small for '%s'", g->c[fi].name);
-        else st = hamf__err(g->fst[fi], "train: out of memory reading '%s' of %s", g->c[fi].name, g->path);
-        goto done;
+    if ((st = feat_status(g))) goto done;
+    struct sblock *b = &g->blk[g->nblk - 1];
+    for (size_t k = 0; k < g->nnum; k++) {
+        size_t fi = g->numf[k];
+        if (!(b->val[fi] = hamf__malloc(n * enc_size(b->enc[fi]) + 1))) {
+            st = hamf__err(HAMF_ERR_NOMEM, "train: out of memory (%zu rows)", g->n);
+            goto done;
+        }
     }
-    size_t nte = 0;
-    if (g->test_bits)
-        for (size_t i = 0; i < n; i++) nte += is_test(g, g->row0 + i);
-    g->te_at += nte;
-    g->tr_at += n - nte;
-    g->row0 += n;
+    g->round = 1;
+    hamf__pool_run(g->pool, g->nnum, feat_task, g);
+    if ((st = feat_status(g))) goto done;
+    account_rows(g, n);
 done:
+    g->cur = NULL;
     hamf_frame_free(f);
     return st;
 }
 
+/* The bins. A numeric feature's sample is gathered from the stored blocks
+ * and binned on the pool, as many features at a time as the pool has
+ * threads (their samples and sort scratch allocated here: a sort's buffers
+ * freed in a worker's arena stayed resident through the fit, +3 MB): only
+ * that many samples are ever held besides the stored values. */
 static hamf_status build_bins(struct ing *g)
 {
+    hamf_status st;
     g->bins.f = hamf__calloc(g->nf + 1, sizeof *g->bins.f);
     if (!g->bins.f) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
     g->bins.nf = g->nf;
@@ -448,18 +662,38 @@ static hamf_status build_bins(struct ing *g)
         struct hamf__feat *ft = &g->bins.f[fi];
         ft->is_cat = ic->is_cat;
         if (!(ft->name = hamf__strdup(ic->name))) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
-        hamf_status st;
-        if (ic->is_cat) {
-            size_t *cnt = ic->count;
-            size_t one = 0;
-            st = hamf__bin_categories((const char *const *)ic->dict->str, NULL, ic->dict->n, cnt ? cnt : &one, ft);
-        } else {
-            double *s = ic->samp ? ic->samp : hamf__malloc(sizeof *s);
-            if (!s) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
-            ic->samp = NULL;
-            st = hamf__bin_numeric_sample(s, ic->ns, g->max_bins, ft);
+        if (!ic->is_cat) continue;
+        size_t *cnt = ic->count;
+        size_t one = 0;
+        if ((st = hamf__bin_categories((const char *const *)ic->dict->str, NULL, ic->dict->n, cnt ? cnt : &one, ft)))
+            return hamf__err(st, "bin: out of memory binning '%s'", ic->name);
+    }
+    size_t maxn = 0, cap = (g->ntr + g->step - 1) / g->step + 1, per = (size_t)g->nscr;
+    for (size_t bi = 0; bi < g->nblk; bi++) maxn = g->blk[bi].n > maxn ? g->blk[bi].n : maxn;
+    if ((st = need_bufs(g, maxn))) return st;
+    for (int t = 0; t < g->nscr && g->nnum; t++) {
+        struct hamf__bin_scratch *bs = &g->scr[t].bs;
+        if (!(bs->a = hamf__malloc(cap * sizeof *bs->a)) || !(bs->b = hamf__malloc(cap * sizeof *bs->b)))
+            return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+        bs->cap = cap;
+    }
+    g->round = 3;
+    for (g->grp0 = 0; g->grp0 < g->nnum; g->grp0 += per) {
+        size_t k1 = g->grp0 + per < g->nnum ? g->grp0 + per : g->nnum;
+        for (size_t k = g->grp0; k < k1; k++) {
+            struct icol *ic = &g->c[g->numf[k]];
+            g->fst[g->numf[k]] = HAMF_OK;
+            if (!(ic->samp = hamf__malloc(cap * sizeof *ic->samp))) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+            ic->scap = cap;
+            ic->ns = 0;
         }
-        if (st) return hamf__err(st, "bin: out of memory binning '%s'", ic->name);
+        hamf__pool_run(g->pool, k1 - g->grp0, feat_task, g);
+        if ((st = feat_status(g))) return st;
+    }
+    for (int t = 0; t < g->nscr; t++) {
+        hamf__free(g->scr[t].bs.a);
+        hamf__free(g->scr[t].bs.b);
+        memset(&g->scr[t].bs, 0, sizeof g->scr[t].bs);
     }
     return HAMF_OK;
 }
@@ -468,11 +702,9 @@ static hamf_status on_round(int round, size_t nrows, void *user)
 {
     struct ing *g = user;
     hamf_status st;
-    g->round = round;
-    if (round > 0 && (g->row0 != g->n || g->tr_at != g->ntr || g->te_at != g->nte))
-        return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
+    if (round != 0) return hamf__err(HAMF_ERR_INTERNAL, "train: one round expected");
     g->row0 = g->tr_at = g->te_at = 0;
-    if (round == 0) {
+    {
         if (g->o->stage) {
             char what[4200];
             snprintf(what, sizeof what, "reading %s", g->path);
@@ -499,12 +731,20 @@ static hamf_status on_round(int round, size_t nrows, void *user)
             g->nte = 0;
         }
         g->step = hamf__bin_sample_step(g->ntr);
-        g->ytr = hamf__malloc((g->ntr + 1) * sizeof *g->ytr);
-        g->yte = hamf__malloc((g->nte + 1) * sizeof *g->yte);
-        if (!g->ytr || !g->yte) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+        g->ltr = hamf__malloc(g->ntr + 1);
+        g->lte = hamf__malloc(g->nte + 1);
+        if (!g->ltr || !g->lte) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
         return HAMF_OK;
     }
-    /* between the rounds: everything read once */
+}
+
+/* After the file: bins from the samples and dictionaries, then every stored
+ * block's codes (its features on the pool), the block freed as it goes. */
+static hamf_status finish(struct ing *g)
+{
+    hamf_status st;
+    if (g->row0 != g->n || g->tr_at != g->ntr || g->te_at != g->nte)
+        return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
     if (g->mx && (st = mixed_report(g))) return st;
     if (g->o->stage) {
         char what[4200];
@@ -521,6 +761,25 @@ static hamf_status on_round(int round, size_t nrows, void *user)
     g->ctr = hamf__malloc(g->nf * g->ntr + 1);
     g->cte = hamf__malloc(g->nf * g->nte + 1);
     if (!g->ctr || !g->cte) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory (%zu rows)", g->n);
+    g->row0 = g->tr_at = g->te_at = 0;
+    g->round = 2;
+    for (g->bi = 0; g->bi < g->nblk; g->bi++) {
+        struct sblock *b = &g->blk[g->bi];
+        if ((st = need_bufs(g, b->n))) return st;
+        for (size_t fi = 0; fi < g->nf; fi++) g->fst[fi] = HAMF_OK;
+        hamf__pool_run(g->pool, g->nf, feat_task, g);
+        if ((st = feat_status(g))) return st;
+        account_rows(g, b->n);
+        free_block(g, b);
+        /* the block's pages back now, not at the end: the codes grow as
+         * the stored values go (a trim costs some 0.1 ms) */
+        hamf__alloc_release();
+    }
+    g->ytr = hamf__malloc((g->ntr + 1) * sizeof *g->ytr);
+    g->yte = hamf__malloc((g->nte + 1) * sizeof *g->yte);
+    if (!g->ytr || !g->yte) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+    for (size_t i = 0; i < g->ntr; i++) g->ytr[i] = g->ltr[i];
+    for (size_t i = 0; i < g->nte; i++) g->yte[i] = g->lte[i];
     return HAMF_OK;
 }
 
@@ -543,6 +802,8 @@ static void ing_free(struct ing *g)
     if (g->raw_names)
         for (size_t c = 0; c < g->nraw; c++) hamf__free(g->raw_names[c]);
     hamf__free(g->raw_names);
+    hamf__free(g->ltr);
+    hamf__free(g->lte);
     hamf__free(g->ytr);
     hamf__free(g->yte);
     hamf__binmap_clear(&g->bins);
@@ -551,20 +812,58 @@ static void ing_free(struct ing *g)
     for (int t = 0; t < g->nscr; t++) {
         hamf__free(g->scr[t].buf);
         hamf__free(g->scr[t].remap);
+        hamf__free(g->scr[t].bs.a);
+        hamf__free(g->scr[t].bs.b);
     }
     hamf__free(g->scr);
     hamf__free(g->fst);
     hamf__free(g->numf);
+    for (size_t b = 0; b < g->nblk; b++) free_block(g, &g->blk[b]);
+    hamf__free(g->blk);
     hamf__pool_free(g->pool);
 }
 
-hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_options *o, hamf_dataset **train,
-                                         hamf_dataset **test)
+/* The data rows of a plain CSV file: its line feeds, one more when the
+ * last line has none, less the header. A blank line or a line break in
+ * quotes makes it wrong; the reader then finds another count and the
+ * ingest is done again with the schema pass (hamf__csv_stream_rounds_hint).
+ * A memchr scan is some 20 times faster than the schema pass's parse. */
+static bool count_rows(const char *path, size_t *rows)
 {
-    if (!path || !o || !o->target || !train || (o->test_size > 0 && !test))
-        return hamf__err(HAMF_ERR_MISUSE, "train: NULL argument");
-    if (!(o->test_size >= 0 && o->test_size < 1))
-        return hamf__err(HAMF_ERR_CONSTRAINT, "split: test size must be in [0, 1), got %g", o->test_size);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    enum { CHUNK = 96 << 10 }; /* under malloc's mmap threshold: no page to give back */
+    char *buf = hamf__malloc(CHUNK);
+    size_t nl = 0, total = 0;
+    char last = '\n';
+    bool ok = buf != NULL;
+    while (ok) {
+        ssize_t r = read(fd, buf, CHUNK);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            ok = r == 0;
+            break;
+        }
+        const char *p = buf, *end = buf + r, *q;
+        while ((q = memchr(p, '\n', (size_t)(end - p)))) {
+            nl++;
+            p = q + 1;
+        }
+        last = buf[r - 1];
+        total += (size_t)r;
+    }
+    hamf__free(buf);
+    close(fd);
+    if (!ok || total == 0) return false;
+    *rows = nl + (last != '\n') - 1;
+    return true;
+}
+
+/* One ingest: with hint (redo non-NULL), round 0 also finds the schema;
+ * *redo says its result is not to be used. */
+static hamf_status ingest(const char *path, const hamf_csv_train_options *o, size_t hint, bool *redo,
+                          hamf_dataset **train, hamf_dataset **test)
+{
     struct ing g;
     memset(&g, 0, sizeof g);
     g.path = path;
@@ -583,12 +882,10 @@ hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_
     hamf_csv_options co;
     hamf_csv_options_init(&co);
     co.threads = o->threads > 0 ? o->threads : 0;
-    if ((st = hamf__csv_stream_rounds(path, &co, o->block_bytes ? o->block_bytes : 8u << 20, 2, on_round, on_block, &g)))
-        goto cleanup;
-    if (g.row0 != g.n || g.tr_at != g.ntr || g.te_at != g.nte) {
-        st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", path);
-        goto cleanup;
-    }
+    size_t bb = o->block_bytes ? o->block_bytes : 4u << 20;
+    if (redo) st = hamf__csv_stream_rounds_hint(path, &co, bb, 1, hint, on_round, on_block, &g, redo);
+    else st = hamf__csv_stream_rounds(path, &co, bb, 1, on_round, on_block, &g);
+    if (st || (redo && *redo) || (st = finish(&g))) goto cleanup;
     hamf_dataset *tr = NULL, *te = NULL;
     if ((st = hamf__dataset_binned(g.ntr, &g.bins, g.max_bins, g.ctr, g.ytr, o->target, &tr))) goto cleanup;
     g.ctr = NULL;
@@ -607,4 +904,22 @@ cleanup:
     ing_free(&g);
     hamf__alloc_release(); /* the blocks' frames and buffers are gone: their pages too */
     return st;
+}
+
+hamf_status hamf_dataset_read_csv_binned(const char *path, const hamf_csv_train_options *o, hamf_dataset **train,
+                                         hamf_dataset **test)
+{
+    if (!path || !o || !o->target || !train || (o->test_size > 0 && !test))
+        return hamf__err(HAMF_ERR_MISUSE, "train: NULL argument");
+    if (!(o->test_size >= 0 && o->test_size < 1))
+        return hamf__err(HAMF_ERR_CONSTRAINT, "split: test size must be in [0, 1), got %g", o->test_size);
+    /* the file parsed twice, not three times, when the row count and the
+     * first block's column types hold for the whole file (else as before) */
+    size_t hint;
+    if (count_rows(path, &hint)) {
+        bool redo = false;
+        hamf_status st = ingest(path, o, hint, &redo, train, test);
+        if (!redo) return st;
+    }
+    return ingest(path, o, 0, NULL, train, test);
 }
