@@ -53,6 +53,11 @@ struct icol {
     size_t *count, cap;      /* categorical: training rows per category */
     double *samp;            /* numeric: the binning sample */
     size_t ns, scap;
+    /* numeric: the range of the blocks held as ENC_I8/ENC_I16, and the
+     * code of every value in it (built before the codes) */
+    bool have_int;
+    int32_t ilo, ihi;
+    uint8_t *table;
 };
 
 struct mixed { size_t nnum, ntext, first; char *first_val; };
@@ -333,7 +338,6 @@ static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f
     if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
     if ((st = hamf_frame_get_f64(f, k, x->buf))) return st;
     const double *v = x->buf;
-    (void)ic;
     /* the narrowest exact encoding (-0 may come back as 0: the same bin) */
     bool ints = true, floats = true;
     double lo = 0, hi = 0;
@@ -348,8 +352,14 @@ static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f
         }
         if (floats && (double)(float)d != d) floats = false;
     }
-    g->blk[g->nblk - 1].enc[fi] = ints ? (lo >= -127 && hi <= 127 ? ENC_I8 : lo >= -32767 && hi <= 32767 ? ENC_I16 : ENC_I32)
-                                       : floats ? ENC_F32 : ENC_F64;
+    int e = ints ? (lo >= -127 && hi <= 127 ? ENC_I8 : lo >= -32767 && hi <= 32767 ? ENC_I16 : ENC_I32)
+                 : floats ? ENC_F32 : ENC_F64;
+    g->blk[g->nblk - 1].enc[fi] = (uint8_t)e;
+    if (e <= ENC_I16) { /* (only this task touches feature fi) */
+        ic->ilo = ic->have_int && ic->ilo < (int32_t)lo ? ic->ilo : (int32_t)lo;
+        ic->ihi = ic->have_int && ic->ihi > (int32_t)hi ? ic->ihi : (int32_t)hi;
+        ic->have_int = true;
+    }
     return HAMF_OK;
 }
 
@@ -469,6 +479,17 @@ static hamf_status code_col(struct ing *g, struct scratch *x, size_t fi)
             int32_t c = load_code(sb, fi, i);
             v[i] = c >= 0 ? ft->cat_bin[c] : 0;
         }
+    } else if (g->c[fi].table && sb->enc[fi] <= ENC_I16) {
+        /* small whole numbers: the code from the feature's table */
+        const uint8_t *t = g->c[fi].table;
+        int32_t lo = g->c[fi].ilo;
+        if (sb->enc[fi] == ENC_I8) {
+            const int8_t *s = sb->val[fi];
+            for (size_t i = 0; i < n; i++) v[i] = s[i] == INT8_MIN ? 0 : t[s[i] - lo];
+        } else {
+            const int16_t *s = sb->val[fi];
+            for (size_t i = 0; i < n; i++) v[i] = s[i] == INT16_MIN ? 0 : t[s[i] - lo];
+        }
     } else {
         load_num(sb, fi, x->buf);
         bin_values(ft, x->buf, n, v);
@@ -522,18 +543,31 @@ static hamf_status sample_col(struct ing *g, struct scratch *x, size_t fi)
     return hamf__bin_numeric_sample(smp, ic->ns, g->max_bins, &g->bins.f[fi], &x->bs);
 }
 
+/* Numeric feature fi's table: hamf__bin_value of every whole number in
+ * [ilo, ihi] (at most 65,535 of them: cheaper than a search per row). */
+static hamf_status table_col(struct ing *g, size_t fi)
+{
+    struct icol *ic = &g->c[fi];
+    if (!ic->table) return HAMF_OK;
+    for (int32_t v = ic->ilo; v <= ic->ihi; v++) ic->table[v - ic->ilo] = hamf__bin_value(&g->bins.f[fi], (double)v);
+    return HAMF_OK;
+}
+
 /* g->round 0: look at a numeric feature of the block; 1: store it;
- * 2: a feature's codes from stored block g->bi; 3: a numeric sample */
+ * 2: a feature's codes from stored block g->bi; 3: a numeric sample;
+ * 4: a numeric feature's table */
 static void feat_task(void *ctx, size_t task, int tid)
 {
     struct ing *g = ctx;
     struct scratch *x = &g->scr[tid];
     size_t fi = g->round == 2 ? task : g->numf[g->round == 3 ? g->grp0 + task : task];
+    (void)x;
     switch (g->round) {
     case 0: g->fst[fi] = collect(g, x, g->cur, fi); break;
     case 1: g->fst[fi] = store_num(g, x, g->cur, fi); break;
     case 2: g->fst[fi] = code_col(g, x, fi); break;
-    default: g->fst[fi] = sample_col(g, x, fi);
+    case 3: g->fst[fi] = sample_col(g, x, fi); break;
+    default: g->fst[fi] = table_col(g, fi);
     }
 }
 
@@ -761,6 +795,14 @@ static hamf_status finish(struct ing *g)
     g->ctr = hamf__malloc(g->nf * g->ntr + 1);
     g->cte = hamf__malloc(g->nf * g->nte + 1);
     if (!g->ctr || !g->cte) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory (%zu rows)", g->n);
+    for (size_t k = 0; k < g->nnum; k++) {
+        struct icol *ic = &g->c[g->numf[k]];
+        g->fst[g->numf[k]] = HAMF_OK;
+        if (ic->have_int && !(ic->table = hamf__malloc((size_t)(ic->ihi - ic->ilo) + 1)))
+            return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+    }
+    g->round = 4;
+    hamf__pool_run(g->pool, g->nnum, feat_task, g);
     g->row0 = g->tr_at = g->te_at = 0;
     g->round = 2;
     for (g->bi = 0; g->bi < g->nblk; g->bi++) {
@@ -793,6 +835,7 @@ static void ing_free(struct ing *g)
             hamf__dict_free(g->c[f].dict);
             hamf__free(g->c[f].count);
             hamf__free(g->c[f].samp);
+            hamf__free(g->c[f].table);
         }
     hamf__free(g->c);
     hamf__free(g->fcol);
