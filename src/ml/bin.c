@@ -94,7 +94,7 @@ hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct h
                                      struct hamf__bin_scratch *x)
 {
     if (max_bins < 2 || max_bins > 255) max_bins = 255;
-    hamf_status st = sort_doubles(s, m, x);
+    hamf_status st = x && x->sorted ? HAMF_OK : sort_doubles(s, m, x);
     if (st) { hamf__free(s); return st; }
     /* distinct values with counts (in the scratch's first array: the sort
      * is done with it) */

@@ -55,7 +55,7 @@ struct icol {
     size_t ns, scap;
     /* numeric: the range of the blocks held as ENC_I8/ENC_I16, and the
      * code of every value in it (built before the codes) */
-    bool have_int;
+    bool have_int, not_int; /* some block ENC_I8/16; some other */
     int32_t ilo, ihi;
     uint8_t *table;
 };
@@ -359,6 +359,8 @@ static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f
         ic->ilo = ic->have_int && ic->ilo < (int32_t)lo ? ic->ilo : (int32_t)lo;
         ic->ihi = ic->have_int && ic->ihi > (int32_t)hi ? ic->ihi : (int32_t)hi;
         ic->have_int = true;
+    } else {
+        ic->not_int = true;
     }
     return HAMF_OK;
 }
@@ -520,7 +522,37 @@ static hamf_status sample_col(struct ing *g, struct scratch *x, size_t fi)
 {
     struct icol *ic = &g->c[fi];
     size_t row0 = 0, skip = 0; /* training rows to pass before the next one taken */
-    for (size_t bi = 0; bi < g->nblk; bi++) {
+    /* small whole numbers only: counted per value, then written in order
+     * (the sort is a scan of the counts: ~5x faster than the radix sort) */
+    uint64_t *cnt = x->bs.a;
+    x->bs.sorted = ic->have_int && !ic->not_int && x->bs.cap > (size_t)(ic->ihi - ic->ilo);
+    if (x->bs.sorted) {
+        memset(cnt, 0, ((size_t)(ic->ihi - ic->ilo) + 1) * sizeof *cnt);
+        for (size_t bi = 0; bi < g->nblk; bi++) {
+            const struct sblock *b = &g->blk[bi];
+            const int8_t *s8 = b->val[fi];
+            const int16_t *s16 = b->val[fi];
+            bool i8 = b->enc[fi] == ENC_I8;
+            for (size_t i = 0; i < b->n; i++) {
+                if (is_test(g, row0 + i)) continue;
+                if (skip) {
+                    skip--;
+                    continue;
+                }
+                skip = g->step - 1;
+                int32_t v = i8 ? s8[i] : s16[i];
+                if (v == (i8 ? INT8_MIN : INT16_MIN)) continue; /* NaN */
+                cnt[v - ic->ilo]++;
+            }
+            row0 += b->n;
+        }
+        for (int32_t v = ic->ilo; v <= ic->ihi; v++)
+            for (uint64_t k = cnt[v - ic->ilo]; k; k--) {
+                if (ic->ns == ic->scap) return HAMF_ERR_IO; /* more training rows than counted */
+                ic->samp[ic->ns++] = (double)v;
+            }
+    }
+    for (size_t bi = 0; bi < g->nblk && !x->bs.sorted; bi++) {
         const struct sblock *b = &g->blk[bi];
         if (x->cap < b->n + 1) return HAMF_ERR_INTERNAL;
         load_num(b, fi, x->buf);
