@@ -594,7 +594,6 @@ static void feat_task(void *ctx, size_t task, int tid)
     struct ing *g = ctx;
     struct scratch *x = &g->scr[tid];
     size_t fi = g->round == 2 ? task : g->numf[g->round == 3 ? g->grp0 + task : task];
-    (void)x;
     switch (g->round) {
     case 0: g->fst[fi] = collect(g, x, g->cur, fi); break;
     case 1: g->fst[fi] = store_num(g, x, g->cur, fi); break;
@@ -836,6 +835,7 @@ static hamf_status finish(struct ing *g)
     }
     g->round = 4;
     hamf__pool_run(g->pool, g->nnum, feat_task, g);
+    if ((st = feat_status(g))) return st;
     g->row0 = g->tr_at = g->te_at = 0;
     g->round = 2;
     for (g->bi = 0; g->bi < g->nblk; g->bi++) {
@@ -847,7 +847,7 @@ static hamf_status finish(struct ing *g)
         account_rows(g, b->n);
         free_block(g, b);
         /* the block's pages back now, not at the end: the codes grow as
-         * the stored values go (a trim costs some 0.1 ms) */
+         * the stored values go (else the peak is both) */
         hamf__alloc_release();
     }
     g->ytr = hamf__malloc((g->ntr + 1) * sizeof *g->ytr);
