@@ -104,7 +104,13 @@ bool hamf__binmap_same(const struct hamf__binmap *a, const struct hamf__binmap *
  * from the dictionary (lens NULL: C strings) and per-category counts over
  * the training rows. */
 size_t hamf__bin_sample_step(size_t n);
-hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft);
+/* Sort scratch for hamf__bin_numeric_sample: two arrays of cap 64-bit
+ * words (a caller binning on pool threads allocates them on its own; NULL
+ * or too small: allocated and freed inside); sorted: s is in ascending
+ * order already (no sort). */
+struct hamf__bin_scratch { uint64_t *a, *b; size_t cap; bool sorted; };
+hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft,
+                                     struct hamf__bin_scratch *x);
 hamf_status hamf__bin_categories(const char *const *dict, const size_t *lens, size_t ncat, const size_t *count,
                                  struct hamf__feat *ft);
 /* Bin of one raw numeric value. */
