@@ -46,6 +46,16 @@ typedef hamf_status (*hamf__csv_round_fn)(int round, size_t nrows, void *user);
 hamf_status hamf__csv_stream_rounds(const char *path, const hamf_csv_options *opt, size_t block_bytes, int rounds,
                                     hamf__csv_round_fn round_fn, hamf__csv_block_fn fn, void *user);
 
+/* The same without a pass of its own for the schema: round 0 runs with it,
+ * each block typed by the blocks so far, on the caller's count of data rows
+ * (rows_hint, given to round_fn(0)). When a later block changes a column's
+ * type, the file has another number of rows, or anything in round 0 fails,
+ * the rounds stop with *redo set (and perhaps an error): then the caller
+ * discards what round 0 gave and calls hamf__csv_stream_rounds. */
+hamf_status hamf__csv_stream_rounds_hint(const char *path, const hamf_csv_options *opt, size_t block_bytes,
+                                         int rounds, size_t rows_hint, hamf__csv_round_fn round_fn,
+                                         hamf__csv_block_fn fn, void *user, bool *redo);
+
 struct hamf__csv_writer;
 hamf_status hamf__csv_writer_open(const char *path, struct hamf__csv_writer **out);
 /* The first call writes the header from f's column names. */

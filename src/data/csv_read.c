@@ -768,72 +768,130 @@ static hamf_status finish_jobs(const struct hamf__csv_ctx *c, const struct src *
     return HAMF_OK;
 }
 
-static hamf_status pass1(struct hamf__csv_ctx *c, struct src *s, struct blockinfo **infos, size_t *ninfo,
-                         bool *has_header)
+/* Pass 1 over the next block (the header first): its ranges, their row
+ * counts and value kinds into a new blockinfo. *got false at the end. */
+static hamf_status pass1_next(struct hamf__csv_ctx *c, struct src *s, struct blockinfo **infos, size_t *ninfo,
+                              size_t *cap, bool *has_header, bool *got)
 {
     hamf_status st = HAMF_OK;
     struct job jobs[HAMF__CSV_MAX_THREADS];
+    bool more;
+    *got = false;
+    if ((st = src_next(s, c->name, &more))) return st;
+    if (!more) return HAMF_OK;
+    size_t begin = 0;
+    if (!*has_header) {
+        if ((st = parse_header(c, s, &begin))) return st;
+        if (c->ncols == 0) return HAMF_OK;
+        *has_header = true;
+    }
+    if (*ninfo == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        struct blockinfo *ni = hamf__realloc(*infos, *cap * sizeof *ni);
+        if (!ni) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
+        *infos = ni;
+    }
+    struct blockinfo *bi = &(*infos)[(*ninfo)++];
+    memset(bi, 0, sizeof *bi);
+    bi->off = s->off;
+    bi->line0 = s->line0;
+    bi->len = s->len;
+    bi->nl = s->nl;
+    bi->nr = src_split(s, begin, (size_t)c->threads, bi->bounds);
+    uint8_t *scratch = hamf__calloc(bi->nr * 2, c->ncols);
+    if (!scratch) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
+    for (size_t i = 0; i < bi->nr; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].c = c;
+        jobs[i].buf = s->data;
+        jobs[i].begin = bi->bounds[i];
+        jobs[i].end = bi->bounds[i + 1];
+        jobs[i].kinds = scratch + 2 * i * c->ncols;
+        jobs[i].hasnull = jobs[i].kinds + c->ncols;
+        jobs[i].fd = -1;
+        memcpy(jobs[i].kinds, c->kinds, c->ncols);
+    }
+    run_jobs(jobs, bi->nr);
+    st = finish_jobs(c, s, jobs, bi->nr);
+    for (size_t i = 0; i < bi->nr && !st; i++) {
+        bi->rows[i] = jobs[i].rows;
+        for (size_t k = 0; k < c->ncols; k++) {
+            c->kinds[k] |= jobs[i].kinds[k];
+            c->hasnull[k] |= jobs[i].hasnull[k];
+        }
+    }
+    hamf__free(scratch);
+    if (!st) *got = true;
+    return st;
+}
+
+/* Column types from the kinds pass 1 has seen so far. */
+static void pass1_types(struct hamf__csv_ctx *c)
+{
+    for (size_t k = 0; k < c->ncols; k++) {
+        if (!c->forced[k]) c->types[k] = hamf__csv_kinds_type(c->kinds[k]);
+        if (!c->need[k]) { /* placeholder: zeroed bytes, never read */
+            c->types[k] = HAMF_DTYPE_BOOL;
+            c->hasnull[k] = 0;
+        }
+    }
+}
+
+static hamf_status pass1(struct hamf__csv_ctx *c, struct src *s, struct blockinfo **infos, size_t *ninfo,
+                         bool *has_header)
+{
     size_t cap = 0;
     *has_header = false;
     *ninfo = 0;
     *infos = NULL;
     for (;;) {
         bool got;
-        if ((st = src_next(s, c->name, &got))) return st;
-        if (!got) break;
-        size_t begin = 0;
-        if (!*has_header) {
-            if ((st = parse_header(c, s, &begin))) return st;
-            if (c->ncols == 0) return HAMF_OK;
-            *has_header = true;
-        }
-        if (*ninfo == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct blockinfo *ni = hamf__realloc(*infos, cap * sizeof *ni);
-            if (!ni) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
-            *infos = ni;
-        }
-        struct blockinfo *bi = &(*infos)[(*ninfo)++];
-        memset(bi, 0, sizeof *bi);
-        bi->off = s->off;
-        bi->line0 = s->line0;
-        bi->len = s->len;
-        bi->nl = s->nl;
-        bi->nr = src_split(s, begin, (size_t)c->threads, bi->bounds);
-        uint8_t *scratch = hamf__calloc(bi->nr * 2, c->ncols);
-        if (!scratch) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
-        for (size_t i = 0; i < bi->nr; i++) {
-            memset(&jobs[i], 0, sizeof jobs[i]);
-            jobs[i].c = c;
-            jobs[i].buf = s->data;
-            jobs[i].begin = bi->bounds[i];
-            jobs[i].end = bi->bounds[i + 1];
-            jobs[i].kinds = scratch + 2 * i * c->ncols;
-            jobs[i].hasnull = jobs[i].kinds + c->ncols;
-            jobs[i].fd = -1;
-            memcpy(jobs[i].kinds, c->kinds, c->ncols);
-        }
-        run_jobs(jobs, bi->nr);
-        st = finish_jobs(c, s, jobs, bi->nr);
-        for (size_t i = 0; i < bi->nr && !st; i++) {
-            bi->rows[i] = jobs[i].rows;
-            for (size_t k = 0; k < c->ncols; k++) {
-                c->kinds[k] |= jobs[i].kinds[k];
-                c->hasnull[k] |= jobs[i].hasnull[k];
-            }
-        }
-        hamf__free(scratch);
+        hamf_status st = pass1_next(c, s, infos, ninfo, &cap, has_header, &got);
         if (st) return st;
+        if (!got) break;
     }
-    if (*has_header)
-        for (size_t k = 0; k < c->ncols; k++) {
-            if (!c->forced[k]) c->types[k] = hamf__csv_kinds_type(c->kinds[k]);
-            if (!c->need[k]) { /* placeholder: zeroed bytes, never read */
-                c->types[k] = HAMF_DTYPE_BOOL;
-                c->hasnull[k] = 0;
-            }
-        }
+    if (*has_header) pass1_types(c);
     return HAMF_OK;
+}
+
+static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, const struct blockinfo *bi,
+                               hamf_frame **out);
+
+/* Round 0 of hamf__csv_stream_rounds_hint: pass 1 and round 0 block by
+ * block, each block typed with the kinds seen so far. It gives the frames
+ * the schema pass would have only when no later block changes a column's
+ * type and the file has rows_hint rows: else *redo. */
+static hamf_status lazy_round0(struct hamf__csv_ctx *c, struct src *s, struct blockinfo **infos, size_t *ninfo,
+                               bool *has_header, size_t rows_hint, hamf__csv_block_fn fn, void *user, bool *redo)
+{
+    hamf_status st = HAMF_OK;
+    hamf_dtype *used = NULL;
+    size_t cap = 0, total = 0;
+    *redo = true;
+    *has_header = false;
+    *ninfo = 0;
+    *infos = NULL;
+    for (;;) {
+        bool got;
+        if ((st = pass1_next(c, s, infos, ninfo, &cap, has_header, &got))) goto done;
+        if (!got) break;
+        pass1_types(c);
+        if (!used) {
+            if (!(used = hamf__malloc(c->ncols * sizeof *used))) { st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory"); goto done; }
+            memcpy(used, c->types, c->ncols * sizeof *used);
+        } else if (memcmp(used, c->types, c->ncols * sizeof *used)) {
+            goto done; /* a type changed: the blocks given out were read otherwise */
+        }
+        struct blockinfo *b = &(*infos)[*ninfo - 1];
+        for (size_t r = 0; r < b->nr; r++) total += b->rows[r];
+        hamf_frame *f = NULL;
+        if ((st = build_block(c, s, b, &f))) goto done;
+        if ((st = fn(f, user))) goto done;
+    }
+    *redo = !*has_header || total != rows_hint;
+done:
+    hamf__free(used);
+    return st;
 }
 
 static hamf_status alloc_cols(const struct hamf__csv_ctx *c, size_t nrows, hamf_frame *f)
@@ -954,7 +1012,8 @@ cleanup:
 
 static hamf_status run_csv(const char *name, const char *path, const char *mem, size_t memlen,
                            const hamf_csv_options *opt, size_t blocksz, hamf__csv_need_fn need_fn, void *need_user,
-                           int rounds, hamf__csv_round_fn round_fn, hamf__csv_block_fn fn, void *user)
+                           int rounds, size_t rows_hint, hamf__csv_round_fn round_fn, hamf__csv_block_fn fn,
+                           void *user, bool *redo)
 {
     struct hamf__csv_ctx c;
     struct src s;
@@ -968,12 +1027,19 @@ static hamf_status run_csv(const char *name, const char *path, const char *mem, 
     s.fd = -1;
     if (st) goto cleanup;
     if ((st = src_open(&s, path, mem, memlen, blocksz, c.threads))) goto cleanup;
-    /* the header comes first so that the schema option can name columns */
-    if ((st = pass1(&c, &s, &infos, &ninfo, &has_header))) goto cleanup;
+    int round = 0;
+    if (redo) { /* round 0 with pass 1 (rows_hint: the caller's count) */
+        *redo = true;
+        if (round_fn && (st = round_fn(0, rows_hint, user))) goto cleanup;
+        if ((st = lazy_round0(&c, &s, &infos, &ninfo, &has_header, rows_hint, fn, user, redo)) || *redo) goto cleanup;
+        round = 1;
+    } else if ((st = pass1(&c, &s, &infos, &ninfo, &has_header))) { /* the header first: the schema option names columns */
+        goto cleanup;
+    }
     size_t total = 0;
     for (size_t i = 0; i < ninfo; i++)
         for (size_t r = 0; r < infos[i].nr; r++) total += infos[i].rows[r];
-    for (int round = 0; round < rounds; round++) {
+    for (; round < rounds; round++) {
         if (round_fn && (st = round_fn(round, total, user))) goto cleanup;
         if (!has_header) {
             hamf_frame *f;
@@ -1015,21 +1081,30 @@ hamf_status hamf__csv_stream(const char *path, const hamf_csv_options *opt, size
                              hamf__csv_block_fn fn, void *user)
 {
     if (!path || !fn) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
-    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, 1, NULL, fn, user);
+    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, 1, 0, NULL, fn, user, NULL);
 }
 
 hamf_status hamf__csv_stream_cols(const char *path, const hamf_csv_options *opt, size_t block_bytes,
                                   hamf__csv_need_fn need_fn, void *need_user, hamf__csv_block_fn fn, void *user)
 {
     if (!path || !fn) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
-    return run_csv(path, path, NULL, 0, opt, block_bytes, need_fn, need_user, 1, NULL, fn, user);
+    return run_csv(path, path, NULL, 0, opt, block_bytes, need_fn, need_user, 1, 0, NULL, fn, user, NULL);
 }
 
 hamf_status hamf__csv_stream_rounds(const char *path, const hamf_csv_options *opt, size_t block_bytes, int rounds,
                                     hamf__csv_round_fn round_fn, hamf__csv_block_fn fn, void *user)
 {
     if (!path || !fn || rounds < 1) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
-    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, rounds, round_fn, fn, user);
+    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, rounds, 0, round_fn, fn, user, NULL);
+}
+
+hamf_status hamf__csv_stream_rounds_hint(const char *path, const hamf_csv_options *opt, size_t block_bytes,
+                                         int rounds, size_t rows_hint, hamf__csv_round_fn round_fn,
+                                         hamf__csv_block_fn fn, void *user, bool *redo)
+{
+    if (!path || !fn || rounds < 1 || !redo) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
+    *redo = false;
+    return run_csv(path, path, NULL, 0, opt, block_bytes, NULL, NULL, rounds, rows_hint, round_fn, fn, user, redo);
 }
 
 static hamf_status keep_frame(hamf_frame *f, void *user)
@@ -1047,7 +1122,7 @@ hamf_status hamf_csv_read(const char *path, const hamf_csv_options *opt, hamf_fr
 {
     if (!path || !out) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
     hamf_frame *f = NULL;
-    hamf_status st = run_csv(path, path, NULL, 0, opt, 0, NULL, NULL, 1, NULL, keep_frame, &f);
+    hamf_status st = run_csv(path, path, NULL, 0, opt, 0, NULL, NULL, 1, 0, NULL, keep_frame, &f, NULL);
     if (st) {
         hamf_frame_free(f);
         return st;
@@ -1062,7 +1137,7 @@ hamf_status hamf_csv_read_mem(const char *data, size_t len, const char *source_n
     if ((!data && len) || !out) return hamf__err(HAMF_ERR_MISUSE, "csv: NULL argument");
     hamf_frame *f = NULL;
     hamf_status st = run_csv(source_name ? source_name : "<memory>", NULL, data ? data : "", len, opt, 0, NULL,
-                             NULL, 1, NULL, keep_frame, &f);
+                             NULL, 1, 0, NULL, keep_frame, &f, NULL);
     if (st) {
         hamf_frame_free(f);
         return st;

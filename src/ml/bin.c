@@ -39,10 +39,12 @@ static double cut_between(double a, double b)
 /* Sorts m non-NaN doubles ascending: an LSD radix sort on order-preserving
  * 64-bit keys (sign bit flipped for positives, all bits for negatives),
  * skipping the byte passes where every key has the same byte. */
-static hamf_status sort_doubles(double *s, size_t m)
+static hamf_status sort_doubles(double *s, size_t m, struct hamf__bin_scratch *x)
 {
-    uint64_t *a = hamf__malloc((m + 1) * sizeof *a), *b = hamf__malloc((m + 1) * sizeof *b);
+    bool own = !x || x->cap < m + 1;
+    uint64_t *a = own ? hamf__malloc((m + 1) * sizeof *a) : x->a, *b = own ? hamf__malloc((m + 1) * sizeof *b) : x->b;
     if (!a || !b) { hamf__free(a); hamf__free(b); return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); }
+    uint64_t *a0 = a, *b0 = b;
     for (size_t i = 0; i < m; i++) {
         uint64_t u;
         memcpy(&u, &s[i], sizeof u);
@@ -61,8 +63,10 @@ static hamf_status sort_doubles(double *s, size_t m)
         uint64_t u = a[i] >> 63 ? a[i] & ~0x8000000000000000ull : ~a[i];
         memcpy(&s[i], &u, sizeof u);
     }
-    hamf__free(a);
-    hamf__free(b);
+    if (own) {
+        hamf__free(a0);
+        hamf__free(b0);
+    }
     return HAMF_OK;
 }
 
@@ -83,17 +87,21 @@ static hamf_status numeric_edges(const double *v, size_t n, int max_bins, struct
     if (!s) return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory");
     for (size_t i = 0; i < n; i += step)
         if (!isnan(v[i])) s[m++] = v[i];
-    return hamf__bin_numeric_sample(s, m, max_bins, ft);
+    return hamf__bin_numeric_sample(s, m, max_bins, ft, NULL);
 }
 
-hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft)
+hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft,
+                                     struct hamf__bin_scratch *x)
 {
     if (max_bins < 2 || max_bins > 255) max_bins = 255;
-    hamf_status st = sort_doubles(s, m);
+    hamf_status st = x && x->sorted ? HAMF_OK : sort_doubles(s, m, x);
     if (st) { hamf__free(s); return st; }
-    /* distinct values with counts */
+    /* distinct values with counts (in the scratch's first array: the sort
+     * is done with it) */
     size_t nd = 0;
-    size_t *cnt = hamf__malloc((m + 1) * sizeof *cnt);
+    _Static_assert(sizeof(size_t) <= sizeof(uint64_t), "counts fit the scratch words");
+    bool own = !x || x->cap < m + 1;
+    size_t *cnt = own ? hamf__malloc((m + 1) * sizeof *cnt) : (size_t *)x->a;
     if (!cnt) { hamf__free(s); return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); }
     for (size_t i = 0; i < m; i++) {
         if (nd && s[nd - 1] == s[i]) { cnt[nd - 1]++; continue; }
@@ -101,7 +109,7 @@ hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct h
         cnt[nd++] = 1;
     }
     double *edges = hamf__malloc((size_t)(max_bins + 1) * sizeof *edges);
-    if (!edges) { hamf__free(s); hamf__free(cnt); return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); }
+    if (!edges) { hamf__free(s); if (own) hamf__free(cnt); return hamf__err(HAMF_ERR_NOMEM, "bin: out of memory"); }
     int ne = 0;
     if (nd <= (size_t)max_bins) {
         for (size_t i = 0; i + 1 < nd; i++) edges[ne++] = cut_between(s[i], s[i + 1]);
@@ -124,7 +132,7 @@ hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct h
     ft->edges = edges;
     ft->nbins = ne + 1;
     hamf__free(s);
-    hamf__free(cnt);
+    if (own) hamf__free(cnt);
     return HAMF_OK;
 }
 

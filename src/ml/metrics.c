@@ -12,12 +12,53 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-struct ranked { double p; double y; };
-static int cmp_ranked(const void *a, const void *b)
+/* A probability as an order-preserving 64-bit key (sign bit flipped for
+ * positives, all bits for negatives) and its label. */
+struct ranked { uint64_t k; double y; };
+
+static uint64_t key_of(double p)
 {
-    double x = ((const struct ranked *)a)->p, y = ((const struct ranked *)b)->p;
-    return (x > y) - (x < y);
+    uint64_t u;
+    memcpy(&u, &p, sizeof u);
+    return u >> 63 ? ~u : u | 0x8000000000000000ull;
+}
+
+static double p_of(uint64_t k)
+{
+    uint64_t u = k >> 63 ? k & ~0x8000000000000000ull : ~k;
+    double p;
+    memcpy(&p, &u, sizeof p);
+    return p;
+}
+
+/* Sorts r[0..n) by key: an LSD radix sort skipping the byte passes where
+ * every key has the same byte (qsort took some 20 ms on 200k test rows).
+ * Only the order of unequal probabilities matters below (ties share a
+ * rank), so any correct sort gives the same AUC to the last bit. */
+static hamf_status sort_ranked(struct ranked **r, size_t n)
+{
+    struct ranked *a = *r, *b = hamf__malloc((n + 1) * sizeof *b);
+    if (!b) return hamf__err(HAMF_ERR_NOMEM, "metrics: out of memory");
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < n; i++) cnt[(a[i].k >> shift) & 255]++;
+        if (cnt[(a[0].k >> shift) & 255] == n) continue;
+        size_t pos = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = cnt[d];
+            cnt[d] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++) b[cnt[(a[i].k >> shift) & 255]++] = a[i];
+        struct ranked *t = a;
+        a = b;
+        b = t;
+    }
+    hamf__free(b);
+    *r = a;
+    return HAMF_OK;
 }
 
 hamf_status hamf_metrics_compute(const double *y, const double *proba, size_t n, hamf_metrics *out)
@@ -51,12 +92,14 @@ hamf_status hamf_metrics_compute(const double *y, const double *proba, size_t n,
     } else {
         struct ranked *r = hamf__malloc(n * sizeof *r);
         if (!r) return hamf__err(HAMF_ERR_NOMEM, "metrics: out of memory");
-        for (size_t i = 0; i < n; i++) { r[i].p = proba[i]; r[i].y = y[i]; }
-        qsort(r, n, sizeof *r, cmp_ranked);
+        for (size_t i = 0; i < n; i++) { r[i].k = key_of(proba[i]); r[i].y = y[i]; }
+        hamf_status st = sort_ranked(&r, n);
+        if (st) { hamf__free(r); return st; }
         double rank_sum = 0;
         for (size_t i = 0; i < n;) {
             size_t j = i;
-            while (j < n && r[j].p == r[i].p) j++;
+            double pi = p_of(r[i].k);
+            while (j < n && p_of(r[j].k) == pi) j++;
             double avg = ((double)i + 1 + (double)j) / 2; /* ranks i+1..j */
             for (size_t k = i; k < j; k++)
                 if (r[k].y == 1) rank_sum += avg;

@@ -104,7 +104,13 @@ bool hamf__binmap_same(const struct hamf__binmap *a, const struct hamf__binmap *
  * from the dictionary (lens NULL: C strings) and per-category counts over
  * the training rows. */
 size_t hamf__bin_sample_step(size_t n);
-hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft);
+/* Sort scratch for hamf__bin_numeric_sample: two arrays of cap 64-bit
+ * words (a caller binning on pool threads allocates them on its own; NULL
+ * or too small: allocated and freed inside); sorted: s is in ascending
+ * order already (no sort). */
+struct hamf__bin_scratch { uint64_t *a, *b; size_t cap; bool sorted; };
+hamf_status hamf__bin_numeric_sample(double *s, size_t m, int max_bins, struct hamf__feat *ft,
+                                     struct hamf__bin_scratch *x);
 hamf_status hamf__bin_categories(const char *const *dict, const size_t *lens, size_t ncat, const size_t *count,
                                  struct hamf__feat *ft);
 /* Bin of one raw numeric value. */
@@ -190,6 +196,11 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                                const uint32_t *idx, size_t m, const float *gh,
                                const uint8_t *fmask, double *score, struct hamf__grad_prep *prep,
                                struct hamf__tree *out);
+
+/* Whether the learner's AVX2 paths run (gradients, split search,
+ * partitions): the CPU has AVX2 and HAMF_LEARN_SIMD is not "sse2" (which
+ * compares the paths: their results are the same bits). */
+int hamf__learn_avx2(void);
 
 /* The training cover (rows reaching it) of every node of the tree the
  * last grow made, into cover[0..n_nodes). */

@@ -119,6 +119,7 @@ struct hamf__learner {
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
     bool fill_idx;             /* root build: shards also set idx[k] = k */
+    bool root_ident;           /* the root's positions hold rows 0..n-1 in order */
     uint32_t *xtab;            /* per multi-feature bundle: joint code x feature -> node hist offset */
     size_t *xoff;              /* per bundle: start in xtab */
     struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */

@@ -18,6 +18,18 @@ static const char *PIPE = "with ratio = d / (a + 1)\n"
                           "with band = CASE WHEN few = 'a' THEN 'hi' ELSE 'lo' END\n"
                           "drop e\n";
 
+/* What write_csv puts in besides (the streamed reader counts the rows and
+ * takes the first block's types on trust, and checks both): */
+enum {
+    PLAIN,
+    LATE_DOUBLE, /* 'a' is an integer column until row 150,000 */
+    BLANK_LINE,  /* a blank line after row 1,000: one row fewer than lines */
+    QUOTED_NL,   /* a line break in a quoted field at row 2,000 */
+    NO_LAST_NL,  /* no line feed after the last row */
+    WIDE_VALUES  /* 'a' and 'd' held in other widths from block to block */
+};
+static int variant = PLAIN;
+
 /* 260,000 rows: 208,000 training rows, so the binning sample takes every
  * second one (hamf__bin_sample_step). */
 static int write_csv(size_t n)
@@ -34,12 +46,20 @@ static int write_csv(size_t n)
         unsigned many = (r >> 7) & 1 ? (r >> 9) % 20 : (r >> 12) % 400; /* skewed, 400 values */
         const char *few = (r >> 3) % 3 == 0 ? "a" : (r >> 3) % 3 == 1 ? "b" : "";
         int label = ((a > 40) ^ (d > 1000) ^ (many % 3 == 0)) ^ ((r >> 20) % 50 == 0);
+        if (variant == WIDE_VALUES && i > 100000) {
+            a = i < 180000 ? (int)(r % 60000) - 30000 : (int)(r % 3000000) - 1500000;
+            d = i < 200000 ? (double)(r % 1000) / 4 : d;
+        }
         if (i % 101 == 7) fprintf(f, ",");
+        else if (variant == LATE_DOUBLE && i == 150000) fprintf(f, "%d.5,", a);
         else fprintf(f, "%d,", a);
         if (i % 89 == 3) fprintf(f, ",");
         else fprintf(f, "%.6g,", d);
-        fprintf(f, "\"cat %u\",%s,%s,%u,%s\n", many, few, (r >> 11) & 1 ? "true" : "false", r % 13,
-                label ? "yes" : "no");
+        if (variant == QUOTED_NL && i == 2000) fprintf(f, "\"cat\n%u\",", many);
+        else fprintf(f, "\"cat %u\",", many);
+        fprintf(f, "%s,%s,%u,%s", few, (r >> 11) & 1 ? "true" : "false", r % 13, label ? "yes" : "no");
+        if (variant != NO_LAST_NL || i + 1 < n) fputc('\n', f);
+        if (variant == BLANK_LINE && i == 1000) fputc('\n', f);
     }
     return fclose(f);
 }
@@ -171,6 +191,21 @@ static void test_gb_same_model_1thread(void) { same_fit(HAMF_ALGO_GRADIENT_BOOST
 static void test_rf_same_model(void) { same_fit(HAMF_ALGO_RANDOM_FOREST, 2, 0.2); }
 static void test_no_split_same_model(void) { same_fit(HAMF_ALGO_GRADIENT_BOOSTING, 2, 0); }
 
+/* Files where the row count from the line feeds or the first block's
+ * column types are wrong (the reader starts over with its schema pass), or
+ * right in a way worth a look: the same model as the in-memory path. */
+static void test_unusual_files(void)
+{
+    static const int vs[] = {LATE_DOUBLE, BLANK_LINE, QUOTED_NL, NO_LAST_NL, WIDE_VALUES};
+    for (size_t k = 0; k < sizeof vs / sizeof *vs; k++) {
+        variant = vs[k];
+        T_TRUE(write_csv(260000) == 0);
+        same_fit(HAMF_ALGO_GRADIENT_BOOSTING, 2, 0.2);
+    }
+    variant = PLAIN;
+    T_TRUE(write_csv(260000) == 0);
+}
+
 /* The binning really is what hamf__binmap_build does on the training rows
  * (a categorical column with > 255 categories bins by frequency). */
 static void test_bins_match(void)
@@ -285,6 +320,7 @@ int main(void)
     T_RUN(test_bins_match);
     T_RUN(test_errors);
     T_RUN(test_tiny_files);
+    T_RUN(test_unusual_files);
     unlink(csv);
     rmdir(dir);
     return T_DONE();
