@@ -85,14 +85,16 @@ static inline float log1p_unit(float e)
 #include <emmintrin.h>
 /* Four rows at a time, the same arithmetic as the scalar loop below
  * (fast_exp_neg, log1p_unit), so results do not depend on alignment. */
-static size_t grad_sse2(struct gb_ctx *c, size_t k0, size_t k1, double *total)
+struct grad_acc { __m128 acc; int blocks; double tot; }; /* loss: 4 lanes, folded every 256 blocks */
+
+static size_t grad_sse2(struct gb_ctx *c, size_t k0, size_t k1, struct grad_acc *ga)
 {
     const __m128 one = _mm_set1_ps(1.0f), two = _mm_set1_ps(2.0f), half = _mm_set1_ps(0.5f);
     const __m128 sign = _mm_set1_ps(-0.0f), lo = _mm_set1_ps(-87.0f), hmin = _mm_set1_ps(1e-16f);
-    __m128 acc = _mm_setzero_ps();
+    __m128 acc = ga->acc;
     size_t k = k0;
-    int blocks = 0;
-    double tot = 0;
+    int blocks = ga->blocks;
+    double tot = ga->tot;
     for (; k + 4 <= k1; k += 4) {
         __m128 s = _mm_movelh_ps(_mm_cvtpd_ps(_mm_loadu_pd(c->score + k)), _mm_cvtpd_ps(_mm_loadu_pd(c->score + k + 2)));
         __m128 y = _mm_loadu_ps(c->yf + k);
@@ -139,11 +141,110 @@ static size_t grad_sse2(struct gb_ctx *c, size_t k0, size_t k1, double *total)
         _mm_storeu_ps(c->gh + 2 * k, _mm_unpacklo_ps(g, h));
         _mm_storeu_ps(c->gh + 2 * k + 4, _mm_unpackhi_ps(g, h));
     }
-    float a[4];
-    _mm_storeu_ps(a, acc);
-    tot += ((double)a[0] + a[1]) + ((double)a[2] + a[3]);
-    *total += tot;
+    ga->acc = acc;
+    ga->blocks = blocks;
+    ga->tot = tot;
     return k;
+}
+
+static double grad_acc_total(const struct grad_acc *ga)
+{
+    float a[4];
+    _mm_storeu_ps(a, ga->acc);
+    return ga->tot + (((double)a[0] + a[1]) + ((double)a[2] + a[3]));
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define GRAD_AVX2 1
+/* Eight rows at a time with the arithmetic of grad_sse2 lane for lane (no
+ * FMA: target avx2 only), and the loss summed into the same four-lane
+ * accumulator in the same order (the low four rows, then the high four),
+ * so gradients, hessians and the loss history are bit-identical to the
+ * SSE2 and scalar paths. */
+__attribute__((target("avx2"))) static size_t grad_avx2(struct gb_ctx *c, size_t k0, size_t k1, struct grad_acc *ga)
+{
+    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 sign = _mm256_set1_ps(-0.0f), lo = _mm256_set1_ps(-87.0f), hmin = _mm256_set1_ps(1e-16f);
+    const __m256 zero = _mm256_setzero_ps();
+    __m128 acc = ga->acc;
+    size_t k = k0;
+    int blocks = ga->blocks;
+    double tot = ga->tot;
+#define FLUSH()                                                                  \
+    if (++blocks == 256) {                                                       \
+        float a_[4];                                                             \
+        _mm_storeu_ps(a_, acc);                                                  \
+        tot += ((double)a_[0] + a_[1]) + ((double)a_[2] + a_[3]);                \
+        acc = _mm_setzero_ps();                                                  \
+        blocks = 0;                                                              \
+    }
+    for (; k + 8 <= k1; k += 8) {
+        __m256 s = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(_mm256_loadu_pd(c->score + k))),
+                                        _mm256_cvtpd_ps(_mm256_loadu_pd(c->score + k + 4)), 1);
+        __m256 y = _mm256_loadu_ps(c->yf + k);
+        __m256 as = _mm256_andnot_ps(sign, s);
+        __m256 x = _mm256_max_ps(_mm256_sub_ps(zero, as), lo);
+        __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504f));
+        __m256i ti = _mm256_cvttps_epi32(t);
+        __m256 tf = _mm256_cvtepi32_ps(ti);
+        __m256 adj = _mm256_and_ps(_mm256_cmp_ps(tf, t, _CMP_GT_OS), one);
+        __m256 n = _mm256_sub_ps(tf, adj);
+        __m256 f = _mm256_sub_ps(t, n);
+        __m256 p = _mm256_set1_ps(1.5403530e-4f);
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(1.3333558e-3f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(9.6181291e-3f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(5.5504109e-2f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(0.24022651f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), _mm256_set1_ps(0.69314718f));
+        p = _mm256_add_ps(_mm256_mul_ps(p, f), one);
+        __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
+        __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+        __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
+        __m256 pos = _mm256_cmp_ps(s, zero, _CMP_GE_OS);
+        __m256 pr = _mm256_or_ps(_mm256_and_ps(pos, inv), _mm256_andnot_ps(pos, _mm256_mul_ps(e, inv)));
+        __m256 ispos = _mm256_cmp_ps(y, half, _CMP_GT_OS);
+        __m256 z = _mm256_or_ps(_mm256_and_ps(ispos, _mm256_sub_ps(zero, s)), _mm256_andnot_ps(ispos, s));
+        __m256 tt = _mm256_div_ps(e, _mm256_add_ps(two, e)), t2 = _mm256_mul_ps(tt, tt);
+        __m256 q = _mm256_set1_ps(1.0f / 11);
+        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 9));
+        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 7));
+        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 5));
+        q = _mm256_add_ps(_mm256_mul_ps(q, t2), _mm256_set1_ps(1.0f / 3));
+        q = _mm256_add_ps(_mm256_mul_ps(q, t2), one);
+        __m256 l1p = _mm256_mul_ps(_mm256_mul_ps(two, tt), q);
+        __m256 l = _mm256_add_ps(_mm256_max_ps(z, zero), l1p);
+        acc = _mm_add_ps(acc, _mm256_castps256_ps128(l));
+        FLUSH()
+        acc = _mm_add_ps(acc, _mm256_extractf128_ps(l, 1));
+        FLUSH()
+        __m256 g = _mm256_sub_ps(pr, y);
+        __m256 h = _mm256_max_ps(_mm256_mul_ps(pr, _mm256_sub_ps(one, pr)), hmin);
+        __m256 a = _mm256_unpacklo_ps(g, h), b = _mm256_unpackhi_ps(g, h);
+        _mm256_storeu_ps(c->gh + 2 * k, _mm256_permute2f128_ps(a, b, 0x20));
+        _mm256_storeu_ps(c->gh + 2 * k + 8, _mm256_permute2f128_ps(a, b, 0x31));
+    }
+#undef FLUSH
+    ga->acc = acc;
+    ga->blocks = blocks;
+    ga->tot = tot;
+    return k;
+}
+#endif
+
+#if defined(GRAD_AVX2)
+/* AVX2 when the CPU has it, unless HAMF_LEARN_SIMD=sse2 (for comparing the
+ * two paths: their results are the same bits) */
+static int grad_use_avx2(void)
+{
+    static int level = -1;
+    int l = __atomic_load_n(&level, __ATOMIC_ACQUIRE);
+    if (l >= 0) return l;
+    const char *e = getenv("HAMF_LEARN_SIMD");
+    l = __builtin_cpu_supports("avx2") && !(e && strcmp(e, "sse2") == 0);
+    __atomic_store_n(&level, l, __ATOMIC_RELEASE);
+    return l;
 }
 #endif
 
@@ -154,7 +255,14 @@ static double grad_range(struct gb_ctx *c, size_t k0, size_t k1)
     float loss = 0;
     double total = 0;
 #if defined(__SSE2__)
-    if (!c->rows) k0 = grad_sse2(c, k0, k1, &total);
+    if (!c->rows) {
+        struct grad_acc ga = {_mm_setzero_ps(), 0, 0};
+#if defined(GRAD_AVX2)
+        if (grad_use_avx2()) k0 = grad_avx2(c, k0, k1, &ga);
+#endif
+        k0 = grad_sse2(c, k0, k1, &ga);
+        total = grad_acc_total(&ga);
+    }
 #endif
     for (size_t k = k0; k < k1; k++) {
         uint32_t i = c->rows ? c->rows[k] : (uint32_t)k;
@@ -251,6 +359,8 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     int *nbins = NULL;
     bool *is_cat = NULL;
     size_t ntrain = 0, nvalid = 0, hist_cap = 0;
+    double *cover = NULL;
+    size_t ncover = 0, cap_cover = 0;
     const size_t n = d->n;
     struct hamf__pool *rp = NULL; /* the pool for row-wide steps, NULL when rows are few */
 
@@ -319,6 +429,7 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
     for (size_t i = 0; i < n; i++) yf[i] = (float)d->y[i];
     struct gb_ctx c = {.n = n, .y = d->y, .yf = yf, .score = score, .gh = gh, .chunk_loss = closs, .codes = codes};
     double best_valid = INFINITY;
+    bool keep_cover = ntrain == n && !nvalid && !(p->subsample > 0 && p->subsample < 1);
     int since_best = 0;
     size_t total = (size_t)p->n_estimators;
     m->trees = hamf__calloc(total, sizeof *m->trees);
@@ -381,6 +492,20 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         if ((st = hamf__learner_grow(lr, &lp, rows, m_rows, gh, fmask, direct ? score : NULL,
                                      fused ? &prep : NULL, t))) goto cleanup;
         m->n_trees++;
+        /* on every training row, the learner's node row counts are the
+         * SHAP covers (what hamf__shap_fill_covers would route) */
+        if (keep_cover) {
+            if (ncover + t->n_nodes > cap_cover) {
+                size_t nc = cap_cover ? 2 * cap_cover : 1024;
+                while (nc < ncover + t->n_nodes) nc *= 2;
+                double *b = hamf__realloc(cover, nc * sizeof *b);
+                if (!b) { st = hamf__err(HAMF_ERR_NOMEM, "gbdt: out of memory"); goto cleanup; }
+                cover = b;
+                cap_cover = nc;
+            }
+            hamf__learner_covers(lr, cover + ncover);
+            ncover += t->n_nodes;
+        }
         if (fused) {
             tl = sum_chunks(closs, prep.nslots) / (double)ntrain;
             if (it > 0 && (st = push_history(m, &hist_cap, tl, vl))) goto cleanup;
@@ -415,7 +540,13 @@ hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params
         }
         if (m->n_iter < m->n_trees && (st = push_history(m, &hist_cap, tl, vl))) goto cleanup;
     }
+    if (keep_cover && !m->cover) {
+        m->cover = cover ? cover : hamf__malloc(sizeof *cover);
+        if (!m->cover) { st = hamf__err(HAMF_ERR_NOMEM, "gbdt: out of memory"); goto cleanup; }
+        cover = NULL;
+    }
 cleanup:
+    hamf__free(cover);
     hamf__learner_free(lr);
     hamf__pool_free(pool);
     hamf__free(own_codes);

@@ -191,6 +191,10 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                                const uint8_t *fmask, double *score, struct hamf__grad_prep *prep,
                                struct hamf__tree *out);
 
+/* The training cover (rows reaching it) of every node of the tree the
+ * last grow made, into cover[0..n_nodes). */
+void hamf__learner_covers(const struct hamf__learner *l, double *cover);
+
 /* RF: grow one tree single-threaded (tree parallelism is outside), rows
  * idx[0..m) with per-row weight w[i] and label y[i]; needs td->rows. The
  * out-of-bag rows oob_idx[0..moob) are partitioned alongside and the leaf

@@ -220,7 +220,8 @@ hamf_status hamf_ensemble_fit(const hamf_dataset *d, const hamf_train_params *p,
     st = p->algorithm == HAMF_ALGO_RANDOM_FOREST ? hamf__forest_fit(d, p, m) : hamf__gbdt_fit(d, p, m);
     if (st) goto fail;
     if ((st = hamf__model_prepare(m))) goto fail;
-    if ((st = hamf__shap_fill_covers(m, d, p->threads))) goto fail;
+    /* GB on every training row brings its covers from the learner */
+    if (!m->cover && (st = hamf__shap_fill_covers(m, d, p->threads))) goto fail;
     *out = m;
     return HAMF_OK;
 fail:

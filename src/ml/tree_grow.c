@@ -67,6 +67,9 @@ void hamf__learner_free(struct hamf__learner *l)
     hamf__free(l->mleft);
     hamf__free(l->bt_multi);
     hamf__free(l->leaf_ids);
+    hamf__free(l->route_left);
+    hamf__free(l->xtab);
+    hamf__free(l->xoff);
     if (l->spare)
         for (int i = 0; i < l->nthreads; i++) hamf__free(l->spare[i]);
     hamf__free(l->spare);
@@ -221,19 +224,44 @@ static void task_place(void *vctx, size_t task, int tid)
     memcpy(l->idx + rpos, l->tmp2 + lo, (size_t)nr * sizeof *l->idx);
 }
 
-/* last round: add the children's values to the scores without partitioning */
+/* last round: add the children's values to the scores without
+ * partitioning. Task j takes the rows whose ids fall in slice j of the
+ * row range, in every node of the round (a node's positions hold its rows
+ * in increasing order, so each slice is one run of positions, found by
+ * binary search): each thread writes its own part of the score array, not
+ * rows interleaved with the other thread's (nodes' rows are spread over
+ * the whole range). It counts the rows going left per (slice, node). */
+static uint32_t lower_pos(const uint32_t *idx, uint32_t b, uint32_t e, uint32_t row)
+{
+    while (b < e) {
+        uint32_t mid = b + (e - b) / 2;
+        if (idx[mid] < row) b = mid + 1;
+        else e = mid;
+    }
+    return b;
+}
+
 static void task_route(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
-    const struct gnode *g = &l->nodes[l->chunk_node[task]];
-    const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
-    const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
-    const uint8_t *lut = g->lut;
+    const size_t n = l->td->n, ns = l->route_slices;
+    uint32_t r0 = (uint32_t)((uint64_t)n * task / ns), r1 = (uint32_t)((uint64_t)n * (task + 1) / ns);
     double *score = l->score;
-    for (uint32_t k = l->chunk_lo[task]; k < l->chunk_hi[task]; k++) {
-        uint32_t i = l->idx[k];
-        score[i] += v[lut[col[i]]];
+    const uint32_t *idx = l->idx;
+    for (size_t r = 0; r < l->nround; r++) {
+        const struct gnode *g = &l->nodes[l->round[r]];
+        const uint8_t *col = l->td->codes + (size_t)g->best.feat * n;
+        const double v[2] = {l->nodes[g->tid].H, l->nodes[g->tid].G}; /* stashed child values: right, left */
+        const uint8_t *lut = g->lut;
+        uint32_t lo = lower_pos(idx, g->begin, g->end, r0), hi = lower_pos(idx, lo, g->end, r1);
+        uint32_t nl = 0; /* rows going left: the leaves' training cover */
+        for (uint32_t k = lo; k < hi; k++) {
+            uint32_t i = idx[k], d = lut[col[i]];
+            score[i] += v[d];
+            nl += d;
+        }
+        l->route_left[task * l->nround + r] = nl;
     }
 }
 
@@ -252,6 +280,24 @@ static void task_leaf_score(void *vctx, size_t task, int tid)
 static inline struct hamf__pool *pool_for(const struct hamf__learner *l, size_t rows)
 {
     return rows >= PAR_MIN_ROWS ? l->pool : NULL;
+}
+
+void hamf__learner_covers(const struct hamf__learner *l, double *cover)
+{
+    for (size_t i = 0; i < l->n_grown; i++) cover[i] = (double)(l->nend[i] - l->nbeg[i]);
+}
+
+/* lut[b] = 1 when bin b goes left under s (goes_left, without a call per
+ * bin: the caller builds one per split node between parallel steps) */
+static void set_lut(uint8_t *lut, const struct split *s)
+{
+    if (s->flags & HAMF_NODE_CAT) {
+        for (int b = 0; b < HAMF_MAX_BINS; b++) lut[b] = (uint8_t)((s->bits[b >> 5] >> (b & 31)) & 1);
+        return;
+    }
+    memset(lut, 0, HAMF_MAX_BINS);
+    if (s->thr >= 1) memset(lut + 1, 1, s->thr);
+    lut[0] = (s->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
 }
 
 static bool can_split(const struct hamf__learn_params *p, const struct gnode *g)
@@ -274,8 +320,11 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     l->fmask = fmask;
     l->p = p;
     l->score = score;
+    /* rows 0..n-1 with a root histogram to build: the build's shards
+     * write idx[k] = k for their own positions (no serial pass) */
+    bool fill_later = !idx && m == l->td->n && m >= 2 && l->nbund > 0;
     if (idx) memcpy(l->idx, idx, m * sizeof *idx);
-    else
+    else if (!fill_later)
         for (size_t k = 0; k < m; k++) l->idx[k] = (uint32_t)k;
     idx = l->idx;
     if ((st = ensure_nodes(l, 64))) goto fail;
@@ -296,11 +345,13 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         if (!g0->hist) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
         l->build[0] = 0;
         l->nbuild = 1;
-        bool ident = m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1; /* sorted, unique */
+        bool ident = fill_later || (m == l->td->n && idx[0] == 0 && idx[m - 1] == m - 1); /* sorted, unique */
         if (prep && !ident) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
         l->prep = ident ? prep : NULL;
+        l->fill_idx = fill_later;
         st = hamf__hist_build_nodes(l, ident);
         l->prep = NULL;
+        l->fill_idx = false;
         if (st) goto fail;
         g0->G = g0->hG;
         g0->H = g0->hH;
@@ -344,7 +395,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         if ((st = ensure_nodes(l, t.n_nodes + 2 * l->nround + 2))) goto fail;
         for (size_t r = 0; r < l->nround; r++) {
             struct gnode *g = &l->nodes[l->round[r]];
-            for (int b = 0; b < HAMF_MAX_BINS; b++) g->lut[b] = (uint8_t)(goes_left(&g->best, (uint8_t)b) ? 1 : 0);
+            set_lut(g->lut, &g->best);
         }
         /* chunks */
         size_t nch = 0, round_rows = 0;
@@ -391,7 +442,25 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                 g->G = vl;
                 g->H = vr;
             }
-            hamf__pool_run(rp, nch, task_route, l);
+            size_t ns = round_rows / PART_CHUNK;
+            ns = rp ? (ns < 1 ? 1 : ns > 64 ? 64 : ns) : 1;
+            if (ns * l->nround > l->cap_route) {
+                uint32_t *rl = hamf__realloc(l->route_left, ns * l->nround * sizeof *rl);
+                if (!rl) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
+                l->route_left = rl;
+                l->cap_route = ns * l->nround;
+            }
+            l->route_slices = ns;
+            hamf__pool_run(rp, ns, task_route, l);
+            /* the leaves' row counts (covers): left = sum over the slices */
+            for (size_t r = 0; r < l->nround; r++) {
+                int32_t id = l->round[r];
+                const struct gnode *g = &l->nodes[id];
+                uint32_t nl = 0;
+                for (size_t j = 0; j < ns; j++) nl += l->route_left[j * l->nround + r];
+                l->nodes[t.nodes[id].left].end = nl;
+                l->nodes[t.nodes[id].right].end = g->end - g->begin - nl;
+            }
             break;
         }
         if (!rp || l->nthreads <= 1) {
@@ -511,6 +580,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         }
     }
     if (score) hamf__pool_run(pool_for(l, m), l->n_leaf_ids, task_leaf_score, l);
+    l->n_grown = t.n_nodes;
     (void)nf;
     *out = t;
     return HAMF_OK;

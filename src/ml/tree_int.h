@@ -76,7 +76,9 @@ struct hamf__learner {
     size_t cap_nodes;
     double **free_hist;
     size_t n_free, cap_free;
-    uint32_t *nbeg, *nend;     /* per tree node, after grow */
+    uint32_t *nbeg, *nend;     /* per tree node, after grow: its rows are
+                                * idx[nbeg..nend) (routed leaves: 0..count) */
+    size_t n_grown;            /* nodes of the last grown tree */
     /* per-round scratch */
     uint32_t *chunk_node, *chunk_lo, *chunk_hi, *chunk_left, *chunk_off;
     size_t cap_chunks;
@@ -101,6 +103,8 @@ struct hamf__learner {
     size_t *bfirst;            /* per bundle: first index into bfeat */
     uint16_t *bfeat;           /* features of each bundle, in order */
     uint32_t *bstride;         /* radix of each entry of bfeat */
+    uint32_t *route_left;      /* final route: rows going left per (slice, node) */
+    size_t route_slices, cap_route;
     uint32_t *leaf_ids;
     size_t n_leaf_ids, cap_leaf_ids;
     /* histogram build tasks (node shards) */
@@ -114,6 +118,9 @@ struct hamf__learner {
     float **bscr;              /* per thread: bundle histogram of a one-shard node */
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
+    bool fill_idx;             /* root build: shards also set idx[k] = k */
+    uint32_t *xtab;            /* per multi-feature bundle: joint code x feature -> node hist offset */
+    size_t *xoff;              /* per bundle: start in xtab */
     struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */
     /* called by the thread that completes build[r]'s histogram (NULL: none) */
     void (*post)(struct hamf__learner *l, size_t r, int tid);

@@ -145,6 +145,53 @@ static void check_model(hamf_algorithm algo)
     hamf_dataset_free(d);
 }
 
+/* The GB learner's own node row counts (kept as covers when every
+ * training row grows every tree) equal routing the training set through
+ * the trees afterwards, on data big enough for several partition and
+ * routing chunks on two threads; depth-limited (last level routed),
+ * leaf-wise, and with a validation part (covers routed after the fit). */
+static void test_gb_learner_covers(void)
+{
+    enum { M = 70000 };
+    double *a = malloc(M * sizeof *a), *b = malloc(M * sizeof *b), *y = malloc(M * sizeof *y);
+    T_TRUE(a && b && y);
+    struct hamf__rng r;
+    hamf__rng_seed(&r, 11, 0);
+    for (int i = 0; i < M; i++) {
+        a[i] = hamf__rng_unit(&r) * 100;
+        b[i] = hamf__rng_unit(&r) < 0.2 ? NAN : (double)hamf__rng_below(&r, 7);
+        y[i] = a[i] / 100 + (isnan(b[i]) ? 0.3 : b[i] / 10) + 0.5 * hamf__rng_unit(&r) > 1.0;
+    }
+    hamf_dataset *d = NULL;
+    T_OK(hamf_dataset_new(M, &d));
+    T_OK(hamf_dataset_add_numeric(d, "a", a));
+    T_OK(hamf_dataset_add_numeric(d, "b", b));
+    T_OK(hamf_dataset_set_label(d, "y", y));
+    for (int v = 0; v < 4; v++) {
+        hamf_train_params p;
+        hamf_train_params_init(&p, HAMF_ALGO_GRADIENT_BOOSTING);
+        p.n_estimators = 6;
+        p.max_depth = v == 1 ? 2 : 5;
+        if (v == 2) { p.max_depth = 0; p.max_leaves = 9; }
+        if (v == 3) p.validation_fraction = 0.2;
+        p.threads = 2;
+        hamf_ensemble *m = NULL;
+        T_OK(hamf_ensemble_fit(d, &p, &m));
+        size_t tot = 0;
+        for (size_t t = 0; t < m->n_trees; t++) tot += m->trees[t].n_nodes;
+        double *mine = malloc(tot * sizeof *mine);
+        T_TRUE(mine != NULL && m->cover != NULL);
+        memcpy(mine, m->cover, tot * sizeof *mine);
+        T_OK(hamf__shap_fill_covers(m, d, 1));
+        T_TRUE(memcmp(mine, m->cover, tot * sizeof *mine) == 0);
+        T_TRUE(m->cover[0] == M);
+        free(mine);
+        hamf_ensemble_free(m);
+    }
+    hamf_dataset_free(d);
+    free(a); free(b); free(y);
+}
+
 static void test_gb(void) { check_model(HAMF_ALGO_GRADIENT_BOOSTING); }
 static void test_rf(void) { check_model(HAMF_ALGO_RANDOM_FOREST); }
 
@@ -179,6 +226,7 @@ int main(void)
 {
     T_RUN(test_single_split);
     T_RUN(test_gb);
+    T_RUN(test_gb_learner_covers);
     T_RUN(test_rf);
     return T_DONE();
 }
