@@ -695,7 +695,10 @@ static bool varints_ok(const unsigned char *p, size_t len, uint64_t n)
         const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
         const uint32_t cont = (uint32_t)_mm_movemask_epi8(v);
         const uint32_t zero = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
-        ends += 16 - (uint64_t)__builtin_popcount(cont);
+        uint32_t pc = cont - ((cont >> 1) & 0x5555u); /* popcount of 16 bits, no libgcc call */
+        pc = (pc & 0x3333u) + ((pc >> 2) & 0x3333u);
+        pc = (pc + (pc >> 4)) & 0x0F0Fu;
+        ends += 16 - ((pc + (pc >> 8)) & 0x1Fu);
         overlong |= zero & ((cont << 1) | (prev >> 15));
         const uint32_t w = prev | cont << 16;
         longrun |= w & w >> 1 & w >> 2 & w >> 3 & w >> 4 & w >> 5 & w >> 6;
@@ -865,9 +868,10 @@ static const char *v3_nodes(const struct v3 *x, const struct hamf_ensemble *m, s
  * positions, advanced past the tree. */
 struct v3pos { uint64_t g, i, c, v, b, l; };
 
-static inline __attribute__((always_inline)) bool v3_tree_fast(const struct v3 *x, const struct v3tree *tt, const uint16_t *fi, const double *dict,
-                                struct hamf__fast *fs, struct v3pos *ps, const int fw, const int vw, const bool rf,
-                                uint64_t spare)
+static inline __attribute__((always_inline)) bool v3_tree_fast(const struct v3 *x, const struct v3tree *tt, const uint16_t *fi,
+                                                               const uint8_t *badnum,
+                                                               struct hamf__fast *fs, struct v3pos *ps, const int fw,
+                                                               const int vw, uint64_t spare)
 {
     const uint32_t nn = tt->nn, ni = nn / 2;
     const uint64_t cend = ps->c + tt->ncn, vend = ps->v + tt->nval;
@@ -880,30 +884,32 @@ static inline __attribute__((always_inline)) bool v3_tree_fast(const struct v3 *
     struct hamf__dnode *dn = fs->dn;
     double *leaf = fs->leaf;
     for (uint32_t k = 0; k < nn; k++, g++) {
-        const unsigned tag = x->tags[g];
+        const unsigned tag = x->tags[g]; /* tag bits and values: checked by columns_ok */
         const unsigned in = tag & TAG_INTERNAL, hasv = (tag >> 4) & 1;
         const uint32_t f = fw == 1 ? x->feat[i] : rd16(x->feat + 2 * i);
-        const unsigned th = x->thr[i], info = fi[f];
+        const unsigned th = x->thr[i];
         const unsigned sub = !(tag & TAG_DEFAULT_LEFT);
-        bad |= (tag & ~(unsigned)(TAG_INTERNAL | TAG_DEFAULT_LEFT | TAG_CAT | TAG_VALUE)) |
-               (!in & ((tag & (TAG_DEFAULT_LEFT | TAG_CAT)) != 0));
         const unsigned char *q = x->val + v * (uint64_t)vb;
-        double d;
+        double d = 0;
+        uint32_t lix = 0;
         if (vw == 0) {
             uint64_t u = rd64(q) & (0 - (uint64_t)hasv); /* no value: +0.0 */
             memcpy(&d, &u, 8);
-            bad |= hasv & ((u == 0) | !(rf ? (d >= 0) & (d <= 1) : fabs(d) <= 1e30));
         } else {
-            uint32_t ix = vw == 1 ? q[0] : rd16(q);
-            bad |= hasv & (ix >= x->nv);
-            ix |= (uint32_t)(hasv - 1) & (vw == 1 ? 256u : 65536u); /* no value: the zero after the index range */
-            d = dict[ix & (vw == 1 ? 511u : 131071u)];
+            const uint32_t ix = vw == 1 ? q[0] : rd16(q);
+            /* no value: the zero after the dictionary (masks, not a
+             * branch: values come in no predictable order; a bad index
+             * fails columns_ok) */
+            lix = (ix & (0u - hasv)) | (x->nv & (hasv - 1u));
         }
         /* the node as one little-endian word {feat, sub, thr, child} */
         const uint64_t child = (uint64_t)(base + 2 * j + 1) << 32;
         uint64_t node = f | (uint64_t)sub << 16 | (uint64_t)((th - sub) & 0xFF) << 24 | child;
-        bad |= in & ((info >> 15) | (th == 0) | (th >= (info & 0x7FFF))) & !(tag & TAG_CAT);
+        const unsigned nb = fw == 1 ? badnum[f << 8 | th]
+                                    : ((fi[f] >> 15) | (th == 0) | (th >= (fi[f] & 0x7FFFu)));
+        bad |= in & nb & !(tag & TAG_CAT);
         if (__builtin_expect(tag & TAG_CAT, 0)) {
+            const unsigned info = fi[f];
             const unsigned char *cq = x->cat + c * (uint64_t)x->xw;
             const uint32_t ci = c < cend ? (x->xw == 1 ? cq[0] : x->xw == 2 ? rd16(cq) : rd32(cq)) : UINT32_MAX;
             c++;
@@ -914,16 +920,18 @@ static inline __attribute__((always_inline)) bool v3_tree_fast(const struct v3 *
                 node = f | (uint64_t)(HAMF__SUB_CAT | 1) << 16 | child;
             if (fs->aux && ci < tt->nc) fs->aux[g] = (uint32_t)(ps->b + ci);
         }
-        const uint64_t lf = (uint64_t)255 << 24 | (uint64_t)(HAMF__LEAF_BIT | (uint32_t)l) << 32;
+        /* a leaf's reference: with a dictionary its value's index there
+         * (fs->leaf is the dictionary), else its own slot in fs->leaf */
+        const uint64_t lf = (uint64_t)255 << 24 | (uint64_t)(HAMF__LEAF_BIT | (vw ? lix : (uint32_t)l)) << 32;
         const uint64_t mask = 0 - (uint64_t)in;
         const uint64_t w = (node & mask) | (lf & ~mask);
         dn[g] = (struct hamf__dnode){(uint16_t)w, (uint8_t)(w >> 16), (uint8_t)(w >> 24), (uint32_t)(w >> 32)};
-        leaf[l < lend ? l : spare] = d; /* kept only when this is a leaf: l moves past it */
+        if (!vw) leaf[l < lend ? l : spare] = d; /* kept only when this is a leaf: l moves past it */
         i += in;
         j += in;
         l += !in;
         v += hasv;
-        if ((j > ni) | (v > vend) | (k + 1 - j > ni + 1)) return false; /* keeps every access inside the arrays */
+        if (__builtin_expect((j > ni) | (v > vend) | (l > lend), 0)) return false; /* every access inside the arrays */
     }
     if (bad || j != ni || c != cend || v != vend) return false;
     ps->g = g;
@@ -935,6 +943,32 @@ static inline __attribute__((always_inline)) bool v3_tree_fast(const struct v3 *
     return true;
 }
 
+/* The column checks the node pass leaves out: tag bits (no unknown bit; a
+ * leaf is neither default-left nor categorical) and values (dictionary
+ * index in range; an inline value non-zero and in range). One simple pass
+ * each, no early exit. */
+static bool columns_ok(const struct v3 *x, bool rf)
+{
+    unsigned bad = 0;
+    for (uint64_t g = 0; g < x->N; g++) {
+        const uint8_t t = x->tags[g];
+        bad |= (t & (uint8_t)~(TAG_INTERNAL | TAG_DEFAULT_LEFT | TAG_CAT | TAG_VALUE)) |
+               (t & (TAG_DEFAULT_LEFT | TAG_CAT) & (uint8_t)((t & TAG_INTERNAL) - 1));
+    }
+    if (x->vw == 1)
+        for (uint64_t v = 0; v < x->V; v++) bad |= x->val[v] >= x->nv;
+    else if (x->vw == 2)
+        for (uint64_t v = 0; v < x->V; v++) bad |= rd16(x->val + 2 * v) >= x->nv;
+    else
+        for (uint64_t v = 0; v < x->V; v++) {
+            uint64_t u = rd64(x->val + 8 * v);
+            double d;
+            memcpy(&d, &u, 8);
+            bad |= (u == 0) | !value_ok(d, rf);
+        }
+    return !bad;
+}
+
 /* Work of the parallel open: trees [t0, t1) of task k, and on top the
  * checksum (task 0) and the gain and cover checks (task 1). */
 struct v3job {
@@ -942,7 +976,7 @@ struct v3job {
     const struct hamf_ensemble *m;
     struct hamf__fast *fs;
     const uint16_t *fi;
-    const double *dict;
+    const uint8_t *badnum;     /* fw 1: [feature << 8 | threshold] = not a valid numeric split */
     uint32_t split;            /* task 0: trees [0, split); task 1: [split, nt) */
     struct v3pos mid;          /* the columns' positions at tree `split` */
     const unsigned char *payload;
@@ -950,7 +984,7 @@ struct v3job {
     uint32_t crc_want;
     bool crc_bad;
     bool ok[2];
-    bool gains_bad, covers_bad;
+    bool gains_bad, covers_bad, columns_bad;
 };
 
 static bool gains_finite(const unsigned char *p, uint64_t n)
@@ -990,6 +1024,7 @@ static void v3_task(void *vctx, size_t task, int tid)
     else {
         j->gains_bad = !gains_finite(x->gain, x->I);
         j->covers_bad = !covers_check(x);
+        j->columns_bad = !columns_ok(x, rf);
     }
     struct v3pos ps = task == 0 ? (struct v3pos){0, 0, 0, 0, 0, 0} : j->mid;
     const uint32_t t0 = task == 0 ? 0 : j->split, t1 = task == 0 ? j->split : x->nt;
@@ -1002,10 +1037,10 @@ static void v3_task(void *vctx, size_t task, int tid)
         for (uint64_t k = 0; k < tt->nc; k++)
             for (uint32_t w = 0; w < fs->cw; w++)
                 fs->cat[(ps.b + k) * fs->cw + w] = rd32(x->bits + ((ps.b + k) * 8 + w) * 4);
-        if (x->fw == 1 && x->vw == 2) ok = v3_tree_fast(x, tt, j->fi, j->dict, fs, &ps, 1, 2, rf, spare);
-        else if (x->fw == 1 && x->vw == 1) ok = v3_tree_fast(x, tt, j->fi, j->dict, fs, &ps, 1, 1, rf, spare);
-        else if (x->fw == 1 && x->vw == 0) ok = v3_tree_fast(x, tt, j->fi, j->dict, fs, &ps, 1, 0, rf, spare);
-        else ok = v3_tree_fast(x, tt, j->fi, j->dict, fs, &ps, x->fw, x->vw, rf, spare);
+        if (x->fw == 1 && x->vw == 2) ok = v3_tree_fast(x, tt, j->fi, j->badnum, fs, &ps, 1, 2, spare);
+        else if (x->fw == 1 && x->vw == 1) ok = v3_tree_fast(x, tt, j->fi, j->badnum, fs, &ps, 1, 1, spare);
+        else if (x->fw == 1 && x->vw == 0) ok = v3_tree_fast(x, tt, j->fi, j->badnum, fs, &ps, 1, 0, spare);
+        else ok = v3_tree_fast(x, tt, j->fi, j->badnum, fs, &ps, x->fw, x->vw, spare);
     }
     j->ok[task] = ok;
 }
@@ -1019,23 +1054,29 @@ static bool v3_fast_nodes(const struct v3 *x, const struct hamf_ensemble *m, str
                           const unsigned char *payload, size_t plen, uint32_t crc, bool *crc_bad)
 {
     uint16_t *fi = hamf__calloc(x->fw == 1 ? 256 : 65536, sizeof *fi);
-    double *dict = x->vw ? hamf__calloc(x->vw == 1 ? 512 : 131072, sizeof *dict) : NULL;
-    if (!fi || (x->vw && !dict)) {
+    uint8_t *badnum = x->fw == 1 ? hamf__malloc(65536) : NULL;
+    if (!fi || (x->fw == 1 && !badnum)) {
         hamf__free(fi);
-        hamf__free(dict);
+        hamf__free(badnum);
         *crc_bad = crc32c_of(payload, plen) != crc;
         return false;
     }
     for (size_t f = 0; f < m->bins.nf; f++)
         fi[f] = (uint16_t)((uint16_t)m->bins.f[f].nbins | (m->bins.f[f].is_cat ? 0x8000 : 0));
-    if (dict) memcpy(dict, x->dict, x->nv * sizeof *dict);
+    if (x->vw) { /* the leaves' values: the dictionary and a zero */
+        memcpy(fs->leaf, x->dict, x->nv * sizeof *fs->leaf);
+        fs->leaf[x->nv] = 0;
+    }
+    for (uint32_t f = 0; badnum && f < 256; f++)
+        for (uint32_t th = 0; th < 256; th++)
+            badnum[f << 8 | th] = (uint8_t)((fi[f] >> 15) | (th == 0) | (th >= (fi[f] & 0x7FFFu)));
     struct v3job j;
     memset(&j, 0, sizeof j);
     j.x = x;
     j.m = m;
     j.fs = fs;
     j.fi = fi;
-    j.dict = dict;
+    j.badnum = badnum;
     j.payload = payload;
     j.plen = plen;
     j.crc_want = crc;
@@ -1065,9 +1106,9 @@ static bool v3_fast_nodes(const struct v3 *x, const struct hamf_ensemble *m, str
         v3_task(&j, 1, 0);
     }
     hamf__free(fi);
-    hamf__free(dict);
+    hamf__free(badnum);
     *crc_bad = j.crc_bad;
-    if (!j.ok[0] || !j.ok[1] || j.gains_bad || j.covers_bad) return false;
+    if (!j.ok[0] || !j.ok[1] || j.gains_bad || j.covers_bad || j.columns_bad) return false;
     fs->node_off[x->nt] = x->N;
     fs->cat_off[x->nt] = (uint32_t)x->B;
     fs->dn[x->N] = (struct hamf__dnode){0, 0, 255, (uint32_t)x->N}; /* the idle slots' self loop */
@@ -1095,7 +1136,9 @@ static hamf_status v3_fast(const struct v3 *x, struct hamf_ensemble *m, const un
     fs->node_off = hamf__malloc((x->nt + 1) * sizeof *fs->node_off);
     fs->cat_off = hamf__malloc((x->nt + 1) * sizeof *fs->cat_off);
     fs->dn = hamf__malloc((x->N + 1) * sizeof *fs->dn);
-    fs->leaf = hamf__malloc((x->N - x->I + 3) * sizeof *fs->leaf); /* + a spare slot per task (see v3_tree_fast) */
+    /* the leaves' values: the dictionary (+ a zero) or one per leaf (+ a
+     * spare slot per task, see v3_tree_fast) */
+    fs->leaf = hamf__malloc((x->vw ? (size_t)x->nv + 1 : x->N - x->I + 3) * sizeof *fs->leaf);
     fs->cat = hamf__malloc((x->B + 1) * fs->cw * 4);
     if (many) fs->aux = hamf__calloc(x->N + 1, sizeof *fs->aux);
     if (!fs->node_off || !fs->cat_off || !fs->dn || !fs->leaf || !fs->cat || (many && !fs->aux)) {
