@@ -750,29 +750,21 @@ static bool value_ok(double v, bool rf)
     return rf ? v >= 0 && v <= 1 : fabs(v) <= 1e30;
 }
 
-/* Every node checked (as check_node does for version 2) and, with fs, the
- * deep predictor written straight from the columns: fs's arrays are
- * allocated by the caller. Returns an error text or NULL. */
-static const char *v3_nodes(const struct v3 *x, const struct hamf_ensemble *m, struct hamf__fast *fs, uint32_t *bad_tree)
+/* Every node checked as check_node does for version 2, one by one, to say
+ * what is wrong: the slow twin of v3_fast_nodes (run before building a
+ * shallow model's trees, or after v3_fast_nodes refused a deep one). */
+static const char *v3_nodes(const struct v3 *x, const struct hamf_ensemble *m, uint32_t *bad_tree)
 {
     const bool rf = m->algorithm == HAMF_ALGO_RANDOM_FOREST;
     const uint32_t nf = (uint32_t)m->bins.nf;
     const int vb = x->vw ? x->vw : 8;
-    uint64_t g = 0, i = 0, c = 0, v = 0, b = 0, l = 0;
+    uint64_t g = 0, i = 0, c = 0, v = 0;
     for (uint32_t t = 0; t < x->nt; t++) {
         *bad_tree = t;
         const struct v3tree *tt = &x->tt[t];
         const uint32_t nn = tt->nn, ni = (nn - 1) / 2;
         const uint64_t cend = c + tt->ncn, vend = v + tt->nval;
-        const uint32_t base = (uint32_t)g;
         uint32_t j = 0;
-        if (fs) {
-            fs->node_off[t] = g;
-            fs->cat_off[t] = (uint32_t)b;
-            for (uint64_t k = 0; k < tt->nc; k++)
-                for (uint32_t w = 0; w < fs->cw; w++)
-                    fs->cat[(b + k) * fs->cw + w] = rd32(x->bits + ((b + k) * 8 + w) * 4);
-        }
         for (uint32_t k = 0; k < nn; k++, g++) {
             const uint8_t tag = x->tags[g];
             if (tag & TAG_INTERNAL) {
@@ -782,8 +774,6 @@ static const char *v3_nodes(const struct v3 *x, const struct hamf_ensemble *m, s
                 const uint8_t th = x->thr[i];
                 if (f >= nf) return "feature out of range";
                 const struct hamf__feat *ft = &m->bins.f[f];
-                const uint32_t child = base + 2 * j + 1;
-                struct hamf__dnode dn;
                 if (tag & TAG_CAT) {
                     if (c >= cend) return "more categorical splits than counted";
                     const unsigned char *q = x->cat + c * (uint64_t)x->xw;
@@ -792,67 +782,31 @@ static const char *v3_nodes(const struct v3 *x, const struct hamf_ensemble *m, s
                     if (ci >= tt->nc) return "category set out of range";
                     if (!ft->is_cat) return "category split on a numeric feature";
                     if (th) return "threshold on a categorical split";
-                    if (ci < HAMF__LOCAL_CATS)
-                        dn = (struct hamf__dnode){(uint16_t)f, (uint8_t)(HAMF__SUB_CAT | (ci >> 8) << 2), (uint8_t)ci, child};
-                    else
-                        dn = (struct hamf__dnode){(uint16_t)f, HAMF__SUB_CAT | 1, 0, child};
-                    if (fs && fs->aux) fs->aux[g] = (uint32_t)(b + ci);
                 } else {
                     if (th == 0 || th >= ft->nbins) return "threshold out of range";
                     if (ft->is_cat) return "threshold split on a categorical feature";
-                    dn = (tag & TAG_DEFAULT_LEFT) ? (struct hamf__dnode){(uint16_t)f, 0, th, child}
-                                                  : (struct hamf__dnode){(uint16_t)f, 1, (uint8_t)(th - 1), child};
                 }
-                if (tag & TAG_VALUE) {
-                    if (v >= vend) return "more values than counted";
-                    const unsigned char *q = x->val + v * (uint64_t)vb;
-                    if (x->vw == 0) {
-                        double d;
-                        uint64_t u = rd64(q);
-                        memcpy(&d, &u, 8);
-                        if (!u || !value_ok(d, rf)) return "bad value";
-                    } else if ((x->vw == 1 ? q[0] : rd16(q)) >= x->nv) {
-                        return "value index out of range";
-                    }
-                    v++;
-                }
-                if (fs) fs->dn[g] = dn;
                 i++;
                 j++;
-            } else {
-                if (tag & ~TAG_VALUE) return "bad tag";
-                double d = 0;
-                if (tag & TAG_VALUE) {
-                    if (v >= vend) return "more values than counted";
-                    const unsigned char *q = x->val + v * (uint64_t)vb;
-                    if (x->vw == 0) {
-                        uint64_t u = rd64(q);
-                        memcpy(&d, &u, 8);
-                        if (!u || !value_ok(d, rf)) return "bad value";
-                    } else {
-                        uint32_t ix = x->vw == 1 ? q[0] : rd16(q);
-                        if (ix >= x->nv) return "value index out of range";
-                        d = x->dict[ix];
-                    }
-                    v++;
+            } else if (tag & ~TAG_VALUE) {
+                return "bad tag";
+            }
+            if (tag & TAG_VALUE) {
+                if (v >= vend) return "more values than counted";
+                const unsigned char *q = x->val + v * (uint64_t)vb;
+                if (x->vw == 0) {
+                    double d;
+                    uint64_t u = rd64(q);
+                    memcpy(&d, &u, 8);
+                    if (!u || !value_ok(d, rf)) return "bad value";
+                } else if ((x->vw == 1 ? q[0] : rd16(q)) >= x->nv) {
+                    return "value index out of range";
                 }
-                if (fs) {
-                    fs->dn[g] = (struct hamf__dnode){0, 0, 255, HAMF__LEAF_BIT | (uint32_t)l};
-                    fs->leaf[l] = d;
-                }
-                l++;
+                v++;
             }
         }
         if (j != ni) return "not a tree (inner and leaf counts disagree)";
         if (c != cend || v != vend) return "counts disagree with the columns";
-        b += tt->nc;
-    }
-    if (fs) {
-        fs->node_off[x->nt] = g;
-        fs->cat_off[x->nt] = (uint32_t)b;
-        fs->dn[g] = (struct hamf__dnode){0, 0, 255, (uint32_t)g}; /* the idle slots' self loop */
-        fs->ncat = b;
-        fs->has_cat = x->C > 0;
     }
     return NULL;
 }
@@ -1359,7 +1313,7 @@ static hamf_status parse_v3(const char *path, struct r *r, struct hamf_ensemble 
         hamf__model_drop_fast(m);
         if (!gains_finite(x.gain, x.I)) BAD("model: %s: gain not finite", path);
         if (!covers_check(&x)) BAD("model: %s: bad node covers", path);
-        if ((why = v3_nodes(&x, m, NULL, &bt))) BAD("model: %s: tree %u: %s", path, bt, why);
+        if ((why = v3_nodes(&x, m, &bt))) BAD("model: %s: tree %u: %s", path, bt, why);
         if (deep) BAD("model: %s: malformed tree columns", path); /* v3_fast_nodes refused what v3_nodes accepts: never */
         st = HAMF_OK;
     }
