@@ -1275,7 +1275,7 @@ static hamf_status parse_v3(const char *path, struct r *r, struct hamf_ensemble 
     if (x.N >= HAMF__LEAF_BIT - 1) BAD("model: %s: too many nodes", path);
     const uint64_t vb = x.vw ? (uint64_t)x.vw : 8;
     const uint64_t cols = x.N + x.I * (uint64_t)x.fw + x.I + x.C * (uint64_t)x.xw + x.V * vb + x.B * 32 + x.I * 4;
-    if (!need(r, (size_t)cols)) BAD("model: %s: truncated in the tree columns", path);
+    if ((uint64_t)(size_t)cols != cols || !need(r, (size_t)cols)) BAD("model: %s: truncated in the tree columns", path);
     x.tags = r->p + r->off;
     x.feat = x.tags + x.N;
     x.thr = x.feat + x.I * (uint64_t)x.fw;
