@@ -233,20 +233,6 @@ __attribute__((target("avx2"))) static size_t grad_avx2(struct gb_ctx *c, size_t
 }
 #endif
 
-#if defined(GRAD_AVX2)
-/* AVX2 when the CPU has it, unless HAMF_LEARN_SIMD=sse2 (for comparing the
- * two paths: their results are the same bits) */
-static int grad_use_avx2(void)
-{
-    static int level = -1;
-    int l = __atomic_load_n(&level, __ATOMIC_ACQUIRE);
-    if (l >= 0) return l;
-    const char *e = getenv("HAMF_LEARN_SIMD");
-    l = __builtin_cpu_supports("avx2") && !(e && strcmp(e, "sse2") == 0);
-    __atomic_store_n(&level, l, __ATOMIC_RELEASE);
-    return l;
-}
-#endif
 
 /* gradients of positions [k0, k1) of c->rows (NULL: rows themselves);
  * returns the summed log loss of the current scores */
@@ -258,7 +244,7 @@ static double grad_range(struct gb_ctx *c, size_t k0, size_t k1)
     if (!c->rows) {
         struct grad_acc ga = {_mm_setzero_ps(), 0, 0};
 #if defined(GRAD_AVX2)
-        if (grad_use_avx2()) k0 = grad_avx2(c, k0, k1, &ga);
+        if (hamf__learn_avx2()) k0 = grad_avx2(c, k0, k1, &ga);
 #endif
         k0 = grad_sse2(c, k0, k1, &ga);
         total = grad_acc_total(&ga);

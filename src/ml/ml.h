@@ -191,6 +191,11 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
                                const uint8_t *fmask, double *score, struct hamf__grad_prep *prep,
                                struct hamf__tree *out);
 
+/* Whether the learner's AVX2 paths run (gradients, split search,
+ * partitions): the CPU has AVX2 and HAMF_LEARN_SIMD is not "sse2" (which
+ * compares the paths: their results are the same bits). */
+int hamf__learn_avx2(void);
+
 /* The training cover (rows reaching it) of every node of the tree the
  * last grow made, into cover[0..n_nodes). */
 void hamf__learner_covers(const struct hamf__learner *l, double *cover);

@@ -11,6 +11,8 @@
  */
 #include "tree_int.h"
 
+#include <stdlib.h>
+
 #include <string.h>
 
 void hamf__tree_clear(struct hamf__tree *t)
@@ -74,4 +76,19 @@ double hamf__tree_leaf_value(const struct hamf__learn_params *p, double G, doubl
 {
     if (p->newton) return -G / (H + p->l2) * p->scale;
     return H > 0 ? G / H : 0;
+}
+
+int hamf__learn_avx2(void)
+{
+    static int level = -1;
+    int v = __atomic_load_n(&level, __ATOMIC_ACQUIRE);
+    if (v >= 0) return v;
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *e = getenv("HAMF_LEARN_SIMD");
+    v = __builtin_cpu_supports("avx2") && !(e && strcmp(e, "sse2") == 0);
+#else
+    v = 0;
+#endif
+    __atomic_store_n(&level, v, __ATOMIC_RELEASE);
+    return v;
 }

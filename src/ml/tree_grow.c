@@ -11,6 +11,7 @@
  */
 #include "tree_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 hamf_status hamf__learner_new(const struct hamf__train_data *td, struct hamf__pool *pool,
@@ -170,41 +171,171 @@ static void node_post(struct hamf__learner *l, size_t r, int tid)
     if (S->open) eval_node(l, S);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#include <pthread.h>
+#define PART_AVX2 1
+/* perm[m]: the lanes of the set bits of m in order, then the others */
+static uint8_t perm8[256][8];
+static pthread_once_t perm_once = PTHREAD_ONCE_INIT;
+static void perm_init(void)
+{
+    for (int m = 0; m < 256; m++) {
+        int n = 0;
+        for (int b = 0; b < 8; b++)
+            if (m >> b & 1) perm8[m][n++] = (uint8_t)b;
+        for (int b = 0; b < 8; b++)
+            if (!(m >> b & 1)) perm8[m][n++] = (uint8_t)b;
+    }
+}
+static int part_use_avx2(void)
+{
+    if (!hamf__learn_avx2()) return 0;
+    pthread_once(&perm_once, perm_init);
+    return 1;
+}
+
+/* Rows k0..k1-1 of a numeric split one by one (the vector loops' heads
+ * and tails): positions hold the rows themselves when idx is NULL. */
+static inline void part_numeric_scalar(const uint8_t *col, const uint32_t *idx, const struct split *sp,
+                                       uint32_t k0, uint32_t k1, uint32_t *dl, uint32_t *dr, uint32_t *lp,
+                                       uint32_t *rp)
+{
+    const uint8_t dflt = (sp->flags & HAMF_NODE_DEFAULT_LEFT) ? 1 : 0;
+    for (uint32_t k = k0; k < k1; k++) {
+        uint32_t i = idx ? idx[k] : k;
+        uint8_t c = col[i];
+        uint32_t d = c == 0 ? dflt : c <= sp->thr;
+        dl[*lp] = i;
+        dr[*rp] = i;
+        *lp += d;
+        *rp += 1 - d;
+    }
+}
+
+/* 8 row ids, the left ones (mask bits) packed to dl at *lp and the others
+ * to dr at *rp, each in order; 8 lanes are stored at each cursor. */
+__attribute__((target("avx2"))) static inline void pack8(__m256i ids, uint32_t mb, uint32_t *dl, uint32_t *dr,
+                                                         uint32_t *lp, uint32_t *rp)
+{
+    __m256i pl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[mb]));
+    __m256i pr = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)perm8[~mb & 0xFF]));
+    _mm256_storeu_si256((__m256i *)(void *)(dl + *lp), _mm256_permutevar8x32_epi32(ids, pl));
+    _mm256_storeu_si256((__m256i *)(void *)(dr + *rp), _mm256_permutevar8x32_epi32(ids, pr));
+    uint32_t n = (uint32_t)__builtin_popcount(mb);
+    *lp += n;
+    *rp += 8 - n;
+}
+
+/* Rows lo..hi-1 themselves (the root of a tree on all rows in order) under
+ * a numeric split, 32 codes per step: bins 1..thr and, with default left,
+ * the missing bin 0 go left; each group of 8 row ids is packed left and
+ * right with a lane permutation (stable). A store writes 8 lanes at the
+ * cursor, which never passes the rows read so far, so it stays below hi. */
+__attribute__((target("avx2"))) static uint32_t part_ident_avx2(const uint8_t *col, const struct split *sp,
+                                                                 uint32_t lo, uint32_t hi, uint32_t *dl,
+                                                                 uint32_t *dr)
+{
+    const __m256i vthr = _mm256_set1_epi8((char)sp->thr), zero = _mm256_setzero_si256();
+    const __m256i dlv = _mm256_set1_epi8((sp->flags & HAMF_NODE_DEFAULT_LEFT) ? -1 : 0);
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    uint32_t lp = lo, rp = lo, k = lo;
+    for (; k + 32 <= hi; k += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(col + k));
+        __m256i isz = _mm256_cmpeq_epi8(v, zero);
+        __m256i le = _mm256_cmpeq_epi8(_mm256_min_epu8(v, vthr), v);
+        __m256i left = _mm256_or_si256(_mm256_andnot_si256(isz, le), _mm256_and_si256(isz, dlv));
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(left);
+        for (int q = 0; q < 4; q++)
+            pack8(_mm256_add_epi32(_mm256_set1_epi32((int)(k + 8 * (uint32_t)q)), iota), (m >> (8 * q)) & 0xFF,
+                  dl, dr, &lp, &rp);
+    }
+    part_numeric_scalar(col, NULL, sp, k, hi, dl, dr, &lp, &rp);
+    return lp - lo;
+}
+
+/* Rows idx[lo..hi) under a numeric split, 8 per AVX2 step: the codes are
+ * gathered as the top byte of the 32-bit word ending at col[i] (so
+ * nothing past col[i] is read; positions whose row is below 3 are done
+ * one by one), then packed left and right like part_ident_avx2. */
+__attribute__((target("avx2"))) static uint32_t part_idx_avx2(const uint8_t *col, const uint32_t *idx,
+                                                               const struct split *sp, uint32_t lo, uint32_t hi,
+                                                               uint32_t *dl, uint32_t *dr)
+{
+    const __m256i vthr = _mm256_set1_epi32(sp->thr), zero = _mm256_setzero_si256();
+    const __m256i dlv = _mm256_set1_epi32((sp->flags & HAMF_NODE_DEFAULT_LEFT) ? -1 : 0);
+    uint32_t lp = lo, rp = lo, k = lo;
+    /* rows are increasing: those below 3 come first */
+    while (k < hi && idx[k] < 3) k++;
+    part_numeric_scalar(col, idx, sp, lo, k, dl, dr, &lp, &rp);
+    const int *base = (const int *)(const void *)(col - 3);
+    for (; k + 8 <= hi; k += 8) {
+        __m256i ids = _mm256_loadu_si256((const __m256i *)(const void *)(idx + k));
+        __m256i w = _mm256_i32gather_epi32(base, ids, 1);
+        __m256i c = _mm256_srli_epi32(w, 24);
+        __m256i isz = _mm256_cmpeq_epi32(c, zero);
+        __m256i le = _mm256_cmpeq_epi32(_mm256_min_epu32(c, vthr), c);
+        __m256i left = _mm256_or_si256(_mm256_andnot_si256(isz, le), _mm256_and_si256(isz, dlv));
+        pack8(ids, (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(left)), dl, dr, &lp, &rp);
+    }
+    part_numeric_scalar(col, idx, sp, k, hi, dl, dr, &lp, &rp);
+    return lp - lo;
+}
+#endif
+
+/* Stable partition of positions lo..hi-1 of node g: left rows to
+ * dl[lo..], right rows to dr[lo..]; returns the left count. `ident`: the
+ * positions hold the rows themselves (idx is not read). dl may be idx
+ * itself (the write position never passes the read position). */
+static uint32_t part_range(const struct hamf__learner *l, const struct gnode *g, bool ident, uint32_t lo,
+                           uint32_t hi, uint32_t *dl, uint32_t *dr)
+{
+    const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
+#if defined(PART_AVX2)
+    if (!(g->best.flags & HAMF_NODE_CAT) && part_use_avx2())
+        return ident ? part_ident_avx2(col, &g->best, lo, hi, dl, dr)
+                     : part_idx_avx2(col, l->idx, &g->best, lo, hi, dl, dr);
+#endif
+    const uint8_t *lut = g->lut;
+    const uint32_t *ix = l->idx;
+    uint32_t lp = lo, rp = lo;
+    if (ident) {
+        for (uint32_t k = lo; k < hi; k++) {
+            uint32_t d = lut[col[k]];
+            dl[lp] = k;
+            dr[rp] = k;
+            lp += d;
+            rp += 1 - d;
+        }
+        return lp - lo;
+    }
+    for (uint32_t k = lo; k < hi; k++) {
+        uint32_t i = ix[k], d = lut[col[i]];
+        dl[lp] = i;
+        dr[rp] = i;
+        lp += d;
+        rp += 1 - d;
+    }
+    return lp - lo;
+}
+
 static void task_part(void *vctx, size_t task, int tid)
 {
     (void)tid;
     struct hamf__learner *l = vctx;
     const struct gnode *g = &l->nodes[l->chunk_node[task]];
-    const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
-    const uint8_t *lut = g->lut;
-    const uint32_t *idx = l->idx;
-    uint32_t *tl = l->tmp, *tr = l->tmp2;
+    const bool ident = l->root_ident && g->tid == 0;
     uint32_t lo = l->chunk_lo[task], hi = l->chunk_hi[task];
-    uint32_t lp = lo, rp = lo;
     if (lo == g->begin && hi == g->end) {
         /* the whole node in one chunk: partition it in place here (left
          * rows compact forward, right rows go through tmp2); task_place
          * skips it */
-        uint32_t *ix = l->idx;
-        for (uint32_t k = lo; k < hi; k++) {
-            uint32_t i = ix[k], d = lut[col[i]];
-            ix[lp] = i;
-            tr[rp] = i;
-            lp += d;
-            rp += 1 - d;
-        }
-        memcpy(ix + lp, tr + lo, (size_t)(rp - lo) * sizeof *ix);
-        l->chunk_left[task] = lp - lo;
+        uint32_t nl = part_range(l, g, ident, lo, hi, l->idx, l->tmp2);
+        memcpy(l->idx + lo + nl, l->tmp2 + lo, (size_t)(hi - lo - nl) * sizeof *l->idx);
+        l->chunk_left[task] = nl;
         return;
     }
-    for (uint32_t k = lo; k < hi; k++) {
-        uint32_t i = idx[k], d = lut[col[i]];
-        tl[lp] = i;
-        tr[rp] = i;
-        lp += d;
-        rp += 1 - d;
-    }
-    l->chunk_left[task] = lp - lo;
+    l->chunk_left[task] = part_range(l, g, ident, lo, hi, l->tmp, l->tmp2);
 }
 
 /* pass 2: copy the chunk's left and right runs to their places in idx
@@ -327,6 +458,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
     else if (!fill_later)
         for (size_t k = 0; k < m; k++) l->idx[k] = (uint32_t)k;
     idx = l->idx;
+    l->root_ident = false;
     if ((st = ensure_nodes(l, 64))) goto fail;
     int32_t root = hamf__tree_add_node(&t);
     if (root < 0) { st = hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); goto fail; }
@@ -349,6 +481,7 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
         if (prep && !ident) { prep->fn(prep->ctx, 0, m, 0); prep->nslots = 1; }
         l->prep = ident ? prep : NULL;
         l->fill_idx = fill_later;
+        l->root_ident = ident;
         st = hamf__hist_build_nodes(l, ident);
         l->prep = NULL;
         l->fill_idx = false;
@@ -469,19 +602,9 @@ hamf_status hamf__learner_grow(struct hamf__learner *l, const struct hamf__learn
              * position), right rows go to tmp and are copied after them */
             for (size_t r = 0; r < l->nround; r++) {
                 const struct gnode *g = &l->nodes[l->round[r]];
-                const uint8_t *col = l->td->codes + (size_t)g->best.feat * l->td->n;
-                const uint8_t *lut = g->lut;
-                uint32_t *ix = l->idx, *tp = l->tmp;
-                uint32_t lp = g->begin, rpos = g->begin;
-                for (uint32_t k = g->begin; k < g->end; k++) {
-                    uint32_t i = ix[k], d = lut[col[i]];
-                    ix[lp] = i;
-                    tp[rpos] = i;
-                    lp += d;
-                    rpos += 1 - d;
-                }
-                memcpy(ix + lp, tp + g->begin, (size_t)(rpos - g->begin) * sizeof *ix);
-                l->nbeg[g->tid] = lp - g->begin;
+                uint32_t nl = part_range(l, g, l->root_ident && g->tid == 0, g->begin, g->end, l->idx, l->tmp);
+                memcpy(l->idx + g->begin + nl, l->tmp + g->begin, (size_t)(g->end - g->begin - nl) * sizeof *l->idx);
+                l->nbeg[g->tid] = nl;
             }
         } else {
         hamf__pool_run(rp, nch, task_part, l);

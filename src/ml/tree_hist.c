@@ -101,11 +101,12 @@ hamf_status hamf__hist_init(struct hamf__learner *l)
                 l->xtab[l->xoff[j] + c * nq + q] = (uint32_t)(l->hoff[f] + 2 * comp);
             }
     }
-    /* u16 histogram offsets save two instructions per update; past 32 MiB
-     * of them (about 1.6M rows of 10 bundles) the histogram builds are
-     * bound by memory, not instructions, and the u8 codes take half the
-     * memory (the sums are the same either way) */
-    if (boff + 2 <= 65535 && td->n * (nb ? nb : 1) * sizeof(uint16_t) <= ((size_t)32 << 20)) l->brows16 = hamf__malloc((td->n * (nb ? nb : 1) + 1) * sizeof *l->brows16);
+    /* u16 histogram offsets save two instructions per update; past 4 MiB
+     * of them (about 200k rows of 10 bundles: more than a core's L2) the
+     * histogram builds wait on memory more than on instructions, and the
+     * u8 codes take half of it (measured at 320k rows, depth 6: fit 3.05
+     * -> 2.95 s; the sums are the same either way) */
+    if (boff + 2 <= 65535 && td->n * (nb ? nb : 1) * sizeof(uint16_t) <= ((size_t)4 << 20)) l->brows16 = hamf__malloc((td->n * (nb ? nb : 1) + 1) * sizeof *l->brows16);
     else l->brows = hamf__malloc(td->n * (nb ? nb : 1) + 1);
     if (!l->brows && !l->brows16) { return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     /* bundle codes from the column-major codes, a block of rows at a time
@@ -130,7 +131,7 @@ hamf_status hamf__hist_init(struct hamf__learner *l)
     for (int i = 0; i < nt; i++) {
         l->bdbl[i] = hamf__malloc((boff + 2) * sizeof(double));
         l->bscr[i] = hamf__malloc((boff + 2) * sizeof(float));
-        l->spare[i] = hamf__malloc((boff + 2) * sizeof(float));
+        l->spare[i] = hamf__malloc(3 * (boff + 2) * sizeof(float));
         if (!l->bdbl[i] || !l->bscr[i] || !l->spare[i]) { return hamf__err(HAMF_ERR_NOMEM, "tree: out of memory"); }
     }
     return HAMF_OK;
@@ -207,13 +208,16 @@ hist_rows(const struct hamf__learner *l, const uint32_t *idx, bool ident, bool w
     memset(hist, 0, hs * sizeof(float));
     uint32_t k = b;
     if (spare && e - b >= 4096) {
-        /* Two interleaved copies (even rows, odd rows): neighbouring rows,
-         * which often share a bin (binary features, sorted indices), update
-         * different memory, so the load-add-store chains overlap; four rows
-         * per step. Merged below in a fixed order. (Four copies measured
-         * slower: the copies no longer fit in L1.) */
-        float *s1 = spare;
-        memset(spare, 0, hs * sizeof(float));
+        /* Interleaved copies: neighbouring rows, which often share a bin
+         * (binary features, sorted indices), update different memory, so
+         * the load-add-store chains overlap; four rows per step. Two copies
+         * (even rows, odd rows), or four (row k mod 4) on long runs, where
+         * clearing and merging the extra two costs little; merged below in
+         * a fixed order. */
+        const bool four = e - b >= 16384;
+        const size_t cs = hs + 2;
+        float *s1 = spare, *s2 = four ? spare + cs : hist, *s3 = four ? spare + 2 * cs : spare;
+        memset(spare, 0, (four ? 3 : 1) * cs * sizeof(float));
         uint32_t e4 = b + ((e - b - PF) & ~3u);
         for (; k < e4; k += 4) {
             uint32_t i0 = ROW(k), i1 = ROW(k + 1), i2 = ROW(k + 2), i3 = ROW(k + 3);
@@ -230,8 +234,8 @@ hist_rows(const struct hamf__learner *l, const uint32_t *idx, bool ident, bool w
             for (size_t f = 0; f < nf; f++) {
                 HIST_ADD(hist + CELL(r0, f), v0);
                 HIST_ADD(s1 + CELL(r1, f), v1);
-                HIST_ADD(hist + CELL(r2, f), v2);
-                HIST_ADD(s1 + CELL(r3, f), v3);
+                HIST_ADD(s2 + CELL(r2, f), v2);
+                HIST_ADD(s3 + CELL(r3, f), v3);
             }
         }
         for (; k < e; k++) {
@@ -240,7 +244,10 @@ hist_rows(const struct hamf__learner *l, const uint32_t *idx, bool ident, bool w
             GH_T v = GH_LOAD(gh, i);
             for (size_t f = 0; f < nf; f++) HIST_ADD(hist + CELL(r, f), v);
         }
-        for (size_t q = 0; q < hs; q++) hist[q] += s1[q];
+        if (four)
+            for (size_t q = 0; q < hs; q++) hist[q] = ((hist[q] + s1[q]) + s2[q]) + s3[q];
+        else
+            for (size_t q = 0; q < hs; q++) hist[q] += s1[q];
     } else {
         uint32_t e_pf = e > b + PF ? e - PF : b;
         for (; k < e_pf; k++) {
@@ -431,6 +438,24 @@ hamf_status hamf__hist_build_nodes(struct hamf__learner *l, bool ident)
         }
     }
     l->mslot[nmulti] = (uint32_t)nslot;
+    /* Largest shards first (stable): the small ones and their nodes' split
+     * evaluations fill in at the end instead of one thread finishing a big
+     * shard while the other waits. Only the order the tasks are taken in
+     * changes: each keeps its node, rows and slot. Not for a build with
+     * the gradient callback, whose slots are the loss's summation order. */
+    if (!l->prep && nt > 2 && nt <= 512) {
+        for (size_t a = 1; a < nt; a++) {
+            uint32_t lo = l->bt_lo[a], hi = l->bt_hi[a], sl = l->bt_slot[a], mu = l->bt_multi[a];
+            size_t nd = l->bt_node[a], b = a;
+            while (b > 0 && l->bt_hi[b - 1] - l->bt_lo[b - 1] < hi - lo) {
+                l->bt_lo[b] = l->bt_lo[b - 1]; l->bt_hi[b] = l->bt_hi[b - 1];
+                l->bt_slot[b] = l->bt_slot[b - 1]; l->bt_multi[b] = l->bt_multi[b - 1];
+                l->bt_node[b] = l->bt_node[b - 1];
+                b--;
+            }
+            l->bt_lo[b] = lo; l->bt_hi[b] = hi; l->bt_slot[b] = sl; l->bt_multi[b] = mu; l->bt_node[b] = nd;
+        }
+    }
     l->bt_ident = ident;
     if (l->prep) l->prep->nslots = nt;
     /* two or more nodes are worth a thread for their split evaluation alone */

@@ -49,7 +49,7 @@ void hamf__split_eval_feature(const double *hist, int f, int nb, bool is_cat, do
 
 /* ---- the GB learner's state (tree_grow.c, tree_hist.c) ---- */
 
-#define PART_CHUNK 8192
+#define PART_CHUNK 16384
 #define PAR_MIN_ROWS 32768
 
 struct gnode {
@@ -119,6 +119,7 @@ struct hamf__learner {
     double **bdbl;             /* per thread: merged bundle histogram */
     bool bt_ident;
     bool fill_idx;             /* root build: shards also set idx[k] = k */
+    bool root_ident;           /* the root's positions hold rows 0..n-1 in order */
     uint32_t *xtab;            /* per multi-feature bundle: joint code x feature -> node hist offset */
     size_t *xoff;              /* per bundle: start in xtab */
     struct hamf__grad_prep *prep; /* root build only: fill gh per shard first */

@@ -26,16 +26,6 @@ static int cmp_catent(const void *a, const void *b)
 #include <immintrin.h>
 #define SPLIT_AVX2 1
 
-static int split_use_avx2(void)
-{
-    static int level = -1;
-    int l = __atomic_load_n(&level, __ATOMIC_ACQUIRE);
-    if (l >= 0) return l;
-    const char *e = getenv("HAMF_LEARN_SIMD");
-    l = __builtin_cpu_supports("avx2") && !(e && strcmp(e, "sse2") == 0);
-    __atomic_store_n(&level, l, __ATOMIC_RELEASE);
-    return l;
-}
 
 /* The numeric scan of hamf__split_eval_feature in two passes: the prefix
  * sums in bin order (the same additions: an empty bin adds +0.0, which
@@ -144,7 +134,7 @@ void hamf__split_eval_feature(const double *hist, int f, int nb, bool is_cat, do
     double floor_gain = best->gain > p->min_gain ? best->gain : p->min_gain;
     if (!is_cat) {
 #if defined(SPLIT_AVX2)
-        if (nb > 8 && split_use_avx2()) {
+        if (nb > 8 && hamf__learn_avx2()) {
             eval_numeric_avx2(hist, f, nb, G, H, p, parent, floor_gain, best);
             return;
         }
