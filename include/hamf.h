@@ -552,7 +552,9 @@ double hamf_ensemble_oob_accuracy(const hamf_ensemble *m);
  * as missing). */
 typedef struct hamf_predictor hamf_predictor;
 
-/* Open a model file (either format version). */
+/* Open a model file (any format version). A version 3 file of a deep
+ * forest is checked whole but only its scoring arrays are built; the rest
+ * of the model waits for hamf_predictor_ensemble. */
 hamf_status hamf_predictor_open(const char *path, hamf_predictor **out);
 /* Wrap a trained or loaded ensemble; the predictor takes ownership of m
  * (also on failure). */
@@ -563,7 +565,9 @@ const char *hamf_predictor_feature_name(const hamf_predictor *p, size_t f);
 int hamf_predictor_feature_is_categorical(const hamf_predictor *p, size_t f);
 /* Position of the feature called `name` (HAMF_ERR_NOTFOUND if none). */
 hamf_status hamf_predictor_feature_index(const hamf_predictor *p, const char *name, size_t *f);
-/* The model behind p. [borrowed: valid until p is closed] */
+/* The model behind p, built from the opened file on the first call (safe
+ * from any thread; NULL only when memory runs out). [borrowed: valid until
+ * p is closed] */
 const hamf_ensemble *hamf_predictor_ensemble(const hamf_predictor *p);
 /* P(label = 1) of one row: values[nfeatures] (may be NULL when every
  * feature is categorical), cats[nfeatures] (may be NULL when none is). */

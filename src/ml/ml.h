@@ -257,6 +257,11 @@ hamf_status hamf__model_predict_rows(const struct hamf_ensemble *m, size_t n, co
 /* model_io.c: the file format in memory (version 1 or 2) and back */
 hamf_status hamf__model_serialize(const struct hamf_ensemble *m, unsigned version, struct hamf__buf *out);
 hamf_status hamf__model_parse(const char *name, const void *buf, size_t len, struct hamf_ensemble **out);
+/* The same for scoring only: a version 3 file of a deep forest is checked
+ * whole but gives only the predictor (m->fast) and n_trees empty trees
+ * (tree 0 has no node); parse the same bytes again for the trees. Any other
+ * file loads fully. */
+hamf_status hamf__model_parse_scoring(const char *name, const void *buf, size_t len, struct hamf_ensemble **out);
 
 /* gbdt.c / forest.c */
 hamf_status hamf__gbdt_fit(const struct hamf_dataset *d, const hamf_train_params *p,

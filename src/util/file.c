@@ -30,6 +30,23 @@ hamf_status hamf__file_read(const char *path, size_t max_bytes, struct hamf__buf
     if (S_ISREG(sb.st_mode) && sb.st_size > 0 && (!max_bytes || (size_t)sb.st_size <= max_bytes) &&
         (st = hamf__buf_reserve(out, (size_t)sb.st_size + 1)))
         goto done;
+    /* a regular file of known size: straight into the buffer (a model
+     * file is read once, not copied twice) */
+    while (out->cap > out->len + 1) {
+        ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            st = hamf__err(HAMF_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            goto done;
+        }
+        if (n == 0) break;
+        if (max_bytes && out->len - start + (size_t)n > max_bytes) {
+            st = hamf__err(HAMF_ERR_CONSTRAINT, "%s is over %zu bytes", path, max_bytes);
+            goto done;
+        }
+        out->len += (size_t)n;
+        out->data[out->len] = 0;
+    }
     for (;;) {
         char chunk[65536];
         ssize_t n = read(fd, chunk, sizeof chunk);

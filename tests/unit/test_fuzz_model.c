@@ -2,7 +2,7 @@
  * (fuzz/corpus/model) through fuzz/fuzz_model.c's entry point, built
  * without libFuzzer, so every input that once found new coverage stays a
  * regression test in `make check` (and under ASan in `make check-asan`).
- * The corpus must include loadable models of both format versions. */
+ * The corpus must include loadable models of every format version. */
 #include "t.h"
 
 #include <dirent.h>
@@ -21,7 +21,7 @@ static void test_model_corpus(void)
     DIR *d = opendir(dir);
     T_TRUE(d != NULL);
     struct dirent *e;
-    int n = 0, loads[3] = {0, 0, 0};
+    int n = 0, loads[4] = {0, 0, 0, 0};
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         char path[8192];
@@ -34,16 +34,16 @@ static void test_model_corpus(void)
         fuzz_model_one(buf, len);
         hamf_ensemble *m;
         if (hamf__model_parse(e->d_name, buf, len, &m) == HAMF_OK) {
-            loads[buf[8] <= 2 ? buf[8] : 0]++;
+            loads[buf[8] <= 3 ? buf[8] : 0]++;
             hamf_ensemble_free(m);
         }
         free(buf);
         n++;
     }
     closedir(d);
-    printf("  %d model inputs, %d load as version 1, %d as version 2\n", n, loads[1], loads[2]);
+    printf("  %d model inputs, %d load as version 1, %d as version 2, %d as version 3\n", n, loads[1], loads[2], loads[3]);
     T_TRUE(n >= 10);
-    T_TRUE(loads[1] >= 1 && loads[2] >= 1);
+    T_TRUE(loads[1] >= 1 && loads[2] >= 1 && loads[3] >= 1);
 }
 
 int main(void)

@@ -1,8 +1,8 @@
 /*
  * test_predict.c — the compact predictor and the model file format:
  * scores equal a reference walk of the trees (shallow, deep, categorical and
- * missing bins), batch = single row = predictor API, format versions 1 and 2
- * load to identical trees, version 2 is smaller, and the loader refuses
+ * missing bins), batch = single row = predictor API, format versions 1, 2
+ * and 3 load to identical trees, version 2 is smaller, and the loader refuses
  * trailing bytes, unknown versions/flags and out-of-range fields (every
  * single-byte change of a small file gives a clean error or a valid model).
  */
@@ -45,7 +45,8 @@ static hamf_ensemble *fit(const hamf_dataset *d, int kind)
     if (kind == 1) { p.n_estimators = 15; p.max_depth = 0; p.max_leaves = 64; } /* GB deeper than 8 */
     if (kind == 2) p.n_estimators = 12;                            /* RF, deep */
     if (kind == 3) { p.n_estimators = 30; p.max_depth = 3; }       /* the seed's depth */
-    if (kind == 4) { p.n_estimators = 20; p.max_depth = 6; }       /* past the vector paths' depth */
+    if (kind == 4) { p.n_estimators = 20; p.max_depth = 6; }       /* the benchmark's GB depth */
+    if (kind == 5) { p.n_estimators = 10; p.max_depth = 8; }       /* the deepest vector path */
     p.threads = 2;
     hamf_ensemble *m = NULL;
     if (hamf_ensemble_fit(d, &p, &m)) return NULL;
@@ -59,8 +60,8 @@ static void test_matches_reference_walk(void)
 {
     hamf_dataset *d = data(6000, 1);
     T_TRUE(d != NULL);
-    for (int run = 0; run < 15; run++) {
-        int kind = run % 5, simd = 2 - run / 5;
+    for (int run = 0; run < 18; run++) {
+        int kind = run % 6, simd = 2 - run / 6;
         hamf__predict_set_simd(simd);
         hamf_ensemble *m = fit(d, kind);
         T_TRUE(m != NULL);
@@ -87,6 +88,26 @@ static void test_matches_reference_walk(void)
     }
     hamf__predict_set_simd(2);
     hamf_dataset_free(d);
+}
+
+static int same_trees(const hamf_ensemble *a, const hamf_ensemble *b)
+{
+    if (a->n_trees != b->n_trees || a->init_score != b->init_score) return 0;
+    size_t tot = 0;
+    for (size_t t = 0; t < a->n_trees; t++) tot += a->trees[t].n_nodes;
+    if (!a->cover != !b->cover || (a->cover && memcmp(a->cover, b->cover, tot * sizeof *a->cover))) return 0;
+    for (size_t t = 0; t < a->n_trees; t++) {
+        const struct hamf__tree *x = &a->trees[t], *y = &b->trees[t];
+        if (x->n_nodes != y->n_nodes || x->n_cats != y->n_cats) return 0;
+        if (memcmp(x->cat_bits, y->cat_bits, (size_t)x->n_cats * 32)) return 0;
+        for (uint32_t k = 0; k < x->n_nodes; k++) {
+            const struct hamf__node *p = &x->nodes[k], *q = &y->nodes[k];
+            if (p->left != q->left || p->right != q->right || p->feat != q->feat || p->thr != q->thr ||
+                p->flags != q->flags || p->cat != q->cat || memcmp(&p->gain, &q->gain, 4) || memcmp(&p->value, &q->value, 8))
+                return 0;
+        }
+    }
+    return 1;
 }
 
 /* batch (threads), single row and the predictor API agree exactly */
@@ -138,6 +159,11 @@ static void test_row_batch_predictor(void)
         T_OK(hamf_predictor_score_row(p, nanrow, unseen, &q1));
         T_OK(hamf_predictor_score_row(p, nanrow, NULL, &q2));
         T_TRUE(q1 == q2 && q1 >= 0 && q1 <= 1);
+        /* the whole model behind a lightly opened file (built on first
+         * use) is the saved one, covers included */
+        const hamf_ensemble *full = hamf_predictor_ensemble(p);
+        T_TRUE(full != NULL && same_trees(m, full));
+        T_TRUE(hamf_predictor_ensemble(p) == full);
         hamf_predictor_close(p);
         free(a); free(b); free(vals); free(cats);
         hamf_ensemble_free(m);
@@ -146,27 +172,10 @@ static void test_row_batch_predictor(void)
     hamf_dataset_free(d);
 }
 
-static int same_trees(const hamf_ensemble *a, const hamf_ensemble *b)
-{
-    if (a->n_trees != b->n_trees || a->init_score != b->init_score) return 0;
-    size_t tot = 0;
-    for (size_t t = 0; t < a->n_trees; t++) tot += a->trees[t].n_nodes;
-    if (!a->cover != !b->cover || (a->cover && memcmp(a->cover, b->cover, tot * sizeof *a->cover))) return 0;
-    for (size_t t = 0; t < a->n_trees; t++) {
-        const struct hamf__tree *x = &a->trees[t], *y = &b->trees[t];
-        if (x->n_nodes != y->n_nodes || x->n_cats != y->n_cats) return 0;
-        if (memcmp(x->cat_bits, y->cat_bits, (size_t)x->n_cats * 32)) return 0;
-        for (uint32_t k = 0; k < x->n_nodes; k++) {
-            const struct hamf__node *p = &x->nodes[k], *q = &y->nodes[k];
-            if (p->left != q->left || p->right != q->right || p->feat != q->feat || p->thr != q->thr ||
-                p->flags != q->flags || p->cat != q->cat || memcmp(&p->gain, &q->gain, 4) || memcmp(&p->value, &q->value, 8))
-                return 0;
-        }
-    }
-    return 1;
-}
-
-/* versions 1 and 2 hold the same model; 2 is smaller; re-saving is stable */
+/* versions 1, 2 and 3 hold the same model; 2 is smaller; re-saving is
+ * stable; a model whose node numbering has no version 3 rule (leaf-wise
+ * GB) is refused by version 3 and saved as version 2; the scoring-only
+ * parse of version 3 scores like the full one */
 static void test_versions(void)
 {
     hamf_dataset *d = data(4000, 3);
@@ -186,6 +195,36 @@ static void test_versions(void)
         T_TRUE(m->cover != NULL); /* the learner fills SHAP's covers; both versions keep them */
         T_OK(hamf__model_serialize(m1, 2, &b3));
         T_TRUE(b3.len == b2.len && !memcmp(b3.data, b2.data, b2.len));
+        struct hamf__buf c3, c4;
+        hamf_status s3 = hamf__model_serialize(m, 3, &c3);
+        if (kind == 1) {
+            T_STATUS(s3, HAMF_ERR_UNSUPPORTED);
+        } else {
+            T_OK(s3);
+            hamf_ensemble *m3, *l3;
+            T_OK(hamf__model_parse("v3", c3.data, c3.len, &m3));
+            T_TRUE(same_trees(m, m3));
+            T_OK(hamf__model_serialize(m3, 3, &c4));
+            T_TRUE(c4.len == c3.len && !memcmp(c4.data, c3.data, c3.len));
+            printf("  kind %d: version 3 %zu bytes\n", kind, c3.len);
+            T_OK(hamf__model_parse_scoring("v3", c3.data, c3.len, &l3));
+            double pa[64], pb[64], vals[64 * 3];
+            const char *cats[64 * 3] = {0};
+            for (int i = 0; i < 64; i++) {
+                vals[i * 3] = i * 0.17;
+                vals[i * 3 + 1] = i % 5 == 0 ? NAN : (i % 7) * 0.1 - 0.3;
+                vals[i * 3 + 2] = NAN;
+                static const char *cn[4] = {"3", "6", "11", NULL};
+                cats[i * 3 + 2] = cn[i % 4];
+            }
+            T_OK(hamf__model_predict_rows(m3, 64, vals, cats, pa));
+            T_OK(hamf__model_predict_rows(l3, 64, vals, cats, pb));
+            T_TRUE(!memcmp(pa, pb, sizeof pa));
+            hamf__buf_free(&c4);
+            hamf_ensemble_free(m3);
+            hamf_ensemble_free(l3);
+            hamf__buf_free(&c3);
+        }
         hamf__buf_free(&b1);
         hamf__buf_free(&b2);
         hamf__buf_free(&b3);
@@ -230,9 +269,9 @@ static void test_refuses_bad_files(void)
     T_STATUS(hamf__model_parse("pad", pad, b.len + 1, &x), HAMF_ERR_CORRUPT);
     T_TRUE(strstr(hamf_last_error(), "trailing") != NULL);
     free(pad);
-    /* version 3 and unknown flags */
-    b.data[8] = 3;
-    T_STATUS(hamf__model_parse("v3", b.data, b.len, &x), HAMF_ERR_UNSUPPORTED);
+    /* version 4 and unknown flags */
+    b.data[8] = 4;
+    T_STATUS(hamf__model_parse("v4", b.data, b.len, &x), HAMF_ERR_UNSUPPORTED);
     b.data[8] = 2;
     char f0 = b.data[12];
     b.data[12] = (char)(f0 | 2); /* bit 0 = covers; bit 1 is unknown */
@@ -270,11 +309,94 @@ static void test_refuses_bad_files(void)
     hamf_dataset_free(d);
 }
 
+static uint32_t crc32c_bits(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* version 3 of a deep forest: every single-byte change (checksum fixed)
+ * is refused or loads, and the scoring-only parse accepts exactly what the
+ * full parse accepts (the full model is built from the same bytes later
+ * and must not fail then) and scores the same; an unfixed checksum is
+ * named as such */
+static void test_v3_mutations(void)
+{
+    hamf_dataset *d = data(600, 5);
+    T_TRUE(d != NULL);
+    hamf_train_params p;
+    hamf_train_params_init(&p, HAMF_ALGO_RANDOM_FOREST);
+    p.n_estimators = 2;
+    p.threads = 1;
+    hamf_ensemble *m, *x, *y;
+    T_OK(hamf_ensemble_fit(d, &p, &m));
+    struct hamf__buf b;
+    T_OK(hamf__model_serialize(m, 3, &b));
+    T_TRUE((uint8_t)b.data[12] == 3); /* covers and deep */
+    size_t ok = 0, refused = 0, disagree = 0;
+    double vals[8 * 3];
+    const char *cats[8 * 3] = {0};
+    for (int i = 0; i < 8; i++) {
+        vals[i * 3] = i * 1.3;
+        vals[i * 3 + 1] = i % 3 ? (i % 4) * 0.2 - 0.3 : NAN;
+        vals[i * 3 + 2] = NAN;
+        cats[i * 3 + 2] = i % 2 ? "7" : NULL;
+    }
+    uint64_t plen = 0;
+    for (int i = 0; i < 8; i++) plen |= (uint64_t)(uint8_t)b.data[16 + i] << (8 * i);
+    for (size_t i = 8; i + 4 < b.len; i++) {
+        for (int v = 0; v < 3; v++) {
+            static const uint8_t delta[3] = {0xFF, 1, 0x80};
+            uint8_t *c = malloc(b.len);
+            memcpy(c, b.data, b.len);
+            c[i] ^= delta[v];
+            if (i >= 24) {
+                uint32_t crc = crc32c_bits(c + 24, (size_t)plen);
+                for (int k = 0; k < 4; k++) c[24 + plen + (size_t)k] = (uint8_t)(crc >> (8 * k));
+            }
+            hamf_status s1 = hamf__model_parse("mut", c, b.len, &x);
+            hamf_status s2 = hamf__model_parse_scoring("mut", c, b.len, &y);
+            if ((s1 == HAMF_OK) != (s2 == HAMF_OK)) disagree++;
+            if (s1 == HAMF_OK && s2 == HAMF_OK) {
+                double pa[8], pb[8];
+                if (hamf__model_predict_rows(x, 8, vals, cats, pa) || hamf__model_predict_rows(y, 8, vals, cats, pb) ||
+                    memcmp(pa, pb, sizeof pa))
+                    disagree++;
+                for (int r = 0; r < 8; r++)
+                    if (!(pa[r] >= 0 && pa[r] <= 1)) disagree++;
+                ok++;
+            } else {
+                refused++;
+            }
+            if (!s1) hamf_ensemble_free(x);
+            if (!s2) hamf_ensemble_free(y);
+            free(c);
+        }
+    }
+    printf("  %zu mutations load, %zu refused, %zu disagreements\n", ok, refused, disagree);
+    T_EQ_INT(disagree, 0);
+    T_TRUE(refused > 1000 && ok > 0);
+    /* a changed byte without a fixed checksum */
+    b.data[b.len / 2] ^= 0x10;
+    T_STATUS(hamf__model_parse_scoring("crc", b.data, b.len, &x), HAMF_ERR_CORRUPT);
+    T_TRUE(strstr(hamf_last_error(), "checksum") != NULL);
+    T_STATUS(hamf__model_parse("crc", b.data, b.len, &x), HAMF_ERR_CORRUPT);
+    T_TRUE(strstr(hamf_last_error(), "checksum") != NULL);
+    hamf__buf_free(&b);
+    hamf_ensemble_free(m);
+    hamf_dataset_free(d);
+}
+
 int main(void)
 {
     T_RUN(test_matches_reference_walk);
     T_RUN(test_row_batch_predictor);
     T_RUN(test_versions);
     T_RUN(test_refuses_bad_files);
+    T_RUN(test_v3_mutations);
     return T_DONE();
 }
