@@ -55,47 +55,41 @@
 #define FLAG_COVER 1u
 #define FLAG_DEEP 2u /* v3: a tree deeper than 8 (a hint: the reader builds the deep predictor directly) */
 
-/* CRC-32 (IEEE), eight table lookups per 8 bytes ("slicing by 8") */
-static uint32_t crc_table[8][256];
-static void crc_init(void)
+/* Reflected CRCs by table, eight lookups per 8 bytes ("slicing by 8"):
+ * CRC-32 (IEEE, 0xEDB88320) for files of versions 1 and 2, CRC-32C
+ * (Castagnoli, 0x82F63B78) for version 3 where the CPU lacks SSE4.2. */
+static uint32_t crc_table[8][256], crc32c_table[8][256];
+
+static void crc_tables_fill(uint32_t t[8][256], uint32_t poly)
 {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[0][i] = c;
+        for (int k = 0; k < 8; k++) c = c & 1 ? poly ^ (c >> 1) : c >> 1;
+        t[0][i] = c;
     }
     for (uint32_t i = 0; i < 256; i++)
-        for (int k = 1; k < 8; k++) crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^ crc_table[0][crc_table[k - 1][i] & 0xFF];
+        for (int k = 1; k < 8; k++) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
+}
+static void crc_init(void) { crc_tables_fill(crc_table, 0xEDB88320u); }
+static void crc32c_init(void) { crc_tables_fill(crc32c_table, 0x82F63B78u); }
+
+static uint32_t crc_slice8(const uint32_t t[8][256], const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint32_t a = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        c = t[7][a & 0xFF] ^ t[6][(a >> 8) & 0xFF] ^ t[5][(a >> 16) & 0xFF] ^ t[4][a >> 24] ^ t[3][p[4]] ^
+            t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+    }
+    for (; n; n--) c = t[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
 }
 
 static uint32_t crc32_of(const unsigned char *p, size_t n)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, crc_init);
-    uint32_t c = 0xFFFFFFFFu;
-    for (; n >= 8; n -= 8, p += 8) {
-        uint32_t a = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-        c = crc_table[7][a & 0xFF] ^ crc_table[6][(a >> 8) & 0xFF] ^ crc_table[5][(a >> 16) & 0xFF] ^
-            crc_table[4][a >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^ crc_table[0][p[7]];
-    }
-    for (; n; n--) c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-/* CRC-32C (Castagnoli, reflected 0x82F63B78), the version 3 checksum: the
- * SSE4.2 crc32 instruction, 8 bytes a step (about 8 GB/s), where the CPU
- * has it, else slicing by 8 as above. */
-static uint32_t crc32c_table[8][256];
-static void crc32c_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-        crc32c_table[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int k = 1; k < 8; k++)
-            crc32c_table[k][i] = (crc32c_table[k - 1][i] >> 8) ^ crc32c_table[0][crc32c_table[k - 1][i] & 0xFF];
+    return crc_slice8((const uint32_t(*)[256])crc_table, p, n);
 }
 
 #if defined(__x86_64__)
@@ -122,15 +116,7 @@ static uint32_t crc32c_of(const unsigned char *p, size_t n)
 #endif
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, crc32c_init);
-    uint32_t c = 0xFFFFFFFFu;
-    for (; n >= 8; n -= 8, p += 8) {
-        uint32_t a = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-        c = crc32c_table[7][a & 0xFF] ^ crc32c_table[6][(a >> 8) & 0xFF] ^ crc32c_table[5][(a >> 16) & 0xFF] ^
-            crc32c_table[4][a >> 24] ^ crc32c_table[3][p[4]] ^ crc32c_table[2][p[5]] ^ crc32c_table[1][p[6]] ^
-            crc32c_table[0][p[7]];
-    }
-    for (; n; n--) c = crc32c_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
+    return crc_slice8((const uint32_t(*)[256])crc32c_table, p, n);
 }
 
 /* ---- writer ---- */
