@@ -259,16 +259,6 @@ static struct qmasks qmask_at(int level, const char *buf, size_t len, size_t i)
     return qmask(level, tmp);
 }
 
-static inline uint64_t prefix_xor(uint64_t x)
-{
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
 
 /* ---- cursor --------------------------------------------------------------- */
 
@@ -480,7 +470,7 @@ void hamf__csv_chunk_scan(const char *buf, size_t lo, size_t hi, struct hamf__cs
     uint64_t carry = 0;
     for (size_t i = lo; i < hi; i += 64) {
         struct qmasks m = qmask_at(level, buf, hi, i);
-        uint64_t inside = prefix_xor(m.q) ^ carry;
+        uint64_t inside = hamf__csv_prefix_xor(m.q) ^ carry;
         carry = (uint64_t)0 - (inside >> 63);
         c.nl += (size_t)__builtin_popcountll(m.nl);
         /* starting inside quotes flips every byte's state */
@@ -501,7 +491,7 @@ size_t hamf__csv_lone_cr(const char *buf, size_t len)
     uint64_t carry = 0;
     for (size_t i = 0; i < len; i += 64) {
         struct qmasks m = qmask_at(level, buf, len, i);
-        uint64_t inside = prefix_xor(m.q) ^ carry;
+        uint64_t inside = hamf__csv_prefix_xor(m.q) ^ carry;
         carry = (uint64_t)0 - (inside >> 63);
         uint64_t crs = m.cr & ~inside & ~(m.nl >> 1);
         while (crs) {

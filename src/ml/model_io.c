@@ -172,6 +172,21 @@ static int cmp_u64(const void *a, const void *b)
 
 static uint64_t dbits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 
+/* The value dictionary of versions 2 and 3 from the nz non-zero leaf value
+ * bit patterns in vals: sorted and made distinct in place (returns how
+ * many), and the width of a reference into it (*vw: 1 or 2 bytes, 0 = no
+ * dictionary when it would not save space). */
+static size_t value_dict(uint64_t *vals, size_t nz, int *vw)
+{
+    qsort(vals, nz, sizeof *vals, cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < nz; i++)
+        if (!u || vals[i] != vals[u - 1]) vals[u++] = vals[i];
+    *vw = u <= 256 ? 1 : u <= 65536 ? 2 : 0;
+    if (*vw && u * 8 + nz * (size_t)*vw >= nz * 8) *vw = 0; /* no saving */
+    return u;
+}
+
 /* Version 2 trees (see the top of the file). */
 static void put_trees_v2(struct w *w, const struct hamf_ensemble *m)
 {
@@ -187,13 +202,8 @@ static void put_trees_v2(struct w *w, const struct hamf_ensemble *m)
         for (uint32_t k = 0; k < m->trees[t].n_nodes; k++)
             if (dbits(m->trees[t].nodes[k].value)) vals[nv++] = dbits(m->trees[t].nodes[k].value);
     size_t nz = nv;
-    qsort(vals, nv, sizeof *vals, cmp_u64);
-    size_t u = 0;
-    for (size_t i = 0; i < nv; i++)
-        if (!u || vals[i] != vals[u - 1]) vals[u++] = vals[i];
-    nv = u;
-    int vw = nv <= 256 ? 1 : nv <= 65536 ? 2 : 0;
-    if (vw && nv * 8 + nz * (size_t)vw >= nz * 8) vw = 0; /* no saving */
+    int vw;
+    nv = value_dict(vals, nz, &vw);
     put_u8(w, (uint8_t)vw);
     if (vw) {
         put_u32(w, (uint32_t)nv);
@@ -344,13 +354,8 @@ static bool put_trees_v3(struct w *w, const struct hamf_ensemble *m, bool cover_
         for (uint32_t k = 0; k < m->trees[t].n_nodes; k++)
             if (dbits(m->trees[t].nodes[k].value)) vals[nv++] = dbits(m->trees[t].nodes[k].value);
     nz = nv;
-    qsort(vals, nv, sizeof *vals, cmp_u64);
-    size_t u = 0;
-    for (size_t i = 0; i < nv; i++)
-        if (!u || vals[i] != vals[u - 1]) vals[u++] = vals[i];
-    nv = u;
-    int vw = nv <= 256 ? 1 : nv <= 65536 ? 2 : 0;
-    if (vw && nv * 8 + nz * (size_t)vw >= nz * 8) vw = 0; /* no saving */
+    int vw;
+    nv = value_dict(vals, nz, &vw);
     put_u32(w, (uint32_t)m->n_trees);
     put_u8(w, (uint8_t)fw);
     put_u8(w, (uint8_t)vw);

@@ -1180,18 +1180,16 @@ static void h_metrics(void *ctx, const struct hamf__http_req *req, struct hamf__
     if (s->log) {
         struct hamf__predlog_stats ls;
         hamf__predlog_get_stats(s->log, &ls);
-        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_rows_total Served rows written to the prediction log.\n"
-                                "# TYPE hamf_serve_log_rows_total counter\n");
-        put_metric(b, mn, cv, "hamf_serve_log_rows_total", NULL, (double)ls.rows);
-        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_labels_total Fed-back labels written to the prediction log.\n"
-                                "# TYPE hamf_serve_log_labels_total counter\n");
-        put_metric(b, mn, cv, "hamf_serve_log_labels_total", NULL, (double)ls.labels);
-        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_dropped_total Rows and labels not logged (queue full or a write error).\n"
-                                "# TYPE hamf_serve_log_dropped_total counter\n");
-        put_metric(b, mn, cv, "hamf_serve_log_dropped_total", NULL, (double)ls.dropped);
-        (void)hamf__buf_puts(b, "# HELP hamf_serve_log_errors_total Prediction-log write, rename or format errors.\n"
-                                "# TYPE hamf_serve_log_errors_total counter\n");
-        put_metric(b, mn, cv, "hamf_serve_log_errors_total", NULL, (double)ls.errors);
+        const struct { const char *name, *help; uint64_t v; } lc[] = {
+            {"hamf_serve_log_rows_total", "Served rows written to the prediction log.", ls.rows},
+            {"hamf_serve_log_labels_total", "Fed-back labels written to the prediction log.", ls.labels},
+            {"hamf_serve_log_dropped_total", "Rows and labels not logged (queue full or a write error).", ls.dropped},
+            {"hamf_serve_log_errors_total", "Prediction-log write, rename or format errors.", ls.errors},
+        };
+        for (size_t i = 0; i < sizeof lc / sizeof *lc; i++) {
+            (void)hamf__buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", lc[i].name, lc[i].help, lc[i].name);
+            put_metric(b, mn, cv, lc[i].name, NULL, (double)lc[i].v);
+        }
     }
     served_release(cur);
 }
