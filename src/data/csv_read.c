@@ -48,6 +48,7 @@ struct job {
     size_t begin, end;
     bool build;
     /* pass 1 */
+    bool settled; /* the columns' types are fixed: check the shape only */
     uint8_t *kinds, *hasnull;
     size_t rows;
     /* pass 2 */
@@ -196,6 +197,11 @@ __attribute__((noinline)) static void job_scan(struct job *j)
     size_t skipk = 1; /* columns from skipk on need no look (act only turns off) */
     for (size_t k = 0; k < ncols; k++) {
         act[k] = (c->need[k] && j->kinds[k] != K_STR) || c->forced[k];
+        /* settled (hamf__csv_stream_rounds_hint after its first block): a
+         * typed column's values are checked by pass 2's parse, which takes
+         * exactly the kinds its type stands for; only a column of no value
+         * yet (all null) still needs a look to get its type */
+        if (j->settled && !c->forced[k] && c->types[k] != HAMF_DTYPE_STRING) act[k] = 0;
         if (act[k]) skipk = k + 1;
     }
     hamf__csv_smask_fn smask = hamf__csv_smask_get();
@@ -771,7 +777,7 @@ static hamf_status finish_jobs(const struct hamf__csv_ctx *c, const struct src *
 /* Pass 1 over the next block (the header first): its ranges, their row
  * counts and value kinds into a new blockinfo. *got false at the end. */
 static hamf_status pass1_next(struct hamf__csv_ctx *c, struct src *s, struct blockinfo **infos, size_t *ninfo,
-                              size_t *cap, bool *has_header, bool *got)
+                              size_t *cap, bool *has_header, bool settled, bool *got)
 {
     hamf_status st = HAMF_OK;
     struct job jobs[HAMF__CSV_MAX_THREADS];
@@ -809,6 +815,7 @@ static hamf_status pass1_next(struct hamf__csv_ctx *c, struct src *s, struct blo
         jobs[i].kinds = scratch + 2 * i * c->ncols;
         jobs[i].hasnull = jobs[i].kinds + c->ncols;
         jobs[i].fd = -1;
+        jobs[i].settled = settled;
         memcpy(jobs[i].kinds, c->kinds, c->ncols);
     }
     run_jobs(jobs, bi->nr);
@@ -846,7 +853,7 @@ static hamf_status pass1(struct hamf__csv_ctx *c, struct src *s, struct blockinf
     *infos = NULL;
     for (;;) {
         bool got;
-        hamf_status st = pass1_next(c, s, infos, ninfo, &cap, has_header, &got);
+        hamf_status st = pass1_next(c, s, infos, ninfo, &cap, has_header, false, &got);
         if (st) return st;
         if (!got) break;
     }
@@ -855,12 +862,16 @@ static hamf_status pass1(struct hamf__csv_ctx *c, struct src *s, struct blockinf
 }
 
 static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, const struct blockinfo *bi,
-                               hamf_frame **out);
+                               bool resident, hamf_frame **out);
 
 /* Round 0 of hamf__csv_stream_rounds_hint: pass 1 and round 0 block by
  * block, each block typed with the kinds seen so far. It gives the frames
  * the schema pass would have only when no later block changes a column's
- * type and the file has rows_hint rows: else *redo. */
+ * type and the file has rows_hint rows: else *redo. After the first block,
+ * pass 1 checks the shape only (settled) and the block stays in the buffer
+ * for pass 2 (resident): a value that does not fit its column's type fails
+ * pass 2, and any failure here means *redo (the caller's schema pass then
+ * finds the types, or the error with its position). */
 static hamf_status lazy_round0(struct hamf__csv_ctx *c, struct src *s, struct blockinfo **infos, size_t *ninfo,
                                bool *has_header, size_t rows_hint, hamf__csv_block_fn fn, void *user, bool *redo)
 {
@@ -873,7 +884,7 @@ static hamf_status lazy_round0(struct hamf__csv_ctx *c, struct src *s, struct bl
     *infos = NULL;
     for (;;) {
         bool got;
-        if ((st = pass1_next(c, s, infos, ninfo, &cap, has_header, &got))) goto done;
+        if ((st = pass1_next(c, s, infos, ninfo, &cap, has_header, used != NULL, &got))) goto done;
         if (!got) break;
         pass1_types(c);
         if (!used) {
@@ -885,7 +896,7 @@ static hamf_status lazy_round0(struct hamf__csv_ctx *c, struct src *s, struct bl
         struct blockinfo *b = &(*infos)[*ninfo - 1];
         for (size_t r = 0; r < b->nr; r++) total += b->rows[r];
         hamf_frame *f = NULL;
-        if ((st = build_block(c, s, b, &f))) goto done;
+        if ((st = build_block(c, s, b, true, &f))) goto done;
         if ((st = fn(f, user))) goto done;
     }
     *redo = !*has_header || total != rows_hint;
@@ -915,9 +926,11 @@ static hamf_status alloc_cols(const struct hamf__csv_ctx *c, size_t nrows, hamf_
     return HAMF_OK;
 }
 
-/* Build the frame of the current block with the ranges from pass 1. */
+/* Build the frame of the current block with the ranges from pass 1
+ * (resident: pass 1 has just read it into the buffer, else the range jobs
+ * read it again). */
 static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, const struct blockinfo *bi,
-                               hamf_frame **out)
+                               bool resident, hamf_frame **out)
 {
     hamf_status st;
     hamf_frame *f = NULL;
@@ -966,7 +979,7 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
         jobs[i].maxrows = bi->rows[i];
         jobs[i].cols = f->cols;
         jobs[i].dicts = dicts + i * c->ncols;
-        jobs[i].fd = s->fd;
+        jobs[i].fd = resident ? -1 : s->fd;
         jobs[i].off = bi->off;
         jobs[i].rlo = i ? bi->bounds[i] : 0; /* range 0 reads the header too (error positions) */
         hamf__buf_init(&jobs[i].tmp, 0);
@@ -1050,7 +1063,7 @@ static hamf_status run_csv(const char *name, const char *path, const char *mem, 
         called = false;
         for (bi = 0; bi < ninfo; bi++) {
             hamf_frame *f = NULL;
-            if ((st = build_block(&c, &s, &infos[bi], &f))) goto cleanup;
+            if ((st = build_block(&c, &s, &infos[bi], false, &f))) goto cleanup;
             called = true;
             if ((st = fn(f, user))) goto cleanup;
         }

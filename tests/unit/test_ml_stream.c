@@ -26,7 +26,13 @@ enum {
     BLANK_LINE,  /* a blank line after row 1,000: one row fewer than lines */
     QUOTED_NL,   /* a line break in a quoted field at row 2,000 */
     NO_LAST_NL,  /* no line feed after the last row */
-    WIDE_VALUES  /* 'a' and 'd' held in other widths from block to block */
+    WIDE_VALUES, /* 'a' and 'd' held in other widths from block to block */
+    /* after the first block the reader checks the shape only and leaves the
+     * values of a typed column to the parse (a value of another kind fails
+     * it: the reader starts over): */
+    LATE_NULL,   /* 'a' has its first (and only) missing value at row 150,000 */
+    EMPTY_START, /* 'a' is empty in the first 120,000 rows (no type yet) */
+    LATE_INT     /* 'flag' (true/false) holds a 1 at row 150,000: text */
 };
 static int variant = PLAIN;
 
@@ -50,14 +56,15 @@ static int write_csv(size_t n)
             a = i < 180000 ? (int)(r % 60000) - 30000 : (int)(r % 3000000) - 1500000;
             d = i < 200000 ? (double)(r % 1000) / 4 : d;
         }
-        if (i % 101 == 7) fprintf(f, ",");
+        if (variant == LATE_NULL ? i == 150000 : variant == EMPTY_START ? i < 120000 : i % 101 == 7) fprintf(f, ",");
         else if (variant == LATE_DOUBLE && i == 150000) fprintf(f, "%d.5,", a);
         else fprintf(f, "%d,", a);
         if (i % 89 == 3) fprintf(f, ",");
         else fprintf(f, "%.6g,", d);
         if (variant == QUOTED_NL && i == 2000) fprintf(f, "\"cat\n%u\",", many);
         else fprintf(f, "\"cat %u\",", many);
-        fprintf(f, "%s,%s,%u,%s", few, (r >> 11) & 1 ? "true" : "false", r % 13, label ? "yes" : "no");
+        fprintf(f, "%s,%s,%u,%s", few, variant == LATE_INT && i == 150000 ? "1" : (r >> 11) & 1 ? "true" : "false",
+                r % 13, label ? "yes" : "no");
         if (variant != NO_LAST_NL || i + 1 < n) fputc('\n', f);
         if (variant == BLANK_LINE && i == 1000) fputc('\n', f);
     }
@@ -196,7 +203,7 @@ static void test_no_split_same_model(void) { same_fit(HAMF_ALGO_GRADIENT_BOOSTIN
  * right in a way worth a look: the same model as the in-memory path. */
 static void test_unusual_files(void)
 {
-    static const int vs[] = {LATE_DOUBLE, BLANK_LINE, QUOTED_NL, NO_LAST_NL, WIDE_VALUES};
+    static const int vs[] = {LATE_DOUBLE, BLANK_LINE, QUOTED_NL, NO_LAST_NL, WIDE_VALUES, LATE_NULL, EMPTY_START, LATE_INT};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++) {
         variant = vs[k];
         T_TRUE(write_csv(260000) == 0);
