@@ -218,6 +218,14 @@ hamf_status hamf_frame_get_f64(const hamf_frame *f, size_t col, double *out)
     return HAMF_OK;
 }
 
+const void *hamf__frame_data(const hamf_frame *f, size_t col, const uint8_t **valid)
+{
+    *valid = NULL;
+    if (!f || col >= f->ncols) return NULL;
+    *valid = f->cols[col].valid;
+    return f->cols[col].data;
+}
+
 const int32_t *hamf_frame_codes(const hamf_frame *f, size_t col)
 {
     if (!f || col >= f->ncols || f->cols[col].type != HAMF_DTYPE_STRING) return NULL;

@@ -53,6 +53,9 @@ hamf_status hamf__frame_replace(hamf_frame *f, size_t idx, hamf_dtype type, void
  * unique case-insensitive match. */
 bool hamf__frame_resolve(const hamf_frame *f, const char *name, size_t *col);
 void hamf__col_clear(struct hamf__col *c);
+/* The values of column col as stored (see the layout above; NULL past the
+ * last column) and its valid bytes (*valid NULL: no nulls). */
+const void *hamf__frame_data(const hamf_frame *f, size_t col, const uint8_t **valid);
 size_t hamf__dtype_size(hamf_dtype t);
 const char *hamf__dtype_name(hamf_dtype t);
 

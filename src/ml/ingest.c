@@ -130,6 +130,7 @@ struct ing {
     /* round 0's blocks */
     struct sblock *blk;
     size_t nblk, blkcap, bi; /* bi: the block being coded */
+    size_t *spos, *sblk;     /* the binning sample's rows (sample_rows) */
     size_t grp0;             /* the first numeric feature being sampled */
 };
 
@@ -298,6 +299,21 @@ static hamf_status labels(struct ing *g, const hamf_frame *f)
     return HAMF_OK;
 }
 
+/* An int64 column within [-2147483647, 2147483647]: its range with 0 in
+ * it (as collect's loop keeps it). */
+static bool int32_range(const int64_t *v, size_t n, double *lo, double *hi)
+{
+    int64_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        a = v[i] < a ? v[i] : a;
+        b = v[i] > b ? v[i] : b;
+    }
+    if (a < -2147483647 || b > 2147483647) return false;
+    *lo = (double)a;
+    *hi = (double)b;
+    return true;
+}
+
 /* Round 0 for one feature column of the block. */
 static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f, size_t fi)
 {
@@ -337,12 +353,22 @@ static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f
         return HAMF_OK;
     }
     if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
-    if ((st = hamf_frame_get_f64(f, k, x->buf))) return st;
-    const double *v = x->buf;
     /* the narrowest exact encoding (-0 may come back as 0: the same bin) */
     bool ints = true, floats = true;
     double lo = 0, hi = 0;
-    for (size_t i = 0; i < n && (ints || floats); i++) {
+    const double *v = x->buf;
+    const uint8_t *valid;
+    const void *raw = hamf__frame_data(f, k, &valid);
+    hamf_dtype t = hamf_frame_col_type(f, k);
+    size_t nv = n; /* values to look at */
+    if (t == HAMF_DTYPE_INT64 && !valid && int32_range(raw, n, &lo, &hi)) {
+        nv = 0; /* whole numbers in the int32 range (the usual): no doubles */
+    } else if (t == HAMF_DTYPE_DOUBLE && !valid) {
+        v = raw;
+    } else if ((st = hamf_frame_get_f64(f, k, x->buf))) {
+        return st;
+    }
+    for (size_t i = 0; i < nv && (ints || floats); i++) {
         double d = v[i];
         if (isnan(d)) continue;
         if (ints && d >= -2147483647.0 && d <= 2147483647.0 && d == (double)(int32_t)d) {
@@ -374,8 +400,21 @@ static hamf_status store_num(struct ing *g, struct scratch *x, const hamf_frame 
     size_t n = b->n;
     hamf_status st;
     if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
-    if ((st = hamf_frame_get_f64(f, g->fcol[fi], x->buf))) return st;
+    const uint8_t *valid;
+    const void *raw = hamf__frame_data(f, g->fcol[fi], &valid);
+    hamf_dtype t = hamf_frame_col_type(f, g->fcol[fi]);
+    if (t == HAMF_DTYPE_INT64 && !valid && b->enc[fi] <= ENC_I32) { /* (collect saw the range) */
+        const int64_t *iv = raw;
+        switch (b->enc[fi]) {
+        case ENC_I8: for (size_t i = 0; i < n; i++) ((int8_t *)b->val[fi])[i] = (int8_t)iv[i]; break;
+        case ENC_I16: for (size_t i = 0; i < n; i++) ((int16_t *)b->val[fi])[i] = (int16_t)iv[i]; break;
+        default: for (size_t i = 0; i < n; i++) ((int32_t *)b->val[fi])[i] = (int32_t)iv[i];
+        }
+        return HAMF_OK;
+    }
     const double *v = x->buf;
+    if (t == HAMF_DTYPE_DOUBLE && !valid) v = raw;
+    else if ((st = hamf_frame_get_f64(f, g->fcol[fi], x->buf))) return st;
     switch (b->enc[fi]) {
     case ENC_I8: {
         int8_t *o = b->val[fi];
@@ -516,13 +555,52 @@ static hamf_status code_col(struct ing *g, struct scratch *x, size_t fi)
     return HAMF_OK;
 }
 
-/* The binning sample of numeric feature fi from the stored blocks: every
- * step-th training row's value, NaN left out (what hamf__binmap_build
- * takes from the training column). */
+/* Stored value i of numeric feature fi of block b (NaN: missing). */
+static double stored_num(const struct sblock *b, size_t fi, size_t i)
+{
+    switch (b->enc[fi]) {
+    case ENC_I8: { int8_t v = ((const int8_t *)b->val[fi])[i]; return v == INT8_MIN ? NAN : v; }
+    case ENC_I16: { int16_t v = ((const int16_t *)b->val[fi])[i]; return v == INT16_MIN ? NAN : v; }
+    case ENC_I32: { int32_t v = ((const int32_t *)b->val[fi])[i]; return v == INT32_MIN ? NAN : v; }
+    case ENC_F32: return ((const float *)b->val[fi])[i];
+    default: return ((const double *)b->val[fi])[i];
+    }
+}
+
+/* The rows of the binning sample, the same for every numeric feature
+ * (every step-th training row): their places in the stored blocks, block
+ * bi's from g->sblk[bi] to g->sblk[bi + 1] (found once, not per feature). */
+static hamf_status sample_rows(struct ing *g)
+{
+    size_t cap = (g->ntr + g->step - 1) / g->step + 1;
+    g->spos = hamf__malloc(cap * sizeof *g->spos);
+    g->sblk = hamf__malloc((g->nblk + 1) * sizeof *g->sblk);
+    if (!g->spos || !g->sblk) return hamf__err(HAMF_ERR_NOMEM, "train: out of memory");
+    size_t row0 = 0, skip = 0, m = 0; /* skip: training rows to pass before the next one taken */
+    for (size_t bi = 0; bi < g->nblk; bi++) {
+        g->sblk[bi] = m;
+        for (size_t i = 0; i < g->blk[bi].n; i++) {
+            if (is_test(g, row0 + i)) continue;
+            if (skip) {
+                skip--;
+                continue;
+            }
+            skip = g->step - 1;
+            if (m == cap) return hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", g->path);
+            g->spos[m++] = i;
+        }
+        row0 += g->blk[bi].n;
+    }
+    g->sblk[g->nblk] = m;
+    return HAMF_OK;
+}
+
+/* The binning sample of numeric feature fi from the stored blocks (the
+ * rows of sample_rows), NaN left out: what hamf__binmap_build takes from
+ * the training column. */
 static hamf_status sample_col(struct ing *g, struct scratch *x, size_t fi)
 {
     struct icol *ic = &g->c[fi];
-    size_t row0 = 0, skip = 0; /* training rows to pass before the next one taken */
     /* small whole numbers only: counted per value, then written in order
      * (the sort is a scan of the counts: ~5x faster than the radix sort) */
     uint64_t *cnt = x->bs.a;
@@ -531,44 +609,27 @@ static hamf_status sample_col(struct ing *g, struct scratch *x, size_t fi)
         memset(cnt, 0, ((size_t)(ic->ihi - ic->ilo) + 1) * sizeof *cnt);
         for (size_t bi = 0; bi < g->nblk; bi++) {
             const struct sblock *b = &g->blk[bi];
-            const int8_t *s8 = b->val[fi];
-            const int16_t *s16 = b->val[fi];
-            bool i8 = b->enc[fi] == ENC_I8;
-            for (size_t i = 0; i < b->n; i++) {
-                if (is_test(g, row0 + i)) continue;
-                if (skip) {
-                    skip--;
-                    continue;
-                }
-                skip = g->step - 1;
-                int32_t v = i8 ? s8[i] : s16[i];
-                if (v == (i8 ? INT8_MIN : INT16_MIN)) continue; /* NaN */
-                cnt[v - ic->ilo]++;
+            const size_t *pos = g->spos + g->sblk[bi], np = g->sblk[bi + 1] - g->sblk[bi];
+            if (b->enc[fi] == ENC_I8) {
+                const int8_t *s8 = b->val[fi];
+                for (size_t k = 0; k < np; k++)
+                    if (s8[pos[k]] != INT8_MIN) cnt[s8[pos[k]] - ic->ilo]++;
+            } else {
+                const int16_t *s16 = b->val[fi];
+                for (size_t k = 0; k < np; k++)
+                    if (s16[pos[k]] != INT16_MIN) cnt[s16[pos[k]] - ic->ilo]++;
             }
-            row0 += b->n;
         }
         for (int32_t v = ic->ilo; v <= ic->ihi; v++)
-            for (uint64_t k = cnt[v - ic->ilo]; k; k--) {
-                if (ic->ns == ic->scap) return HAMF_ERR_IO; /* more training rows than counted */
-                ic->samp[ic->ns++] = (double)v;
+            for (uint64_t k = cnt[v - ic->ilo]; k; k--) ic->samp[ic->ns++] = (double)v;
+    } else {
+        for (size_t bi = 0; bi < g->nblk; bi++) {
+            const struct sblock *b = &g->blk[bi];
+            for (size_t k = g->sblk[bi]; k < g->sblk[bi + 1]; k++) {
+                double v = stored_num(b, fi, g->spos[k]);
+                if (!isnan(v)) ic->samp[ic->ns++] = v;
             }
-    }
-    for (size_t bi = 0; bi < g->nblk && !x->bs.sorted; bi++) {
-        const struct sblock *b = &g->blk[bi];
-        if (x->cap < b->n + 1) return HAMF_ERR_INTERNAL;
-        load_num(b, fi, x->buf);
-        for (size_t i = 0; i < b->n; i++) {
-            if (is_test(g, row0 + i)) continue;
-            if (skip) {
-                skip--;
-                continue;
-            }
-            skip = g->step - 1;
-            if (isnan(x->buf[i])) continue;
-            if (ic->ns == ic->scap) return HAMF_ERR_IO; /* more training rows than counted */
-            ic->samp[ic->ns++] = x->buf[i];
         }
-        row0 += b->n;
     }
     /* the bins, here (they allocate only the edges) */
     double *smp = ic->samp;
@@ -737,6 +798,7 @@ static hamf_status build_bins(struct ing *g)
     size_t maxn = 0, cap = (g->ntr + g->step - 1) / g->step + 1, per = (size_t)g->nscr;
     for (size_t bi = 0; bi < g->nblk; bi++) maxn = g->blk[bi].n > maxn ? g->blk[bi].n : maxn;
     if ((st = need_bufs(g, maxn))) return st;
+    if (g->nnum && (st = sample_rows(g))) return st;
     for (int t = 0; t < g->nscr && g->nnum; t++) {
         struct hamf__bin_scratch *bs = &g->scr[t].bs;
         if (!(bs->a = hamf__malloc(cap * sizeof *bs->a)) || !(bs->b = hamf__malloc(cap * sizeof *bs->b)))
@@ -756,6 +818,9 @@ static hamf_status build_bins(struct ing *g)
         hamf__pool_run(g->pool, k1 - g->grp0, feat_task, g);
         if ((st = feat_status(g))) return st;
     }
+    hamf__free(g->spos);
+    hamf__free(g->sblk);
+    g->spos = g->sblk = NULL;
     for (int t = 0; t < g->nscr; t++) {
         hamf__free(g->scr[t].bs.a);
         hamf__free(g->scr[t].bs.b);
@@ -862,6 +927,8 @@ static void ing_free(struct ing *g)
 {
     hamf_pipeline_free(g->pl);
     hamf__free(g->test_bits);
+    hamf__free(g->spos);
+    hamf__free(g->sblk);
     if (g->c)
         for (size_t f = 0; f < g->nf; f++) {
             hamf__free(g->c[f].name);

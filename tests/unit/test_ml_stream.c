@@ -42,7 +42,7 @@ static int write_csv(size_t n)
 {
     FILE *f = fopen(csv, "w");
     if (!f) return -1;
-    fprintf(f, "a,d,many,few,flag,e,label\n");
+    fprintf(f, "a,d,many,few,flag,e,w,label\n");
     uint64_t s = 12345;
     for (size_t i = 0; i < n; i++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -63,8 +63,14 @@ static int write_csv(size_t n)
         else fprintf(f, "%.6g,", d);
         if (variant == QUOTED_NL && i == 2000) fprintf(f, "\"cat\n%u\",", many);
         else fprintf(f, "\"cat %u\",", many);
-        fprintf(f, "%s,%s,%u,%s", few, variant == LATE_INT && i == 150000 ? "1" : (r >> 11) & 1 ? "true" : "false",
-                r % 13, label ? "yes" : "no");
+        /* w: whole numbers, never missing; in WIDE_VALUES 8, 16, 32 and
+         * over 32 bits wide from block to block */
+        long long w = (long long)(r % 200) - 100;
+        if (variant == WIDE_VALUES && i > 60000)
+            w = i < 120000 ? (long long)(r % 60000) - 30000 : i < 200000 ? (long long)(r % 3000000) - 1500000
+                                                                          : (long long)r * 3 - 5000000000LL;
+        fprintf(f, "%s,%s,%u,%lld,%s", few, variant == LATE_INT && i == 150000 ? "1" : (r >> 11) & 1 ? "true" : "false",
+                r % 13, w, label ? "yes" : "no");
         if (variant != NO_LAST_NL || i + 1 < n) fputc('\n', f);
         if (variant == BLANK_LINE && i == 1000) fputc('\n', f);
     }
