@@ -320,6 +320,97 @@ static void test_tiny_files(void)
     unlink(p);
 }
 
+/* Random small files read in blocks of a few KiB (so a column's kinds and
+ * nulls change between blocks at random places): the streamed read gives
+ * the in-memory path's labels, bins and codes (or the same error). Columns
+ * of whole numbers, decimals, true/false, text, quoted text with commas,
+ * empty cells (some, or all), and each may turn to another kind from some
+ * row on. */
+static void random_cell(uint64_t *s, int kind, char *out, size_t cap)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint32_t r = (uint32_t)(*s >> 33);
+    if (kind == 6 || r % 23 == 0) { out[0] = 0; return; } /* missing */
+    switch (kind) {
+    case 0: snprintf(out, cap, "%d", (int)(r % 400) - 200); break;
+    case 1: snprintf(out, cap, "%lld", (long long)(r % 100000) * 100003 - 3000000000LL); break;
+    case 2: snprintf(out, cap, "%.4f", (double)(r % 100000) / 37.0 - 900); break;
+    case 3: snprintf(out, cap, "%s", r & 1 ? "true" : "false"); break;
+    case 4: snprintf(out, cap, "t%u", r % 40); break;
+    default: snprintf(out, cap, "\"q %u, \"\"x\"\"\"", r % 7); break;
+    }
+}
+
+static void test_random_files(void)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/r.csv", dir);
+    uint64_t s = 99;
+    for (int it = 0; it < 60; it++) {
+        enum { NC = 5, ROWS = 1500 };
+        int kind[NC], later[NC];
+        size_t from[NC];
+        FILE *f = fopen(p, "w");
+        T_TRUE(f != NULL);
+        for (int c = 0; c < NC; c++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            uint32_t r = (uint32_t)(s >> 33);
+            kind[c] = (int)(r % 7);
+            later[c] = (int)((r >> 8) % 6);
+            from[c] = (r >> 16) % 3 == 0 ? (r >> 4) % ROWS : ROWS; /* a third turn kind somewhere */
+            fprintf(f, "c%d,", c);
+        }
+        fprintf(f, "label\n");
+        for (size_t i = 0; i < ROWS; i++) {
+            char cell[64];
+            for (int c = 0; c < NC; c++) {
+                random_cell(&s, i >= from[c] ? later[c] : kind[c], cell, sizeof cell);
+                fprintf(f, "%s,", cell);
+            }
+            fprintf(f, "%d\n", (int)((s >> 40) & 1));
+        }
+        fclose(f);
+        /* the in-memory path */
+        hamf_frame *fr = NULL;
+        hamf_dataset *all = NULL, *atr = NULL, *btr = NULL, *bte = NULL;
+        size_t *itr = NULL, *ite = NULL, ntr = 0, nte = 0;
+        hamf_status sa = hamf_csv_read(p, NULL, &fr);
+        if (!sa) sa = hamf_dataset_from_frame(fr, "label", &all);
+        if (!sa) sa = hamf_split_train_test(hamf_dataset_nrows(all), 0.2, 42, NULL, &itr, &ntr, &ite, &nte);
+        if (!sa) sa = hamf_dataset_subset(all, itr, ntr, &atr);
+        hamf_csv_train_options o;
+        hamf_csv_train_options_init(&o);
+        o.target = "label";
+        o.block_bytes = 2048 + (size_t)it * 97; /* 10-20 blocks */
+        hamf_status sb = hamf_dataset_read_csv_binned(p, &o, &btr, &bte);
+        bool same = sa == sb;
+        if (same && !sa) {
+            struct hamf__binmap m = {0};
+            uint8_t *codes = NULL;
+            same = hamf__binmap_build(atr, 255, NULL, &m) == HAMF_OK && hamf__binmap_same(&m, btr->binned) &&
+                   hamf__binmap_apply(&m, atr, NULL, NULL, &codes) == HAMF_OK &&
+                   hamf_dataset_nrows(btr) == ntr &&
+                   memcmp(codes, btr->bcodes, m.nf * ntr) == 0 &&
+                   memcmp(hamf_dataset_label(btr), hamf_dataset_label(atr), ntr * sizeof(double)) == 0;
+            free(codes);
+            hamf__binmap_clear(&m);
+        }
+        hamf_free_indices(itr);
+        hamf_free_indices(ite);
+        hamf_dataset_free(all);
+        hamf_dataset_free(atr);
+        hamf_dataset_free(btr);
+        hamf_dataset_free(bte);
+        hamf_frame_free(fr);
+        if (!same) {
+            unlink(p);
+            T_FAILF("file %d: the streamed read differs (status %d vs %d; kinds %d>%d@%zu %d>%d@%zu %d>%d@%zu ...)", it,
+                    (int)sa, (int)sb, kind[0], later[0], from[0], kind[1], later[1], from[1], kind[2], later[2], from[2]);
+        }
+    }
+    unlink(p);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/hamf-stream-XXXXXX");
@@ -334,6 +425,7 @@ int main(void)
     T_RUN(test_errors);
     T_RUN(test_tiny_files);
     T_RUN(test_unusual_files);
+    T_RUN(test_random_files);
     unlink(csv);
     rmdir(dir);
     return T_DONE();
