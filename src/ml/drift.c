@@ -52,8 +52,25 @@ static hamf_status bin_counts(const hamf_ensemble *m, const hamf_dataset *d, dou
         goto cleanup;
     }
     if (d->n && (st = hamf__binmap_apply(&m->bins, d, colmap, NULL, &codes))) goto cleanup;
-    for (size_t f = 0; f < m->bins.nf; f++)
-        for (size_t i = 0; i < d->n; i++) counts[f * HAMF_MAX_BINS + codes[f * d->n + i]] += 1;
+    /* four tables of integer counts: a run of equal codes is not one chain
+     * of dependent adds (one double add per row was ~20 ms at 800k rows
+     * x 14 features) */
+    _Static_assert(HAMF_MAX_BINS == 256, "u8 codes");
+    uint64_t h[4][HAMF_MAX_BINS];
+    for (size_t f = 0; f < m->bins.nf; f++) {
+        const uint8_t *c = codes + f * d->n;
+        size_t i = 0, n = d->n;
+        memset(h, 0, sizeof h);
+        for (; i + 4 <= n; i += 4) {
+            h[0][c[i]]++;
+            h[1][c[i + 1]]++;
+            h[2][c[i + 2]]++;
+            h[3][c[i + 3]]++;
+        }
+        for (; i < n; i++) h[0][c[i]]++;
+        for (size_t k = 0; k < HAMF_MAX_BINS; k++)
+            counts[f * HAMF_MAX_BINS + k] = (double)(h[0][k] + h[1][k] + h[2][k] + h[3][k]);
+    }
     *out = counts;
     counts = NULL;
 cleanup:
