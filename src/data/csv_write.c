@@ -27,12 +27,20 @@ int hamf__csv_fmt_double(char out[32], double v)
 /* ---- writing ------------------------------------------------------------- */
 
 /* A column as the row loop reads it (copied out of the frame so the
- * loop's char stores cannot make the compiler reload it). */
+ * loop's char stores cannot make the compiler reload it). A column with
+ * texts (raw) copies them; span > 0 when it is the first of span columns
+ * whose texts are whole fields of adjacent input columns read with ','
+ * between them: one copy of the bytes from the first field's start to the
+ * last one's end writes them all. */
 struct wcol {
     hamf_dtype type;
     const void *data;
     const uint8_t *valid;
     const struct hamf__dict *dict;
+    const struct hamf__rawref *ref;
+    const char *base, *base_end;
+    const struct hamf__rawref *last; /* the span's last column's references */
+    size_t span;
 };
 
 struct wjob {
@@ -88,9 +96,21 @@ struct dcache {
     char text[28];
 };
 
+/* n bytes from s to o, in 32-byte steps when both sides have the room
+ * (o has n + 32 bytes; s's block ends at end). */
+static inline char *copy_text(char *o, const char *s, size_t n, const char *end)
+{
+    if ((size_t)(end - s) >= n + 32) {
+        for (size_t i = 0; i < n; i += 32) memcpy(o + i, s + i, 32);
+    } else {
+        memcpy(o, s, n);
+    }
+    return o + n;
+}
+
 /* Rows [r0, r1) appended to the job's buffer. Every value but a string
  * takes at most 32 bytes, so one room check per row covers them; a string
- * checks for its own. */
+ * or a text checks for its own. */
 static void wjob_run(struct wjob *j)
 {
     const struct wcol *cols = j->cols;
@@ -115,6 +135,20 @@ static void wjob_run(struct wjob *j)
         for (size_t k = 0; k < nc; k++) {
             const struct wcol *c = &cols[k];
             if (k) *o++ = ',';
+            if (c->ref) {
+                size_t a = c->ref[r].off, n;
+                if (c->span) {
+                    n = c->last[r].off + c->last[r].len - a;
+                    k += c->span - 1;
+                } else {
+                    n = c->ref[r].len;
+                    if (n & HAMF__RAW_TYPED) goto typed;
+                }
+                ROOM(n + 32 + 33 * (nc - k) + 2);
+                o = copy_text(o, c->base + a, n, c->base_end);
+                continue;
+            }
+        typed:
             if (c->valid && !c->valid[r]) continue;
             switch (c->type) {
             case HAMF_DTYPE_INT64: o += hamf__num_fmt_i64(o, ((const int64_t *)c->data)[r]); break;
@@ -304,8 +338,29 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
     if (f->nrows == 0 || f->ncols == 0) return HAMF_OK;
     struct wcol *cols = hamf__malloc(f->ncols * sizeof *cols);
     if (!cols) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
-    for (size_t k = 0; k < f->ncols; k++)
-        cols[k] = (struct wcol){f->cols[k].type, f->cols[k].data, f->cols[k].valid, f->cols[k].dict};
+    for (size_t k = 0; k < f->ncols; k++) {
+        const struct hamf__col *fc = &f->cols[k];
+        cols[k] = (struct wcol){fc->type, fc->data, fc->valid, fc->dict, NULL, NULL, NULL, NULL, 0};
+        if (fc->raw) {
+            cols[k].ref = fc->raw->ref;
+            cols[k].base = fc->raw->base;
+            cols[k].base_end = fc->raw->base + fc->raw->size;
+        }
+    }
+    /* spans of whole texts of adjacent input columns, read with ',' */
+    for (size_t k = 0; k < f->ncols;) {
+        const struct hamf__raw *r = f->cols[k].raw;
+        size_t e = k + 1;
+        if (r && r->whole && r->delim == ',') {
+            for (; e < f->ncols; e++) {
+                const struct hamf__raw *q = f->cols[e].raw;
+                if (!q || !q->whole || q->base != r->base || q->src != r->src + (e - k)) break;
+            }
+            cols[k].span = e - k;
+            cols[k].last = f->cols[e - 1].raw->ref;
+        }
+        k = e;
+    }
     size_t nt = f->nrows >= 20000 ? (size_t)hamf__csv_cpu_count() : 1;
     if (nt > HAMF__CSV_MAX_THREADS) nt = HAMF__CSV_MAX_THREADS;
     size_t per = (f->nrows + nt - 1) / nt;
