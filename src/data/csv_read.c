@@ -452,12 +452,13 @@ __attribute__((noinline)) static bool build_text_slow(struct job *j, size_t k, s
  * The fast path takes the fields that are already what the writer writes:
  * a canonical integer (no '+', no leading zero, not "-0"), "true" or
  * "false", an unquoted string with no byte to quote or check; an empty
- * field is a null, written as nothing. inwin: the field is inside the
- * window whose masks nd (not digits) and x (see hamf__csv_smask) are
- * given from its first byte on; else its bytes are looked at. */
+ * field is a null, written as nothing; a quoted string without '"', CR
+ * or UTF-8 inside is the field, or its content when it needs no quotes.
+ * inwin: the field is inside the window of masks m, from bit sh on; else
+ * its bytes are looked at. */
 __attribute__((always_inline)) static inline bool build_text(struct job *j, size_t k, size_t row, size_t fs,
-                                                             size_t fe, bool have_value, bool inwin, uint64_t nd,
-                                                             uint64_t x)
+                                                             size_t fe, bool have_value, bool inwin,
+                                                             const struct hamf__csv_smask *m, unsigned sh)
 {
     const char *p = j->buf + fs;
     size_t n = fe - fs;
@@ -468,7 +469,7 @@ __attribute__((always_inline)) static inline bool build_text(struct job *j, size
             size_t i = p[0] == '-';
             if (n > i && n <= 18 && (p[i] != '0' || n == 1)) {
                 if (inwin) {
-                    if ((nd >> i) & (((uint64_t)1 << (n - i)) - 1)) goto slow;
+                    if ((m->nd >> (sh + i)) & (((uint64_t)1 << (n - i)) - 1)) goto slow;
                     goto whole;
                 }
                 for (; i < n; i++)
@@ -478,9 +479,18 @@ __attribute__((always_inline)) static inline bool build_text(struct job *j, size
             break;
         }
         case HAMF_DTYPE_STRING:
-            /* unquoted: ',' and '\n' end it, so only the bytes of x matter */
             if (inwin && j->c->delim == ',') {
-                if (x & (((uint64_t)1 << n) - 1)) goto slow;
+                uint64_t all = ((uint64_t)1 << n) - 1, x = m->x >> sh;
+                if (p[0] == '"') { /* quoted: whole if the writer quotes it */
+                    uint64_t in = (all >> 1) & ~(uint64_t)1; /* between the quotes */
+                    if (n < 2 || p[n - 1] != '"' || (x & in)) goto slow; /* '"', '\r' or UTF-8 inside */
+                    if (((m->d | m->n) >> sh) & in) goto whole;                                /* ',' or '\n' inside */
+                    col->raw->ref[row] = (struct hamf__rawref){(uint32_t)fs + 1, (uint32_t)n - 2};
+                    j->act[k] = 1;
+                    return true;
+                }
+                /* unquoted: ',' and '\n' end it, so only the bytes of x matter */
+                if (x & all) goto slow;
                 goto whole;
             }
             for (size_t i = 0; i < n; i++)
@@ -526,7 +536,7 @@ __attribute__((noinline)) static void job_build(struct job *j)
         if (base >= end) { /* the last row has no line end: one more separator */
             if (fs >= end && k == 0) break;
             m.n = 1;
-            m.x = m.nd = ~(uint64_t)0;
+            m.x = m.nd = m.d = ~(uint64_t)0;
             sep = 1;
             base = end;
         } else {
@@ -569,7 +579,7 @@ __attribute__((noinline)) static void job_build(struct job *j)
                 if (mode[k] & HAMF__CSV_NEED_TEXT) {
                     bool inwin = fs >= base;
                     unsigned sh = inwin ? (unsigned)(fs - base) : 0;
-                    if (!build_text(j, k, row0 + rows, fs, fe, values, inwin, m.nd >> sh, m.x >> sh)) return;
+                    if (!build_text(j, k, row0 + rows, fs, fe, values, inwin, &m, sh)) return;
                 }
             }
             k++;
