@@ -56,7 +56,7 @@ struct job {
     struct hamf__col *cols;
     struct hamf__dict **dicts;
     const uint8_t *mode; /* per column: HAMF__CSV_NEED_* for this block */
-    uint8_t *act; /* pass 1: 2 * ncols bytes of scratch; pass 2: ncols, 1 when a text is not whole */
+    uint8_t *act; /* pass 1: 4 * ncols bytes of scratch; pass 2: ncols, 1 when a text is not whole */
     /* result */
     hamf_status st;
     bool perr;
@@ -383,7 +383,7 @@ __attribute__((noinline)) static bool build_text_slow(struct job *j, size_t k, s
 {
     const char *buf = j->buf;
     struct hamf__col *col = &j->cols[k];
-    struct hamf__rawref *ref = &col->raw->ref[row];
+    struct hamf__rawref *ref = &col->raw->ref[row * col->raw->stride];
     struct hamf__csv_field f = {buf + fs, fe - fs, false, false};
     if (fe > fs && buf[fs] == '"') {
         if (fe - fs < 2 || buf[fe - 1] != '"') {
@@ -485,7 +485,7 @@ __attribute__((always_inline)) static inline bool build_text(struct job *j, size
                     uint64_t in = (all >> 1) & ~(uint64_t)1; /* between the quotes */
                     if (n < 2 || p[n - 1] != '"' || (x & in)) goto slow; /* '"', '\r' or UTF-8 inside */
                     if (((m->d | m->n) >> sh) & in) goto whole;                                /* ',' or '\n' inside */
-                    col->raw->ref[row] = (struct hamf__rawref){(uint32_t)fs + 1, (uint32_t)n - 2};
+                    col->raw->ref[row * col->raw->stride] = (struct hamf__rawref){(uint32_t)fs + 1, (uint32_t)n - 2};
                     j->act[k] = 1;
                     return true;
                 }
@@ -505,7 +505,7 @@ __attribute__((always_inline)) static inline bool build_text(struct job *j, size
 slow:
     return build_text_slow(j, k, row, fs, fe, have_value);
 whole:
-    col->raw->ref[row] = (struct hamf__rawref){(uint32_t)fs, (uint32_t)n};
+    col->raw->ref[row * col->raw->stride] = (struct hamf__rawref){(uint32_t)fs, (uint32_t)n};
     return true;
 }
 
@@ -608,15 +608,32 @@ static void *job_run(void *arg)
         return NULL;
     }
     bool own = !j->act; /* pass 2's are the caller's (it reads them after) */
-    if (own) j->act = j->c->ncols ? hamf__malloc(2 * j->c->ncols) : &one;
+    size_t nc = j->c->ncols;
+    uint8_t *mem = NULL; /* 64 bytes free on both sides: lines of this thread's own */
+    if (own) j->act = nc ? (mem = hamf__malloc(4 * nc + 128)) ? mem + 64 : NULL : &one;
     if (!j->act) {
         j->st = HAMF_ERR_NOMEM;
         return NULL;
     }
-    if (j->build) job_build(j);
-    else job_scan(j);
+    if (j->build) {
+        job_build(j);
+    } else if (nc) {
+        /* kinds and hasnull on this thread's own lines: the caller's are
+         * next to the other ranges' (a shared cache line written per field
+         * made pass 1 up to 3x slower, depending on where malloc put it) */
+        uint8_t *kinds = j->kinds, *hasnull = j->hasnull, *mine = j->act + 2 * nc;
+        memcpy(mine, kinds, nc);
+        memcpy(mine + nc, hasnull, nc);
+        j->kinds = mine;
+        j->hasnull = mine + nc;
+        job_scan(j);
+        memcpy(kinds, mine, nc);
+        memcpy(hasnull, mine + nc, nc);
+        j->kinds = kinds;
+        j->hasnull = hasnull;
+    }
     if (own) {
-        if (j->c->ncols) hamf__free(j->act);
+        hamf__free(mem);
         j->act = NULL;
     }
     return NULL;
@@ -1089,35 +1106,55 @@ static uint8_t col_mode(const struct hamf__csv_ctx *c, size_t k, size_t block_le
  * TYPED rows only (not filled) and no validity (nulls are empty texts). */
 static hamf_status alloc_cols(const struct hamf__csv_ctx *c, size_t nrows, const uint8_t *mode, hamf_frame *f)
 {
-    for (size_t k = 0; k < c->ncols; k++) {
-        hamf_dtype t = c->types[k];
+    size_t ntext = 0, t = 0;
+    for (size_t k = 0; k < c->ncols && mode; k++) ntext += (mode[k] & HAMF__CSV_NEED_TEXT) != 0;
+    struct hamf__rawbuf *rb = NULL;
+    if (ntext) {
+        rb = hamf__calloc(1, sizeof *rb);
+        if (!rb || !(rb->data = hamf__malloc((nrows ? nrows : 1) * ntext * sizeof *rb->data))) {
+            hamf__free(rb);
+            return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+        }
+        rb->users = 1; /* this function's, dropped at the end */
+    }
+    hamf_status st = HAMF_OK;
+    for (size_t k = 0; k < c->ncols && !st; k++) {
+        hamf_dtype ty = c->types[k];
         uint8_t m = mode ? mode[k] : c->need[k] ? HAMF__CSV_NEED_VALUES : 0;
-        void *data = m ? hamf__malloc(nrows * hamf__dtype_size(t)) : hamf__calloc(nrows ? nrows : 1, 1);
+        void *data = m ? hamf__malloc(nrows * hamf__dtype_size(ty)) : hamf__calloc(nrows ? nrows : 1, 1);
         uint8_t *valid = NULL;
-        if (data && c->hasnull[k] && t != HAMF_DTYPE_STRING && m & HAMF__CSV_NEED_VALUES) {
+        if (data && c->hasnull[k] && ty != HAMF_DTYPE_STRING && m & HAMF__CSV_NEED_VALUES) {
             valid = hamf__malloc(nrows);
             if (valid) memset(valid, 1, nrows);
         }
-        if (!data || (c->hasnull[k] && t != HAMF_DTYPE_STRING && m & HAMF__CSV_NEED_VALUES && !valid)) {
+        if (!data || (c->hasnull[k] && ty != HAMF_DTYPE_STRING && m & HAMF__CSV_NEED_VALUES && !valid)) {
             hamf__free(data);
             hamf__free(valid);
-            return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+            st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+            break;
         }
-        hamf_status st = hamf__frame_push(f, hamf__strdup(c->names[k]), t, data, valid, NULL, nrows);
-        if (st) return st;
+        if ((st = hamf__frame_push(f, hamf__strdup(c->names[k]), ty, data, valid, NULL, nrows))) break;
         if (m & HAMF__CSV_NEED_TEXT) {
             struct hamf__raw *r = hamf__calloc(1, sizeof *r);
-            if (!r || !(r->ref = hamf__malloc((nrows ? nrows : 1) * sizeof *r->ref))) {
-                hamf__raw_free(r);
-                return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+            if (!r) {
+                st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+                break;
             }
+            r->buf = rb;
+            rb->users++;
+            r->ref = rb->data + t++;
+            r->stride = ntext;
             r->src = k;
             r->delim = c->delim;
             r->partial = !(m & HAMF__CSV_NEED_VALUES);
             f->cols[f->ncols - 1].raw = r;
         }
     }
-    return HAMF_OK;
+    if (rb && --rb->users == 0) {
+        hamf__free(rb->data);
+        hamf__free(rb);
+    }
+    return st;
 }
 
 /* Build the frame of the current block with the ranges from pass 1. */
@@ -1145,7 +1182,8 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
         s->data = s->mem + bi->off;
     }
     mode = hamf__malloc(c->ncols ? c->ncols : 1);
-    notwhole = hamf__malloc(nr * c->ncols + 1);
+    size_t nwstep = (c->ncols + 127) & ~(size_t)63; /* each range's on lines of its own */
+    notwhole = hamf__malloc(nr * nwstep);
     if (!mode || !notwhole) {
         hamf__free(mode);
         hamf__free(notwhole);
@@ -1186,7 +1224,7 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
         jobs[i].cols = f->cols;
         jobs[i].dicts = dicts + i * c->ncols;
         jobs[i].mode = mode;
-        jobs[i].act = notwhole + i * c->ncols;
+        jobs[i].act = notwhole + i * nwstep;
         jobs[i].fd = s->fd;
         jobs[i].off = bi->off;
         jobs[i].rlo = i ? bi->bounds[i] : 0; /* range 0 reads the header too (error positions) */
@@ -1223,7 +1261,7 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
             int32_t *codes = f->cols[k].data;
             const struct hamf__raw *raw = f->cols[k].raw;
             for (size_t r = jobs[i].row0; r < jobs[i].row0 + jobs[i].rows; r++) {
-                if (raw && raw->partial && !(raw->ref[r].len & HAMF__RAW_TYPED)) continue; /* no code */
+                if (raw && raw->partial && !(raw->ref[r * raw->stride].len & HAMF__RAW_TYPED)) continue; /* no code */
                 if (codes[r] >= 0) codes[r] = remap[codes[r]];
             }
         }

@@ -37,10 +37,10 @@ struct wcol {
     const void *data;
     const uint8_t *valid;
     const struct hamf__dict *dict;
-    const struct hamf__rawref *ref;
+    const struct hamf__rawref *ref; /* row r's: ref[r * stride] */
     const char *base, *base_end;
-    const struct hamf__rawref *last; /* the span's last column's references */
-    size_t span;
+    const struct hamf__rawref *last; /* the span's last column's references (same stride) */
+    size_t stride, span;
 };
 
 struct wjob {
@@ -146,12 +146,14 @@ static void wjob_run(struct wjob *j)
             const struct wcol *c = &cols[k];
             if (k) *o++ = ',';
             if (c->ref) {
-                size_t a = c->ref[r].off, n;
+                const struct hamf__rawref *rf = &c->ref[r * c->stride];
+                size_t a = rf->off, n;
                 if (c->span) {
-                    n = c->last[r].off + c->last[r].len - a;
+                    rf = &c->last[r * c->stride];
+                    n = rf->off + rf->len - a;
                     k += c->span - 1;
                 } else {
-                    n = c->ref[r].len;
+                    n = rf->len;
                     if (n & HAMF__RAW_TYPED) goto typed;
                 }
                 ROOM(n + 32 + 33 * (nc - k) + 2);
@@ -356,9 +358,10 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
     if (!cols) return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
     for (size_t k = 0; k < f->ncols; k++) {
         const struct hamf__col *fc = &f->cols[k];
-        cols[k] = (struct wcol){fc->type, fc->data, fc->valid, fc->dict, NULL, NULL, NULL, NULL, 0};
+        cols[k] = (struct wcol){fc->type, fc->data, fc->valid, fc->dict, NULL, NULL, NULL, NULL, 0, 0};
         if (fc->raw) {
             cols[k].ref = fc->raw->ref;
+            cols[k].stride = fc->raw->stride;
             cols[k].base = fc->raw->base;
             cols[k].base_end = fc->raw->base + fc->raw->size;
         }
@@ -370,7 +373,7 @@ hamf_status hamf__csv_writer_put(struct hamf__csv_writer *w, const hamf_frame *f
         if (r && r->whole && r->delim == ',') {
             for (; e < f->ncols; e++) {
                 const struct hamf__raw *q = f->cols[e].raw;
-                if (!q || !q->whole || q->base != r->base || q->src != r->src + (e - k)) break;
+                if (!q || !q->whole || q->base != r->base || q->buf != r->buf || q->src != r->src + (e - k)) break;
             }
             cols[k].span = e - k;
             cols[k].last = f->cols[e - 1].raw->ref;

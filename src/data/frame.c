@@ -121,7 +121,10 @@ const char *hamf__dtype_name(hamf_dtype t)
 void hamf__raw_free(struct hamf__raw *r)
 {
     if (!r) return;
-    hamf__free(r->ref);
+    if (r->buf && --r->buf->users == 0) {
+        hamf__free(r->buf->data);
+        hamf__free(r->buf);
+    }
     hamf__free(r);
 }
 

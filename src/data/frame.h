@@ -34,10 +34,20 @@ struct hamf__rawref {
 };
 #define HAMF__RAW_TYPED 0x80000000u
 
+/* The references of a block's text columns, row after row (one stream for
+ * the reader to write and the writer to read, whatever the number of
+ * columns), shared by the columns: freed with the last. */
+struct hamf__rawbuf {
+    struct hamf__rawref *data;
+    size_t users;
+};
+
 struct hamf__raw {
     const char *base; /* the block (borrowed: valid while its frame is handled) */
     size_t size;      /* bytes at base */
-    struct hamf__rawref *ref; /* nrows (owned) */
+    struct hamf__rawref *ref; /* row i's: ref[i * stride], in buf */
+    size_t stride;
+    struct hamf__rawbuf *buf;
     size_t src;       /* the column's index in the input */
     char delim;       /* the input's delimiter */
     bool whole;       /* every text is its field's bytes as read (quotes
