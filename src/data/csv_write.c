@@ -93,8 +93,9 @@ static hamf_status put_str(struct hamf__buf *b, const char *s, size_t n)
  * below 1e-5 take snprintf + strtod (the seed's alexa_rank / 1000000:
  * 1e-06 .. 9e-06, 5 % of rows). Direct-mapped, 16384 entries per column
  * and thread, kept from block to block (the writer's dcol): with a cache
- * per block of 4096 entries, ~30 % of the ratios missed. */
-enum { DC_BITS = 14 };
+ * per block of 4096 entries, ~30 % of the ratios missed. 640 KiB each: the
+ * first DC_COLS double columns of a frame have one. */
+enum { DC_BITS = 14, DC_COLS = 6 };
 struct dcache {
     uint64_t bits;
     uint32_t len; /* 0: empty */
@@ -126,8 +127,8 @@ static void wjob_run(struct wjob *j)
     const size_t nc = j->ncols, fixed = 33 * nc + 2;
     struct hamf__buf *b = j->out;
     struct dcol *dcs = j->dc; /* per column; NULL: none */
-    for (size_t k = 0; k < nc && dcs; k++)
-        if (cols[k].type == HAMF_DTYPE_DOUBLE && !dcs[k].e)
+    for (size_t k = 0, nd = 0; k < nc && dcs; k++)
+        if (cols[k].type == HAMF_DTYPE_DOUBLE && nd++ < DC_COLS && !dcs[k].e)
             dcs[k].e = hamf__calloc((size_t)1 << DC_BITS, sizeof *dcs[k].e);
     if (hamf__buf_reserve(b, fixed)) goto oom_early;
     char *o = b->data + b->len, *lim = b->data + b->cap;
