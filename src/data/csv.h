@@ -13,10 +13,17 @@
  * once, even when the file has no data rows (then with a 0-row frame). */
 typedef hamf_status (*hamf__csv_block_fn)(hamf_frame *block, void *user);
 
-/* Called once with the header's column names; clear need[k] for columns
- * nobody will read: they are still checked for shape and UTF-8 (and a
- * --schema type) but not converted, and appear in each block as 0-row-cost
- * placeholders that must not be read (only dropped). */
+/* Called once with the header's column names and need[k] =
+ * HAMF__CSV_NEED_VALUES for every column. need[k] = 0 for columns nobody
+ * will read: they are still checked for shape and UTF-8 (and a --schema
+ * type) but not converted, and appear in each block as 0-row-cost
+ * placeholders that must not be read (only dropped). HAMF__CSV_NEED_TEXT
+ * for columns written out unchanged: the block's frame carries their value
+ * texts (hamf__col.raw, valid while the block callback runs) for the CSV
+ * writer to copy; without HAMF__CSV_NEED_VALUES their typed values are not
+ * there (raw->partial). The reader may give values instead of texts (it
+ * does for double columns). */
+enum { HAMF__CSV_NEED_VALUES = 1, HAMF__CSV_NEED_TEXT = 2 };
 typedef hamf_status (*hamf__csv_need_fn)(char *const *names, size_t ncols, uint8_t *need, void *user);
 
 /* Stream `path` in blocks of about `block_bytes` (0 = whole file at once). */

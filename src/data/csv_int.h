@@ -82,10 +82,11 @@ int hamf__csv_set_simd(int level);
 
 /* The structural masks of 64 bytes: delimiters, quotes and '\n' (the
  * delimiter is never '"' or '\n', so a byte is in one of them at most),
- * and x: the bytes the plain-field fast path cannot take ('"', '\r',
- * bytes >= 0x80). */
+ * x: the bytes the plain-field fast path cannot take ('"', '\r', bytes
+ * >= 0x80), and nd: the bytes that are not ASCII digits (a field of digits
+ * alone is an integer without looking at its bytes). */
 struct hamf__csv_smask {
-    uint64_t d, q, n, x;
+    uint64_t d, q, n, x, nd;
 };
 typedef void (*hamf__csv_smask_fn)(const char *p, char delim, struct hamf__csv_smask *m);
 hamf__csv_smask_fn hamf__csv_smask_get(void);

@@ -25,6 +25,7 @@
  * Errors carry file:line:column (1-based, bytes).
  */
 #include "data/csv_int.h"
+#include "util/num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,8 @@ struct job {
     size_t row0, maxrows;
     struct hamf__col *cols;
     struct hamf__dict **dicts;
-    uint8_t *act; /* ncols bytes of scratch */
+    const uint8_t *mode; /* per column: HAMF__CSV_NEED_* for this block */
+    uint8_t *act; /* pass 1: 4 * ncols bytes of scratch; pass 2: ncols, 1 when a text is not whole */
     /* result */
     hamf_status st;
     bool perr;
@@ -204,6 +206,17 @@ __attribute__((noinline)) static void job_scan(struct job *j)
         if (j->settled && !c->forced[k] && c->types[k] != HAMF_DTYPE_STRING) act[k] = 0;
         if (act[k]) skipk = k + 1;
     }
+    /* intfast[k]: a field of digits alone is classified K_INT from the
+     * masks, unless a --schema type must be checked or a null word is
+     * digits (then it is a null) */
+    bool digit_null = false;
+    for (size_t i = 0; i < c->nnull; i++) {
+        size_t d = 0;
+        while (d < c->nulllen[i] && (unsigned)(c->nulls[i][d] - '0') <= 9) d++;
+        digit_null |= d == c->nulllen[i];
+    }
+    uint8_t *intfast = act + ncols;
+    for (size_t k = 0; k < ncols; k++) intfast[k] = !c->forced[k] && !digit_null;
     hamf__csv_smask_fn smask = hamf__csv_smask_get();
     struct hamf__csv_scan sc;
     hamf__csv_scan_init(&sc, buf, end, delim);
@@ -244,10 +257,17 @@ __attribute__((noinline)) static void job_scan(struct job *j)
                     return;
                 }
                 if (act[k]) {
-                    f.p = buf + fs;
-                    f.n = at - fs;
-                    f.quoted = f.escaped = false;
-                    if (!scan_value(j, k, &f, fs)) return;
+                    size_t n = at - fs;
+                    /* 1 to 18 digits (the window's mask says so): an integer */
+                    if (fs >= base && n - 1 < 18 && !((m.nd >> (fs - base)) & (((uint64_t)1 << n) - 1)) &&
+                        intfast[k]) {
+                        j->kinds[k] |= K_INT;
+                    } else {
+                        f.p = buf + fs;
+                        f.n = n;
+                        f.quoted = f.escaped = false;
+                        if (!scan_value(j, k, &f, fs)) return;
+                    }
                 }
                 k++;
                 fs = at + 1;
@@ -349,6 +369,152 @@ __attribute__((always_inline)) static inline bool build_value(struct job *j, siz
     return store_field(j, k, row, &f);
 }
 
+/* 1 for the bytes that make the writer quote a string (as csv_write.c),
+ * and the bytes >= 0x80 (the UTF-8 check). */
+static const uint8_t text_tab[256] = {
+    [','] = 1, ['"'] = 1, ['\n'] = 1, ['\r'] = 1,
+#define R16(x) [x] = 1, [x + 1] = 1, [x + 2] = 1, [x + 3] = 1, [x + 4] = 1, [x + 5] = 1, [x + 6] = 1, [x + 7] = 1, \
+                [x + 8] = 1, [x + 9] = 1, [x + 10] = 1, [x + 11] = 1, [x + 12] = 1, [x + 13] = 1, [x + 14] = 1, [x + 15] = 1
+    R16(0x80), R16(0x90), R16(0xa0), R16(0xb0), R16(0xc0), R16(0xd0), R16(0xe0), R16(0xf0)
+#undef R16
+};
+
+/* Pass 2, text of column k, the cases off the fast path of build_text:
+ * the value's text as the writer writes it is found in the field when it
+ * can be (the field itself; a quoted field's content that needs no quotes;
+ * "+5", "007", "-0" without the sign or zeros; empty for a null), else the
+ * row is TYPED and its value stored (have_value: it is already). */
+__attribute__((noinline)) static bool build_text_slow(struct job *j, size_t k, size_t row, size_t fs, size_t fe,
+                                                      bool have_value)
+{
+    const char *buf = j->buf;
+    struct hamf__col *col = &j->cols[k];
+    struct hamf__rawref *ref = &col->raw->ref[row * col->raw->stride];
+    struct hamf__csv_field f = {buf + fs, fe - fs, false, false};
+    if (fe > fs && buf[fs] == '"') {
+        if (fe - fs < 2 || buf[fe - 1] != '"') {
+            job_fail(j, fs, "unterminated quoted field (file changed while reading?)");
+            return false;
+        }
+        f.p = buf + fs + 1;
+        f.n = fe - fs - 2;
+        f.quoted = true;
+        f.escaped = f.n && memchr(f.p, '"', f.n);
+    }
+    const char *t = NULL; /* the text in the field, n bytes; NULL: TYPED */
+    size_t n = 0;
+    if (hamf__csv_is_null(j->c, &f)) {
+        t = f.p; /* written as nothing */
+    } else {
+        switch (col->type) {
+        case HAMF_DTYPE_INT64: {
+            int64_t v;
+            char tmp[24];
+            if (!hamf__csv_parse_i64(f.p, f.n, &v)) break; /* store_field reports it */
+            n = (size_t)hamf__num_fmt_i64(tmp, v);
+            if (n <= f.n && memcmp(f.p + f.n - n, tmp, n) == 0) t = f.p + f.n - n;
+            break;
+        }
+        case HAMF_DTYPE_BOOL: {
+            uint8_t v;
+            if (!hamf__csv_parse_bool(f.p, f.n, &v)) break;
+            n = f.n;
+            if (memcmp(f.p, v ? "true" : "false", n) == 0) t = f.p;
+            break;
+        }
+        case HAMF_DTYPE_STRING: {
+            bool quote = f.n == 0, high = false;
+            for (size_t i = 0; i < f.n; i++) {
+                if (!text_tab[(unsigned char)f.p[i]]) continue;
+                if ((unsigned char)f.p[i] >= 0x80) high = true;
+                else quote = true;
+            }
+            size_t bad;
+            if (high && !hamf__csv_check_utf8(f.p, f.n, &bad)) {
+                job_fail(j, (size_t)(f.p - buf) + bad, "invalid UTF-8 byte 0x%02x (file changed while reading?)",
+                         (unsigned char)f.p[bad]);
+                return false;
+            }
+            if (quote == f.quoted) t = buf + fs, n = fe - fs; /* the field as the writer quotes it */
+            else if (f.quoted) t = f.p, n = f.n;              /* quotes the writer leaves out */
+            break;
+        }
+        case HAMF_DTYPE_DOUBLE: break; /* not read as text */
+        }
+    }
+    if (!t) {
+        ref->off = 0;
+        ref->len = HAMF__RAW_TYPED;
+        j->act[k] = 1;
+        return have_value || store_field(j, k, row, &f);
+    }
+    ref->off = (uint32_t)(t - buf);
+    ref->len = (uint32_t)n;
+    if (t != buf + fs || n != fe - fs) j->act[k] = 1;
+    return true;
+}
+
+/* Pass 2: the text of field [fs, fe) of column k (see struct hamf__raw).
+ * The fast path takes the fields that are already what the writer writes:
+ * a canonical integer (no '+', no leading zero, not "-0"), "true" or
+ * "false", an unquoted string with no byte to quote or check; an empty
+ * field is a null, written as nothing; a quoted string without '"', CR
+ * or UTF-8 inside is the field, or its content when it needs no quotes.
+ * inwin: the field is inside the window of masks m, from bit sh on; else
+ * its bytes are looked at. */
+__attribute__((always_inline)) static inline bool build_text(struct job *j, size_t k, size_t row, size_t fs,
+                                                             size_t fe, bool have_value, bool inwin,
+                                                             const struct hamf__csv_smask *m, unsigned sh)
+{
+    const char *p = j->buf + fs;
+    size_t n = fe - fs;
+    struct hamf__col *col = &j->cols[k];
+    if (n && !j->c->nnull) {
+        switch (col->type) {
+        case HAMF_DTYPE_INT64: {
+            size_t i = p[0] == '-';
+            if (n > i && n <= 18 && (p[i] != '0' || n == 1)) {
+                if (inwin) {
+                    if ((m->nd >> (sh + i)) & (((uint64_t)1 << (n - i)) - 1)) goto slow;
+                    goto whole;
+                }
+                for (; i < n; i++)
+                    if ((unsigned)(p[i] - '0') > 9) goto slow;
+                goto whole;
+            }
+            break;
+        }
+        case HAMF_DTYPE_STRING:
+            if (inwin && j->c->delim == ',') {
+                uint64_t all = ((uint64_t)1 << n) - 1, x = m->x >> sh;
+                if (p[0] == '"') { /* quoted: whole if the writer quotes it */
+                    uint64_t in = (all >> 1) & ~(uint64_t)1; /* between the quotes */
+                    if (n < 2 || p[n - 1] != '"' || (x & in)) goto slow; /* '"', '\r' or UTF-8 inside */
+                    if (((m->d | m->n) >> sh) & in) goto whole;                                /* ',' or '\n' inside */
+                    col->raw->ref[row * col->raw->stride] = (struct hamf__rawref){(uint32_t)fs + 1, (uint32_t)n - 2};
+                    j->act[k] = 1;
+                    return true;
+                }
+                /* unquoted: ',' and '\n' end it, so only the bytes of x matter */
+                if (x & all) goto slow;
+                goto whole;
+            }
+            for (size_t i = 0; i < n; i++)
+                if (text_tab[(unsigned char)p[i]]) goto slow;
+            goto whole;
+        case HAMF_DTYPE_BOOL:
+            if ((n == 4 && memcmp(p, "true", 4) == 0) || (n == 5 && memcmp(p, "false", 5) == 0)) goto whole;
+            break;
+        case HAMF_DTYPE_DOUBLE: break;
+        }
+    }
+slow:
+    return build_text_slow(j, k, row, fs, fe, have_value);
+whole:
+    col->raw->ref[row * col->raw->stride] = (struct hamf__rawref){(uint32_t)fs, (uint32_t)n};
+    return true;
+}
+
 /* Pass 2 over one range: store the values of the columns in use. Pass 1
  * has checked the range (shape, quotes, UTF-8), so fields are found from
  * whole-window masks alone: the separators are the delimiters and '\n'
@@ -363,11 +529,12 @@ __attribute__((noinline)) static void job_build(struct job *j)
     const char *buf = j->buf;
     const size_t begin = j->begin, end = j->end, ncols = c->ncols, maxrows = j->maxrows, row0 = j->row0;
     const char delim = c->delim;
-    const uint8_t *need = c->need;
+    const uint8_t *mode = j->mode;
     hamf__csv_smask_fn smask = hamf__csv_smask_get();
     size_t rows = 0, k = 0, fs = begin, skipk = 1; /* columns from skipk on are not stored */
     for (size_t i = 0; i < ncols; i++)
-        if (need[i]) skipk = i + 1;
+        if (mode[i]) skipk = i + 1;
+    memset(j->act, 0, ncols);
     uint64_t carry = 0;
     for (size_t base = begin;; base += 64) {
         struct hamf__csv_smask m;
@@ -375,6 +542,7 @@ __attribute__((noinline)) static void job_build(struct job *j)
         if (base >= end) { /* the last row has no line end: one more separator */
             if (fs >= end && k == 0) break;
             m.n = 1;
+            m.x = m.nd = m.d = ~(uint64_t)0;
             sep = 1;
             base = end;
         } else {
@@ -411,7 +579,15 @@ __attribute__((noinline)) static void job_build(struct job *j)
                 else job_fail(j, fs, "more rows than on the first pass (file changed while reading?)");
                 return;
             }
-            if (need[k] && !build_value(j, k, row0 + rows, fs, fe)) return;
+            if (mode[k]) {
+                bool values = mode[k] & HAMF__CSV_NEED_VALUES;
+                if (values && !build_value(j, k, row0 + rows, fs, fe)) return;
+                if (mode[k] & HAMF__CSV_NEED_TEXT) {
+                    bool inwin = fs >= base;
+                    unsigned sh = inwin ? (unsigned)(fs - base) : 0;
+                    if (!build_text(j, k, row0 + rows, fs, fe, values, inwin, &m, sh)) return;
+                }
+            }
             k++;
             fs = at + 1;
             if (eol) {
@@ -437,15 +613,35 @@ static void *job_run(void *arg)
         j->st = HAMF_ERR_IO;
         return NULL;
     }
-    j->act = j->c->ncols ? hamf__malloc(j->c->ncols) : &one;
+    bool own = !j->act; /* pass 2's are the caller's (it reads them after) */
+    size_t nc = j->c->ncols;
+    uint8_t *mem = NULL; /* 64 bytes free on both sides: lines of this thread's own */
+    if (own) j->act = nc ? (mem = hamf__malloc(4 * nc + 128)) ? mem + 64 : NULL : &one;
     if (!j->act) {
         j->st = HAMF_ERR_NOMEM;
         return NULL;
     }
-    if (j->build) job_build(j);
-    else job_scan(j);
-    if (j->c->ncols) hamf__free(j->act);
-    j->act = NULL;
+    if (j->build) {
+        job_build(j);
+    } else if (nc) {
+        /* kinds and hasnull on this thread's own lines: the caller's are
+         * next to the other ranges' (a shared cache line written per field
+         * made pass 1 up to 3x slower, depending on where malloc put it) */
+        uint8_t *kinds = j->kinds, *hasnull = j->hasnull, *mine = j->act + 2 * nc;
+        memcpy(mine, kinds, nc);
+        memcpy(mine + nc, hasnull, nc);
+        j->kinds = mine;
+        j->hasnull = mine + nc;
+        job_scan(j);
+        memcpy(kinds, mine, nc);
+        memcpy(hasnull, mine + nc, nc);
+        j->kinds = kinds;
+        j->hasnull = hasnull;
+    }
+    if (own) {
+        hamf__free(mem);
+        j->act = NULL;
+    }
     return NULL;
 }
 
@@ -905,25 +1101,71 @@ done:
     return st;
 }
 
-static hamf_status alloc_cols(const struct hamf__csv_ctx *c, size_t nrows, hamf_frame *f)
+/* What a block gives of column k: the need, except that double columns
+ * give values, not texts (the shortest text of a double is rarely the one
+ * read), and texts need offsets that fit the references. */
+static uint8_t col_mode(const struct hamf__csv_ctx *c, size_t k, size_t block_len)
 {
-    for (size_t k = 0; k < c->ncols; k++) {
-        hamf_dtype t = c->types[k];
-        void *data = c->need[k] ? hamf__malloc(nrows * hamf__dtype_size(t)) : hamf__calloc(nrows ? nrows : 1, 1);
+    uint8_t m = c->need[k];
+    if (m & HAMF__CSV_NEED_TEXT && (c->types[k] == HAMF_DTYPE_DOUBLE || block_len >= HAMF__RAW_TYPED))
+        m = HAMF__CSV_NEED_VALUES;
+    return m;
+}
+
+/* The frame's columns for nrows rows; mode: col_mode of each (NULL: the
+ * need). A text column without values gets room for the values of its
+ * TYPED rows only (not filled) and no validity (nulls are empty texts). */
+static hamf_status alloc_cols(const struct hamf__csv_ctx *c, size_t nrows, const uint8_t *mode, hamf_frame *f)
+{
+    size_t ntext = 0, t = 0;
+    for (size_t k = 0; k < c->ncols && mode; k++) ntext += (mode[k] & HAMF__CSV_NEED_TEXT) != 0;
+    struct hamf__rawbuf *rb = NULL;
+    if (ntext) {
+        rb = hamf__calloc(1, sizeof *rb);
+        if (!rb || !(rb->data = hamf__malloc((nrows ? nrows : 1) * ntext * sizeof *rb->data))) {
+            hamf__free(rb);
+            return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+        }
+        rb->users = 1; /* this function's, dropped at the end */
+    }
+    hamf_status st = HAMF_OK;
+    for (size_t k = 0; k < c->ncols && !st; k++) {
+        hamf_dtype ty = c->types[k];
+        uint8_t m = mode ? mode[k] : c->need[k] ? HAMF__CSV_NEED_VALUES : 0;
+        void *data = m ? hamf__malloc(nrows * hamf__dtype_size(ty)) : hamf__calloc(nrows ? nrows : 1, 1);
         uint8_t *valid = NULL;
-        if (data && c->hasnull[k] && t != HAMF_DTYPE_STRING) {
+        if (data && c->hasnull[k] && ty != HAMF_DTYPE_STRING && m & HAMF__CSV_NEED_VALUES) {
             valid = hamf__malloc(nrows);
             if (valid) memset(valid, 1, nrows);
         }
-        if (!data || (c->hasnull[k] && t != HAMF_DTYPE_STRING && !valid)) {
+        if (!data || (c->hasnull[k] && ty != HAMF_DTYPE_STRING && m & HAMF__CSV_NEED_VALUES && !valid)) {
             hamf__free(data);
             hamf__free(valid);
-            return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+            st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+            break;
         }
-        hamf_status st = hamf__frame_push(f, hamf__strdup(c->names[k]), t, data, valid, NULL, nrows);
-        if (st) return st;
+        if ((st = hamf__frame_push(f, hamf__strdup(c->names[k]), ty, data, valid, NULL, nrows))) break;
+        if (m & HAMF__CSV_NEED_TEXT) {
+            struct hamf__raw *r = hamf__calloc(1, sizeof *r);
+            if (!r) {
+                st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory (%zu rows)", nrows);
+                break;
+            }
+            r->buf = rb;
+            rb->users++;
+            r->ref = rb->data + t++;
+            r->stride = ntext;
+            r->src = k;
+            r->delim = c->delim;
+            r->partial = !(m & HAMF__CSV_NEED_VALUES);
+            f->cols[f->ncols - 1].raw = r;
+        }
     }
-    return HAMF_OK;
+    if (rb && --rb->users == 0) {
+        hamf__free(rb->data);
+        hamf__free(rb);
+    }
+    return st;
 }
 
 /* Build the frame of the current block with the ranges from pass 1
@@ -938,6 +1180,7 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
     struct hamf__dict **dicts = NULL;
     int32_t *remap = NULL;
     size_t nrows = 0, nr = bi->nr;
+    uint8_t *mode = NULL, *notwhole = NULL;
     memset(jobs, 0, sizeof jobs);
     for (size_t i = 0; i < nr; i++) nrows += bi->rows[i];
     /* the block again: its bytes are read by the range jobs */
@@ -951,8 +1194,22 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
     } else {
         s->data = s->mem + bi->off;
     }
-    if ((st = hamf_frame_new(&f))) return st;
-    if ((st = alloc_cols(c, nrows, f))) goto cleanup;
+    mode = hamf__malloc(c->ncols ? c->ncols : 1);
+    size_t nwstep = (c->ncols + 127) & ~(size_t)63; /* each range's on lines of its own */
+    notwhole = hamf__malloc(nr * nwstep);
+    if (!mode || !notwhole) {
+        hamf__free(mode);
+        hamf__free(notwhole);
+        return hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
+    }
+    for (size_t k = 0; k < c->ncols; k++) mode[k] = col_mode(c, k, bi->len);
+    if ((st = hamf_frame_new(&f))) goto cleanup;
+    if ((st = alloc_cols(c, nrows, mode, f))) goto cleanup;
+    for (size_t k = 0; k < c->ncols; k++) {
+        if (!f->cols[k].raw) continue;
+        f->cols[k].raw->base = s->data;
+        f->cols[k].raw->size = bi->len;
+    }
     dicts = hamf__calloc(nr * c->ncols, sizeof *dicts);
     if (!dicts) {
         st = hamf__err(HAMF_ERR_NOMEM, "csv: out of memory");
@@ -979,6 +1236,8 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
         jobs[i].maxrows = bi->rows[i];
         jobs[i].cols = f->cols;
         jobs[i].dicts = dicts + i * c->ncols;
+        jobs[i].mode = mode;
+        jobs[i].act = notwhole + i * nwstep;
         jobs[i].fd = resident ? -1 : s->fd;
         jobs[i].off = bi->off;
         jobs[i].rlo = i ? bi->bounds[i] : 0; /* range 0 reads the header too (error positions) */
@@ -992,6 +1251,12 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
             st = hamf__err(HAMF_ERR_IO, "csv: %s: file changed while reading", c->name);
             goto cleanup;
         }
+    }
+    for (size_t k = 0; k < c->ncols; k++) {
+        struct hamf__raw *r = f->cols[k].raw;
+        if (!r) continue;
+        r->whole = true;
+        for (size_t i = 0; i < nr; i++) r->whole &= !jobs[i].act[k];
     }
     /* merge per-range dictionaries into each column's own */
     for (size_t i = 1; i < nr; i++) {
@@ -1007,8 +1272,11 @@ static hamf_status build_block(const struct hamf__csv_ctx *c, struct src *s, con
             for (size_t m = 0; m < d->n; m++)
                 if ((st = hamf__dict_intern(f->cols[k].dict, d->str[m], d->len[m], &remap[m]))) goto cleanup;
             int32_t *codes = f->cols[k].data;
-            for (size_t r = jobs[i].row0; r < jobs[i].row0 + jobs[i].rows; r++)
+            const struct hamf__raw *raw = f->cols[k].raw;
+            for (size_t r = jobs[i].row0; r < jobs[i].row0 + jobs[i].rows; r++) {
+                if (raw && raw->partial && !(raw->ref[r * raw->stride].len & HAMF__RAW_TYPED)) continue; /* no code */
                 if (codes[r] >= 0) codes[r] = remap[codes[r]];
+            }
         }
     }
     *out = f;
@@ -1019,6 +1287,8 @@ cleanup:
         for (size_t i = c->ncols; i < nr * c->ncols; i++) hamf__dict_free(dicts[i]);
     hamf__free(dicts);
     hamf__free(remap);
+    hamf__free(mode);
+    hamf__free(notwhole);
     hamf_frame_free(f);
     return st;
 }
@@ -1076,7 +1346,7 @@ static hamf_status run_csv(const char *name, const char *path, const char *mem, 
         if (!called) {
             hamf_frame *f = NULL;
             if ((st = hamf_frame_new(&f))) goto cleanup;
-            if ((st = alloc_cols(&c, 0, f))) {
+            if ((st = alloc_cols(&c, 0, NULL, f))) {
                 hamf_frame_free(f);
                 goto cleanup;
             }

@@ -63,29 +63,33 @@ static struct qmasks qmask_scalar(const char *p)
 
 static void smask_scalar(const char *p, char delim, struct hamf__csv_smask *m)
 {
-    uint64_t d = 0, q = 0, n = 0, x = 0;
+    uint64_t d = 0, q = 0, n = 0, x = 0, nd = 0;
     for (int i = 0; i < 64; i++) {
         unsigned char ch = (unsigned char)p[i];
         if (ch == (unsigned char)delim) d |= (uint64_t)1 << i;
         else if (ch == '"') q |= (uint64_t)1 << i;
         else if (ch == '\n') n |= (uint64_t)1 << i;
         if (ch == '"' || ch == '\r' || ch >= 0x80) x |= (uint64_t)1 << i;
+        if ((unsigned)(ch - '0') > 9) nd |= (uint64_t)1 << i;
     }
     m->d = d;
     m->q = q;
     m->n = n;
     m->x = x;
+    m->nd = nd;
 }
 
 #if HAVE_X86
 static void smask_sse2(const char *p, char delim, struct hamf__csv_smask *m)
 {
     const __m128i d = _mm_set1_epi8(delim), n = _mm_set1_epi8('\n'), q = _mm_set1_epi8('"'),
-                  r = _mm_set1_epi8('\r');
-    uint64_t md = 0, mq = 0, mn = 0, mx = 0;
+                  r = _mm_set1_epi8('\r'), zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    uint64_t md = 0, mq = 0, mn = 0, mx = 0, mdig = 0;
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
         __m128i vq = _mm_cmpeq_epi8(v, q);
+        __m128i t = _mm_sub_epi8(v, zero); /* a digit: t <= 9 unsigned */
+        mdig |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(t, nine), nine)) << (16 * k);
         md |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) << (16 * k);
         mq |= (uint64_t)(uint32_t)_mm_movemask_epi8(vq) << (16 * k);
         mn |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)) << (16 * k);
@@ -93,6 +97,7 @@ static void smask_sse2(const char *p, char delim, struct hamf__csv_smask *m)
               << (16 * k);
     }
     m->x = mx;
+    m->nd = ~mdig;
     /* a delimiter that is '"' or '\n' counts as that byte (as in the scalar) */
     m->q = mq;
     m->n = mn & ~mq;
@@ -102,11 +107,14 @@ static void smask_sse2(const char *p, char delim, struct hamf__csv_smask *m)
 __attribute__((target("avx2"))) static void smask_avx2(const char *p, char delim, struct hamf__csv_smask *m)
 {
     const __m256i d = _mm256_set1_epi8(delim), n = _mm256_set1_epi8('\n'), q = _mm256_set1_epi8('"'),
-                  r = _mm256_set1_epi8('\r');
-    uint64_t md = 0, mq = 0, mn = 0, mx = 0;
+                  r = _mm256_set1_epi8('\r'), zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+    uint64_t md = 0, mq = 0, mn = 0, mx = 0, mdig = 0;
     for (int k = 0; k < 2; k++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
         __m256i vq = _mm256_cmpeq_epi8(v, q);
+        __m256i t = _mm256_sub_epi8(v, zero); /* a digit: t <= 9 unsigned */
+        mdig |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(t, nine), nine))
+                << (32 * k);
         md |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, d)) << (32 * k);
         mq |= (uint64_t)(uint32_t)_mm256_movemask_epi8(vq) << (32 * k);
         mn |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, n)) << (32 * k);
@@ -114,6 +122,7 @@ __attribute__((target("avx2"))) static void smask_avx2(const char *p, char delim
               << (32 * k);
     }
     m->x = mx;
+    m->nd = ~mdig;
     m->q = mq;
     m->n = mn & ~mq;
     m->d = md & ~mq & ~mn;

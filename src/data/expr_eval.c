@@ -89,6 +89,8 @@ static hamf_status bind(const char *text, struct hamf__expr *e, const hamf_frame
             if (n < f->ncols && k < sizeof cols - 8) snprintf(cols + k, sizeof cols - k, ", ...");
             return hamf__expr_error(HAMF_ERR_NOTFOUND, text, e->pos, "unknown column '%s' (columns: %s)", e->s, cols);
         }
+        if (f->cols[e->col].raw && f->cols[e->col].raw->partial) /* texts only (CSV pass-through) */
+            return hamf__expr_error(HAMF_ERR_INTERNAL, text, e->pos, "column '%s' was read as text only", e->s);
         e->vt = dtype_vt(f->cols[e->col].type);
         return HAMF_OK;
     case E_NEG:

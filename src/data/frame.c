@@ -118,8 +118,19 @@ const char *hamf__dtype_name(hamf_dtype t)
     return "?";
 }
 
+void hamf__raw_free(struct hamf__raw *r)
+{
+    if (!r) return;
+    if (r->buf && --r->buf->users == 0) {
+        hamf__free(r->buf->data);
+        hamf__free(r->buf);
+    }
+    hamf__free(r);
+}
+
 void hamf__col_clear(struct hamf__col *c)
 {
+    hamf__raw_free(c->raw);
     hamf__free(c->name);
     hamf__free(c->data);
     hamf__free(c->valid);
@@ -297,6 +308,7 @@ hamf_status hamf__frame_push(hamf_frame *f, char *name, hamf_dtype type, void *d
     }
     struct hamf__col *c = &f->cols[f->ncols++];
     c->name = name;
+    c->raw = NULL;
     col_set(c, type, data, valid, dict);
     f->nrows = n;
     return HAMF_OK;
@@ -327,6 +339,8 @@ hamf_status hamf__frame_replace(hamf_frame *f, size_t idx, hamf_dtype type, void
     hamf__free(c->data);
     hamf__free(c->valid);
     hamf__dict_free(c->dict);
+    hamf__raw_free(c->raw); /* new values: the texts read are not theirs */
+    c->raw = NULL;
     col_set(c, type, data, valid, dict);
     f->nrows = n;
     return HAMF_OK;

@@ -509,9 +509,11 @@ hamf_status hamf__pipeline_run(const hamf_pipeline *p, struct hamf__pipeline_exe
 
 /* ---- CSV -> pipeline -> CSV, streaming ----------------------------------- */
 
-/* Which input columns the steps read (for the CSV reader to skip the rest):
- * the steps run on names only, with the frame's name resolution (exact,
- * then unique case-insensitive). Anything unexpected: every column. */
+/* Which input columns the steps read as values and which they write out
+ * unchanged (for the CSV reader to skip the rest and to give the texts of
+ * the latter, passed through instead of parsed and formatted again): the
+ * steps run on names only, with the frame's name resolution (exact, then
+ * unique case-insensitive). Anything unexpected: every column's values. */
 struct need_col {
     const char *name;
     long orig; /* input column index, -1 for a computed one */
@@ -533,7 +535,7 @@ static void need_expr(const struct hamf__expr *e, const struct need_col *v, size
     if (!e) return;
     if (e->kind == E_COL && e->s) {
         long i = need_resolve(v, n, e->s);
-        if (i >= 0 && v[i].orig >= 0) need[v[i].orig] = 1;
+        if (i >= 0 && v[i].orig >= 0) need[v[i].orig] |= HAMF__CSV_NEED_VALUES;
     }
     for (size_t i = 0; i < e->nargs; i++) need_expr(e->args[i], v, n, need);
 }
@@ -596,7 +598,7 @@ static hamf_status pipeline_need(char *const *names, size_t ncols, uint8_t *need
     }
     if (ok) {
         for (size_t i = 0; i < n; i++)
-            if (v[i].orig >= 0) want[v[i].orig] = 1;
+            if (v[i].orig >= 0) want[v[i].orig] |= HAMF__CSV_NEED_TEXT;
         memcpy(need, want, ncols);
     }
     hamf__free(want);

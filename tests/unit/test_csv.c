@@ -309,6 +309,121 @@ static void test_oom(void)
     }
 }
 
+/* ---- hamf_csv_transform's pass-through -------------------------------- */
+
+static char *slurp(const char *path)
+{
+    char *t = NULL;
+    size_t n = 0;
+    return hamf_file_read(path, &t, &n) == HAMF_OK ? t : NULL;
+}
+
+/* A file of odd spellings for the columns a transform passes through as
+ * text: each must come out as the writer formats the value read. */
+static void write_odd(const char *path, char delim, const char *eol, bool nulls, int rows)
+{
+    static const char *ints[] = {"5", "+5", "007", "-0", "-007", "", "\"3\"", "0", "-12", "+0", "00", "\"-0\"",
+                                 "12345678901234567", "-9223372036854775808", "9223372036854775807", "+007", "\"\""};
+    static const char *strs[] = {"plain", "\"quoted\"", "\"a,b\"", "\"say \"\"hi\"\"\"", "\"\"", "", "\"two\nlines\"",
+                                 "\xc3\xbcn\xc3\xaf", "NA", "\"cr\r\nlf\"", "\"NA\"", "x y", "\"\xc3\xbc,\""};
+    static const char *bools[] = {"true", "false", "TRUE", "\"true\"", "", "False", "\"false\""};
+    static const char *dbls[] = {"5", "5.0", "1e3", "0.1", "-0.0", "", "\"2.50\"", "+1.5"};
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "i%cs%cz%cb%cd%ct%s", delim, delim, delim, delim, delim, eol);
+    for (int r = 0; r < rows; r++) {
+        const char *iv = ints[r % 17], *sv = strs[(r / 3) % 13];
+        if (nulls && r % 11 == 0) iv = "NA";
+        if (delim == ';' && r % 5 == 0) sv = "a,b"; /* unquoted, the writer quotes it */
+        fprintf(fp, "%s%c%s%cz%c%s%c%s%c%d%s", iv, delim, sv, delim, delim, bools[(r / 7) % 7], delim, dbls[r % 8],
+                delim, r - 50, eol);
+    }
+    fclose(fp);
+}
+
+static void test_transform_passthrough(void)
+{
+    char in[] = "/tmp/hamf-test-csv-XXXXXX", out[] = "/tmp/hamf-test-csv-XXXXXX", ref[] = "/tmp/hamf-test-csv-XXXXXX";
+    close(mkstemp(in));
+    close(mkstemp(out));
+    close(mkstemp(ref));
+    static const char *specs[] = {"drop z", "drop z\nwith w = i + 1", "select t, i, s\nwith i = i", ""};
+    for (int v = 0; v < 12; v++) {
+        char delim = v % 3 == 2 ? ';' : ',';
+        const char *eol = v % 3 == 1 ? "\r\n" : "\n";
+        bool nulls = v & 4;
+        int rows = v < 8 ? 3000 : 150000; /* the last ones: blocks of two ranges */
+        write_odd(in, delim, eol, nulls, rows);
+        hamf_csv_options o;
+        hamf_csv_options_init(&o);
+        o.delimiter = delim;
+        o.null_values = nulls ? "NA" : NULL;
+        o.threads = v < 8 ? 1 : 2;
+        o.block_bytes = v < 8 ? 4096 : 0;
+        for (size_t sp = 0; sp < sizeof specs / sizeof *specs; sp++) {
+            hamf_pipeline *p;
+            hamf_frame *f;
+            T_OK(hamf_pipeline_parse(specs[sp], "t", &p));
+            T_OK(hamf_csv_transform(in, &o, p, out, NULL));
+            /* the reference: every value read, the steps, every value formatted */
+            T_OK(hamf_csv_read(in, &o, &f));
+            T_OK(hamf_pipeline_apply(p, f));
+            T_OK(hamf_csv_write(f, ref));
+            hamf_frame_free(f);
+            hamf_pipeline_free(p);
+            char *a = slurp(out), *b = slurp(ref);
+            bool same = a && b && strcmp(a, b) == 0;
+            if (!same) {
+                size_t i = 0;
+                while (a && b && a[i] == b[i]) i++;
+                fprintf(stderr, "  variant %d spec %zu: differs at byte %zu:\n%.80s\nwant:\n%.80s\n", v, sp, i,
+                        a ? a + (i > 40 ? i - 40 : 0) : "", b ? b + (i > 40 ? i - 40 : 0) : "");
+            }
+            hamf_free(a);
+            hamf_free(b);
+            T_TRUE(same);
+        }
+    }
+    /* the spellings themselves, as the writer formats them */
+    write_odd(in, ',', "\r\n", false, 17);
+    T_OK(hamf_csv_transform(in, NULL, NULL, out, NULL));
+    hamf_pipeline *p;
+    T_OK(hamf_pipeline_parse("select i, s, b", "t", &p));
+    T_OK(hamf_csv_transform(in, NULL, p, out, NULL));
+    hamf_pipeline_free(p);
+    char *got = slurp(out);
+    T_EQ_STR(got, "i,s,b\n5,plain,true\n5,plain,true\n7,plain,true\n0,quoted,true\n-7,quoted,true\n,quoted,true\n"
+                  "3,\"a,b\",true\n0,\"a,b\",false\n-12,\"a,b\",false\n0,\"say \"\"hi\"\"\",false\n0,\"say \"\"hi\"\"\",false\n"
+                  "0,\"say \"\"hi\"\"\",false\n12345678901234567,,false\n-9223372036854775808,,false\n"
+                  "9223372036854775807,,true\n7,,true\n,,true\n");
+    hamf_free(got);
+    unlink(in);
+    unlink(out);
+    unlink(ref);
+}
+
+/* Out of memory anywhere in a transform that passes columns through: a
+ * clean error, nothing leaked (ASan), no output file. */
+static void test_transform_oom(void)
+{
+    char in[] = "/tmp/hamf-test-csv-XXXXXX", out[] = "/tmp/hamf-test-csv-XXXXXX";
+    close(mkstemp(in));
+    close(mkstemp(out));
+    write_odd(in, ',', "\n", false, 40);
+    hamf_pipeline *p;
+    T_OK(hamf_pipeline_parse("drop z\nwith w = i + 1", "t", &p));
+    for (int64_t n = 0; n < 400; n++) {
+        unlink(out);
+        hamf__alloc_fail_after(n);
+        hamf_status st = hamf_csv_transform(in, NULL, p, out, NULL);
+        hamf__alloc_fail_after(-1);
+        T_TRUE(st == HAMF_OK || st == HAMF_ERR_NOMEM);
+        T_TRUE(st == HAMF_OK || access(out, F_OK) != 0);
+    }
+    hamf_pipeline_free(p);
+    unlink(in);
+    unlink(out);
+}
+
 int main(void)
 {
     T_RUN(test_basic_types);
@@ -322,5 +437,7 @@ int main(void)
     T_RUN(test_fmt_double);
     T_RUN(test_fmt_double_random);
     T_RUN(test_oom);
+    T_RUN(test_transform_passthrough);
+    T_RUN(test_transform_oom);
     return T_DONE();
 }
