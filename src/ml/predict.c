@@ -27,8 +27,10 @@
  *
  * Batches are scored in blocks of rows binned once (row-major), one tree at
  * a time over the whole block so the tree stays in cache; deep trees walk 8
- * rows at a time so their cache misses overlap. One row bins into a stack
- * buffer and allocates nothing.
+ * rows at a time so their cache misses overlap, or 32 in AVX2 gathers
+ * (deep_block_avx2) where a lane whose row reached its leaf takes the next
+ * row without a branch. One row bins into a stack buffer and allocates
+ * nothing.
  */
 #include "predict_int.h"
 
@@ -48,6 +50,11 @@
 #define SHALLOW_MAX_DEPTH 8
 #define SUB_CAT HAMF__SUB_CAT
 #define GROUP 8
+/* deep blocks of at least this many rows take the AVX2 walk */
+#define DEEP_VEC_MIN 64
+/* readable bytes a block of codes needs after its rows (the AVX2 deep walk
+ * reads 4 bytes for each code, and an idle lane reads the row past the end) */
+#define DEEP_PAD 4
 #define LEAF_BIT HAMF__LEAF_BIT
 
 #define snode hamf__snode
@@ -67,6 +74,7 @@ void hamf__model_drop_fast(struct hamf_ensemble *m)
     hamf__free(fs->leaf);
     hamf__free(fs->cat);
     hamf__free(fs->lut);
+    hamf__free(fs->lanes);
     if (fs->ch) {
         for (size_t f = 0; f < m->bins.nf; f++) hamf__free(fs->ch[f].slot);
         hamf__free(fs->ch);
@@ -114,11 +122,27 @@ static uint32_t str_hash(const char *s)
     return h;
 }
 
+static int simd_level(void);
+
 hamf_status hamf__fast_finish(struct hamf_ensemble *m)
 {
     struct hamf__fast *fs = m->fast;
     fs->ch = hamf__calloc(m->bins.nf + 1, sizeof *fs->ch);
     if (!fs->ch) return HAMF_ERR_NOMEM;
+    if (fs->deep) fs->simd = simd_level();
+    if (fs->deep && fs->simd == 2) { /* the AVX2 deep walk's tables, per mask of 8 lanes */
+        if (!(fs->lanes = hamf__malloc(512 * sizeof *fs->lanes))) return HAMF_ERR_NOMEM;
+        for (unsigned m8 = 0; m8 < 256; m8++) {
+            uint64_t pack = 0, rank = 0;
+            unsigned k = 0;
+            for (unsigned j = 0; j < 8; j++) {
+                rank |= (uint64_t)k << (8 * j); /* set lanes before lane j */
+                if ((m8 >> j) & 1) pack |= (uint64_t)j << (8 * k++);
+            }
+            fs->lanes[m8] = pack;
+            fs->lanes[256 + m8] = rank;
+        }
+    }
     for (size_t f = 0; f < m->bins.nf; f++) {
         const struct hamf__feat *ft = &m->bins.f[f];
         if (!ft->is_cat) continue;
@@ -688,8 +712,164 @@ static inline void deep_tree(const struct hamf__fast *fs, size_t t, const uint8_
     }
 }
 
+#if HAVE_X86
+/* Deep trees on AVX2: four vectors of 8 lanes walk one tree, a lane per row.
+ * A step gathers the lanes' nodes (as two 32-bit halves), their rows'
+ * codes and, when bitsets are at most 64 bits wide, both words of the
+ * lane's bitset (the first bitset of the tree for a numeric split), so no
+ * lane's test branches. The lanes a step took to a leaf reference are
+ * packed to the front (a permutation looked up by the mask of those lanes)
+ * and appended to a log of (reference, row); each takes the next row
+ * (its rank among them, from a second table) or, past the last row, the
+ * idle self loop. After the tree the log is added to the sums in one pass:
+ * each row gets its leaf of every tree in tree order, the sums of
+ * deep_tree to the bit. x needs DEEP_PAD readable bytes after its rows. */
+
+/* One gather into a register just zeroed: a gather merges into its
+ * destination, and gcc (seeing an all-ones mask) may otherwise pick a
+ * register whose last writer is a long chain of the previous step. */
+#define GATHER_DEF(name, scale)                                                                         \
+    __attribute__((target("avx2"), always_inline)) static inline __m256i name(const int *base, __m256i ix) \
+    {                                                                                                   \
+        __m256i z = _mm256_setzero_si256(), all = _mm256_set1_epi32(-1);                                \
+        __asm__("" : "+x"(z), "+x"(all));                                                               \
+        return _mm256_mask_i32gather_epi32(z, base, ix, all, scale);                                    \
+    }
+GATHER_DEF(gather_s1, 1)
+GATHER_DEF(gather_s4, 4)
+GATHER_DEF(gather_s8, 8)
+
+struct vwalk {
+    const int *dlo, *dhi; /* the nodes' {feat, sub, thr} and child words */
+    const int *cat;       /* the tree's first bitset */
+    const uint8_t *x;
+    const uint64_t *pack, *rank; /* per mask of lanes: the lanes in order; each lane's rank (bytes) */
+    uint32_t *logq, *logr;
+    __m256i root, idle, nf, nr, cw;
+    size_t cnt;
+    uint32_t next;
+};
+
+enum { VCAT_NONE, VCAT_WIDE1, VCAT_WIDE2, VCAT_ANY };
+
+/* One step of 8 lanes (nodes *pp, rows *rowp); kind: VCAT_NONE (no
+ * bitsets), VCAT_WIDE1 / VCAT_WIDE2 (bitsets of 1 / 2 words, no branch),
+ * VCAT_ANY (any width, gathered only when a lane is on a bitset split). */
+__attribute__((target("avx2,popcnt"), always_inline)) static inline void vstep(struct vwalk *w, __m256i *pp,
+                                                                               __m256i *rowp, const int kind)
+{
+    const __m256i ff = _mm256_set1_epi32(0xff), c31 = _mm256_set1_epi32(31), one = _mm256_set1_epi32(1);
+    const __m256i p = *pp, row = *rowp;
+    const __m256i lo = gather_s8(w->dlo, p), hi = gather_s8(w->dhi, p);
+    const __m256i feat = _mm256_and_si256(lo, _mm256_set1_epi32(0xffff));
+    const __m256i sub = _mm256_and_si256(_mm256_srli_epi32(lo, 16), ff), thr = _mm256_srli_epi32(lo, 24);
+    const __m256i b = _mm256_and_si256(
+        gather_s1((const int *)(const void *)w->x, _mm256_add_epi32(_mm256_mullo_epi32(row, w->nf), feat)), ff);
+    /* numeric: right = (uint8)(b - sub) > thr, as -1 */
+    __m256i right = _mm256_cmpgt_epi32(_mm256_and_si256(_mm256_sub_epi32(b, sub), ff), thr);
+    if (kind != VCAT_NONE) {
+        const __m256i iscat = _mm256_cmpeq_epi32(_mm256_and_si256(sub, _mm256_set1_epi32(3)), _mm256_set1_epi32(SUB_CAT));
+        __m256i local = _mm256_or_si256(thr, _mm256_slli_epi32(_mm256_srli_epi32(sub, 2), 8));
+        __m256i word = _mm256_setzero_si256();
+        bool any = true;
+        if (kind == VCAT_WIDE1) {
+            word = gather_s4(w->cat, _mm256_and_si256(local, iscat));
+        } else if (kind == VCAT_WIDE2) { /* words 2 * local and 2 * local + 1: bins 0..31 and 32..63 */
+            local = _mm256_and_si256(local, iscat);
+            const __m256i w0 = gather_s8(w->cat, local), w1 = gather_s8(w->cat + 1, local);
+            word = _mm256_blendv_epi8(w0, w1, _mm256_cmpgt_epi32(b, c31));
+        } else if ((any = _mm256_movemask_epi8(iscat) != 0)) {
+            const __m256i ix = _mm256_add_epi32(_mm256_mullo_epi32(local, w->cw), _mm256_srli_epi32(b, 5));
+            word = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), w->cat, ix, iscat, 4);
+        }
+        if (any) { /* bit clear = goes right: bit - 1 */
+            const __m256i bit = _mm256_and_si256(_mm256_srlv_epi32(word, _mm256_and_si256(b, c31)), one);
+            right = _mm256_blendv_epi8(right, _mm256_sub_epi32(bit, one), iscat);
+        }
+    }
+    const __m256i q = _mm256_sub_epi32(hi, right);
+    const unsigned m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(q)); /* leaf references */
+    const __m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&w->pack[m]));
+    _mm256_storeu_si256((__m256i *)(void *)(w->logq + w->cnt), _mm256_permutevar8x32_epi32(q, perm));
+    _mm256_storeu_si256((__m256i *)(void *)(w->logr + w->cnt), _mm256_permutevar8x32_epi32(row, perm));
+    const unsigned k = (unsigned)_mm_popcnt_u32(m);
+    w->cnt += k;
+    const __m256i rank = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&w->rank[m]));
+    const __m256i nrow = _mm256_min_epu32(_mm256_add_epi32(_mm256_set1_epi32((int)w->next), rank), w->nr);
+    const __m256i done = _mm256_srai_epi32(q, 31);
+    *rowp = _mm256_blendv_epi8(row, nrow, done);
+    *pp = _mm256_blendv_epi8(q, _mm256_blendv_epi8(w->root, w->idle, _mm256_cmpeq_epi32(nrow, w->nr)), done);
+    w->next += k;
+}
+
+__attribute__((target("avx2,popcnt"), always_inline)) static inline void vtree(struct vwalk *w, uint32_t nr,
+                                                                               const int kind)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i p[4], row[4];
+    for (int v = 0; v < 4; v++) {
+        row[v] = _mm256_min_epu32(_mm256_add_epi32(_mm256_set1_epi32(8 * v), iota), w->nr);
+        p[v] = _mm256_blendv_epi8(w->root, w->idle, _mm256_cmpeq_epi32(row[v], w->nr));
+    }
+    w->next = nr < 32 ? nr : 32;
+    w->cnt = 0;
+    while (w->cnt < nr) { /* written out: four independent chains of loads */
+        vstep(w, &p[0], &row[0], kind);
+        vstep(w, &p[1], &row[1], kind);
+        vstep(w, &p[2], &row[2], kind);
+        vstep(w, &p[3], &row[3], kind);
+        if (w->next > nr) w->next = nr;
+    }
+}
+
+#define VTREE_DEF(name, kind)                                                                             \
+    __attribute__((target("avx2,popcnt"), noinline)) static void name(struct vwalk *w, uint32_t nr) \
+    {                                                                                                     \
+        vtree(w, nr, kind);                                                                               \
+    }
+VTREE_DEF(vtree_plain, VCAT_NONE)
+VTREE_DEF(vtree_wide1, VCAT_WIDE1)
+VTREE_DEF(vtree_wide2, VCAT_WIDE2)
+VTREE_DEF(vtree_any, VCAT_ANY)
+
+/* The deep block on AVX2; false when it cannot run (then nothing is added). */
+__attribute__((target("avx2,popcnt"))) static bool deep_block_avx2(const struct hamf__fast *fs, const uint8_t *x,
+                                                                 size_t nf, size_t nr, double *out)
+{
+    if (!fs->lanes || fs->aux || nr < DEEP_VEC_MIN || nr >= (size_t)INT32_MAX / (nf + 1)) return false;
+    uint32_t *log = hamf__malloc(2 * (nr + 8) * sizeof *log);
+    if (!log) return false;
+    struct vwalk w;
+    w.dlo = (const int *)(const void *)fs->dn;
+    w.dhi = w.dlo + 1;
+    w.x = x;
+    w.pack = fs->lanes;
+    w.rank = fs->lanes + 256;
+    w.logq = log;
+    w.logr = log + nr + 8;
+    w.idle = _mm256_set1_epi32((int)fs->node_off[fs->ntrees]);
+    w.nf = _mm256_set1_epi32((int)nf);
+    w.nr = _mm256_set1_epi32((int)nr);
+    w.cw = _mm256_set1_epi32((int)fs->cw);
+    for (size_t t = 0; t < fs->ntrees; t++) {
+        w.root = _mm256_set1_epi32((int)fs->node_off[t]);
+        w.cat = (const int *)(const void *)(fs->cat + (size_t)fs->cat_off[t] * fs->cw);
+        if (!fs->has_cat) vtree_plain(&w, (uint32_t)nr);
+        else if (fs->cw == 1) vtree_wide1(&w, (uint32_t)nr);
+        else if (fs->cw == 2) vtree_wide2(&w, (uint32_t)nr);
+        else vtree_any(&w, (uint32_t)nr);
+        for (size_t i = 0; i < w.cnt; i++) out[w.logr[i]] += fs->leaf[w.logq[i] & ~LEAF_BIT];
+    }
+    hamf__free(log);
+    return true;
+}
+#endif
+
 static void deep_block(const struct hamf__fast *fs, const uint8_t *x, size_t nf, size_t nr, double *out)
 {
+#if HAVE_X86
+    if (fs->simd == 2 && deep_block_avx2(fs, x, nf, nr, out)) return;
+#endif
     if (fs->has_cat)
         for (size_t t = 0; t < fs->ntrees; t++) deep_tree(fs, t, x, nf, nr, out, true);
     else
@@ -829,14 +1009,15 @@ static void task_predict(void *vctx, size_t task, int tid)
     struct pred_ctx *c = vctx;
     const size_t nf = c->m->bins.nf;
     size_t i0 = task * c->rows_per_task, i1 = i0 + c->rows_per_task < c->n ? i0 + c->rows_per_task : c->n;
-    uint8_t *x = hamf__malloc((i1 - i0) * nf + 1);
+    uint8_t *x = hamf__malloc((i1 - i0) * nf + DEEP_PAD);
     if (!x) { /* degrade to small stack blocks */
         uint8_t xs[4096];
-        size_t step = nf <= sizeof xs ? sizeof xs / nf : 0;
+        size_t step = nf <= sizeof xs - DEEP_PAD ? (sizeof xs - DEEP_PAD) / nf : 0;
         for (size_t b0 = i0; b0 < i1; b0 += step ? step : 1) {
             size_t nr = step ? (b0 + step < i1 ? step : i1 - b0) : 1;
             for (size_t r = 0; r < nr && step; r++)
                 for (size_t f = 0; f < nf; f++) xs[r * nf + f] = c->codes[f * c->n + b0 + r];
+            if (step) memset(xs + nr * nf, 0, DEEP_PAD);
             if (step) score_block(c->m, xs, nr, c->out + b0);
             else c->out[b0] = NAN;
         }
@@ -846,6 +1027,7 @@ static void task_predict(void *vctx, size_t task, int tid)
             const uint8_t *col = c->codes + f * c->n + i0;
             for (size_t r = 0; r < nr; r++) x[r * nf + f] = col[r];
         }
+        memset(x + nr * nf, 0, DEEP_PAD);
         score_block(c->m, x, nr, c->out + i0);
         hamf__free(x);
     }
@@ -966,13 +1148,14 @@ hamf_status hamf__model_predict_rows(const struct hamf_ensemble *m, size_t n, co
     if (!m || !proba || (n && !values && !cats)) return hamf__err(HAMF_ERR_MISUSE, "predict: NULL argument");
     if (!m->fast) return hamf__err(HAMF_ERR_MISUSE, "predict: model not prepared");
     const size_t nf = m->bins.nf;
-    uint8_t x[65536];
-    size_t step = sizeof x / nf;
+    uint8_t x[65536 + DEEP_PAD];
+    size_t step = 65536 / nf;
     if (step > 256) step = 256;
     for (size_t i0 = 0; i0 < n; i0 += step) {
         size_t nr = n - i0 < step ? n - i0 : step;
         for (size_t r = 0; r < nr; r++)
             bin_row(m, values ? values + (i0 + r) * nf : NULL, cats ? cats + (i0 + r) * nf : NULL, x + r * nf);
+        memset(x + nr * nf, 0, DEEP_PAD);
         score_block(m, x, nr, proba + i0);
         for (size_t r = 0; r < nr; r++) proba[i0 + r] = finish(m, proba[i0 + r]);
     }

@@ -3,7 +3,8 @@
  * by predict.c (which builds them from trees and walks them) and
  * model_io.c (which builds the deep form straight from a version 3 file, so
  * that opening a forest for scoring never materialises the learner's
- * nodes). Nothing else includes it.
+ * nodes). Nothing else includes it but test_predict.c, which checks the
+ * walks against each other.
  */
 #ifndef HAMF_ML_PREDICT_INT_H
 #define HAMF_ML_PREDICT_INT_H
@@ -51,6 +52,7 @@ struct hamf__fast {
     struct hamf__cat_hash *ch; /* per feature (mask 0 = numeric) */
     uint8_t *lut;          /* shallow, cw <= 2: per bitset 64 bytes, 0xff = bin goes right (AVX2 path) */
     int simd;              /* 2: AVX2 (32-row steps), 1: SSE2 (16), 0: per-row walks only */
+    uint64_t *lanes;       /* deep, AVX2: per mask of 8 lanes, the set lanes packed (bytes), then each lane's rank */
 };
 
 /* The category hash of every categorical feature of m (after m->fast->

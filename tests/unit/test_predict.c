@@ -9,6 +9,7 @@
 #include "t.h"
 #include "hamf.h"
 #include "ml/ml.h"
+#include "ml/predict_int.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -88,6 +89,95 @@ static void test_matches_reference_walk(void)
     }
     hamf__predict_set_simd(2);
     hamf_dataset_free(d);
+}
+
+/* Two numeric columns and, unless ncat is 0, one categorical column of ncat
+ * categories that the label depends on. */
+static hamf_dataset *data_cat(size_t n, uint64_t seed, int ncat)
+{
+    struct hamf__rng r;
+    hamf__rng_seed(&r, seed, 11);
+    double *x1 = malloc(n * sizeof *x1), *x2 = malloc(n * sizeof *x2), *y = malloc(n * sizeof *y);
+    int32_t *c = malloc(n * sizeof *c);
+    for (size_t i = 0; i < n; i++) {
+        x1[i] = hamf__rng_unit(&r) * 10;
+        x2[i] = hamf__rng_unit(&r) < 0.1 ? NAN : hamf__rng_unit(&r);
+        c[i] = ncat == 0 || hamf__rng_unit(&r) < 0.05 ? -1 : (int32_t)hamf__rng_below(&r, (uint64_t)ncat);
+        double z = (x1[i] - 5) * 0.3 + (isnan(x2[i]) ? 0.5 : x2[i] - 0.5) + (c[i] >= 0 && c[i] % 4 == 1 ? 1.2 : -0.3) +
+                   (hamf__rng_unit(&r) - 0.5) * 3;
+        y[i] = z > 0;
+    }
+    hamf_dataset *d = NULL;
+    if (hamf_dataset_new(n, &d) || hamf_dataset_add_numeric(d, "x1", x1) || hamf_dataset_add_numeric(d, "x2", x2) ||
+        (ncat && hamf_dataset_add_categorical(d, "cat", c, (size_t)ncat, NULL)) || hamf_dataset_set_label(d, "y", y)) {
+        hamf_dataset_free(d);
+        d = NULL;
+    }
+    free(x1); free(x2); free(y); free(c);
+    return d;
+}
+
+/* The deep walks (AVX2: lanes that take the next row from a log, when the
+ * CPU has it; per-row groups otherwise) equal a plain walk of the trees to
+ * the bit: forests without bitsets and with bitsets of 1, 2 and 4 words,
+ * blocks around the vector walk's minimum, partial lane groups and a
+ * task's 4096 rows, for the fitted model and files of versions 1, 2 and 3
+ * (full and scoring-only parse). */
+static void test_deep_walks(void)
+{
+    static const int ncats[4] = {0, 20, 40, 100};
+    static const size_t sizes[] = {1, 31, 63, 64, 65, 97, 300, 4096, 4097, 9001};
+    for (int run = 0; run < 8; run++) {
+        const int ncat = ncats[run % 4], simd = run < 4 ? 2 : 0;
+        hamf__predict_set_simd(simd);
+        hamf_dataset *d = data_cat(3000, 40 + (uint64_t)run, ncat);
+        T_TRUE(d != NULL);
+        hamf_train_params p;
+        hamf_train_params_init(&p, HAMF_ALGO_RANDOM_FOREST);
+        p.n_estimators = 6;
+        p.threads = 2;
+        hamf_ensemble *m = NULL;
+        T_OK(hamf_ensemble_fit(d, &p, &m));
+        T_TRUE(m->fast && m->fast->deep);
+        hamf_ensemble *v[5] = {m, NULL, NULL, NULL, NULL};
+        for (unsigned ver = 1; ver <= 3; ver++) {
+            struct hamf__buf b;
+            T_OK(hamf__model_serialize(m, ver, &b));
+            T_OK(hamf__model_parse("v", b.data, b.len, &v[ver]));
+            if (ver == 3) T_OK(hamf__model_parse_scoring("v3", b.data, b.len, &v[4]));
+            hamf__buf_free(&b);
+        }
+        const size_t nf = m->bins.nf;
+        size_t bad = 0;
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            const size_t n = sizes[si];
+            uint8_t *codes = malloc(n * nf);
+            double *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+            struct hamf__rng r;
+            hamf__rng_seed(&r, 5 + si, (uint64_t)run);
+            for (size_t f = 0; f < nf; f++)
+                for (size_t i = 0; i < n; i++) codes[f * n + i] = (uint8_t)hamf__rng_below(&r, (uint64_t)m->bins.f[f].nbins);
+            for (size_t i = 0; i < n; i++) {
+                double s = 0;
+                for (size_t t = 0; t < m->n_trees; t++) s += hamf__tree_leaf(&m->trees[t], codes, n, i)->value;
+                want[i] = s / (double)m->n_trees;
+            }
+            for (int k = 0; k < 5; k++) {
+                T_TRUE(v[k] != NULL && v[k]->fast && v[k]->fast->deep);
+                T_OK(hamf__model_score_codes(v[k], codes, n, 2, got));
+                for (size_t i = 0; i < n; i++) bad += memcmp(&got[i], &want[i], sizeof *got) != 0;
+            }
+            free(codes);
+            free(want);
+            free(got);
+        }
+        printf("  %d categories, simd cap %d (AVX2 walk %s), bitset words %u: %zu mismatches\n", ncat, simd,
+               m->fast->lanes ? "on" : "off", m->fast->cw, bad);
+        T_EQ_INT(bad, 0);
+        for (int k = 0; k < 5; k++) hamf_ensemble_free(v[k]);
+        hamf_dataset_free(d);
+    }
+    hamf__predict_set_simd(2);
 }
 
 static int same_trees(const hamf_ensemble *a, const hamf_ensemble *b)
@@ -394,6 +484,7 @@ static void test_v3_mutations(void)
 int main(void)
 {
     T_RUN(test_matches_reference_walk);
+    T_RUN(test_deep_walks);
     T_RUN(test_row_batch_predictor);
     T_RUN(test_versions);
     T_RUN(test_refuses_bad_files);
