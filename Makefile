@@ -48,8 +48,9 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # examples/*.c: programs using only include/hamf.h and libhamf.a (run by the tests)
 EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(sort $(wildcard examples/*.c)))
-# bench/predict/predict_bench.c: scoring speed through the public API
-BENCH_BIN := $(BUILD)/bench/predict_bench
+# bench/predict/predict_bench.c: scoring speed through the public API;
+# bench/learn/parse_floor.c: the bare-minimum CSV parse (a floor)
+BENCH_BIN := $(BUILD)/bench/predict_bench $(BUILD)/bench/parse_floor
 # The web UI (web/*) is compiled into the library as byte arrays by tools/embed.c.
 WEB_FILES := $(sort $(wildcard web/*))
 LIB_OBJ  += $(BUILD)/obj/gen/web_assets.o
@@ -101,6 +102,11 @@ $(BUILD)/bench/predict_bench: bench/predict/predict_bench.c include/hamf.h $(BUI
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -Iinclude -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
+
+$(BUILD)/bench/parse_floor: bench/learn/parse_floor.c src/util/num.h $(BUILD)/libhamf.a
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -Isrc -Iinclude -o $@ $< $(BUILD)/libhamf.a $(LDLIBS_ALL)
 
 deps:
 	@bash scripts/install-deps.sh
