@@ -314,6 +314,20 @@ static bool int32_range(const int64_t *v, size_t n, double *lo, double *hi)
     return true;
 }
 
+/* Column k of block frame f as doubles: in place when it holds doubles and
+ * no nulls, else converted into x->buf (its room checked by the caller). */
+static hamf_status block_doubles(const hamf_frame *f, size_t k, struct scratch *x, const double **v)
+{
+    const uint8_t *valid;
+    const void *raw = hamf__frame_data(f, k, &valid);
+    if (hamf_frame_col_type(f, k) == HAMF_DTYPE_DOUBLE && !valid) {
+        *v = raw;
+        return HAMF_OK;
+    }
+    *v = x->buf;
+    return hamf_frame_get_f64(f, k, x->buf);
+}
+
 /* Round 0 for one feature column of the block. */
 static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f, size_t fi)
 {
@@ -356,18 +370,14 @@ static hamf_status collect(struct ing *g, struct scratch *x, const hamf_frame *f
     /* the narrowest exact encoding (-0 may come back as 0: the same bin) */
     bool ints = true, floats = true;
     double lo = 0, hi = 0;
-    const double *v = x->buf;
+    const double *v = NULL;
     const uint8_t *valid;
     const void *raw = hamf__frame_data(f, k, &valid);
-    hamf_dtype t = hamf_frame_col_type(f, k);
     size_t nv = n; /* values to look at */
-    if (t == HAMF_DTYPE_INT64 && !valid && int32_range(raw, n, &lo, &hi)) {
+    if (hamf_frame_col_type(f, k) == HAMF_DTYPE_INT64 && !valid && int32_range(raw, n, &lo, &hi))
         nv = 0; /* whole numbers in the int32 range (the usual): no doubles */
-    } else if (t == HAMF_DTYPE_DOUBLE && !valid) {
-        v = raw;
-    } else if ((st = hamf_frame_get_f64(f, k, x->buf))) {
+    else if ((st = block_doubles(f, k, x, &v)))
         return st;
-    }
     for (size_t i = 0; i < nv && (ints || floats); i++) {
         double d = v[i];
         if (isnan(d)) continue;
@@ -402,8 +412,8 @@ static hamf_status store_num(struct ing *g, struct scratch *x, const hamf_frame 
     if (x->cap < n + 1) return HAMF_ERR_INTERNAL;
     const uint8_t *valid;
     const void *raw = hamf__frame_data(f, g->fcol[fi], &valid);
-    hamf_dtype t = hamf_frame_col_type(f, g->fcol[fi]);
-    if (t == HAMF_DTYPE_INT64 && !valid && b->enc[fi] <= ENC_I32) { /* (collect saw the range) */
+    if (hamf_frame_col_type(f, g->fcol[fi]) == HAMF_DTYPE_INT64 && !valid && b->enc[fi] <= ENC_I32) {
+        /* (collect saw the range) */
         const int64_t *iv = raw;
         switch (b->enc[fi]) {
         case ENC_I8: for (size_t i = 0; i < n; i++) ((int8_t *)b->val[fi])[i] = (int8_t)iv[i]; break;
@@ -412,9 +422,8 @@ static hamf_status store_num(struct ing *g, struct scratch *x, const hamf_frame 
         }
         return HAMF_OK;
     }
-    const double *v = x->buf;
-    if (t == HAMF_DTYPE_DOUBLE && !valid) v = raw;
-    else if ((st = hamf_frame_get_f64(f, g->fcol[fi], x->buf))) return st;
+    const double *v;
+    if ((st = block_doubles(f, g->fcol[fi], x, &v))) return st;
     switch (b->enc[fi]) {
     case ENC_I8: {
         int8_t *o = b->val[fi];
